@@ -1,0 +1,340 @@
+/*
+ * smpolicy.h - the one public header of libsmpolicy
+ *
+ * libsmpolicy enforces NJ DCF CP&P Manual IX-H-2-100 ("Use of Social Media
+ * for Official Purposes"): it loads the settings file and the approval,
+ * staff, device and account records (libconfig syntax), validates them and
+ * decides requests into ALLOW or DENY with every failed rule.
+ *
+ * Conventions, for every function below:
+ *  - Nothing here prints, exits, aborts, calls setlocale() or tzset() on the
+ *    caller's behalf, or keeps global state.  Local times are converted
+ *    with the process's current TZ (mktime/localtime_r), exactly as the
+ *    caller has it set.
+ *  - Errors are values: an smp_status, plus, where a file is involved, a
+ *    list of diagnostics (smp_diags) naming FILE:LINE.
+ *  - Every object handed to the caller has a matching _free function that
+ *    accepts NULL.  Strings returned as "const char *" are owned by the
+ *    object they came from and live as long as it does.
+ *  - A loaded smp_policy is immutable: any number of threads may call the
+ *    const functions on one policy at once without locking.
+ *  - Times are seconds since the Epoch (int64_t, UTC based).
+ *
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#ifndef SMPOLICY_H
+#define SMPOLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SMP_DEFAULT_CONFIG "/etc/smpolicy/smpolicy.conf"
+
+/* ---- status and diagnostics ------------------------------------------ */
+
+typedef enum smp_status {
+	SMP_OK = 0,
+	SMP_ERR_NOMEM,     /* out of memory */
+	SMP_ERR_ARG,       /* bad argument (NULL where not allowed, unknown value) */
+	SMP_ERR_IO,        /* a file could not be opened, read or written */
+	SMP_ERR_INSECURE,  /* a file or its folder is not root-owned or is writable by group/others */
+	SMP_ERR_PARSE,     /* structural errors in the files (see the diagnostics) */
+	SMP_ERR_TIME,      /* a time string that does not parse or does not exist */
+	SMP_ERR_LOCK,      /* the records lock could not be taken in time */
+	SMP_ERR_REFUSED,   /* a record change was refused: the result would be invalid */
+	SMP_ERR_NOTFOUND   /* a record named by id does not exist */
+} smp_status;
+
+/* A short English description of a status; static storage. */
+const char *smp_status_string(smp_status status);
+
+typedef enum smp_severity {
+	SMP_SEV_ERROR = 0,
+	SMP_SEV_WARNING
+} smp_severity;
+
+/* One diagnostic.  file may be NULL (no file involved); line is 0 when no
+ * line exists.  subject is the id of the record it concerns, or NULL. */
+struct smp_diag {
+	const char *file;
+	unsigned line;
+	smp_severity severity;
+	const char *subject;
+	const char *message;
+};
+
+typedef struct smp_diags smp_diags;
+
+size_t smp_diags_count(const smp_diags *diags);           /* 0 for NULL */
+/* The i-th diagnostic, owned by diags; NULL when i is out of range. */
+const struct smp_diag *smp_diags_get(const smp_diags *diags, size_t i);
+/* Number of diagnostics of severity SMP_SEV_ERROR. */
+size_t smp_diags_errors(const smp_diags *diags);
+void smp_diags_free(smp_diags *diags);
+
+/* ---- time ------------------------------------------------------------- */
+
+/* How a date without a time of day is read. */
+typedef enum smp_time_edge {
+	SMP_TIME_START = 0,  /* a date alone is the start of that day (00:00:00) */
+	SMP_TIME_END         /* a date alone is the end of that day: the result is
+	                        the first second of the next day (exclusive end) */
+} smp_time_edge;
+
+/*
+ * Parse YYYY-MM-DD, YYYY-MM-DDTHH:MM or YYYY-MM-DDTHH:MM:SS, optionally
+ * followed by 'Z' or +HH:MM / -HH:MM.  Without an offset the time is local
+ * time of the process's current zone; a local time that does not exist (a
+ * daylight-saving gap) is an error, an ambiguous one takes the earlier
+ * instant.  With SMP_TIME_END a full time of day is returned as the second
+ * after it, so that every result is an exclusive end.
+ * Returns SMP_OK, SMP_ERR_TIME on any malformed or impossible input (month
+ * 13, Feb 30, 24:00, offset beyond 18:00, trailing text), SMP_ERR_ARG for NULL.
+ */
+smp_status smp_time_parse(const char *text, smp_time_edge edge, int64_t *out);
+
+/* Format t as local ISO 8601 with offset, "2026-11-27T17:00:00-05:00",
+ * into buf (at least 32 bytes).  Returns buf, or NULL if t cannot be
+ * represented or buf is too small. */
+char *smp_time_format(int64_t t, char *buf, size_t size);
+
+/* ---- loading ---------------------------------------------------------- */
+
+typedef struct smp_policy smp_policy;
+
+enum smp_load_flags {
+	/* TESTS ONLY: accept files and folders owned by the calling user as
+	 * well as by root.  Group/other-writable files are refused anyway. */
+	SMP_LOAD_ALLOW_NONROOT = 1u << 0
+};
+
+/*
+ * Load the settings file at config_path (NULL: SMP_DEFAULT_CONFIG) and every
+ * records file it names; validate them structurally.
+ * On SMP_OK *out is a new policy (free with smp_policy_free).  On any error
+ * *out is NULL.  If diags is not NULL, *diags receives every diagnostic
+ * (errors and warnings) found, or NULL if there were none; the caller frees
+ * it.  A policy is never returned with structural errors.
+ */
+smp_status smp_policy_load(const char *config_path, unsigned flags,
+                           smp_policy **out, smp_diags **diags);
+
+void smp_policy_free(smp_policy *policy);
+
+/*
+ * Procedural validation (Manual §C and Procedures A): every approval that
+ * breaks the procedure, every period in which an office would be over its
+ * cap (one error per breach, at the line of the approval denied), and
+ * warnings (e.g. a long-term approval that outlasts long_term_max_days).
+ * *out receives the list, or NULL if there is nothing to say.
+ * Returns SMP_OK (even when errors were found: count them with
+ * smp_diags_errors) or SMP_ERR_NOMEM.
+ */
+smp_status smp_policy_check(const smp_policy *policy, smp_diags **out);
+
+/* The absolute path of the settings file and of the i-th records file;
+ * NULL when out of range. */
+const char *smp_policy_config_path(const smp_policy *policy);
+size_t smp_policy_records_count(const smp_policy *policy);
+const char *smp_policy_records_path(const smp_policy *policy, size_t i);
+
+/* Settings. */
+int smp_policy_warn_days(const smp_policy *policy);
+int smp_policy_office_cap(const smp_policy *policy);
+
+/* ---- the request and the decision ------------------------------------ */
+
+typedef enum smp_action {
+	SMP_ACTION_VIEW = 0,      /* public information, no login */
+	SMP_ACTION_LOGIN,
+	SMP_ACTION_MESSAGE,       /* non-public */
+	SMP_ACTION_POST,          /* public */
+	SMP_ACTION_COMMENT,       /* public */
+	SMP_ACTION_FRIEND,
+	SMP_ACTION_LIKE,
+	SMP_ACTION_FAVORITE,
+	SMP_ACTION_FOLLOW,
+	SMP_ACTION_GAME,
+	SMP_ACTION_SHARE_PERSONAL,
+	SMP_ACTION_CHAT_NONWORK,
+	SMP_ACTION__COUNT
+} smp_action;
+
+typedef enum smp_purpose {
+	SMP_PURPOSE_INFO_GATHERING = 0,
+	SMP_PURPOSE_CLIENT_COMMUNICATION,
+	SMP_PURPOSE__COUNT
+} smp_purpose;
+
+/* Names as on the command line ("view", "client_communication"); NULL
+ * when out of range.  The _parse functions return SMP_ERR_ARG for an
+ * unknown name. */
+const char *smp_action_name(smp_action action);
+smp_status smp_action_parse(const char *name, smp_action *out);
+const char *smp_purpose_name(smp_purpose purpose);
+smp_status smp_purpose_parse(const char *name, smp_purpose *out);
+
+/*
+ * A request.  Initialise with smp_request_init(), then set the fields.
+ * The strings are the caller's; the library does not keep them.
+ */
+struct smp_request {
+	const char *user;           /* staff id (login name); required */
+	const char *platform;       /* platform id; required */
+	const char *device;         /* device id; NULL: this host's name */
+	const char *account;        /* account id; NULL: none named */
+	smp_action action;
+	smp_purpose purpose;
+	bool public_info_sufficient;
+	bool other_means_available;
+	int64_t at;                 /* the moment decided for */
+};
+
+/* Zero the request; action view, purpose info_gathering, at = now. */
+void smp_request_init(struct smp_request *req);
+
+/* Reason codes: stable API (DESIGN §3).  The order is the order in which
+ * a decision lists its reasons. */
+typedef enum smp_reason {
+	SMP_R_UNKNOWN_USER = 0,
+	SMP_R_UNKNOWN_PLATFORM,
+	SMP_R_DEVICE_UNKNOWN,
+	SMP_R_DEVICE_NOT_DCF,
+	SMP_R_APP_NOT_APPROVED,
+	SMP_R_NO_APPROVAL,
+	SMP_R_APPROVAL_PENDING,
+	SMP_R_APPROVAL_EXPIRED,
+	SMP_R_APPROVAL_REVOKED,
+	SMP_R_APPROVAL_INVALID,
+	SMP_R_OFFICE_CAP_EXCEEDED,
+	SMP_R_PUBLIC_INFO_SUFFICES,
+	SMP_R_ACCOUNT_REQUIRED,
+	SMP_R_ACCOUNT_UNKNOWN,
+	SMP_R_ACCOUNT_NOT_OFFICIAL,
+	SMP_R_ACCOUNT_NOT_HELD,
+	SMP_R_ACCOUNT_PERSONAL_INFO,
+	SMP_R_PASSWORD_NOT_ESCROWED,
+	SMP_R_PASSWORD_CHANGE_UNREPORTED,
+	SMP_R_ACCOUNT_COMPROMISED,
+	SMP_R_NOT_LAST_RESORT,
+	SMP_R_PUBLIC_CHANNEL,
+	SMP_R_PROHIBITED_CONDUCT,
+	SMP_R__COUNT
+} smp_reason;
+
+typedef enum smp_warning {
+	SMP_W_APPROVAL_EXPIRING = 0,
+	SMP_W__COUNT
+} smp_warning;
+
+/* The one table: code ("approval-expired"), manual section ("C, Proc. A")
+ * and a sentence a caseworker understands.  Static storage; NULL when out
+ * of range. */
+const char *smp_reason_code(smp_reason reason);
+const char *smp_reason_section(smp_reason reason);
+const char *smp_reason_sentence(smp_reason reason);
+smp_status smp_reason_parse(const char *code, smp_reason *out);
+const char *smp_warning_code(smp_warning warning);
+const char *smp_warning_section(smp_warning warning);
+const char *smp_warning_sentence(smp_warning warning);
+
+typedef struct smp_decision smp_decision;
+
+/*
+ * Decide req against policy.  On SMP_OK *out is a new decision (free with
+ * smp_decision_free).  Errors: SMP_ERR_ARG (NULL policy/req/out, missing
+ * user or platform, action or purpose out of range, no device given and
+ * the host name cannot be read), SMP_ERR_NOMEM.  On error *out is NULL:
+ * an error is never an ALLOW.
+ */
+smp_status smp_decide(const smp_policy *policy, const struct smp_request *req,
+                      smp_decision **out);
+
+bool smp_decision_allowed(const smp_decision *d);   /* false for NULL */
+size_t smp_decision_reason_count(const smp_decision *d);
+smp_reason smp_decision_reason(const smp_decision *d, size_t i);
+/* The sentence for reason i with the particulars of this case
+ * ("Approval LT-2026-001 lapsed at 2026-12-31T23:59:59-05:00."), owned by d. */
+const char *smp_decision_reason_message(const smp_decision *d, size_t i);
+size_t smp_decision_warning_count(const smp_decision *d);
+smp_warning smp_decision_warning(const smp_decision *d, size_t i);
+const char *smp_decision_warning_message(const smp_decision *d, size_t i);
+/* The moment an ALLOW stops holding (exclusive); false when there is none
+ * (every DENY). */
+bool smp_decision_valid_until(const smp_decision *d, int64_t *out);
+/* For an ALLOW with an expiring warning: the moment the approval lapses. */
+/* The approval the decision relied on or reported on, NULL if none. */
+const char *smp_decision_approval(const smp_decision *d);
+void smp_decision_free(smp_decision *d);
+
+/* ---- looking at the records (read only) ------------------------------ */
+
+typedef enum smp_approval_state {
+	SMP_STATE_VALID = 0,      /* holds at t */
+	SMP_STATE_NOT_STARTED,    /* signed, but starts after t */
+	SMP_STATE_PENDING,        /* a sign-off is missing at t */
+	SMP_STATE_EXPIRED,
+	SMP_STATE_REVOKED,
+	SMP_STATE_INVALID,        /* breaks the procedure: never valid */
+	SMP_STATE_OVER_CAP        /* would hold, but its office is over the cap at t */
+} smp_approval_state;
+
+const char *smp_approval_state_name(smp_approval_state state);
+
+struct smp_approval_info {
+	const char *id;
+	const char *staff;
+	const char *office;           /* the staff member's office */
+	const char *kind;             /* "long_term" or "limited" */
+	const char *const *platforms; /* NULL-terminated */
+	const char *ticket;           /* NULL if none */
+	const char *file;
+	unsigned line;
+	smp_approval_state state;     /* at the time asked for */
+	bool has_start, has_end;
+	int64_t start;                /* the effective start */
+	int64_t end;                  /* the effective lapse (exclusive) */
+	bool has_revoked;
+	int64_t revoked;
+};
+
+struct smp_office_info {
+	const char *id;
+	const char *name;
+	const char *kind;             /* "local" or "area" */
+};
+
+size_t smp_policy_office_count(const smp_policy *policy);
+/* Fill *out for office i; false when out of range.  Strings owned by policy. */
+bool smp_policy_office(const smp_policy *policy, size_t i, struct smp_office_info *out);
+
+size_t smp_policy_platform_count(const smp_policy *policy);
+/* Id of platform i (catalogue order), owned by policy; NULL when out of range. */
+const char *smp_policy_platform_id(const smp_policy *policy, size_t i);
+const char *smp_policy_platform_name(const smp_policy *policy, size_t i);
+
+size_t smp_policy_approval_count(const smp_policy *policy);
+/* Fill *out for approval i (file order) with its state at t; false when
+ * out of range.  Strings owned by policy. */
+bool smp_policy_approval(const smp_policy *policy, size_t i, int64_t t,
+                         struct smp_approval_info *out);
+
+/* Staff member's office id, NULL when the staff id is unknown. */
+const char *smp_policy_staff_office(const smp_policy *policy, const char *staff);
+
+/* The ids of the official accounts on platform held by user, in file
+ * order: writes up to max pointers (owned by policy) into ids and returns
+ * how many there are in all. */
+size_t smp_policy_accounts_held(const smp_policy *policy, const char *user,
+                                const char *platform, const char **ids, size_t max);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SMPOLICY_H */

@@ -1,0 +1,233 @@
+/*
+ * internal.h - the loaded policy's data structures, shared by the library's
+ * files and by its own tests.  Not installed.
+ *
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#ifndef SMP_INTERNAL_H
+#define SMP_INTERNAL_H
+
+#include "smpolicy.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SMP_TIME_MIN INT64_MIN
+#define SMP_TIME_MAX INT64_MAX
+#define SMP_MAX_FILE_SIZE (64u * 1024u * 1024u)  /* larger records are refused */
+#define SMP_MAX_ID_LEN 128
+
+/* ---- arena: every allocation of a loaded policy lives here ------------ */
+
+struct arena_chunk;
+struct arena {
+	struct arena_chunk *head;
+};
+
+void *arena_alloc(struct arena *a, size_t size);          /* zeroed; NULL on OOM */
+char *arena_strdup(struct arena *a, const char *s);
+char *arena_strndup(struct arena *a, const char *s, size_t n);
+void arena_release(struct arena *a);
+
+/* ---- diagnostics ------------------------------------------------------ */
+
+struct smp_diags {
+	struct smp_diag *v;
+	size_t n, cap;
+	struct arena mem;      /* the strings */
+	bool oom;              /* a diagnostic could not be recorded */
+};
+
+smp_diags *diags_new(void);
+/* Append one diagnostic; message is printf-style.  Returns false on OOM
+ * (and marks diags->oom). */
+bool diags_add(smp_diags *d, const char *file, unsigned line, smp_severity sev,
+               const char *subject, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+void diags_sort(smp_diags *d);   /* by file, then line; stable */
+
+#define NONE UINT32_MAX   /* no index */
+
+/* ---- id index: open addressing, id -> index ------------------------- */
+
+struct idslot {
+	const char *key;    /* NULL = empty */
+	uint32_t idx;
+};
+
+struct idmap {
+	struct idslot *slot;
+	size_t mask;
+};
+
+bool idmap_init(struct idmap *m, struct arena *a, size_t n);
+/* Insert key -> idx.  Returns NONE on success, or the index already
+ * holding key. */
+uint32_t idmap_insert(struct idmap *m, const char *key, uint32_t idx);
+uint32_t idmap_find(const struct idmap *m, const char *key);   /* NONE if absent */
+
+/* ---- the records ------------------------------------------------------ */
+
+enum role_bits {
+	ROLE_WORKER = 1u << 0,
+	ROLE_SUPERVISOR = 1u << 1,
+	ROLE_LOM = 1u << 2,          /* local_office_manager */
+	ROLE_DIRECTOR_CPP = 1u << 3,
+	ROLE_DIRECTOR_IT = 1u << 4
+};
+
+struct where {
+	const char *file;
+	unsigned line;
+};
+
+struct platform {
+	char *id, *name;
+	char **domains;            /* NULL-terminated */
+	bool mobile_only;
+	bool private_messaging;    /* non-public messaging exists (default true) */
+	struct where at;
+};
+
+struct office {
+	char *id, *name, *kind;    /* kind: "local" or "area" */
+	struct where at;
+	uint32_t *approvals;       /* approvals of its staff, sorted by rank */
+	size_t napprovals;
+};
+
+struct staff {
+	char *id, *name;
+	uint32_t office;           /* NONE if none */
+	unsigned roles;
+	uint32_t supervisor;       /* NONE if none */
+	struct where at;
+	uint32_t *approvals;       /* file order */
+	size_t napprovals;
+	uint32_t *accounts;        /* held, file order */
+	size_t naccounts;
+};
+
+enum device_kind { DEV_WORKSTATION, DEV_MOBILE };
+
+struct device {
+	char *id;
+	enum device_kind kind;
+	bool dcf_owned;
+	uint32_t office;           /* NONE if none */
+	uint32_t *apps;            /* platform indexes */
+	size_t napps;
+	struct where at;
+};
+
+/* A moment that may be absent. */
+struct opt_time {
+	bool set;
+	int64_t t;
+};
+
+struct account {
+	char *id, *handle;
+	uint32_t platform;
+	uint32_t holder;
+	bool official, personal_info;
+	uint32_t supervisor;       /* NONE if none */
+	struct opt_time password_changed, password_escrowed;
+	struct opt_time compromised_reported, compromised_resolved;
+	struct where at;
+};
+
+struct sign_off {
+	bool present;
+	uint32_t by;
+	int64_t on;
+	struct where at;
+};
+
+struct interval {
+	int64_t from, to;          /* [from, to) */
+};
+
+enum approval_kind { KIND_LONG_TERM, KIND_LIMITED };
+
+struct approval {
+	char *id;
+	uint32_t staff;
+	enum approval_kind kind;
+	uint32_t *platforms;
+	size_t nplatforms;
+	const char **platform_ids; /* NULL-terminated, for smp_approval_info */
+	char *ticket;              /* NULL if none */
+	uint32_t requested_by;     /* NONE if none */
+	struct opt_time requested;
+	struct sign_off cpp, it;
+	struct opt_time starts, expires;   /* expires: exclusive end */
+	struct {
+		bool present;
+		int64_t on;
+		uint32_t by;
+		char *reason;
+	} revoked;
+	struct where at;
+
+	/* derived after load (validate.c) */
+	char *invalid_why;         /* procedural fault, NULL if none */
+	bool capped;               /* counts toward (and is subject to) the cap */
+	int64_t rank_time;         /* the second sign-off; SMP_TIME_MAX if unsigned */
+	int64_t start;             /* effective start; SMP_TIME_MIN if unknown */
+	int64_t end;               /* effective lapse (exclusive); SMP_TIME_MAX if none */
+	bool capped_at_max;        /* end was cut to starts + long_term_max_days */
+	struct interval valid;     /* when it holds before the cap; empty: from >= to */
+	struct interval *over_cap; /* sorted, disjoint */
+	size_t nover_cap;
+};
+
+struct settings {
+	int max_per_office;
+	bool cap_long_term_only;
+	int warn_days;
+	int long_term_max_days;
+	char *audit;               /* absolute path */
+};
+
+struct smp_policy {
+	struct arena mem;
+	char *config_path;
+	char **records_paths;
+	size_t nrecords;
+	struct settings set;
+
+	struct platform *platforms; size_t nplatforms; struct idmap platform_ix;
+	struct office *offices;     size_t noffices;   struct idmap office_ix;
+	struct staff *staff;        size_t nstaff;     struct idmap staff_ix;
+	struct device *devices;     size_t ndevices;   struct idmap device_ix;
+	struct account *accounts;   size_t naccounts;  struct idmap account_ix;
+	struct approval *approvals; size_t napprovals; struct idmap approval_ix;
+};
+
+uint32_t policy_find_platform(const smp_policy *p, const char *id);
+uint32_t policy_find_office(const smp_policy *p, const char *id);
+uint32_t policy_find_staff(const smp_policy *p, const char *id);
+uint32_t policy_find_device(const smp_policy *p, const char *id);
+uint32_t policy_find_account(const smp_policy *p, const char *id);
+uint32_t policy_find_approval(const smp_policy *p, const char *id);
+
+/* validate.c: derive the effective periods, procedural faults and the cap
+ * intervals.  Called once by the loader; false on OOM. */
+bool policy_derive(smp_policy *p);
+
+/* The state of approval a at t, the cap included. */
+smp_approval_state approval_state(const smp_policy *p, const struct approval *a, int64_t t);
+/* True if a is over the cap at t; *next receives the next moment after t
+ * at which that changes (SMP_TIME_MAX if never). */
+bool approval_over_cap(const struct approval *a, int64_t t, int64_t *next);
+
+/* time.c */
+int64_t time_add_days(int64_t t, int days);   /* calendar days, local time */
+
+/* util */
+bool id_is_valid(const char *s);
+
+#endif /* SMP_INTERNAL_H */
