@@ -267,7 +267,6 @@ const char *smp_decision_warning_message(const smp_decision *d, size_t i);
 /* The moment an ALLOW stops holding (exclusive); false when there is none
  * (every DENY). */
 bool smp_decision_valid_until(const smp_decision *d, int64_t *out);
-/* For an ALLOW with an expiring warning: the moment the approval lapses. */
 /* The approval the decision relied on or reported on, NULL if none. */
 const char *smp_decision_approval(const smp_decision *d);
 void smp_decision_free(smp_decision *d);
@@ -301,6 +300,9 @@ struct smp_approval_info {
 	int64_t end;                  /* the effective lapse (exclusive) */
 	bool has_revoked;
 	int64_t revoked;
+	bool signed_cpp, signed_it;   /* sign-offs present and dated by t */
+	bool has_valid_until;         /* state valid: when it stops holding */
+	int64_t valid_until;          /* (lapse, revocation or the cap, exclusive) */
 };
 
 struct smp_office_info {

@@ -227,6 +227,17 @@ bool approval_over_cap(const struct approval *a, int64_t t, int64_t *next);
 /* time.c */
 int64_t time_add_days(int64_t t, int days);   /* calendar days, local time */
 
+/* load.c */
+/* Read path securely (owner, mode, folder, size, no NUL, no directives);
+ * read_from, if not NULL, is read instead but checked and reported as path. */
+smp_status file_read_secure(const char *path, const char *read_from, unsigned flags,
+                            char **out, size_t *len, smp_diags *d);
+/* smp_policy_load, with the records file records_path read from
+ * records_from instead (the record editor validates a candidate so). */
+smp_status policy_load_ex(const char *config_path, unsigned flags,
+                          const char *records_path, const char *records_from,
+                          smp_policy **out, smp_diags **diags);
+
 /* util */
 bool id_is_valid(const char *s);
 

@@ -1,0 +1,416 @@
+/*
+ * decide.c - a request into ALLOW or DENY with every failed rule
+ * (DESIGN §3).  Reads the loaded policy only: safe from many threads.
+ *
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct smp_decision {
+	bool allowed;
+	size_t nreasons, nwarnings;
+	smp_reason reasons[SMP_R__COUNT];
+	char *messages[SMP_R__COUNT];
+	smp_warning warnings[SMP_W__COUNT];
+	char *warning_messages[SMP_W__COUNT];
+	bool has_until;
+	int64_t until;
+	const char *approval;
+	struct arena mem;
+	bool nomem;
+};
+
+/* Add a reason (or a warning, when warning is set) with its sentence and
+ * the particulars of this case. */
+static void add(struct smp_decision *d, int code, bool warning, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void add(struct smp_decision *d, int code, bool warning, const char *fmt, ...)
+{
+	const char *sentence = warning ? smp_warning_sentence((smp_warning)code)
+	                               : smp_reason_sentence((smp_reason)code);
+	char detail[768] = "";
+	size_t n;
+	char *msg;
+
+	if (fmt != NULL) {
+		va_list ap;
+
+		va_start(ap, fmt);
+		vsnprintf(detail, sizeof(detail), fmt, ap);
+		va_end(ap);
+	}
+	n = strlen(sentence) + strlen(detail) + 2;
+	msg = arena_alloc(&d->mem, n);
+	if (msg == NULL) {
+		d->nomem = true;
+		return;
+	}
+	snprintf(msg, n, "%s%s%s", sentence, detail[0] ? " " : "", detail);
+	if (warning) {
+		d->warnings[d->nwarnings] = (smp_warning)code;
+		d->warning_messages[d->nwarnings++] = msg;
+	} else {
+		d->reasons[d->nreasons] = (smp_reason)code;
+		d->messages[d->nreasons++] = msg;
+	}
+}
+
+static const char *fmt_time(int64_t t, char *buf, size_t n)
+{
+	if (smp_time_format(t, buf, n) == NULL)
+		snprintf(buf, n, "@%lld", (long long)t);
+	return buf;
+}
+
+static bool lists(const uint32_t *v, size_t n, uint32_t x)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == x)
+			return true;
+	return false;
+}
+
+static bool approval_for(const struct approval *a, uint32_t platform)
+{
+	return lists(a->platforms, a->nplatforms, platform);
+}
+
+/* When a pending approval with no stated start counts as started: at its
+ * request, or always if it has none. */
+static int64_t started_at(const struct approval *a)
+{
+	if (a->start != SMP_TIME_MIN)
+		return a->start;
+	return a->requested.set ? a->requested.t : SMP_TIME_MIN;
+}
+
+struct approval_result {
+	const struct approval *a;
+	smp_approval_state state;
+	int64_t until;          /* for a valid approval: when it stops holding */
+};
+
+/* The approval that answers the request, and its state (docs/SEMANTICS.md). */
+static struct approval_result pick_approval(const smp_policy *p, const struct staff *s,
+                                            uint32_t platform, int64_t t)
+{
+	struct approval_result best = { NULL, SMP_STATE_VALID, 0 }, over = best, latest = best;
+	int64_t latest_start = 0;
+
+	for (size_t i = 0; i < s->napprovals; i++) {
+		const struct approval *a = &p->approvals[s->approvals[i]];
+		smp_approval_state st;
+		int64_t next;
+
+		if (!approval_for(a, platform))
+			continue;
+		st = approval_state(p, a, t);
+		if (st == SMP_STATE_VALID) {
+			int64_t until = a->valid.to;
+
+			approval_over_cap(a, t, &next);
+			if (next < until)
+				until = next;
+			if (best.a == NULL || until > best.until)
+				best = (struct approval_result){ a, st, until };
+		} else if (st == SMP_STATE_OVER_CAP) {
+			if (over.a == NULL)
+				over = (struct approval_result){ a, st, 0 };
+		} else if (started_at(a) <= t &&
+		           (latest.a == NULL || started_at(a) >= latest_start)) {
+			latest = (struct approval_result){ a, st, 0 };
+			latest_start = started_at(a);
+		}
+	}
+	if (best.a != NULL)
+		return best;
+	if (over.a != NULL)
+		return over;
+	return latest;
+}
+
+static void approval_rules(const smp_policy *p, struct smp_decision *d, const struct staff *s,
+                           uint32_t platform, int64_t t)
+{
+	struct approval_result r = pick_approval(p, s, platform, t);
+	const struct approval *a = r.a;
+	char tb[40];
+	int64_t next;
+
+	if (a == NULL) {
+		add(d, SMP_R_NO_APPROVAL, false, "No approval of '%s' for '%s' has started by %s.",
+		    s->id, p->platforms[platform].id, fmt_time(t, tb, sizeof(tb)));
+		return;
+	}
+	d->approval = a->id;
+	switch (r.state) {
+	case SMP_STATE_VALID:
+		d->has_until = true;
+		d->until = r.until;
+		break;
+	case SMP_STATE_OVER_CAP:
+		approval_over_cap(a, t, &next);
+		if (next == SMP_TIME_MAX)
+			add(d, SMP_R_OFFICE_CAP_EXCEEDED, false,
+			    "Approval %s is beyond the cap of %d persons for office '%s'.", a->id,
+			    p->set.max_per_office, p->offices[s->office].id);
+		else
+			add(d, SMP_R_OFFICE_CAP_EXCEEDED, false,
+			    "Approval %s is beyond the cap of %d persons for office '%s' until %s.",
+			    a->id, p->set.max_per_office, p->offices[s->office].id,
+			    fmt_time(next, tb, sizeof(tb)));
+		break;
+	case SMP_STATE_INVALID:
+		add(d, SMP_R_APPROVAL_INVALID, false, "Approval %s: %s.", a->id, a->invalid_why);
+		break;
+	case SMP_STATE_REVOKED:
+		add(d, SMP_R_APPROVAL_REVOKED, false, "Approval %s was revoked at %s by %s: %s",
+		    a->id, fmt_time(a->revoked.on, tb, sizeof(tb)),
+		    a->revoked.by != NONE ? p->staff[a->revoked.by].id : "?",
+		    a->revoked.reason ? a->revoked.reason : "");
+		break;
+	case SMP_STATE_EXPIRED:
+		add(d, SMP_R_APPROVAL_EXPIRED, false, "Approval %s lapsed at %s.", a->id,
+		    fmt_time(a->end, tb, sizeof(tb)));
+		break;
+	case SMP_STATE_PENDING:
+	case SMP_STATE_NOT_STARTED:
+		add(d, SMP_R_APPROVAL_PENDING, false, "Approval %s lacks the sign-off of %s.", a->id,
+		    (!a->cpp.present || a->cpp.on > t)
+		        ? ((!a->it.present || a->it.on > t) ? "both directors" : "the Director of CP&P")
+		        : "the Director of IT");
+		break;
+	}
+}
+
+static void device_rules(const smp_policy *p, struct smp_decision *d, const char *device,
+                         uint32_t platform)
+{
+	uint32_t i = policy_find_device(p, device);
+	const struct device *dv;
+
+	if (i == NONE) {
+		add(d, SMP_R_DEVICE_UNKNOWN, false, "Device '%s' is not in the device records.", device);
+		return;
+	}
+	dv = &p->devices[i];
+	if (!dv->dcf_owned)
+		add(d, SMP_R_DEVICE_NOT_DCF, false, "Device '%s' is privately owned.", dv->id);
+	if (platform != NONE && p->platforms[platform].mobile_only &&
+	    !(dv->dcf_owned && dv->kind == DEV_MOBILE && lists(dv->apps, dv->napps, platform)))
+		add(d, SMP_R_APP_NOT_APPROVED, false,
+		    "'%s' is mobile-only and device '%s' is not a DCF mobile device with its app approved.",
+		    p->platforms[platform].name, dv->id);
+}
+
+static bool at_or_before(const struct opt_time *o, int64_t t)
+{
+	return o->set && o->t <= t;
+}
+
+/* The account rules (§B, §D); returns the next moment an account event
+ * could change the outcome, for valid_until. */
+static int64_t account_rules(const smp_policy *p, struct smp_decision *d,
+                             const struct smp_request *req, uint32_t user, uint32_t platform)
+{
+	uint32_t i;
+	const struct account *a;
+	int64_t t = req->at, next = SMP_TIME_MAX;
+	char tb[40];
+
+	if (req->account == NULL) {
+		add(d, SMP_R_ACCOUNT_REQUIRED, false, NULL);
+		return next;
+	}
+	i = policy_find_account(p, req->account);
+	if (i == NONE) {
+		add(d, SMP_R_ACCOUNT_UNKNOWN, false, "Account '%s' is not in the records.", req->account);
+		return next;
+	}
+	a = &p->accounts[i];
+	if (!a->official)
+		add(d, SMP_R_ACCOUNT_NOT_OFFICIAL, false, "Account '%s' is a personal account.", a->id);
+	else if (platform != NONE && a->platform != platform)
+		add(d, SMP_R_ACCOUNT_NOT_OFFICIAL, false, "Account '%s' is an account on '%s'.", a->id,
+		    p->platforms[a->platform].id);
+	if (user != NONE && a->holder != user)
+		add(d, SMP_R_ACCOUNT_NOT_HELD, false, "Account '%s' is held by '%s'.", a->id,
+		    p->staff[a->holder].id);
+	if (a->personal_info)
+		add(d, SMP_R_ACCOUNT_PERSONAL_INFO, false, NULL);
+	if (!at_or_before(&a->password_escrowed, t))
+		add(d, SMP_R_PASSWORD_NOT_ESCROWED, false, "Account '%s'.", a->id);
+	else if (at_or_before(&a->password_changed, t) &&
+	         a->password_changed.t > a->password_escrowed.t)
+		add(d, SMP_R_PASSWORD_CHANGE_UNREPORTED, false,
+		    "The password of '%s' changed at %s.", a->id,
+		    fmt_time(a->password_changed.t, tb, sizeof(tb)));
+	if (at_or_before(&a->compromised_reported, t) && !at_or_before(&a->compromised_resolved, t))
+		add(d, SMP_R_ACCOUNT_COMPROMISED, false, "Reported at %s.",
+		    fmt_time(a->compromised_reported.t, tb, sizeof(tb)));
+	if (a->password_changed.set && a->password_changed.t > t)
+		next = a->password_changed.t;
+	if (a->compromised_reported.set && a->compromised_reported.t > t &&
+	    a->compromised_reported.t < next)
+		next = a->compromised_reported.t;
+	return next;
+}
+
+static bool is_prohibited(smp_action a)
+{
+	return a >= SMP_ACTION_FRIEND && a <= SMP_ACTION_CHAT_NONWORK;
+}
+
+void smp_request_init(struct smp_request *req)
+{
+	if (req == NULL)
+		return;
+	memset(req, 0, sizeof(*req));
+	req->action = SMP_ACTION_VIEW;
+	req->purpose = SMP_PURPOSE_INFO_GATHERING;
+	req->at = (int64_t)time(NULL);
+}
+
+static void evaluate(const smp_policy *p, const struct smp_request *req, const char *device,
+                     struct smp_decision *d)
+{
+	uint32_t user = policy_find_staff(p, req->user);
+	uint32_t platform = policy_find_platform(p, req->platform);
+	int64_t account_next = SMP_TIME_MAX;
+	char tb[40];
+
+	if (user == NONE)
+		add(d, SMP_R_UNKNOWN_USER, false, "'%s' is not in the staff records.", req->user);
+	if (platform == NONE)
+		add(d, SMP_R_UNKNOWN_PLATFORM, false, "'%s' is not in the catalogue.", req->platform);
+	device_rules(p, d, device, platform);
+	if (user != NONE && platform != NONE)
+		approval_rules(p, d, &p->staff[user], platform, req->at);
+	if (req->action != SMP_ACTION_VIEW) {
+		if (req->public_info_sufficient)
+			add(d, SMP_R_PUBLIC_INFO_SUFFICES, false, NULL);
+		account_next = account_rules(p, d, req, user, platform);
+	}
+	if (req->purpose == SMP_PURPOSE_CLIENT_COMMUNICATION) {
+		if (req->other_means_available)
+			add(d, SMP_R_NOT_LAST_RESORT, false, NULL);
+		if ((req->action == SMP_ACTION_POST || req->action == SMP_ACTION_COMMENT) &&
+		    platform != NONE && p->platforms[platform].private_messaging)
+			add(d, SMP_R_PUBLIC_CHANNEL, false, "Use a private message on %s instead.",
+			    p->platforms[platform].name);
+	}
+	if (is_prohibited(req->action))
+		add(d, SMP_R_PROHIBITED_CONDUCT, false, "The action '%s' is prohibited.",
+		    smp_action_name(req->action));
+
+	d->allowed = d->nreasons == 0 && d->has_until;
+	if (!d->allowed) {
+		d->has_until = false;
+		return;
+	}
+	/* the approval's own lapse drives the warning; account events only
+	 * shorten valid_until */
+	if (d->until != SMP_TIME_MAX &&
+	    d->until - req->at <= (int64_t)p->set.warn_days * 86400)
+		add(d, SMP_W_APPROVAL_EXPIRING, true, "Approval %s lapses at %s.", d->approval,
+		    fmt_time(d->until, tb, sizeof(tb)));
+	if (account_next < d->until)
+		d->until = account_next;
+	if (d->until == SMP_TIME_MAX)
+		d->has_until = false;
+}
+
+smp_status smp_decide(const smp_policy *p, const struct smp_request *req, smp_decision **out)
+{
+	struct smp_decision *d;
+	char host[256];
+	const char *device;
+
+	if (out != NULL)
+		*out = NULL;
+	if (p == NULL || req == NULL || out == NULL || req->user == NULL ||
+	    req->platform == NULL || (unsigned)req->action >= SMP_ACTION__COUNT ||
+	    (unsigned)req->purpose >= SMP_PURPOSE__COUNT)
+		return SMP_ERR_ARG;
+	device = req->device;
+	if (device == NULL) {
+		if (gethostname(host, sizeof(host)) != 0)
+			return SMP_ERR_ARG;
+		host[sizeof(host) - 1] = '\0';
+		device = host;
+	}
+	d = calloc(1, sizeof(*d));
+	if (d == NULL)
+		return SMP_ERR_NOMEM;
+	evaluate(p, req, device, d);
+	if (d->nomem) {
+		smp_decision_free(d);
+		return SMP_ERR_NOMEM;
+	}
+	*out = d;
+	return SMP_OK;
+}
+
+bool smp_decision_allowed(const smp_decision *d)
+{
+	return d != NULL && d->allowed;
+}
+
+size_t smp_decision_reason_count(const smp_decision *d)
+{
+	return d ? d->nreasons : 0;
+}
+
+smp_reason smp_decision_reason(const smp_decision *d, size_t i)
+{
+	return (d && i < d->nreasons) ? d->reasons[i] : SMP_R__COUNT;
+}
+
+const char *smp_decision_reason_message(const smp_decision *d, size_t i)
+{
+	return (d && i < d->nreasons) ? d->messages[i] : NULL;
+}
+
+size_t smp_decision_warning_count(const smp_decision *d)
+{
+	return d ? d->nwarnings : 0;
+}
+
+smp_warning smp_decision_warning(const smp_decision *d, size_t i)
+{
+	return (d && i < d->nwarnings) ? d->warnings[i] : SMP_W__COUNT;
+}
+
+const char *smp_decision_warning_message(const smp_decision *d, size_t i)
+{
+	return (d && i < d->nwarnings) ? d->warning_messages[i] : NULL;
+}
+
+bool smp_decision_valid_until(const smp_decision *d, int64_t *out)
+{
+	if (d == NULL || !d->has_until)
+		return false;
+	if (out != NULL)
+		*out = d->until;
+	return true;
+}
+
+const char *smp_decision_approval(const smp_decision *d)
+{
+	return d ? d->approval : NULL;
+}
+
+void smp_decision_free(smp_decision *d)
+{
+	if (d == NULL)
+		return;
+	arena_release(&d->mem);
+	free(d);
+}

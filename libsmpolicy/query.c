@@ -1,0 +1,149 @@
+/*
+ * query.c - read-only views of a loaded policy for the command's report,
+ * the PAM module and other programs.
+ *
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#include "internal.h"
+
+#include <string.h>
+
+uint32_t policy_find_platform(const smp_policy *p, const char *id) { return idmap_find(&p->platform_ix, id); }
+uint32_t policy_find_office(const smp_policy *p, const char *id) { return idmap_find(&p->office_ix, id); }
+uint32_t policy_find_staff(const smp_policy *p, const char *id) { return idmap_find(&p->staff_ix, id); }
+uint32_t policy_find_device(const smp_policy *p, const char *id) { return idmap_find(&p->device_ix, id); }
+uint32_t policy_find_account(const smp_policy *p, const char *id) { return idmap_find(&p->account_ix, id); }
+uint32_t policy_find_approval(const smp_policy *p, const char *id) { return idmap_find(&p->approval_ix, id); }
+
+const char *smp_policy_config_path(const smp_policy *p)
+{
+	return p ? p->config_path : NULL;
+}
+
+size_t smp_policy_records_count(const smp_policy *p)
+{
+	return p ? p->nrecords : 0;
+}
+
+const char *smp_policy_records_path(const smp_policy *p, size_t i)
+{
+	return (p && i < p->nrecords) ? p->records_paths[i] : NULL;
+}
+
+int smp_policy_warn_days(const smp_policy *p)
+{
+	return p ? p->set.warn_days : 0;
+}
+
+int smp_policy_office_cap(const smp_policy *p)
+{
+	return p ? p->set.max_per_office : 0;
+}
+
+size_t smp_policy_office_count(const smp_policy *p)
+{
+	return p ? p->noffices : 0;
+}
+
+bool smp_policy_office(const smp_policy *p, size_t i, struct smp_office_info *out)
+{
+	if (p == NULL || out == NULL || i >= p->noffices)
+		return false;
+	out->id = p->offices[i].id;
+	out->name = p->offices[i].name;
+	out->kind = p->offices[i].kind;
+	return true;
+}
+
+size_t smp_policy_platform_count(const smp_policy *p)
+{
+	return p ? p->nplatforms : 0;
+}
+
+const char *smp_policy_platform_id(const smp_policy *p, size_t i)
+{
+	return (p && i < p->nplatforms) ? p->platforms[i].id : NULL;
+}
+
+const char *smp_policy_platform_name(const smp_policy *p, size_t i)
+{
+	return (p && i < p->nplatforms) ? p->platforms[i].name : NULL;
+}
+
+size_t smp_policy_approval_count(const smp_policy *p)
+{
+	return p ? p->napprovals : 0;
+}
+
+bool smp_policy_approval(const smp_policy *p, size_t i, int64_t t, struct smp_approval_info *out)
+{
+	const struct approval *a;
+	const struct staff *s;
+
+	if (p == NULL || out == NULL || i >= p->napprovals)
+		return false;
+	a = &p->approvals[i];
+	s = &p->staff[a->staff];
+	memset(out, 0, sizeof(*out));
+	out->id = a->id;
+	out->staff = s->id;
+	out->office = s->office != NONE ? p->offices[s->office].id : NULL;
+	out->kind = a->kind == KIND_LONG_TERM ? "long_term" : "limited";
+	out->platforms = a->platform_ids;
+	out->ticket = a->ticket;
+	out->file = a->at.file;
+	out->line = a->at.line;
+	out->state = approval_state(p, a, t);
+	out->has_start = a->start != SMP_TIME_MIN;
+	out->start = a->start;
+	out->has_end = a->end != SMP_TIME_MAX;
+	out->end = a->end;
+	out->has_revoked = a->revoked.present;
+	out->revoked = a->revoked.on;
+	out->signed_cpp = a->cpp.present && a->cpp.on <= t;
+	out->signed_it = a->it.present && a->it.on <= t;
+	if (out->state == SMP_STATE_VALID) {
+		int64_t next;
+
+		approval_over_cap(a, t, &next);
+		out->valid_until = next < a->valid.to ? next : a->valid.to;
+		out->has_valid_until = out->valid_until != SMP_TIME_MAX;
+	}
+	return true;
+}
+
+const char *smp_policy_staff_office(const smp_policy *p, const char *staff)
+{
+	uint32_t i;
+
+	if (p == NULL || staff == NULL)
+		return NULL;
+	i = policy_find_staff(p, staff);
+	if (i == NONE || p->staff[i].office == NONE)
+		return NULL;
+	return p->offices[p->staff[i].office].id;
+}
+
+size_t smp_policy_accounts_held(const smp_policy *p, const char *user, const char *platform,
+                                const char **ids, size_t max)
+{
+	uint32_t u, pl;
+	size_t n = 0;
+
+	if (p == NULL || user == NULL || platform == NULL)
+		return 0;
+	u = policy_find_staff(p, user);
+	pl = policy_find_platform(p, platform);
+	if (u == NONE || pl == NONE)
+		return 0;
+	for (size_t i = 0; i < p->staff[u].naccounts; i++) {
+		const struct account *a = &p->accounts[p->staff[u].accounts[i]];
+
+		if (!a->official || a->platform != pl)
+			continue;
+		if (ids != NULL && n < max)
+			ids[n] = a->id;
+		n++;
+	}
+	return n;
+}

@@ -1,0 +1,280 @@
+/*
+ * util.c - the arena that holds a loaded policy, the diagnostics list and
+ * the id index.
+ *
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- arena ------------------------------------------------------------ */
+
+struct arena_chunk {
+	struct arena_chunk *next;
+	size_t used, size;
+	max_align_t data[];
+};
+
+#define ARENA_CHUNK (64u * 1024u)
+
+void *arena_alloc(struct arena *a, size_t size)
+{
+	const size_t align = sizeof(max_align_t);
+	size_t need;
+	struct arena_chunk *c = a->head;
+
+	if (size > SIZE_MAX - align)
+		return NULL;
+	need = (size + align - 1) / align * align;
+	if (need == 0)
+		need = align;
+	if (c == NULL || c->size - c->used < need) {
+		size_t csize = need > ARENA_CHUNK ? need : ARENA_CHUNK;
+
+		c = malloc(sizeof(*c) + csize);
+		if (c == NULL)
+			return NULL;
+		c->size = csize;
+		c->used = 0;
+		if (need > ARENA_CHUNK / 4 && a->head != NULL) {
+			/* keep filling the current chunk after a big block */
+			c->next = a->head->next;
+			a->head->next = c;
+		} else {
+			c->next = a->head;
+			a->head = c;
+		}
+	}
+	void *p = (char *)c->data + c->used;
+	c->used += need;
+	memset(p, 0, size);
+	return p;
+}
+
+char *arena_strndup(struct arena *a, const char *s, size_t n)
+{
+	char *d = arena_alloc(a, n + 1);
+
+	if (d != NULL) {
+		memcpy(d, s, n);
+		d[n] = '\0';
+	}
+	return d;
+}
+
+char *arena_strdup(struct arena *a, const char *s)
+{
+	return arena_strndup(a, s, strlen(s));
+}
+
+void arena_release(struct arena *a)
+{
+	struct arena_chunk *c = a->head, *next;
+
+	for (; c != NULL; c = next) {
+		next = c->next;
+		free(c);
+	}
+	a->head = NULL;
+}
+
+/* ---- diagnostics ------------------------------------------------------ */
+
+smp_diags *diags_new(void)
+{
+	return calloc(1, sizeof(smp_diags));
+}
+
+bool diags_add(smp_diags *d, const char *file, unsigned line, smp_severity sev,
+               const char *subject, const char *fmt, ...)
+{
+	va_list ap;
+	char small[512], *msg;
+	int len;
+
+	va_start(ap, fmt);
+	len = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (len < 0)
+		goto oom;
+	if (d->n == d->cap) {
+		size_t ncap = d->cap ? d->cap * 2 : 16;
+		struct smp_diag *nv = realloc(d->v, ncap * sizeof(*nv));
+
+		if (nv == NULL)
+			goto oom;
+		d->v = nv;
+		d->cap = ncap;
+	}
+	msg = arena_alloc(&d->mem, (size_t)len + 1);
+	if (msg == NULL)
+		goto oom;
+	if ((size_t)len < sizeof(small)) {
+		memcpy(msg, small, (size_t)len + 1);
+	} else {
+		va_start(ap, fmt);
+		vsnprintf(msg, (size_t)len + 1, fmt, ap);
+		va_end(ap);
+	}
+	struct smp_diag *g = &d->v[d->n];
+	g->file = file ? arena_strdup(&d->mem, file) : NULL;
+	g->subject = subject ? arena_strdup(&d->mem, subject) : NULL;
+	if ((file && !g->file) || (subject && !g->subject))
+		goto oom;
+	g->line = line;
+	g->severity = sev;
+	g->message = msg;
+	d->n++;
+	return true;
+oom:
+	d->oom = true;
+	return false;
+}
+
+struct diag_seq {
+	struct smp_diag d;
+	size_t seq;
+};
+
+static int diag_cmp(const void *a, const void *b)
+{
+	const struct diag_seq *x = a, *y = b;
+	int c = strcmp(x->d.file ? x->d.file : "", y->d.file ? y->d.file : "");
+
+	if (c != 0)
+		return c;
+	if (x->d.line != y->d.line)
+		return x->d.line < y->d.line ? -1 : 1;
+	return x->seq < y->seq ? -1 : (x->seq > y->seq);   /* stable */
+}
+
+void diags_sort(smp_diags *d)
+{
+	struct diag_seq *tmp;
+
+	if (d == NULL || d->n < 2)
+		return;
+	tmp = malloc(d->n * sizeof(*tmp));
+	if (tmp == NULL)
+		return;   /* unsorted is still complete, only less tidy */
+	for (size_t i = 0; i < d->n; i++) {
+		tmp[i].d = d->v[i];
+		tmp[i].seq = i;
+	}
+	qsort(tmp, d->n, sizeof(*tmp), diag_cmp);
+	for (size_t i = 0; i < d->n; i++)
+		d->v[i] = tmp[i].d;
+	free(tmp);
+}
+
+size_t smp_diags_count(const smp_diags *d)
+{
+	return d ? d->n : 0;
+}
+
+const struct smp_diag *smp_diags_get(const smp_diags *d, size_t i)
+{
+	return (d && i < d->n) ? &d->v[i] : NULL;
+}
+
+size_t smp_diags_errors(const smp_diags *d)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; d && i < d->n; i++)
+		n += d->v[i].severity == SMP_SEV_ERROR;
+	return n;
+}
+
+void smp_diags_free(smp_diags *d)
+{
+	if (d == NULL)
+		return;
+	free(d->v);
+	arena_release(&d->mem);
+	free(d);
+}
+
+/* ---- id index --------------------------------------------------------- */
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;   /* FNV-1a */
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ull;
+	}
+	return h ^ (h >> 29);
+}
+
+bool idmap_init(struct idmap *m, struct arena *a, size_t n)
+{
+	size_t size = 16;
+
+	while (size < n * 2 + 1) {
+		if (size > SIZE_MAX / 4)
+			return false;
+		size *= 2;
+	}
+	m->slot = arena_alloc(a, size * sizeof(*m->slot));
+	m->mask = size - 1;
+	return m->slot != NULL;
+}
+
+uint32_t idmap_insert(struct idmap *m, const char *key, uint32_t idx)
+{
+	size_t i = hash_str(key) & m->mask;
+
+	for (; m->slot[i].key != NULL; i = (i + 1) & m->mask)
+		if (strcmp(m->slot[i].key, key) == 0)
+			return m->slot[i].idx;
+	m->slot[i].key = key;
+	m->slot[i].idx = idx;
+	return NONE;
+}
+
+uint32_t idmap_find(const struct idmap *m, const char *key)
+{
+	if (m->slot == NULL || key == NULL)
+		return NONE;
+	for (size_t i = hash_str(key) & m->mask; m->slot[i].key != NULL;
+	     i = (i + 1) & m->mask)
+		if (strcmp(m->slot[i].key, key) == 0)
+			return m->slot[i].idx;
+	return NONE;
+}
+
+bool id_is_valid(const char *s)
+{
+	size_t n = 0;
+
+	for (; s[n]; n++) {
+		unsigned char c = (unsigned char)s[n];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-' || c == '@'))
+			return false;
+	}
+	return n > 0 && n <= SMP_MAX_ID_LEN;
+}
+
+const char *smp_status_string(smp_status s)
+{
+	switch (s) {
+	case SMP_OK: return "success";
+	case SMP_ERR_NOMEM: return "out of memory";
+	case SMP_ERR_ARG: return "invalid argument";
+	case SMP_ERR_IO: return "input/output error";
+	case SMP_ERR_INSECURE: return "insecure file ownership or permissions";
+	case SMP_ERR_PARSE: return "invalid configuration or records";
+	case SMP_ERR_TIME: return "invalid time";
+	case SMP_ERR_LOCK: return "records are locked by another command";
+	case SMP_ERR_REFUSED: return "change refused";
+	case SMP_ERR_NOTFOUND: return "no such record";
+	}
+	return "unknown status";
+}

@@ -1,0 +1,480 @@
+/*
+ * validate.c - what follows from the records once they are loaded: each
+ * approval's effective period, its procedural faults (Manual §C,
+ * Procedures A), and the periods in which the office cap denies it.
+ * Computed once at load, so that a decision only looks things up.
+ *
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+/* ---- procedural faults ------------------------------------------------ */
+
+struct why {
+	char buf[1024];
+	size_t len;
+};
+
+static void why_add(struct why *w, const char *fmt, const char *a, const char *b)
+{
+	int n;
+
+	if (w->len >= sizeof(w->buf) - 1)
+		return;
+	if (w->len > 0) {
+		snprintf(w->buf + w->len, sizeof(w->buf) - w->len, "; ");
+		w->len = strlen(w->buf);
+	}
+	n = snprintf(w->buf + w->len, sizeof(w->buf) - w->len, fmt, a, b);
+	if (n > 0)
+		w->len = min64((int64_t)(w->len + (size_t)n), (int64_t)sizeof(w->buf) - 1);
+}
+
+static void check_signer(const smp_policy *p, const struct approval *a, const struct sign_off *so,
+                         unsigned role, const char *role_name, struct why *w)
+{
+	const struct staff *s;
+
+	if (!so->present)
+		return;
+	s = &p->staff[so->by];
+	if (!(s->roles & role))
+		why_add(w, "it is signed by '%s', who does not hold the %s role", s->id, role_name);
+	if (so->by == a->staff)
+		why_add(w, "it is signed by '%s', the approved person%s", s->id, "");
+}
+
+static void find_faults(const smp_policy *p, const struct approval *a, struct why *w)
+{
+	const struct staff *s = &p->staff[a->staff];
+
+	check_signer(p, a, &a->cpp, ROLE_DIRECTOR_CPP, "director_cpp", w);
+	check_signer(p, a, &a->it, ROLE_DIRECTOR_IT, "director_it", w);
+	if (a->kind == KIND_LONG_TERM) {
+		if (a->requested_by == NONE) {
+			why_add(w, "a long-term approval must be requested by a Local Office Manager "
+			        "of the person's office (requested_by is missing)%s%s", "", "");
+		} else {
+			const struct staff *r = &p->staff[a->requested_by];
+
+			if (!(r->roles & ROLE_LOM) || r->office != s->office)
+				why_add(w, "a long-term approval must be requested by a Local Office "
+				        "Manager of the person's office, and '%s' is not one of '%s'",
+				        r->id, s->office != NONE ? p->offices[s->office].id : "?");
+		}
+	} else {
+		if (a->ticket == NULL)
+			why_add(w, "a limited approval needs its Unblock Form ticket%s%s", "", "");
+		if (!a->expires.set)
+			why_add(w, "a limited approval must state when it expires%s%s", "", "");
+		if (a->nplatforms != 1)
+			why_add(w, "a limited approval is for exactly one platform%s%s", "", "");
+	}
+	if (a->start != SMP_TIME_MIN && a->end != SMP_TIME_MAX && a->end <= a->start)
+		why_add(w, "it expires before it starts%s%s", "", "");
+}
+
+/* ---- periods ---------------------------------------------------------- */
+
+static bool derive_approval(smp_policy *p, struct approval *a)
+{
+	bool signed_both = a->cpp.present && a->it.present;
+	struct why w = { .len = 0 };
+
+	a->rank_time = signed_both ? max64(a->cpp.on, a->it.on) : SMP_TIME_MAX;
+	if (a->starts.set)
+		a->start = a->starts.t;
+	else
+		a->start = signed_both ? a->rank_time : SMP_TIME_MIN;
+	a->end = a->expires.set ? a->expires.t : SMP_TIME_MAX;
+	if (a->kind == KIND_LONG_TERM && a->start != SMP_TIME_MIN) {
+		int64_t lim = time_add_days(a->start, p->set.long_term_max_days);
+
+		if (lim < a->end) {
+			a->capped_at_max = a->expires.set;
+			a->end = lim;
+		}
+	}
+	w.buf[0] = '\0';
+	find_faults(p, a, &w);
+	if (w.len > 0) {
+		a->invalid_why = arena_strdup(&p->mem, w.buf);
+		if (a->invalid_why == NULL)
+			return false;
+	}
+	a->capped = !(p->set.cap_long_term_only && a->kind == KIND_LIMITED);
+	a->valid.from = a->valid.to = 0;
+	if (a->invalid_why == NULL && signed_both) {
+		a->valid.from = max64(a->start, a->rank_time);
+		a->valid.to = a->end;
+		if (a->revoked.present)
+			a->valid.to = min64(a->valid.to, a->revoked.on);
+	}
+	return true;
+}
+
+/* ---- the office cap --------------------------------------------------- */
+
+/* Rank order for the cap: earliest second sign-off, then lowest id. */
+static int rank_cmp_ctx(const smp_policy *p, uint32_t x, uint32_t y)
+{
+	const struct approval *a = &p->approvals[x], *b = &p->approvals[y];
+
+	if (a->rank_time != b->rank_time)
+		return a->rank_time < b->rank_time ? -1 : 1;
+	return strcmp(a->id, b->id);
+}
+
+/* qsort has no context argument in C11; sort with a small merge sort. */
+static void rank_sort(const smp_policy *p, uint32_t *v, size_t n, uint32_t *tmp)
+{
+	if (n < 2)
+		return;
+	size_t h = n / 2;
+
+	rank_sort(p, v, h, tmp);
+	rank_sort(p, v + h, n - h, tmp);
+	size_t i = 0, j = h, k = 0;
+	while (i < h && j < n)
+		tmp[k++] = rank_cmp_ctx(p, v[i], v[j]) <= 0 ? v[i++] : v[j++];
+	while (i < h)
+		tmp[k++] = v[i++];
+	while (j < n)
+		tmp[k++] = v[j++];
+	memcpy(v, tmp, n * sizeof(*v));
+}
+
+struct event {
+	int64_t t;
+	uint32_t approval;
+	bool starts;
+};
+
+static int event_cmp(const void *x, const void *y)
+{
+	const struct event *a = x, *b = y;
+
+	if (a->t != b->t)
+		return a->t < b->t ? -1 : 1;
+	return (int)a->starts - (int)b->starts;   /* ends before starts */
+}
+
+struct ivec {
+	struct interval *v;
+	size_t n, cap;
+};
+
+static bool ivec_add(struct ivec *iv, int64_t from, int64_t to)
+{
+	if (iv->n > 0 && iv->v[iv->n - 1].to == from) {
+		iv->v[iv->n - 1].to = to;
+		return true;
+	}
+	if (iv->n == iv->cap) {
+		size_t nc = iv->cap ? iv->cap * 2 : 4;
+		struct interval *nv = realloc(iv->v, nc * sizeof(*nv));
+
+		if (nv == NULL)
+			return false;
+		iv->v = nv;
+		iv->cap = nc;
+	}
+	iv->v[iv->n].from = from;
+	iv->v[iv->n].to = to;
+	iv->n++;
+	return true;
+}
+
+/*
+ * The persons holding a place among the active approvals (sorted by
+ * rank): the first `cap` distinct staff.  Marks over[i] for every active
+ * approval whose person is beyond the cap.  Returns how many are over.
+ */
+static size_t mark_over_cap(const smp_policy *p, const uint32_t *active, size_t n,
+                            uint32_t *persons, bool *over)
+{
+	size_t npersons = 0, nover = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint32_t who = p->approvals[active[i]].staff;
+		size_t j;
+
+		for (j = 0; j < npersons && persons[j] != who; j++)
+			;
+		if (j == npersons)
+			persons[npersons++] = who;
+		over[i] = j >= (size_t)p->set.max_per_office;
+		nover += over[i];
+	}
+	return nover;
+}
+
+static bool sweep_office(smp_policy *p, struct office *o, struct ivec *ivs)
+{
+	size_t n = o->napprovals, nev = 0, nactive = 0;
+	struct event *ev = malloc((2 * n + 1) * sizeof(*ev));
+	uint32_t *active = malloc((n + 1) * sizeof(*active));
+	uint32_t *tmp = malloc((n + 1) * sizeof(*tmp));
+	uint32_t *persons = malloc((n + 1) * sizeof(*persons));
+	bool *over = malloc((n + 1) * sizeof(*over));
+	bool ok = ev && active && tmp && persons && over;
+
+	for (size_t i = 0; ok && i < n; i++) {
+		const struct approval *a = &p->approvals[o->approvals[i]];
+
+		ev[nev++] = (struct event){ a->valid.from, o->approvals[i], true };
+		if (a->valid.to != SMP_TIME_MAX)
+			ev[nev++] = (struct event){ a->valid.to, o->approvals[i], false };
+	}
+	if (ok)
+		qsort(ev, nev, sizeof(*ev), event_cmp);
+	for (size_t e = 0; ok && e < nev;) {
+		int64_t t = ev[e].t, next;
+
+		for (; e < nev && ev[e].t == t; e++) {
+			if (ev[e].starts) {
+				active[nactive++] = ev[e].approval;
+				continue;
+			}
+			for (size_t k = 0; k < nactive; k++)
+				if (active[k] == ev[e].approval) {
+					active[k] = active[--nactive];
+					break;
+				}
+		}
+		next = e < nev ? ev[e].t : SMP_TIME_MAX;
+		if (nactive <= (size_t)p->set.max_per_office)
+			continue;   /* fewer approvals than places: nobody is over */
+		rank_sort(p, active, nactive, tmp);
+		if (mark_over_cap(p, active, nactive, persons, over) == 0)
+			continue;
+		for (size_t k = 0; ok && k < nactive; k++)
+			if (over[k])
+				ok = ivec_add(&ivs[active[k]], t, next);
+	}
+	free(ev);
+	free(active);
+	free(tmp);
+	free(persons);
+	free(over);
+	return ok;
+}
+
+/* Gather each office's capped approvals that can hold at some moment. */
+static bool collect_office_approvals(smp_policy *p)
+{
+	size_t *count = calloc(p->noffices + 1, sizeof(*count));
+
+	if (count == NULL)
+		return false;
+	for (size_t i = 0; i < p->napprovals; i++) {
+		const struct approval *a = &p->approvals[i];
+
+		if (a->capped && a->valid.from < a->valid.to)
+			count[p->staff[a->staff].office]++;
+	}
+	for (size_t o = 0; o < p->noffices; o++) {
+		p->offices[o].approvals = arena_alloc(&p->mem, (count[o] + 1) * sizeof(uint32_t));
+		if (p->offices[o].approvals == NULL) {
+			free(count);
+			return false;
+		}
+	}
+	for (size_t i = 0; i < p->napprovals; i++) {
+		const struct approval *a = &p->approvals[i];
+		struct office *o;
+
+		if (!a->capped || a->valid.from >= a->valid.to)
+			continue;
+		o = &p->offices[p->staff[a->staff].office];
+		o->approvals[o->napprovals++] = (uint32_t)i;
+	}
+	free(count);
+	return true;
+}
+
+bool policy_derive(smp_policy *p)
+{
+	struct ivec *ivs;
+	bool ok = true;
+
+	for (size_t i = 0; i < p->napprovals; i++)
+		if (!derive_approval(p, &p->approvals[i]))
+			return false;
+	if (!collect_office_approvals(p))
+		return false;
+	ivs = calloc(p->napprovals + 1, sizeof(*ivs));
+	if (ivs == NULL)
+		return false;
+	for (size_t o = 0; ok && o < p->noffices; o++)
+		ok = sweep_office(p, &p->offices[o], ivs);
+	for (size_t i = 0; i < p->napprovals; i++) {
+		struct approval *a = &p->approvals[i];
+
+		if (ok && ivs[i].n > 0) {
+			a->over_cap = arena_alloc(&p->mem, ivs[i].n * sizeof(struct interval));
+			if (a->over_cap == NULL)
+				ok = false;
+			else
+				memcpy(a->over_cap, ivs[i].v, ivs[i].n * sizeof(struct interval));
+			a->nover_cap = ivs[i].n;
+		}
+		free(ivs[i].v);
+	}
+	free(ivs);
+	return ok;
+}
+
+/* ---- queries ---------------------------------------------------------- */
+
+bool approval_over_cap(const struct approval *a, int64_t t, int64_t *next)
+{
+	size_t lo = 0, hi = a->nover_cap;
+
+	/* first interval whose end is after t */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (a->over_cap[mid].to <= t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == a->nover_cap) {
+		*next = SMP_TIME_MAX;
+		return false;
+	}
+	if (a->over_cap[lo].from <= t) {
+		*next = a->over_cap[lo].to;
+		return true;
+	}
+	*next = a->over_cap[lo].from;
+	return false;
+}
+
+smp_approval_state approval_state(const smp_policy *p, const struct approval *a, int64_t t)
+{
+	int64_t next;
+
+	(void)p;
+	if (a->invalid_why != NULL)
+		return SMP_STATE_INVALID;
+	if (a->revoked.present && a->revoked.on <= t)
+		return SMP_STATE_REVOKED;
+	if (a->end != SMP_TIME_MAX && t >= a->end)
+		return SMP_STATE_EXPIRED;
+	if (a->start != SMP_TIME_MIN && t < a->start)
+		return SMP_STATE_NOT_STARTED;
+	if (!a->cpp.present || a->cpp.on > t || !a->it.present || a->it.on > t)
+		return SMP_STATE_PENDING;
+	if (approval_over_cap(a, t, &next))
+		return SMP_STATE_OVER_CAP;
+	return SMP_STATE_VALID;
+}
+
+/* ---- smpolicy check --------------------------------------------------- */
+
+static void fmt_time(int64_t t, char *buf, size_t n)
+{
+	if (t == SMP_TIME_MAX)
+		snprintf(buf, n, "(no end)");
+	else if (smp_time_format(t, buf, n) == NULL)
+		snprintf(buf, n, "@%lld", (long long)t);
+}
+
+/* "'a' (approval X), 'b' (approval Y)": who holds the places at t. */
+static void holders_at(const smp_policy *p, const struct office *o, int64_t t,
+                       char *buf, size_t n)
+{
+	size_t len = 0;
+	uint32_t seen[64];
+	size_t nseen = 0;
+
+	buf[0] = '\0';
+	/* office approvals are not sorted; pick holders by rank, a few at most */
+	for (int place = 0; place < p->set.max_per_office && nseen < 64; place++) {
+		uint32_t best = NONE;
+
+		for (size_t i = 0; i < o->napprovals; i++) {
+			uint32_t x = o->approvals[i];
+			const struct approval *a = &p->approvals[x];
+			int64_t next;
+			size_t k;
+
+			if (!(a->valid.from <= t && t < a->valid.to) || approval_over_cap(a, t, &next))
+				continue;
+			for (k = 0; k < nseen && p->approvals[seen[k]].staff != a->staff; k++)
+				;
+			if (k < nseen)
+				continue;
+			if (best == NONE || rank_cmp_ctx(p, x, best) < 0)
+				best = x;
+		}
+		if (best == NONE)
+			break;
+		seen[nseen++] = best;
+		int w = snprintf(buf + len, n - len, "%s'%s' (approval %s)", len ? ", " : "",
+		                 p->staff[p->approvals[best].staff].id, p->approvals[best].id);
+		if (w < 0 || (size_t)w >= n - len)
+			break;
+		len += (size_t)w;
+	}
+}
+
+static void check_approval(const smp_policy *p, const struct approval *a, smp_diags *d)
+{
+	const struct staff *s = &p->staff[a->staff];
+	const struct office *o = &p->offices[s->office];
+	char t1[40], t2[40], who[1024];
+
+	if (a->invalid_why != NULL)
+		diags_add(d, a->at.file, a->at.line, SMP_SEV_ERROR, a->id,
+		          "approval '%s' breaks the procedure (§C, Procedures A): %s",
+		          a->id, a->invalid_why);
+	for (size_t k = 0; k < a->nover_cap; k++) {
+		fmt_time(a->over_cap[k].from, t1, sizeof(t1));
+		fmt_time(a->over_cap[k].to, t2, sizeof(t2));
+		holders_at(p, o, a->over_cap[k].from, who, sizeof(who));
+		diags_add(d, a->at.file, a->at.line, SMP_SEV_ERROR, a->id,
+		          "office '%s' would be over its cap of %d persons from %s until %s: "
+		          "approval '%s' of '%s' is beyond the cap; the places are held by %s (§C)",
+		          o->id, p->set.max_per_office, t1, t2, a->id, s->id, who);
+	}
+	if (a->capped_at_max) {
+		fmt_time(a->end, t1, sizeof(t1));
+		diags_add(d, a->at.file, a->at.line, SMP_SEV_WARNING, a->id,
+		          "approval '%s' expires later than long_term_max_days (%d) after it "
+		          "starts; it lapses at %s", a->id, p->set.long_term_max_days, t1);
+	}
+}
+
+smp_status smp_policy_check(const smp_policy *p, smp_diags **out)
+{
+	smp_diags *d;
+
+	if (p == NULL || out == NULL)
+		return SMP_ERR_ARG;
+	*out = NULL;
+	d = diags_new();
+	if (d == NULL)
+		return SMP_ERR_NOMEM;
+	for (size_t i = 0; i < p->napprovals; i++)
+		check_approval(p, &p->approvals[i], d);
+	if (d->oom) {
+		smp_diags_free(d);
+		return SMP_ERR_NOMEM;
+	}
+	diags_sort(d);
+	if (d->n == 0)
+		smp_diags_free(d);
+	else
+		*out = d;
+	return SMP_OK;
+}

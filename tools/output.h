@@ -1,0 +1,23 @@
+/*
+ * output.h - presentation for the smpolicy command.
+ *
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#ifndef SMP_OUTPUT_H
+#define SMP_OUTPUT_H
+
+#include "smpolicy.h"
+
+#include <stdio.h>
+
+/* Print s with control characters, backslashes and invalid UTF-8 escaped. */
+void print_escaped(FILE *f, const char *s);
+/* FILE:LINE: error: MESSAGE, one line each. */
+void print_diags(FILE *f, const smp_diags *d);
+/* These return 0, or 2 if the output could not be written. */
+int print_decision_text(FILE *f, const smp_decision *d, const struct smp_request *req);
+int print_decision_json(FILE *f, const smp_decision *d);
+int print_report_text(FILE *f, const smp_policy *p, int64_t at);
+int print_report_json(FILE *f, const smp_policy *p, int64_t at);
+
+#endif

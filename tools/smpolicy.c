@@ -1,0 +1,311 @@
+/*
+ * smpolicy - the administrators' command: check the files, decide a
+ * request, report per office, and carry out the manual's procedures on
+ * the records.  All the thinking is in libsmpolicy; this file parses
+ * options and presents.
+ *
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#include "smpolicy.h"
+#include "output.h"
+#ifdef SMP_HAVE_RECORDS
+#include "records.h"
+#endif
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EXIT_DENY 1
+#define EXIT_USAGE 2
+
+struct global {
+	const char *config;
+	unsigned flags;
+};
+
+static const char usage_text[] =
+	"usage: smpolicy [-c CONFIG] check\n"
+	"       smpolicy [-c CONFIG] decide --user U --platform P [--device D] [--account A]\n"
+	"                [--action A] [--purpose P] [--public-info-sufficient]\n"
+	"                [--other-means-available] [--at TIME] [--json]\n"
+	"       smpolicy [-c CONFIG] report [--at TIME] [--json]\n"
+	"       smpolicy [-c CONFIG] request --staff U --kind long_term|limited --platform P[,P...]\n"
+	"                --by U [--ticket T] [--starts TIME] [--expires TIME] [--on TIME]\n"
+	"       smpolicy [-c CONFIG] sign ID --by DIRECTOR [--on TIME]\n"
+	"       smpolicy [-c CONFIG] revoke ID --by U --reason TEXT [--on TIME]\n"
+	"       smpolicy [-c CONFIG] account ID password-changed|password-escrowed|compromised|resolved\n"
+	"                [--on TIME]\n"
+	"       smpolicy [-c CONFIG] log [--since TIME]\n"
+	"CONFIG defaults to $SMPOLICY_CONFIG, then " SMP_DEFAULT_CONFIG ".\n";
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("smpolicy: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\n", stderr);
+	fputs(usage_text, stderr);
+	return EXIT_USAGE;
+}
+
+/* Load the policy; on failure print every diagnostic and return NULL. */
+static smp_policy *load(const struct global *g, smp_status *status)
+{
+	smp_policy *p = NULL;
+	smp_diags *d = NULL;
+
+	*status = smp_policy_load(g->config, g->flags, &p, &d);
+	print_diags(stderr, d);
+	if (*status != SMP_OK && smp_diags_count(d) == 0)
+		fprintf(stderr, "smpolicy: %s: %s\n", g->config, smp_status_string(*status));
+	smp_diags_free(d);
+	return p;
+}
+
+static bool parse_at(const char *arg, int64_t *out)
+{
+	return smp_time_parse(arg, SMP_TIME_START, out) == SMP_OK;
+}
+
+/* ---- check ------------------------------------------------------------ */
+
+static int cmd_check(const struct global *g, int argc, char **argv)
+{
+	smp_status st;
+	smp_policy *p;
+	smp_diags *d = NULL;
+	size_t errors, warnings;
+
+	if (argc > 1)
+		return usage_error("check: unexpected argument '%s'", argv[1]);
+	p = load(g, &st);
+	if (p == NULL)
+		return st == SMP_ERR_PARSE ? 1 : 2;
+	if (smp_policy_check(p, &d) != SMP_OK) {
+		fprintf(stderr, "smpolicy: %s\n", smp_status_string(SMP_ERR_NOMEM));
+		smp_policy_free(p);
+		return 2;
+	}
+	print_diags(stderr, d);
+	errors = smp_diags_errors(d);
+	warnings = smp_diags_count(d) - errors;
+	if (errors == 0)
+		printf("OK: %s: %zu offices, %zu platforms, %zu approvals%s\n",
+		       smp_policy_config_path(p), smp_policy_office_count(p),
+		       smp_policy_platform_count(p), smp_policy_approval_count(p),
+		       warnings ? " (with warnings)" : "");
+	else
+		fprintf(stderr, "smpolicy: %s: %zu error%s, %zu warning%s\n",
+		        smp_policy_config_path(p), errors, errors == 1 ? "" : "s", warnings,
+		        warnings == 1 ? "" : "s");
+	smp_diags_free(d);
+	smp_policy_free(p);
+	return errors ? 1 : 0;
+}
+
+/* ---- decide ----------------------------------------------------------- */
+
+enum {
+	OPT_USER = 256, OPT_PLATFORM, OPT_DEVICE, OPT_ACCOUNT, OPT_ACTION, OPT_PURPOSE,
+	OPT_PUBLIC, OPT_OTHER, OPT_AT, OPT_JSON,
+};
+
+static int parse_decide(int argc, char **argv, struct smp_request *req, bool *json)
+{
+	static const struct option opts[] = {
+		{ "user", required_argument, NULL, OPT_USER },
+		{ "platform", required_argument, NULL, OPT_PLATFORM },
+		{ "device", required_argument, NULL, OPT_DEVICE },
+		{ "account", required_argument, NULL, OPT_ACCOUNT },
+		{ "action", required_argument, NULL, OPT_ACTION },
+		{ "purpose", required_argument, NULL, OPT_PURPOSE },
+		{ "public-info-sufficient", no_argument, NULL, OPT_PUBLIC },
+		{ "other-means-available", no_argument, NULL, OPT_OTHER },
+		{ "at", required_argument, NULL, OPT_AT },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_USER: req->user = optarg; break;
+		case OPT_PLATFORM: req->platform = optarg; break;
+		case OPT_DEVICE: req->device = optarg; break;
+		case OPT_ACCOUNT: req->account = optarg; break;
+		case OPT_ACTION:
+			if (smp_action_parse(optarg, &req->action) != SMP_OK)
+				return usage_error("decide: unknown action '%s' (view, login, message, "
+				                   "post, comment, friend, like, favorite, follow, game, "
+				                   "share_personal, chat_nonwork)", optarg);
+			break;
+		case OPT_PURPOSE:
+			if (smp_purpose_parse(optarg, &req->purpose) != SMP_OK)
+				return usage_error("decide: unknown purpose '%s' (info_gathering, "
+				                   "client_communication)", optarg);
+			break;
+		case OPT_PUBLIC: req->public_info_sufficient = true; break;
+		case OPT_OTHER: req->other_means_available = true; break;
+		case OPT_AT:
+			if (!parse_at(optarg, &req->at))
+				return usage_error("decide: --at: '%s' is not a valid time", optarg);
+			break;
+		case OPT_JSON: *json = true; break;
+		default:
+			return usage_error("decide: unknown or incomplete option '%s'",
+			                   argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return usage_error("decide: unexpected argument '%s'", argv[optind]);
+	if (req->user == NULL || req->user[0] == '\0')
+		return usage_error("decide: %s is required", "--user");
+	if (req->platform == NULL || req->platform[0] == '\0')
+		return usage_error("decide: %s is required", "--platform");
+	return 0;
+}
+
+static int cmd_decide(const struct global *g, int argc, char **argv)
+{
+	struct smp_request req;
+	bool json = false;
+	smp_status st;
+	smp_policy *p;
+	smp_decision *d = NULL;
+	int rc;
+
+	smp_request_init(&req);
+	rc = parse_decide(argc, argv, &req, &json);
+	if (rc != 0)
+		return rc;
+	p = load(g, &st);
+	if (p == NULL)
+		return EXIT_USAGE;
+	st = smp_decide(p, &req, &d);
+	if (st != SMP_OK) {
+		fprintf(stderr, "smpolicy: decide: %s\n", smp_status_string(st));
+		smp_policy_free(p);
+		return EXIT_USAGE;
+	}
+	rc = json ? print_decision_json(stdout, d) : print_decision_text(stdout, d, &req);
+	if (rc == 0)
+		rc = smp_decision_allowed(d) ? 0 : EXIT_DENY;
+	smp_decision_free(d);
+	smp_policy_free(p);
+	return rc;
+}
+
+/* ---- report ----------------------------------------------------------- */
+
+static int cmd_report(const struct global *g, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "at", required_argument, NULL, OPT_AT },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ NULL, 0, NULL, 0 },
+	};
+	int64_t at = 0;
+	bool json = false, have_at = false;
+	smp_status st;
+	smp_policy *p;
+	int c, rc;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		if (c == OPT_AT && parse_at(optarg, &at))
+			have_at = true;
+		else if (c == OPT_AT)
+			return usage_error("report: --at: '%s' is not a valid time", optarg);
+		else if (c == OPT_JSON)
+			json = true;
+		else
+			return usage_error("report: unknown or incomplete option '%s'",
+			                   argv[optind - 1]);
+	}
+	if (optind < argc)
+		return usage_error("report: unexpected argument '%s'", argv[optind]);
+	if (!have_at) {
+		struct smp_request now;
+
+		smp_request_init(&now);
+		at = now.at;
+	}
+	p = load(g, &st);
+	if (p == NULL)
+		return EXIT_USAGE;
+	rc = json ? print_report_json(stdout, p, at) : print_report_text(stdout, p, at);
+	smp_policy_free(p);
+	return rc;
+}
+
+/* ---- main ------------------------------------------------------------- */
+
+#ifdef SMP_HAVE_RECORDS
+typedef int (*record_cmd)(const char *config, unsigned flags, int argc, char **argv);
+
+static const struct {
+	const char *name;
+	record_cmd fn;
+} record_cmds[] = {
+	{ "request", cmd_request }, { "sign", cmd_sign }, { "revoke", cmd_revoke },
+	{ "account", cmd_account }, { "log", cmd_log },
+};
+#endif
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		/* tests only: accept files owned by the calling user */
+		{ "test-allow-nonroot", no_argument, NULL, 'T' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct global g = { getenv("SMPOLICY_CONFIG"), 0 };
+	const char *cmd;
+	int c;
+
+	if (g.config == NULL || g.config[0] == '\0')
+		g.config = SMP_DEFAULT_CONFIG;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+c:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': g.config = optarg; break;
+		case 'h': fputs(usage_text, stdout); return 0;
+		case 'V': puts("smpolicy 1.0.0"); return 0;
+		case 'T': g.flags |= SMP_LOAD_ALLOW_NONROOT; break;
+		default:
+			return usage_error("unknown or incomplete option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return usage_error("%s", "no command given");
+	cmd = argv[optind];
+	argc -= optind;
+	argv += optind;
+	if (strcmp(cmd, "check") == 0)
+		return cmd_check(&g, argc, argv);
+	if (strcmp(cmd, "decide") == 0)
+		return cmd_decide(&g, argc, argv);
+	if (strcmp(cmd, "report") == 0)
+		return cmd_report(&g, argc, argv);
+#ifdef SMP_HAVE_RECORDS
+	for (size_t i = 0; i < sizeof(record_cmds) / sizeof(record_cmds[0]); i++)
+		if (strcmp(cmd, record_cmds[i].name) == 0)
+			return record_cmds[i].fn(g.config, g.flags, argc, argv);
+#endif
+	return usage_error("unknown command '%s'", cmd);
+}
