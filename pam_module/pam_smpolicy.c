@@ -1,0 +1,1153 @@
+/*
+ * pam_smpolicy.c - PAM account and session module for libsmpolicy
+ *
+ * At login it asks the library whether PAM_USER may use social media for
+ * official purposes on this workstation (NJ DCF CP&P Manual IX-H-2-100),
+ * tells the user why not, logs one line per decision and, at session open,
+ * exports what was allowed.  All policy lives in the library: this file
+ * turns PAM's inputs into requests and the library's decisions into PAM
+ * return codes, messages and log lines.  Every fault of its own fails
+ * closed with PAM_AUTH_ERR.
+ *
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <security/pam_ext.h>
+#include <security/pam_modules.h>
+
+#include "smpolicy.h"
+
+#define MANUAL "manual IX-H-2-100"
+#define WARN_DAYS_MAX 3650
+#define LOG_FIELD_MAX 256   /* bytes of one user-controlled field put in a log line */
+#define LOG_DIAGS_MAX 20    /* load errors logged before "and N more" */
+#define SECONDS_PER_DAY 86400
+
+#ifndef HOST_NAME_MAX
+#define HOST_NAME_MAX 255
+#endif
+
+/* The module arguments, parsed once. */
+struct options {
+	const char *config;        /* absolute path of smpolicy.conf */
+	char *platform_arg;        /* copy of platform=, split in place */
+	const char **platforms;    /* the ids in platform_arg; NULL: the catalogue */
+	size_t platform_count;
+	const char *device;        /* NULL: this host's name */
+	int warn_days;             /* -1: the config's warn_days */
+	bool debug;
+	bool silent;               /* PAM_SILENT */
+};
+
+/* What was decided for one platform: one decision per official account the
+ * user holds there (action login), or a single one for view. */
+struct verdict {
+	const char *platform;      /* owned by the policy */
+	size_t index;              /* in the catalogue */
+	size_t count;
+	smp_decision **decisions;
+	const char **accounts;     /* parallel to decisions; NULL for view */
+	bool allowed;              /* some decision allows */
+	bool expired_only;         /* some decision's only reason is approval-expired */
+};
+
+/* One call of the module: its inputs and the decisions it made. */
+struct run {
+	pam_handle_t *pamh;
+	const char *step;          /* "account", "session open", "session close" */
+	struct options opt;
+	const char *service;
+	const char *user;
+	const char *device;
+	char host[HOST_NAME_MAX + 1];
+	smp_policy *policy;
+	int64_t at;
+	struct verdict *verdicts;
+	size_t verdict_count;
+};
+
+/* ---- logging ------------------------------------------------------------ */
+
+/* Write s to f with every byte that could forge or split a log line (control
+ * characters, '"', '\\', anything beyond ASCII, and the space unless
+ * keep_space) as \xNN; at most LOG_FIELD_MAX bytes of s, then "...". */
+static void put_escaped_text(FILE *f, const char *s, bool keep_space)
+{
+	size_t n = 0;
+
+	if (s == NULL) {
+		fputs("-", f);
+		return;
+	}
+	for (; *s != '\0' && n < LOG_FIELD_MAX; s++, n++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c > 0x20 || (c == 0x20 && keep_space)) && c < 0x7f && c != '"' && c != '\\')
+			fputc(c, f);
+		else
+			fprintf(f, "\\x%02x", c);
+	}
+	if (*s != '\0')
+		fputs("...", f);
+}
+
+/* A field of a key=value log line: spaces escaped too. */
+static void put_escaped(FILE *f, const char *s)
+{
+	put_escaped_text(f, s, false);
+}
+
+/* A line being built for the log or the environment; NULL text on OOM. */
+struct line {
+	FILE *f;
+	char *text;
+	size_t len;
+};
+
+static bool line_open(struct line *l)
+{
+	l->text = NULL;
+	l->len = 0;
+	l->f = open_memstream(&l->text, &l->len);
+	return l->f != NULL;
+}
+
+/* Finish the line: returns the text (the caller frees it) or NULL. */
+static char *line_close(struct line *l)
+{
+	bool failed = ferror(l->f) != 0;
+
+	if (fclose(l->f) != 0 || failed) {
+		free(l->text);
+		return NULL;
+	}
+	return l->text;
+}
+
+static void log_oom(const struct run *r)
+{
+	pam_syslog(r->pamh, LOG_CRIT, "%s: out of memory", r->step);
+}
+
+/* Log "step: what: TEXT" with TEXT escaped (spaces too, unless keep_space). */
+static void log_escaped(const struct run *r, int priority, const char *what, const char *text,
+                        bool keep_space)
+{
+	struct line l;
+	char *out;
+
+	if (!line_open(&l)) {
+		log_oom(r);
+		return;
+	}
+	put_escaped_text(l.f, text, keep_space);
+	out = line_close(&l);
+	if (out == NULL) {
+		log_oom(r);
+		return;
+	}
+	pam_syslog(r->pamh, priority, "%s: %s: %s", r->step, what, out);
+	free(out);
+}
+
+/* Log "step: what: ARG" for a module argument or other single word. */
+static void log_arg(const struct run *r, int priority, const char *what, const char *arg)
+{
+	log_escaped(r, priority, what, arg, false);
+}
+
+/* ---- telling the user --------------------------------------------------- */
+
+/* Write a section of the table ("C", "C, Proc. A", "Proc. A") as the
+ * manual cites it: a lettered section of the policy gets a section sign. */
+static void put_section(FILE *f, const char *section)
+{
+	const char *p = section;
+
+	while (*p != '\0') {
+		size_t n = strcspn(p, ",");
+
+		if (n == 1 && p[0] >= 'A' && p[0] <= 'Z')
+			fputs("\u00a7", f);
+		fwrite(p, 1, n, f);
+		p += n;
+		if (*p == ',')
+			fputc(*p++, f);
+	}
+}
+
+/* Write text with control characters as '?': a user name echoed in a
+ * message must not start lines of its own or drive the terminal. */
+static void put_printable(FILE *f, const char *text)
+{
+	for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++)
+		fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, f);
+}
+
+/* Show text to the user (unless PAM_SILENT), citing section if not NULL. */
+static void tell(const struct run *r, int style, const char *text, const char *section)
+{
+	struct line l;
+	char *out;
+
+	if (r->opt.silent)
+		return;
+	if (!line_open(&l)) {
+		log_oom(r);
+		return;
+	}
+	put_printable(l.f, text);
+	if (section != NULL) {
+		fputs(" (" MANUAL " ", l.f);
+		put_section(l.f, section);
+		fputc(')', l.f);
+	}
+	out = line_close(&l);
+	if (out == NULL) {
+		log_oom(r);
+		return;
+	}
+	pam_prompt(r->pamh, style, NULL, "%s", out);
+	free(out);
+}
+
+/* A fault of the module's own: logged, and the user learns only that
+ * access is refused (the log says why). */
+static int fail_closed(const struct run *r)
+{
+	pam_syslog(r->pamh, LOG_ERR, "%s: no decision; failing closed", r->step);
+	tell(r, PAM_ERROR_MSG,
+	     "The social media policy could not be checked, so access is refused. "
+	     "Please tell your system administrator.", NULL);
+	return PAM_AUTH_ERR;
+}
+
+/* ---- module arguments ----------------------------------------------------- */
+
+static const char *opt_value(const char *arg, const char *key)
+{
+	size_t n = strlen(key);
+
+	return strncmp(arg, key, n) == 0 ? arg + n : NULL;
+}
+
+static int opt_config(struct run *r, const char *value)
+{
+	if (value[0] != '/') {
+		log_arg(r, LOG_ERR, "config= must be an absolute path", value);
+		return PAM_AUTH_ERR;
+	}
+	r->opt.config = value;
+	return PAM_SUCCESS;
+}
+
+/* Split a copy of "ID[,ID...]" into r->opt.platforms; no id may be empty. */
+static int opt_platforms(struct run *r, const char *value)
+{
+	struct options *o = &r->opt;
+	size_t n = 1;
+	char *p;
+
+	for (p = strchr(value, ','); p != NULL; p = strchr(p + 1, ','))
+		n++;
+	free(o->platform_arg);
+	free(o->platforms);
+	o->platform_arg = strdup(value);
+	o->platforms = calloc(n, sizeof *o->platforms);
+	o->platform_count = 0;
+	if (o->platform_arg == NULL || o->platforms == NULL) {
+		log_oom(r);
+		return PAM_AUTH_ERR;
+	}
+	for (p = o->platform_arg; p != NULL; o->platform_count++) {
+		o->platforms[o->platform_count] = p;
+		p = strchr(p, ',');
+		if (p != NULL)
+			*p++ = '\0';
+		if (o->platforms[o->platform_count][0] == '\0') {
+			log_arg(r, LOG_ERR, "platform= has an empty id", value);
+			return PAM_AUTH_ERR;
+		}
+	}
+	return PAM_SUCCESS;
+}
+
+static int opt_device(struct run *r, const char *value)
+{
+	if (value[0] == '\0') {
+		log_arg(r, LOG_ERR, "device= needs an id", value);
+		return PAM_AUTH_ERR;
+	}
+	r->opt.device = value;
+	return PAM_SUCCESS;
+}
+
+static int opt_warn_days(struct run *r, const char *value)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(value, &end, 10);
+	if (errno != 0 || end == value || *end != '\0' || n < 0 || n > WARN_DAYS_MAX) {
+		log_arg(r, LOG_ERR, "warn_days= needs a number of days from 0 to 3650", value);
+		return PAM_AUTH_ERR;
+	}
+	r->opt.warn_days = (int)n;
+	return PAM_SUCCESS;
+}
+
+static int opt_parse_one(struct run *r, const char *arg)
+{
+	const char *v;
+
+	if (strcmp(arg, "debug") == 0) {
+		r->opt.debug = true;
+		return PAM_SUCCESS;
+	}
+	if ((v = opt_value(arg, "config=")) != NULL)
+		return opt_config(r, v);
+	if ((v = opt_value(arg, "platform=")) != NULL)
+		return opt_platforms(r, v);
+	if ((v = opt_value(arg, "device=")) != NULL)
+		return opt_device(r, v);
+	if ((v = opt_value(arg, "warn_days=")) != NULL)
+		return opt_warn_days(r, v);
+	log_arg(r, LOG_ERR, "unknown module argument", arg);
+	return PAM_AUTH_ERR;
+}
+
+/* Every argument is read even after a bad one, so that all are logged. */
+static int opt_parse(struct run *r, int flags, int argc, const char **argv)
+{
+	int rc = PAM_SUCCESS;
+
+	r->opt.config = SMP_DEFAULT_CONFIG;
+	r->opt.warn_days = -1;
+	r->opt.silent = (flags & PAM_SILENT) != 0;
+	for (int i = 0; i < argc; i++) {
+		if (argv[i] == NULL || opt_parse_one(r, argv[i]) != PAM_SUCCESS)
+			rc = PAM_AUTH_ERR;
+	}
+	return rc;
+}
+
+static void opt_free(struct options *o)
+{
+	free(o->platform_arg);
+	free(o->platforms);
+}
+
+/* ---- the run: inputs ------------------------------------------------------ */
+
+static int run_user(struct run *r)
+{
+	const void *item = NULL;
+	const char *user = NULL;
+
+	if (pam_get_item(r->pamh, PAM_SERVICE, &item) != PAM_SUCCESS || item == NULL) {
+		pam_syslog(r->pamh, LOG_ERR, "%s: no PAM_SERVICE", r->step);
+		return PAM_AUTH_ERR;
+	}
+	r->service = item;
+	if (pam_get_user(r->pamh, &user, NULL) != PAM_SUCCESS) {
+		pam_syslog(r->pamh, LOG_ERR, "%s: cannot get the user name", r->step);
+		return PAM_AUTH_ERR;
+	}
+	if (user == NULL || user[0] == '\0') {
+		pam_syslog(r->pamh, LOG_NOTICE, "%s: empty user name", r->step);
+		return PAM_USER_UNKNOWN;
+	}
+	r->user = user;
+	return PAM_SUCCESS;
+}
+
+/* The device is device= or, as on every DCF workstation, the host name. */
+static int run_device(struct run *r)
+{
+	if (r->opt.device != NULL) {
+		r->device = r->opt.device;
+		return PAM_SUCCESS;
+	}
+	if (gethostname(r->host, sizeof r->host) != 0) {
+		pam_syslog(r->pamh, LOG_ERR, "%s: gethostname: %s", r->step, strerror(errno));
+		return PAM_AUTH_ERR;
+	}
+	r->host[sizeof r->host - 1] = '\0';
+	if (r->host[0] == '\0') {
+		pam_syslog(r->pamh, LOG_ERR, "%s: the host name is empty", r->step);
+		return PAM_AUTH_ERR;
+	}
+	r->device = r->host;
+	return PAM_SUCCESS;
+}
+
+static void log_diags(const struct run *r, const smp_diags *diags)
+{
+	size_t n = smp_diags_count(diags), logged = 0;
+
+	for (size_t i = 0; i < n && logged < LOG_DIAGS_MAX; i++) {
+		const struct smp_diag *d = smp_diags_get(diags, i);
+
+		if (d == NULL || d->severity != SMP_SEV_ERROR)
+			continue;
+		log_escaped(r, LOG_ERR, d->file != NULL ? d->file : "-", d->message, true);
+		logged++;
+	}
+	if (smp_diags_errors(diags) > logged)
+		pam_syslog(r->pamh, LOG_ERR, "%s: and %zu more errors", r->step,
+		           smp_diags_errors(diags) - logged);
+}
+
+static int run_load(struct run *r)
+{
+	smp_diags *diags = NULL;
+	smp_status st = smp_policy_load(r->opt.config, 0, &r->policy, &diags);
+
+	if (st != SMP_OK || r->policy == NULL) {
+		log_arg(r, LOG_ERR, smp_status_string(st), r->opt.config);
+		log_diags(r, diags);
+		smp_diags_free(diags);
+		return PAM_AUTH_ERR;
+	}
+	smp_diags_free(diags);
+	return PAM_SUCCESS;
+}
+
+/* ---- the run: deciding ---------------------------------------------------- */
+
+static bool platform_index(const smp_policy *policy, const char *id, size_t *out)
+{
+	size_t n = smp_policy_platform_count(policy);
+
+	for (size_t i = 0; i < n; i++) {
+		const char *p = smp_policy_platform_id(policy, i);
+
+		if (p != NULL && strcmp(p, id) == 0) {
+			*out = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The platforms to decide: platform= (each must be in the catalogue, or the
+ * argument is wrong), else the whole catalogue. */
+static int run_platforms(struct run *r)
+{
+	const struct options *o = &r->opt;
+	size_t n = o->platforms != NULL ? o->platform_count : smp_policy_platform_count(r->policy);
+
+	r->verdicts = calloc(n > 0 ? n : 1, sizeof *r->verdicts);
+	if (r->verdicts == NULL) {
+		log_oom(r);
+		return PAM_AUTH_ERR;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct verdict *v = &r->verdicts[i];
+
+		v->index = i;
+		if (o->platforms != NULL && !platform_index(r->policy, o->platforms[i], &v->index)) {
+			log_arg(r, LOG_ERR, "platform= names a platform not in the catalogue",
+			        o->platforms[i]);
+			return PAM_AUTH_ERR;
+		}
+		v->platform = smp_policy_platform_id(r->policy, v->index);
+		if (v->platform == NULL)
+			return PAM_AUTH_ERR;
+		r->verdict_count = i + 1;
+	}
+	return PAM_SUCCESS;
+}
+
+static int decide_one(struct run *r, struct verdict *v, size_t i)
+{
+	struct smp_request req;
+	smp_decision *d = NULL;
+	smp_status st;
+
+	smp_request_init(&req);
+	req.user = r->user;
+	req.platform = v->platform;
+	req.device = r->device;
+	req.account = v->accounts[i];
+	req.action = v->accounts[i] != NULL ? SMP_ACTION_LOGIN : SMP_ACTION_VIEW;
+	req.at = r->at;
+	st = smp_decide(r->policy, &req, &d);
+	if (st != SMP_OK || d == NULL) {
+		log_arg(r, LOG_ERR, smp_status_string(st), v->platform);
+		return PAM_AUTH_ERR;
+	}
+	v->decisions[i] = d;
+	v->count = i + 1;
+	if (smp_decision_allowed(d))
+		v->allowed = true;
+	else if (smp_decision_reason_count(d) == 1 &&
+	         smp_decision_reason(d, 0) == SMP_R_APPROVAL_EXPIRED)
+		v->expired_only = true;
+	return PAM_SUCCESS;
+}
+
+/* login with each official account the user holds on the platform (any
+ * passing one suffices), or view when the user holds none. */
+static int decide_platform(struct run *r, struct verdict *v)
+{
+	size_t held = smp_policy_accounts_held(r->policy, r->user, v->platform, NULL, 0);
+	size_t n = held > 0 ? held : 1;
+
+	v->decisions = calloc(n, sizeof *v->decisions);
+	v->accounts = calloc(n, sizeof *v->accounts);
+	if (v->decisions == NULL || v->accounts == NULL) {
+		log_oom(r);
+		return PAM_AUTH_ERR;
+	}
+	if (held > 0 &&
+	    smp_policy_accounts_held(r->policy, r->user, v->platform, v->accounts, held) != held)
+		return PAM_AUTH_ERR;
+	for (size_t i = 0; i < n; i++) {
+		int rc = decide_one(r, v, i);
+
+		if (rc != PAM_SUCCESS)
+			return rc;
+	}
+	return PAM_SUCCESS;
+}
+
+static bool any_reason(const struct run *r, smp_reason reason)
+{
+	for (size_t i = 0; i < r->verdict_count; i++) {
+		const struct verdict *v = &r->verdicts[i];
+
+		for (size_t j = 0; j < v->count; j++) {
+			size_t n = smp_decision_reason_count(v->decisions[j]);
+
+			for (size_t k = 0; k < n; k++)
+				if (smp_decision_reason(v->decisions[j], k) == reason)
+					return true;
+		}
+	}
+	return false;
+}
+
+/* With platform= every named platform must be allowed, without it one.
+ * PAM_ACCT_EXPIRED only when a lapsed approval is all that stands in the
+ * way: on every denied platform (platform=) or on one (the catalogue). */
+static int run_result(const struct run *r)
+{
+	bool need_all = r->opt.platforms != NULL;
+	size_t allowed = 0, expired = 0, denied;
+
+	for (size_t i = 0; i < r->verdict_count; i++) {
+		allowed += r->verdicts[i].allowed;
+		expired += !r->verdicts[i].allowed && r->verdicts[i].expired_only;
+	}
+	denied = r->verdict_count - allowed;
+	if (r->verdict_count > 0 && (need_all ? denied == 0 : allowed > 0))
+		return PAM_SUCCESS;
+	if (any_reason(r, SMP_R_UNKNOWN_USER))
+		return PAM_USER_UNKNOWN;
+	if (expired > 0 && (need_all ? expired == denied : true))
+		return PAM_ACCT_EXPIRED;
+	return PAM_PERM_DENIED;
+}
+
+/* Load, then decide every platform; *result receives the PAM verdict.
+ * Returns PAM_SUCCESS or, on a fault of the module's own, PAM_AUTH_ERR. */
+static int run_decide(struct run *r, int *result)
+{
+	int rc = run_load(r);
+
+	if (rc == PAM_SUCCESS)
+		rc = run_platforms(r);
+	r->at = (int64_t)time(NULL);
+	for (size_t i = 0; rc == PAM_SUCCESS && i < r->verdict_count; i++)
+		rc = decide_platform(r, &r->verdicts[i]);
+	if (rc != PAM_SUCCESS)
+		return PAM_AUTH_ERR;
+	*result = run_result(r);
+	return PAM_SUCCESS;
+}
+
+static void run_free(struct run *r)
+{
+	for (size_t i = 0; i < r->verdict_count; i++) {
+		for (size_t j = 0; j < r->verdicts[i].count; j++)
+			smp_decision_free(r->verdicts[i].decisions[j]);
+		free(r->verdicts[i].decisions);
+		free(r->verdicts[i].accounts);
+	}
+	free(r->verdicts);
+	smp_policy_free(r->policy);
+	opt_free(&r->opt);
+}
+
+/* Parse the arguments and find the user and the device. */
+static int run_start(struct run *r, pam_handle_t *pamh, const char *step, int flags,
+                     int argc, const char **argv)
+{
+	int rc;
+
+	memset(r, 0, sizeof *r);
+	r->pamh = pamh;
+	r->step = step;
+	rc = opt_parse(r, flags, argc, argv);
+	if (rc == PAM_SUCCESS)
+		rc = run_user(r);
+	if (rc == PAM_SUCCESS)
+		rc = run_device(r);
+	return rc;
+}
+
+/* ---- presenting the decision ---------------------------------------------- */
+
+/* Whether a decision counts for the outcome: every denial of a platform
+ * that was not allowed (an allowed platform's failed accounts do not). */
+static bool decisive(const struct verdict *v, size_t j)
+{
+	return !v->allowed && !smp_decision_allowed(v->decisions[j]);
+}
+
+/* The message of reason `reason` in decision d, or NULL when d lacks it. */
+static const char *reason_message(const smp_decision *d, smp_reason reason)
+{
+	size_t n = smp_decision_reason_count(d);
+
+	for (size_t k = 0; k < n; k++)
+		if (smp_decision_reason(d, k) == reason)
+			return smp_decision_reason_message(d, k);
+	return NULL;
+}
+
+/* How reason `reason` shows in the decisive decisions. */
+struct reason_use {
+	size_t platforms;          /* platforms whose decisions give it */
+	const char *first;         /* its first message */
+	bool same;                 /* every message equals first */
+};
+
+static struct reason_use reason_use(const struct run *r, smp_reason reason)
+{
+	struct reason_use u = { 0, NULL, true };
+
+	for (size_t i = 0; i < r->verdict_count; i++) {
+		const struct verdict *v = &r->verdicts[i];
+		bool counted = false;
+
+		for (size_t j = 0; j < v->count; j++) {
+			const char *m = decisive(v, j) ? reason_message(v->decisions[j], reason) : NULL;
+
+			if (m == NULL)
+				continue;
+			if (!counted)
+				u.platforms++;
+			counted = true;
+			if (u.first == NULL)
+				u.first = m;
+			else if (strcmp(u.first, m) != 0)
+				u.same = false;
+		}
+	}
+	return u;
+}
+
+/* Write the names of the platforms whose decisive decisions give reason. */
+static void put_names(FILE *f, const struct run *r, smp_reason reason)
+{
+	const char *sep = "";
+
+	for (size_t i = 0; i < r->verdict_count; i++) {
+		const struct verdict *v = &r->verdicts[i];
+
+		for (size_t j = 0; j < v->count; j++) {
+			if (decisive(v, j) && reason_message(v->decisions[j], reason) != NULL) {
+				fprintf(f, "%s%s", sep, smp_policy_platform_name(r->policy, v->index));
+				sep = ", ";
+				break;
+			}
+		}
+	}
+}
+
+/* Tell "PLATFORMS: TEXT (manual ... §S)" for reason, or without the names
+ * when the reason concerns every platform alike. */
+static void tell_reason(const struct run *r, smp_reason reason, bool with_names,
+                        const char *text)
+{
+	struct line l;
+	char *out;
+
+	if (!line_open(&l)) {
+		log_oom(r);
+		return;
+	}
+	if (with_names) {
+		put_names(l.f, r, reason);
+		fputs(": ", l.f);
+	}
+	fputs(text, l.f);
+	out = line_close(&l);
+	if (out == NULL) {
+		log_oom(r);
+		return;
+	}
+	tell(r, PAM_ERROR_MSG, out, smp_reason_section(reason));
+	free(out);
+}
+
+/* One platform, several accounts: each distinct message once. */
+static void tell_each(const struct run *r, smp_reason reason)
+{
+	for (size_t i = 0; i < r->verdict_count; i++) {
+		const struct verdict *v = &r->verdicts[i];
+
+		for (size_t j = 0; j < v->count; j++) {
+			const char *m = decisive(v, j) ? reason_message(v->decisions[j], reason) : NULL;
+			bool seen = false;
+
+			for (size_t k = 0; m != NULL && k < j && !seen; k++) {
+				const char *e = reason_message(v->decisions[k], reason);
+
+				seen = e != NULL && strcmp(e, m) == 0;
+			}
+			if (m != NULL && !seen)
+				tell_reason(r, reason, true, m);
+		}
+	}
+}
+
+/* Every reason of the decisive decisions, in the library's order, each
+ * once: its message when all agree (naming the platforms unless it holds
+ * for every denied one), a platform's messages one by one, or the table's
+ * sentence after the names of the platforms when their particulars differ. */
+static void tell_denial(const struct run *r)
+{
+	size_t denied = 0;
+
+	for (size_t i = 0; i < r->verdict_count; i++)
+		denied += !r->verdicts[i].allowed;
+	for (int i = 0; i < SMP_R__COUNT; i++) {
+		smp_reason reason = (smp_reason)i;
+		struct reason_use u = reason_use(r, reason);
+
+		if (u.first == NULL)
+			continue;
+		if (u.same)
+			tell_reason(r, reason, u.platforms < denied || denied == 1, u.first);
+		else if (u.platforms == 1)
+			tell_each(r, reason);
+		else
+			tell_reason(r, reason, true, smp_reason_sentence(reason));
+	}
+}
+
+/* The moment platform access holds until: the latest valid_until of its
+ * passing decisions (any passing account suffices). */
+static bool verdict_until(const struct verdict *v, int64_t *out)
+{
+	bool found = false;
+	int64_t latest = 0;
+
+	for (size_t j = 0; j < v->count; j++) {
+		int64_t t = 0;
+
+		if (smp_decision_allowed(v->decisions[j]) &&
+		    smp_decision_valid_until(v->decisions[j], &t) && (!found || t > latest)) {
+			latest = t;
+			found = true;
+		}
+	}
+	*out = latest;
+	return found;
+}
+
+/* The first passing decision of an allowed platform. */
+static const smp_decision *verdict_pass(const struct verdict *v)
+{
+	for (size_t j = 0; j < v->count; j++)
+		if (smp_decision_allowed(v->decisions[j]))
+			return v->decisions[j];
+	return NULL;
+}
+
+/* The library's lapse warning in d, NULL if it gave none. */
+static const char *lapse_warning(const smp_decision *d)
+{
+	size_t n = smp_decision_warning_count(d);
+
+	for (size_t k = 0; k < n; k++)
+		if (smp_decision_warning(d, k) == SMP_W_APPROVAL_EXPIRING)
+			return smp_decision_warning_message(d, k);
+	return NULL;
+}
+
+/* When approval id lapses, from the records (not the decision's
+ * valid_until, which account events may shorten). */
+static bool approval_end(const struct run *r, const char *id, int64_t *out)
+{
+	size_t n = smp_policy_approval_count(r->policy);
+	struct smp_approval_info info;
+
+	for (size_t i = 0; id != NULL && i < n; i++) {
+		if (smp_policy_approval(r->policy, i, r->at, &info) && strcmp(info.id, id) == 0 &&
+		    info.has_end) {
+			*out = info.end;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* "Facebook: SENTENCE Approval ID lapses at TIME. (manual ... §C)": the
+ * library's own warning, or the same words when warn_days= widened the
+ * window beyond the config's. */
+static void warn_lapse(const struct run *r, const struct verdict *v, const char *message,
+                       const char *approval, int64_t end)
+{
+	char when[64];
+	struct line l;
+	char *text;
+
+	if (!line_open(&l)) {
+		log_oom(r);
+		return;
+	}
+	fprintf(l.f, "%s: ", smp_policy_platform_name(r->policy, v->index));
+	if (message != NULL)
+		fputs(message, l.f);
+	else
+		fprintf(l.f, "%s Approval %s lapses at %s.",
+		        smp_warning_sentence(SMP_W_APPROVAL_EXPIRING), approval,
+		        smp_time_format(end, when, sizeof when) != NULL ? when : "?");
+	text = line_close(&l);
+	if (text == NULL) {
+		log_oom(r);
+		return;
+	}
+	tell(r, PAM_TEXT_INFO, text, smp_warning_section(SMP_W_APPROVAL_EXPIRING));
+	free(text);
+}
+
+/* Warn of every allowed platform whose approval lapses within warn_days:
+ * the library's warnings as they are, or with warn_days= the module's own
+ * window over the approval's lapse. */
+static void tell_lapses(const struct run *r)
+{
+	int64_t window = (int64_t)r->opt.warn_days * SECONDS_PER_DAY;
+
+	for (size_t i = 0; i < r->verdict_count; i++) {
+		const smp_decision *d = r->verdicts[i].allowed ? verdict_pass(&r->verdicts[i]) : NULL;
+		const char *message = d != NULL ? lapse_warning(d) : NULL;
+		const char *approval = d != NULL ? smp_decision_approval(d) : NULL;
+		int64_t end = 0;
+
+		if (r->opt.warn_days < 0) {
+			if (message != NULL)
+				warn_lapse(r, &r->verdicts[i], message, approval, end);
+		} else if (approval_end(r, approval, &end) && end - r->at <= window) {
+			warn_lapse(r, &r->verdicts[i], message, approval, end);
+		}
+	}
+}
+
+static const char *pam_code_name(int rc)
+{
+	switch (rc) {
+	case PAM_SUCCESS: return "PAM_SUCCESS";
+	case PAM_PERM_DENIED: return "PAM_PERM_DENIED";
+	case PAM_ACCT_EXPIRED: return "PAM_ACCT_EXPIRED";
+	case PAM_USER_UNKNOWN: return "PAM_USER_UNKNOWN";
+	default: return "PAM_AUTH_ERR";
+	}
+}
+
+/* Write "first,second" for the platforms (allowed ones only, if so asked). */
+static void put_platforms(FILE *f, const struct run *r, bool allowed_only)
+{
+	const char *sep = "";
+
+	for (size_t i = 0; i < r->verdict_count; i++) {
+		if (allowed_only && !r->verdicts[i].allowed)
+			continue;
+		fputs(sep, f);
+		put_escaped(f, r->verdicts[i].platform);
+		sep = ",";
+	}
+	if (sep[0] == '\0')
+		fputs("-", f);
+}
+
+/* Write the distinct reason codes of the decisive decisions, "-" if none. */
+static void put_codes(FILE *f, const struct run *r)
+{
+	const char *sep = "";
+
+	for (int reason = 0; reason < SMP_R__COUNT; reason++) {
+		if (reason_use(r, (smp_reason)reason).first == NULL)
+			continue;
+		fprintf(f, "%s%s", sep, smp_reason_code((smp_reason)reason));
+		sep = ",";
+	}
+	if (sep[0] == '\0')
+		fputs("-", f);
+}
+
+/* One line per decision: service, user, device, platforms, outcome, codes. */
+static void log_decision(const struct run *r, int result)
+{
+	struct line l;
+	char *text;
+
+	if (!line_open(&l)) {
+		log_oom(r);
+		return;
+	}
+	fputs("service=", l.f);
+	put_escaped(l.f, r->service);
+	fputs(" user=", l.f);
+	put_escaped(l.f, r->user);
+	fputs(" device=", l.f);
+	put_escaped(l.f, r->device);
+	fputs(r->opt.platforms != NULL ? " platforms(all)=" : " platforms(any)=", l.f);
+	put_platforms(l.f, r, false);
+	fprintf(l.f, " decision=%s allowed=", result == PAM_SUCCESS ? "allow" : "deny");
+	put_platforms(l.f, r, true);
+	fputs(" codes=", l.f);
+	put_codes(l.f, r);
+	fprintf(l.f, " result=%s", pam_code_name(result));
+	text = line_close(&l);
+	if (text == NULL) {
+		log_oom(r);
+		return;
+	}
+	pam_syslog(r->pamh, result == PAM_SUCCESS ? LOG_INFO : LOG_NOTICE, "%s: %s", r->step, text);
+	free(text);
+}
+
+/* debug: every decision with its account, reasons and valid_until. */
+static void log_detail(const struct run *r)
+{
+	for (size_t i = 0; r->opt.debug && i < r->verdict_count; i++) {
+		const struct verdict *v = &r->verdicts[i];
+
+		for (size_t j = 0; j < v->count; j++) {
+			const smp_decision *d = v->decisions[j];
+			char when[64] = "-";
+			int64_t t;
+
+			if (smp_decision_valid_until(d, &t) && smp_time_format(t, when, sizeof when) == NULL)
+				strcpy(when, "?");
+			pam_syslog(r->pamh, LOG_DEBUG, "%s: platform=%s account=%s action=%s %s "
+			           "approval=%s valid_until=%s", r->step, v->platform,
+			           v->accounts[j] != NULL ? v->accounts[j] : "-",
+			           v->accounts[j] != NULL ? "login" : "view",
+			           smp_decision_allowed(d) ? "allow" : "deny",
+			           smp_decision_approval(d) != NULL ? smp_decision_approval(d) : "-", when);
+			for (size_t k = 0; k < smp_decision_reason_count(d); k++)
+				log_escaped(r, LOG_DEBUG, smp_reason_code(smp_decision_reason(d, k)),
+				            smp_decision_reason_message(d, k), true);
+		}
+	}
+}
+
+/* ---- the session environment --------------------------------------------- */
+
+/* Write the accounts that passed on allowed platforms, "" if none. */
+static void put_accounts(FILE *f, const struct run *r)
+{
+	const char *sep = "";
+
+	for (size_t i = 0; i < r->verdict_count; i++) {
+		const struct verdict *v = &r->verdicts[i];
+
+		for (size_t j = 0; v->allowed && j < v->count; j++) {
+			if (v->accounts[j] == NULL || !smp_decision_allowed(v->decisions[j]))
+				continue;
+			fprintf(f, "%s%s", sep, v->accounts[j]);
+			sep = ",";
+		}
+	}
+}
+
+/* Write the ids of the allowed platforms, comma separated. */
+static void put_allowed(FILE *f, const struct run *r)
+{
+	const char *sep = "";
+
+	for (size_t i = 0; i < r->verdict_count; i++) {
+		if (!r->verdicts[i].allowed)
+			continue;
+		fprintf(f, "%s%s", sep, r->verdicts[i].platform);
+		sep = ",";
+	}
+}
+
+/* Write the earliest moment any allowed platform lapses, "" if none does. */
+static void put_valid_until(FILE *f, const struct run *r)
+{
+	bool found = false;
+	int64_t earliest = 0;
+	char when[64];
+
+	for (size_t i = 0; i < r->verdict_count; i++) {
+		int64_t t = 0;
+
+		if (r->verdicts[i].allowed && verdict_until(&r->verdicts[i], &t) &&
+		    (!found || t < earliest)) {
+			earliest = t;
+			found = true;
+		}
+	}
+	if (found && smp_time_format(earliest, when, sizeof when) != NULL)
+		fputs(when, f);
+	else if (found)
+		fputc('?', f);   /* unreachable for a sane time; never silently dropped */
+}
+
+static int put_env(const struct run *r, const char *name, void (*put)(FILE *, const struct run *))
+{
+	struct line l;
+	char *text;
+	int rc;
+
+	if (!line_open(&l)) {
+		log_oom(r);
+		return PAM_AUTH_ERR;
+	}
+	fprintf(l.f, "%s=", name);
+	put(l.f, r);
+	text = line_close(&l);
+	if (text == NULL) {
+		log_oom(r);
+		return PAM_AUTH_ERR;
+	}
+	rc = pam_putenv(r->pamh, text);
+	free(text);
+	if (rc != PAM_SUCCESS) {
+		pam_syslog(r->pamh, LOG_ERR, "%s: pam_putenv %s: %s", r->step, name,
+		           pam_strerror(r->pamh, rc));
+		return PAM_AUTH_ERR;
+	}
+	return PAM_SUCCESS;
+}
+
+static int export_env(const struct run *r)
+{
+	if (put_env(r, "SMPOLICY_PLATFORMS", put_allowed) != PAM_SUCCESS ||
+	    put_env(r, "SMPOLICY_ACCOUNTS", put_accounts) != PAM_SUCCESS ||
+	    put_env(r, "SMPOLICY_VALID_UNTIL", put_valid_until) != PAM_SUCCESS)
+		return PAM_AUTH_ERR;
+	return PAM_SUCCESS;
+}
+
+/* ---- the entry points ------------------------------------------------------ */
+
+/* Decide, log, tell the user; the outcome (or PAM_AUTH_ERR on a fault). */
+static int run_account(struct run *r)
+{
+	int result = PAM_AUTH_ERR;
+
+	if (run_decide(r, &result) != PAM_SUCCESS)
+		return fail_closed(r);
+	log_decision(r, result);
+	log_detail(r);
+	if (result != PAM_SUCCESS)
+		tell_denial(r);
+	return result;
+}
+
+int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct run r;
+	int rc = run_start(&r, pamh, "account", flags, argc, argv);
+
+	if (rc == PAM_AUTH_ERR)
+		rc = fail_closed(&r);
+	else if (rc == PAM_SUCCESS)
+		rc = run_account(&r);
+	if (rc == PAM_SUCCESS)
+		tell_lapses(&r);
+	run_free(&r);
+	return rc;
+}
+
+/* Re-decide (an approval may have lapsed since the account step), then
+ * export what was allowed. */
+int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct run r;
+	int rc = run_start(&r, pamh, "session open", flags, argc, argv);
+
+	if (rc == PAM_AUTH_ERR)
+		rc = fail_closed(&r);
+	else if (rc == PAM_SUCCESS)
+		rc = run_account(&r);
+	if (rc == PAM_SUCCESS && export_env(&r) != PAM_SUCCESS)
+		rc = fail_closed(&r);
+	run_free(&r);
+	return rc;
+}
+
+int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct run r;
+	int rc = run_start(&r, pamh, "session close", flags, argc, argv);
+
+	if (rc == PAM_SUCCESS) {
+		struct line l;
+		char *text = NULL;
+
+		if (line_open(&l)) {
+			fputs("service=", l.f);
+			put_escaped(l.f, r.service);
+			fputs(" user=", l.f);
+			put_escaped(l.f, r.user);
+			fputs(" device=", l.f);
+			put_escaped(l.f, r.device);
+			text = line_close(&l);
+		}
+		pam_syslog(pamh, LOG_INFO, "%s: %s", r.step, text != NULL ? text : "(out of memory)");
+		free(text);
+	} else if (rc != PAM_USER_UNKNOWN) {
+		rc = PAM_AUTH_ERR;
+	}
+	run_free(&r);
+	return rc;
+}
+
+/* The module serves account and session only.  Stacked under auth or
+ * password by mistake it must not be skipped silently: it says so and
+ * fails closed. */
+static int misplaced(pam_handle_t *pamh, const char *type)
+{
+	pam_syslog(pamh, LOG_ERR, "pam_smpolicy serves only the account and session types, "
+	           "but is stacked as %s; failing closed", type);
+	return PAM_AUTH_ERR;
+}
+
+int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	(void)flags, (void)argc, (void)argv;
+	return misplaced(pamh, "auth");
+}
+
+int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	(void)flags, (void)argc, (void)argv;
+	return misplaced(pamh, "auth (setcred)");
+}
+
+int pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	(void)flags, (void)argc, (void)argv;
+	return misplaced(pamh, "password");
+}
