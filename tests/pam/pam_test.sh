@@ -1,0 +1,510 @@
+#!/bin/bash
+# pam_test.sh - PAM transactions against pam_smpolicy.so under pam_wrapper.
+#
+#   pam_test.sh CASE          run one case (meson runs each as its own test)
+#   pam_test.sh --list        print the case names
+#
+# Environment (meson sets it): PAM_MODULE (the built module, absolute),
+# SESSION_ENV (tests/pam/pam_session_env), PAM_WRAPPER_LIB (libpam_wrapper.so).
+#
+# Each case builds a world of its own in a fresh folder: smpolicy.conf and
+# records.conf dated relative to today (so they never rot), and PAM service
+# files naming the module by its absolute path.  pamtester (or the C driver)
+# runs under pam_wrapper, which reads those service files and prints every
+# pam_syslog line on stderr as "SYSLOG(PRIORITY): TEXT".
+#
+# The module loads root-owned files only (it never passes the library's
+# tests-only flag), so the cases need root: run as anyone else they skip
+# (exit 77), as they do without pamtester or pam_wrapper.
+#
+# SPDX-License-Identifier: BSD-3-Clause
+set -u
+
+CASES="allowed allowed_any_platform allowed_view_only no_approval expired
+expired_platform expired_and_personal_device pending personal_device
+unknown_device unknown_user config_missing config_insecure config_unparsable
+config_dangling config_relative bad_argument bad_warn_days bad_platform_arg
+two_platforms two_platforms_one_missing account_not_escrowed
+account_any_passing lapse_warning warn_days_shorter warn_days_longer
+session_env session_lapsed silent syslog_line syslog_escaping
+stacked_auth stacked_password"
+
+fail() { echo "FAIL: $*"; echo "---- output"; cat "$W/out" 2>/dev/null; exit 1; }
+skip() { echo "SKIP: $*"; exit 77; }
+note() { echo "# $*"; }
+
+# ---- the world ----------------------------------------------------------
+
+# day N: the date N days from today (negative: ago), YYYY-MM-DD, in $TZ.
+day() { date -d "$1 days" +%F; }
+
+write_file() {   # write_file PATH < text: mode 0644, owned by whoever runs us
+	cat >"$1" && chmod 0644 "$1"
+}
+
+write_config() {
+	write_file "$W/world/smpolicy.conf" <<EOF
+version = 1;
+settings = {
+  records = [ "records.conf" ];
+  max_approved_per_office = 2;
+  cap_counts = "all";
+  warn_days = 14;
+  long_term_max_days = 365;
+};
+platforms = (
+  { id = "facebook"; name = "Facebook"; domains = [ "facebook.com" ]; },
+  { id = "youtube";  name = "YouTube";  private_messaging = false; },
+  { id = "snapchat"; name = "Snap Chat"; mobile_only = true; }
+);
+offices = (
+  { id = "essex-central"; name = "Essex Central Local Office"; kind = "local"; },
+  { id = "northern-area"; name = "Northern Area Office"; kind = "area"; },
+  { id = "camden-east";   name = "Camden East Local Office"; kind = "local"; }
+);
+EOF
+}
+
+# A limited approval: limited ID STAFF PLATFORM STARTS EXPIRES [IT-SIGNED]
+limited() {
+	local it="approved_it = { by = \"dir-it\"; on = \"$4\"; };"
+	[ "${6:-yes}" = yes ] || it=""
+	cat <<EOF
+  { id = "$1"; staff = "$2"; kind = "limited"; platforms = [ "$3" ]; ticket = "NJS-$1";
+    approved_cpp = { by = "dir-cpp"; on = "$4"; };
+    $it
+    starts = "$4"; expires = "$5"; },
+EOF
+}
+
+# An official account: account ID HOLDER PLATFORM ESCROWED(yes/no)
+account() {
+	local esc="password_escrowed = \"$(day -30)\";"
+	[ "$4" = yes ] || esc=""
+	cat <<EOF
+  { id = "$1"; platform = "$3"; handle = "njdcf.$1"; holder = "$2";
+    official = true; personal_info = false; supervisor = "msmith";
+    password_changed = "$(day -40)"; $esc },
+EOF
+}
+
+staff() {   # staff ID OFFICE ROLE
+	echo "  { id = \"$1\"; name = \"$1\"; office = \"$2\"; roles = [ \"$3\" ]; supervisor = \"msmith\"; },"
+}
+
+# Who is who (at most two approved persons per office, §C):
+#   jdoe   essex   facebook long-term (account fb-jdoe) + youtube limited, 20 days left
+#   mwarn  essex   facebook limited, lapses in 3 days
+#   kexp   northern  facebook lapsed 2 days ago
+#   lpend  northern  facebook waiting for the IT director's sign-off
+#   nnone  northern  nothing
+#   uma    camden  youtube only, no account there (view)
+#   pesc   camden  facebook, its only account's password never escrowed
+#   qtwo   northern  facebook, two accounts: fb-q1 not escrowed, fb-q2 fine
+write_records() {
+	local host
+	host=$(uname -n)
+	{
+		echo "staff = ("
+		staff lom-essex essex-central local_office_manager
+		staff dir-cpp northern-area director_cpp
+		staff dir-it northern-area director_it
+		echo '  { id = "msmith"; name = "Mary Smith"; office = "essex-central"; roles = [ "supervisor" ]; },'
+		for s in jdoe mwarn; do staff $s essex-central worker; done
+		for s in kexp lpend nnone qtwo; do staff $s northern-area worker; done
+		for s in uma pesc; do staff $s camden-east worker; done
+		echo ");"
+		echo "devices = ("
+		echo "  { id = \"$host\"; kind = \"workstation\"; owner = \"dcf\"; office = \"essex-central\"; },"
+		echo '  { id = "ws-essex-0042"; kind = "workstation"; owner = "dcf"; office = "essex-central"; },'
+		echo '  { id = "laptop-home"; kind = "workstation"; owner = "personal"; }'
+		echo ");"
+		echo "accounts = ("
+		account fb-jdoe jdoe facebook yes
+		account fb-pesc pesc facebook no
+		account fb-q1 qtwo facebook no
+		account fb-q2 qtwo facebook yes
+		echo ");"
+		echo "approvals = ("
+		cat <<EOF
+  { id = "LT-1"; staff = "jdoe"; kind = "long_term"; platforms = [ "facebook" ];
+    requested_by = "lom-essex"; requested = "$(day -40)";
+    approved_cpp = { by = "dir-cpp"; on = "$(day -35)"; };
+    approved_it  = { by = "dir-it";  on = "$(day -34)"; };
+    starts = "$(day -34)"; expires = "$(day 200)"; },
+EOF
+		limited UB-1 jdoe youtube "$(day -5)" "$(day 20)"
+		limited UB-2 mwarn facebook "$(day -5)" "$(day 3)"
+		limited UB-3 kexp facebook "$(day -20)" "$(day -2)"
+		limited UB-4 lpend facebook "$(day -1)" "$(day 30)" no
+		limited UB-5 uma youtube "$(day -5)" "$(day 30)"
+		limited UB-6 pesc facebook "$(day -5)" "$(day 30)"
+		limited UB-7 qtwo facebook "$(day -5)" "$(day 30)"
+		echo ");"
+	} | sed '$!N;s/},\n);/}\n);/;P;D' | write_file "$W/world/records.conf"
+}
+
+# service NAME ARGS...: a service file stacking the module for account and
+# session with config= pointing at the world and ARGS after it.
+service() {
+	local name=$1
+	shift
+	write_file "$W/svc/$name" <<EOF
+account required $PAM_MODULE config=$W/world/smpolicy.conf $*
+session required $PAM_MODULE config=$W/world/smpolicy.conf $*
+EOF
+}
+
+# service_raw NAME < lines: a service file as given.
+service_raw() { write_file "$W/svc/$1"; }
+
+setup() {
+	umask 022
+	W=$(mktemp -d "${TMPDIR:-/tmp}/smpolicy-pam.XXXXXX") || fail "mktemp"
+	trap 'rm -rf "$W"' EXIT
+	mkdir -p "$W/world" "$W/svc"
+	chmod 0755 "$W/world" "$W/svc"
+	write_config
+	write_records
+	service plain
+}
+
+# ---- running PAM --------------------------------------------------------
+
+# Run a command under pam_wrapper; its stdout and stderr (the module's
+# messages, pamtester's verdict and the syslog lines) go to $W/out.
+under_wrapper() {
+	env LD_PRELOAD="${PAM_PRELOAD:+$PAM_PRELOAD:}$PAM_WRAPPER_LIB" PAM_WRAPPER=1 \
+	    PAM_WRAPPER_SERVICE_DIR="$W/svc" PAM_WRAPPER_DEBUGLEVEL=2 \
+	    PAM_WRAPPER_DISABLE_DEEPBIND="${PAM_WRAPPER_DISABLE_DEEPBIND:-0}" \
+	    TZ="$TZ" LC_ALL=C "$@" >"$W/out" 2>&1 </dev/null
+	RC=$?
+}
+
+# pamtester SERVICE USER OP...
+pt() { under_wrapper pamtester "$@"; }
+
+expect_ok() { [ "$RC" -eq 0 ] || fail "expected success, exit $RC"; }
+expect_fail() { [ "$RC" -ne 0 ] || fail "expected failure, exit 0"; }
+has() { grep -qF -- "$1" "$W/out" || fail "output lacks: $1"; }
+lacks() { ! grep -qF -- "$1" "$W/out" || fail "output has: $1"; }
+# The module's log lines only.
+logs() { grep -F 'SYSLOG(' "$W/out" | grep -vF 'no default config'; }
+log_has() { logs | grep -qF -- "$1" || fail "log lacks: $1"; }
+
+# pamtester's words for each PAM code (pam_strerror).
+SUCCESS="account management done"
+PERM_DENIED="Permission denied"
+ACCT_EXPIRED="User account has expired"
+USER_UNKNOWN="User not known to the underlying authentication module"
+AUTH_ERR="Authentication failure"
+CHECK_FAILED="The social media policy could not be checked"
+
+# ---- the cases ----------------------------------------------------------
+
+# The host's own name is the device (a registered DCF workstation).
+t_allowed() {
+	pt plain jdoe acct_mgmt
+	expect_ok; has "$SUCCESS"
+	lacks "manual IX-H-2-100"
+	log_has "decision=allow"
+}
+
+# No platform=: one allowed platform of the catalogue is enough.
+t_allowed_any_platform() {
+	pt plain mwarn acct_mgmt
+	expect_ok; has "$SUCCESS"
+	log_has "allowed=facebook "
+}
+
+# No account on the platform: the module decides view.
+t_allowed_view_only() {
+	service yt platform=youtube
+	pt yt uma acct_mgmt
+	expect_ok; has "$SUCCESS"
+	log_has "platforms(all)=youtube decision=allow"
+}
+
+t_no_approval() {
+	pt plain nnone acct_mgmt
+	expect_fail; has "$PERM_DENIED"
+	has "Facebook, YouTube, Snap Chat: You have no approval from the Director of CP&P and the Director of IT to use this platform. (manual IX-H-2-100 §C)"
+	log_has "result=PAM_PERM_DENIED"
+}
+
+# A lapsed approval and nothing else in the way: PAM_ACCT_EXPIRED.
+t_expired() {
+	pt plain kexp acct_mgmt
+	expect_fail; has "$ACCT_EXPIRED"
+	has "Facebook: Your approval for this platform has lapsed; a new request is needed. Approval UB-3 lapsed at $(day -1)T00:00:00+00:00. (manual IX-H-2-100 §C, Proc. A)"
+	log_has "approval-expired"
+	log_has "result=PAM_ACCT_EXPIRED"
+}
+
+t_expired_platform() {
+	service fb platform=facebook
+	pt fb kexp acct_mgmt
+	expect_fail; has "$ACCT_EXPIRED"
+	has "(manual IX-H-2-100 §C, Proc. A)"
+	log_has "codes=approval-expired result=PAM_ACCT_EXPIRED"
+}
+
+# Lapsed, but on a personal laptop too: not only a lapse, so denied.
+t_expired_and_personal_device() {
+	service fbhome platform=facebook device=laptop-home
+	pt fbhome kexp acct_mgmt
+	expect_fail; has "$PERM_DENIED"; lacks "$ACCT_EXPIRED"
+	has "Privately owned computers and phones may not be used for official business."
+	has "(manual IX-H-2-100 §B)"
+}
+
+t_pending() {
+	service fb platform=facebook
+	pt fb lpend acct_mgmt
+	expect_fail; has "$PERM_DENIED"
+	has "waiting for a director's signature"
+	log_has "codes=approval-pending"
+}
+
+t_personal_device() {
+	service home device=laptop-home
+	pt home jdoe acct_mgmt
+	expect_fail; has "$PERM_DENIED"
+	has "(manual IX-H-2-100 §B)"
+	log_has "device=laptop-home"
+	log_has "codes=device-not-dcf"
+}
+
+t_unknown_device() {
+	service elsewhere device=ws-nowhere-9
+	pt elsewhere jdoe acct_mgmt
+	expect_fail; has "$PERM_DENIED"
+	has "not a registered DCF device"
+	log_has "codes=device-unknown"
+}
+
+t_unknown_user() {
+	pt plain ghost acct_mgmt
+	expect_fail; has "$USER_UNKNOWN"
+	has "You are not in the staff records"
+	log_has "result=PAM_USER_UNKNOWN"
+}
+
+# Every broken config fails closed with PAM_AUTH_ERR and tells the user.
+expect_closed() {
+	expect_fail; has "$AUTH_ERR"; has "$CHECK_FAILED"
+	lacks "$SUCCESS"
+	log_has "failing closed"
+}
+
+t_config_missing() {
+	service missing "config=$W/world/absent.conf"
+	pt missing jdoe acct_mgmt
+	expect_closed
+	log_has "absent.conf"
+}
+
+t_config_insecure() {
+	chmod 0666 "$W/world/smpolicy.conf"
+	pt plain jdoe acct_mgmt
+	expect_closed
+	log_has "writable by group or others"
+}
+
+t_config_unparsable() {
+	printf 'version = 1;\nsettings = {\n  warn_days = ;\n' | write_file "$W/world/smpolicy.conf"
+	pt plain jdoe acct_mgmt
+	expect_closed
+	log_has "smpolicy.conf"
+}
+
+# A structural fault in the records (an approval for a staff member who does
+# not exist) is a parse error: nothing is decided from a half-read file.
+t_config_dangling() {
+	sed -i 's/staff = "jdoe"; kind = "long_term"/staff = "jdoe-typo"; kind = "long_term"/' \
+	    "$W/world/records.conf"
+	pt plain jdoe acct_mgmt
+	expect_closed
+	log_has "records.conf"
+}
+
+t_config_relative() {
+	service rel config=smpolicy.conf
+	pt rel jdoe acct_mgmt
+	expect_closed
+	log_has "config= must be an absolute path: smpolicy.conf"
+}
+
+t_bad_argument() {
+	service typo plaform=facebook
+	pt typo jdoe acct_mgmt
+	expect_closed
+	log_has "unknown module argument: plaform=facebook"
+}
+
+t_bad_warn_days() {
+	service wd warn_days=soon
+	pt wd jdoe acct_mgmt
+	expect_closed
+	log_has "warn_days= needs a number"
+}
+
+t_bad_platform_arg() {
+	service myspace platform=facebook,myspace
+	pt myspace jdoe acct_mgmt
+	expect_closed
+	log_has "not in the catalogue: myspace"
+}
+
+# platform= with two platforms: both must be allowed.
+t_two_platforms() {
+	service both platform=facebook,youtube
+	pt both jdoe acct_mgmt
+	expect_ok; has "$SUCCESS"
+	log_has "platforms(all)=facebook,youtube decision=allow allowed=facebook,youtube"
+}
+
+t_two_platforms_one_missing() {
+	service both platform=facebook,youtube
+	pt both mwarn acct_mgmt
+	expect_fail; has "$PERM_DENIED"
+	has "(manual IX-H-2-100 §C)"
+	log_has "allowed=facebook codes=no-approval"
+}
+
+# The only official account's password was never given to the supervisor.
+t_account_not_escrowed() {
+	service fb platform=facebook
+	pt fb pesc acct_mgmt
+	expect_fail; has "$PERM_DENIED"
+	has "(manual IX-H-2-100 §D)"
+	log_has "codes=password-not-escrowed"
+}
+
+# Two accounts, one passing: allowed, and only that one is exported.
+t_account_any_passing() {
+	service fb platform=facebook
+	under_wrapper "$SESSION_ENV" fb qtwo
+	expect_ok
+	has "acct_mgmt PAM_SUCCESS"
+	has "env SMPOLICY_ACCOUNTS=fb-q2"
+	lacks "fb-q1"
+}
+
+# UB-2 expires at the end of the day 3 days from now: warned (warn_days 14).
+t_lapse_warning() {
+	service fb platform=facebook
+	pt fb mwarn acct_mgmt
+	expect_ok; has "$SUCCESS"
+	has "Facebook: Your approval for this platform lapses soon; ask for a renewal in time. Approval UB-2 lapses at $(day 4)T00:00:00+00:00. (manual IX-H-2-100 §C)"
+}
+
+t_warn_days_shorter() {
+	service fb1 platform=facebook warn_days=1
+	pt fb1 mwarn acct_mgmt
+	expect_ok; has "$SUCCESS"
+	lacks "lapses soon"
+}
+
+# jdoe's YouTube approval has 20 days left: no warning within the config's
+# 14 days, one with warn_days=30.
+t_warn_days_longer() {
+	service yt platform=youtube
+	pt yt jdoe acct_mgmt
+	expect_ok; lacks "lapses soon"
+	service yt30 platform=youtube warn_days=30
+	pt yt30 jdoe acct_mgmt
+	expect_ok
+	has "YouTube: Your approval for this platform lapses soon; ask for a renewal in time. Approval UB-1 lapses at $(day 21)T00:00:00+00:00. (manual IX-H-2-100 §C)"
+}
+
+t_session_env() {
+	service both platform=facebook,youtube
+	under_wrapper "$SESSION_ENV" both jdoe
+	expect_ok
+	has "acct_mgmt PAM_SUCCESS"
+	has "open_session PAM_SUCCESS"
+	has "env SMPOLICY_PLATFORMS=facebook,youtube"
+	has "env SMPOLICY_ACCOUNTS=fb-jdoe"
+	has "env SMPOLICY_VALID_UNTIL=$(day 21)T00:00:00+00:00"
+	has "close_session PAM_SUCCESS"
+	log_has "session open: service=both user=jdoe"
+	log_has "session close: service=both user=jdoe"
+}
+
+# The session re-decides: a lapsed approval opens no session.
+t_session_lapsed() {
+	service fb platform=facebook
+	under_wrapper "$SESSION_ENV" -S fb kexp
+	expect_fail
+	has "open_session PAM_ACCT_EXPIRED"
+	lacks "env SMPOLICY_"
+	log_has "session open: service=fb user=kexp"
+}
+
+t_silent() {
+	under_wrapper "$SESSION_ENV" -s plain nnone
+	expect_fail
+	has "acct_mgmt PAM_PERM_DENIED"
+	lacks "msg "
+}
+
+t_syslog_line() {
+	service both platform=facebook,youtube
+	pt both mwarn acct_mgmt
+	expect_fail
+	logs | grep -q 'SYSLOG(5): account: service=both user=mwarn device=[^ ]* platforms(all)=facebook,youtube decision=deny allowed=facebook codes=no-approval result=PAM_PERM_DENIED$' \
+		|| fail "log line not as expected: $(logs)"
+}
+
+# A user name crafted to forge a second log entry stays one escaped field.
+t_syslog_escaping() {
+	pt plain $'ev il\nSYSLOG(6): account: user=root decision=allow "\\' acct_mgmt
+	expect_fail; has "$USER_UNKNOWN"
+	log_has 'user=ev\x20il\x0aSYSLOG(6):\x20account:\x20user=root\x20decision=allow\x20\x22\x5c device='
+	! grep -q '^SYSLOG(6)' "$W/out" || fail "a forged line reached the log"
+}
+
+# Stacked under auth or password by mistake: logged and fails closed.
+t_stacked_auth() {
+	service_raw wrong <<EOF
+auth required $PAM_MODULE config=$W/world/smpolicy.conf
+EOF
+	pt wrong jdoe authenticate
+	expect_fail; has "$AUTH_ERR"
+	log_has "serves only the account and session types, but is stacked as auth"
+}
+
+t_stacked_password() {
+	service_raw wrongpw <<EOF
+password required $PAM_MODULE config=$W/world/smpolicy.conf
+EOF
+	pt wrongpw jdoe chauthtok
+	expect_fail
+	log_has "stacked as password"
+}
+
+# ---- main ---------------------------------------------------------------
+
+main() {
+	if [ "${1:-}" = --list ]; then
+		echo $CASES
+		exit 0
+	fi
+	[ $# -eq 1 ] || { echo "usage: $0 CASE | --list" >&2; exit 2; }
+	case " $(echo $CASES) " in
+	*" $1 "*) ;;
+	*) echo "unknown case: $1" >&2; exit 2 ;;
+	esac
+	: "${PAM_MODULE:?}" "${SESSION_ENV:?}"
+	command -v pamtester >/dev/null || skip "pamtester is not installed"
+	[ -n "${PAM_WRAPPER_LIB:-}" ] && [ -e "$PAM_WRAPPER_LIB" ] ||
+		skip "pam_wrapper (libpam_wrapper.so) is not installed"
+	[ "$(id -u)" -eq 0 ] || skip "the module accepts root-owned files only; run as root"
+	export TZ=UTC
+	setup
+	"t_$1"
+	echo "ok: $1"
+}
+
+main "$@"
