@@ -72,6 +72,7 @@ struct run {
 	char host[HOST_NAME_MAX + 1];
 	smp_policy *policy;
 	int64_t at;
+	bool allowed;              /* the outcome is PAM_SUCCESS */
 	struct verdict *verdicts;
 	size_t verdict_count;
 };
@@ -575,6 +576,7 @@ static int run_decide(struct run *r, int *result)
 	if (rc != PAM_SUCCESS)
 		return PAM_AUTH_ERR;
 	*result = run_result(r);
+	r->allowed = *result == PAM_SUCCESS;
 	return PAM_SUCCESS;
 }
 
@@ -610,11 +612,12 @@ static int run_start(struct run *r, pam_handle_t *pamh, const char *step, int fl
 
 /* ---- presenting the decision ---------------------------------------------- */
 
-/* Whether a decision counts for the outcome: every denial of a platform
- * that was not allowed (an allowed platform's failed accounts do not). */
-static bool decisive(const struct verdict *v, size_t j)
+/* Whether a decision counts for a refusal: every denial of a platform that
+ * was not allowed (an allowed platform's failed accounts do not); none when
+ * access was allowed. */
+static bool decisive(const struct run *r, const struct verdict *v, size_t j)
 {
-	return !v->allowed && !smp_decision_allowed(v->decisions[j]);
+	return !r->allowed && !v->allowed && !smp_decision_allowed(v->decisions[j]);
 }
 
 /* The message of reason `reason` in decision d, or NULL when d lacks it. */
@@ -644,7 +647,7 @@ static struct reason_use reason_use(const struct run *r, smp_reason reason)
 		bool counted = false;
 
 		for (size_t j = 0; j < v->count; j++) {
-			const char *m = decisive(v, j) ? reason_message(v->decisions[j], reason) : NULL;
+			const char *m = decisive(r, v, j) ? reason_message(v->decisions[j], reason) : NULL;
 
 			if (m == NULL)
 				continue;
@@ -669,7 +672,7 @@ static void put_names(FILE *f, const struct run *r, smp_reason reason)
 		const struct verdict *v = &r->verdicts[i];
 
 		for (size_t j = 0; j < v->count; j++) {
-			if (decisive(v, j) && reason_message(v->decisions[j], reason) != NULL) {
+			if (decisive(r, v, j) && reason_message(v->decisions[j], reason) != NULL) {
 				fprintf(f, "%s%s", sep, smp_policy_platform_name(r->policy, v->index));
 				sep = ", ";
 				break;
@@ -711,7 +714,7 @@ static void tell_each(const struct run *r, smp_reason reason)
 		const struct verdict *v = &r->verdicts[i];
 
 		for (size_t j = 0; j < v->count; j++) {
-			const char *m = decisive(v, j) ? reason_message(v->decisions[j], reason) : NULL;
+			const char *m = decisive(r, v, j) ? reason_message(v->decisions[j], reason) : NULL;
 			bool seen = false;
 
 			for (size_t k = 0; m != NULL && k < j && !seen; k++) {

@@ -5,7 +5,8 @@
 #   pam_test.sh --list        print the case names
 #
 # Environment (meson sets it): PAM_MODULE (the built module, absolute),
-# SESSION_ENV (tests/pam/pam_session_env), PAM_WRAPPER_LIB (libpam_wrapper.so).
+# SESSION_ENV (tests/pam/pam_session_env), PAM_WRAPPER_LIB (libpam_wrapper.so),
+# EXAMPLES_DIR (examples/pam.d).
 #
 # Each case builds a world of its own in a fresh folder: smpolicy.conf and
 # records.conf dated relative to today (so they never rot), and PAM service
@@ -27,7 +28,7 @@ config_dangling config_relative bad_argument bad_warn_days bad_platform_arg
 two_platforms two_platforms_one_missing account_not_escrowed
 account_any_passing lapse_warning warn_days_shorter warn_days_longer
 session_env session_lapsed silent syslog_line syslog_escaping
-stacked_auth stacked_password"
+stacked_auth stacked_password examples"
 
 fail() { echo "FAIL: $*"; echo "---- output"; cat "$W/out" 2>/dev/null; exit 1; }
 skip() { echo "SKIP: $*"; exit 77; }
@@ -214,7 +215,7 @@ t_allowed() {
 t_allowed_any_platform() {
 	pt plain mwarn acct_mgmt
 	expect_ok; has "$SUCCESS"
-	log_has "allowed=facebook "
+	log_has "decision=allow allowed=facebook codes=- result=PAM_SUCCESS"
 }
 
 # No account on the platform: the module decides view.
@@ -482,6 +483,27 @@ EOF
 	pt wrongpw jdoe chauthtok
 	expect_fail
 	log_has "stacked as password"
+}
+
+# The pam_smpolicy lines of examples/pam.d, pointed at the built module and
+# the world: their options parse and jdoe gets through.
+example() {   # example FILE OP...
+	local file=$1
+	shift
+	grep -E '^(account|session)[[:space:]].*pam_smpolicy\.so' "$EXAMPLES_DIR/$file" |
+		sed "s|pam_smpolicy\.so|$PAM_MODULE config=$W/world/smpolicy.conf|" |
+		write_file "$W/svc/ex-$file"
+	[ -s "$W/svc/ex-$file" ] || fail "$file has no pam_smpolicy line"
+	pt "ex-$file" jdoe "$@"
+	expect_ok
+	lacks "$AUTH_ERR"
+}
+
+t_examples() {
+	[ -d "${EXAMPLES_DIR:-}" ] || fail "EXAMPLES_DIR is not set"
+	example smpolicy-login acct_mgmt open_session close_session
+	log_has "session open: service=ex-smpolicy-login user=jdoe"
+	example common-account acct_mgmt
 }
 
 # ---- main ---------------------------------------------------------------
