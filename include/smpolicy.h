@@ -335,6 +335,161 @@ const char *smp_policy_staff_office(const smp_policy *policy, const char *staff)
 size_t smp_policy_accounts_held(const smp_policy *policy, const char *user,
                                 const char *platform, const char **ids, size_t max);
 
+/* ---- editing records (edit.c) ---- */
+
+/*
+ * The manual's procedures as changes to the records (smpolicy request,
+ * sign, revoke, account).  Every smp_edit_* function:
+ *
+ *  - loads config_path (NULL: SMP_DEFAULT_CONFIG) with flags as
+ *    smp_policy_load() does (SMP_LOAD_ALLOW_NONROOT, plus SMP_EDIT_NOWAIT);
+ *  - takes an exclusive flock(2) on "<records>.lock" beside every records
+ *    file (created mode 0600), in the order the settings name them,
+ *    waiting up to 10 seconds, then fails with SMP_ERR_LOCK.  The kernel
+ *    releases the lock when the process ends, even by SIGKILL;
+ *  - re-reads and checks the records under the lock, then applies one
+ *    change to the text of one records file: comments, blank lines and
+ *    every entry it does not touch stay byte for byte as they were;
+ *  - refuses (SMP_ERR_REFUSED, the records byte for byte unchanged) a
+ *    change the procedure forbids, and a change after which the files
+ *    would not load or would have a procedural fault they did not have
+ *    (an office over its cap at any moment, a signer without the role,
+ *    self-approval ...); faults present before the change that it does
+ *    not make worse do not block it;
+ *  - writes the new text to a temporary file in the records' folder with
+ *    the records' owner and mode, fsyncs it, loads and checks it in place
+ *    of the records, renames it over them and fsyncs the folder: a crash
+ *    at any point leaves the old or the new file, whole.  Temporary files
+ *    left by a killed command are removed by the next one;
+ *  - appends one line to the audit log (settings.audit; default audit.log
+ *    beside the first records file), created mode 0640: the time, the
+ *    invoking login (user=), who acted (by=), the action, the approval or
+ *    account id, the result (ok, refused or error) and a detail.  Refusals
+ *    and errors met after the lock was taken are logged too.
+ *
+ * Times are text in the formats of smp_time_parse(); NULL means now.  A
+ * date alone is written into the records as given; any other time as
+ * local time with its offset ("2026-11-20T10:05:00-05:00").
+ *
+ * If diags is not NULL, *diags receives the diagnostics that explain an
+ * error or a refusal (FILE:LINE and the approval or account id where
+ * known), or NULL; the caller frees it with smp_diags_free().
+ *
+ * Results: SMP_OK; SMP_ERR_REFUSED; SMP_ERR_NOTFOUND (no such approval or
+ * account); SMP_ERR_ARG (a required argument is NULL or empty);
+ * SMP_ERR_TIME (a time does not parse); SMP_ERR_LOCK; SMP_ERR_PARSE (the
+ * files have structural errors, or the records file is not laid out so
+ * that it can be edited safely: fix it first); SMP_ERR_INSECURE;
+ * SMP_ERR_IO; SMP_ERR_NOMEM.
+ */
+
+enum smp_edit_flags {
+	/* Fail with SMP_ERR_LOCK at once instead of waiting for the lock. */
+	SMP_EDIT_NOWAIT = 1u << 16
+};
+
+typedef enum smp_approval_kind {
+	SMP_APPROVAL_LONG_TERM = 0,   /* requested by a Local Office Manager */
+	SMP_APPROVAL_LIMITED          /* requested by an NJS Helpdesk Unblock Form */
+} smp_approval_kind;
+
+/* A request for access (Procedures A).  The strings are the caller's. */
+struct smp_edit_request {
+	const char *staff;              /* the person to be approved; required */
+	smp_approval_kind kind;
+	const char *const *platforms;   /* NULL-terminated platform ids; at least one,
+	                                   exactly one for a limited approval */
+	const char *by;                 /* who requests (requested_by); required.
+	                                   Long-term: a local_office_manager of the
+	                                   person's office */
+	const char *ticket;             /* Unblock Form ticket; required for limited */
+	const char *starts;             /* NULL: from the second sign-off */
+	const char *expires;            /* required for limited */
+	const char *on;                 /* the date of the request; NULL: today */
+};
+
+/*
+ * Append a new, unsigned approval.  Its id is fresh: LT-YYYY-NNN for a
+ * long-term approval (numbered per year of the request), UB-<the digits
+ * of the ticket> for a limited one (-2, -3 ... appended if taken;
+ * UB-YYYY-NNN for a ticket without digits).  It goes to the first records
+ * file that has an approvals list (or, if none has, to the end of the
+ * first records file, in a new list).  On SMP_OK *new_id (if new_id is
+ * not NULL) is the id, malloc'd: free() it.
+ */
+smp_status smp_edit_request(const char *config_path, unsigned flags,
+                            const struct smp_edit_request *req, char **new_id,
+                            smp_diags **diags);
+
+typedef enum smp_sign_off_kind {
+	SMP_SIGN_OFF_CPP = 0,   /* approved_cpp: the Director of CP&P */
+	SMP_SIGN_OFF_IT         /* approved_it: the Director of Information Technology */
+} smp_sign_off_kind;
+
+/*
+ * Record the sign-off of director `by` on approval `id`, dated `on`.  The
+ * signer's role says which: director_cpp gives approved_cpp, director_it
+ * approved_it; one holding both gives the missing one, CP&P first.
+ * Refused: a signer not in the staff records or without either role, the
+ * approved person themself, a revoked approval, a sign-off of a kind the
+ * approval already has, and a result that puts an office over its cap at
+ * any moment.  On SMP_OK *recorded (if not NULL) says which sign-off was
+ * recorded and *complete (if not NULL) whether both are now present.
+ */
+smp_status smp_edit_sign(const char *config_path, unsigned flags, const char *id,
+                         const char *by, const char *on, smp_sign_off_kind *recorded,
+                         bool *complete, smp_diags **diags);
+
+/*
+ * Revoke approval `id`: revoked = { on; by; reason; }.  `by` must be in
+ * the staff records; reason must not be empty and may hold any text
+ * (quotes, backslashes, newlines, UTF-8): it is escaped.  Refused if the
+ * approval is already revoked.
+ */
+smp_status smp_edit_revoke(const char *config_path, unsigned flags, const char *id,
+                           const char *by, const char *reason, const char *on,
+                           smp_diags **diags);
+
+/* §D: what happened to an official account's password. */
+typedef enum smp_account_event {
+	SMP_ACCOUNT_PASSWORD_CHANGED = 0,  /* password_changed = on */
+	SMP_ACCOUNT_PASSWORD_ESCROWED,     /* password_escrowed = on: the supervisor
+	                                      was given the (new) password */
+	SMP_ACCOUNT_COMPROMISED,           /* compromised = { reported = on; } */
+	SMP_ACCOUNT_RESOLVED,              /* compromised.resolved = on */
+	SMP_ACCOUNT__COUNT
+} smp_account_event;
+
+/* "password-changed", "password-escrowed", "compromised", "resolved";
+ * NULL when out of range.  _parse returns SMP_ERR_ARG for another name. */
+const char *smp_account_event_name(smp_account_event event);
+smp_status smp_account_event_parse(const char *name, smp_account_event *out);
+
+/*
+ * Record an account event on account `id`, dated `on`.  A new compromise
+ * replaces an earlier, resolved one.  Refused: "compromised" while a
+ * compromise is open, "resolved" when none is open or dated before the
+ * report.  The audit line names the invoking login as who acted.
+ */
+smp_status smp_edit_account(const char *config_path, unsigned flags, const char *id,
+                            smp_account_event event, const char *on, smp_diags **diags);
+
+/*
+ * Read the audit log of the records named by config_path: fn is called
+ * for each line, oldest first, with the line's time (INT64_MIN if it has
+ * none) and its text without the newline (valid during the call only).
+ * With since not NULL, only lines dated at or after *since are given (and
+ * a line without a time is left out with a warning).  fn returns 0 to go
+ * on, anything else to stop.  A log that does not exist yet has no lines.
+ * Returns SMP_OK, SMP_ERR_ARG (fn NULL), the errors of smp_policy_load(),
+ * SMP_ERR_IO, SMP_ERR_NOMEM.
+ */
+typedef int (*smp_audit_fn)(void *ctx, int64_t when, const char *line);
+smp_status smp_audit_read(const char *config_path, unsigned flags, const int64_t *since,
+                          smp_audit_fn fn, void *ctx, smp_diags **diags);
+
+/* ---- end of editing records ---- */
+
 #ifdef __cplusplus
 }
 #endif

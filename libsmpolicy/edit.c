@@ -1,0 +1,1184 @@
+/*
+ * edit.c - the manual's procedures as changes to the records: request,
+ * sign, revoke and the account events of §D.
+ *
+ * Every change is one transaction (struct txn): lock the records, load and
+ * check them, refuse what the procedure forbids, write the changed text to
+ * a temporary file beside the records, load and check that candidate as if
+ * it were the records, refuse it if it has a fault the records did not
+ * have, rename it over the records, fsync the folder, and append one line
+ * to the audit log.  The records file is never written in place, so a
+ * crash leaves the old or the new file whole; the lock is a flock(2),
+ * which the kernel drops when the process dies.
+ *
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#include "edit_internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define LOCK_WAIT_MS 10000       /* how long a command waits for the lock */
+#define LOAD_FLAGS (SMP_LOAD_ALLOW_NONROOT)
+#define TIME_TEXT 40
+
+smp_status policy_load_ex(const char *config_path, unsigned flags,
+                          const char *records_path, const char *records_from,
+                          smp_policy **out, smp_diags **diags);
+
+/* One record command from lock to audit line. */
+struct txn {
+	const char *config;
+	unsigned flags;
+	smp_diags *d;              /* what the caller is told */
+	smp_policy *base;          /* the records as they are, read under the lock */
+	smp_diags *faults;         /* smp_policy_check(base) */
+	int *locks;
+	size_t nlocks;
+	int audit_fd;
+	char user[64];             /* the invoking login */
+	struct audit_entry audit;
+	char detail[512];
+	const char *target;        /* the records file changed (owned by base) */
+	char *text;                /* its bytes, read under the lock */
+	struct stat target_st;
+	struct ebuf out;           /* its new bytes */
+	char *tmp;                 /* the temporary file, while it exists */
+	size_t summary;            /* index of a summary diagnostic, or SIZE_MAX */
+};
+
+/* ---- diagnostics ------------------------------------------------------ */
+
+#define FAIL(t, rc, file, line, subj, ...) \
+	(diags_add((t)->d, (file), (line), SMP_SEV_ERROR, (subj), __VA_ARGS__), (rc))
+
+/* Copy src into t->d, naming the target instead of the temporary file. */
+static void copy_diag(struct txn *t, const struct smp_diag *g)
+{
+	const char *file = g->file;
+
+	if (file != NULL && t->tmp != NULL && strcmp(file, t->tmp) == 0)
+		file = t->target;
+	diags_add(t->d, file, g->line, g->severity, g->subject, "%s", g->message);
+}
+
+static void copy_diags(struct txn *t, const smp_diags *src, bool errors_only)
+{
+	for (size_t i = 0; i < smp_diags_count(src); i++) {
+		const struct smp_diag *g = smp_diags_get(src, i);
+
+		if (!errors_only || g->severity == SMP_SEV_ERROR)
+			copy_diag(t, g);
+	}
+}
+
+/* ---- times ------------------------------------------------------------ */
+
+static bool is_date_only(const char *s)
+{
+	return strlen(s) == 10 && s[4] == '-' && s[7] == '-';
+}
+
+/*
+ * The text written into the records for time `in` (NULL: now): a date
+ * alone as given, anything else as local time with its offset.  *t gets
+ * the moment read with `edge`, as the loader will read the text.
+ */
+static smp_status time_text(struct txn *t, const char *what, const char *in,
+                            smp_time_edge edge, char out[TIME_TEXT], int64_t *when)
+{
+	int64_t start;
+
+	if (in == NULL) {
+		*when = (int64_t)time(NULL);
+		if (smp_time_format(*when, out, TIME_TEXT) == NULL)
+			return FAIL(t, SMP_ERR_TIME, NULL, 0, NULL, "the clock cannot be read");
+		return SMP_OK;
+	}
+	if (smp_time_parse(in, SMP_TIME_START, &start) != SMP_OK ||
+	    smp_time_parse(in, edge, when) != SMP_OK)
+		return FAIL(t, SMP_ERR_TIME, NULL, 0, NULL,
+		            "%s: '%s' is not a time (YYYY-MM-DD, YYYY-MM-DDTHH:MM or "
+		            "YYYY-MM-DDTHH:MM:SS, optionally with Z or +HH:MM; it must exist "
+		            "in local time)", what, in);
+	if (is_date_only(in))
+		snprintf(out, TIME_TEXT, "%s", in);
+	else if (smp_time_format(start, out, TIME_TEXT) == NULL)
+		return FAIL(t, SMP_ERR_TIME, NULL, 0, NULL, "%s: '%s' is out of range", what, in);
+	return SMP_OK;
+}
+
+/* Today's date, local time. */
+static void today(char out[TIME_TEXT], int64_t *when)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	localtime_r(&now, &tm);
+	strftime(out, TIME_TEXT, "%Y-%m-%d", &tm);
+	smp_time_parse(out, SMP_TIME_START, when);
+}
+
+/* ---- the lock --------------------------------------------------------- */
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static smp_status lock_one(struct txn *t, const char *records, int64_t deadline)
+{
+	char path[4096];
+	int fd;
+	long pause_ms = 2;
+
+	if (snprintf(path, sizeof(path), "%s.lock", records) >= (int)sizeof(path))
+		return FAIL(t, SMP_ERR_IO, records, 0, NULL, "path too long for its lock file");
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+	if (fd < 0)
+		return FAIL(t, SMP_ERR_IO, records, 0, NULL, "cannot open the lock file %s: %s",
+		            path, strerror(errno));
+	t->locks[t->nlocks++] = fd;
+	while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		struct timespec ts = { 0, pause_ms * 1000000 };
+
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return FAIL(t, SMP_ERR_IO, records, 0, NULL, "cannot lock %s: %s", path,
+			            strerror(errno));
+		if ((t->flags & SMP_EDIT_NOWAIT) || now_ms() >= deadline)
+			return FAIL(t, SMP_ERR_LOCK, records, 0, NULL,
+			            "the records are locked by another smpolicy command (lock file "
+			            "%s); gave up after %s; try again", path,
+			            (t->flags & SMP_EDIT_NOWAIT) ? "one try" : "10 seconds");
+		nanosleep(&ts, NULL);
+		if (pause_ms < 50)
+			pause_ms *= 2;
+	}
+	return SMP_OK;
+}
+
+/* Lock every records file, in the order the settings name them, so that
+ * two commands never wait for each other in a circle. */
+static smp_status lock_records(struct txn *t, const smp_policy *p)
+{
+	int64_t deadline = now_ms() + LOCK_WAIT_MS;
+	size_t n = smp_policy_records_count(p);
+
+	t->locks = calloc(n + 1, sizeof(int));
+	if (t->locks == NULL)
+		return SMP_ERR_NOMEM;
+	for (size_t i = 0; i < n; i++) {
+		smp_status rc = lock_one(t, smp_policy_records_path(p, i), deadline);
+
+		if (rc != SMP_OK)
+			return rc;
+	}
+	return SMP_OK;
+}
+
+/* ---- starting and ending a transaction --------------------------------- */
+
+static void invoking_user(char *out, size_t n)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+
+	if (getpwuid_r(getuid(), &pw, buf, sizeof(buf), &res) == 0 && res != NULL)
+		snprintf(out, n, "%s", pw.pw_name);
+	else
+		snprintf(out, n, "uid-%ld", (long)getuid());
+}
+
+static smp_status txn_init(struct txn *t, const char *config, unsigned flags,
+                           const char *action)
+{
+	memset(t, 0, sizeof(*t));
+	t->config = config;
+	t->flags = flags;
+	t->audit_fd = -1;
+	t->summary = SIZE_MAX;
+	t->d = diags_new();
+	invoking_user(t->user, sizeof(t->user));
+	t->audit.user = t->user;
+	t->audit.action = action;
+	return t->d != NULL ? SMP_OK : SMP_ERR_NOMEM;
+}
+
+static smp_status load(struct txn *t, smp_policy **out)
+{
+	smp_diags *ld = NULL;
+	smp_status rc = smp_policy_load(t->config, t->flags & LOAD_FLAGS, out, &ld);
+
+	copy_diags(t, ld, true);
+	smp_diags_free(ld);
+	if (rc == SMP_ERR_PARSE)
+		diags_add(t->d, NULL, 0, SMP_SEV_ERROR, NULL,
+		          "the files have errors; fix them first (smpolicy check)");
+	return rc;
+}
+
+static bool same_records(const smp_policy *a, const smp_policy *b)
+{
+	size_t n = smp_policy_records_count(a);
+
+	if (n != smp_policy_records_count(b))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(smp_policy_records_path(a, i), smp_policy_records_path(b, i)) != 0)
+			return false;
+	return true;
+}
+
+/* The folder and the name of a path. */
+static void split_path(const char *path, char *dir, size_t ndir, const char **base)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL) {
+		snprintf(dir, ndir, ".");
+		*base = path;
+	} else if (slash == path) {
+		snprintf(dir, ndir, "/");
+		*base = slash + 1;
+	} else {
+		snprintf(dir, ndir, "%.*s", (int)(slash - path), path);
+		*base = slash + 1;
+	}
+}
+
+/* Temporary files left by a command that was killed: only the holder of
+ * the lock makes them, so under the lock every one is stale. */
+static void remove_stale_temps(const char *records)
+{
+	char dir[4096], prefix[512], path[4096 + 512];
+	const char *base;
+	DIR *dp;
+	struct dirent *e;
+
+	split_path(records, dir, sizeof(dir), &base);
+	snprintf(prefix, sizeof(prefix), ".%s.tmp-", base);
+	dp = opendir(dir);
+	if (dp == NULL)
+		return;
+	while ((e = readdir(dp)) != NULL) {
+		if (strncmp(e->d_name, prefix, strlen(prefix)) != 0 ||
+		    strlen(e->d_name) != strlen(prefix) + 6)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(dp);
+}
+
+/* Lock, load under the lock, open the audit log, check. */
+static smp_status txn_begin(struct txn *t)
+{
+	smp_policy *first = NULL;
+	smp_status rc = load(t, &first);
+
+	if (rc == SMP_OK)
+		rc = lock_records(t, first);
+	if (rc == SMP_OK)
+		rc = load(t, &t->base);
+	if (rc == SMP_OK && !same_records(first, t->base))
+		rc = FAIL(t, SMP_ERR_IO, smp_policy_config_path(t->base), 0, NULL,
+		          "the settings changed while this command waited; try again");
+	smp_policy_free(first);
+	if (rc != SMP_OK)
+		return rc;
+	t->audit_fd = audit_open(t->base->set.audit);
+	if (t->audit_fd < 0)
+		return FAIL(t, SMP_ERR_IO, t->base->set.audit, 0, NULL,
+		            "cannot open the audit log: %s", strerror(errno));
+	for (size_t i = 0; i < t->base->nrecords; i++)
+		remove_stale_temps(t->base->records_paths[i]);
+	return smp_policy_check(t->base, &t->faults);
+}
+
+static void audit_result(struct txn *t, smp_status rc)
+{
+	const struct smp_diag *first = NULL;
+
+	if (t->audit_fd < 0)
+		return;
+	for (size_t i = 0; i < smp_diags_count(t->d) && first == NULL; i++)
+		if (smp_diags_get(t->d, i)->severity == SMP_SEV_ERROR && i != t->summary)
+			first = smp_diags_get(t->d, i);
+	t->audit.when = (int64_t)time(NULL);
+	t->audit.result = rc == SMP_OK ? "ok" : rc == SMP_ERR_REFUSED ? "refused" : "error";
+	if (rc != SMP_OK)
+		t->audit.detail = first != NULL ? first->message : smp_status_string(rc);
+	else if (t->detail[0] != '\0')
+		t->audit.detail = t->detail;
+	if (!audit_write(t->audit_fd, &t->audit))
+		diags_add(t->d, t->base->set.audit, 0, SMP_SEV_ERROR, NULL,
+		          "cannot write the audit log: %s%s", strerror(errno),
+		          rc == SMP_OK ? " (the change itself was made)" : "");
+}
+
+/* Audit, clean up, unlock, and hand the diagnostics over. */
+static smp_status txn_end(struct txn *t, smp_status rc, smp_diags **diags)
+{
+	audit_result(t, rc);
+	if (rc == SMP_OK && t->audit_fd >= 0 && smp_diags_errors(t->d) > 0)
+		rc = SMP_ERR_IO;
+	if (t->tmp != NULL)
+		unlink(t->tmp);
+	free(t->tmp);
+	if (t->audit_fd >= 0)
+		close(t->audit_fd);
+	for (size_t i = 0; i < t->nlocks; i++)
+		close(t->locks[i]);
+	free(t->locks);
+	free(t->text);
+	ebuf_free(&t->out);
+	smp_diags_free(t->faults);
+	smp_policy_free(t->base);
+	if (rc == SMP_OK && t->d->oom)
+		rc = SMP_ERR_NOMEM;
+	if (diags != NULL && smp_diags_count(t->d) > 0)
+		*diags = t->d;
+	else
+		smp_diags_free(t->d);
+	return rc;
+}
+
+/* ---- reading the target ----------------------------------------------- */
+
+static smp_status read_target(struct txn *t, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	size_t n = 0;
+
+	t->target = path;
+	if (fd < 0 || fstat(fd, &t->target_st) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return FAIL(t, SMP_ERR_IO, path, 0, NULL, "cannot read: %s", strerror(errno));
+	}
+	if ((uint64_t)t->target_st.st_size > SMP_MAX_FILE_SIZE ||
+	    (t->text = malloc((size_t)t->target_st.st_size + 1)) == NULL) {
+		close(fd);
+		return SMP_ERR_NOMEM;
+	}
+	while (n < (size_t)t->target_st.st_size) {
+		ssize_t r = read(fd, t->text + n, (size_t)t->target_st.st_size - n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	t->text[n] = '\0';
+	if (n != (size_t)t->target_st.st_size)
+		return FAIL(t, SMP_ERR_IO, path, 0, NULL, "cannot read: the file changed");
+	return SMP_OK;
+}
+
+static smp_status text_error(struct txn *t, smp_status rc, char *why)
+{
+	if (rc == SMP_ERR_NOMEM)
+		return rc;
+	diags_add(t->d, t->target, 0, SMP_SEV_ERROR, NULL,
+	          "cannot edit this file safely: %s; change it by hand", why ? why : "?");
+	free(why);
+	return rc == SMP_ERR_NOTFOUND ? SMP_ERR_NOTFOUND : SMP_ERR_PARSE;
+}
+
+/* Set `path` in the entry `id` of list `list` of the file `file`. */
+static smp_status edit_entry(struct txn *t, const char *file, const char *list,
+                             const char *id, const char *const *path, const char *value)
+{
+	struct span entry;
+	char *why = NULL;
+	smp_status rc = read_target(t, file);
+
+	if (rc != SMP_OK)
+		return rc;
+	rc = text_find_entry(t->text, list, id, &entry, &why);
+	if (rc == SMP_OK)
+		rc = text_set(t->text, entry, path, value, &t->out, &why);
+	return rc == SMP_OK ? SMP_OK : text_error(t, rc, why);
+}
+
+/* ---- writing and judging the candidate --------------------------------- */
+
+static bool write_all(int fd, const char *s, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, s, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		s += w;
+		n -= (size_t)w;
+	}
+	return true;
+}
+
+/* The new text in a temporary file beside the target, with its owner and
+ * mode, on disk. */
+static smp_status write_temp(struct txn *t)
+{
+	char dir[4096];
+	const char *base;
+	struct stat st;
+	int fd;
+
+	split_path(t->target, dir, sizeof(dir), &base);
+	if (asprintf(&t->tmp, "%s/.%s.tmp-XXXXXX", dir, base) < 0) {
+		t->tmp = NULL;
+		return SMP_ERR_NOMEM;
+	}
+	fd = mkostemp(t->tmp, O_CLOEXEC);
+	if (fd < 0) {
+		diags_add(t->d, t->target, 0, SMP_SEV_ERROR, NULL,
+		          "cannot create a temporary file in %s: %s", dir, strerror(errno));
+		free(t->tmp);
+		t->tmp = NULL;
+		return SMP_ERR_IO;
+	}
+	if (fstat(fd, &st) != 0 ||
+	    ((st.st_uid != t->target_st.st_uid || st.st_gid != t->target_st.st_gid) &&
+	     fchown(fd, t->target_st.st_uid, t->target_st.st_gid) != 0) ||
+	    fchmod(fd, t->target_st.st_mode & 07777) != 0 ||
+	    !write_all(fd, t->out.s, t->out.len) || fsync(fd) != 0) {
+		diags_add(t->d, t->tmp, 0, SMP_SEV_ERROR, NULL, "cannot write: %s",
+		          strerror(errno));
+		close(fd);
+		return SMP_ERR_IO;
+	}
+	if (close(fd) != 0)
+		return FAIL(t, SMP_ERR_IO, t->tmp, 0, NULL, "cannot write: %s", strerror(errno));
+	return SMP_OK;
+}
+
+/* Is [iv.from, iv.to) inside the over-cap periods of b? */
+static bool covered(const struct approval *b, struct interval iv)
+{
+	int64_t from = iv.from;
+
+	for (size_t i = 0; b != NULL && i < b->nover_cap && from < iv.to; i++) {
+		if (b->over_cap[i].to <= from)
+			continue;
+		if (b->over_cap[i].from > from)
+			return false;
+		from = b->over_cap[i].to;
+	}
+	return from >= iv.to;
+}
+
+/* Does candidate approval c have a fault its old self did not have?  A
+ * fault that shrinks (a revocation shortening a period over the cap) is
+ * not new. */
+static bool fault_is_new(const smp_policy *base, const struct approval *c)
+{
+	uint32_t bi = policy_find_approval(base, c->id);
+	const struct approval *b = bi == NONE ? NULL : &base->approvals[bi];
+
+	if (c->invalid_why != NULL &&
+	    (b == NULL || b->invalid_why == NULL || strcmp(b->invalid_why, c->invalid_why) != 0))
+		return true;
+	for (size_t i = 0; i < c->nover_cap; i++)
+		if (!covered(b, c->over_cap[i]))
+			return true;
+	return false;
+}
+
+static bool same_text(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static bool had_fault(const smp_diags *old, const struct smp_diag *g)
+{
+	for (size_t i = 0; i < smp_diags_count(old); i++) {
+		const struct smp_diag *o = smp_diags_get(old, i);
+
+		if (o->severity == SMP_SEV_ERROR && same_text(o->subject, g->subject) &&
+		    strcmp(o->message, g->message) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Before the first new fault: say what they mean. */
+static void summarize(struct txn *t, size_t n)
+{
+	if (n > 0)
+		return;
+	t->summary = smp_diags_count(t->d);
+	diags_add(t->d, NULL, 0, SMP_SEV_ERROR, NULL,
+	          "refused: after this change the records would have a fault they do not "
+	          "have now:");
+}
+
+/* Report each new fault of the candidate; returns how many. */
+static size_t new_faults(struct txn *t, const smp_policy *cand, const smp_diags *cf)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < smp_diags_count(cf); i++) {
+		const struct smp_diag *g = smp_diags_get(cf, i);
+		uint32_t ai = g->subject ? policy_find_approval(cand, g->subject) : NONE;
+
+		if (g->severity != SMP_SEV_ERROR)
+			continue;
+		if (ai != NONE ? fault_is_new(t->base, &cand->approvals[ai])
+		               : !had_fault(t->faults, g)) {
+			summarize(t, n);
+			copy_diag(t, g);
+			n++;
+		}
+	}
+	for (size_t i = 0; i < cand->napprovals; i++) {
+		const struct approval *c = &cand->approvals[i];
+
+		if (n == 0 && fault_is_new(t->base, c)) {   /* said by no diagnostic */
+			summarize(t, n);
+			diags_add(t->d, c->at.file, c->at.line, SMP_SEV_ERROR, c->id,
+			          "approval '%s' would break the procedure: %s", c->id,
+			          c->invalid_why ? c->invalid_why : "its office would be over its cap");
+			n++;
+		}
+	}
+	return n;
+}
+
+/* Load the candidate in place of the target and judge it. */
+static smp_status judge(struct txn *t)
+{
+	smp_policy *cand = NULL;
+	smp_diags *ld = NULL, *cf = NULL;
+	smp_status rc = policy_load_ex(t->config, t->flags & LOAD_FLAGS, t->target, t->tmp,
+	                               &cand, &ld);
+
+	if (rc == SMP_ERR_PARSE) {
+		t->summary = smp_diags_count(t->d);
+		diags_add(t->d, NULL, 0, SMP_SEV_ERROR, NULL,
+		          "refused: after this change the records would not load:");
+		copy_diags(t, ld, true);
+		rc = SMP_ERR_REFUSED;
+	} else if (rc != SMP_OK) {
+		copy_diags(t, ld, true);
+	} else {
+		rc = smp_policy_check(cand, &cf);
+		if (rc == SMP_OK && new_faults(t, cand, cf) > 0)
+			rc = SMP_ERR_REFUSED;
+	}
+	smp_diags_free(ld);
+	smp_diags_free(cf);
+	smp_policy_free(cand);
+	return rc;
+}
+
+static void sync_folder(struct txn *t)
+{
+	char dir[4096];
+	const char *base;
+	int fd;
+
+	split_path(t->target, dir, sizeof(dir), &base);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) != 0)
+		diags_add(t->d, dir, 0, SMP_SEV_WARNING, NULL,
+		          "the change was made but the folder could not be flushed to disk: %s",
+		          strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Write, judge, and put the new records in place. */
+static smp_status commit(struct txn *t)
+{
+	smp_status rc;
+
+	if (t->out.oom)
+		return SMP_ERR_NOMEM;
+	rc = write_temp(t);
+	if (rc == SMP_OK)
+		rc = judge(t);
+	if (rc != SMP_OK)
+		return rc;
+	if (rename(t->tmp, t->target) != 0)
+		return FAIL(t, SMP_ERR_IO, t->target, 0, NULL, "cannot replace the records: %s",
+		            strerror(errno));
+	free(t->tmp);
+	t->tmp = NULL;
+	sync_folder(t);
+	return SMP_OK;
+}
+
+/* ---- looking things up in the loaded records --------------------------- */
+
+static const struct staff *find_staff(const smp_policy *p, const char *id)
+{
+	uint32_t i = id ? policy_find_staff(p, id) : NONE;
+
+	return i == NONE ? NULL : &p->staff[i];
+}
+
+static const char *office_id(const smp_policy *p, const struct staff *s)
+{
+	return s->office == NONE ? "(none)" : p->offices[s->office].id;
+}
+
+static smp_status refuse_unknown_staff(struct txn *t, const char *what, const char *id)
+{
+	return FAIL(t, SMP_ERR_REFUSED, NULL, 0, id,
+	            "refused: %s '%s' is not in the staff records", what, id);
+}
+
+static const struct approval *find_approval(struct txn *t, const char *id)
+{
+	uint32_t i = policy_find_approval(t->base, id);
+
+	if (i != NONE)
+		return &t->base->approvals[i];
+	diags_add(t->d, NULL, 0, SMP_SEV_ERROR, id, "there is no approval '%s'", id);
+	return NULL;
+}
+
+/* ---- request ------------------------------------------------------------ */
+
+/* The highest N of the ids "<prefix>N" (digits only). */
+static unsigned long highest_serial(const smp_policy *p, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	unsigned long best = 0;
+
+	for (size_t i = 0; i < p->napprovals; i++) {
+		const char *id = p->approvals[i].id, *s;
+		char *end;
+		unsigned long v;
+
+		if (strncmp(id, prefix, n) != 0 || id[n] < '0' || id[n] > '9')
+			continue;
+		s = id + n;
+		v = strtoul(s, &end, 10);
+		if (*end == '\0' && v > best)
+			best = v;
+	}
+	return best;
+}
+
+/*
+ * A fresh approval id.  Long-term: LT-YYYY-NNN, numbered per year of the
+ * request.  Limited: UB-<the digits of the Unblock Form ticket>, as the
+ * Helpdesk knows it, with -2, -3 ... if that id is taken; UB-YYYY-NNN for a
+ * ticket without digits.
+ */
+static void new_approval_id(const smp_policy *p, const struct smp_edit_request *req,
+                            const char *requested, char *out, size_t n)
+{
+	char digits[33] = "", prefix[32];
+	size_t k = 0;
+
+	if (req->kind == SMP_APPROVAL_LIMITED && req->ticket != NULL)
+		for (const char *s = req->ticket; *s && k < sizeof(digits) - 1; s++)
+			if (*s >= '0' && *s <= '9')
+				digits[k++] = *s;
+	digits[k] = '\0';
+	if (k > 0) {
+		snprintf(out, n, "UB-%s", digits);
+		for (unsigned i = 2; policy_find_approval(p, out) != NONE; i++)
+			snprintf(out, n, "UB-%s-%u", digits, i);
+		return;
+	}
+	snprintf(prefix, sizeof(prefix), "%s-%.4s-",
+	         req->kind == SMP_APPROVAL_LONG_TERM ? "LT" : "UB", requested);
+	snprintf(out, n, "%s%03lu", prefix, highest_serial(p, prefix) + 1);
+}
+
+static smp_status check_request_args(struct txn *t, const struct smp_edit_request *req)
+{
+	if (req->staff == NULL || req->by == NULL || req->platforms == NULL ||
+	    req->platforms[0] == NULL ||
+	    (req->kind != SMP_APPROVAL_LONG_TERM && req->kind != SMP_APPROVAL_LIMITED))
+		return FAIL(t, SMP_ERR_ARG, NULL, 0, NULL,
+		            "a request needs the staff member, the kind, at least one platform "
+		            "and who requests it");
+	if (req->ticket != NULL && req->ticket[0] == '\0')
+		return FAIL(t, SMP_ERR_ARG, NULL, 0, NULL, "the ticket must not be empty");
+	return SMP_OK;
+}
+
+static smp_status check_platforms(struct txn *t, const char *const *platforms)
+{
+	for (size_t i = 0; platforms[i] != NULL; i++) {
+		if (policy_find_platform(t->base, platforms[i]) == NONE)
+			return FAIL(t, SMP_ERR_REFUSED, NULL, 0, platforms[i],
+			            "refused: '%s' is not in the platform catalogue (settings file)",
+			            platforms[i]);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(platforms[i], platforms[j]) == 0)
+				return FAIL(t, SMP_ERR_REFUSED, NULL, 0, platforms[i],
+				            "refused: platform '%s' is named twice", platforms[i]);
+	}
+	return SMP_OK;
+}
+
+/* Procedures A: who may ask for what. */
+static smp_status check_procedure_a(struct txn *t, const struct smp_edit_request *req)
+{
+	const struct staff *s = find_staff(t->base, req->staff);
+	const struct staff *by = find_staff(t->base, req->by);
+	size_t np = 0;
+
+	if (s == NULL)
+		return refuse_unknown_staff(t, "staff member", req->staff);
+	if (by == NULL)
+		return refuse_unknown_staff(t, "requester", req->by);
+	while (req->platforms[np] != NULL)
+		np++;
+	if (req->kind == SMP_APPROVAL_LONG_TERM &&
+	    (!(by->roles & ROLE_LOM) || s->office == NONE || by->office != s->office))
+		return FAIL(t, SMP_ERR_REFUSED, NULL, 0, req->staff,
+		            "refused: long-term access must be requested by a Local Office "
+		            "Manager of the person's office (Procedures A); '%s' is not a "
+		            "local_office_manager of '%s'", req->by, office_id(t->base, s));
+	if (req->kind == SMP_APPROVAL_LIMITED && req->ticket == NULL)
+		return FAIL(t, SMP_ERR_REFUSED, NULL, 0, req->staff,
+		            "refused: limited access needs the NJS Helpdesk Unblock Form ticket "
+		            "(Procedures A): give --ticket");
+	if (req->kind == SMP_APPROVAL_LIMITED && req->expires == NULL)
+		return FAIL(t, SMP_ERR_REFUSED, NULL, 0, req->staff,
+		            "refused: the duration of limited access must be specified in "
+		            "advance (Procedures A): give --expires");
+	if (req->kind == SMP_APPROVAL_LIMITED && np != 1)
+		return FAIL(t, SMP_ERR_REFUSED, NULL, 0, req->staff,
+		            "refused: limited access is to one particular site (Procedures A); "
+		            "%zu platforms were named", np);
+	return check_platforms(t, req->platforms);
+}
+
+struct request_times {
+	char requested[TIME_TEXT], starts[TIME_TEXT], expires[TIME_TEXT];
+	int64_t t_requested, t_starts, t_expires;
+};
+
+static smp_status request_times(struct txn *t, const struct smp_edit_request *req,
+                                struct request_times *rt)
+{
+	smp_status rc = SMP_OK;
+
+	if (req->on == NULL)
+		today(rt->requested, &rt->t_requested);
+	else
+		rc = time_text(t, "requested", req->on, SMP_TIME_START, rt->requested,
+		               &rt->t_requested);
+	if (rc == SMP_OK && req->starts != NULL)
+		rc = time_text(t, "starts", req->starts, SMP_TIME_START, rt->starts, &rt->t_starts);
+	if (rc == SMP_OK && req->expires != NULL)
+		rc = time_text(t, "expires", req->expires, SMP_TIME_END, rt->expires,
+		               &rt->t_expires);
+	if (rc == SMP_OK && req->starts != NULL && req->expires != NULL &&
+	    rt->t_expires <= rt->t_starts)
+		rc = FAIL(t, SMP_ERR_REFUSED, NULL, 0, NULL,
+		          "refused: expires (%s) is not after starts (%s)", req->expires,
+		          req->starts);
+	return rc;
+}
+
+/* name = "value"; after a space unless at the start of a line */
+static void add_field(struct ebuf *b, const char *name, const char *value)
+{
+	bool line_start = b->len > 0 && b->s[b->len - 1] == '\n';
+
+	ebuf_addf(b, "%s%s = ", line_start ? "" : " ", name);
+	conf_quote(b, value);
+	ebuf_adds(b, ";");
+}
+
+static void request_entry(struct ebuf *b, const struct smp_edit_request *req, const char *id,
+                          const struct request_times *rt)
+{
+	ebuf_adds(b, "{");
+	add_field(b, "id", id);
+	add_field(b, "staff", req->staff);
+	add_field(b, "kind", req->kind == SMP_APPROVAL_LONG_TERM ? "long_term" : "limited");
+	ebuf_adds(b, " platforms = [");
+	for (size_t i = 0; req->platforms[i] != NULL; i++) {
+		ebuf_adds(b, i ? ", " : " ");
+		conf_quote(b, req->platforms[i]);
+	}
+	ebuf_adds(b, " ];");
+	if (req->ticket != NULL)
+		add_field(b, "ticket", req->ticket);
+	ebuf_adds(b, "\n");
+	add_field(b, "requested_by", req->by);
+	add_field(b, "requested", rt->requested);
+	if (req->starts != NULL || req->expires != NULL)
+		ebuf_adds(b, "\n");
+	if (req->starts != NULL)
+		add_field(b, "starts", rt->starts);
+	if (req->expires != NULL)
+		add_field(b, "expires", rt->expires);
+	ebuf_adds(b, " }");
+}
+
+/* The records file new approvals go to: the first that has approvals, or
+ * the first of all. */
+static smp_status request_target(struct txn *t)
+{
+	for (size_t i = 0; i < t->base->nrecords; i++) {
+		smp_status rc = read_target(t, t->base->records_paths[i]);
+
+		if (rc != SMP_OK || text_has_setting(t->text, "approvals"))
+			return rc;
+		free(t->text);
+		t->text = NULL;
+	}
+	return read_target(t, t->base->records_paths[0]);
+}
+
+static smp_status do_request(struct txn *t, const struct smp_edit_request *req, char *id,
+                             size_t idlen)
+{
+	struct request_times rt = { 0 };
+	struct ebuf entry = { 0 };
+	char *why = NULL;
+	smp_status rc = check_procedure_a(t, req);
+
+	if (rc == SMP_OK)
+		rc = request_times(t, req, &rt);
+	if (rc == SMP_OK)
+		rc = request_target(t);
+	if (rc != SMP_OK)
+		return rc;
+	new_approval_id(t->base, req, rt.requested, id, idlen);
+	t->audit.id = id;
+	request_entry(&entry, req, id, &rt);
+	rc = entry.oom ? SMP_ERR_NOMEM
+	               : text_append_entry(t->text, "approvals", entry.s, &t->out, &why);
+	ebuf_free(&entry);
+	if (rc != SMP_OK)
+		return text_error(t, rc, why);
+	snprintf(t->detail, sizeof(t->detail), "%s approval of %s requested on %s",
+	         req->kind == SMP_APPROVAL_LONG_TERM ? "long_term" : "limited", req->staff,
+	         rt.requested);
+	return commit(t);
+}
+
+smp_status smp_edit_request(const char *config_path, unsigned flags,
+                            const struct smp_edit_request *req, char **new_id,
+                            smp_diags **diags)
+{
+	struct txn t;
+	char id[SMP_MAX_ID_LEN + 1] = "";
+	smp_status rc;
+
+	if (diags != NULL)
+		*diags = NULL;
+	if (new_id != NULL)
+		*new_id = NULL;
+	if (req == NULL)
+		return SMP_ERR_ARG;
+	if (txn_init(&t, config_path, flags, "request") != SMP_OK)
+		return SMP_ERR_NOMEM;
+	t.audit.by = req->by;
+	rc = check_request_args(&t, req);
+	if (rc == SMP_OK)
+		rc = txn_begin(&t);
+	if (rc == SMP_OK)
+		rc = do_request(&t, req, id, sizeof(id));
+	rc = txn_end(&t, rc, diags);
+	if (rc == SMP_OK && new_id != NULL && (*new_id = strdup(id)) == NULL)
+		rc = SMP_ERR_NOMEM;
+	return rc;
+}
+
+/* ---- sign ---------------------------------------------------------------- */
+
+static const char *sign_off_name(smp_sign_off_kind k)
+{
+	return k == SMP_SIGN_OFF_CPP ? "approved_cpp" : "approved_it";
+}
+
+static const char *director_title(smp_sign_off_kind k)
+{
+	return k == SMP_SIGN_OFF_CPP ? "Director of CP&P" : "Director of Information Technology";
+}
+
+/* Which sign-off the signer gives: their role says; one holding both
+ * gives the missing one, CP&P first. */
+static smp_status choose_sign_off(struct txn *t, const struct approval *a,
+                                  const struct staff *s, smp_sign_off_kind *k)
+{
+	bool cpp = s->roles & ROLE_DIRECTOR_CPP, it = s->roles & ROLE_DIRECTOR_IT;
+
+	if (cpp && !a->cpp.present) {
+		*k = SMP_SIGN_OFF_CPP;
+		return SMP_OK;
+	}
+	if (it && !a->it.present) {
+		*k = SMP_SIGN_OFF_IT;
+		return SMP_OK;
+	}
+	if (!cpp && !it)
+		return FAIL(t, SMP_ERR_REFUSED, a->at.file, a->at.line, a->id,
+		            "refused: '%s' holds neither the director_cpp nor the director_it role; "
+		            "only the Director of CP&P and the Director of Information Technology "
+		            "approve access (§C)", s->id);
+	*k = cpp ? SMP_SIGN_OFF_CPP : SMP_SIGN_OFF_IT;
+	return FAIL(t, SMP_ERR_REFUSED, a->at.file, a->at.line, a->id,
+	            "refused: approval '%s' already has the %s's sign-off (%s by '%s')", a->id,
+	            director_title(*k), sign_off_name(*k),
+	            t->base->staff[(cpp ? a->cpp : a->it).by].id);
+}
+
+static smp_status check_signer(struct txn *t, const struct approval *a, const char *by,
+                               smp_sign_off_kind *k)
+{
+	const struct staff *s = find_staff(t->base, by);
+
+	if (s == NULL)
+		return refuse_unknown_staff(t, "signer", by);
+	if (a->staff != NONE && strcmp(t->base->staff[a->staff].id, by) == 0)
+		return FAIL(t, SMP_ERR_REFUSED, a->at.file, a->at.line, a->id,
+		            "refused: '%s' cannot sign their own approval '%s'", by, a->id);
+	if (a->revoked.present)
+		return FAIL(t, SMP_ERR_REFUSED, a->at.file, a->at.line, a->id,
+		            "refused: approval '%s' was revoked; request a new one", a->id);
+	return choose_sign_off(t, a, s, k);
+}
+
+static smp_status do_sign(struct txn *t, const char *id, const char *by, const char *on,
+                          smp_sign_off_kind *kind, bool *complete)
+{
+	const struct approval *a = find_approval(t, id);
+	const char *path[] = { NULL, NULL };
+	char when[TIME_TEXT];
+	struct ebuf value = { 0 };
+	int64_t moment;
+	smp_status rc;
+
+	if (a == NULL)
+		return SMP_ERR_NOTFOUND;
+	rc = check_signer(t, a, by, kind);
+	if (rc == SMP_OK)
+		rc = time_text(t, "on", on, SMP_TIME_START, when, &moment);
+	if (rc != SMP_OK)
+		return rc;
+	*complete = *kind == SMP_SIGN_OFF_CPP ? a->it.present : a->cpp.present;
+	path[0] = sign_off_name(*kind);
+	ebuf_adds(&value, "{");
+	add_field(&value, "by", by);
+	add_field(&value, "on", when);
+	ebuf_adds(&value, " }");
+	rc = value.oom ? SMP_ERR_NOMEM : edit_entry(t, a->at.file, "approvals", id, path, value.s);
+	ebuf_free(&value);
+	snprintf(t->detail, sizeof(t->detail), "%s on %s%s", path[0], when,
+	         *complete ? "; fully signed" : "");
+	return rc == SMP_OK ? commit(t) : rc;
+}
+
+smp_status smp_edit_sign(const char *config_path, unsigned flags, const char *id,
+                         const char *by, const char *on, smp_sign_off_kind *recorded,
+                         bool *complete, smp_diags **diags)
+{
+	struct txn t;
+	smp_sign_off_kind kind = SMP_SIGN_OFF_CPP;
+	bool done = false;
+	smp_status rc;
+
+	if (diags != NULL)
+		*diags = NULL;
+	if (id == NULL || by == NULL)
+		return SMP_ERR_ARG;
+	if (txn_init(&t, config_path, flags, "sign") != SMP_OK)
+		return SMP_ERR_NOMEM;
+	t.audit.by = by;
+	t.audit.id = id;
+	rc = txn_begin(&t);
+	if (rc == SMP_OK)
+		rc = do_sign(&t, id, by, on, &kind, &done);
+	rc = txn_end(&t, rc, diags);
+	if (recorded != NULL)
+		*recorded = kind;
+	if (complete != NULL)
+		*complete = rc == SMP_OK && done;
+	return rc;
+}
+
+/* ---- revoke ------------------------------------------------------------- */
+
+static smp_status do_revoke(struct txn *t, const char *id, const char *by,
+                            const char *reason, const char *on)
+{
+	const struct approval *a = find_approval(t, id);
+	const char *path[] = { "revoked", NULL };
+	char when[TIME_TEXT];
+	struct ebuf value = { 0 };
+	int64_t moment;
+	smp_status rc;
+
+	if (a == NULL)
+		return SMP_ERR_NOTFOUND;
+	if (find_staff(t->base, by) == NULL)
+		return refuse_unknown_staff(t, "revoker", by);
+	if (a->revoked.present)
+		return FAIL(t, SMP_ERR_REFUSED, a->at.file, a->at.line, a->id,
+		            "refused: approval '%s' is already revoked", a->id);
+	rc = time_text(t, "on", on, SMP_TIME_START, when, &moment);
+	if (rc != SMP_OK)
+		return rc;
+	ebuf_adds(&value, "{");
+	add_field(&value, "on", when);
+	add_field(&value, "by", by);
+	add_field(&value, "reason", reason);
+	ebuf_adds(&value, " }");
+	rc = value.oom ? SMP_ERR_NOMEM : edit_entry(t, a->at.file, "approvals", id, path, value.s);
+	ebuf_free(&value);
+	snprintf(t->detail, sizeof(t->detail), "revoked on %s: %s", when, reason);
+	return rc == SMP_OK ? commit(t) : rc;
+}
+
+smp_status smp_edit_revoke(const char *config_path, unsigned flags, const char *id,
+                           const char *by, const char *reason, const char *on,
+                           smp_diags **diags)
+{
+	struct txn t;
+	smp_status rc;
+
+	if (diags != NULL)
+		*diags = NULL;
+	if (id == NULL || by == NULL || reason == NULL)
+		return SMP_ERR_ARG;
+	if (txn_init(&t, config_path, flags, "revoke") != SMP_OK)
+		return SMP_ERR_NOMEM;
+	t.audit.by = by;
+	t.audit.id = id;
+	rc = SMP_OK;
+	if (reason[0] == '\0')
+		rc = FAIL(&t, SMP_ERR_ARG, NULL, 0, id, "a revocation needs a reason");
+	if (rc == SMP_OK)
+		rc = txn_begin(&t);
+	if (rc == SMP_OK)
+		rc = do_revoke(&t, id, by, reason, on);
+	return txn_end(&t, rc, diags);
+}
+
+/* ---- account events (§D) ------------------------------------------------ */
+
+static const char *const event_names[SMP_ACCOUNT__COUNT] = {
+	[SMP_ACCOUNT_PASSWORD_CHANGED] = "password-changed",
+	[SMP_ACCOUNT_PASSWORD_ESCROWED] = "password-escrowed",
+	[SMP_ACCOUNT_COMPROMISED] = "compromised",
+	[SMP_ACCOUNT_RESOLVED] = "resolved",
+};
+
+const char *smp_account_event_name(smp_account_event e)
+{
+	return (unsigned)e < SMP_ACCOUNT__COUNT ? event_names[e] : NULL;
+}
+
+smp_status smp_account_event_parse(const char *name, smp_account_event *out)
+{
+	for (unsigned i = 0; name != NULL && out != NULL && i < SMP_ACCOUNT__COUNT; i++)
+		if (strcmp(name, event_names[i]) == 0) {
+			*out = (smp_account_event)i;
+			return SMP_OK;
+		}
+	return SMP_ERR_ARG;
+}
+
+/* Where the event goes in the account entry, or a refusal. */
+static smp_status event_setting(struct txn *t, const struct account *a, smp_account_event e,
+                                int64_t moment, const char **path)
+{
+	bool open = a->compromised_reported.set && !a->compromised_resolved.set;
+
+	switch (e) {
+	case SMP_ACCOUNT_PASSWORD_CHANGED:
+		path[0] = "password_changed";
+		return SMP_OK;
+	case SMP_ACCOUNT_PASSWORD_ESCROWED:
+		path[0] = "password_escrowed";
+		return SMP_OK;
+	case SMP_ACCOUNT_COMPROMISED:
+		if (open)
+			return FAIL(t, SMP_ERR_REFUSED, a->at.file, a->at.line, a->id,
+			            "refused: a compromise of account '%s' is already reported and "
+			            "not resolved", a->id);
+		path[0] = "compromised";
+		return SMP_OK;
+	default:
+		if (!open)
+			return FAIL(t, SMP_ERR_REFUSED, a->at.file, a->at.line, a->id,
+			            "refused: no compromise of account '%s' is open", a->id);
+		if (moment < a->compromised_reported.t)
+			return FAIL(t, SMP_ERR_REFUSED, a->at.file, a->at.line, a->id,
+			            "refused: a compromise cannot be resolved before it was reported");
+		path[0] = "compromised";
+		path[1] = "resolved";
+		return SMP_OK;
+	}
+}
+
+static smp_status do_account(struct txn *t, const char *id, smp_account_event e,
+                             const char *on)
+{
+	uint32_t ai = policy_find_account(t->base, id);
+	const struct account *a = ai == NONE ? NULL : &t->base->accounts[ai];
+	const char *path[3] = { NULL, NULL, NULL };
+	char when[TIME_TEXT];
+	struct ebuf value = { 0 };
+	int64_t moment;
+	smp_status rc;
+
+	if (a == NULL)
+		return FAIL(t, SMP_ERR_NOTFOUND, NULL, 0, id, "there is no account '%s'", id);
+	rc = time_text(t, "on", on, SMP_TIME_START, when, &moment);
+	if (rc == SMP_OK)
+		rc = event_setting(t, a, e, moment, path);
+	if (rc != SMP_OK)
+		return rc;
+	if (e == SMP_ACCOUNT_COMPROMISED) {
+		ebuf_adds(&value, "{");
+		add_field(&value, "reported", when);
+		ebuf_adds(&value, " }");
+	} else {
+		conf_quote(&value, when);
+	}
+	rc = value.oom ? SMP_ERR_NOMEM : edit_entry(t, a->at.file, "accounts", id, path, value.s);
+	ebuf_free(&value);
+	snprintf(t->detail, sizeof(t->detail), "%s on %s", event_names[e], when);
+	return rc == SMP_OK ? commit(t) : rc;
+}
+
+smp_status smp_edit_account(const char *config_path, unsigned flags, const char *id,
+                            smp_account_event event, const char *on, smp_diags **diags)
+{
+	struct txn t;
+	smp_status rc;
+
+	if (diags != NULL)
+		*diags = NULL;
+	if (id == NULL || (unsigned)event >= SMP_ACCOUNT__COUNT)
+		return SMP_ERR_ARG;
+	if (txn_init(&t, config_path, flags, "account") != SMP_OK)
+		return SMP_ERR_NOMEM;
+	t.audit.by = t.user;
+	t.audit.id = id;
+	rc = txn_begin(&t);
+	if (rc == SMP_OK)
+		rc = do_account(&t, id, event, on);
+	return txn_end(&t, rc, diags);
+}

@@ -1,0 +1,97 @@
+/*
+ * edit_internal.h - shared by the record commands' files (edit.c,
+ * edit_text.c, edit_audit.c) and their tests.  Not installed.
+ *
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#ifndef SMP_EDIT_INTERNAL_H
+#define SMP_EDIT_INTERNAL_H
+
+#include "internal.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* ---- a growing text buffer -------------------------------------------- */
+
+struct ebuf {
+	char *s;          /* NUL-terminated once anything was added */
+	size_t len, cap;
+	bool oom;         /* an append failed: the contents are incomplete */
+};
+
+void ebuf_add(struct ebuf *b, const char *s, size_t n);
+void ebuf_adds(struct ebuf *b, const char *s);
+void ebuf_addf(struct ebuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ebuf_free(struct ebuf *b);
+
+/* ---- libconfig text (edit_text.c) ------------------------------------- */
+
+/* A byte range [from, to) of a text. */
+struct span {
+	size_t from, to;
+};
+
+/* Append s as a libconfig string literal, quotes included; every byte
+ * round-trips (quote, backslash, control characters are escaped). */
+void conf_quote(struct ebuf *b, const char *s);
+
+/*
+ * The group of the entry whose id is `id` in the top-level list `list` of
+ * text (one records file, NUL-terminated).  *entry receives the span from
+ * '{' to '}' inclusive.  The entry is found with libconfig (which reads the
+ * ids) and located in the text by a lexical scan; the two must agree on
+ * its line, or the function fails.  Returns SMP_OK, SMP_ERR_NOTFOUND (no
+ * such list or entry), SMP_ERR_PARSE (the text is not what libconfig
+ * reads; *why says where), SMP_ERR_NOMEM.
+ */
+smp_status text_find_entry(const char *text, const char *list, const char *id,
+                           struct span *entry, char **why);
+
+/* Does text have a top-level setting `name`?  (Lexical, no libconfig.) */
+bool text_has_setting(const char *text, const char *name);
+
+/*
+ * Write into out the text with setting `path` (names, NULL-terminated,
+ * nested groups from the entry group `group` down) set to `value`
+ * (libconfig syntax, e.g. a quoted string or "{ by = ...; }"): its value
+ * replaced if the setting exists, else the missing settings inserted after
+ * the last setting of the innermost existing group.  Everything else is
+ * copied byte for byte.  Returns SMP_OK, SMP_ERR_PARSE (why set),
+ * SMP_ERR_NOMEM.
+ */
+smp_status text_set(const char *text, struct span group, const char *const *path,
+                    const char *value, struct ebuf *out, char **why);
+
+/*
+ * Write into out the text with `entry` (a group in libconfig syntax, its
+ * lines separated by '\n' and not indented) appended as the last element
+ * of the top-level list `list`; the list is created at the end of the text
+ * if there is none.  The first line is indented like the list's other
+ * entries, the following lines two spaces more.  Returns as text_set.
+ */
+smp_status text_append_entry(const char *text, const char *list, const char *entry,
+                             struct ebuf *out, char **why);
+
+/* ---- the audit log (edit_audit.c) ------------------------------------- */
+
+/* One audit line's fields.  Any may be NULL (left out). */
+struct audit_entry {
+	int64_t when;
+	const char *user;      /* the invoking login */
+	const char *by;        /* who acted, in the manual's sense */
+	const char *action;    /* request, sign, revoke, account */
+	const char *id;        /* approval or account */
+	const char *result;    /* ok, refused */
+	const char *detail;
+};
+
+/* Open (create 0640) the audit log for appending; -1 with errno set. */
+int audit_open(const char *path);
+/* Append one line with a single write(2); false on failure (errno set). */
+bool audit_write(int fd, const struct audit_entry *e);
+/* Append v to b as one audit field value: bare when made of safe bytes,
+ * else quoted with C escapes, so a line is always one line. */
+void audit_quote(struct ebuf *b, const char *v);
+
+#endif /* SMP_EDIT_INTERNAL_H */
