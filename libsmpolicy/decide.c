@@ -82,12 +82,13 @@ static bool approval_for(const struct approval *a, uint32_t platform)
 	return lists(a->platforms, a->nplatforms, platform);
 }
 
-/* When a pending approval with no stated start counts as started: at its
- * request, or always if it has none. */
+/* When an approval counts as started for "the latest started decides":
+ * its stated start; without one, its request (or always, if it has none),
+ * so that an approval awaiting its signatures reads as pending. */
 static int64_t started_at(const struct approval *a)
 {
-	if (a->start != SMP_TIME_MIN)
-		return a->start;
+	if (a->starts.set)
+		return a->starts.t;
 	return a->requested.set ? a->requested.t : SMP_TIME_MIN;
 }
 

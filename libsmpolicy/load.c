@@ -207,13 +207,15 @@ struct source {
 	char *text;            /* malloc'd */
 	config_t cfg;
 	bool parsed;
+	smp_status status;     /* of reading it */
 };
 
 struct loader {
 	smp_policy *p;
 	smp_diags *d;
 	unsigned flags;
-	struct source *src;    /* [0] is smpolicy.conf, then the records */
+	struct source **src;   /* [0] is smpolicy.conf, then the records; each
+	                          allocated once: libconfig points into them */
 	size_t nsrc;
 	bool nomem;
 	bool failed;           /* a structural error was found */
@@ -555,8 +557,11 @@ static smp_status parse_source(struct loader *L, struct source *s, const char *r
 	smp_status rc;
 
 	rc = file_read_secure(s->path, read_from, L->flags, &s->text, &len, L->d);
-	if (rc != SMP_OK)
+	s->status = rc;
+	if (rc != SMP_OK) {
+		L->failed = true;
 		return rc;
+	}
 	config_init(&s->cfg);
 	s->parsed = true;
 	config_set_auto_convert(&s->cfg, 0);
@@ -595,16 +600,16 @@ static void parse_settings(struct loader *L, const config_setting_t *root,
 	const char *cc, *audit;
 	long long ver;
 
-	if (v != NULL && (!int_exact(&L->src[0], v, &ver) || ver != 1))
+	if (v != NULL && (!int_exact(L->src[0], v, &ver) || ver != 1))
 		ERR(L, AT(v), NULL, "version must be 1 (this is libsmpolicy 1)");
 	set->max_per_office = 2;
 	set->warn_days = 14;
 	set->long_term_max_days = 365;
 	if (st == NULL || !check_fields(L, st, "settings", settings_fields))
 		return;
-	set->max_per_office = int_setting(L, &L->src[0], st, "max_approved_per_office", 2, 1, 1000000);
-	set->warn_days = int_setting(L, &L->src[0], st, "warn_days", 14, 0, 36500);
-	set->long_term_max_days = int_setting(L, &L->src[0], st, "long_term_max_days", 365, 1, 36500);
+	set->max_per_office = int_setting(L, L->src[0], st, "max_approved_per_office", 2, 1, 1000000);
+	set->warn_days = int_setting(L, L->src[0], st, "warn_days", 14, 0, 36500);
+	set->long_term_max_days = int_setting(L, L->src[0], st, "long_term_max_days", 365, 1, 36500);
 	cc = str_member(st, "cap_counts");
 	if (cc != NULL && strcmp(cc, "all") != 0 && strcmp(cc, "long_term") != 0)
 		ERR(L, AT(member(st, "cap_counts", F_STR)), NULL,
@@ -631,12 +636,13 @@ static bool open_records(struct loader *L, const config_setting_t *root, const c
 		ERR(L, AT(rec), NULL, "settings: records must name at least one file");
 		return false;
 	}
-	L->src = realloc(L->src, (n + 1) * sizeof(*L->src));
-	if (L->src == NULL) {
+	struct source **grown = realloc(L->src, (n + 1) * sizeof(*L->src));
+
+	if (grown == NULL) {
 		L->nomem = true;
 		return false;
 	}
-	memset(L->src + 1, 0, n * sizeof(*L->src));
+	L->src = grown;
 	L->p->records_paths = arena_alloc(&L->p->mem, (n + 1) * sizeof(char *));
 	if (L->p->records_paths == NULL) {
 		L->nomem = true;
@@ -645,20 +651,26 @@ static bool open_records(struct loader *L, const config_setting_t *root, const c
 	for (size_t i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(rec, (unsigned)i);
 		const char *name = config_setting_get_string(e);
-		struct source *s = &L->src[L->nsrc];
+		struct source *s;
 
 		if (name[0] == '\0') {
 			ERR(L, AT(e), NULL, "settings: records: empty file name");
 			continue;
 		}
+		s = calloc(1, sizeof(*s));
+		if (s == NULL) {
+			L->nomem = true;
+			return false;
+		}
+		L->src[L->nsrc] = s;
+		L->nsrc++;
 		s->path = absolute_path(L, conf_dir, name);
 		if (s->path == NULL)
 			return false;
-		for (size_t j = 1; j < L->nsrc; j++)
-			if (strcmp(L->src[j].path, s->path) == 0)
+		for (size_t j = 1; j + 1 < L->nsrc; j++)
+			if (strcmp(L->src[j]->path, s->path) == 0)
 				ERR(L, AT(e), NULL, "settings: records: '%s' is named twice", name);
 		L->p->records_paths[L->p->nrecords++] = s->path;
-		L->nsrc++;
 		parse_source(L, s, (override_path && strcmp(override_path, s->path) == 0)
 		                       ? override_from : NULL);
 		if (s->parsed && config_error_type(&s->cfg) == CONFIG_ERR_NONE)
@@ -686,7 +698,7 @@ struct entry_iter {
 static const config_setting_t *next_entry(struct entry_iter *it)
 {
 	for (; it->src < it->to; it->src++, it->idx = 0) {
-		struct source *s = &it->L->src[it->src];
+		struct source *s = it->L->src[it->src];
 		const config_setting_t *list;
 
 		if (!s->parsed || config_error_type(&s->cfg) != CONFIG_ERR_NONE)
@@ -1203,9 +1215,10 @@ static char *make_config_path(struct loader *L, const char *path)
 static smp_status finish(struct loader *L, smp_status rc, smp_policy **out, smp_diags **diags)
 {
 	for (size_t i = 0; i < L->nsrc; i++) {
-		if (L->src[i].parsed)
-			config_destroy(&L->src[i].cfg);
-		free(L->src[i].text);
+		if (L->src[i]->parsed)
+			config_destroy(&L->src[i]->cfg);
+		free(L->src[i]->text);
+		free(L->src[i]);
 	}
 	free(L->src);
 	if (rc == SMP_OK && L->nomem)
@@ -1249,35 +1262,39 @@ smp_status policy_load_ex(const char *config_path, unsigned flags,
 	L.d = diags_new();
 	L.p = calloc(1, sizeof(*L.p));
 	L.src = calloc(1, sizeof(*L.src));
-	if (L.d == NULL || L.p == NULL || L.src == NULL) {
+	if (L.src != NULL)
+		L.src[0] = calloc(1, sizeof(**L.src));
+	if (L.d == NULL || L.p == NULL || L.src == NULL || L.src[0] == NULL) {
 		smp_diags_free(L.d);
 		free(L.p);
+		if (L.src != NULL)
+			free(L.src[0]);
 		free(L.src);
 		return SMP_ERR_NOMEM;
 	}
+	L.nsrc = 1;
 	L.p->config_path = make_config_path(&L, config_path);
 	if (L.p->config_path == NULL)
 		return finish(&L, L.nomem ? SMP_ERR_NOMEM : SMP_ERR_IO, out, diags);
-	L.src[0].path = L.p->config_path;
-	L.nsrc = 1;
-	rc = parse_source(&L, &L.src[0], NULL);
+	L.src[0]->path = L.p->config_path;
+	rc = parse_source(&L, L.src[0], NULL);
 	if (rc != SMP_OK)
 		return finish(&L, rc, out, diags);
-	check_fields(&L, config_root_setting(&L.src[0].cfg), "smpolicy.conf", conf_top);
+	check_fields(&L, config_root_setting(&L.src[0]->cfg), "smpolicy.conf", conf_top);
 	conf_dir = folder_of(&L, L.p->config_path);
 	if (conf_dir == NULL)
 		return finish(&L, SMP_ERR_NOMEM, out, diags);
-	parse_settings(&L, config_root_setting(&L.src[0].cfg), conf_dir);
+	parse_settings(&L, config_root_setting(&L.src[0]->cfg), conf_dir);
 	load_platforms(&L);
 	load_offices(&L);
-	if (!open_records(&L, config_root_setting(&L.src[0].cfg), conf_dir, records_path,
+	if (!open_records(&L, config_root_setting(&L.src[0]->cfg), conf_dir, records_path,
 	                  records_from))
 		return finish(&L, L.nomem ? SMP_ERR_NOMEM : SMP_ERR_PARSE, out, diags);
 	for (size_t i = 1; i < L.nsrc; i++) {
-		if (!L.src[i].parsed || config_error_type(&L.src[i].cfg) != CONFIG_ERR_NONE) {
+		if (!L.src[i]->parsed || config_error_type(&L.src[i]->cfg) != CONFIG_ERR_NONE) {
 			/* report what we can of the others, but an unreadable file
 			 * is a failure of its own kind */
-			rc = L.src[i].parsed ? SMP_ERR_PARSE : SMP_ERR_IO;
+			rc = L.src[i]->parsed ? SMP_ERR_PARSE : L.src[i]->status;
 		}
 	}
 	load_records(&L);

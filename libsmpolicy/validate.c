@@ -8,6 +8,7 @@
  */
 #include "internal.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +23,11 @@ struct why {
 	size_t len;
 };
 
-static void why_add(struct why *w, const char *fmt, const char *a, const char *b)
+static void why_add(struct why *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void why_add(struct why *w, const char *fmt, ...)
 {
+	va_list ap;
 	int n;
 
 	if (w->len >= sizeof(w->buf) - 1)
@@ -32,9 +36,11 @@ static void why_add(struct why *w, const char *fmt, const char *a, const char *b
 		snprintf(w->buf + w->len, sizeof(w->buf) - w->len, "; ");
 		w->len = strlen(w->buf);
 	}
-	n = snprintf(w->buf + w->len, sizeof(w->buf) - w->len, fmt, a, b);
+	va_start(ap, fmt);
+	n = vsnprintf(w->buf + w->len, sizeof(w->buf) - w->len, fmt, ap);
+	va_end(ap);
 	if (n > 0)
-		w->len = min64((int64_t)(w->len + (size_t)n), (int64_t)sizeof(w->buf) - 1);
+		w->len = (size_t)min64((int64_t)(w->len + (size_t)n), (int64_t)sizeof(w->buf) - 1);
 }
 
 static void check_signer(const smp_policy *p, const struct approval *a, const struct sign_off *so,
@@ -48,7 +54,7 @@ static void check_signer(const smp_policy *p, const struct approval *a, const st
 	if (!(s->roles & role))
 		why_add(w, "it is signed by '%s', who does not hold the %s role", s->id, role_name);
 	if (so->by == a->staff)
-		why_add(w, "it is signed by '%s', the approved person%s", s->id, "");
+		why_add(w, "it is signed by '%s', the approved person", s->id);
 }
 
 static void find_faults(const smp_policy *p, const struct approval *a, struct why *w)
@@ -60,7 +66,7 @@ static void find_faults(const smp_policy *p, const struct approval *a, struct wh
 	if (a->kind == KIND_LONG_TERM) {
 		if (a->requested_by == NONE) {
 			why_add(w, "a long-term approval must be requested by a Local Office Manager "
-			        "of the person's office (requested_by is missing)%s%s", "", "");
+			        "of the person's office (requested_by is missing)");
 		} else {
 			const struct staff *r = &p->staff[a->requested_by];
 
@@ -71,14 +77,14 @@ static void find_faults(const smp_policy *p, const struct approval *a, struct wh
 		}
 	} else {
 		if (a->ticket == NULL)
-			why_add(w, "a limited approval needs its Unblock Form ticket%s%s", "", "");
+			why_add(w, "a limited approval needs its Unblock Form ticket");
 		if (!a->expires.set)
-			why_add(w, "a limited approval must state when it expires%s%s", "", "");
+			why_add(w, "a limited approval must state when it expires");
 		if (a->nplatforms != 1)
-			why_add(w, "a limited approval is for exactly one platform%s%s", "", "");
+			why_add(w, "a limited approval is for exactly one platform");
 	}
 	if (a->start != SMP_TIME_MIN && a->end != SMP_TIME_MAX && a->end <= a->start)
-		why_add(w, "it expires before it starts%s%s", "", "");
+		why_add(w, "it expires before it starts");
 }
 
 /* ---- periods ---------------------------------------------------------- */
@@ -370,10 +376,10 @@ smp_approval_state approval_state(const smp_policy *p, const struct approval *a,
 		return SMP_STATE_REVOKED;
 	if (a->end != SMP_TIME_MAX && t >= a->end)
 		return SMP_STATE_EXPIRED;
-	if (a->start != SMP_TIME_MIN && t < a->start)
-		return SMP_STATE_NOT_STARTED;
 	if (!a->cpp.present || a->cpp.on > t || !a->it.present || a->it.on > t)
 		return SMP_STATE_PENDING;
+	if (t < a->start)
+		return SMP_STATE_NOT_STARTED;
 	if (approval_over_cap(a, t, &next))
 		return SMP_STATE_OVER_CAP;
 	return SMP_STATE_VALID;
