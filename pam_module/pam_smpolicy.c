@@ -449,7 +449,11 @@ static int run_platforms(struct run *r)
 	const struct options *o = &r->opt;
 	size_t n = o->platforms != NULL ? o->platform_count : smp_policy_platform_count(r->policy);
 
-	r->verdicts = calloc(n > 0 ? n : 1, sizeof *r->verdicts);
+	if (n == 0) {
+		pam_syslog(r->pamh, LOG_ERR, "%s: the catalogue lists no platform", r->step);
+		return PAM_AUTH_ERR;
+	}
+	r->verdicts = calloc(n, sizeof *r->verdicts);
 	if (r->verdicts == NULL) {
 		log_oom(r);
 		return PAM_AUTH_ERR;

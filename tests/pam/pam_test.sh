@@ -28,7 +28,7 @@ config_dangling config_relative bad_argument bad_warn_days bad_platform_arg
 two_platforms two_platforms_one_missing account_not_escrowed
 account_any_passing lapse_warning warn_days_shorter warn_days_longer
 session_env session_lapsed silent syslog_line syslog_escaping
-stacked_auth stacked_password examples"
+stacked_auth stacked_password examples debug"
 
 fail() { echo "FAIL: $*"; echo "---- output"; cat "$W/out" 2>/dev/null; exit 1; }
 skip() { echo "SKIP: $*"; exit 77; }
@@ -180,6 +180,7 @@ under_wrapper() {
 	    PAM_WRAPPER_DISABLE_DEEPBIND="${PAM_WRAPPER_DISABLE_DEEPBIND:-0}" \
 	    TZ="$TZ" LC_ALL=C "$@" >"$W/out" 2>&1 </dev/null
 	RC=$?
+	! grep -qE 'Sanitizer|runtime error:' "$W/out" || fail "a sanitizer reported an error"
 }
 
 # pamtester SERVICE USER OP...
@@ -504,6 +505,16 @@ t_examples() {
 	example smpolicy-login acct_mgmt open_session close_session
 	log_has "session open: service=ex-smpolicy-login user=jdoe"
 	example common-account acct_mgmt
+}
+
+# debug: every single decision in the log too, with its reasons.
+t_debug() {
+	service dbg platform=facebook debug
+	pt dbg qtwo acct_mgmt
+	expect_ok
+	log_has "SYSLOG(7): account: platform=facebook account=fb-q1 action=login deny approval="
+	log_has "SYSLOG(7): account: password-not-escrowed: Your supervisor has never been given"
+	log_has "SYSLOG(7): account: platform=facebook account=fb-q2 action=login allow approval=UB-7 valid_until=$(day 31)T00:00:00+00:00"
 }
 
 # ---- main ---------------------------------------------------------------
