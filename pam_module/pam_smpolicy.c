@@ -93,7 +93,9 @@ static void put_escaped_text(FILE *f, const char *s, bool keep_space)
 	for (; *s != '\0' && n < LOG_FIELD_MAX; s++, n++) {
 		unsigned char c = (unsigned char)*s;
 
-		if ((c > 0x20 || (c == 0x20 && keep_space)) && c < 0x7f && c != '"' && c != '\\')
+		bool plain = c > 0x20 && c < 0x7f && c != '"' && c != '\\';
+
+		if (plain || (c == ' ' && keep_space))
 			fputc(c, f);
 		else
 			fprintf(f, "\\x%02x", c);
@@ -447,7 +449,8 @@ static bool platform_index(const smp_policy *policy, const char *id, size_t *out
 static int run_platforms(struct run *r)
 {
 	const struct options *o = &r->opt;
-	size_t n = o->platforms != NULL ? o->platform_count : smp_policy_platform_count(r->policy);
+	size_t n = o->platforms != NULL ? o->platform_count
+	                                : smp_policy_platform_count(r->policy);
 
 	if (n == 0) {
 		pam_syslog(r->pamh, LOG_ERR, "%s: the catalogue lists no platform", r->step);
@@ -462,7 +465,8 @@ static int run_platforms(struct run *r)
 		struct verdict *v = &r->verdicts[i];
 
 		v->index = i;
-		if (o->platforms != NULL && !platform_index(r->policy, o->platforms[i], &v->index)) {
+		if (o->platforms != NULL &&
+		    !platform_index(r->policy, o->platforms[i], &v->index)) {
 			log_arg(r, LOG_ERR, "platform= names a platform not in the catalogue",
 			        o->platforms[i]);
 			return PAM_AUTH_ERR;
@@ -516,9 +520,9 @@ static int decide_platform(struct run *r, struct verdict *v)
 		log_oom(r);
 		return PAM_AUTH_ERR;
 	}
-	if (held > 0 &&
-	    smp_policy_accounts_held(r->policy, r->user, v->platform, v->accounts, held) != held)
-		return PAM_AUTH_ERR;
+	if (held > 0 && smp_policy_accounts_held(r->policy, r->user, v->platform,
+	                                         v->accounts, held) != held)
+		return PAM_AUTH_ERR;   /* the policy is immutable: cannot happen */
 	for (size_t i = 0; i < n; i++) {
 		int rc = decide_one(r, v, i);
 
@@ -635,6 +639,13 @@ static const char *reason_message(const smp_decision *d, smp_reason reason)
 	return NULL;
 }
 
+/* The message of reason in decision j of v if that decision is decisive. */
+static const char *decisive_message(const struct run *r, const struct verdict *v, size_t j,
+                                    smp_reason reason)
+{
+	return decisive(r, v, j) ? reason_message(v->decisions[j], reason) : NULL;
+}
+
 /* How reason `reason` shows in the decisive decisions. */
 struct reason_use {
 	size_t platforms;          /* platforms whose decisions give it */
@@ -651,7 +662,7 @@ static struct reason_use reason_use(const struct run *r, smp_reason reason)
 		bool counted = false;
 
 		for (size_t j = 0; j < v->count; j++) {
-			const char *m = decisive(r, v, j) ? reason_message(v->decisions[j], reason) : NULL;
+			const char *m = decisive_message(r, v, j, reason);
 
 			if (m == NULL)
 				continue;
@@ -676,7 +687,7 @@ static void put_names(FILE *f, const struct run *r, smp_reason reason)
 		const struct verdict *v = &r->verdicts[i];
 
 		for (size_t j = 0; j < v->count; j++) {
-			if (decisive(r, v, j) && reason_message(v->decisions[j], reason) != NULL) {
+			if (decisive_message(r, v, j, reason) != NULL) {
 				fprintf(f, "%s%s", sep, smp_policy_platform_name(r->policy, v->index));
 				sep = ", ";
 				break;
@@ -718,7 +729,7 @@ static void tell_each(const struct run *r, smp_reason reason)
 		const struct verdict *v = &r->verdicts[i];
 
 		for (size_t j = 0; j < v->count; j++) {
-			const char *m = decisive(r, v, j) ? reason_message(v->decisions[j], reason) : NULL;
+			const char *m = decisive_message(r, v, j, reason);
 			bool seen = false;
 
 			for (size_t k = 0; m != NULL && k < j && !seen; k++) {
@@ -805,8 +816,8 @@ static bool approval_end(const struct run *r, const char *id, int64_t *out)
 	struct smp_approval_info info;
 
 	for (size_t i = 0; id != NULL && i < n; i++) {
-		if (smp_policy_approval(r->policy, i, r->at, &info) && strcmp(info.id, id) == 0 &&
-		    info.has_end) {
+		if (smp_policy_approval(r->policy, i, r->at, &info) &&
+		    strcmp(info.id, id) == 0 && info.has_end) {
 			*out = info.end;
 			return true;
 		}
@@ -852,16 +863,17 @@ static void tell_lapses(const struct run *r)
 	int64_t window = (int64_t)r->opt.warn_days * SECONDS_PER_DAY;
 
 	for (size_t i = 0; i < r->verdict_count; i++) {
-		const smp_decision *d = r->verdicts[i].allowed ? verdict_pass(&r->verdicts[i]) : NULL;
+		const struct verdict *v = &r->verdicts[i];
+		const smp_decision *d = v->allowed ? verdict_pass(v) : NULL;
 		const char *message = d != NULL ? lapse_warning(d) : NULL;
 		const char *approval = d != NULL ? smp_decision_approval(d) : NULL;
 		int64_t end = 0;
 
 		if (r->opt.warn_days < 0) {
 			if (message != NULL)
-				warn_lapse(r, &r->verdicts[i], message, approval, end);
+				warn_lapse(r, v, message, approval, end);
 		} else if (approval_end(r, approval, &end) && end - r->at <= window) {
-			warn_lapse(r, &r->verdicts[i], message, approval, end);
+			warn_lapse(r, v, message, approval, end);
 		}
 	}
 }
@@ -908,6 +920,17 @@ static void put_codes(FILE *f, const struct run *r)
 		fputs("-", f);
 }
 
+/* Write "service=S user=U device=D", escaped. */
+static void put_who(FILE *f, const struct run *r)
+{
+	fputs("service=", f);
+	put_escaped(f, r->service);
+	fputs(" user=", f);
+	put_escaped(f, r->user);
+	fputs(" device=", f);
+	put_escaped(f, r->device);
+}
+
 /* One line per decision: service, user, device, platforms, outcome, codes. */
 static void log_decision(const struct run *r, int result)
 {
@@ -918,12 +941,7 @@ static void log_decision(const struct run *r, int result)
 		log_oom(r);
 		return;
 	}
-	fputs("service=", l.f);
-	put_escaped(l.f, r->service);
-	fputs(" user=", l.f);
-	put_escaped(l.f, r->user);
-	fputs(" device=", l.f);
-	put_escaped(l.f, r->device);
+	put_who(l.f, r);
 	fputs(r->opt.platforms != NULL ? " platforms(all)=" : " platforms(any)=", l.f);
 	put_platforms(l.f, r, false);
 	fprintf(l.f, " decision=%s allowed=", result == PAM_SUCCESS ? "allow" : "deny");
@@ -936,34 +954,36 @@ static void log_decision(const struct run *r, int result)
 		log_oom(r);
 		return;
 	}
-	pam_syslog(r->pamh, result == PAM_SUCCESS ? LOG_INFO : LOG_NOTICE, "%s: %s", r->step, text);
+	pam_syslog(r->pamh, result == PAM_SUCCESS ? LOG_INFO : LOG_NOTICE, "%s: %s", r->step,
+	           text);
 	free(text);
 }
 
-/* debug: every decision with its account, reasons and valid_until. */
+/* debug: one decision with its account, reasons and valid_until. */
+static void log_one(const struct run *r, const struct verdict *v, size_t j)
+{
+	const smp_decision *d = v->decisions[j];
+	const char *account = v->accounts[j];
+	const char *approval = smp_decision_approval(d);
+	char when[64] = "-";
+	int64_t t;
+
+	if (smp_decision_valid_until(d, &t) && smp_time_format(t, when, sizeof when) == NULL)
+		strcpy(when, "?");
+	pam_syslog(r->pamh, LOG_DEBUG, "%s: platform=%s account=%s action=%s %s approval=%s "
+	           "valid_until=%s", r->step, v->platform, account != NULL ? account : "-",
+	           account != NULL ? "login" : "view", smp_decision_allowed(d) ? "allow" : "deny",
+	           approval != NULL ? approval : "-", when);
+	for (size_t k = 0; k < smp_decision_reason_count(d); k++)
+		log_escaped(r, LOG_DEBUG, smp_reason_code(smp_decision_reason(d, k)),
+		            smp_decision_reason_message(d, k), true);
+}
+
 static void log_detail(const struct run *r)
 {
-	for (size_t i = 0; r->opt.debug && i < r->verdict_count; i++) {
-		const struct verdict *v = &r->verdicts[i];
-
-		for (size_t j = 0; j < v->count; j++) {
-			const smp_decision *d = v->decisions[j];
-			char when[64] = "-";
-			int64_t t;
-
-			if (smp_decision_valid_until(d, &t) && smp_time_format(t, when, sizeof when) == NULL)
-				strcpy(when, "?");
-			pam_syslog(r->pamh, LOG_DEBUG, "%s: platform=%s account=%s action=%s %s "
-			           "approval=%s valid_until=%s", r->step, v->platform,
-			           v->accounts[j] != NULL ? v->accounts[j] : "-",
-			           v->accounts[j] != NULL ? "login" : "view",
-			           smp_decision_allowed(d) ? "allow" : "deny",
-			           smp_decision_approval(d) != NULL ? smp_decision_approval(d) : "-", when);
-			for (size_t k = 0; k < smp_decision_reason_count(d); k++)
-				log_escaped(r, LOG_DEBUG, smp_reason_code(smp_decision_reason(d, k)),
-				            smp_decision_reason_message(d, k), true);
-		}
-	}
+	for (size_t i = 0; r->opt.debug && i < r->verdict_count; i++)
+		for (size_t j = 0; j < r->verdicts[i].count; j++)
+			log_one(r, &r->verdicts[i], j);
 }
 
 /* ---- the session environment --------------------------------------------- */
@@ -1020,7 +1040,9 @@ static void put_valid_until(FILE *f, const struct run *r)
 		fputc('?', f);   /* unreachable for a sane time; never silently dropped */
 }
 
-static int put_env(const struct run *r, const char *name, void (*put)(FILE *, const struct run *))
+typedef void put_fn(FILE *f, const struct run *r);
+
+static int put_env(const struct run *r, const char *name, put_fn *put)
 {
 	struct line l;
 	char *text;
@@ -1104,29 +1126,34 @@ int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **ar
 	return rc;
 }
 
+static void log_close(const struct run *r)
+{
+	struct line l;
+	char *text;
+
+	if (!line_open(&l)) {
+		log_oom(r);
+		return;
+	}
+	put_who(l.f, r);
+	text = line_close(&l);
+	if (text == NULL) {
+		log_oom(r);
+		return;
+	}
+	pam_syslog(r->pamh, LOG_INFO, "%s: %s", r->step, text);
+	free(text);
+}
+
 int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct run r;
 	int rc = run_start(&r, pamh, "session close", flags, argc, argv);
 
-	if (rc == PAM_SUCCESS) {
-		struct line l;
-		char *text = NULL;
-
-		if (line_open(&l)) {
-			fputs("service=", l.f);
-			put_escaped(l.f, r.service);
-			fputs(" user=", l.f);
-			put_escaped(l.f, r.user);
-			fputs(" device=", l.f);
-			put_escaped(l.f, r.device);
-			text = line_close(&l);
-		}
-		pam_syslog(pamh, LOG_INFO, "%s: %s", r.step, text != NULL ? text : "(out of memory)");
-		free(text);
-	} else if (rc != PAM_USER_UNKNOWN) {
+	if (rc == PAM_SUCCESS)
+		log_close(&r);
+	else if (rc != PAM_USER_UNKNOWN)
 		rc = PAM_AUTH_ERR;
-	}
 	run_free(&r);
 	return rc;
 }
