@@ -178,8 +178,11 @@ static void put_section(FILE *f, const char *section)
 	const char *p = section;
 
 	while (*p != '\0') {
-		size_t n = strcspn(p, ",");
+		size_t blanks = strspn(p, " "), n;
 
+		fwrite(p, 1, blanks, f);
+		p += blanks;
+		n = strcspn(p, ",");
 		if (n == 1 && p[0] >= 'A' && p[0] <= 'Z')
 			fputs("\u00a7", f);
 		fwrite(p, 1, n, f);
