@@ -1,0 +1,149 @@
+#!/bin/sh
+# dev.sh - set up, build, demo and test libsmpolicy on Debian 12.
+#
+#   ./dev.sh demo    install what is missing, build, run the sample office demo
+#   ./dev.sh test    install what is missing, build, run every test
+#   ./dev.sh build   install what is missing and build (into ./build)
+#   ./dev.sh bench   the benchmark (bench/run)
+#
+# It installs Debian packages with apt-get only when one is missing (as root,
+# or through sudo), and never asks a question.
+set -eu
+
+cd "$(dirname "$0")"
+TOP=$(pwd)
+BUILD=${BUILD:-$TOP/build}
+
+PACKAGES="gcc clang libc6-dev pkg-config meson ninja-build python3 tzdata \
+libconfig-dev libpam0g-dev libjson-c-dev libcunit1-dev pamtester libpam-wrapper \
+libpam-modules scdoc valgrind libclang-rt-14-dev"
+
+say() { printf '==> %s\n' "$*"; }
+die() { printf 'dev.sh: %s\n' "$*" >&2; exit 1; }
+
+missing_packages() {
+	for p in $PACKAGES; do
+		if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+			printf '%s ' "$p"
+		fi
+	done
+}
+
+install_deps() {
+	command -v dpkg-query >/dev/null 2>&1 || die "this script expects Debian (dpkg/apt-get)"
+	need=$(missing_packages)
+	[ -z "$need" ] && return 0
+	say "installing: $need"
+	if [ "$(id -u)" -eq 0 ]; then
+		SUDO=
+	elif command -v sudo >/dev/null 2>&1; then
+		SUDO="sudo -n"
+	else
+		die "missing packages ($need) and not root; install them or run as root"
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	$SUDO apt-get update -q
+	# shellcheck disable=SC2086
+	$SUDO apt-get install -y -q --no-install-recommends $need
+}
+
+build() {
+	if [ ! -f "$BUILD/build.ninja" ]; then
+		say "configuring $BUILD"
+		meson setup "$BUILD" --werror -Dtests=enabled -Dman=enabled >/dev/null
+	fi
+	say "building"
+	ninja -C "$BUILD"
+}
+
+# The sample office, copied where it can be root-owned and private: the
+# library refuses files that anyone but root could have written.
+demo_world() {
+	DEMO=$(mktemp -d /tmp/smpolicy-demo.XXXXXX)
+	cp "$TOP"/examples/office/smpolicy.conf "$TOP"/examples/office/records.conf "$DEMO"/
+	chmod 0755 "$DEMO"
+	chmod 0644 "$DEMO"/*.conf
+	NONROOT=
+	[ "$(id -u)" -eq 0 ] || NONROOT=--test-allow-nonroot
+}
+
+run() {
+	printf '\n$ smpolicy'
+	for a in "$@"; do
+		case $a in
+		*" "*) printf " '%s'" "$a" ;;
+		*) printf ' %s' "$a" ;;
+		esac
+	done
+	printf '\n'
+	# shellcheck disable=SC2086
+	"$BUILD"/tools/smpolicy $NONROOT -c "$DEMO"/smpolicy.conf "$@" || printf '(exit %s)\n' "$?"
+}
+
+demo() {
+	install_deps
+	build
+	demo_world
+	# New Jersey's time zone; the sample is dated around 2026-11-25
+	TZ=America/New_York
+	export TZ
+	AT=2026-11-25T10:00
+	cat <<EOF
+
+libsmpolicy demo: the sample office in examples/office (see its README.md),
+asked as of $AT New York time.  Every answer below is computed by the
+library from the records; exit status 0 = ALLOW, 1 = DENY.
+EOF
+	run check
+	run report --at $AT
+	printf '\n--- allowed ---\n'
+	run decide --at $AT --user jdoe --platform facebook --device ws-essex-0042 --account fb-essex-1 --action login
+	run decide --at $AT --user jdoe --platform tumblr --device ws-essex-0042
+	run decide --at $AT --user kbrown --platform youtube --device ws-essex-0043 --account yt-essex-1 --action comment --purpose client_communication
+	printf '\n--- denied, each with the manual section ---\n'
+	run decide --at $AT --user tlee --platform facebook --device ws-essex-0043
+	run decide --at $AT --user cnguyen --platform facebook --device ws-hudson-0107
+	run decide --at $AT --user dosei --platform twitter --device ws-hudson-0107
+	run decide --at $AT --user jdoe --platform facebook --device lt-jdoe-home --account fb-jdoe-personal --action login
+	run decide --at $AT --user apatel --platform snapchat --device ph-hudson-0011 --account sc-hudson-1 --action message
+	run decide --at $AT --user apatel --platform whatsapp --device ph-hudson-0011 --account wa-hudson-1 --action message
+	run decide --at $AT --user jdoe --platform facebook --device ws-essex-0042 --account fb-essex-1 --action post --purpose client_communication --other-means-available
+	run decide --at $AT --user jdoe --platform facebook --device ws-essex-0042 --account fb-essex-1 --action like
+	printf '\n--- the same as JSON, for scripts ---\n'
+	run decide --at $AT --user cnguyen --platform facebook --device ws-hudson-0107 --json
+	if grep -q 'cmd_request' "$TOP"/tools/records.h 2>/dev/null; then
+		printf '\n--- a long-term request, signed by both directors (Procedures A) ---\n'
+		run request --staff msmith --kind long_term --platform youtube --by lom-essex --on 2026-11-25 --starts 2026-12-10
+		id=$(NONROOT=$NONROOT "$BUILD"/tools/smpolicy $NONROOT -c "$DEMO"/smpolicy.conf report --at 2026-12-10T10:00 --json \
+			| python3 -c 'import json,sys; r=json.load(sys.stdin); print([a["id"] for o in r["offices"] for a in o["pending"] if a["staff"]=="msmith"][0])' 2>/dev/null || true)
+		if [ -n "$id" ]; then
+			run sign "$id" --by dir-cpp --on 2026-11-26
+			run sign "$id" --by dir-it --on 2026-11-27
+			run decide --at 2026-12-10T10:00 --user msmith --platform youtube --device ws-essex-0043
+			run log
+		fi
+	fi
+	rm -rf "$DEMO"
+}
+
+run_tests() {
+	install_deps
+	build
+	say "running the test suite"
+	meson test -C "$BUILD" --print-errorlogs
+	if [ -x "$TOP"/tests/sanitize.sh ]; then
+		say "running the suite under the sanitizers and valgrind"
+		"$TOP"/tests/sanitize.sh
+	fi
+}
+
+case ${1:-} in
+demo) demo ;;
+test) run_tests ;;
+build) install_deps; build ;;
+bench) install_deps; exec "$TOP"/bench/run ;;
+*)
+	sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+	exit 2
+	;;
+esac
