@@ -43,6 +43,11 @@ static size_t utf8_len(const unsigned char *s)
 	/* C1 controls (U+0080..U+009F) are two-byte sequences: escape them too */
 	if (n == 2 && cp < 0xa0)
 		return 0;
+	/* bidi embeddings, overrides and isolates, and the Unicode line and
+	 * paragraph separators reorder or break what is shown: escape them */
+	if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) ||
+	    cp == 0x2028 || cp == 0x2029)
+		return 0;
 	return n;
 }
 
@@ -73,6 +78,40 @@ void print_escaped(FILE *f, const char *s)
 	}
 }
 
+/*
+ * A JSON string for s: json-c escapes the C0 controls, quotes and
+ * backslashes, but passes every other byte through, and JSON must be
+ * UTF-8.  Invalid UTF-8 and what print_escaped() escapes beyond ASCII
+ * (C1 controls, bidi overrides) become U+FFFD.
+ */
+static json_object *json_text(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	size_t len = strlen((const char *)p), k = 0;
+	char *buf = malloc(len * 3 + 1);
+	json_object *o;
+
+	if (buf == NULL)
+		return NULL;
+	while (*p) {
+		size_t n = *p < 0x80 ? 1 : utf8_len(p);
+
+		if (n == 0) {
+			memcpy(buf + k, "\xef\xbf\xbd", 3);
+			k += 3;
+			p++;
+		} else {
+			memcpy(buf + k, p, n);
+			k += n;
+			p += n;
+		}
+	}
+	buf[k] = '\0';
+	o = json_object_new_string(buf);
+	free(buf);
+	return o;
+}
+
 /* ---- diagnostics ------------------------------------------------------ */
 
 void print_diags(FILE *f, const smp_diags *d)
@@ -81,12 +120,15 @@ void print_diags(FILE *f, const smp_diags *d)
 		const struct smp_diag *g = smp_diags_get(d, i);
 		const char *sev = g->severity == SMP_SEV_ERROR ? "error" : "warning";
 
-		if (g->file != NULL && g->line > 0)
-			fprintf(f, "%s:%u: %s: ", g->file, g->line, sev);
-		else if (g->file != NULL)
-			fprintf(f, "%s: %s: ", g->file, sev);
-		else
+		/* a records file's name comes from smpolicy.conf: escape it too */
+		if (g->file != NULL) {
+			print_escaped(f, g->file);
+			if (g->line > 0)
+				fprintf(f, ":%u", g->line);
+			fprintf(f, ": %s: ", sev);
+		} else {
 			fprintf(f, "smpolicy: %s: ", sev);
+		}
 		print_escaped(f, g->message);
 		fputc('\n', f);
 	}
@@ -155,7 +197,7 @@ static json_object *json_reason(const char *code, const char *section, const cha
 
 	json_object_object_add(o, "code", json_object_new_string(code));
 	json_object_object_add(o, "section", json_object_new_string(section));
-	json_object_object_add(o, "message", json_object_new_string(msg));
+	json_object_object_add(o, "message", json_text(msg));
 	return o;
 }
 
@@ -327,11 +369,11 @@ static json_object *json_approval(const smp_policy *p, const struct smp_approval
 {
 	json_object *o = json_object_new_object(), *pl = json_object_new_array();
 
-	json_object_object_add(o, "id", json_object_new_string(a->id));
-	json_object_object_add(o, "staff", json_object_new_string(a->staff));
+	json_object_object_add(o, "id", json_text(a->id));
+	json_object_object_add(o, "staff", json_text(a->staff));
 	json_object_object_add(o, "kind", json_object_new_string(a->kind));
 	for (size_t i = 0; a->platforms[i]; i++)
-		json_object_array_add(pl, json_object_new_string(a->platforms[i]));
+		json_object_array_add(pl, json_text(a->platforms[i]));
 	json_object_object_add(o, "platforms", pl);
 	json_object_object_add(o, "state", json_object_new_string(smp_approval_state_name(a->state)));
 	json_object_object_add(o, "valid_until",
@@ -357,9 +399,9 @@ int print_report_json(FILE *f, const smp_policy *p, int64_t at)
 		json_object *jo = json_object_new_object(), *lists[4] = { NULL };
 
 		smp_policy_office(p, o, &oi);
-		json_object_object_add(jo, "id", json_object_new_string(oi.id));
-		json_object_object_add(jo, "name", json_object_new_string(oi.name));
-		json_object_object_add(jo, "kind", json_object_new_string(oi.kind));
+		json_object_object_add(jo, "id", json_text(oi.id));
+		json_object_object_add(jo, "name", json_text(oi.name));
+		json_object_object_add(jo, "kind", json_text(oi.kind));
 		json_object_object_add(jo, "persons",
 		                       json_object_new_int64((int64_t)count_persons(p, oi.id, at)));
 		for (int s = SLOT_HOLDER; s <= SLOT_PENDING; s++)
