@@ -749,8 +749,9 @@ static void tell_each(const struct run *r, smp_reason reason)
 /* Every reason of the decisive decisions, in the library's order, each
  * once: its message when all agree (naming the platforms unless it holds
  * for every denied one), a platform's messages one by one, or the table's
- * sentence after the names of the platforms when their particulars differ. */
-static void tell_denial(const struct run *r)
+ * sentence after the names of the platforms when their particulars differ.
+ * Someone not in the staff records hears only that. */
+static void tell_denial(const struct run *r, int result)
 {
 	size_t denied = 0;
 
@@ -760,7 +761,7 @@ static void tell_denial(const struct run *r)
 		smp_reason reason = (smp_reason)i;
 		struct reason_use u = reason_use(r, reason);
 
-		if (u.first == NULL)
+		if (u.first == NULL || (result == PAM_USER_UNKNOWN && reason != SMP_R_UNKNOWN_USER))
 			continue;
 		if (u.same)
 			tell_reason(r, reason, u.platforms < denied || denied == 1, u.first);
@@ -1093,7 +1094,7 @@ static int run_account(struct run *r)
 	log_decision(r, result);
 	log_detail(r);
 	if (result != PAM_SUCCESS)
-		tell_denial(r);
+		tell_denial(r, result);
 	return result;
 }
 

@@ -305,6 +305,7 @@ t_unknown_user() {
 	pt plain ghost acct_mgmt
 	expect_fail; has "$USER_UNKNOWN"
 	has "You are not in the staff records"
+	lacks "works only on a phone"
 	log_has "result=PAM_USER_UNKNOWN"
 }
 
