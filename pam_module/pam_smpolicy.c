@@ -568,7 +568,7 @@ static int run_result(const struct run *r)
 		return PAM_SUCCESS;
 	if (any_reason(r, SMP_R_UNKNOWN_USER))
 		return PAM_USER_UNKNOWN;
-	if (expired > 0 && (need_all ? expired == denied : true))
+	if (need_all ? expired == denied : expired > 0)
 		return PAM_ACCT_EXPIRED;
 	return PAM_PERM_DENIED;
 }
