@@ -193,9 +193,11 @@ struct smp_request {
 	bool public_info_sufficient;
 	bool other_means_available;
 	int64_t at;                 /* the moment decided for */
+	int warn_days;              /* warn this many days ahead; -1: the settings' */
 };
 
-/* Zero the request; action view, purpose info_gathering, at = now. */
+/* Zero the request; action view, purpose info_gathering, at = now,
+ * warn_days -1. */
 void smp_request_init(struct smp_request *req);
 
 /* Reason codes: stable API (DESIGN §3).  The order is the order in which
@@ -365,7 +367,8 @@ size_t smp_policy_accounts_held(const smp_policy *policy, const char *user,
  *    beside the first records file), created mode 0640: the time, the
  *    invoking login (user=), who acted (by=), the action, the approval or
  *    account id, the result (ok, refused or error) and a detail.  Refusals
- *    and errors met after the lock was taken are logged too.
+ *    and errors met once the records were loaded under the lock are
+ *    logged too.
  *
  * Times are text in the formats of smp_time_parse(); NULL means now.  A
  * date alone is written into the records as given; any other time as
@@ -431,7 +434,8 @@ typedef enum smp_sign_off_kind {
  * signer's role says which: director_cpp gives approved_cpp, director_it
  * approved_it; one holding both gives the missing one, CP&P first.
  * Refused: a signer not in the staff records or without either role, the
- * approved person themself, a revoked approval, a sign-off of a kind the
+ * approved person themself, a revoked approval, an approval that breaks
+ * the procedure (it would never be valid), a sign-off of a kind the
  * approval already has, and a result that puts an office over its cap at
  * any moment.  On SMP_OK *recorded (if not NULL) says which sign-off was
  * recorded and *complete (if not NULL) whether both are now present.

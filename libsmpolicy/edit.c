@@ -31,10 +31,6 @@
 #define LOAD_FLAGS (SMP_LOAD_ALLOW_NONROOT)
 #define TIME_TEXT 40
 
-smp_status policy_load_ex(const char *config_path, unsigned flags,
-                          const char *records_path, const char *records_from,
-                          smp_policy **out, smp_diags **diags);
-
 /* One record command from lock to audit line. */
 struct txn {
 	const char *config;
@@ -148,8 +144,9 @@ static smp_status lock_one(struct txn *t, const char *records, int64_t deadline)
 		return FAIL(t, SMP_ERR_IO, records, 0, NULL, "path too long for its lock file");
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
 	if (fd < 0)
-		return FAIL(t, SMP_ERR_IO, records, 0, NULL, "cannot open the lock file %s: %s",
-		            path, strerror(errno));
+		return FAIL(t, SMP_ERR_IO, records, 0, NULL, "cannot open the lock file %s: %s%s",
+		            path, strerror(errno),
+		            errno == EACCES ? " (the record commands are for root)" : "");
 	t->locks[t->nlocks++] = fd;
 	while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
 		struct timespec ts = { 0, pause_ms * 1000000 };
@@ -359,10 +356,16 @@ static smp_status txn_end(struct txn *t, smp_status rc, smp_diags **diags)
 
 static smp_status read_target(struct txn *t, const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	struct stat lst;
+	int fd;
 	size_t n = 0;
 
 	t->target = path;
+	/* renaming over a symbolic link would replace the link, not the file */
+	if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
+		return FAIL(t, SMP_ERR_IO, path, 0, NULL,
+		            "is a symbolic link; name the file it points to in the settings");
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
 	if (fd < 0 || fstat(fd, &t->target_st) != 0) {
 		if (fd >= 0)
 			close(fd);
@@ -956,6 +959,10 @@ static smp_status check_signer(struct txn *t, const struct approval *a, const ch
 	if (a->revoked.present)
 		return FAIL(t, SMP_ERR_REFUSED, a->at.file, a->at.line, a->id,
 		            "refused: approval '%s' was revoked; request a new one", a->id);
+	if (a->invalid_why != NULL)   /* a signature would not make it valid */
+		return FAIL(t, SMP_ERR_REFUSED, a->at.file, a->at.line, a->id,
+		            "refused: approval '%s' breaks the procedure (%s); correct it or "
+		            "request a new one", a->id, a->invalid_why);
 	return choose_sign_off(t, a, s, k);
 }
 

@@ -446,8 +446,13 @@ static void test_sign_own_and_revoked(void)
 	      "platforms = [ \"facebook\" ]; requested_by = \"lom2\"; },\n"
 	      "  { id = \"LT-2026-002\"; staff = \"w1\"; kind = \"long_term\"; "
 	      "platforms = [ \"facebook\" ]; requested_by = \"lom1\";\n"
-	      "    revoked = { on = \"2026-01-01\"; by = \"lom1\"; reason = \"not needed\"; }; }\n"
+	      "    revoked = { on = \"2026-01-01\"; by = \"lom1\"; reason = \"not needed\"; }; },\n"
+	      "  { id = \"LT-2026-003\"; staff = \"w2\"; kind = \"long_term\"; "
+	      "platforms = [ \"facebook\" ]; requested_by = \"w3\"; }   # not by a LOM\n"
 	      ");\n", 2);
+	/* an approval that breaks the procedure is never signed */
+	REFUSED(smp_edit_sign(W.conf, FLAGS, "LT-2026-003", "dir-cpp", NULL, NULL, NULL, &d_),
+	        SMP_ERR_REFUSED);
 	REFUSED(smp_edit_sign(W.conf, FLAGS, "LT-2026-001", "dir-cpp", NULL, NULL, NULL, &d_),
 	        SMP_ERR_REFUSED);
 	REFUSED(smp_edit_sign(W.conf, FLAGS, "LT-2026-002", "dir-cpp", NULL, NULL, NULL, &d_),
@@ -605,6 +610,18 @@ static void test_broken_records_not_touched(void)
 	chmod(W.recs, 0666);
 	REFUSED(smp_edit_account(W.conf, FLAGS, "fb1", SMP_ACCOUNT_COMPROMISED, NULL, &d_),
 	        SMP_ERR_INSECURE);
+	/* a symbolic link would be replaced by the rename, not followed */
+	world("", 2);
+	{
+		char real[160];
+
+		snprintf(real, sizeof(real), "%s/real.conf", W.dir);
+		CU_ASSERT_EQUAL(rename(W.recs, real), 0);
+		CU_ASSERT_EQUAL(symlink("real.conf", W.recs), 0);
+		REFUSED(smp_edit_account(W.conf, FLAGS, "fb1", SMP_ACCOUNT_COMPROMISED, NULL, &d_),
+		        SMP_ERR_IO);
+		CU_ASSERT_TRUE(file_has(real, "password_escrowed = \"2026-01-01\"; }   #"));
+	}
 }
 
 /* ---- lock and audit ----------------------------------------------------- */
