@@ -82,16 +82,6 @@ static bool approval_for(const struct approval *a, uint32_t platform)
 	return lists(a->platforms, a->nplatforms, platform);
 }
 
-/* When an approval counts as started for "the latest started decides":
- * its stated start; without one, its request (or always, if it has none),
- * so that an approval awaiting its signatures reads as pending. */
-static int64_t started_at(const struct approval *a)
-{
-	if (a->starts.set)
-		return a->starts.t;
-	return a->requested.set ? a->requested.t : SMP_TIME_MIN;
-}
-
 struct approval_result {
 	const struct approval *a;
 	smp_approval_state state;
@@ -124,10 +114,10 @@ static struct approval_result pick_approval(const smp_policy *p, const struct st
 		} else if (st == SMP_STATE_OVER_CAP) {
 			if (over.a == NULL)
 				over = (struct approval_result){ a, st, 0 };
-		} else if (started_at(a) <= t &&
-		           (latest.a == NULL || started_at(a) >= latest_start)) {
+		} else if (approval_started_at(a) <= t &&
+		           (latest.a == NULL || approval_started_at(a) >= latest_start)) {
 			latest = (struct approval_result){ a, st, 0 };
-			latest_start = started_at(a);
+			latest_start = approval_started_at(a);
 		}
 	}
 	if (best.a != NULL)
@@ -172,7 +162,7 @@ static void approval_rules(const smp_policy *p, struct smp_decision *d, const st
 		add(d, SMP_R_APPROVAL_INVALID, false, "Approval %s: %s.", a->id, a->invalid_why);
 		break;
 	case SMP_STATE_REVOKED:
-		add(d, SMP_R_APPROVAL_REVOKED, false, "Approval %s was revoked at %s by %s: %s",
+		add(d, SMP_R_APPROVAL_REVOKED, false, "Approval %s was revoked at %s by %s (\"%s\").",
 		    a->id, fmt_time(a->revoked.on, tb, sizeof(tb)),
 		    a->revoked.by != NONE ? p->staff[a->revoked.by].id : "?",
 		    a->revoked.reason ? a->revoked.reason : "");
@@ -277,6 +267,7 @@ void smp_request_init(struct smp_request *req)
 	req->action = SMP_ACTION_VIEW;
 	req->purpose = SMP_PURPOSE_INFO_GATHERING;
 	req->at = (int64_t)time(NULL);
+	req->warn_days = -1;
 }
 
 static void evaluate(const smp_policy *p, const struct smp_request *req, const char *device,
@@ -286,6 +277,7 @@ static void evaluate(const smp_policy *p, const struct smp_request *req, const c
 	uint32_t platform = policy_find_platform(p, req->platform);
 	int64_t account_next = SMP_TIME_MAX;
 	char tb[40];
+	int warn_days;
 
 	if (user == NONE)
 		add(d, SMP_R_UNKNOWN_USER, false, "'%s' is not in the staff records.", req->user);
@@ -318,8 +310,8 @@ static void evaluate(const smp_policy *p, const struct smp_request *req, const c
 	}
 	/* the approval's own lapse drives the warning; account events only
 	 * shorten valid_until */
-	if (d->until != SMP_TIME_MAX &&
-	    d->until - req->at <= (int64_t)p->set.warn_days * 86400)
+	warn_days = req->warn_days >= 0 ? req->warn_days : p->set.warn_days;
+	if (d->until != SMP_TIME_MAX && d->until - req->at <= (int64_t)warn_days * 86400)
 		add(d, SMP_W_APPROVAL_EXPIRING, true, "Approval %s lapses at %s.", d->approval,
 		    fmt_time(d->until, tb, sizeof(tb)));
 	if (account_next < d->until)

@@ -218,6 +218,10 @@ uint32_t policy_find_approval(const smp_policy *p, const char *id);
  * intervals.  Called once by the loader; false on OOM. */
 bool policy_derive(smp_policy *p);
 
+/* When an approval counts as started for "the latest started decides":
+ * its stated start; without one, its request (or always, if it has none),
+ * so that an approval awaiting its signatures reads as pending. */
+int64_t approval_started_at(const struct approval *a);
 /* The state of approval a at t, the cap included. */
 smp_approval_state approval_state(const smp_policy *p, const struct approval *a, int64_t t);
 /* True if a is over the cap at t; *next receives the next moment after t

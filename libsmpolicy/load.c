@@ -167,6 +167,7 @@ smp_status file_read_secure(const char *path, const char *read_from, unsigned fl
 	size_t size = 0;
 	smp_status rc;
 	unsigned line;
+	const char *nul;
 
 	if (read_from == NULL)
 		read_from = path;
@@ -185,8 +186,12 @@ smp_status file_read_secure(const char *path, const char *read_from, unsigned fl
 	close(fd);
 	if (rc != SMP_OK)
 		return rc;
-	if (memchr(*out, '\0', *len) != NULL) {
-		diags_add(d, path, 0, SMP_SEV_ERROR, NULL, "contains a NUL byte");
+	if ((nul = memchr(*out, '\0', *len)) != NULL) {
+		unsigned nul_line = 1;
+
+		for (const char *c = *out; c < nul; c++)
+			nul_line += *c == '\n';
+		diags_add(d, path, nul_line, SMP_SEV_ERROR, NULL, "contains a NUL byte");
 		rc = SMP_ERR_PARSE;
 	} else if ((line = find_directive(*out)) != 0) {
 		diags_add(d, path, line, SMP_SEV_ERROR, NULL,
@@ -241,16 +246,81 @@ static void err_at(struct loader *L, const char *file, unsigned line, const char
 /* ERR(L, file, line, subject, fmt, ...); AT(s) stands for "file, line" */
 #define ERR(L, ...) err_at((L), __VA_ARGS__)
 
-static const char *src_file(const config_setting_t *s)
+static const struct source *src_of(const config_setting_t *s)
 {
-	/* every setting knows its config_t; the loader keeps the file name
-	 * in the config's hook */
+	/* every setting knows its config_t; the loader keeps its source in
+	 * the root setting's hook */
 	return s != NULL ? s->config->root->hook : NULL;
 }
 
+static const char *src_file(const config_setting_t *s)
+{
+	const struct source *src = src_of(s);
+
+	return src != NULL ? src->path : NULL;
+}
+
+/* Start of line n (1-based) of text, or NULL. */
+static const char *line_start(const char *text, unsigned n)
+{
+	for (unsigned line = 1; *text && line < n; text++)
+		if (*text == '\n')
+			line++;
+	return *text || n <= 1 ? text : NULL;
+}
+
+static bool line_has(const char *text, unsigned n, const char *needle, size_t len)
+{
+	const char *p = line_start(text, n), *end;
+
+	if (p == NULL)
+		return false;
+	end = strchr(p, '\n');
+	if (end == NULL)
+		end = p + strlen(p);
+	for (; p + len <= end; p++)
+		if (memcmp(p, needle, len) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * libconfig gives a scalar the line of the token read after it, which is
+ * the next line when the value ends a line inside a list or a group
+ * ("tiktok"\n];).  Find the line that really holds the setting: its name,
+ * or for a list element its string value, on that line or a few above.
+ */
 static unsigned src_line(const config_setting_t *s)
 {
-	return s != NULL ? s->line : 0;
+	const struct source *src = src_of(s);
+	char needle[64];
+	size_t len;
+
+	if (s == NULL)
+		return 0;
+	if (src == NULL || src->text == NULL || s->line <= 1)
+		return s->line;
+	if (s->name != NULL) {
+		len = strlen(s->name);
+		if (len >= sizeof(needle))
+			return s->line;
+		memcpy(needle, s->name, len);
+	} else if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+		const char *v = config_setting_get_string(s);
+
+		len = strcspn(v, "\"\\\n\t");
+		if (len > sizeof(needle) - 2)
+			len = sizeof(needle) - 2;
+		needle[0] = '"';
+		memcpy(needle + 1, v, len);
+		len++;
+	} else {
+		return s->line;
+	}
+	for (unsigned back = 0; back < 8 && back < s->line; back++)
+		if (line_has(src->text, s->line - back, needle, len))
+			return s->line - back;
+	return s->line;
 }
 
 #define AT(s) src_file(s), src_line(s)
@@ -474,7 +544,9 @@ static bool int_exact(const struct source *src, const config_setting_t *m, long 
 	long long v = config_setting_get_int64(m);
 	size_t nlen = strlen(m->name);
 
-	for (unsigned line = 1; *s && line < m->line; s++)
+	unsigned at = src_line(m);
+
+	for (unsigned line = 1; *s && line < at; s++)
 		if (*s == '\n')
 			line++;
 	for (; *s && *s != '\n'; s++) {
@@ -570,7 +642,7 @@ static smp_status parse_source(struct loader *L, struct source *s, const char *r
 		    config_error_text(&s->cfg) ? config_error_text(&s->cfg) : "syntax error");
 		return SMP_ERR_PARSE;
 	}
-	config_root_setting(&s->cfg)->hook = s->path;
+	config_root_setting(&s->cfg)->hook = s;
 	return SMP_OK;
 }
 
@@ -657,6 +729,17 @@ static bool open_records(struct loader *L, const config_setting_t *root, const c
 			ERR(L, AT(e), NULL, "settings: records: empty file name");
 			continue;
 		}
+		char *path = absolute_path(L, conf_dir, name);
+		bool twice = false;
+
+		if (path == NULL)
+			return false;
+		for (size_t j = 1; j < L->nsrc; j++)
+			twice = twice || strcmp(L->src[j]->path, path) == 0;
+		if (twice) {
+			ERR(L, AT(e), NULL, "settings: records: '%s' is named twice", name);
+			continue;
+		}
 		s = calloc(1, sizeof(*s));
 		if (s == NULL) {
 			L->nomem = true;
@@ -664,12 +747,7 @@ static bool open_records(struct loader *L, const config_setting_t *root, const c
 		}
 		L->src[L->nsrc] = s;
 		L->nsrc++;
-		s->path = absolute_path(L, conf_dir, name);
-		if (s->path == NULL)
-			return false;
-		for (size_t j = 1; j + 1 < L->nsrc; j++)
-			if (strcmp(L->src[j]->path, s->path) == 0)
-				ERR(L, AT(e), NULL, "settings: records: '%s' is named twice", name);
+		s->path = path;
 		L->p->records_paths[L->p->nrecords++] = s->path;
 		parse_source(L, s, (override_path && strcmp(override_path, s->path) == 0)
 		                       ? override_from : NULL);
@@ -752,9 +830,15 @@ static const config_setting_t **index_entries(struct loader *L, const char *list
 			ERR(L, AT(e), NULL, "%s: each entry must be a group { ... }", list);
 			continue;
 		}
-		idm = member(e, "id", F_STR);
-		if (idm == NULL)
-			continue;   /* reported by check_fields */
+		idm = config_setting_get_member(e, "id");
+		if (idm == NULL) {
+			ERR(L, AT(e), NULL, "%s entry: missing required key 'id'", kind);
+			continue;
+		}
+		if (!type_matches(idm, F_STR)) {
+			ERR(L, AT(idm), NULL, "%s entry: 'id' must be a string", kind);
+			continue;
+		}
 		id = config_setting_get_string(idm);
 		if (!id_is_valid(id)) {
 			ERR(L, AT(idm), NULL,

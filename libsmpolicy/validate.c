@@ -340,6 +340,13 @@ bool policy_derive(smp_policy *p)
 
 /* ---- queries ---------------------------------------------------------- */
 
+int64_t approval_started_at(const struct approval *a)
+{
+	if (a->starts.set)
+		return a->starts.t;
+	return a->requested.set ? a->requested.t : SMP_TIME_MIN;
+}
+
 bool approval_over_cap(const struct approval *a, int64_t t, int64_t *next)
 {
 	size_t lo = 0, hi = a->nover_cap;
@@ -377,7 +384,8 @@ smp_approval_state approval_state(const smp_policy *p, const struct approval *a,
 	if (a->end != SMP_TIME_MAX && t >= a->end)
 		return SMP_STATE_EXPIRED;
 	if (!a->cpp.present || a->cpp.on > t || !a->it.present || a->it.on > t)
-		return SMP_STATE_PENDING;
+		return a->requested.set && a->requested.t > t ? SMP_STATE_NOT_STARTED   /* not yet asked */
+		                                               : SMP_STATE_PENDING;
 	if (t < a->start)
 		return SMP_STATE_NOT_STARTED;
 	if (approval_over_cap(a, t, &next))

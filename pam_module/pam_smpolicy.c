@@ -495,6 +495,7 @@ static int decide_one(struct run *r, struct verdict *v, size_t i)
 	req.account = v->accounts[i];
 	req.action = v->accounts[i] != NULL ? SMP_ACTION_LOGIN : SMP_ACTION_VIEW;
 	req.at = r->at;
+	req.warn_days = r->opt.warn_days;
 	st = smp_decide(r->policy, &req, &d);
 	if (st != SMP_OK || d == NULL) {
 		log_arg(r, LOG_ERR, smp_status_string(st), v->platform);
@@ -812,30 +813,10 @@ static const char *lapse_warning(const smp_decision *d)
 	return NULL;
 }
 
-/* When approval id lapses, from the records (not the decision's
- * valid_until, which account events may shorten). */
-static bool approval_end(const struct run *r, const char *id, int64_t *out)
-{
-	size_t n = smp_policy_approval_count(r->policy);
-	struct smp_approval_info info;
-
-	for (size_t i = 0; id != NULL && i < n; i++) {
-		if (smp_policy_approval(r->policy, i, r->at, &info) &&
-		    strcmp(info.id, id) == 0 && info.has_end) {
-			*out = info.end;
-			return true;
-		}
-	}
-	return false;
-}
-
 /* "Facebook: SENTENCE Approval ID lapses at TIME. (manual ... §C)": the
- * library's own warning, or the same words when warn_days= widened the
- * window beyond the config's. */
-static void warn_lapse(const struct run *r, const struct verdict *v, const char *message,
-                       const char *approval, int64_t end)
+ * library's warning, within the config's warn_days or the module's. */
+static void warn_lapse(const struct run *r, const struct verdict *v, const char *message)
 {
-	char when[64];
 	struct line l;
 	char *text;
 
@@ -843,13 +824,7 @@ static void warn_lapse(const struct run *r, const struct verdict *v, const char 
 		log_oom(r);
 		return;
 	}
-	fprintf(l.f, "%s: ", smp_policy_platform_name(r->policy, v->index));
-	if (message != NULL)
-		fputs(message, l.f);
-	else
-		fprintf(l.f, "%s Approval %s lapses at %s.",
-		        smp_warning_sentence(SMP_W_APPROVAL_EXPIRING), approval,
-		        smp_time_format(end, when, sizeof when) != NULL ? when : "?");
+	fprintf(l.f, "%s: %s", smp_policy_platform_name(r->policy, v->index), message);
 	text = line_close(&l);
 	if (text == NULL) {
 		log_oom(r);
@@ -859,26 +834,16 @@ static void warn_lapse(const struct run *r, const struct verdict *v, const char 
 	free(text);
 }
 
-/* Warn of every allowed platform whose approval lapses within warn_days:
- * the library's warnings as they are, or with warn_days= the module's own
- * window over the approval's lapse. */
+/* Warn of every allowed platform whose approval lapses soon. */
 static void tell_lapses(const struct run *r)
 {
-	int64_t window = (int64_t)r->opt.warn_days * SECONDS_PER_DAY;
-
 	for (size_t i = 0; i < r->verdict_count; i++) {
 		const struct verdict *v = &r->verdicts[i];
 		const smp_decision *d = v->allowed ? verdict_pass(v) : NULL;
 		const char *message = d != NULL ? lapse_warning(d) : NULL;
-		const char *approval = d != NULL ? smp_decision_approval(d) : NULL;
-		int64_t end = 0;
 
-		if (r->opt.warn_days < 0) {
-			if (message != NULL)
-				warn_lapse(r, v, message, approval, end);
-		} else if (approval_end(r, approval, &end) && end - r->at <= window) {
-			warn_lapse(r, v, message, approval, end);
-		}
+		if (message != NULL)
+			warn_lapse(r, v, message);
 	}
 }
 
