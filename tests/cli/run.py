@@ -349,6 +349,8 @@ def run_case(exe, case, regen=False):
     suite = os.path.basename(os.path.dirname(case))
     title = "%s/%s" % (suite, os.path.basename(case))
     try:
+        if not os.path.isdir(case):
+            raise CaseError("no such case folder: %s" % case)
         results = (run_fault if suite == "faults" else run_regress)(exe, case, regen)
         if bug:
             results = [(ok, t + (" (fixed? it passes: remove its `bug` file)" if ok else
