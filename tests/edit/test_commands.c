@@ -14,6 +14,7 @@
 #include <CUnit/Basic.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,6 +95,22 @@ static void write_file(const char *path, const char *text, mode_t mode)
 	chmod(path, mode);
 }
 
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* Remove the previous test's folder. */
+static void world_cleanup(void)
+{
+	if (W.dir[0] != '\0')
+		nftw(W.dir, remove_one, 8, FTW_DEPTH | FTW_PHYS);
+	W.dir[0] = '\0';
+}
+
 /* A fresh folder with the office; `approvals` is the approvals list text
  * (may be empty), cap the office cap. */
 static void world(const char *approvals, int cap)
@@ -101,6 +118,7 @@ static void world(const char *approvals, int cap)
 	char conf[2048];
 	char *recs;
 
+	world_cleanup();
 	snprintf(W.dir, sizeof(W.dir), "/tmp/smp-edit-XXXXXX");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(W.dir));
 	chmod(W.dir, 0755);
@@ -879,6 +897,7 @@ int main(void)
 		CU_add_test(s, tests[i].name, tests[i].fn);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
+	world_cleanup();
 	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
 	CU_cleanup_registry();
 	return failed ? 1 : 0;
