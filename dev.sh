@@ -111,18 +111,17 @@ EOF
 	run decide --at $AT --user jdoe --platform facebook --device ws-essex-0042 --account fb-essex-1 --action like
 	printf '\n--- the same as JSON, for scripts ---\n'
 	run decide --at $AT --user cnguyen --platform facebook --device ws-hudson-0107 --json
-	if grep -q 'cmd_request' "$TOP"/tools/records.h 2>/dev/null; then
-		printf '\n--- a long-term request, signed by both directors (Procedures A) ---\n'
-		run request --staff msmith --kind long_term --platform youtube --by lom-essex --on 2026-11-25 --starts 2026-12-10
-		id=$(NONROOT=$NONROOT "$BUILD"/tools/smpolicy $NONROOT -c "$DEMO"/smpolicy.conf report --at 2026-12-10T10:00 --json \
-			| python3 -c 'import json,sys; r=json.load(sys.stdin); print([a["id"] for o in r["offices"] for a in o["pending"] if a["staff"]=="msmith"][0])' 2>/dev/null || true)
-		if [ -n "$id" ]; then
-			run sign "$id" --by dir-cpp --on 2026-11-26
-			run sign "$id" --by dir-it --on 2026-11-27
-			run decide --at 2026-12-10T10:00 --user msmith --platform youtube --device ws-essex-0043
-			run log
-		fi
-	fi
+	printf '\n--- the long-term procedure (Procedures A): request, two sign-offs ---\n'
+	run request --staff rgarcia --kind long_term --platform youtube --by lom-hudson --on 2026-11-25 --starts 2026-12-10
+	# shellcheck disable=SC2086
+	id=$("$BUILD"/tools/smpolicy $NONROOT -c "$DEMO"/smpolicy.conf log | awk '/action=request/ {print $5}' | tail -n 1)
+	id=${id#id=}
+	run sign "$id" --by dir-cpp --on 2026-11-26
+	run sign "$id" --by dir-it --on 2026-11-27
+	run decide --at 2026-12-10T10:00 --user rgarcia --platform youtube --device ws-hudson-0107
+	printf '\n--- a third person in an office at its cap is refused (§C) ---\n'
+	run sign LT-2026-031 --by dir-it --on 2026-11-25
+	run log
 	rm -rf "$DEMO"
 }
 
