@@ -22,6 +22,7 @@ struct smp_decision {
 	bool has_until;
 	int64_t until;
 	const char *approval;
+	const struct approval *relied;   /* the approval an ALLOW holds on */
 	struct arena mem;
 	bool nomem;
 };
@@ -145,18 +146,19 @@ static void approval_rules(const smp_policy *p, struct smp_decision *d, const st
 	case SMP_STATE_VALID:
 		d->has_until = true;
 		d->until = r.until;
+		d->relied = a;
 		break;
 	case SMP_STATE_OVER_CAP:
 		approval_over_cap(a, t, &next);
-		if (next == SMP_TIME_MAX)
-			add(d, SMP_R_OFFICE_CAP_EXCEEDED, false,
-			    "Approval %s is beyond the cap of %d persons for office '%s'.", a->id,
-			    p->set.max_per_office, p->offices[s->office].id);
-		else
+		if (next < a->valid.to)
 			add(d, SMP_R_OFFICE_CAP_EXCEEDED, false,
 			    "Approval %s is beyond the cap of %d persons for office '%s' until %s.",
 			    a->id, p->set.max_per_office, p->offices[s->office].id,
 			    fmt_time(next, tb, sizeof(tb)));
+		else
+			add(d, SMP_R_OFFICE_CAP_EXCEEDED, false,
+			    "Approval %s is beyond the cap of %d persons for office '%s' for the rest "
+			    "of its period.", a->id, p->set.max_per_office, p->offices[s->office].id);
 		break;
 	case SMP_STATE_INVALID:
 		add(d, SMP_R_APPROVAL_INVALID, false, "Approval %s: %s.", a->id, a->invalid_why);
@@ -254,6 +256,24 @@ static int64_t account_rules(const smp_policy *p, struct smp_decision *d,
 	return next;
 }
 
+/* The approval-expiring warning, saying what ends the approval's hold. */
+static void warn_lapse(struct smp_decision *d, int64_t t)
+{
+	const struct approval *a = d->relied;
+	char tb[40];
+	int64_t next;
+
+	fmt_time(d->until, tb, sizeof(tb));
+	approval_over_cap(a, t, &next);
+	if (next == d->until && next < a->valid.to)
+		add(d, SMP_W_APPROVAL_EXPIRING, true,
+		    "Approval %s loses its place under the office cap at %s.", a->id, tb);
+	else if (a->revoked.present && a->revoked.on == d->until && a->revoked.on < a->end)
+		add(d, SMP_W_APPROVAL_EXPIRING, true, "Approval %s is revoked from %s.", a->id, tb);
+	else
+		add(d, SMP_W_APPROVAL_EXPIRING, true, "Approval %s lapses at %s.", a->id, tb);
+}
+
 static bool is_prohibited(smp_action a)
 {
 	return a >= SMP_ACTION_FRIEND && a <= SMP_ACTION_CHAT_NONWORK;
@@ -276,7 +296,6 @@ static void evaluate(const smp_policy *p, const struct smp_request *req, const c
 	uint32_t user = policy_find_staff(p, req->user);
 	uint32_t platform = policy_find_platform(p, req->platform);
 	int64_t account_next = SMP_TIME_MAX;
-	char tb[40];
 	int warn_days;
 
 	if (user == NONE)
@@ -312,8 +331,7 @@ static void evaluate(const smp_policy *p, const struct smp_request *req, const c
 	 * shorten valid_until */
 	warn_days = req->warn_days >= 0 ? req->warn_days : p->set.warn_days;
 	if (d->until != SMP_TIME_MAX && d->until - req->at <= (int64_t)warn_days * 86400)
-		add(d, SMP_W_APPROVAL_EXPIRING, true, "Approval %s lapses at %s.", d->approval,
-		    fmt_time(d->until, tb, sizeof(tb)));
+		warn_lapse(d, req->at);
 	if (account_next < d->until)
 		d->until = account_next;
 	if (d->until == SMP_TIME_MAX)

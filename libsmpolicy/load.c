@@ -1071,7 +1071,8 @@ static void load_devices(struct loader *L, const config_setting_t **e)
 			    "%s: owner must be \"dcf\" or \"personal\", not '%s'", what, owner);
 		dv->office = ref_member(L, e[i], "office", &p->office_ix, "office", what);
 		dv->apps = ref_list(L, e[i], "apps", &p->platform_ix, "platform", what, &dv->napps);
-		if (member(e[i], "apps", F_STRLIST) != NULL && dv->kind != DEV_MOBILE)
+		if (member(e[i], "apps", F_STRLIST) != NULL && kind != NULL &&
+		    strcmp(kind, "workstation") == 0)
 			ERR(L, AT(member(e[i], "apps", F_STRLIST)), NULL,
 			    "%s: apps are approved on mobile devices only", what);
 	}

@@ -143,9 +143,32 @@ static const char *time_or(int64_t t, char *buf, size_t n, const char *fallback)
 
 /* ---- decisions -------------------------------------------------------- */
 
+/* "C, Proc. A" as "§C, Proc. A"; "B, D" as "§B, §D". */
+static void print_section(FILE *f, const char *section)
+{
+	const char *p = section;
+
+	while (*p) {
+		size_t n = strcspn(p, ",");
+
+		if (strncmp(p, "Proc.", 5) != 0)
+			fputs("\xc2\xa7", f);
+		fwrite(p, 1, n, f);
+		p += n;
+		if (*p == ',') {
+			fputs(", ", f);
+			p++;
+			while (*p == ' ')
+				p++;
+		}
+	}
+}
+
 static void print_reason_line(FILE *f, const char *code, const char *section, const char *msg)
 {
-	fprintf(f, "%s (\xc2\xa7%s): ", code, section);
+	fprintf(f, "%s (", code);
+	print_section(f, section);
+	fputs("): ", f);
 	print_escaped(f, msg);
 	fputc('\n', f);
 }
