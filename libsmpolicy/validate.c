@@ -138,25 +138,6 @@ static int rank_cmp_ctx(const smp_policy *p, uint32_t x, uint32_t y)
 	return strcmp(a->id, b->id);
 }
 
-/* qsort has no context argument in C11; sort with a small merge sort. */
-static void rank_sort(const smp_policy *p, uint32_t *v, size_t n, uint32_t *tmp)
-{
-	if (n < 2)
-		return;
-	size_t h = n / 2;
-
-	rank_sort(p, v, h, tmp);
-	rank_sort(p, v + h, n - h, tmp);
-	size_t i = 0, j = h, k = 0;
-	while (i < h && j < n)
-		tmp[k++] = rank_cmp_ctx(p, v[i], v[j]) <= 0 ? v[i++] : v[j++];
-	while (i < h)
-		tmp[k++] = v[i++];
-	while (j < n)
-		tmp[k++] = v[j++];
-	memcpy(v, tmp, n * sizeof(*v));
-}
-
 struct event {
 	int64_t t;
 	uint32_t approval;
@@ -198,78 +179,312 @@ static bool ivec_add(struct ivec *iv, int64_t from, int64_t to)
 	return true;
 }
 
-/*
- * The persons holding a place among the active approvals (sorted by
- * rank): the first `cap` distinct staff.  Marks over[i] for every active
- * approval whose person is beyond the cap.  Returns how many are over.
- */
-static size_t mark_over_cap(const smp_policy *p, const uint32_t *active, size_t n,
-                            uint32_t *persons, bool *over)
+/* Rank order of an office's approvals, by their index in o->approvals
+ * (qsort has no context argument in C11: a small merge sort). */
+static void rank_sort_local(const smp_policy *p, const struct office *o, uint32_t *v, size_t n,
+                            uint32_t *tmp)
 {
-	size_t npersons = 0, nover = 0;
+	if (n < 2)
+		return;
+	size_t h = n / 2;
 
-	for (size_t i = 0; i < n; i++) {
-		uint32_t who = p->approvals[active[i]].staff;
-		size_t j;
-
-		for (j = 0; j < npersons && persons[j] != who; j++)
-			;
-		if (j == npersons)
-			persons[npersons++] = who;
-		over[i] = j >= (size_t)p->set.max_per_office;
-		nover += over[i];
-	}
-	return nover;
+	rank_sort_local(p, o, v, h, tmp);
+	rank_sort_local(p, o, v + h, n - h, tmp);
+	size_t i = 0, j = h, k = 0;
+	while (i < h && j < n)
+		tmp[k++] = rank_cmp_ctx(p, o->approvals[v[i]], o->approvals[v[j]]) <= 0 ? v[i++]
+		                                                                        : v[j++];
+	while (i < h)
+		tmp[k++] = v[i++];
+	while (j < n)
+		tmp[k++] = v[j++];
+	memcpy(v, tmp, n * sizeof(*v));
 }
 
-static bool sweep_office(smp_policy *p, struct office *o, struct ivec *ivs)
+/*
+ * The sweep of one office.  Approvals are named by their index i in
+ * o->approvals, persons by a local number.  A person's place is decided by
+ * their best (earliest ranked) active approval: the persons whose best
+ * comes first, up to the cap, hold; every active approval of the others is
+ * over the cap.  Marked positions in a Fenwick tree over the rank order are
+ * the persons' bests, so the cap-th of them (the boundary) is found in
+ * O(log n); each person keeps a min-heap of their active approvals' rank
+ * positions (ended ones are dropped lazily).  At each moment only the
+ * persons whose best changed and those the boundary moved across can
+ * change side, so the sweep costs O(n log n) plus the intervals written.
+ */
+struct sweep {
+	size_t n, npersons, cap;
+	uint32_t *rpos;          /* [i] position of approval i in rank order */
+	uint32_t *by_rank;       /* [position] approval */
+	uint32_t *person;        /* [i] its person */
+	bool *active, *is_over;  /* [i] */
+	int64_t *over_from;      /* [i] since when it is over, if is_over */
+	uint32_t *heap, *hoff, *hlen;   /* person X's heap: heap[hoff[X] .. + hlen[X]) */
+	uint32_t *best;          /* [X] rank position of X's best active, NONE */
+	bool *x_over;            /* [X] X is beyond the cap */
+	uint32_t *stamp;         /* [X] last moment X was gathered (its number) */
+	uint32_t *gathered;      /* persons to look at this moment */
+	uint32_t *fen;           /* Fenwick tree over rank positions, 1-based */
+	size_t marked;
+};
+
+static void fen_add(struct sweep *s, uint32_t pos, int d)
 {
-	size_t n = o->napprovals, nev = 0, nactive = 0;
-	struct event *ev = malloc((2 * n + 1) * sizeof(*ev));
-	uint32_t *active = malloc((n + 1) * sizeof(*active));
-	uint32_t *tmp = malloc((n + 1) * sizeof(*tmp));
-	uint32_t *persons = malloc((n + 1) * sizeof(*persons));
-	bool *over = malloc((n + 1) * sizeof(*over));
-	bool ok = ev && active && tmp && persons && over;
+	for (size_t x = (size_t)pos + 1; x <= s->n; x += x & (~x + 1))
+		s->fen[x] += (uint32_t)d;
+	s->marked += (size_t)(ptrdiff_t)d;
+}
 
-	for (size_t i = 0; ok && i < n; i++) {
-		const struct approval *a = &p->approvals[o->approvals[i]];
+/* Number of marked positions in [0, pos]. */
+static size_t fen_prefix(const struct sweep *s, uint32_t pos)
+{
+	size_t c = 0;
 
-		ev[nev++] = (struct event){ a->valid.from, o->approvals[i], true };
-		if (a->valid.to != SMP_TIME_MAX)
-			ev[nev++] = (struct event){ a->valid.to, o->approvals[i], false };
-	}
-	if (ok)
-		qsort(ev, nev, sizeof(*ev), event_cmp);
-	for (size_t e = 0; ok && e < nev;) {
-		int64_t t = ev[e].t, next;
+	for (size_t x = (size_t)pos + 1; x > 0; x -= x & (~x + 1))
+		c += s->fen[x];
+	return c;
+}
 
-		for (; e < nev && ev[e].t == t; e++) {
-			if (ev[e].starts) {
-				active[nactive++] = ev[e].approval;
-				continue;
-			}
-			for (size_t k = 0; k < nactive; k++)
-				if (active[k] == ev[e].approval) {
-					active[k] = active[--nactive];
-					break;
-				}
+/* Position of the k-th (1-based) marked position; k <= marked. */
+static uint32_t fen_kth(const struct sweep *s, size_t k)
+{
+	size_t pos = 0, step = 1;
+
+	while (step * 2 <= s->n)
+		step *= 2;
+	for (; step > 0; step /= 2) {
+		if (pos + step <= s->n && s->fen[pos + step] < k) {
+			pos += step;
+			k -= s->fen[pos];
 		}
-		next = e < nev ? ev[e].t : SMP_TIME_MAX;
-		if (nactive <= (size_t)p->set.max_per_office)
-			continue;   /* fewer approvals than places: nobody is over */
-		rank_sort(p, active, nactive, tmp);
-		if (mark_over_cap(p, active, nactive, persons, over) == 0)
+	}
+	return (uint32_t)pos;   /* 1-based pos + 1, minus one */
+}
+
+static void heap_push(struct sweep *s, uint32_t x, uint32_t i)
+{
+	uint32_t *h = s->heap + s->hoff[x];
+	size_t k = s->hlen[x]++;
+
+	for (; k > 0 && s->rpos[h[(k - 1) / 2]] > s->rpos[i]; k = (k - 1) / 2)
+		h[k] = h[(k - 1) / 2];
+	h[k] = i;
+}
+
+static void heap_pop(struct sweep *s, uint32_t x)
+{
+	uint32_t *h = s->heap + s->hoff[x];
+	size_t n = --s->hlen[x], k = 0;
+	uint32_t last = h[n];
+
+	for (;;) {
+		size_t c = 2 * k + 1;
+
+		if (c >= n)
+			break;
+		if (c + 1 < n && s->rpos[h[c + 1]] < s->rpos[h[c]])
+			c++;
+		if (s->rpos[h[c]] >= s->rpos[last])
+			break;
+		h[k] = h[c];
+		k = c;
+	}
+	if (n > 0)
+		h[k] = last;
+}
+
+/* Move person x to their side of boundary b (NONE: everybody holds). */
+static bool settle(struct sweep *s, struct ivec *ivs, const struct office *o, uint32_t x,
+                   uint32_t b, int64_t t)
+{
+	bool over = s->best[x] != NONE && b != NONE && s->best[x] > b;
+	const uint32_t *h = s->heap + s->hoff[x];
+
+	if (over == s->x_over[x])
+		return true;
+	s->x_over[x] = over;
+	for (size_t k = 0; k < s->hlen[x]; k++) {
+		uint32_t i = h[k];
+
+		if (!s->active[i])
 			continue;
-		for (size_t k = 0; ok && k < nactive; k++)
-			if (over[k])
-				ok = ivec_add(&ivs[active[k]], t, next);
+		if (over) {
+			s->is_over[i] = true;
+			s->over_from[i] = t;
+		} else if (s->is_over[i]) {
+			s->is_over[i] = false;
+			if (s->over_from[i] < t && !ivec_add(&ivs[o->approvals[i]], s->over_from[i], t))
+				return false;
+		}
+	}
+	return true;
+}
+
+static void gather(struct sweep *s, uint32_t x, uint32_t moment, size_t *ng)
+{
+	if (s->stamp[x] != moment) {
+		s->stamp[x] = moment;
+		s->gathered[(*ng)++] = x;
+	}
+}
+
+static bool sweep_events(smp_policy *p, struct office *o, struct ivec *ivs, struct sweep *s,
+                         const struct event *ev, size_t nev)
+{
+	uint32_t boundary = NONE, moment = 0;
+
+	for (size_t e = 0; e < nev;) {
+		int64_t t = ev[e].t;
+		size_t ng = 0;
+		uint32_t nb, lo, hi;
+
+		moment++;
+		for (; e < nev && ev[e].t == t; e++) {
+			uint32_t i = ev[e].approval, x = s->person[i];
+
+			if (ev[e].starts) {
+				s->active[i] = true;
+				heap_push(s, x, i);
+				if (s->x_over[x]) {
+					s->is_over[i] = true;
+					s->over_from[i] = t;
+				}
+			} else {
+				s->active[i] = false;
+				if (s->is_over[i] && s->over_from[i] < t &&
+				    !ivec_add(&ivs[o->approvals[i]], s->over_from[i], t))
+					return false;
+				s->is_over[i] = false;
+			}
+			gather(s, x, moment, &ng);
+		}
+		for (size_t g = 0; g < ng; g++) {
+			uint32_t x = s->gathered[g];
+
+			while (s->hlen[x] > 0 && !s->active[s->heap[s->hoff[x]]])
+				heap_pop(s, x);
+			nb = s->hlen[x] > 0 ? s->rpos[s->heap[s->hoff[x]]] : NONE;
+			if (nb == s->best[x])
+				continue;
+			if (s->best[x] != NONE)
+				fen_add(s, s->best[x], -1);
+			if (nb != NONE)
+				fen_add(s, nb, 1);
+			s->best[x] = nb;
+		}
+		nb = s->marked > s->cap ? fen_kth(s, s->cap) : NONE;
+		/* the bests between the old and the new boundary change side */
+		lo = boundary < nb ? boundary : nb;
+		hi = boundary < nb ? nb : boundary;
+		if (lo != hi) {
+			size_t from = fen_prefix(s, lo) + 1;
+			size_t to = hi == NONE ? s->marked : fen_prefix(s, hi);
+
+			for (size_t k = from; k <= to; k++)
+				gather(s, s->person[s->by_rank[fen_kth(s, k)]], moment, &ng);
+		}
+		boundary = nb;
+		for (size_t g = 0; g < ng; g++)
+			if (!settle(s, ivs, o, s->gathered[g], boundary, t))
+				return false;
+	}
+	for (size_t i = 0; i < s->n; i++)   /* over until the end of time */
+		if (s->is_over[i] && !ivec_add(&ivs[o->approvals[i]], s->over_from[i], SMP_TIME_MAX))
+			return false;
+	(void)p;
+	return true;
+}
+
+/*
+ * Record, for each of the office's approvals, the periods in which its
+ * person is beyond the cap.  staff_scratch (indexed by staff, NONE on
+ * entry and on return) numbers the office's persons.
+ */
+static bool sweep_office(smp_policy *p, struct office *o, struct ivec *ivs,
+                         uint32_t *staff_scratch)
+{
+	size_t n = o->napprovals, nev = 0;
+	struct sweep s = { .n = n, .cap = (size_t)p->set.max_per_office };
+	struct event *ev = malloc((2 * n + 1) * sizeof(*ev));
+	uint32_t *tmp = malloc((n + 1) * sizeof(*tmp));
+	bool ok;
+
+	s.rpos = malloc((n + 1) * sizeof(uint32_t));
+	s.by_rank = malloc((n + 1) * sizeof(uint32_t));
+	s.person = malloc((n + 1) * sizeof(uint32_t));
+	s.active = calloc(n + 1, sizeof(bool));
+	s.is_over = calloc(n + 1, sizeof(bool));
+	s.over_from = malloc((n + 1) * sizeof(int64_t));
+	s.heap = malloc((n + 1) * sizeof(uint32_t));
+	s.hoff = malloc((n + 1) * sizeof(uint32_t));
+	s.hlen = calloc(n + 1, sizeof(uint32_t));
+	s.best = malloc((n + 1) * sizeof(uint32_t));
+	s.x_over = calloc(n + 1, sizeof(bool));
+	s.stamp = calloc(n + 1, sizeof(uint32_t));
+	s.gathered = malloc((n + 1) * sizeof(uint32_t));
+	s.fen = calloc(n + 1, sizeof(uint32_t));
+	ok = ev && tmp && s.rpos && s.by_rank && s.person && s.active && s.is_over &&
+	     s.over_from && s.heap && s.hoff && s.hlen && s.best && s.x_over && s.stamp &&
+	     s.gathered && s.fen;
+	if (ok) {
+		/* persons, and room for each one's heap */
+		for (size_t i = 0; i < n; i++) {
+			uint32_t st = p->approvals[o->approvals[i]].staff;
+
+			if (staff_scratch[st] == NONE) {
+				staff_scratch[st] = (uint32_t)s.npersons;
+				s.hoff[s.npersons++] = 0;
+			}
+			s.person[i] = staff_scratch[st];
+			s.hoff[s.person[i]]++;   /* counted here, made offsets below */
+		}
+		for (size_t x = 0, off = 0; x < s.npersons; x++) {
+			size_t c = s.hoff[x];
+
+			s.hoff[x] = (uint32_t)off;
+			s.best[x] = NONE;
+			off += c;
+		}
+		for (size_t i = 0; i < n; i++) {
+			staff_scratch[p->approvals[o->approvals[i]].staff] = NONE;
+			s.by_rank[i] = (uint32_t)i;
+		}
+		rank_sort_local(p, o, s.by_rank, n, tmp);
+		for (size_t k = 0; k < n; k++)
+			s.rpos[s.by_rank[k]] = (uint32_t)k;
+		for (size_t i = 0; i < n; i++) {
+			const struct approval *a = &p->approvals[o->approvals[i]];
+
+			ev[nev++] = (struct event){ a->valid.from, (uint32_t)i, true };
+			if (a->valid.to != SMP_TIME_MAX)
+				ev[nev++] = (struct event){ a->valid.to, (uint32_t)i, false };
+		}
+		qsort(ev, nev, sizeof(*ev), event_cmp);
+		/* fewer persons than places: nobody is ever over */
+		if (s.npersons > s.cap)
+			ok = sweep_events(p, o, ivs, &s, ev, nev);
+		/* from now on the office's approvals are in rank order */
+		for (size_t k = 0; k < n; k++)
+			tmp[k] = o->approvals[s.by_rank[k]];
+		memcpy(o->approvals, tmp, n * sizeof(*tmp));
 	}
 	free(ev);
-	free(active);
 	free(tmp);
-	free(persons);
-	free(over);
+	free(s.rpos);
+	free(s.by_rank);
+	free(s.person);
+	free(s.active);
+	free(s.is_over);
+	free(s.over_from);
+	free(s.heap);
+	free(s.hoff);
+	free(s.hlen);
+	free(s.best);
+	free(s.x_over);
+	free(s.stamp);
+	free(s.gathered);
+	free(s.fen);
 	return ok;
 }
 
@@ -309,6 +524,7 @@ static bool collect_office_approvals(smp_policy *p)
 bool policy_derive(smp_policy *p)
 {
 	struct ivec *ivs;
+	uint32_t *staff_scratch;
 	bool ok = true;
 
 	for (size_t i = 0; i < p->napprovals; i++)
@@ -317,10 +533,17 @@ bool policy_derive(smp_policy *p)
 	if (!collect_office_approvals(p))
 		return false;
 	ivs = calloc(p->napprovals + 1, sizeof(*ivs));
-	if (ivs == NULL)
+	staff_scratch = malloc((p->nstaff + 1) * sizeof(*staff_scratch));
+	if (ivs == NULL || staff_scratch == NULL) {
+		free(ivs);
+		free(staff_scratch);
 		return false;
+	}
+	for (size_t i = 0; i <= p->nstaff; i++)
+		staff_scratch[i] = NONE;
 	for (size_t o = 0; ok && o < p->noffices; o++)
-		ok = sweep_office(p, &p->offices[o], ivs);
+		ok = sweep_office(p, &p->offices[o], ivs, staff_scratch);
+	free(staff_scratch);
 	for (size_t i = 0; i < p->napprovals; i++) {
 		struct approval *a = &p->approvals[i];
 
@@ -412,30 +635,24 @@ static void holders_at(const smp_policy *p, const struct office *o, int64_t t,
 	size_t nseen = 0;
 
 	buf[0] = '\0';
-	/* office approvals are not sorted; pick holders by rank, a few at most */
-	for (int place = 0; place < p->set.max_per_office && nseen < 64; place++) {
-		uint32_t best = NONE;
+	/* o->approvals is in rank order: the first active approvals not over
+	 * the cap, one per person, are the places */
+	for (size_t i = 0; i < o->napprovals && nseen < 64 &&
+	                   nseen < (size_t)p->set.max_per_office; i++) {
+		uint32_t x = o->approvals[i];
+		const struct approval *a = &p->approvals[x];
+		int64_t next;
+		size_t k;
 
-		for (size_t i = 0; i < o->napprovals; i++) {
-			uint32_t x = o->approvals[i];
-			const struct approval *a = &p->approvals[x];
-			int64_t next;
-			size_t k;
-
-			if (!(a->valid.from <= t && t < a->valid.to) || approval_over_cap(a, t, &next))
-				continue;
-			for (k = 0; k < nseen && p->approvals[seen[k]].staff != a->staff; k++)
-				;
-			if (k < nseen)
-				continue;
-			if (best == NONE || rank_cmp_ctx(p, x, best) < 0)
-				best = x;
-		}
-		if (best == NONE)
-			break;
-		seen[nseen++] = best;
+		if (!(a->valid.from <= t && t < a->valid.to) || approval_over_cap(a, t, &next))
+			continue;
+		for (k = 0; k < nseen && p->approvals[seen[k]].staff != a->staff; k++)
+			;
+		if (k < nseen)
+			continue;
+		seen[nseen++] = x;
 		int w = snprintf(buf + len, n - len, "%s'%s' (approval %s)", len ? ", " : "",
-		                 p->staff[p->approvals[best].staff].id, p->approvals[best].id);
+		                 p->staff[a->staff].id, a->id);
 		if (w < 0 || (size_t)w >= n - len)
 			break;
 		len += (size_t)w;
