@@ -12,7 +12,8 @@
  * has no structural error; every diagnostic is readable; and, on what
  * loaded, a view request from a DCF device is ALLOWed exactly when one of
  * the user's approvals for the platform is valid at that moment
- * (smp_policy_approval), and its valid_until is after that moment.
+ * (smp_policy_approval), and its valid_until is after that moment; the
+ * office cap's periods agree with the cap worked out by brute force.
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
@@ -126,6 +127,88 @@ static void check_view(const smp_policy *p, const char *user, const char *platfo
 	smp_decision_free(d);
 }
 
+/* Rank order for the cap: earliest second sign-off, then lowest id. */
+static bool ranks_before(const struct approval *a, const struct approval *b)
+{
+	if (a->rank_time != b->rank_time)
+		return a->rank_time < b->rank_time;
+	return strcmp(a->id, b->id) < 0;
+}
+
+static bool holds_at(const struct approval *a, int64_t t)
+{
+	return a->capped && a->valid.from < a->valid.to && a->valid.from <= t && t < a->valid.to;
+}
+
+/*
+ * The cap by brute force at t, against the sweep's intervals: an active
+ * approval is over exactly when at least `cap` other persons of its office
+ * have an active approval ranked before its person's best one.
+ */
+static void check_cap_at(const smp_policy *p, int64_t t)
+{
+	for (size_t i = 0; i < p->napprovals; i++) {
+		const struct approval *a = &p->approvals[i];
+		uint32_t office = p->staff[a->staff].office;
+		const struct approval *best = NULL;
+		size_t before = 0;
+		int64_t next;
+		bool over;
+
+		if (!holds_at(a, t)) {
+			if (approval_over_cap(a, t, &next))
+				fuzz_fail("approval %s is over the cap at %lld but not active", a->id,
+				          (long long)t);
+			continue;
+		}
+		for (size_t j = 0; j < p->napprovals; j++) {
+			const struct approval *b = &p->approvals[j];
+
+			if (b->staff == a->staff && holds_at(b, t) && (!best || ranks_before(b, best)))
+				best = b;
+		}
+		/* persons of the office whose best active approval ranks before it */
+		for (size_t s = 0; s < p->nstaff; s++) {
+			const struct approval *sb = NULL;
+
+			if (s == a->staff || p->staff[s].office != office)
+				continue;
+			for (size_t k = 0; k < p->staff[s].napprovals; k++) {
+				const struct approval *b = &p->approvals[p->staff[s].approvals[k]];
+
+				if (holds_at(b, t) && (!sb || ranks_before(b, sb)))
+					sb = b;
+			}
+			before += sb != NULL && ranks_before(sb, best);
+		}
+		over = before >= (size_t)p->set.max_per_office;
+		if (over != approval_over_cap(a, t, &next))
+			fuzz_fail("approval %s at %lld: the sweep says %s, brute force %s", a->id,
+			          (long long)t, over ? "holds" : "over", over ? "over" : "holds");
+	}
+}
+
+static void check_cap(const smp_policy *p)
+{
+	if (p->napprovals > 48 || p->nstaff > 64)
+		return;
+	for (size_t i = 0; i < p->napprovals; i++) {
+		const struct approval *a = &p->approvals[i];
+
+		check_cap_at(p, a->valid.from);
+		check_cap_at(p, a->valid.to);
+		if (a->valid.from > INT64_MIN)
+			check_cap_at(p, a->valid.from - 1);
+		for (size_t k = 0; k < a->nover_cap; k++) {
+			check_cap_at(p, a->over_cap[k].from);
+			if (a->over_cap[k].to != INT64_MAX)
+				check_cap_at(p, a->over_cap[k].to);
+			fuzz_assert(a->over_cap[k].from < a->over_cap[k].to);
+			fuzz_assert(k == 0 || a->over_cap[k - 1].to < a->over_cap[k].from);
+		}
+	}
+}
+
 static void probe(const smp_policy *p)
 {
 	static const int64_t fixed[] = { INT64_MIN, -62135596800, 0, 1795651200 /* 2026-11-25Z */,
@@ -134,6 +217,7 @@ static void probe(const smp_policy *p)
 	char buf[64];
 	const char *ids[4];
 
+	check_cap(p);
 	if (smp_policy_check(p, &cd) == SMP_OK)
 		fuzz_walk_diags(cd);
 	smp_diags_free(cd);
