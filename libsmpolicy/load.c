@@ -58,20 +58,81 @@ static smp_status check_folder(const char *path, unsigned flags, smp_diags *d)
 	return rc;
 }
 
+/*
+ * path may be a symbolic link, or a chain of them: every link on the way
+ * must be owned by root (like the file), and the file they lead to must be
+ * the one opened (st) and sit in a folder that passes check_folder() too,
+ * so that a root-owned link cannot hand the loader a file from a folder
+ * that someone else can write.
+ */
+static smp_status check_links(const char *path, const struct stat *st, unsigned flags,
+                              smp_diags *d)
+{
+	char *cur = strdup(path), target[PATH_MAX];
+	smp_status rc = SMP_OK;
+	struct stat lst, real;
+
+	if (cur == NULL)
+		return SMP_ERR_NOMEM;
+	for (int hops = 0;; hops++) {
+		ssize_t n;
+		char *next;
+
+		if (lstat(cur, &lst) != 0 || !S_ISLNK(lst.st_mode))
+			break;
+		if (!owner_ok(lst.st_uid, flags)) {
+			diags_add(d, path, 0, SMP_SEV_ERROR, NULL,
+			          "symbolic link %s not owned by root (uid %ld): refusing it", cur,
+			          (long)lst.st_uid);
+			rc = SMP_ERR_INSECURE;
+			break;
+		}
+		n = readlink(cur, target, sizeof(target) - 1);
+		if (hops == 16 || n < 0) {
+			diags_add(d, path, 0, SMP_SEV_ERROR, NULL, "cannot follow the link %s", cur);
+			rc = SMP_ERR_IO;
+			break;
+		}
+		target[n] = '\0';
+		if (target[0] == '/' || strrchr(cur, '/') == NULL) {
+			next = strdup(target);
+		} else {
+			int dirlen = (int)(strrchr(cur, '/') - cur);
+
+			if (asprintf(&next, "%.*s/%s", dirlen, cur, target) < 0)
+				next = NULL;
+		}
+		free(cur);
+		cur = next;
+		if (cur == NULL)
+			return SMP_ERR_NOMEM;
+	}
+	if (rc == SMP_OK && strcmp(cur, path) != 0) {
+		if (stat(cur, &real) != 0 || real.st_dev != st->st_dev || real.st_ino != st->st_ino) {
+			diags_add(d, path, 0, SMP_SEV_ERROR, NULL,
+			          "the link changed while it was read: refusing it");
+			rc = SMP_ERR_INSECURE;
+		} else {
+			rc = check_folder(cur, flags, d);
+		}
+	}
+	free(cur);
+	return rc;
+}
+
 static smp_status check_file(const char *path, int fd, unsigned flags, smp_diags *d,
                              size_t *size)
 {
-	struct stat st, lst;
+	struct stat st;
+	smp_status rc;
 
-	if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode) && !owner_ok(lst.st_uid, flags)) {
-		diags_add(d, path, 0, SMP_SEV_ERROR, NULL,
-		          "symbolic link not owned by root: refusing it");
-		return SMP_ERR_INSECURE;
-	}
 	if (fstat(fd, &st) != 0) {
 		diags_add(d, path, 0, SMP_SEV_ERROR, NULL, "cannot examine: %s", strerror(errno));
 		return SMP_ERR_IO;
 	}
+	rc = check_links(path, &st, flags, d);
+	if (rc != SMP_OK)
+		return rc;
 	if (!S_ISREG(st.st_mode)) {
 		diags_add(d, path, 0, SMP_SEV_ERROR, NULL, "not a regular file");
 		return SMP_ERR_IO;
@@ -160,6 +221,88 @@ static unsigned find_directive(const char *buf)
 	return 0;
 }
 
+/*
+ * libconfig checks each new setting of a group against all the earlier
+ * ones, so a group of n settings costs n^2/2 comparisons: 40,000 settings
+ * take 11 s, a 64 MiB file of them would never finish.  No group of the
+ * schema has more than a dozen settings and none nests deeper than 4, so a
+ * file with a group { } (or a top level) of more than SMP_MAX_GROUP
+ * settings, or brackets nested deeper than SMP_MAX_DEPTH, is refused before
+ * libconfig reads it.  The scan follows libconfig's lexer: comments (#, //,
+ * slash-star) and strings are skipped, and '=' or ':' in a group starts a
+ * setting.  Returns the line of the fault, 0 if none.
+ */
+#define SMP_STR_(x) #x
+#define SMP_STR(x) SMP_STR_(x)
+#define SMP_MAX_GROUP 100
+#define SMP_MAX_DEPTH 32
+
+static unsigned find_crowded_group(const char *s, const char **why)
+{
+	char open[SMP_MAX_DEPTH + 1];   /* '{', '(' or '[' per level; [0] the top */
+	unsigned count[SMP_MAX_DEPTH + 1], line = 1;
+	int depth = 0;
+
+	open[0] = '{';
+	count[0] = 0;
+	for (; *s; s++) {
+		switch (*s) {
+		case '\n':
+			line++;
+			break;
+		case '#':
+			while (s[1] && s[1] != '\n')
+				s++;
+			break;
+		case '/':
+			if (s[1] == '/') {
+				while (s[1] && s[1] != '\n')
+					s++;
+			} else if (s[1] == '*') {
+				for (s += 2; *s && !(s[0] == '*' && s[1] == '/'); s++)
+					line += *s == '\n';
+				if (!*s)
+					return 0;   /* unterminated: libconfig says so */
+				s++;
+			}
+			break;
+		case '"':
+			for (s++; *s && *s != '"'; s++) {
+				if (*s == '\\' && s[1])
+					s++;
+				line += *s == '\n';
+			}
+			if (!*s)
+				return 0;
+			break;
+		case '{':
+		case '(':
+		case '[':
+			if (depth == SMP_MAX_DEPTH) {
+				*why = "brackets nested too deep";
+				return line;
+			}
+			open[++depth] = *s;
+			count[depth] = 0;
+			break;
+		case '}':
+		case ')':
+		case ']':
+			if (depth > 0)
+				depth--;
+			break;
+		case '=':
+		case ':':
+			if (open[depth] == '{' && ++count[depth] > SMP_MAX_GROUP) {
+				*why = "more than " SMP_STR(SMP_MAX_GROUP) " settings in one group";
+				return line;
+			}
+			break;
+		}
+	}
+	return 0;
+}
+
 smp_status file_read_secure(const char *path, const char *read_from, unsigned flags,
                             char **out, size_t *len, smp_diags *d)
 {
@@ -167,7 +310,7 @@ smp_status file_read_secure(const char *path, const char *read_from, unsigned fl
 	size_t size = 0;
 	smp_status rc;
 	unsigned line;
-	const char *nul;
+	const char *nul, *why = NULL;
 
 	if (read_from == NULL)
 		read_from = path;
@@ -196,6 +339,9 @@ smp_status file_read_secure(const char *path, const char *read_from, unsigned fl
 	} else if ((line = find_directive(*out)) != 0) {
 		diags_add(d, path, line, SMP_SEV_ERROR, NULL,
 		          "directives such as @include are not allowed");
+		rc = SMP_ERR_PARSE;
+	} else if ((line = find_crowded_group(*out, &why)) != 0) {
+		diags_add(d, path, line, SMP_SEV_ERROR, NULL, "%s: refusing the file", why);
 		rc = SMP_ERR_PARSE;
 	}
 	if (rc != SMP_OK) {
@@ -561,19 +707,19 @@ static bool int_exact(const struct source *src, const config_setting_t *m, long 
 			if (*q != '=' && *q != ':')
 				continue;
 			q++;
-			while (*q == ' ' || *q == '\t')
-				q++;
+			while (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\n')
+				q++;   /* "warn_days =\n  99999999999;" */
 			errno = 0;
 			lit = strtoll(q, &end, 0);
 			if (end == q)
 				continue;
 			if (errno == ERANGE || lit != v)
 				return false;
-			break;
+			*out = v;
+			return true;
 		}
 	}
-	*out = v;
-	return true;
+	return false;   /* the literal is not where libconfig read it: do not trust v */
 }
 
 static int int_setting(struct loader *L, const struct source *src, const config_setting_t *g,
