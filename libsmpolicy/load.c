@@ -224,17 +224,24 @@ static unsigned find_directive(const char *buf)
 /*
  * libconfig checks each new setting of a group against all the earlier
  * ones, so a group of n settings costs n^2/2 comparisons: 40,000 settings
- * take 11 s, a 64 MiB file of them would never finish.  No group of the
- * schema has more than a dozen settings and none nests deeper than 4, so a
- * file with a group { } (or a top level) of more than SMP_MAX_GROUP
- * settings, or brackets nested deeper than SMP_MAX_DEPTH, is refused before
- * libconfig reads it.  The scan follows libconfig's lexer: comments (#, //,
- * slash-star) and strings are skipped, and '=' or ':' in a group starts a
- * setting.  Returns the line of the fault, 0 if none.
+ * take 11 s, a 64 MiB file of them would never finish.  And it grows a
+ * list 16 elements at a time with realloc(): once the process has freed a
+ * large block (glibc then raises its mmap threshold to 32 MiB, so realloc
+ * copies instead of remapping) a list of 1,000,000 entries copies some
+ * 250 GB.  No group of the schema has more than a dozen settings and none
+ * nests deeper than 4, and a list of SMP_MAX_LIST entries costs at most a
+ * few GB of copying, so a file with a group { } (or a top level) of more
+ * than SMP_MAX_GROUP settings, a list ( ) or array [ ] of more than
+ * SMP_MAX_LIST entries, or brackets nested deeper than SMP_MAX_DEPTH is
+ * refused before libconfig reads it (more records go in more files).  The
+ * scan follows libconfig's lexer: comments (#, //, slash-star) and strings
+ * are skipped; '=' or ':' in a group starts a setting, ',' in a list the
+ * next entry.  Returns the line of the fault, 0 if none.
  */
 #define SMP_STR_(x) #x
 #define SMP_STR(x) SMP_STR_(x)
 #define SMP_MAX_GROUP 100
+#define SMP_MAX_LIST 100000
 #define SMP_MAX_DEPTH 32
 
 static unsigned find_crowded_group(const char *s, const char **why)
@@ -298,6 +305,13 @@ static unsigned find_crowded_group(const char *s, const char **why)
 				return line;
 			}
 			break;
+		case ',':
+			if (open[depth] != '{' && ++count[depth] >= SMP_MAX_LIST) {
+				*why = "more than " SMP_STR(SMP_MAX_LIST) " entries in one list "
+				       "(split the records into more files)";
+				return line;
+			}
+			break;
 		}
 	}
 	return 0;
@@ -356,6 +370,8 @@ smp_status file_read_secure(const char *path, const char *read_from, unsigned fl
 struct source {
 	char *path;            /* absolute, owned by the policy arena */
 	char *text;            /* malloc'd */
+	size_t *lines;         /* malloc'd: offset of each line in text, or NULL */
+	size_t nlines;
 	config_t cfg;
 	bool parsed;
 	smp_status status;     /* of reading it */
@@ -406,18 +422,40 @@ static const char *src_file(const config_setting_t *s)
 	return src != NULL ? src->path : NULL;
 }
 
-/* Start of line n (1-based) of text, or NULL. */
-static const char *line_start(const char *text, unsigned n)
+/* Start of line n (1-based) of src's text, or NULL.  From the line index
+ * (an error per entry must not cost a scan of the file each), or, if it
+ * could not be allocated, by counting. */
+static const char *line_start(const struct source *src, unsigned n)
 {
+	const char *text = src->text;
+
+	if (src->lines != NULL)
+		return n >= 1 && n <= src->nlines ? text + src->lines[n - 1] : NULL;
 	for (unsigned line = 1; *text && line < n; text++)
 		if (*text == '\n')
 			line++;
 	return *text || n <= 1 ? text : NULL;
 }
 
-static bool line_has(const char *text, unsigned n, const char *needle, size_t len)
+static void index_lines(struct source *s, size_t len)
 {
-	const char *p = line_start(text, n), *end;
+	size_t n = 1;
+
+	for (size_t i = 0; i < len; i++)
+		n += s->text[i] == '\n';
+	s->lines = malloc(n * sizeof(*s->lines));
+	if (s->lines == NULL)
+		return;   /* line_start() counts instead */
+	s->lines[0] = 0;
+	s->nlines = 1;
+	for (size_t i = 0; i < len; i++)
+		if (s->text[i] == '\n')
+			s->lines[s->nlines++] = i + 1;
+}
+
+static bool line_has(const struct source *src, unsigned n, const char *needle, size_t len)
+{
+	const char *p = line_start(src, n), *end;
 
 	if (p == NULL)
 		return false;
@@ -464,7 +502,7 @@ static unsigned src_line(const config_setting_t *s)
 		return s->line;
 	}
 	for (unsigned back = 0; back < 8 && back < s->line; back++)
-		if (line_has(src->text, s->line - back, needle, len))
+		if (line_has(src, s->line - back, needle, len))
 			return s->line - back;
 	return s->line;
 }
@@ -780,6 +818,7 @@ static smp_status parse_source(struct loader *L, struct source *s, const char *r
 		L->failed = true;
 		return rc;
 	}
+	index_lines(s, len);
 	config_init(&s->cfg);
 	s->parsed = true;
 	config_set_auto_convert(&s->cfg, 0);
@@ -1449,6 +1488,7 @@ static smp_status finish(struct loader *L, smp_status rc, smp_policy **out, smp_
 		if (L->src[i]->parsed)
 			config_destroy(&L->src[i]->cfg);
 		free(L->src[i]->text);
+		free(L->src[i]->lines);
 		free(L->src[i]);
 	}
 	free(L->src);
