@@ -885,6 +885,7 @@ smp_status smp_edit_request(const char *config_path, unsigned flags,
 {
 	struct txn t;
 	char id[SMP_MAX_ID_LEN + 1] = "";
+	char *copy = NULL;
 	smp_status rc;
 
 	if (diags != NULL)
@@ -893,8 +894,14 @@ smp_status smp_edit_request(const char *config_path, unsigned flags,
 		*new_id = NULL;
 	if (req == NULL)
 		return SMP_ERR_ARG;
-	if (txn_init(&t, config_path, flags, "request") != SMP_OK)
+	/* room for the id before the change: once it is made, running out of
+	 * memory must not report a failure (a retry would request twice) */
+	if (new_id != NULL && (copy = malloc(sizeof(id))) == NULL)
 		return SMP_ERR_NOMEM;
+	if (txn_init(&t, config_path, flags, "request") != SMP_OK) {
+		free(copy);
+		return SMP_ERR_NOMEM;
+	}
 	t.audit.by = req->by;
 	rc = check_request_args(&t, req);
 	if (rc == SMP_OK)
@@ -902,8 +909,12 @@ smp_status smp_edit_request(const char *config_path, unsigned flags,
 	if (rc == SMP_OK)
 		rc = do_request(&t, req, id, sizeof(id));
 	rc = txn_end(&t, rc, diags);
-	if (rc == SMP_OK && new_id != NULL && (*new_id = strdup(id)) == NULL)
-		rc = SMP_ERR_NOMEM;
+	if (rc == SMP_OK && new_id != NULL) {
+		memcpy(copy, id, sizeof(id));
+		*new_id = copy;
+	} else {
+		free(copy);
+	}
 	return rc;
 }
 
