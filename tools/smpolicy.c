@@ -47,11 +47,17 @@ static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)
 static int usage_error(const char *fmt, ...)
 {
 	va_list ap;
+	char *msg = NULL;
+	int n;
 
-	fputs("smpolicy: ", stderr);
+	/* the message quotes the argument as given: escape it like any
+	 * other text that did not come from us */
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	n = vasprintf(&msg, fmt, ap);
 	va_end(ap);
+	fputs("smpolicy: ", stderr);
+	print_escaped(stderr, n >= 0 ? msg : "invalid usage");
+	free(n >= 0 ? msg : NULL);
 	fputs("\n", stderr);
 	fputs(usage_text, stderr);
 	return EXIT_USAGE;
@@ -65,8 +71,11 @@ static smp_policy *load(const struct global *g, smp_status *status)
 
 	*status = smp_policy_load(g->config, g->flags, &p, &d);
 	print_diags(stderr, d);
-	if (*status != SMP_OK && smp_diags_count(d) == 0)
-		fprintf(stderr, "smpolicy: %s: %s\n", g->config, smp_status_string(*status));
+	if (*status != SMP_OK && smp_diags_count(d) == 0) {
+		fputs("smpolicy: ", stderr);
+		print_escaped(stderr, g->config);
+		fprintf(stderr, ": %s\n", smp_status_string(*status));
+	}
 	smp_diags_free(d);
 	return p;
 }
@@ -98,15 +107,18 @@ static int cmd_check(const struct global *g, int argc, char **argv)
 	print_diags(stderr, d);
 	errors = smp_diags_errors(d);
 	warnings = smp_diags_count(d) - errors;
-	if (errors == 0)
-		printf("OK: %s: %zu offices, %zu platforms, %zu approvals%s\n",
-		       smp_policy_config_path(p), smp_policy_office_count(p),
-		       smp_policy_platform_count(p), smp_policy_approval_count(p),
-		       warnings ? " (with warnings)" : "");
-	else
-		fprintf(stderr, "smpolicy: %s: %zu error%s, %zu warning%s\n",
-		        smp_policy_config_path(p), errors, errors == 1 ? "" : "s", warnings,
-		        warnings == 1 ? "" : "s");
+	if (errors == 0) {
+		fputs("OK: ", stdout);
+		print_escaped(stdout, smp_policy_config_path(p));
+		printf(": %zu offices, %zu platforms, %zu approvals%s\n",
+		       smp_policy_office_count(p), smp_policy_platform_count(p),
+		       smp_policy_approval_count(p), warnings ? " (with warnings)" : "");
+	} else {
+		fputs("smpolicy: ", stderr);
+		print_escaped(stderr, smp_policy_config_path(p));
+		fprintf(stderr, ": %zu error%s, %zu warning%s\n", errors, errors == 1 ? "" : "s",
+		        warnings, warnings == 1 ? "" : "s");
+	}
 	smp_diags_free(d);
 	smp_policy_free(p);
 	return errors ? 1 : 0;
