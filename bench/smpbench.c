@@ -1,0 +1,557 @@
+/*
+ * smpbench.c - the measuring half of bench/run (docs/PERFORMANCE.md).
+ *
+ *   smpbench load CONFIG REPS [BUDGET]
+ *       REPS rounds, each: libconfig's bare config_init() +
+ *       config_read_file() + config_destroy() of every file the policy
+ *       reads (the floor), then smp_policy_load() + smp_policy_free() (the
+ *       load), and, timed apart, smp_policy_check() on that policy.
+ *       Prints the median of each, in milliseconds.  Stops early, after
+ *       at least 3 rounds, once BUDGET seconds have passed.
+ *   smpbench decide CONFIG REQUESTS REPS [SECONDS]
+ *       Load CONFIG once (printing the peak resident set after the load),
+ *       then REPS times: 1 thread, then 2 threads each deciding the
+ *       requests of REQUESTS (bench/genworld's requests.tsv, in turn, each
+ *       thread from its own offset) against the one policy, at the moment
+ *       named in its header, for about SECONDS (default 0.25) per round.
+ *       Prints the median decisions/s (wall clock) of each; the decisions
+ *       per CPU second the threads used (robust to other work on the
+ *       machine); and the share of the threads' time spent waiting for a
+ *       CPU (schedstat run-queue delay: other work on the machine).
+ *   smpbench mem CONFIG | smpbench memfloor CONFIG
+ *       Peak resident set (VmHWM) of a process that loads
+ *       the policy (mem) or only parses its files with libconfig
+ *       (memfloor), and of the same process before it did.
+ *   smpbench pam REPS SVCDIR USER SERVICE_A SERVICE_B [BUDGET]
+ *       Runs `pamtester -v SERVICE USER acct_mgmt` under pam_wrapper
+ *       (LD_PRELOAD=libpam_wrapper.so PAM_WRAPPER=1
+ *       PAM_WRAPPER_SERVICE_DIR=SVCDIR), alternating A and B REPS times
+ *       each (after one warm-up pair), and prints the median wall time of
+ *       the whole process for each, in milliseconds, and their last exit
+ *       codes.  Stops early, after at least 3 pairs, past BUDGET seconds.
+ *
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#include <smpolicy.h>
+
+#include <errno.h>
+#include <libconfig.h>
+#include <pthread.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+
+extern char **environ;
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int dcmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), dcmp);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "smpbench: %s\n", what);
+	exit(2);
+}
+
+static smp_policy *load_or_die(const char *config)
+{
+	smp_policy *p = NULL;
+	smp_diags *d = NULL;
+	smp_status st = smp_policy_load(config, 0, &p, &d);
+
+	if (st != SMP_OK) {
+		for (size_t i = 0; i < smp_diags_count(d) && i < 5; i++) {
+			const struct smp_diag *g = smp_diags_get(d, i);
+
+			fprintf(stderr, "%s:%u: %s\n", g->file ? g->file : "?", g->line, g->message);
+		}
+		fprintf(stderr, "smpbench: %s: %s\n", config, smp_status_string(st));
+		exit(2);
+	}
+	smp_diags_free(d);
+	return p;
+}
+
+/* ---- load ------------------------------------------------------------- */
+
+struct files {
+	char **path;
+	size_t n;
+};
+
+/* The files a load reads: CONFIG and the records files it names (relative
+ * to its folder), found with libconfig alone, without loading the policy. */
+static struct files policy_files(const char *config)
+{
+	struct files f = { NULL, 0 };
+	config_t cfg;
+	const config_setting_t *rec;
+	const char *slash = strrchr(config, '/');
+	int n;
+
+	config_init(&cfg);
+	if (config_read_file(&cfg, config) != CONFIG_TRUE)
+		die("config_read_file failed on the config");
+	rec = config_lookup(&cfg, "settings.records");
+	n = rec != NULL ? config_setting_length(rec) : 0;
+	f.path = calloc((size_t)n + 1, sizeof(char *));
+	if (f.path == NULL)
+		die("out of memory");
+	f.path[f.n++] = strdup(config);
+	for (int i = 0; i < n; i++) {
+		const char *r = config_setting_get_string_elem(rec, i);
+		char *p;
+
+		if (r == NULL)
+			die("settings.records is not a list of strings");
+		if (r[0] == '/' || slash == NULL) {
+			p = strdup(r);
+		} else {
+			p = malloc((size_t)(slash - config) + strlen(r) + 2);
+			if (p != NULL)
+				sprintf(p, "%.*s/%s", (int)(slash - config), config, r);
+		}
+		if (p == NULL)
+			die("out of memory");
+		f.path[f.n++] = p;
+	}
+	config_destroy(&cfg);
+	return f;
+}
+
+/* The floor: what libconfig alone costs for the same files. */
+static void bare_parse(const struct files *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		config_t cfg;
+
+		config_init(&cfg);
+		if (config_read_file(&cfg, f->path[i]) != CONFIG_TRUE)
+			die("config_read_file failed");
+		config_destroy(&cfg);
+	}
+}
+
+static int cmd_load(const char *config, int reps, double budget)
+{
+	double start;
+	int done = 0;
+
+	struct files f = policy_files(config);
+	double *floor = calloc((size_t)reps, sizeof(double));
+	double *load = calloc((size_t)reps, sizeof(double));
+	double *check = calloc((size_t)reps, sizeof(double));
+	double mf, ml, mc;
+
+	if (floor == NULL || load == NULL || check == NULL)
+		die("out of memory");
+	bare_parse(&f);   /* warm the page cache */
+	start = now();
+	for (int r = 0; r < reps && !(r >= 3 && now() - start > budget); r++, done++) {
+		smp_policy *p;
+		smp_diags *d = NULL;
+		double t0 = now(), t1, t2, t3, t4;
+
+		bare_parse(&f);
+		t1 = now();
+		p = load_or_die(config);
+		t2 = now();
+		if (smp_policy_check(p, &d) != SMP_OK)
+			die("smp_policy_check failed");
+		t3 = now();
+		if (smp_diags_errors(d) > 0)
+			die("the world does not pass smp_policy_check");
+		smp_diags_free(d);
+		smp_policy_free(p);
+		t4 = now();
+		floor[r] = (t1 - t0) * 1e3;
+		load[r] = (t2 - t1 + t4 - t3) * 1e3;   /* load and free, as the floor destroys */
+		check[r] = (t3 - t2) * 1e3;
+	}
+	mf = median(floor, (size_t)done);
+	ml = median(load, (size_t)done);
+	mc = median(check, (size_t)done);
+	printf("floor_ms %.3f load_ms %.3f check_ms %.3f reps %d\n", mf, ml, mc, done);
+	return 0;
+}
+
+/* ---- decide ----------------------------------------------------------- */
+
+struct reqs {
+	struct smp_request *v;
+	size_t n;
+};
+
+static char *field(char **s)
+{
+	char *f = *s, *tab = strchr(f, '\t');
+
+	if (tab != NULL) {
+		*tab = '\0';
+		*s = tab + 1;
+	} else {
+		f[strcspn(f, "\n")] = '\0';
+		*s = f + strlen(f);
+	}
+	return strcmp(f, "-") == 0 ? NULL : strdup(f);
+}
+
+static struct reqs read_requests(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	char line[2048];
+	struct reqs r = { NULL, 0 };
+	size_t cap = 0;
+	int64_t at = 0;
+	bool have_at = false;
+
+	if (fp == NULL)
+		die("cannot open the requests file");
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		char *s = line, *act, *purpose;
+		struct smp_request *q;
+
+		if (line[0] == '#') {
+			char *p = strstr(line, "decided at ");
+
+			if (p != NULL) {
+				char ts[64];
+
+				if (sscanf(p + 11, "%63s", ts) != 1 ||
+				    smp_time_parse(ts, SMP_TIME_START, &at) != SMP_OK)
+					die("bad time in the requests header");
+				have_at = true;
+			}
+			continue;
+		}
+		if (r.n == cap) {
+			cap = cap ? cap * 2 : 1024;
+			r.v = realloc(r.v, cap * sizeof(*r.v));
+			if (r.v == NULL)
+				die("out of memory");
+		}
+		q = &r.v[r.n++];
+		smp_request_init(q);
+		q->user = field(&s);
+		q->platform = field(&s);
+		q->device = field(&s);
+		q->account = field(&s);
+		act = field(&s);
+		purpose = field(&s);
+		if (q->user == NULL || q->platform == NULL || q->device == NULL || act == NULL ||
+		    smp_action_parse(act, &q->action) != SMP_OK ||
+		    (purpose != NULL && smp_purpose_parse(purpose, &q->purpose) != SMP_OK))
+			die("bad request line");
+		free(act);
+		free(purpose);
+	}
+	fclose(fp);
+	if (!have_at || r.n == 0)
+		die("the requests file has no 'decided at' header or no requests");
+	for (size_t i = 0; i < r.n; i++)
+		r.v[i].at = at;
+	return r;
+}
+
+struct worker {
+	const smp_policy *p;
+	const struct reqs *rq;
+	size_t start, count;
+	size_t allowed, errors;
+	pthread_barrier_t *go;
+	double cpu;            /* CPU seconds this thread spent deciding */
+	double waited;         /* seconds it was runnable but not running */
+};
+
+/* Seconds this thread has waited on a run queue (/proc/thread-self/schedstat:
+ * its second field), or 0 if the kernel does not say. */
+static double thread_runq_wait(void)
+{
+	FILE *fp = fopen("/proc/thread-self/schedstat", "r");
+	unsigned long long run = 0, wait = 0;
+
+	if (fp == NULL)
+		return 0;
+	if (fscanf(fp, "%llu %llu", &run, &wait) != 2)
+		wait = 0;
+	fclose(fp);
+	return (double)wait / 1e9;
+}
+
+static double thread_cpu(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+	size_t i = w->start % w->rq->n, allowed = 0, errors = 0;
+	double c0, q0;
+
+	pthread_barrier_wait(w->go);
+	q0 = thread_runq_wait();
+	c0 = thread_cpu();
+	for (size_t k = 0; k < w->count; k++) {
+		smp_decision *d = NULL;
+
+		if (smp_decide(w->p, &w->rq->v[i], &d) != SMP_OK)
+			errors++;
+		else if (smp_decision_allowed(d))
+			allowed++;
+		smp_decision_free(d);
+		if (++i == w->rq->n)
+			i = 0;
+	}
+	/* written once, at the end: the workers' structs share cache lines */
+	w->cpu = thread_cpu() - c0;
+	w->waited = thread_runq_wait() - q0;
+	w->allowed = allowed;
+	w->errors = errors;
+	return NULL;
+}
+
+/* THREADS threads deciding COUNT requests each; returns decisions/s of
+ * wall-clock time, and in *per_cpu decisions per CPU second of the threads
+ * (what the rate would be without other work on the machine). */
+static double decide_round(const smp_policy *p, const struct reqs *rq, int threads, size_t count,
+                           size_t *allowed, double *per_cpu, double *waited)
+{
+	double cpu = 0, wait = 0;
+	pthread_t tid[64];
+	struct worker w[64];
+	pthread_barrier_t go;
+	double t0, t1;
+
+	pthread_barrier_init(&go, NULL, (unsigned)threads + 1);
+	for (int k = 0; k < threads; k++) {
+		w[k] = (struct worker){ p, rq, (size_t)k * rq->n / (size_t)threads, count, 0, 0, &go,
+		                        0, 0 };
+		if (pthread_create(&tid[k], NULL, work, &w[k]) != 0)
+			die("pthread_create");
+	}
+	t0 = now();
+	pthread_barrier_wait(&go);
+	for (int k = 0; k < threads; k++)
+		pthread_join(tid[k], NULL);
+	t1 = now();
+	pthread_barrier_destroy(&go);
+	*allowed = 0;
+	for (int k = 0; k < threads; k++) {
+		if (w[k].errors)
+			die("smp_decide returned an error");
+		*allowed += w[k].allowed;
+		cpu += w[k].cpu;
+		wait += w[k].waited;
+	}
+	if (per_cpu != NULL)
+		*per_cpu = (double)count * threads / cpu;
+	if (waited != NULL)   /* share of the threads' time spent waiting for a CPU */
+		*waited = wait / (threads * (t1 - t0));
+	return (double)count * threads / (t1 - t0);
+}
+
+static long maxrss_kb(void);
+
+static int cmd_decide(const char *config, const char *requests, int reps, double seconds)
+{
+	long before = maxrss_kb();
+	smp_policy *p = load_or_die(config);
+	long after = maxrss_kb();
+	struct reqs rq = read_requests(requests);
+	double *r1 = calloc((size_t)reps, sizeof(double));
+	double *r2 = calloc((size_t)reps, sizeof(double));
+	double *c1 = calloc((size_t)reps, sizeof(double));
+	double *c2 = calloc((size_t)reps, sizeof(double));
+	double *q1 = calloc((size_t)reps, sizeof(double));
+	double *q2 = calloc((size_t)reps, sizeof(double));
+	size_t allowed = 0, count;
+	double est;
+
+	if (r1 == NULL || r2 == NULL || c1 == NULL || c2 == NULL || q1 == NULL || q2 == NULL)
+		die("out of memory");
+	/* calibrate: each round takes about `seconds` */
+	est = decide_round(p, &rq, 1, rq.n < 20000 ? 20000 : rq.n, &allowed, NULL, NULL);
+	count = (size_t)(est * seconds);
+	if (count < rq.n)
+		count = rq.n;
+	for (int r = 0; r < reps; r++) {
+		r1[r] = decide_round(p, &rq, 1, count, &allowed, &c1[r], &q1[r]);
+		r2[r] = decide_round(p, &rq, 2, count, &allowed, &c2[r], &q2[r]);
+	}
+	printf("decide1_per_s %.0f decide2_per_s %.0f decide1_per_cpu_s %.0f decide2_per_cpu_s %.0f "
+	       "runq1_pct %.1f runq2_pct %.1f requests %zu "
+	       "allowed_pct %.1f decisions_per_round %zu reps %d peak_kb %ld before_kb %ld\n",
+	       median(r1, (size_t)reps), median(r2, (size_t)reps), median(c1, (size_t)reps),
+	       median(c2, (size_t)reps), 100 * median(q1, (size_t)reps),
+	       100 * median(q2, (size_t)reps), rq.n,
+	       100.0 * (double)allowed / (double)(2 * count), count, reps, after, before);
+	smp_policy_free(p);
+	return 0;
+}
+
+/* ---- memory ----------------------------------------------------------- */
+
+/* Peak resident set of this process image, in KiB: VmHWM from
+ * /proc/self/status (getrusage's ru_maxrss would also count the parent's
+ * peak, which Linux carries across execve). */
+static long maxrss_kb(void)
+{
+	FILE *fp = fopen("/proc/self/status", "r");
+	char line[256];
+	long kb = -1;
+
+	while (fp != NULL && fgets(line, sizeof(line), fp) != NULL)
+		if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+			break;
+	if (fp != NULL)
+		fclose(fp);
+	if (kb < 0) {
+		struct rusage ru;
+
+		getrusage(RUSAGE_SELF, &ru);
+		kb = ru.ru_maxrss;
+	}
+	return kb;
+}
+
+static int cmd_mem(const char *config, bool floor)
+{
+	long before = maxrss_kb();
+
+	if (floor) {
+		/* every file parsed and kept, as the loader has them all at once */
+		struct files f = policy_files(config);
+		config_t *cfg = calloc(f.n, sizeof(config_t));
+
+		if (cfg == NULL)
+			die("out of memory");
+		before = maxrss_kb();
+		for (size_t i = 0; i < f.n; i++) {
+			config_init(&cfg[i]);
+			if (config_read_file(&cfg[i], f.path[i]) != CONFIG_TRUE)
+				die("config_read_file failed");
+		}
+		printf("floor_kb %ld before_kb %ld\n", maxrss_kb(), before);
+		for (size_t i = 0; i < f.n; i++)
+			config_destroy(&cfg[i]);
+		free(cfg);
+		return 0;
+	}
+	smp_policy *p = load_or_die(config);
+	long after = maxrss_kb();
+
+	smp_policy_free(p);
+	printf("peak_kb %ld before_kb %ld\n", after, before);
+	return 0;
+}
+
+/* ---- pam -------------------------------------------------------------- */
+
+static double run_pam(char *const envp[], const char *service, const char *user, int *status)
+{
+	char *argv[] = { "pamtester", (char *)service, (char *)user, "acct_mgmt", NULL };
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	double t0 = now(), t1;
+	int st;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", 0, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", 1, 0);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", 1, 0);
+	if (posix_spawnp(&pid, "pamtester", &fa, NULL, argv, envp) != 0)
+		die("cannot run pamtester");
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			die("waitpid");
+	t1 = now();
+	posix_spawn_file_actions_destroy(&fa);
+	*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return (t1 - t0) * 1e3;
+}
+
+static int cmd_pam(int reps, double budget, const char *svcdir, const char *user,
+                   const char *a, const char *b)
+{
+	double start;
+	int done = 0;
+	size_t n = 0;
+	char **envp;
+	char svc[4200];
+	double *ta = calloc((size_t)reps, sizeof(double));
+	double *tb = calloc((size_t)reps, sizeof(double));
+	int sa = 0, sb = 0;
+
+	for (char **e = environ; *e; e++)
+		n++;
+	envp = calloc(n + 4, sizeof(char *));
+	if (envp == NULL || ta == NULL || tb == NULL)
+		die("out of memory");
+	n = 0;
+	for (char **e = environ; *e; e++)
+		if (strncmp(*e, "LD_PRELOAD=", 11) != 0 && strncmp(*e, "PAM_WRAPPER", 11) != 0)
+			envp[n++] = *e;
+	snprintf(svc, sizeof(svc), "PAM_WRAPPER_SERVICE_DIR=%s", svcdir);
+	envp[n++] = "LD_PRELOAD=libpam_wrapper.so";
+	envp[n++] = "PAM_WRAPPER=1";
+	envp[n++] = svc;
+	envp[n] = NULL;
+	run_pam(envp, a, user, &sa);   /* warm up */
+	run_pam(envp, b, user, &sb);
+	start = now();
+	for (int r = 0; r < reps && !(r >= 3 && now() - start > budget); r++, done++) {
+		ta[r] = run_pam(envp, a, user, &sa);
+		tb[r] = run_pam(envp, b, user, &sb);
+	}
+	printf("a_ms %.3f b_ms %.3f a_exit %d b_exit %d reps %d\n", median(ta, (size_t)done),
+	       median(tb, (size_t)done), sa, sb, done);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if ((argc == 4 || argc == 5) && strcmp(argv[1], "load") == 0)
+		return cmd_load(argv[2], atoi(argv[3]) > 0 ? atoi(argv[3]) : 1,
+		                argc == 5 ? atof(argv[4]) : 1e9);
+	if ((argc == 5 || argc == 6) && strcmp(argv[1], "decide") == 0)
+		return cmd_decide(argv[2], argv[3], atoi(argv[4]) > 0 ? atoi(argv[4]) : 1,
+		                  argc == 6 ? atof(argv[5]) : 0.25);
+	if (argc == 3 && strcmp(argv[1], "mem") == 0)
+		return cmd_mem(argv[2], false);
+	if (argc == 3 && strcmp(argv[1], "memfloor") == 0)
+		return cmd_mem(argv[2], true);
+	if ((argc == 7 || argc == 8) && strcmp(argv[1], "pam") == 0)
+		return cmd_pam(atoi(argv[2]) > 0 ? atoi(argv[2]) : 1,
+		               argc == 8 ? atof(argv[7]) : 1e9, argv[3], argv[4], argv[5], argv[6]);
+	fprintf(stderr,
+	        "usage: smpbench load CONFIG REPS [BUDGET]\n"
+	        "       smpbench decide CONFIG REQUESTS REPS [SECONDS]\n"
+	        "       smpbench mem|memfloor CONFIG\n"
+	        "       smpbench pam REPS SVCDIR USER SERVICE_A SERVICE_B [BUDGET]\n");
+	return 2;
+}
