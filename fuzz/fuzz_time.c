@@ -45,7 +45,7 @@ static void set_zone(unsigned char b)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char text[256], buf[64];
-	int64_t start, end, again, raw = 0;
+	int64_t start, end = 0, again, raw = 0;
 	int days;
 
 	if (size < 2)
@@ -72,6 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		            strlen(text) == 10);   /* a date whose midnight was skipped */
 		return 0;
 	}
+	end = start;
 	if (smp_time_parse(text, SMP_TIME_END, &end) == SMP_OK) {
 		if (strchr(text, 'T') != NULL)
 			fuzz_assert(end == start + 1);
