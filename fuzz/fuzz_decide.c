@@ -10,7 +10,7 @@
  * fuzzer reaches the ALLOWs.  Flags: 1 public information suffices, 2 other
  * means are available, 4 no device (the host name), 8 no account, 16 the
  * time is the raw 8 bytes (else minutes around 2026-11-25), 32 also print
- * the report.
+ * the report, 64 warn_days is the time's upper 32 bits.
  *
  * Checked: ALLOW exactly when there is no reason; a DENY names at least
  * one; reasons in table order, none twice; exactly one approval reason
@@ -208,6 +208,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(&raw, data + 3, 8);
 	memcpy(&minutes, data + 3, 4);
 	req.at = (flags & 16) ? raw : 1795651200 + (int64_t)minutes * 60;
+	if (flags & 64)   /* any warning horizon, negative and huge included */
+		req.warn_days = (int)(raw >> 32);
 	req.public_info_sufficient = flags & 1;
 	req.other_means_available = flags & 2;
 
