@@ -30,8 +30,13 @@ objdump -p "$so" | grep -q 'SONAME *libsmpolicy.so.1$' || { echo "not ok: soname
 prefix=$(PKG_CONFIG_PATH="$pcdir" pkg-config --variable=prefix smpolicy)
 flags=$(PKG_CONFIG_PATH="$pcdir" pkg-config --define-variable=prefix="$tmp/root$prefix" \
 	--cflags --libs smpolicy)
+# a library built with the sanitizers needs their runtime in the program too
+san=
+if objdump -p "$so" | grep -q 'NEEDED.*libasan'; then
+	san="-fsanitize=address,undefined"
+fi
 # shellcheck disable=SC2086
-cc "$src/examples/client.c" $flags -o "$tmp/client"
+cc $san "$src/examples/client.c" $flags -o "$tmp/client"
 mkdir -m 0755 "$tmp/office"
 cp "$src"/examples/office/*.conf "$tmp/office/"
 chmod 0644 "$tmp"/office/*.conf
