@@ -125,15 +125,20 @@ EOF
 	rm -rf "$DEMO"
 }
 
+# The sanitizer and valgrind runs first, the plain suite last, so that the
+# output ends with the plain suite's summary; the exit status covers both.
 run_tests() {
 	install_deps
 	build
-	say "running the test suite"
-	meson test -C "$BUILD" --print-errorlogs
+	status=0
 	if [ -x "$TOP"/tests/sanitize.sh ]; then
 		say "running the suite under the sanitizers and valgrind"
-		"$TOP"/tests/sanitize.sh
+		"$TOP"/tests/sanitize.sh || status=$?
+		[ "$status" -eq 0 ] || say "the sanitizer or valgrind runs FAILED (see above)"
 	fi
+	say "running the test suite"
+	meson test -C "$BUILD" --print-errorlogs || status=$?
+	return "$status"
 }
 
 case ${1:-} in
