@@ -169,6 +169,30 @@ def main():
         run(['--test-allow-nonroot', '-c', bad + '/smpolicy.conf', 'check'], want=(1,))
         run(['--test-allow-nonroot', '-c', bad + '/smpolicy.conf', 'decide', '--user', 'x',
              '--platform', 'p', '--json'], want=(2,))
+
+        # megabyte-long names and reasons full of escapes
+        big = (b'\\x1b[2J\\r\xe2\x80\xae\xff' * 100000)
+        install(bad, b'version = 1;\nsettings = { records = [ "r.conf" ]; };\n'
+                     b'platforms = ( { id = "p"; name = "' + big + b'"; } );\n'
+                     b'offices = ( { id = "o"; name = "' + big + b'"; kind = "local"; } );\n',
+                b'staff = ( { id = "c"; office = "o"; roles = [ "director_cpp" ]; },\n'
+                b'  { id = "i"; office = "o"; roles = [ "director_it" ]; },\n'
+                b'  { id = "x"; name = "' + big + b'"; office = "o"; roles = [ "worker" ]; } );\n'
+                b'devices = ( { id = "d"; kind = "workstation"; owner = "dcf"; } );\n'
+                b'approvals = ( { id = "A"; staff = "x"; kind = "limited"; platforms = [ "p" ];'
+                b' ticket = "' + big + b'"; approved_cpp = { by = "c"; on = "2026-01-01Z"; };'
+                b' approved_it = { by = "i"; on = "2026-01-01Z"; }; expires = "2027-01-01Z";'
+                b' revoked = { on = "2026-06-01Z"; by = "i"; reason = "' + big + b'"; }; } );\n',
+                records_name='r.conf')
+        lc = ['--test-allow-nonroot', '-c', bad + '/smpolicy.conf']
+        run(lc + ['check'], want=(0,))
+        for at in ('2026-03-01', '2026-07-01'):
+            run(lc + ['report', '--at', at], want=(0,))
+            run(lc + ['report', '--at', at, '--json'], want=(0,), json_out=True)
+            run(lc + ['decide', '--user', 'x', '--platform', 'p', '--device', 'd', '--at', at],
+                want=(0, 1))
+            run(lc + ['decide', '--user', 'x', '--platform', 'p', '--device', 'd', '--at', at,
+                      '--json'], want=(0, 1), json_out=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
