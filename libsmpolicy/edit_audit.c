@@ -44,7 +44,7 @@ void audit_quote(struct ebuf *b, const char *v)
 			ebuf_adds(b, "\\n");
 		else if (*s == '\t')
 			ebuf_adds(b, "\\t");
-		else if (*s < 0x20 || *s == 0x7f)
+		else if (*s < 0x20 || *s >= 0x7f)   /* the log is ASCII: safe to cat */
 			ebuf_addf(b, "\\x%02x", *s);
 		else
 			ebuf_add(b, (const char *)s, 1);

@@ -36,11 +36,16 @@ static int usage_error(const char *usage, const char *fmt, ...)
 static int usage_error(const char *usage, const char *fmt, ...)
 {
 	va_list ap;
+	char *msg = NULL;
+	int n;
 
-	fputs("smpolicy: ", stderr);
+	/* the message quotes the argument as given: escape it */
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	n = vasprintf(&msg, fmt, ap);
 	va_end(ap);
+	fputs("smpolicy: ", stderr);
+	print_escaped(stderr, n >= 0 ? msg : "invalid usage");
+	free(n >= 0 ? msg : NULL);
 	fputs("\n", stderr);
 	fputs(usage, stderr);
 	return EXIT_ERROR;

@@ -110,6 +110,28 @@ def main():
                 run(base + ['--action', 'post', '--purpose', 'client_communication',
                             '--account', 'fb-essex-1', '--json'], want=(0, 1), json_out=True)
 
+        # the record commands with hostile arguments, and the audit log
+        # they write, as `smpolicy log` shows it and as it is on disk
+        nasty = '\x1b[2J\r\nALLOW \u202e\u009b31m' + os.fsdecode(b'\xff\xc3')
+        run(c + ['revoke', 'LT-2026-014', '--by', 'dir-it', '--reason', nasty,
+                 '--on', '2026-11-25'], want=(0,))
+        run(c + ['revoke', nasty, '--by', 'dir-it', '--reason', nasty], want=(1, 2))
+        run(c + ['sign', nasty, '--by', nasty], want=(1, 2))
+        run(c + ['sign', 'LT-2026-031', '--by', 'dir-it', '--on', nasty], want=(1, 2))
+        run(c + ['request', '--staff', nasty, '--kind', 'limited', '--platform', 'youtube',
+                 '--by', nasty, '--ticket', nasty, '--expires', '2027-01-01'], want=(1, 2))
+        run(c + ['request', '--staff', 'tlee', '--kind', nasty, '--platform', nasty,
+                 '--by', 'lom-essex'], want=(1, 2))
+        run(c + ['account', nasty, 'compromised'], want=(1, 2))
+        run(c + ['account', 'fb-essex-1', nasty], want=(1, 2))
+        run(c + ['log'], want=(0,))
+        run(c + ['log', '--since', nasty], want=(2,))
+        with open(os.path.join(tmp, 'audit.log'), 'rb') as f:
+            bad = unsafe(f.read())
+            if bad:
+                failures.append('audit.log not safe for a terminal: %s' % bad)
+        install(tmp, conf, records)
+
         # hostile arguments: escaped, and a usage error or a DENY, never more
         evil = ['\x1b[2J\x1b]0;owned\x07', 'jdoe\r\nALLOW', '\u202eevil', '\u009b31m',
                 'x' * 100000, '', '-', '--', '%s%n%x', '../../etc/passwd']
