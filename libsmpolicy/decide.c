@@ -6,6 +6,7 @@
  */
 #include "internal.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +24,10 @@ struct smp_decision {
 	int64_t until;
 	const char *approval;
 	const struct approval *relied;   /* the approval an ALLOW holds on */
-	struct arena mem;
+	struct arena mem;          /* messages that do not fit in buf */
 	bool nomem;
+	size_t used;               /* of buf */
+	char buf[2048];            /* the messages; last, left uninitialised */
 };
 
 /* Add a reason (or a warning, when warning is set) with its sentence and
@@ -36,24 +39,37 @@ static void add(struct smp_decision *d, int code, bool warning, const char *fmt,
 {
 	const char *sentence = warning ? smp_warning_sentence((smp_warning)code)
 	                               : smp_reason_sentence((smp_reason)code);
-	char detail[768] = "";
-	size_t n;
-	char *msg;
+	size_t ls = strlen(sentence), room = sizeof(d->buf) - d->used, n = ls;
+	char *msg = d->buf + d->used;
 
+	/* "SENTENCE DETAIL", the detail cut at 767 bytes as before, formatted
+	 * once, in place: into buf while it fits, else into the arena */
+	if (ls + 1 + 768 > room) {
+		msg = arena_alloc(&d->mem, ls + 1 + 768);
+		if (msg == NULL) {
+			d->nomem = true;
+			return;
+		}
+		room = 0;
+	}
+	memcpy(msg, sentence, ls + 1);
 	if (fmt != NULL) {
 		va_list ap;
+		int ld;
 
 		va_start(ap, fmt);
-		vsnprintf(detail, sizeof(detail), fmt, ap);
+		ld = vsnprintf(msg + ls + 1, 768, fmt, ap);
 		va_end(ap);
+		if (ld > 767)
+			ld = 767;
+		if (ld > 0) {
+			msg[ls] = ' ';
+			n = ls + 1 + (size_t)ld;
+		}
+		msg[n] = '\0';
 	}
-	n = strlen(sentence) + strlen(detail) + 2;
-	msg = arena_alloc(&d->mem, n);
-	if (msg == NULL) {
-		d->nomem = true;
-		return;
-	}
-	snprintf(msg, n, "%s%s%s", sentence, detail[0] ? " " : "", detail);
+	if (room != 0)
+		d->used += n + 1;
 	if (warning) {
 		d->warnings[d->nwarnings] = (smp_warning)code;
 		d->warning_messages[d->nwarnings++] = msg;
@@ -78,11 +94,6 @@ static bool lists(const uint32_t *v, size_t n, uint32_t x)
 	return false;
 }
 
-static bool approval_for(const struct approval *a, uint32_t platform)
-{
-	return lists(a->platforms, a->nplatforms, platform);
-}
-
 struct approval_result {
 	const struct approval *a;
 	smp_approval_state state;
@@ -96,13 +107,11 @@ static struct approval_result pick_approval(const smp_policy *p, const struct st
 	struct approval_result best = { NULL, SMP_STATE_VALID, 0 }, over = best, latest = best;
 	int64_t latest_start = 0;
 
-	for (size_t i = 0; i < s->napprovals; i++) {
-		const struct approval *a = &p->approvals[s->approvals[i]];
+	for (size_t i = s->platform_start[platform]; i < s->platform_start[platform + 1]; i++) {
+		const struct approval *a = &p->approvals[s->by_platform[i]];
 		smp_approval_state st;
 		int64_t next;
 
-		if (!approval_for(a, platform))
-			continue;
 		st = approval_state(p, a, t);
 		if (st == SMP_STATE_VALID) {
 			int64_t until = a->valid.to;
@@ -357,9 +366,10 @@ smp_status smp_decide(const smp_policy *p, const struct smp_request *req, smp_de
 		host[sizeof(host) - 1] = '\0';
 		device = host;
 	}
-	d = calloc(1, sizeof(*d));
+	d = malloc(sizeof(*d));
 	if (d == NULL)
 		return SMP_ERR_NOMEM;
+	memset(d, 0, offsetof(struct smp_decision, buf));
 	evaluate(p, req, device, d);
 	if (d->nomem) {
 		smp_decision_free(d);

@@ -108,6 +108,8 @@ struct staff {
 	size_t napprovals;
 	uint32_t *accounts;        /* held, file order */
 	size_t naccounts;
+	uint32_t *by_platform;     /* its approvals grouped by platform, file order in each */
+	uint32_t *platform_start;  /* nplatforms + 1 offsets into by_platform */
 };
 
 enum device_kind { DEV_WORKSTATION, DEV_MOBILE };
@@ -230,6 +232,17 @@ bool approval_over_cap(const struct approval *a, int64_t t, int64_t *next);
 
 /* time.c */
 int64_t time_add_days(int64_t t, int days);   /* calendar days, local time */
+/* smp_time_parse for the loader: the same results, with a memo of the local
+ * days met (one load, one TZ), so that a day with a single UTC offset costs
+ * one mktime instead of two per time read. */
+struct time_memo_day;
+struct time_memo {
+	struct time_memo_day *slot;
+	size_t mask, n;
+};
+smp_status time_parse_memo(struct time_memo *m, const char *text, smp_time_edge edge,
+                           int64_t *out);
+void time_memo_free(struct time_memo *m);
 
 /* load.c */
 /* Read path securely (owner, mode, folder, size, no NUL, no directives);

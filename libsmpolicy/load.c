@@ -386,6 +386,7 @@ struct loader {
 	size_t nsrc;
 	bool nomem;
 	bool failed;           /* a structural error was found */
+	struct time_memo times;  /* local days met in time strings */
 };
 
 static void err_at(struct loader *L, const char *file, unsigned line, const char *subject,
@@ -689,7 +690,7 @@ static bool time_member(struct loader *L, const config_setting_t *g, const char 
 	if (m == NULL)
 		return true;
 	s = config_setting_get_string(m);
-	if (smp_time_parse(s, edge, &out->t) != SMP_OK) {
+	if (time_parse_memo(&L->times, s, edge, &out->t) != SMP_OK) {
 		ERR(L, AT(m), NULL,
 		    "%s: %s: '%s' is not a valid time (YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS], "
 		    "optionally with Z or +HH:MM; it must exist in the local time zone)",
@@ -1428,6 +1429,42 @@ static void link_staff(struct loader *L)
 		s = &p->staff[p->accounts[i].holder];
 		s->accounts[s->naccounts++] = (uint32_t)i;
 	}
+	/* per staff member and platform, the approvals naming it: a decision
+	 * looks at these only */
+	for (size_t i = 0; i < p->nstaff; i++) {
+		struct staff *s = &p->staff[i];
+		size_t total = 0;
+		uint32_t *fill;
+
+		s->platform_start = arena_alloc(&p->mem, (p->nplatforms + 2) * sizeof(uint32_t));
+		if (s->platform_start == NULL)
+			goto oom;
+		for (size_t j = 0; j < s->napprovals; j++) {
+			const struct approval *a = &p->approvals[s->approvals[j]];
+
+			for (size_t k = 0; k < a->nplatforms; k++)
+				s->platform_start[a->platforms[k] + 1]++;
+			total += a->nplatforms;
+		}
+		for (size_t k = 0; k < p->nplatforms; k++)
+			s->platform_start[k + 1] += s->platform_start[k];
+		s->by_platform = arena_alloc(&p->mem, (total + 1) * sizeof(uint32_t));
+		fill = calloc(p->nplatforms + 1, sizeof(uint32_t));
+		if (s->by_platform == NULL || fill == NULL) {
+			free(fill);
+			goto oom;
+		}
+		for (size_t j = 0; j < s->napprovals; j++) {
+			const struct approval *a = &p->approvals[s->approvals[j]];
+
+			for (size_t k = 0; k < a->nplatforms; k++) {
+				uint32_t pl = a->platforms[k];
+
+				s->by_platform[s->platform_start[pl] + fill[pl]++] = s->approvals[j];
+			}
+		}
+		free(fill);
+	}
 	free(na);
 	free(nc);
 	return;
@@ -1492,6 +1529,7 @@ static smp_status finish(struct loader *L, smp_status rc, smp_policy **out, smp_
 		free(L->src[i]);
 	}
 	free(L->src);
+	time_memo_free(&L->times);
 	if (rc == SMP_OK && L->nomem)
 		rc = SMP_ERR_NOMEM;
 	if (rc == SMP_OK && (L->failed || smp_diags_errors(L->d) > 0))
