@@ -51,10 +51,8 @@ asan() {
 		-Dfault_injection=true -Dbuildtype=debugoptimized \
 		-Dc_args=-fno-sanitize-recover=all || { fail "configure build-sanitize"; return; }
 	ninja -C build-sanitize >/dev/null || { fail "build build-sanitize"; return; }
-	# not the install suite: it links a client without the sanitizer
-	# runtime against the installed, sanitized library
 	meson test -C build-sanitize --no-rebuild --print-errorlogs --num-processes "$JOBS" \
-		--timeout-multiplier 3 --no-suite install || fail "tests under ASan+UBSan"
+		--timeout-multiplier 3 || fail "tests under ASan+UBSan"
 }
 
 tsan() {
