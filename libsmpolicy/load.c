@@ -232,8 +232,10 @@ static unsigned find_directive(const char *buf)
  * nests deeper than 4, and a list of SMP_MAX_LIST entries costs at most a
  * few GB of copying, so a file with a group { } (or a top level) of more
  * than SMP_MAX_GROUP settings, a list ( ) or array [ ] of more than
- * SMP_MAX_LIST entries, or brackets nested deeper than SMP_MAX_DEPTH is
- * refused before libconfig reads it (more records go in more files).  The
+ * SMP_MAX_LIST entries, brackets nested deeper than SMP_MAX_DEPTH, or a
+ * string of more than SMP_MAX_STRING bytes (libconfig grows it 64 bytes at
+ * a time: 1.3 MB took 43 s under AddressSanitizer) is refused before
+ * libconfig reads it (more records go in more files).  The
  * scan follows libconfig's lexer: comments (#, //, slash-star) and strings
  * are skipped; '=' or ':' in a group starts a setting, ',' in a list the
  * next entry.  Returns the line of the fault, 0 if none.
@@ -243,12 +245,15 @@ static unsigned find_directive(const char *buf)
 #define SMP_MAX_GROUP 100
 #define SMP_MAX_LIST 100000
 #define SMP_MAX_DEPTH 32
+#define SMP_MAX_STRING 65536   /* bytes of one string, adjacent "a" "b" joined */
 
 static unsigned find_crowded_group(const char *s, const char **why)
 {
 	char open[SMP_MAX_DEPTH + 1];   /* '{', '(' or '[' per level; [0] the top */
 	unsigned count[SMP_MAX_DEPTH + 1], line = 1;
 	int depth = 0;
+	size_t run = 0;             /* bytes of the string being joined */
+	bool in_string_run = false;
 
 	open[0] = '{';
 	count[0] = 0;
@@ -256,32 +261,47 @@ static unsigned find_crowded_group(const char *s, const char **why)
 		switch (*s) {
 		case '\n':
 			line++;
-			break;
+			continue;
 		case '#':
 			while (s[1] && s[1] != '\n')
 				s++;
-			break;
+			continue;
 		case '/':
 			if (s[1] == '/') {
 				while (s[1] && s[1] != '\n')
 					s++;
+				continue;
 			} else if (s[1] == '*') {
 				for (s += 2; *s && !(s[0] == '*' && s[1] == '/'); s++)
 					line += *s == '\n';
 				if (!*s)
 					return 0;   /* unterminated: libconfig says so */
 				s++;
+				continue;
 			}
 			break;
 		case '"':
-			for (s++; *s && *s != '"'; s++) {
+			/* libconfig builds a string 64 bytes at a time: refuse a
+			 * long one before it copies it quadratically */
+			if (!in_string_run)
+				run = 0;
+			for (s++; *s && *s != '"'; s++, run++) {
 				if (*s == '\\' && s[1])
 					s++;
 				line += *s == '\n';
 			}
 			if (!*s)
 				return 0;
-			break;
+			if (run > SMP_MAX_STRING) {
+				*why = "a string longer than " SMP_STR(SMP_MAX_STRING) " bytes";
+				return line;
+			}
+			in_string_run = true;
+			continue;   /* "a" "b" is one string */
+		case ' ':
+		case '\t':
+		case '\r':
+			continue;
 		case '{':
 		case '(':
 		case '[':
@@ -313,6 +333,7 @@ static unsigned find_crowded_group(const char *s, const char **why)
 			}
 			break;
 		}
+		in_string_run = false;   /* anything but blanks and comments */
 	}
 	return 0;
 }

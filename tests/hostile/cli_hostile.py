@@ -192,11 +192,10 @@ def main():
         run(['--test-allow-nonroot', '-c', bad + '/smpolicy.conf', 'decide', '--user', 'x',
              '--platform', 'p', '--json'], want=(2,))
 
-        # names and reasons of a quarter megabyte each, full of escapes (not
-        # larger: libconfig grows a string 64 bytes at a time, and under
-        # ASan every realloc is a fresh mapping, so a 1 MB string takes
-        # minutes there; tests/hostile/hostile.c loads an 8 MiB string)
-        big = (b'\\x1b[2J\\r\xe2\x80\xae\xff' * 20000)
+        # names and reasons of 52 KB, full of escapes (the loader refuses a
+        # string over 64 KiB: libconfig grows a string 64 bytes at a time,
+        # and under ASan every realloc is a fresh mapping)
+        big = (b'\\x1b[2J\\r\xe2\x80\xae\xff' * 4000)
         install(bad, b'version = 1;\nsettings = { records = [ "r.conf" ]; };\n'
                      b'platforms = ( { id = "p"; name = "' + big + b'"; } );\n'
                      b'offices = ( { id = "o"; name = "' + big + b'"; kind = "local"; } );\n',
