@@ -112,6 +112,22 @@ static json_object *json_text(const char *s)
 	return o;
 }
 
+/* ---- usage errors ----------------------------------------------------- */
+
+void print_usage_error(const char *usage, const char *fmt, va_list ap)
+{
+	char *msg = NULL;
+	int n = vasprintf(&msg, fmt, ap);
+
+	/* the message quotes the argument as given: escape it like any other
+	 * text that did not come from us */
+	fputs("smpolicy: ", stderr);
+	print_escaped(stderr, n >= 0 ? msg : "invalid usage");
+	free(n >= 0 ? msg : NULL);
+	fputs("\n", stderr);
+	fputs(usage, stderr);
+}
+
 /* ---- diagnostics ------------------------------------------------------ */
 
 void print_diags(FILE *f, const smp_diags *d)

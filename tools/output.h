@@ -8,10 +8,14 @@
 
 #include "smpolicy.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 
 /* Print s with control characters, backslashes and invalid UTF-8 escaped. */
 void print_escaped(FILE *f, const char *s);
+/* "smpolicy: MESSAGE" (escaped) and the usage text, on standard error. */
+void print_usage_error(const char *usage, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 /* FILE:LINE: error: MESSAGE, one line each. */
 void print_diags(FILE *f, const smp_diags *d);
 /* These return 0, or 2 if the output could not be written. */

@@ -36,18 +36,10 @@ static int usage_error(const char *usage, const char *fmt, ...)
 static int usage_error(const char *usage, const char *fmt, ...)
 {
 	va_list ap;
-	char *msg = NULL;
-	int n;
 
-	/* the message quotes the argument as given: escape it */
 	va_start(ap, fmt);
-	n = vasprintf(&msg, fmt, ap);
+	print_usage_error(usage, fmt, ap);
 	va_end(ap);
-	fputs("smpolicy: ", stderr);
-	print_escaped(stderr, n >= 0 ? msg : "invalid usage");
-	free(n >= 0 ? msg : NULL);
-	fputs("\n", stderr);
-	fputs(usage, stderr);
 	return EXIT_ERROR;
 }
 

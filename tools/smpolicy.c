@@ -47,19 +47,10 @@ static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)
 static int usage_error(const char *fmt, ...)
 {
 	va_list ap;
-	char *msg = NULL;
-	int n;
 
-	/* the message quotes the argument as given: escape it like any
-	 * other text that did not come from us */
 	va_start(ap, fmt);
-	n = vasprintf(&msg, fmt, ap);
+	print_usage_error(usage_text, fmt, ap);
 	va_end(ap);
-	fputs("smpolicy: ", stderr);
-	print_escaped(stderr, n >= 0 ? msg : "invalid usage");
-	free(n >= 0 ? msg : NULL);
-	fputs("\n", stderr);
-	fputs(usage_text, stderr);
 	return EXIT_USAGE;
 }
 
