@@ -247,7 +247,31 @@ static unsigned find_directive(const char *buf)
 #define SMP_MAX_DEPTH 32
 #define SMP_MAX_STRING 65536   /* bytes of one string, adjacent "a" "b" joined */
 
-static unsigned find_crowded_group(const char *s, const char **why)
+/* The bytes find_fault() stops at; it skips every other byte in one tight
+ * loop (names, ids and dates are most of a records file). */
+static const unsigned char scan_stop[256] = {
+	['\0'] = 1, ['\n'] = 1, ['#'] = 1, ['/'] = 1, ['"'] = 1, [' '] = 1, ['\t'] = 1,
+	['\r'] = 1, ['{'] = 1, ['('] = 1, ['['] = 1, ['}'] = 1, [')'] = 1, [']'] = 1,
+	['='] = 1, [':'] = 1, [','] = 1,
+};
+
+/* Whether the line starting at s is a directive, as find_directive()
+ * decides it. */
+static bool directive_at(const char *s)
+{
+	while (*s == ' ' || *s == '\t' || *s == '\r')
+		s++;
+	return *s == '@';
+}
+
+/*
+ * The limits above and find_directive() in one pass, the one run on every
+ * file: the line of the first fault and what it is (NULL for a directive),
+ * or 0.  A directive is found on any line, inside a string or a comment
+ * too, as find_directive() finds it; when something else is found first,
+ * the caller still asks find_directive(), whose fault is the one reported.
+ */
+static unsigned find_fault(const char *s, const char **why)
 {
 	char open[SMP_MAX_DEPTH + 1];   /* '{', '(' or '[' per level; [0] the top */
 	unsigned count[SMP_MAX_DEPTH + 1], line = 1;
@@ -257,10 +281,22 @@ static unsigned find_crowded_group(const char *s, const char **why)
 
 	open[0] = '{';
 	count[0] = 0;
-	for (; *s; s++) {
+	if (directive_at(s))
+		goto directive;
+	for (;; s++) {
+		const char *t = s;
+
+		while (!scan_stop[(unsigned char)*s])
+			s++;
+		if (s != t)
+			in_string_run = false;   /* a name, a number, a keyword */
 		switch (*s) {
+		case '\0':
+			return 0;
 		case '\n':
 			line++;
+			if (directive_at(s + 1))
+				goto directive;
 			continue;
 		case '#':
 			while (s[1] && s[1] != '\n')
@@ -272,8 +308,10 @@ static unsigned find_crowded_group(const char *s, const char **why)
 					s++;
 				continue;
 			} else if (s[1] == '*') {
-				for (s += 2; *s && !(s[0] == '*' && s[1] == '/'); s++)
-					line += *s == '\n';
+				for (s += 2; *s && !(s[0] == '*' && s[1] == '/'); s++) {
+					if (*s == '\n' && (line++, directive_at(s + 1)))
+						goto directive;
+				}
 				if (!*s)
 					return 0;   /* unterminated: libconfig says so */
 				s++;
@@ -288,7 +326,8 @@ static unsigned find_crowded_group(const char *s, const char **why)
 			for (s++; *s && *s != '"'; s++, run++) {
 				if (*s == '\\' && s[1])
 					s++;
-				line += *s == '\n';
+				if (*s == '\n' && (line++, directive_at(s + 1)))
+					goto directive;
 			}
 			if (!*s)
 				return 0;
@@ -335,7 +374,9 @@ static unsigned find_crowded_group(const char *s, const char **why)
 		}
 		in_string_run = false;   /* anything but blanks and comments */
 	}
-	return 0;
+directive:
+	*why = NULL;
+	return line;
 }
 
 smp_status file_read_secure(const char *path, const char *read_from, unsigned flags,
@@ -371,12 +412,14 @@ smp_status file_read_secure(const char *path, const char *read_from, unsigned fl
 			nul_line += *c == '\n';
 		diags_add(d, path, nul_line, SMP_SEV_ERROR, NULL, "contains a NUL byte");
 		rc = SMP_ERR_PARSE;
-	} else if ((line = find_directive(*out)) != 0) {
-		diags_add(d, path, line, SMP_SEV_ERROR, NULL,
-		          "directives such as @include are not allowed");
-		rc = SMP_ERR_PARSE;
-	} else if ((line = find_crowded_group(*out, &why)) != 0) {
-		diags_add(d, path, line, SMP_SEV_ERROR, NULL, "%s: refusing the file", why);
+	} else if ((line = find_fault(*out, &why)) != 0) {
+		unsigned dline = why != NULL ? find_directive(*out) : line;
+
+		if (dline != 0)
+			diags_add(d, path, dline, SMP_SEV_ERROR, NULL,
+			          "directives such as @include are not allowed");
+		else
+			diags_add(d, path, line, SMP_SEV_ERROR, NULL, "%s: refusing the file", why);
 		rc = SMP_ERR_PARSE;
 	}
 	if (rc != SMP_OK) {
@@ -391,7 +434,9 @@ smp_status file_read_secure(const char *path, const char *read_from, unsigned fl
 struct source {
 	char *path;            /* absolute, owned by the policy arena */
 	char *text;            /* malloc'd */
-	size_t *lines;         /* malloc'd: offset of each line in text, or NULL */
+	size_t len;            /* of text */
+	size_t *lines;         /* malloc'd when first needed: offset of each
+	                          line in text; NULL if not (yet) */
 	size_t nlines;
 	config_t cfg;
 	bool parsed;
@@ -430,7 +475,7 @@ static void err_at(struct loader *L, const char *file, unsigned line, const char
 /* ERR(L, file, line, subject, fmt, ...); AT(s) stands for "file, line" */
 #define ERR(L, ...) err_at((L), __VA_ARGS__)
 
-static const struct source *src_of(const config_setting_t *s)
+static struct source *src_of(const config_setting_t *s)
 {
 	/* every setting knows its config_t; the loader keeps its source in
 	 * the root setting's hook */
@@ -444,13 +489,32 @@ static const char *src_file(const config_setting_t *s)
 	return src != NULL ? src->path : NULL;
 }
 
-/* Start of line n (1-based) of src's text, or NULL.  From the line index
- * (an error per entry must not cost a scan of the file each), or, if it
+static void index_lines(struct source *s)
+{
+	size_t n = 1;
+	const char *p, *end = s->text + s->len;
+
+	for (p = s->text; (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++)
+		n++;
+	s->lines = malloc(n * sizeof(*s->lines));
+	if (s->lines == NULL)
+		return;   /* line_start() counts instead */
+	s->lines[0] = 0;
+	s->nlines = 1;
+	for (p = s->text; (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++)
+		s->lines[s->nlines++] = (size_t)(p + 1 - s->text);
+}
+
+/* Start of line n (1-based) of src's text, or NULL.  From the line index,
+ * made when a line is first asked for (only errors and a few integers ask,
+ * and an error per entry must not cost a scan of the file each), or, if it
  * could not be allocated, by counting. */
-static const char *line_start(const struct source *src, unsigned n)
+static const char *line_start(struct source *src, unsigned n)
 {
 	const char *text = src->text;
 
+	if (src->lines == NULL)
+		index_lines(src);
 	if (src->lines != NULL)
 		return n >= 1 && n <= src->nlines ? text + src->lines[n - 1] : NULL;
 	for (unsigned line = 1; *text && line < n; text++)
@@ -459,23 +523,7 @@ static const char *line_start(const struct source *src, unsigned n)
 	return *text || n <= 1 ? text : NULL;
 }
 
-static void index_lines(struct source *s, size_t len)
-{
-	size_t n = 1;
-
-	for (size_t i = 0; i < len; i++)
-		n += s->text[i] == '\n';
-	s->lines = malloc(n * sizeof(*s->lines));
-	if (s->lines == NULL)
-		return;   /* line_start() counts instead */
-	s->lines[0] = 0;
-	s->nlines = 1;
-	for (size_t i = 0; i < len; i++)
-		if (s->text[i] == '\n')
-			s->lines[s->nlines++] = i + 1;
-}
-
-static bool line_has(const struct source *src, unsigned n, const char *needle, size_t len)
+static bool line_has(struct source *src, unsigned n, const char *needle, size_t len)
 {
 	const char *p = line_start(src, n), *end;
 
@@ -498,7 +546,7 @@ static bool line_has(const struct source *src, unsigned n, const char *needle, s
  */
 static unsigned src_line(const config_setting_t *s)
 {
-	const struct source *src = src_of(s);
+	struct source *src = src_of(s);
 	char needle[64];
 	size_t len;
 
@@ -626,46 +674,73 @@ static const char *suggest(const char *name, const struct field *fields)
 }
 
 /*
- * Check a group's members against the schema: unknown keys, wrong types and
- * missing required keys are errors.  what names the entry ("approval
- * 'LT-1'").  Returns false if anything was wrong.
+ * Check a group's members against the schema and take them: m[i] is the
+ * member named fields[i].name if it is present with the right type, else
+ * NULL.  Unknown keys, wrong types and missing required keys are errors.
+ * One pass over the members, each name compared with the table's (libconfig's
+ * lookup by name costs a strchr() per character of every member it passes,
+ * and a loader asking for each field would pay it a dozen times per entry).
+ * what names the entry ("approval 'LT-1'").  Returns false if anything was
+ * wrong.
  */
-static bool check_fields(struct loader *L, const config_setting_t *g, const char *what,
-                         const struct field *fields)
+#define MAX_FIELDS 16   /* the most of any table below; seen is a bit mask */
+
+static bool take_fields(struct loader *L, const config_setting_t *g, const char *what,
+                        const struct field *fields, const config_setting_t **m)
 {
+	unsigned nf, seen = 0;
 	bool ok = true;
+	int n = config_setting_length(g);
 
-	for (int i = 0; i < config_setting_length(g); i++) {
-		const config_setting_t *m = config_setting_get_elem(g, i);
-		const struct field *f;
+	for (nf = 0; fields[nf].name != NULL; nf++)
+		m[nf] = NULL;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+		unsigned k;
 
-		for (f = fields; f->name && strcmp(f->name, m->name) != 0; f++)
-			;
-		if (f->name == NULL) {
-			const char *s = suggest(m->name, fields);
+		for (k = 0; k < nf; k++)
+			if (fields[k].name[0] == s->name[0] && strcmp(fields[k].name, s->name) == 0)
+				break;
+		if (k == nf) {
+			const char *sug = suggest(s->name, fields);
 
-			if (s)
-				ERR(L, AT(m), NULL, "%s: unknown key '%s' (did you mean '%s'?)",
-				    what, m->name, s);
+			if (sug)
+				ERR(L, AT(s), NULL, "%s: unknown key '%s' (did you mean '%s'?)",
+				    what, s->name, sug);
 			else
-				ERR(L, AT(m), NULL, "%s: unknown key '%s'", what, m->name);
+				ERR(L, AT(s), NULL, "%s: unknown key '%s'", what, s->name);
 			ok = false;
-		} else if (!type_matches(m, f->type)) {
-			ERR(L, AT(m), NULL, "%s: '%s' must be %s", what, m->name, ftype_name(f->type));
+			continue;
+		}
+		seen |= 1u << k;
+		if (type_matches(s, fields[k].type)) {
+			m[k] = s;
+		} else {
+			ERR(L, AT(s), NULL, "%s: '%s' must be %s", what, s->name,
+			    ftype_name(fields[k].type));
 			ok = false;
 		}
 	}
-	for (const struct field *f = fields; f->name; f++) {
-		if (f->required && config_setting_get_member(g, f->name) == NULL) {
-			ERR(L, AT(g), NULL, "%s: missing required key '%s'", what, f->name);
+	for (unsigned k = 0; k < nf; k++) {
+		if (fields[k].required && !(seen & (1u << k))) {
+			ERR(L, AT(g), NULL, "%s: missing required key '%s'", what, fields[k].name);
 			ok = false;
 		}
 	}
 	return ok;
 }
 
+static bool check_fields(struct loader *L, const config_setting_t *g, const char *what,
+                         const struct field *fields)
+{
+	const config_setting_t *m[MAX_FIELDS];
+
+	return take_fields(L, g, what, fields, m);
+}
+
 /* The member name of g if present with the right type, else NULL (a wrong
- * type has already been reported by check_fields). */
+ * type has already been reported by check_fields); for the few settings
+ * looked up once per file. */
 static const config_setting_t *member(const config_setting_t *g, const char *name,
                                       enum ftype t)
 {
@@ -674,17 +749,14 @@ static const config_setting_t *member(const config_setting_t *g, const char *nam
 	return (m != NULL && type_matches(m, t)) ? m : NULL;
 }
 
-static const char *str_member(const config_setting_t *g, const char *name)
+/* The value of a member taken by take_fields(), or a default if absent. */
+static const char *str_of(const config_setting_t *m)
 {
-	const config_setting_t *m = member(g, name, F_STR);
-
 	return m ? config_setting_get_string(m) : NULL;
 }
 
-static bool bool_member(const config_setting_t *g, const char *name, bool dflt)
+static bool bool_of(const config_setting_t *m, bool dflt)
 {
-	const config_setting_t *m = member(g, name, F_BOOL);
-
 	return m ? config_setting_get_bool(m) != 0 : dflt;
 }
 
@@ -701,10 +773,9 @@ static char *dup_or_null(struct loader *L, const char *s)
 }
 
 /* A time member: false if present and bad (reported). */
-static bool time_member(struct loader *L, const config_setting_t *g, const char *name,
-                        smp_time_edge edge, const char *what, struct opt_time *out)
+static bool time_of(struct loader *L, const config_setting_t *m, smp_time_edge edge,
+                    const char *what, struct opt_time *out)
 {
-	const config_setting_t *m = member(g, name, F_TIME);
 	const char *s;
 
 	out->set = false;
@@ -715,7 +786,7 @@ static bool time_member(struct loader *L, const config_setting_t *g, const char 
 		ERR(L, AT(m), NULL,
 		    "%s: %s: '%s' is not a valid time (YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS], "
 		    "optionally with Z or +HH:MM; it must exist in the local time zone)",
-		    what, name, s);
+		    what, m->name, s);
 		return false;
 	}
 	out->set = true;
@@ -724,10 +795,9 @@ static bool time_member(struct loader *L, const config_setting_t *g, const char 
 
 /* Resolve a reference; reports a dangling one.  Returns NONE if absent or
  * dangling. */
-static uint32_t ref_member(struct loader *L, const config_setting_t *g, const char *name,
-                           const struct idmap *ix, const char *kind, const char *what)
+static uint32_t ref_of(struct loader *L, const config_setting_t *m, const struct idmap *ix,
+                       const char *kind, const char *what)
 {
-	const config_setting_t *m = member(g, name, F_STR);
 	uint32_t i;
 
 	if (m == NULL)
@@ -744,18 +814,13 @@ static uint32_t ref_member(struct loader *L, const config_setting_t *g, const ch
  * ("x = 99999999999;" reads as 1215752191).  Re-read the literal from the
  * text and refuse anything that was not read exactly.
  */
-static bool int_exact(const struct source *src, const config_setting_t *m, long long *out)
+static bool int_exact(struct source *src, const config_setting_t *m, long long *out)
 {
-	const char *s = src->text;
+	const char *s = line_start(src, src_line(m));
 	long long v = config_setting_get_int64(m);
 	size_t nlen = strlen(m->name);
 
-	unsigned at = src_line(m);
-
-	for (unsigned line = 1; *s && line < at; s++)
-		if (*s == '\n')
-			line++;
-	for (; *s && *s != '\n'; s++) {
+	for (; s != NULL && *s && *s != '\n'; s++) {
 		if (strncmp(s, m->name, nlen) == 0 && (s == src->text || s[-1] == ' ' ||
 		    s[-1] == '\t' || s[-1] == '{' || s[-1] == ';' || s[-1] == '\n')) {
 			const char *q = s + nlen;
@@ -782,16 +847,15 @@ static bool int_exact(const struct source *src, const config_setting_t *m, long 
 	return false;   /* the literal is not where libconfig read it: do not trust v */
 }
 
-static int int_setting(struct loader *L, const struct source *src, const config_setting_t *g,
-                       const char *name, int dflt, int lo, int hi)
+static int int_setting(struct loader *L, struct source *src, const config_setting_t *m,
+                       int dflt, int lo, int hi)
 {
-	const config_setting_t *m = member(g, name, F_INT);
 	long long v;
 
 	if (m == NULL)
 		return dflt;
 	if (!int_exact(src, m, &v) || v < lo || v > hi) {
-		ERR(L, AT(m), NULL, "settings: %s must be an integer from %d to %d", name, lo, hi);
+		ERR(L, AT(m), NULL, "settings: %s must be an integer from %d to %d", m->name, lo, hi);
 		return dflt;
 	}
 	return (int)v;
@@ -831,16 +895,14 @@ static char *folder_of(struct loader *L, const char *path)
 
 static smp_status parse_source(struct loader *L, struct source *s, const char *read_from)
 {
-	size_t len;
 	smp_status rc;
 
-	rc = file_read_secure(s->path, read_from, L->flags, &s->text, &len, L->d);
+	rc = file_read_secure(s->path, read_from, L->flags, &s->text, &s->len, L->d);
 	s->status = rc;
 	if (rc != SMP_OK) {
 		L->failed = true;
 		return rc;
 	}
-	index_lines(s, len);
 	config_init(&s->cfg);
 	s->parsed = true;
 	config_set_auto_convert(&s->cfg, 0);
@@ -858,11 +920,14 @@ static const struct field conf_top[] = {
 	{ "platforms", F_LIST, false }, { "offices", F_LIST, false }, { NULL, 0, false },
 };
 
-static const struct field settings_fields[] = {
-	{ "records", F_STRLIST, true }, { "max_approved_per_office", F_INT, false },
-	{ "cap_counts", F_STR, false }, { "warn_days", F_INT, false },
-	{ "long_term_max_days", F_INT, false }, { "audit", F_STR, false },
-	{ NULL, 0, false },
+enum { SET_RECORDS, SET_MAX, SET_CAP_COUNTS, SET_WARN_DAYS, SET_LT_MAX, SET_AUDIT, SET_N };
+static const struct field settings_fields[SET_N + 1] = {
+	[SET_RECORDS] = { "records", F_STRLIST, true },
+	[SET_MAX] = { "max_approved_per_office", F_INT, false },
+	[SET_CAP_COUNTS] = { "cap_counts", F_STR, false },
+	[SET_WARN_DAYS] = { "warn_days", F_INT, false },
+	[SET_LT_MAX] = { "long_term_max_days", F_INT, false },
+	[SET_AUDIT] = { "audit", F_STR, false },
 };
 
 static const struct field records_top[] = {
@@ -876,6 +941,7 @@ static void parse_settings(struct loader *L, const config_setting_t *root,
 	const config_setting_t *st = member(root, "settings", F_GROUP);
 	const config_setting_t *v = member(root, "version", F_INT);
 	struct settings *set = &L->p->set;
+	const config_setting_t *m[SET_N];
 	const char *cc, *audit;
 	long long ver;
 
@@ -884,19 +950,19 @@ static void parse_settings(struct loader *L, const config_setting_t *root,
 	set->max_per_office = 2;
 	set->warn_days = 14;
 	set->long_term_max_days = 365;
-	if (st == NULL || !check_fields(L, st, "settings", settings_fields))
+	if (st == NULL || !take_fields(L, st, "settings", settings_fields, m))
 		return;
-	set->max_per_office = int_setting(L, L->src[0], st, "max_approved_per_office", 2, 1, 1000000);
-	set->warn_days = int_setting(L, L->src[0], st, "warn_days", 14, 0, 36500);
-	set->long_term_max_days = int_setting(L, L->src[0], st, "long_term_max_days", 365, 1, 36500);
-	cc = str_member(st, "cap_counts");
+	set->max_per_office = int_setting(L, L->src[0], m[SET_MAX], 2, 1, 1000000);
+	set->warn_days = int_setting(L, L->src[0], m[SET_WARN_DAYS], 14, 0, 36500);
+	set->long_term_max_days = int_setting(L, L->src[0], m[SET_LT_MAX], 365, 1, 36500);
+	cc = str_of(m[SET_CAP_COUNTS]);
 	if (cc != NULL && strcmp(cc, "all") != 0 && strcmp(cc, "long_term") != 0)
-		ERR(L, AT(member(st, "cap_counts", F_STR)), NULL,
+		ERR(L, AT(m[SET_CAP_COUNTS]), NULL,
 		    "settings: cap_counts must be \"all\" or \"long_term\", not '%s'", cc);
 	set->cap_long_term_only = cc != NULL && strcmp(cc, "long_term") == 0;
-	audit = str_member(st, "audit");
+	audit = str_of(m[SET_AUDIT]);
 	if (audit != NULL && audit[0] == '\0')
-		ERR(L, AT(member(st, "audit", F_STR)), NULL, "settings: audit must not be empty");
+		ERR(L, AT(m[SET_AUDIT]), NULL, "settings: audit must not be empty");
 	else if (audit != NULL)
 		set->audit = absolute_path(L, conf_dir, audit);
 }
@@ -976,32 +1042,41 @@ static bool open_records(struct loader *L, const config_setting_t *root, const c
 struct entry_iter {
 	struct loader *L;
 	size_t src, to;
-	int idx;
+	int idx;                      /* next entry of list; -1: list not looked up */
 	const char *name;
+	const config_setting_t *list;  /* the list in source src, or NULL */
 };
 
 static const config_setting_t *next_entry(struct entry_iter *it)
 {
-	for (; it->src < it->to; it->src++, it->idx = 0) {
+	for (; it->src < it->to; it->src++, it->idx = -1) {
 		struct source *s = it->L->src[it->src];
-		const config_setting_t *list;
 
-		if (!s->parsed || config_error_type(&s->cfg) != CONFIG_ERR_NONE)
-			continue;
-		list = member(config_root_setting(&s->cfg), it->name, F_LIST);
-		if (list != NULL && it->idx < config_setting_length(list))
-			return config_setting_get_elem(list, (unsigned)it->idx++);
+		if (it->idx < 0) {
+			it->idx = 0;
+			it->list = NULL;
+			if (s->parsed && config_error_type(&s->cfg) == CONFIG_ERR_NONE)
+				it->list = member(config_root_setting(&s->cfg), it->name, F_LIST);
+		}
+		if (it->list != NULL && it->idx < config_setting_length(it->list))
+			return config_setting_get_elem(it->list, (unsigned)it->idx++);
 	}
 	return NULL;
 }
 
 static size_t count_entries(struct loader *L, const char *name, size_t from, size_t to)
 {
-	struct entry_iter it = { L, from, to, 0, name };
 	size_t n = 0;
 
-	while (next_entry(&it) != NULL)
-		n++;
+	for (size_t i = from; i < to; i++) {
+		struct source *s = L->src[i];
+		const config_setting_t *list = NULL;
+
+		if (s->parsed && config_error_type(&s->cfg) == CONFIG_ERR_NONE)
+			list = member(config_root_setting(&s->cfg), name, F_LIST);
+		if (list != NULL)
+			n += (size_t)config_setting_length(list);
+	}
 	return n;
 }
 
@@ -1017,7 +1092,7 @@ static const config_setting_t **index_entries(struct loader *L, const char *list
                                               struct idmap *ix)
 {
 	size_t n = count_entries(L, list, from, to), k = 0;
-	struct entry_iter it = { L, from, to, 0, list };
+	struct entry_iter it = { L, from, to, -1, list, NULL };
 	const config_setting_t **ents = calloc(n + 1, sizeof(*ents));
 	const config_setting_t *e;
 
@@ -1076,25 +1151,29 @@ static void set_where(struct where *w, const config_setting_t *e)
 	w->line = config_setting_source_line(e);
 }
 
-static char *entry_what(struct loader *L, const char *kind, const char *id)
-{
-	size_t n = strlen(kind) + strlen(id) + 4;
-	char *s = arena_alloc(&L->p->mem, n);
+/* "kind 'id'", what the messages about an entry start with */
+#define WHAT_SIZE (sizeof("staff member ''") + SMP_MAX_ID_LEN)
 
-	if (s == NULL) {
-		L->nomem = true;
-		return (char *)kind;
-	}
-	snprintf(s, n, "%s '%s'", kind, id);
-	return s;
+static const char *entry_what(char buf[WHAT_SIZE], const char *kind, const char *id)
+{
+	size_t k = strlen(kind), n = strlen(id);
+
+	if (k + n + 4 > WHAT_SIZE)
+		return kind;   /* cannot happen: ids are checked, kinds are ours */
+	memcpy(buf, kind, k);
+	buf[k] = ' ';
+	buf[k + 1] = '\'';
+	memcpy(buf + k + 2, id, n);
+	buf[k + n + 2] = '\'';
+	buf[k + n + 3] = '\0';
+	return buf;
 }
 
 /* Resolve a string list of references into indexes. */
-static uint32_t *ref_list(struct loader *L, const config_setting_t *g, const char *name,
+static uint32_t *ref_list(struct loader *L, const config_setting_t *m,
                           const struct idmap *ix, const char *kind, const char *what,
                           size_t *n)
 {
-	const config_setting_t *m = member(g, name, F_STRLIST);
 	uint32_t *v;
 	size_t k = 0;
 
@@ -1112,22 +1191,24 @@ static uint32_t *ref_list(struct loader *L, const config_setting_t *g, const cha
 		uint32_t x = idmap_find(ix, id);
 
 		if (x == NONE) {
-			ERR(L, AT(e), NULL, "%s: %s: %s '%s' does not exist", what, name, kind, id);
+			ERR(L, AT(e), NULL, "%s: %s: %s '%s' does not exist", what, m->name, kind, id);
 			continue;
 		}
 		for (size_t j = 0; j < k; j++)
 			if (v[j] == x)
-				ERR(L, AT(e), NULL, "%s: %s: '%s' is listed twice", what, name, id);
+				ERR(L, AT(e), NULL, "%s: %s: '%s' is listed twice", what, m->name, id);
 		v[k++] = x;
 	}
 	*n = k;
 	return v;
 }
 
-static const struct field platform_fields[] = {
-	{ "id", F_STR, true }, { "name", F_STR, true }, { "domains", F_STRLIST, false },
-	{ "mobile_only", F_BOOL, false }, { "private_messaging", F_BOOL, false },
-	{ NULL, 0, false },
+enum { PL_ID, PL_NAME, PL_DOMAINS, PL_MOBILE_ONLY, PL_PRIVATE, PL_N };
+static const struct field platform_fields[PL_N + 1] = {
+	[PL_ID] = { "id", F_STR, true }, [PL_NAME] = { "name", F_STR, true },
+	[PL_DOMAINS] = { "domains", F_STRLIST, false },
+	[PL_MOBILE_ONLY] = { "mobile_only", F_BOOL, false },
+	[PL_PRIVATE] = { "private_messaging", F_BOOL, false },
 };
 
 static void load_platforms(struct loader *L)
@@ -1139,15 +1220,16 @@ static void load_platforms(struct loader *L)
 
 	for (size_t i = 0; e && i < p->nplatforms; i++) {
 		struct platform *pl = &p->platforms[i];
-		const char *what = entry_what(L, "platform", pl->id);
-		const config_setting_t *dom;
+		char wbuf[WHAT_SIZE];
+		const char *what = entry_what(wbuf, "platform", pl->id);
+		const config_setting_t *m[PL_N], *dom;
 
-		check_fields(L, e[i], what, platform_fields);
+		take_fields(L, e[i], what, platform_fields, m);
 		set_where(&pl->at, e[i]);
-		pl->name = dup_or_null(L, str_member(e[i], "name"));
-		pl->mobile_only = bool_member(e[i], "mobile_only", false);
-		pl->private_messaging = bool_member(e[i], "private_messaging", true);
-		dom = member(e[i], "domains", F_STRLIST);
+		pl->name = dup_or_null(L, str_of(m[PL_NAME]));
+		pl->mobile_only = bool_of(m[PL_MOBILE_ONLY], false);
+		pl->private_messaging = bool_of(m[PL_PRIVATE], true);
+		dom = m[PL_DOMAINS];
 		if (dom != NULL) {
 			int n = config_setting_length(dom);
 
@@ -1161,9 +1243,10 @@ static void load_platforms(struct loader *L)
 	free(e);
 }
 
-static const struct field office_fields[] = {
-	{ "id", F_STR, true }, { "name", F_STR, true }, { "kind", F_STR, true },
-	{ NULL, 0, false },
+enum { OF_ID, OF_NAME, OF_KIND, OF_N };
+static const struct field office_fields[OF_N + 1] = {
+	[OF_ID] = { "id", F_STR, true }, [OF_NAME] = { "name", F_STR, true },
+	[OF_KIND] = { "kind", F_STR, true },
 };
 
 static void load_offices(struct loader *L)
@@ -1175,24 +1258,28 @@ static void load_offices(struct loader *L)
 
 	for (size_t i = 0; e && i < p->noffices; i++) {
 		struct office *o = &p->offices[i];
-		const char *what = entry_what(L, "office", o->id);
+		char wbuf[WHAT_SIZE];
+		const char *what = entry_what(wbuf, "office", o->id);
+		const config_setting_t *m[OF_N];
 		const char *kind;
 
-		check_fields(L, e[i], what, office_fields);
+		take_fields(L, e[i], what, office_fields, m);
 		set_where(&o->at, e[i]);
-		o->name = dup_or_null(L, str_member(e[i], "name"));
-		kind = str_member(e[i], "kind");
+		o->name = dup_or_null(L, str_of(m[OF_NAME]));
+		kind = str_of(m[OF_KIND]);
 		if (kind != NULL && strcmp(kind, "local") != 0 && strcmp(kind, "area") != 0)
-			ERR(L, AT(member(e[i], "kind", F_STR)), o->id,
+			ERR(L, AT(m[OF_KIND]), o->id,
 			    "%s: kind must be \"local\" or \"area\", not '%s'", what, kind);
 		o->kind = dup_or_null(L, kind);
 	}
 	free(e);
 }
 
-static const struct field staff_fields[] = {
-	{ "id", F_STR, true }, { "name", F_STR, false }, { "office", F_STR, true },
-	{ "roles", F_STRLIST, true }, { "supervisor", F_STR, false }, { NULL, 0, false },
+enum { ST_ID, ST_NAME, ST_OFFICE, ST_ROLES, ST_SUPERVISOR, ST_N };
+static const struct field staff_fields[ST_N + 1] = {
+	[ST_ID] = { "id", F_STR, true }, [ST_NAME] = { "name", F_STR, false },
+	[ST_OFFICE] = { "office", F_STR, true }, [ST_ROLES] = { "roles", F_STRLIST, true },
+	[ST_SUPERVISOR] = { "supervisor", F_STR, false },
 };
 
 static const struct {
@@ -1204,9 +1291,8 @@ static const struct {
 	{ "director_it", ROLE_DIRECTOR_IT },
 };
 
-static unsigned parse_roles(struct loader *L, const config_setting_t *g, const char *what)
+static unsigned parse_roles(struct loader *L, const config_setting_t *m, const char *what)
 {
-	const config_setting_t *m = member(g, "roles", F_STRLIST);
 	unsigned bits = 0;
 
 	for (int i = 0; m && i < config_setting_length(m); i++) {
@@ -1233,22 +1319,26 @@ static void load_staff(struct loader *L, const config_setting_t **e)
 
 	for (size_t i = 0; e && i < p->nstaff; i++) {
 		struct staff *s = &p->staff[i];
-		const char *what = entry_what(L, "staff", s->id);
+		char wbuf[WHAT_SIZE];
+		const char *what = entry_what(wbuf, "staff", s->id);
+		const config_setting_t *m[ST_N];
 
-		check_fields(L, e[i], what, staff_fields);
+		take_fields(L, e[i], what, staff_fields, m);
 		set_where(&s->at, e[i]);
-		s->name = dup_or_null(L, str_member(e[i], "name"));
-		s->office = ref_member(L, e[i], "office", &p->office_ix, "office", what);
-		s->roles = parse_roles(L, e[i], what);
-		s->supervisor = ref_member(L, e[i], "supervisor", &p->staff_ix, "staff member", what);
+		s->name = dup_or_null(L, str_of(m[ST_NAME]));
+		s->office = ref_of(L, m[ST_OFFICE], &p->office_ix, "office", what);
+		s->roles = parse_roles(L, m[ST_ROLES], what);
+		s->supervisor = ref_of(L, m[ST_SUPERVISOR], &p->staff_ix, "staff member", what);
 		if (s->supervisor == i)
 			ERR(L, AT(e[i]), s->id, "%s: is their own supervisor", what);
 	}
 }
 
-static const struct field device_fields[] = {
-	{ "id", F_STR, true }, { "kind", F_STR, true }, { "owner", F_STR, true },
-	{ "office", F_STR, false }, { "apps", F_STRLIST, false }, { NULL, 0, false },
+enum { DV_ID, DV_KIND, DV_OWNER, DV_OFFICE, DV_APPS, DV_N };
+static const struct field device_fields[DV_N + 1] = {
+	[DV_ID] = { "id", F_STR, true }, [DV_KIND] = { "kind", F_STR, true },
+	[DV_OWNER] = { "owner", F_STR, true }, [DV_OFFICE] = { "office", F_STR, false },
+	[DV_APPS] = { "apps", F_STRLIST, false },
 };
 
 static void load_devices(struct loader *L, const config_setting_t **e)
@@ -1257,44 +1347,51 @@ static void load_devices(struct loader *L, const config_setting_t **e)
 
 	for (size_t i = 0; e && i < p->ndevices; i++) {
 		struct device *dv = &p->devices[i];
-		const char *what = entry_what(L, "device", dv->id);
+		char wbuf[WHAT_SIZE];
+		const char *what = entry_what(wbuf, "device", dv->id);
+		const config_setting_t *m[DV_N];
 		const char *kind, *owner;
 
-		check_fields(L, e[i], what, device_fields);
+		take_fields(L, e[i], what, device_fields, m);
 		set_where(&dv->at, e[i]);
-		kind = str_member(e[i], "kind");
-		owner = str_member(e[i], "owner");
+		kind = str_of(m[DV_KIND]);
+		owner = str_of(m[DV_OWNER]);
 		if (kind != NULL && strcmp(kind, "workstation") == 0)
 			dv->kind = DEV_WORKSTATION;
 		else if (kind != NULL && strcmp(kind, "mobile") == 0)
 			dv->kind = DEV_MOBILE;
 		else if (kind != NULL)
-			ERR(L, AT(member(e[i], "kind", F_STR)), NULL,
+			ERR(L, AT(m[DV_KIND]), NULL,
 			    "%s: kind must be \"workstation\" or \"mobile\", not '%s'", what, kind);
 		if (owner != NULL && strcmp(owner, "dcf") == 0)
 			dv->dcf_owned = true;
 		else if (owner != NULL && strcmp(owner, "personal") != 0)
-			ERR(L, AT(member(e[i], "owner", F_STR)), NULL,
+			ERR(L, AT(m[DV_OWNER]), NULL,
 			    "%s: owner must be \"dcf\" or \"personal\", not '%s'", what, owner);
-		dv->office = ref_member(L, e[i], "office", &p->office_ix, "office", what);
-		dv->apps = ref_list(L, e[i], "apps", &p->platform_ix, "platform", what, &dv->napps);
-		if (member(e[i], "apps", F_STRLIST) != NULL && kind != NULL &&
-		    strcmp(kind, "workstation") == 0)
-			ERR(L, AT(member(e[i], "apps", F_STRLIST)), NULL,
+		dv->office = ref_of(L, m[DV_OFFICE], &p->office_ix, "office", what);
+		dv->apps = ref_list(L, m[DV_APPS], &p->platform_ix, "platform", what, &dv->napps);
+		if (m[DV_APPS] != NULL && kind != NULL && strcmp(kind, "workstation") == 0)
+			ERR(L, AT(m[DV_APPS]), NULL,
 			    "%s: apps are approved on mobile devices only", what);
 	}
 }
 
-static const struct field account_fields[] = {
-	{ "id", F_STR, true }, { "platform", F_STR, true }, { "handle", F_STR, false },
-	{ "holder", F_STR, true }, { "official", F_BOOL, true },
-	{ "personal_info", F_BOOL, false }, { "supervisor", F_STR, false },
-	{ "password_changed", F_TIME, false }, { "password_escrowed", F_TIME, false },
-	{ "compromised", F_GROUP, false }, { NULL, 0, false },
+enum { AC_ID, AC_PLATFORM, AC_HANDLE, AC_HOLDER, AC_OFFICIAL, AC_PERSONAL, AC_SUPERVISOR,
+       AC_PW_CHANGED, AC_PW_ESCROWED, AC_COMPROMISED, AC_N };
+static const struct field account_fields[AC_N + 1] = {
+	[AC_ID] = { "id", F_STR, true }, [AC_PLATFORM] = { "platform", F_STR, true },
+	[AC_HANDLE] = { "handle", F_STR, false }, [AC_HOLDER] = { "holder", F_STR, true },
+	[AC_OFFICIAL] = { "official", F_BOOL, true },
+	[AC_PERSONAL] = { "personal_info", F_BOOL, false },
+	[AC_SUPERVISOR] = { "supervisor", F_STR, false },
+	[AC_PW_CHANGED] = { "password_changed", F_TIME, false },
+	[AC_PW_ESCROWED] = { "password_escrowed", F_TIME, false },
+	[AC_COMPROMISED] = { "compromised", F_GROUP, false },
 };
 
-static const struct field compromised_fields[] = {
-	{ "reported", F_TIME, true }, { "resolved", F_TIME, false }, { NULL, 0, false },
+enum { CO_REPORTED, CO_RESOLVED, CO_N };
+static const struct field compromised_fields[CO_N + 1] = {
+	[CO_REPORTED] = { "reported", F_TIME, true }, [CO_RESOLVED] = { "resolved", F_TIME, false },
 };
 
 static void load_accounts(struct loader *L, const config_setting_t **e)
@@ -1303,23 +1400,24 @@ static void load_accounts(struct loader *L, const config_setting_t **e)
 
 	for (size_t i = 0; e && i < p->naccounts; i++) {
 		struct account *a = &p->accounts[i];
-		const char *what = entry_what(L, "account", a->id);
-		const config_setting_t *c;
+		char wbuf[WHAT_SIZE];
+		const char *what = entry_what(wbuf, "account", a->id);
+		const config_setting_t *m[AC_N], *c, *cm[CO_N];
 
-		check_fields(L, e[i], what, account_fields);
+		take_fields(L, e[i], what, account_fields, m);
 		set_where(&a->at, e[i]);
-		a->handle = dup_or_null(L, str_member(e[i], "handle"));
-		a->platform = ref_member(L, e[i], "platform", &p->platform_ix, "platform", what);
-		a->holder = ref_member(L, e[i], "holder", &p->staff_ix, "staff member", what);
-		a->supervisor = ref_member(L, e[i], "supervisor", &p->staff_ix, "staff member", what);
-		a->official = bool_member(e[i], "official", false);
-		a->personal_info = bool_member(e[i], "personal_info", false);
-		time_member(L, e[i], "password_changed", SMP_TIME_START, what, &a->password_changed);
-		time_member(L, e[i], "password_escrowed", SMP_TIME_START, what, &a->password_escrowed);
-		c = member(e[i], "compromised", F_GROUP);
-		if (c != NULL && check_fields(L, c, what, compromised_fields)) {
-			time_member(L, c, "reported", SMP_TIME_START, what, &a->compromised_reported);
-			time_member(L, c, "resolved", SMP_TIME_START, what, &a->compromised_resolved);
+		a->handle = dup_or_null(L, str_of(m[AC_HANDLE]));
+		a->platform = ref_of(L, m[AC_PLATFORM], &p->platform_ix, "platform", what);
+		a->holder = ref_of(L, m[AC_HOLDER], &p->staff_ix, "staff member", what);
+		a->supervisor = ref_of(L, m[AC_SUPERVISOR], &p->staff_ix, "staff member", what);
+		a->official = bool_of(m[AC_OFFICIAL], false);
+		a->personal_info = bool_of(m[AC_PERSONAL], false);
+		time_of(L, m[AC_PW_CHANGED], SMP_TIME_START, what, &a->password_changed);
+		time_of(L, m[AC_PW_ESCROWED], SMP_TIME_START, what, &a->password_escrowed);
+		c = m[AC_COMPROMISED];
+		if (c != NULL && take_fields(L, c, what, compromised_fields, cm)) {
+			time_of(L, cm[CO_REPORTED], SMP_TIME_START, what, &a->compromised_reported);
+			time_of(L, cm[CO_RESOLVED], SMP_TIME_START, what, &a->compromised_resolved);
 			if (a->compromised_reported.set && a->compromised_resolved.set &&
 			    a->compromised_resolved.t < a->compromised_reported.t)
 				ERR(L, AT(c), a->id, "%s: compromise resolved before it was reported", what);
@@ -1327,86 +1425,94 @@ static void load_accounts(struct loader *L, const config_setting_t **e)
 	}
 }
 
-static const struct field approval_fields[] = {
-	{ "id", F_STR, true }, { "staff", F_STR, true }, { "kind", F_STR, true },
-	{ "platforms", F_STRLIST, true }, { "ticket", F_STR, false },
-	{ "requested_by", F_STR, false }, { "requested", F_TIME, false },
-	{ "approved_cpp", F_GROUP, false }, { "approved_it", F_GROUP, false },
-	{ "starts", F_TIME, false }, { "expires", F_TIME, false },
-	{ "revoked", F_GROUP, false }, { NULL, 0, false },
+enum { AP_ID, AP_STAFF, AP_KIND, AP_PLATFORMS, AP_TICKET, AP_REQUESTED_BY, AP_REQUESTED,
+       AP_CPP, AP_IT, AP_STARTS, AP_EXPIRES, AP_REVOKED, AP_N };
+static const struct field approval_fields[AP_N + 1] = {
+	[AP_ID] = { "id", F_STR, true }, [AP_STAFF] = { "staff", F_STR, true },
+	[AP_KIND] = { "kind", F_STR, true }, [AP_PLATFORMS] = { "platforms", F_STRLIST, true },
+	[AP_TICKET] = { "ticket", F_STR, false },
+	[AP_REQUESTED_BY] = { "requested_by", F_STR, false },
+	[AP_REQUESTED] = { "requested", F_TIME, false },
+	[AP_CPP] = { "approved_cpp", F_GROUP, false }, [AP_IT] = { "approved_it", F_GROUP, false },
+	[AP_STARTS] = { "starts", F_TIME, false }, [AP_EXPIRES] = { "expires", F_TIME, false },
+	[AP_REVOKED] = { "revoked", F_GROUP, false },
 };
 
-static const struct field sign_off_fields[] = {
-	{ "by", F_STR, true }, { "on", F_TIME, true }, { NULL, 0, false },
+_Static_assert(AP_N <= MAX_FIELDS && AC_N <= MAX_FIELDS, "MAX_FIELDS is too small");
+
+enum { SO_BY, SO_ON, SO_N };
+static const struct field sign_off_fields[SO_N + 1] = {
+	[SO_BY] = { "by", F_STR, true }, [SO_ON] = { "on", F_TIME, true },
 };
 
-static const struct field revoked_fields[] = {
-	{ "on", F_TIME, true }, { "by", F_STR, true }, { "reason", F_STR, true },
-	{ NULL, 0, false },
+enum { RV_ON, RV_BY, RV_REASON, RV_N };
+static const struct field revoked_fields[RV_N + 1] = {
+	[RV_ON] = { "on", F_TIME, true }, [RV_BY] = { "by", F_STR, true },
+	[RV_REASON] = { "reason", F_STR, true },
 };
 
-static void load_sign_off(struct loader *L, const config_setting_t *g, const char *name,
-                          const char *what, struct sign_off *so)
+static void load_sign_off(struct loader *L, const config_setting_t *g, const char *what,
+                          struct sign_off *so)
 {
-	const config_setting_t *m = member(g, name, F_GROUP);
+	const config_setting_t *m[SO_N];
 	struct opt_time on;
 
-	if (m == NULL || !check_fields(L, m, what, sign_off_fields))
+	if (g == NULL || !take_fields(L, g, what, sign_off_fields, m))
 		return;
-	so->by = ref_member(L, m, "by", &L->p->staff_ix, "staff member", what);
-	if (!time_member(L, m, "on", SMP_TIME_START, what, &on) || so->by == NONE)
+	so->by = ref_of(L, m[SO_BY], &L->p->staff_ix, "staff member", what);
+	if (!time_of(L, m[SO_ON], SMP_TIME_START, what, &on) || so->by == NONE)
 		return;
 	so->present = true;
 	so->on = on.t;
-	set_where(&so->at, m);
+	set_where(&so->at, g);
 }
 
 static void load_approval(struct loader *L, const config_setting_t *e, struct approval *a)
 {
 	smp_policy *p = L->p;
-	const char *what = entry_what(L, "approval", a->id);
+	char wbuf[WHAT_SIZE];
+	const char *what = entry_what(wbuf, "approval", a->id);
+	const config_setting_t *m[AP_N], *rm[RV_N];
 	const char *kind, *ticket;
-	const config_setting_t *r;
 
-	check_fields(L, e, what, approval_fields);
+	take_fields(L, e, what, approval_fields, m);
 	set_where(&a->at, e);
-	a->staff = ref_member(L, e, "staff", &p->staff_ix, "staff member", what);
-	kind = str_member(e, "kind");
+	a->staff = ref_of(L, m[AP_STAFF], &p->staff_ix, "staff member", what);
+	kind = str_of(m[AP_KIND]);
 	if (kind != NULL && strcmp(kind, "long_term") == 0)
 		a->kind = KIND_LONG_TERM;
 	else if (kind != NULL && strcmp(kind, "limited") == 0)
 		a->kind = KIND_LIMITED;
 	else if (kind != NULL)
-		ERR(L, AT(member(e, "kind", F_STR)), a->id,
+		ERR(L, AT(m[AP_KIND]), a->id,
 		    "%s: kind must be \"long_term\" or \"limited\", not '%s'", what, kind);
-	a->platforms = ref_list(L, e, "platforms", &p->platform_ix, "platform", what,
+	a->platforms = ref_list(L, m[AP_PLATFORMS], &p->platform_ix, "platform", what,
 	                        &a->nplatforms);
-	if (member(e, "platforms", F_STRLIST) != NULL && a->nplatforms == 0 &&
-	    config_setting_length(member(e, "platforms", F_STRLIST)) == 0)
-		ERR(L, AT(member(e, "platforms", F_STRLIST)), a->id,
+	if (m[AP_PLATFORMS] != NULL && a->nplatforms == 0 &&
+	    config_setting_length(m[AP_PLATFORMS]) == 0)
+		ERR(L, AT(m[AP_PLATFORMS]), a->id,
 		    "%s: platforms must name at least one platform", what);
 	a->platform_ids = arena_alloc(&p->mem, (a->nplatforms + 1) * sizeof(char *));
 	if (a->platform_ids == NULL)
 		L->nomem = true;
 	for (size_t j = 0; a->platform_ids && j < a->nplatforms; j++)
 		a->platform_ids[j] = p->platforms[a->platforms[j]].id;
-	ticket = str_member(e, "ticket");
+	ticket = str_of(m[AP_TICKET]);
 	if (ticket != NULL && ticket[0] == '\0')
-		ERR(L, AT(member(e, "ticket", F_STR)), a->id, "%s: ticket must not be empty", what);
+		ERR(L, AT(m[AP_TICKET]), a->id, "%s: ticket must not be empty", what);
 	a->ticket = dup_or_null(L, ticket);
-	a->requested_by = ref_member(L, e, "requested_by", &p->staff_ix, "staff member", what);
-	time_member(L, e, "requested", SMP_TIME_START, what, &a->requested);
-	load_sign_off(L, e, "approved_cpp", what, &a->cpp);
-	load_sign_off(L, e, "approved_it", what, &a->it);
-	time_member(L, e, "starts", SMP_TIME_START, what, &a->starts);
-	time_member(L, e, "expires", SMP_TIME_END, what, &a->expires);
-	r = member(e, "revoked", F_GROUP);
-	if (r != NULL && check_fields(L, r, what, revoked_fields)) {
+	a->requested_by = ref_of(L, m[AP_REQUESTED_BY], &p->staff_ix, "staff member", what);
+	time_of(L, m[AP_REQUESTED], SMP_TIME_START, what, &a->requested);
+	load_sign_off(L, m[AP_CPP], what, &a->cpp);
+	load_sign_off(L, m[AP_IT], what, &a->it);
+	time_of(L, m[AP_STARTS], SMP_TIME_START, what, &a->starts);
+	time_of(L, m[AP_EXPIRES], SMP_TIME_END, what, &a->expires);
+	if (m[AP_REVOKED] != NULL && take_fields(L, m[AP_REVOKED], what, revoked_fields, rm)) {
 		struct opt_time on;
 
-		a->revoked.by = ref_member(L, r, "by", &p->staff_ix, "staff member", what);
-		a->revoked.reason = dup_or_null(L, str_member(r, "reason"));
-		if (time_member(L, r, "on", SMP_TIME_START, what, &on) && on.set) {
+		a->revoked.by = ref_of(L, rm[RV_BY], &p->staff_ix, "staff member", what);
+		a->revoked.reason = dup_or_null(L, str_of(rm[RV_REASON]));
+		if (time_of(L, rm[RV_ON], SMP_TIME_START, what, &on) && on.set) {
 			a->revoked.present = true;
 			a->revoked.on = on.t;
 		}

@@ -148,6 +148,17 @@ static void test_syntax_and_directives(void)
 {
 	records_fault("devices = ( { id = \"d\"; kind = ; } );\n", 6, "syntax error");
 	records_fault("@include \"/etc/shadow\"\n", 6, "directives such as @include are not allowed");
+	/* a directive is refused on any line, in a comment or a string too */
+	records_fault("/* a note\n \t @include \"x\"\n*/\n", 7,
+	              "directives such as @include are not allowed");
+	records_fault("staff = ( { id = \"w9\"; name = \"A\n@B\"; office = \"o1\";\n"
+	              "            roles = [ \"worker\" ]; } );\n", 7,
+	              "directives such as @include are not allowed");
+	records_fault("x = [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[ ]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]];\n", 6,
+	              "brackets nested too deep");
+	/* when the file has both, the directive is the fault reported */
+	records_fault("x = [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[ ]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]];\n"
+	              "# fine\n  @include \"y\"\n", 8, "directives such as @include are not allowed");
 }
 
 static void test_every_error_reported(void)
