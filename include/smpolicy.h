@@ -9,8 +9,8 @@
  * Conventions, for every function below:
  *  - Nothing here prints, exits, aborts, calls setlocale() or tzset() on the
  *    caller's behalf, or keeps global state.  Local times are converted
- *    with the process's current TZ (mktime/localtime_r), exactly as the
- *    caller has it set.
+ *    with the process's zone (localtime_r), exactly as the caller has it
+ *    set (a caller that changes TZ while it runs calls tzset() itself).
  *  - Errors are values: an smp_status, plus, where a file is involved, a
  *    list of diagnostics (smp_diags) naming FILE:LINE.
  *  - Every object handed to the caller has a matching _free function that

@@ -234,7 +234,7 @@ bool approval_over_cap(const struct approval *a, int64_t t, int64_t *next);
 int64_t time_add_days(int64_t t, int days);   /* calendar days, local time */
 /* smp_time_parse for the loader: the same results, with a memo of the local
  * days met (one load, one TZ), so that a day with a single UTC offset costs
- * one mktime instead of two per time read. */
+ * a few localtime_r calls once, and each time read on it none. */
 struct time_memo_day;
 struct time_memo {
 	struct time_memo_day *slot;

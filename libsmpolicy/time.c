@@ -1,6 +1,6 @@
 /*
  * time.c - the time formats of DESIGN §2, read without touching the
- * process's time zone or locale (mktime/localtime_r read TZ as it is).
+ * process's time zone or locale (localtime_r reads the zone as it is).
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
@@ -55,6 +55,21 @@ static int64_t days_from_civil(int64_t y, int m, int d)
 	return era * 146097 + doe - 719468;
 }
 
+/* Its inverse (Hinnant's civil_from_days). */
+static void civil_from_days(int64_t z, struct civil *c)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+
+	c->day = (int)(doy - (153 * mp + 2) / 5 + 1);
+	c->mon = (int)(mp < 10 ? mp + 3 : mp - 9);
+	c->year = (int)(yoe + era * 400 + (c->mon <= 2));
+}
+
 static bool parse_civil(const char *s, struct civil *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -101,54 +116,145 @@ static bool same_fields(const struct tm *a, const struct civil *c)
 	       a->tm_min == c->min && a->tm_sec == c->sec;
 }
 
-/*
- * Local civil time to an instant.  Tries both DST flags and keeps those
- * that read back as the same wall-clock time; the earlier wins.  When none
- * does (a gap) and gap_ok is set, the normalised instant after the gap is
- * taken if it is still the same day (used for midnight of a day whose
- * midnight was skipped).
- */
-static bool local_to_instant(const struct civil *c, bool gap_ok, int64_t *out)
+/* The UTC offset at t, seconds east, or false. */
+static bool offset_at(int64_t t, long *off)
 {
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if ((int64_t)tt != t || localtime_r(&tt, &tm) == NULL)
+		return false;
+	*off = tm.tm_gmtoff;
+	return true;
+}
+
+static bool reads_civil(int64_t t, const struct civil *c)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	return (int64_t)tt == t && localtime_r(&tt, &tm) != NULL && same_fields(&tm, c);
+}
+
+/* c read as if it were UTC */
+static int64_t civil_seconds(const struct civil *c)
+{
+	return days_from_civil(c->year, c->mon, c->day) * 86400 + c->hour * 3600 +
+	       c->min * 60 + c->sec;
+}
+
+/*
+ * Local civil time to an instant, with localtime_r() alone (glibc's
+ * mktime() calls tzset(), which stats the zone file each time, and in a
+ * repeated hour whose two offsets have the same DST flag, as in Caracas on
+ * 2007-12-09, it returns either instant depending on its earlier calls).
+ * Every UTC offset in effect within a day of c is tried (u - offset must
+ * read back as c); the earlier instant wins.  When none does (a gap), the
+ * first instant after it is taken if gap says so: GAP_SAME_DAY if it is
+ * still the same day (the start of a day whose midnight was skipped),
+ * GAP_ANY whatever day it is (the end of a day: the next day's midnight,
+ * or the first instant after it when that day was skipped, as in Apia,
+ * which went from 2011-12-29 to 2011-12-31).
+ */
+enum gap { GAP_NONE, GAP_SAME_DAY, GAP_ANY };
+
+static bool local_to_instant(const struct civil *c, enum gap gap, int64_t *out)
+{
+	int64_t u = civil_seconds(c), best = 0;
+	long offs[5];
+	int n = 0;
 	bool found = false;
-	int64_t best = 0;
 
-	for (int dst = 0; dst <= 1; dst++) {
-		struct tm tm = { 0 }, back;
-		time_t t;
+	/* the offsets a day before and after, and those of a fixed-point
+	 * search from u, cover any single offset change near c */
+	for (int k = 0; k < 5; k++) {
+		long o;
+		int64_t at = k == 0 ? u - 86400 : k == 1 ? u + 86400 : k == 2 ? u : u - offs[n - 1];
+		bool dup = false;
 
-		tm.tm_year = c->year - 1900;
-		tm.tm_mon = c->mon - 1;
-		tm.tm_mday = c->day;
-		tm.tm_hour = c->hour;
-		tm.tm_min = c->min;
-		tm.tm_sec = c->sec;
-		tm.tm_isdst = dst;
-		t = mktime(&tm);
-		if (localtime_r(&t, &back) == NULL || !same_fields(&back, c))
+		if (k >= 3 && n == 0)
+			break;
+		if (!offset_at(at, &o))
 			continue;
-		if (!found || (int64_t)t < best)
-			best = (int64_t)t;
-		found = true;
+		for (int j = 0; j < n; j++)
+			dup = dup || offs[j] == o;
+		if (!dup)
+			offs[n++] = o;
 	}
-	if (!found && gap_ok) {
-		struct tm tm = { 0 }, back;
-		time_t t;
+	for (int j = 0; j < n; j++) {
+		if (reads_civil(u - offs[j], c) && (!found || u - offs[j] < best)) {
+			best = u - offs[j];
+			found = true;
+		}
+	}
+	if (!found && gap != GAP_NONE) {
+		/* the first instant whose local time is c or later: between
+		 * u - 26 h (local time below c for any offset) and u + 26 h */
+		int64_t lo = u - 26 * 3600, hi = u + 26 * 3600;
+		time_t tt;
+		struct tm tm;
 
-		tm.tm_year = c->year - 1900;
-		tm.tm_mon = c->mon - 1;
-		tm.tm_mday = c->day;
-		tm.tm_isdst = -1;
-		t = mktime(&tm);
-		if (localtime_r(&t, &back) != NULL && back.tm_year == tm.tm_year &&
-		    back.tm_mon == c->mon - 1 && back.tm_mday == c->day) {
-			best = (int64_t)t;
+		while (hi - lo > 1) {
+			int64_t mid = lo + (hi - lo) / 2;
+			struct civil r = { 0 };
+
+			tt = (time_t)mid;
+			if ((int64_t)tt != mid || localtime_r(&tt, &tm) == NULL)
+				return false;
+			r.year = tm.tm_year + 1900;
+			r.mon = tm.tm_mon + 1;
+			r.day = tm.tm_mday;
+			r.hour = tm.tm_hour;
+			r.min = tm.tm_min;
+			r.sec = tm.tm_sec;
+			if (civil_seconds(&r) >= u)
+				hi = mid;
+			else
+				lo = mid;
+		}
+		tt = (time_t)hi;
+		if ((int64_t)tt == hi && localtime_r(&tt, &tm) != NULL &&
+		    (gap == GAP_ANY || (tm.tm_year == c->year - 1900 && tm.tm_mon == c->mon - 1 &&
+		                        tm.tm_mday == c->day))) {
+			best = hi;
 			found = true;
 		}
 	}
 	if (found)
 		*out = best;
 	return found;
+}
+
+/*
+ * The instant at which the local clock reads c and its UTC offset, when
+ * the offset is the same there and a day before and after: the common
+ * case, in two or three localtime_r() calls; false otherwise (the callers
+ * then ask local_to_instant()).  (Two offset changes cancelling out
+ * within a day would escape the check; no zone has them.)
+ */
+static bool local_find(const struct civil *c, int64_t *out, long *off)
+{
+	int64_t u = civil_seconds(c), t = u;
+
+	for (int step = 0; step < 3; step++) {
+		time_t tt = (time_t)t;
+		struct tm tm;
+		long before, after;
+
+		if ((int64_t)tt != t || localtime_r(&tt, &tm) == NULL)
+			return false;
+		if (!same_fields(&tm, c)) {
+			t = u - tm.tm_gmtoff;   /* read as if the offset held there */
+			continue;
+		}
+		if (!offset_at(t - 86400, &before) || !offset_at(t + 86400, &after) ||
+		    before != tm.tm_gmtoff || after != tm.tm_gmtoff)
+			return false;
+		*out = t;
+		*off = tm.tm_gmtoff;
+		return true;
+	}
+	return false;
 }
 
 static void next_day(struct civil *c)
@@ -178,7 +284,8 @@ smp_status smp_time_parse(const char *text, smp_time_edge edge, int64_t *out)
 	if (c.has_offset) {
 		t = days_from_civil(c.year, c.mon, c.day) * 86400 +
 		    c.hour * 3600 + c.min * 60 + c.sec - c.offset;
-	} else if (!local_to_instant(&c, date_only, &t)) {
+	} else if (!local_to_instant(&c, !date_only ? GAP_NONE : edge == SMP_TIME_END ? GAP_ANY
+	                                                                   : GAP_SAME_DAY, &t)) {
 		return SMP_ERR_TIME;
 	}
 	if (!date_only && edge == SMP_TIME_END)
@@ -234,16 +341,28 @@ char *smp_time_format(int64_t t, char *buf, size_t size)
 int64_t time_add_days(int64_t t, int days)
 {
 	struct tm tm;
-	time_t tt = (time_t)t, r;
+	struct civil c = { 0 };
+	time_t tt = (time_t)t;
+	int64_t found;
+	long off;
 
 	if (localtime_r(&tt, &tm) == NULL)
 		return t + (int64_t)days * 86400;
-	tm.tm_mday += days;
-	tm.tm_isdst = -1;
-	r = mktime(&tm);
-	if (r == (time_t)-1 && tm.tm_year + 1900 != 1969)
+	civil_from_days(days_from_civil(tm.tm_year + 1900LL, tm.tm_mon + 1, tm.tm_mday) + days, &c);
+	c.hour = tm.tm_hour;
+	c.min = tm.tm_min;
+	c.sec = tm.tm_sec;
+	if (c.year < 1 || c.year > 9999)
 		return t + (int64_t)days * 86400;
-	return (int64_t)r;
+	/* the same clock time, days later (the earlier of two in a repeated
+	 * hour) */
+	if (local_find(&c, &found, &off) || local_to_instant(&c, GAP_NONE, &found))
+		return found;
+	/* in a gap: that clock time read with the offset before the gap, as
+	 * mktime() reads it (02:30 on a spring-forward day is 03:30) */
+	if (offset_at(civil_seconds(&c) - 86400, &off))
+		return civil_seconds(&c) - off;
+	return t + (int64_t)days * 86400;
 }
 
 /* ---- the loader's memo of local days ---------------------------------- */
@@ -254,60 +373,27 @@ struct time_memo_day {
 	long off;             /* that offset, seconds east */
 };
 
-static bool reads_as(int64_t t, int y, int mon, int d, int h, int mi, int sec, long *off)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if ((int64_t)tt != t || localtime_r(&tt, &tm) == NULL)
-		return false;
-	*off = tm.tm_gmtoff;
-	return tm.tm_year == y - 1900 && tm.tm_mon == mon - 1 && tm.tm_mday == d &&
-	       tm.tm_hour == h && tm.tm_min == mi && tm.tm_sec == sec;
-}
-
 /*
  * Whether the local day of c has one UTC offset throughout: its midnight
- * exists, the second before it is 23:59:59 of the day before, and the
- * offset is the same then, at midnight, at noon, at 23:59:59 and at the
- * next midnight, 86400 s later.  On such a day every civil time exists
- * once, at (civil time read as UTC) - offset, which is what
- * local_to_instant finds for it.  (Two offset changes cancelling out
- * within half a day would escape this test; no zone has them.)  One
- * mktime per day, instead of two per time.
+ * exists, with the same offset a day before and after it and at its noon.
+ * On such a day every civil time exists once, at (civil time read as UTC)
+ * - offset, which is what local_to_instant() finds for it.  (Two offset
+ * changes cancelling out within half a day would escape this test; no
+ * zone has them.)  Three or four localtime_r() calls per day, instead of
+ * a dozen per time.
  */
 static void probe_day(const struct civil *c, struct time_memo_day *e)
 {
-	struct tm tm = { 0 };
-	struct civil prev = *c, next = *c;
-	time_t m0;
-	long o1, o2, o3, o4, o5;
+	struct civil midnight = *c;
+	int64_t m0;
+	long off, noon;
 
 	e->uniform = false;
-	tm.tm_year = c->year - 1900;
-	tm.tm_mon = c->mon - 1;
-	tm.tm_mday = c->day;
-	tm.tm_isdst = -1;
-	m0 = mktime(&tm);
-	next_day(&next);
-	if (--prev.day == 0) {
-		if (--prev.mon == 0) {
-			prev.mon = 12;
-			prev.year--;
-		}
-		prev.day = month_days(prev.year, prev.mon);
-	}
-	if (prev.year < 1 ||
-	    !reads_as((int64_t)m0 - 1, prev.year, prev.mon, prev.day, 23, 59, 59, &o1) ||
-	    !reads_as((int64_t)m0, c->year, c->mon, c->day, 0, 0, 0, &o2) ||
-	    !reads_as((int64_t)m0 + 43200, c->year, c->mon, c->day, 12, 0, 0, &o3) ||
-	    !reads_as((int64_t)m0 + 86399, c->year, c->mon, c->day, 23, 59, 59, &o4) ||
-	    !reads_as((int64_t)m0 + 86400, next.year, next.mon, next.day, 0, 0, 0, &o5))
-		return;
-	if (o1 != o2 || o2 != o3 || o3 != o4 || o4 != o5)
-		return;
+	midnight.hour = midnight.min = midnight.sec = 0;
+	if (!local_find(&midnight, &m0, &off) || !offset_at(m0 + 43200, &noon) || noon != off)
+		return;   /* near an offset change: read each time exactly */
 	e->uniform = true;
-	e->off = o2;
+	e->off = off;
 }
 
 static size_t memo_hash(int64_t key, size_t mask)

@@ -1,0 +1,144 @@
+/*
+ * test_time_zones.c - local time in zones with unusual changes.  meson runs
+ * this program once per zone, with TZ set for the child only.  In every
+ * zone, the loader's memo of local days (time_parse_memo) must read every
+ * time of 1965-2040 exactly as smp_time_parse does; in the zones named
+ * below, the edge cases of docs/SEMANTICS.md are checked against the
+ * tz database.
+ *
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#include "internal.h"
+
+#include <CUnit/Basic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *zone(void)
+{
+	const char *tz = getenv("TZ");
+
+	return tz != NULL ? tz : "";
+}
+
+static bool in_zone(const char *z)
+{
+	return strcmp(zone(), z) == 0;
+}
+
+static int64_t parse(const char *s, smp_time_edge edge)
+{
+	int64_t t = 0;
+
+	CU_ASSERT_EQUAL(smp_time_parse(s, edge, &t), SMP_OK);
+	return t;
+}
+
+/* glibc falls back to UTC for a zone it cannot find: say so instead of
+ * checking UTC against another zone's expectations */
+static void test_zone_installed(void)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", zone());
+	if (zone()[0] != '\0' && strcmp(zone(), "UTC") != 0 && access(path, R_OK) != 0)
+		CU_FAIL_FATAL("the zone is not installed (Debian package tzdata)");
+}
+
+static void test_memo_matches(void)
+{
+	static const char *const clock[] = {
+		"", "T00:00", "T00:30", "T01:30", "T02:00", "T02:30", "T03:00", "T12:00", "T23:59:59",
+	};
+	struct time_memo m = { 0 };
+	long differ = 0;
+
+	for (int y = 1965; y <= 2040; y++)
+		for (int mo = 1; mo <= 12; mo++)
+			for (int d = 1; d <= 31; d++)
+				for (size_t k = 0; k < sizeof(clock) / sizeof(clock[0]); k++)
+					for (int e = 0; e <= 1; e++) {
+						smp_time_edge edge = e ? SMP_TIME_END : SMP_TIME_START;
+						char text[32];
+						int64_t a = 0, b = 0;
+						smp_status ra, rb;
+
+						snprintf(text, sizeof(text), "%04d-%02d-%02d%s", y, mo, d,
+						         clock[k]);
+						ra = smp_time_parse(text, edge, &a);
+						rb = time_parse_memo(&m, text, edge, &b);
+						if (ra != rb || (ra == SMP_OK && a != b)) {
+							if (differ++ < 5)
+								fprintf(stderr, "%s (%s): %d %lld, memo %d %lld\n",
+								        text, e ? "end" : "start", ra, (long long)a,
+								        rb, (long long)b);
+						}
+					}
+	time_memo_free(&m);
+	CU_ASSERT_EQUAL(differ, 0);
+}
+
+static void test_edge_cases(void)
+{
+	int64_t t = 0;
+
+	if (in_zone("America/New_York")) {
+		/* a long-term limit ending in the spring-forward gap: 02:30 is
+		 * read with the offset before it, as 03:30 EDT */
+		CU_ASSERT_EQUAL(time_add_days(parse("2025-03-08T02:30", SMP_TIME_START), 365),
+		                parse("2026-03-08T03:30-04:00", SMP_TIME_START));
+		/* and one ending in the repeated hour: the earlier 01:30 (EDT) */
+		CU_ASSERT_EQUAL(time_add_days(parse("2025-11-01T01:30", SMP_TIME_START), 365),
+		                parse("2026-11-01T01:30-04:00", SMP_TIME_START));
+		/* an ordinary day: the same clock time */
+		CU_ASSERT_EQUAL(time_add_days(parse("2025-11-25T10:00", SMP_TIME_START), 365),
+		                parse("2026-11-25T10:00", SMP_TIME_START));
+	} else if (in_zone("America/Caracas")) {
+		/* 2007-12-09 03:00 -04:00 became 02:30 -04:30: both offsets are
+		 * standard time; 02:45 happened twice and the earlier wins */
+		CU_ASSERT_EQUAL(parse("2007-12-09T02:45", SMP_TIME_START),
+		                parse("2007-12-09T02:45-04:00", SMP_TIME_START));
+		/* 1965-01-01 began at 00:30 (-04:30 became -04:00 at midnight) */
+		CU_ASSERT_EQUAL(parse("1965-01-01", SMP_TIME_START),
+		                parse("1965-01-01T00:30-04:00", SMP_TIME_START));
+		CU_ASSERT_EQUAL(parse("1964-12-31", SMP_TIME_END),
+		                parse("1965-01-01", SMP_TIME_START));
+	} else if (in_zone("Pacific/Apia")) {
+		/* 2011-12-30 was skipped: a date alone ending the 29th lapses
+		 * when the 31st begins; the 30th does not exist */
+		CU_ASSERT_EQUAL(parse("2011-12-29", SMP_TIME_END),
+		                parse("2011-12-31T00:00+14:00", SMP_TIME_START));
+		CU_ASSERT_EQUAL(smp_time_parse("2011-12-30", SMP_TIME_START, &t), SMP_ERR_TIME);
+		CU_ASSERT_EQUAL(smp_time_parse("2011-12-30T12:00", SMP_TIME_START, &t), SMP_ERR_TIME);
+	} else if (in_zone("Europe/Dublin")) {
+		/* Irish Standard Time in summer, GMT as "negative DST" in winter:
+		 * the repeated hour of 2026-10-25 is read as the earlier */
+		CU_ASSERT_EQUAL(parse("2026-10-25T01:30", SMP_TIME_START),
+		                parse("2026-10-25T01:30+01:00", SMP_TIME_START));
+		CU_ASSERT_EQUAL(smp_time_parse("2026-03-29T01:30", SMP_TIME_START, &t), SMP_ERR_TIME);
+	}
+}
+
+int main(void)
+{
+	CU_pSuite s;
+	char name[80];
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 2;
+	snprintf(name, sizeof(name), "time zones (TZ=%s)", zone()[0] ? zone() : "unset");
+	s = CU_add_suite(name, NULL, NULL);
+	CU_add_test(s, "the zone is installed", test_zone_installed);
+	CU_add_test(s, "the loader's memo reads 1965-2040 as smp_time_parse", test_memo_matches);
+	CU_add_test(s, "gaps, repeated hours, skipped days", test_edge_cases);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	{
+		unsigned failed = CU_get_number_of_tests_failed() + CU_get_number_of_failures();
+
+		CU_cleanup_registry();
+		return failed ? 1 : 0;
+	}
+}
