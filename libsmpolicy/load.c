@@ -893,6 +893,21 @@ static char *folder_of(struct loader *L, const char *path)
 	return r;
 }
 
+/* libconfig's parse of text: through a memory stream, as
+ * config_read_file() reads a file (config_read_string() first copies the
+ * text a byte at a time). */
+static bool read_config(config_t *cfg, char *text, size_t len)
+{
+	FILE *f = len > 0 ? fmemopen(text, len, "r") : NULL;
+	int ok;
+
+	if (f == NULL)
+		return config_read_string(cfg, text) == CONFIG_TRUE;
+	ok = config_read(cfg, f);
+	fclose(f);
+	return ok == CONFIG_TRUE;
+}
+
 static smp_status parse_source(struct loader *L, struct source *s, const char *read_from)
 {
 	smp_status rc;
@@ -906,7 +921,7 @@ static smp_status parse_source(struct loader *L, struct source *s, const char *r
 	config_init(&s->cfg);
 	s->parsed = true;
 	config_set_auto_convert(&s->cfg, 0);
-	if (config_read_string(&s->cfg, s->text) != CONFIG_TRUE) {
+	if (!read_config(&s->cfg, s->text, s->len)) {
 		ERR(L, s->path, (unsigned)config_error_line(&s->cfg), NULL, "%s",
 		    config_error_text(&s->cfg) ? config_error_text(&s->cfg) : "syntax error");
 		return SMP_ERR_PARSE;
