@@ -161,7 +161,7 @@ static smp_status check_file(const char *path, int fd, unsigned flags, smp_diags
 /* Read all of fd into a NUL-terminated buffer of at most limit bytes. */
 static smp_status read_all(int fd, size_t hint, char **out, size_t *len)
 {
-	size_t cap = hint + 1, n = 0;
+	size_t cap = hint + 2, n = 0;   /* room for the NUL and the read that meets EOF */
 	char *buf = malloc(cap);
 
 	if (buf == NULL)
@@ -250,9 +250,13 @@ static unsigned find_directive(const char *buf)
 /* The bytes find_fault() stops at; it skips every other byte in one tight
  * loop (names, ids and dates are most of a records file). */
 static const unsigned char scan_stop[256] = {
-	['\0'] = 1, ['\n'] = 1, ['#'] = 1, ['/'] = 1, ['"'] = 1, [' '] = 1, ['\t'] = 1,
-	['\r'] = 1, ['{'] = 1, ['('] = 1, ['['] = 1, ['}'] = 1, [')'] = 1, [']'] = 1,
-	['='] = 1, [':'] = 1, [','] = 1,
+	['\0'] = 1, ['\n'] = 1, ['#'] = 1, ['/'] = 1, ['"'] = 1, ['{'] = 1, ['('] = 1,
+	['['] = 1, ['}'] = 1, [')'] = 1, [']'] = 1, ['='] = 1, [':'] = 1, [','] = 1,
+};
+
+/* and the bytes it stops at inside a string */
+static const unsigned char string_stop[256] = {
+	['\0'] = 1, ['\n'] = 1, ['"'] = 1, ['\\'] = 1,
 };
 
 /* Whether the line starting at s is a directive, as find_directive()
@@ -262,6 +266,27 @@ static bool directive_at(const char *s)
 	while (*s == ' ' || *s == '\t' || *s == '\r')
 		s++;
 	return *s == '@';
+}
+
+/* Whether the next token after s is a string: libconfig joins "a" "b",
+ * with blanks, line ends and comments between, into one string. */
+static bool string_follows(const char *s)
+{
+	for (;;) {
+		while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+			s++;
+		if (*s == '#' || (s[0] == '/' && s[1] == '/')) {
+			s += strcspn(s, "\n");
+		} else if (s[0] == '/' && s[1] == '*') {
+			const char *end = strstr(s + 2, "*/");
+
+			if (end == NULL)
+				return false;
+			s = end + 2;
+		} else {
+			return *s == '"';
+		}
+	}
 }
 
 /*
@@ -277,19 +302,15 @@ static unsigned find_fault(const char *s, const char **why)
 	unsigned count[SMP_MAX_DEPTH + 1], line = 1;
 	int depth = 0;
 	size_t run = 0;             /* bytes of the string being joined */
-	bool in_string_run = false;
+	bool joined = false;        /* the next string continues the last one */
 
 	open[0] = '{';
 	count[0] = 0;
 	if (directive_at(s))
 		goto directive;
 	for (;; s++) {
-		const char *t = s;
-
 		while (!scan_stop[(unsigned char)*s])
-			s++;
-		if (s != t)
-			in_string_run = false;   /* a name, a number, a keyword */
+			s++;   /* names, numbers, blanks */
 		switch (*s) {
 		case '\0':
 			return 0;
@@ -299,14 +320,11 @@ static unsigned find_fault(const char *s, const char **why)
 				goto directive;
 			continue;
 		case '#':
-			while (s[1] && s[1] != '\n')
-				s++;
+			s = strchrnul(s, '\n') - 1;   /* the loop steps onto the line end */
 			continue;
 		case '/':
 			if (s[1] == '/') {
-				while (s[1] && s[1] != '\n')
-					s++;
-				continue;
+				s = strchrnul(s, '\n') - 1;
 			} else if (s[1] == '*') {
 				for (s += 2; *s && !(s[0] == '*' && s[1] == '/'); s++) {
 					if (*s == '\n' && (line++, directive_at(s + 1)))
@@ -315,17 +333,24 @@ static unsigned find_fault(const char *s, const char **why)
 				if (!*s)
 					return 0;   /* unterminated: libconfig says so */
 				s++;
-				continue;
 			}
-			break;
+			continue;
 		case '"':
 			/* libconfig builds a string 64 bytes at a time: refuse a
 			 * long one before it copies it quadratically */
-			if (!in_string_run)
+			if (!joined)
 				run = 0;
-			for (s++; *s && *s != '"'; s++, run++) {
+			for (s++;; s++) {
+				const char *t = s;
+
+				while (!string_stop[(unsigned char)*s])
+					s++;
+				run += (size_t)(s - t);
+				if (*s == '\0' || *s == '"')
+					break;
 				if (*s == '\\' && s[1])
 					s++;
+				run++;
 				if (*s == '\n' && (line++, directive_at(s + 1)))
 					goto directive;
 			}
@@ -335,11 +360,7 @@ static unsigned find_fault(const char *s, const char **why)
 				*why = "a string longer than " SMP_STR(SMP_MAX_STRING) " bytes";
 				return line;
 			}
-			in_string_run = true;
-			continue;   /* "a" "b" is one string */
-		case ' ':
-		case '\t':
-		case '\r':
+			joined = string_follows(s + 1);
 			continue;
 		case '{':
 		case '(':
@@ -350,29 +371,28 @@ static unsigned find_fault(const char *s, const char **why)
 			}
 			open[++depth] = *s;
 			count[depth] = 0;
-			break;
+			continue;
 		case '}':
 		case ')':
 		case ']':
 			if (depth > 0)
 				depth--;
-			break;
+			continue;
 		case '=':
 		case ':':
 			if (open[depth] == '{' && ++count[depth] > SMP_MAX_GROUP) {
 				*why = "more than " SMP_STR(SMP_MAX_GROUP) " settings in one group";
 				return line;
 			}
-			break;
+			continue;
 		case ',':
 			if (open[depth] != '{' && ++count[depth] >= SMP_MAX_LIST) {
 				*why = "more than " SMP_STR(SMP_MAX_LIST) " entries in one list "
 				       "(split the records into more files)";
 				return line;
 			}
-			break;
+			continue;
 		}
-		in_string_run = false;   /* anything but blanks and comments */
 	}
 directive:
 	*why = NULL;

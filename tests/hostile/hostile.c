@@ -549,6 +549,16 @@ static void test_long_strings(void)
 	write_path(recs, b.s, b.len, 0644);
 	free(b.s);
 	refused(SMP_ERR_PARSE, "longer than");
+	/* and so with line ends and # or // comments between the pieces */
+	b = (struct buf){ 0 };
+	add(&b, "%sdevices = ( { id = \"x\"; kind = \"workstation\"; owner = \"", staff_text);
+	for (int k = 0; k < 20000; k++)
+		add(&b, k % 2 ? "dcfdcf\" # c\n \"" : "dcfdcf\"\n// c\n\t\"");
+	add(&b, "\"; } );\n");
+	write_path(conf, conf_text, strlen(conf_text), 0644);
+	write_path(recs, b.s, b.len, 0644);
+	free(b.s);
+	refused(SMP_ERR_PARSE, "longer than");
 	/* 60 KB: loads, and the decision's particulars are cut */
 	CU_ASSERT_EQUAL_FATAL(long_reason(60000, &p), SMP_OK);
 	smp_request_init(&req);
