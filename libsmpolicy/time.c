@@ -406,7 +406,7 @@ static struct time_memo_day *memo_day(struct time_memo *m, const struct civil *c
 	size_t i;
 
 	if (m->n * 2 >= m->mask) {   /* grow: keep the table at most half full */
-		size_t size = m->mask ? (m->mask + 1) * 2 : 1024;
+		size_t size = m->mask ? (m->mask + 1) * 2 : 64;
 		struct time_memo_day *ns = calloc(size, sizeof(*ns));
 
 		if (ns == NULL)
