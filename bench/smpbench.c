@@ -22,13 +22,14 @@
  *       Peak resident set (VmHWM) of a process that loads
  *       the policy (mem) or only parses its files with libconfig
  *       (memfloor), and of the same process before it did.
- *   smpbench pam REPS SVCDIR USER SERVICE_A SERVICE_B [BUDGET]
- *       Runs `pamtester -v SERVICE USER acct_mgmt` under pam_wrapper
+ *   smpbench pam REPS BUDGET SVCDIR USER SERVICE SERVICE [SERVICE...]
+ *       Runs `pamtester SERVICE USER acct_mgmt` under pam_wrapper
  *       (LD_PRELOAD=libpam_wrapper.so PAM_WRAPPER=1
- *       PAM_WRAPPER_SERVICE_DIR=SVCDIR), alternating A and B REPS times
- *       each (after one warm-up pair), and prints the median wall time of
- *       the whole process for each, in milliseconds, and their last exit
- *       codes.  Stops early, after at least 3 pairs, past BUDGET seconds.
+ *       PAM_WRAPPER_SERVICE_DIR=SVCDIR) for each service in turn (2 to
+ *       PAM_MAX_SERVICES), REPS rounds (after one warm-up round), and
+ *       prints the median wall time of the whole process for each, in
+ *       milliseconds, and their last exit codes.  Stops early, after at
+ *       least 3 rounds, past BUDGET seconds.
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
@@ -495,23 +496,27 @@ static double run_pam(char *const envp[], const char *service, const char *user,
 	return (t1 - t0) * 1e3;
 }
 
+#define PAM_MAX_SERVICES 4
+
 static int cmd_pam(int reps, double budget, const char *svcdir, const char *user,
-                   const char *a, const char *b)
+                   int nsvc, char **svcs)
 {
 	double start;
 	int done = 0;
 	size_t n = 0;
 	char **envp;
 	char svc[4200];
-	double *ta = calloc((size_t)reps, sizeof(double));
-	double *tb = calloc((size_t)reps, sizeof(double));
-	int sa = 0, sb = 0;
+	double *t[PAM_MAX_SERVICES];
+	int st[PAM_MAX_SERVICES] = { 0 };
 
 	for (char **e = environ; *e; e++)
 		n++;
 	envp = calloc(n + 4, sizeof(char *));
-	if (envp == NULL || ta == NULL || tb == NULL)
+	if (envp == NULL)
 		die("out of memory");
+	for (int k = 0; k < nsvc; k++)
+		if ((t[k] = calloc((size_t)reps, sizeof(double))) == NULL)
+			die("out of memory");
 	n = 0;
 	for (char **e = environ; *e; e++)
 		if (strncmp(*e, "LD_PRELOAD=", 11) != 0 && strncmp(*e, "PAM_WRAPPER", 11) != 0)
@@ -521,15 +526,15 @@ static int cmd_pam(int reps, double budget, const char *svcdir, const char *user
 	envp[n++] = "PAM_WRAPPER=1";
 	envp[n++] = svc;
 	envp[n] = NULL;
-	run_pam(envp, a, user, &sa);   /* warm up */
-	run_pam(envp, b, user, &sb);
+	for (int k = 0; k < nsvc; k++)
+		run_pam(envp, svcs[k], user, &st[k]);   /* warm up */
 	start = now();
-	for (int r = 0; r < reps && !(r >= 3 && now() - start > budget); r++, done++) {
-		ta[r] = run_pam(envp, a, user, &sa);
-		tb[r] = run_pam(envp, b, user, &sb);
-	}
-	printf("a_ms %.3f b_ms %.3f a_exit %d b_exit %d reps %d\n", median(ta, (size_t)done),
-	       median(tb, (size_t)done), sa, sb, done);
+	for (int r = 0; r < reps && !(r >= 3 && now() - start > budget); r++, done++)
+		for (int k = 0; k < nsvc; k++)   /* in turn, so that drift hits all alike */
+			t[k][r] = run_pam(envp, svcs[k], user, &st[k]);
+	for (int k = 0; k < nsvc; k++)
+		printf("%s_ms %.3f %s_exit %d ", svcs[k], median(t[k], (size_t)done), svcs[k], st[k]);
+	printf("reps %d\n", done);
 	return 0;
 }
 
@@ -545,13 +550,13 @@ int main(int argc, char **argv)
 		return cmd_mem(argv[2], false);
 	if (argc == 3 && strcmp(argv[1], "memfloor") == 0)
 		return cmd_mem(argv[2], true);
-	if ((argc == 7 || argc == 8) && strcmp(argv[1], "pam") == 0)
-		return cmd_pam(atoi(argv[2]) > 0 ? atoi(argv[2]) : 1,
-		               argc == 8 ? atof(argv[7]) : 1e9, argv[3], argv[4], argv[5], argv[6]);
+	if (argc >= 8 && argc <= 6 + PAM_MAX_SERVICES && strcmp(argv[1], "pam") == 0)
+		return cmd_pam(atoi(argv[2]) > 0 ? atoi(argv[2]) : 1, atof(argv[3]), argv[4], argv[5],
+		               argc - 6, argv + 6);
 	fprintf(stderr,
 	        "usage: smpbench load CONFIG REPS [BUDGET]\n"
 	        "       smpbench decide CONFIG REQUESTS REPS [SECONDS]\n"
 	        "       smpbench mem|memfloor CONFIG\n"
-	        "       smpbench pam REPS SVCDIR USER SERVICE_A SERVICE_B [BUDGET]\n");
+	        "       smpbench pam REPS BUDGET SVCDIR USER SERVICE SERVICE [SERVICE...]\n");
 	return 2;
 }
