@@ -55,6 +55,7 @@ void diags_sort(smp_diags *d);   /* by file, then line; stable */
 struct idslot {
 	const char *key;    /* NULL = empty */
 	uint32_t idx;
+	uint32_t hash;      /* of key: a probe compares it before the key */
 };
 
 struct idmap {
