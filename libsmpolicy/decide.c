@@ -30,6 +30,62 @@ struct smp_decision {
 	char buf[2048];            /* the messages; last, left uninitialised */
 };
 
+/*
+ * vsnprintf() for the particulars: %s, %d, %lld and %% only (all the
+ * formats below use), written into out[0 .. cap-1] and cut there, as
+ * vsnprintf cuts; returns the length written.  Any other conversion is
+ * handed to vsnprintf.  A decision formats one to three of these, and
+ * vsnprintf's set-up was a fifth of a decision's instructions.
+ */
+static size_t format_detail(char *out, size_t cap, const char *fmt, va_list ap)
+{
+	size_t n = 0;
+
+	for (const char *f = fmt; *f; f++) {
+		const char *s;
+		char num[24];
+		size_t len;
+
+		if (*f != '%') {
+			const char *pct = strchrnul(f, '%');
+
+			len = (size_t)(pct - f);
+			if (len > cap - 1 - n)
+				len = cap - 1 - n;
+			memcpy(out + n, f, len);
+			n += len;
+			f = pct - 1;
+			continue;
+		}
+		if (f[1] == 's') {
+			s = va_arg(ap, const char *);
+			f++;
+		} else if (f[1] == 'd') {
+			snprintf(num, sizeof(num), "%d", va_arg(ap, int));
+			s = num;
+			f++;
+		} else if (f[1] == 'l' && f[2] == 'l' && f[3] == 'd') {
+			snprintf(num, sizeof(num), "%lld", va_arg(ap, long long));
+			s = num;
+			f += 3;
+		} else if (f[1] == '%') {
+			s = "%";
+			f++;
+		} else {
+			int r = vsnprintf(out + n, cap - n, f, ap);   /* the rest, whole */
+
+			if (r > 0)
+				n += (size_t)r < cap - n ? (size_t)r : cap - n - 1;
+			return n;
+		}
+		len = strnlen(s, cap - 1 - n);
+		memcpy(out + n, s, len);
+		n += len;
+	}
+	out[n] = '\0';
+	return n;
+}
+
 /* Add a reason (or a warning, when warning is set) with its sentence and
  * the particulars of this case. */
 static void add(struct smp_decision *d, int code, bool warning, const char *fmt, ...)
@@ -55,16 +111,14 @@ static void add(struct smp_decision *d, int code, bool warning, const char *fmt,
 	memcpy(msg, sentence, ls + 1);
 	if (fmt != NULL) {
 		va_list ap;
-		int ld;
+		size_t ld;
 
 		va_start(ap, fmt);
-		ld = vsnprintf(msg + ls + 1, 768, fmt, ap);
+		ld = format_detail(msg + ls + 1, 768, fmt, ap);
 		va_end(ap);
-		if (ld > 767)
-			ld = 767;
 		if (ld > 0) {
 			msg[ls] = ' ';
-			n = ls + 1 + (size_t)ld;
+			n = ls + 1 + ld;
 		}
 		msg[n] = '\0';
 	}

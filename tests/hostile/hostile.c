@@ -583,6 +583,16 @@ static void test_long_strings(void)
 	req.action = SMP_ACTION_LOGIN;
 	CU_ASSERT_EQUAL(smp_decide(p, &req, &d), SMP_OK);
 	CU_ASSERT(!smp_decision_allowed(d));
+	/* "SENTENCE 'uuu...": the particulars are cut at exactly 767 bytes */
+	CU_ASSERT_EQUAL(smp_decision_reason(d, 0), SMP_R_UNKNOWN_USER);
+	{
+		const char *m = smp_decision_reason_message(d, 0);
+		const char *sentence = smp_reason_sentence(SMP_R_UNKNOWN_USER);
+
+		CU_ASSERT_EQUAL(strlen(m), strlen(sentence) + 1 + 767);
+		CU_ASSERT(strncmp(m, sentence, strlen(sentence)) == 0);
+		CU_ASSERT(strncmp(m + strlen(sentence), " 'uuu", 5) == 0);
+	}
 	smp_decision_free(d);
 	free(user);
 	smp_policy_free(p);
