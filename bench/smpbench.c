@@ -22,6 +22,10 @@
  *       Peak resident set (VmHWM) of a process that loads
  *       the policy (mem) or only parses its files with libconfig
  *       (memfloor), and of the same process before it did.
+ *   smpbench once load|floor CONFIG
+ *       One smp_policy_load + free (in once_load) or one bare libconfig
+ *       parse of the same files (in once_floor), for callgrind's
+ *       --toggle-collect (bench/instructions).
  *   smpbench pam REPS BUDGET SVCDIR USER SERVICE SERVICE [SERVICE...]
  *       Runs `pamtester SERVICE USER acct_mgmt` under pam_wrapper
  *       (LD_PRELOAD=libpam_wrapper.so PAM_WRAPPER=1
@@ -538,6 +542,31 @@ static int cmd_pam(int reps, double budget, const char *svcdir, const char *user
 	return 0;
 }
 
+/* ---- once: one load or one floor, for callgrind ------------------------ */
+
+/* Named so that `valgrind --tool=callgrind --toggle-collect=once_load`
+ * counts the load alone (bench/instructions). */
+__attribute__((noinline)) static void once_floor(const struct files *f)
+{
+	bare_parse(f);
+}
+
+__attribute__((noinline)) static void once_load(const char *config)
+{
+	smp_policy_free(load_or_die(config));
+}
+
+static int cmd_once(const char *what, const char *config)
+{
+	struct files f = policy_files(config);
+
+	if (strcmp(what, "floor") == 0)
+		once_floor(&f);
+	else
+		once_load(config);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if ((argc == 4 || argc == 5) && strcmp(argv[1], "load") == 0)
@@ -546,6 +575,9 @@ int main(int argc, char **argv)
 	if ((argc == 5 || argc == 6) && strcmp(argv[1], "decide") == 0)
 		return cmd_decide(argv[2], argv[3], atoi(argv[4]) > 0 ? atoi(argv[4]) : 1,
 		                  argc == 6 ? atof(argv[5]) : 0.25);
+	if (argc == 4 && strcmp(argv[1], "once") == 0 &&
+	    (strcmp(argv[2], "load") == 0 || strcmp(argv[2], "floor") == 0))
+		return cmd_once(argv[2], argv[3]);
 	if (argc == 3 && strcmp(argv[1], "mem") == 0)
 		return cmd_mem(argv[2], false);
 	if (argc == 3 && strcmp(argv[1], "memfloor") == 0)
@@ -557,6 +589,7 @@ int main(int argc, char **argv)
 	        "usage: smpbench load CONFIG REPS [BUDGET]\n"
 	        "       smpbench decide CONFIG REQUESTS REPS [SECONDS]\n"
 	        "       smpbench mem|memfloor CONFIG\n"
+	        "       smpbench once load|floor CONFIG\n"
 	        "       smpbench pam REPS BUDGET SVCDIR USER SERVICE SERVICE [SERVICE...]\n");
 	return 2;
 }
