@@ -161,21 +161,26 @@ enum gap { GAP_NONE, GAP_SAME_DAY, GAP_ANY };
 static bool local_to_instant(const struct civil *c, enum gap gap, int64_t *out)
 {
 	int64_t u = civil_seconds(c), best = 0;
-	long offs[5];
+	long offs[5], last = 0;
 	int n = 0;
-	bool found = false;
+	bool found = false, have_last = false;
 
-	/* the offsets a day before and after, and those of a fixed-point
-	 * search from u, cover any single offset change near c */
+	/* the offsets a day before and after, and those met by two steps of
+	 * the fixed-point search from u (the offset at u, then at u minus
+	 * it), cover any single offset change near c */
 	for (int k = 0; k < 5; k++) {
 		long o;
-		int64_t at = k == 0 ? u - 86400 : k == 1 ? u + 86400 : k == 2 ? u : u - offs[n - 1];
+		int64_t at = k == 0 ? u - 86400 : k == 1 ? u + 86400 : k == 2 ? u : u - last;
 		bool dup = false;
 
-		if (k >= 3 && n == 0)
+		if (k >= 3 && !have_last)
 			break;
 		if (!offset_at(at, &o))
 			continue;
+		if (k >= 2) {
+			last = o;
+			have_last = true;
+		}
 		for (int j = 0; j < n; j++)
 			dup = dup || offs[j] == o;
 		if (!dup)
