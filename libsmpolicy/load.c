@@ -1082,16 +1082,20 @@ struct entry_iter {
 	const config_setting_t *list;  /* the list in source src, or NULL */
 };
 
+/* The list `name` of a source that parsed, or NULL. */
+static const config_setting_t *source_list(const struct source *s, const char *name)
+{
+	if (!s->parsed || config_error_type(&s->cfg) != CONFIG_ERR_NONE)
+		return NULL;
+	return member(config_root_setting(&s->cfg), name, F_LIST);
+}
+
 static const config_setting_t *next_entry(struct entry_iter *it)
 {
 	for (; it->src < it->to; it->src++, it->idx = -1) {
-		struct source *s = it->L->src[it->src];
-
 		if (it->idx < 0) {
 			it->idx = 0;
-			it->list = NULL;
-			if (s->parsed && config_error_type(&s->cfg) == CONFIG_ERR_NONE)
-				it->list = member(config_root_setting(&s->cfg), it->name, F_LIST);
+			it->list = source_list(it->L->src[it->src], it->name);
 		}
 		if (it->list != NULL && it->idx < config_setting_length(it->list))
 			return config_setting_get_elem(it->list, (unsigned)it->idx++);
@@ -1104,11 +1108,8 @@ static size_t count_entries(struct loader *L, const char *name, size_t from, siz
 	size_t n = 0;
 
 	for (size_t i = from; i < to; i++) {
-		struct source *s = L->src[i];
-		const config_setting_t *list = NULL;
+		const config_setting_t *list = source_list(L->src[i], name);
 
-		if (s->parsed && config_error_type(&s->cfg) == CONFIG_ERR_NONE)
-			list = member(config_root_setting(&s->cfg), name, F_LIST);
 		if (list != NULL)
 			n += (size_t)config_setting_length(list);
 	}
