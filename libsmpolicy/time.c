@@ -116,13 +116,21 @@ static bool same_fields(const struct tm *a, const struct civil *c)
 	       a->tm_min == c->min && a->tm_sec == c->sec;
 }
 
+/* The local time at t, or false if t does not fit a time_t or the zone
+ * cannot say. */
+static bool local_tm(int64_t t, struct tm *tm)
+{
+	time_t tt = (time_t)t;
+
+	return (int64_t)tt == t && localtime_r(&tt, tm) != NULL;
+}
+
 /* The UTC offset at t, seconds east, or false. */
 static bool offset_at(int64_t t, long *off)
 {
-	time_t tt = (time_t)t;
 	struct tm tm;
 
-	if ((int64_t)tt != t || localtime_r(&tt, &tm) == NULL)
+	if (!local_tm(t, &tm))
 		return false;
 	*off = tm.tm_gmtoff;
 	return true;
@@ -130,10 +138,9 @@ static bool offset_at(int64_t t, long *off)
 
 static bool reads_civil(int64_t t, const struct civil *c)
 {
-	time_t tt = (time_t)t;
 	struct tm tm;
 
-	return (int64_t)tt == t && localtime_r(&tt, &tm) != NULL && same_fields(&tm, c);
+	return local_tm(t, &tm) && same_fields(&tm, c);
 }
 
 /* c read as if it were UTC */
@@ -196,15 +203,13 @@ static bool local_to_instant(const struct civil *c, enum gap gap, int64_t *out)
 		/* the first instant whose local time is c or later: between
 		 * u - 26 h (local time below c for any offset) and u + 26 h */
 		int64_t lo = u - 26 * 3600, hi = u + 26 * 3600;
-		time_t tt;
 		struct tm tm;
 
 		while (hi - lo > 1) {
 			int64_t mid = lo + (hi - lo) / 2;
 			struct civil r = { 0 };
 
-			tt = (time_t)mid;
-			if ((int64_t)tt != mid || localtime_r(&tt, &tm) == NULL)
+			if (!local_tm(mid, &tm))
 				return false;
 			r.year = tm.tm_year + 1900;
 			r.mon = tm.tm_mon + 1;
@@ -217,8 +222,7 @@ static bool local_to_instant(const struct civil *c, enum gap gap, int64_t *out)
 			else
 				lo = mid;
 		}
-		tt = (time_t)hi;
-		if ((int64_t)tt == hi && localtime_r(&tt, &tm) != NULL &&
+		if (local_tm(hi, &tm) &&
 		    (gap == GAP_ANY || (tm.tm_year == c->year - 1900 && tm.tm_mon == c->mon - 1 &&
 		                        tm.tm_mday == c->day))) {
 			best = hi;
@@ -242,11 +246,10 @@ static bool local_find(const struct civil *c, int64_t *out, long *off)
 	int64_t u = civil_seconds(c), t = u;
 
 	for (int step = 0; step < 3; step++) {
-		time_t tt = (time_t)t;
 		struct tm tm;
 		long before, after;
 
-		if ((int64_t)tt != t || localtime_r(&tt, &tm) == NULL)
+		if (!local_tm(t, &tm))
 			return false;
 		if (!same_fields(&tm, c)) {
 			t = u - tm.tm_gmtoff;   /* read as if the offset held there */
@@ -309,12 +312,11 @@ static char *put2(char *p, long v)
 char *smp_time_format(int64_t t, char *buf, size_t size)
 {
 	struct tm tm;
-	time_t tt = (time_t)t;
 	long off, aoff;
 	int y;
 	char *p;
 
-	if (buf == NULL || (int64_t)tt != t || localtime_r(&tt, &tm) == NULL)
+	if (buf == NULL || !local_tm(t, &tm))
 		return NULL;
 	y = tm.tm_year + 1900;
 	if (y < 1 || y > 9999)
@@ -347,11 +349,10 @@ int64_t time_add_days(int64_t t, int days)
 {
 	struct tm tm;
 	struct civil c = { 0 };
-	time_t tt = (time_t)t;
 	int64_t found;
 	long off;
 
-	if (localtime_r(&tt, &tm) == NULL)
+	if (!local_tm(t, &tm))
 		return t + (int64_t)days * 86400;
 	civil_from_days(days_from_civil(tm.tm_year + 1900LL, tm.tm_mon + 1, tm.tm_mday) + days, &c);
 	c.hour = tm.tm_hour;
