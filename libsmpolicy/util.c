@@ -225,33 +225,40 @@ bool idmap_init(struct idmap *m, struct arena *a, size_t n)
 	return m->slot != NULL;
 }
 
-uint32_t idmap_insert(struct idmap *m, const char *key, uint32_t idx)
+/* The slot holding key, or the empty one where it would go.  The slot's
+ * bits of the hash choose where to start; its upper half, kept in the slot,
+ * settles a probe without reading the key (one cache line, not two). */
+static struct idslot *idmap_slot(const struct idmap *m, const char *key, uint64_t h)
 {
-	uint64_t h = hash_str(key);
 	size_t i = h & m->mask;
 
 	for (; m->slot[i].key != NULL; i = (i + 1) & m->mask)
 		if (m->slot[i].hash == (uint32_t)(h >> 32) && strcmp(m->slot[i].key, key) == 0)
-			return m->slot[i].idx;
-	m->slot[i].key = key;
-	m->slot[i].idx = idx;
-	m->slot[i].hash = (uint32_t)(h >> 32);
+			break;
+	return &m->slot[i];
+}
+
+uint32_t idmap_insert(struct idmap *m, const char *key, uint32_t idx)
+{
+	uint64_t h = hash_str(key);
+	struct idslot *s = idmap_slot(m, key, h);
+
+	if (s->key != NULL)
+		return s->idx;
+	s->key = key;
+	s->idx = idx;
+	s->hash = (uint32_t)(h >> 32);
 	return NONE;
 }
 
-/* The slot's bits of the hash choose it; its upper half, kept in the slot,
- * settles a probe without reading the key (one cache line, not two). */
 uint32_t idmap_find(const struct idmap *m, const char *key)
 {
-	uint64_t h;
+	const struct idslot *s;
 
 	if (m->slot == NULL || key == NULL)
 		return NONE;
-	h = hash_str(key);
-	for (size_t i = h & m->mask; m->slot[i].key != NULL; i = (i + 1) & m->mask)
-		if (m->slot[i].hash == (uint32_t)(h >> 32) && strcmp(m->slot[i].key, key) == 0)
-			return m->slot[i].idx;
-	return NONE;
+	s = idmap_slot(m, key, hash_str(key));
+	return s->key != NULL ? s->idx : NONE;
 }
 
 bool id_is_valid(const char *s)
