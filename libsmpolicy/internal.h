@@ -109,8 +109,20 @@ struct staff {
 	size_t napprovals;
 	uint32_t *accounts;        /* held, file order */
 	size_t naccounts;
-	uint32_t *by_platform;     /* its approvals grouped by platform, file order in each */
+	struct pick *by_platform;  /* its approvals grouped by platform, file order in each */
 	uint32_t *platform_start;  /* nplatforms + 1 offsets into by_platform */
+};
+
+/* One entry of a staff member's per-platform list of approvals, with what a
+ * decision needs to pass over an approval without reading it (issue 7: the
+ * approvals themselves, scattered over the arena, were half a decision's
+ * cache misses).  The approval can hold at t (SMP_STATE_VALID or
+ * SMP_STATE_OVER_CAP) only if from <= t and (t < to or to == SMP_TIME_MAX);
+ * otherwise only when it started matters.  Filled by policy_derive. */
+struct pick {
+	int64_t from, to;          /* the approval's valid interval */
+	int64_t started;           /* approval_started_at() */
+	uint32_t approval;
 };
 
 enum device_kind { DEV_WORKSTATION, DEV_MOBILE };

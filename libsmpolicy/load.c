@@ -1611,7 +1611,7 @@ static void link_staff(struct loader *L)
 		}
 		for (size_t k = 0; k < p->nplatforms; k++)
 			s->platform_start[k + 1] += s->platform_start[k];
-		s->by_platform = arena_alloc(&p->mem, (total + 1) * sizeof(uint32_t));
+		s->by_platform = arena_alloc(&p->mem, (total + 1) * sizeof(*s->by_platform));
 		fill = calloc(p->nplatforms + 1, sizeof(uint32_t));
 		if (s->by_platform == NULL || fill == NULL) {
 			free(fill);
@@ -1623,7 +1623,8 @@ static void link_staff(struct loader *L)
 			for (size_t k = 0; k < a->nplatforms; k++) {
 				uint32_t pl = a->platforms[k];
 
-				s->by_platform[s->platform_start[pl] + fill[pl]++] = s->approvals[j];
+				s->by_platform[s->platform_start[pl] + fill[pl]++].approval =
+					s->approvals[j];
 			}
 		}
 		free(fill);

@@ -558,6 +558,19 @@ bool policy_derive(smp_policy *p)
 		free(ivs[i].v);
 	}
 	free(ivs);
+	/* what a decision reads of each approval before it reads the approval */
+	for (size_t i = 0; i < p->nstaff; i++) {
+		const struct staff *s = &p->staff[i];
+
+		for (size_t j = 0; j < s->platform_start[p->nplatforms]; j++) {
+			struct pick *e = &s->by_platform[j];
+			const struct approval *a = &p->approvals[e->approval];
+
+			e->from = a->valid.from;
+			e->to = a->valid.to;
+			e->started = approval_started_at(a);
+		}
+	}
 	return ok;
 }
 
