@@ -56,6 +56,8 @@ struct idslot {
 	const char *key;    /* NULL = empty */
 	uint32_t idx;
 	uint32_t hash;      /* of key: a probe compares it before the key */
+	char head[16];      /* key's first 16 bytes, NUL-padded: a key shorter
+	                       than that is compared here, without reading key */
 };
 
 struct idmap {

@@ -93,6 +93,47 @@ static void test_duplicate_id(void)
 	              ");\n", 8, "duplicate device id 'ws1'");
 }
 
+/* Ids around the 16 bytes the id index keeps in its slots, sharing them as
+ * a prefix, end to end (test_idmap.c makes them collide). */
+static void test_id_lengths(void)
+{
+	static const char *const stored[] = {
+		"abcdefghijklmno", "abcdefghijklmnop", "abcdefghijklmnopq", "abcdefghijklmnopr",
+		"abcdefghijklmnopqrstuvwxyz-0001", "abcdefghijklmnopqrstuvwxyz-0002", "a"
+	};
+	static const char *const absent[] = {
+		"abcdefghijklmn", "abcdefghijklmnoq", "abcdefghijklmnopqr", "abcdefghijklmnopqrstuvwxyz-000",
+		"abcdefghijklmnopqrstuvwxyz-00011", "b", "", "abcdefghijklmnopqrstuvwxyz-0003"
+	};
+	char records[4096];
+	size_t n;
+	struct world w;
+	smp_policy *p = NULL;
+	smp_diags *d = NULL;
+
+	n = (size_t)snprintf(records, sizeof(records), "staff = (\n");
+	for (size_t i = 0; i < sizeof(stored) / sizeof(stored[0]); i++)
+		n += (size_t)snprintf(records + n, sizeof(records) - n,
+		                      "  { id = \"%s\"; office = \"o1\"; roles = [ \"worker\" ]; }%s\n",
+		                      stored[i], i + 1 < sizeof(stored) / sizeof(stored[0]) ? "," : "");
+	snprintf(records + n, sizeof(records) - n, ");\n");
+	CU_ASSERT_TRUE_FATAL(world_write_raw(&w, CONF(""), records));
+	CU_ASSERT_EQUAL_FATAL(smp_policy_load(w.conf, SMP_LOAD_ALLOW_NONROOT, &p, &d), SMP_OK);
+	for (size_t i = 0; i < sizeof(stored) / sizeof(stored[0]); i++)
+		CU_ASSERT_PTR_NOT_NULL(smp_policy_staff_office(p, stored[i]));
+	for (size_t i = 0; i < sizeof(absent) / sizeof(absent[0]); i++)
+		CU_ASSERT_PTR_NULL(smp_policy_staff_office(p, absent[i]));
+	smp_policy_free(p);
+	smp_diags_free(d);
+	world_remove(&w);
+	/* and a long id given twice is a duplicate */
+	records_fault("devices = (\n"
+	              "  { id = \"ws-abcdefghijklmnopqrstuvwxyz-1\"; kind = \"workstation\"; owner = \"dcf\"; },\n"
+	              "  { id = \"ws-abcdefghijklmnopqrstuvwxyz-2\"; kind = \"workstation\"; owner = \"dcf\"; },\n"
+	              "  { id = \"ws-abcdefghijklmnopqrstuvwxyz-1\"; kind = \"workstation\"; owner = \"dcf\"; }\n"
+	              ");\n", 9, "duplicate device id 'ws-abcdefghijklmnopqrstuvwxyz-1'");
+}
+
 static void test_dangling(void)
 {
 	records_fault("approvals = (\n"
@@ -227,6 +268,7 @@ int main(void)
 	CU_add_test(s, "a typo in expires is an error", test_typo_expires);
 	CU_add_test(s, "wrong type", test_wrong_type);
 	CU_add_test(s, "duplicate id", test_duplicate_id);
+	CU_add_test(s, "ids of every length are told apart", test_id_lengths);
 	CU_add_test(s, "dangling references", test_dangling);
 	CU_add_test(s, "impossible time", test_bad_time);
 	CU_add_test(s, "unknown roles and kinds", test_unknown_values);
