@@ -27,8 +27,17 @@ struct smp_decision {
 	struct arena mem;          /* messages that do not fit in buf */
 	bool nomem;
 	size_t used;               /* of buf */
-	char buf[2048];            /* the messages; last, left uninitialised */
+	char buf[];                /* the messages, to DECISION_SIZE; left uninitialised */
 };
+
+/* A decision is one malloc of this size.  glibc serves a request of up to
+ * 1008 bytes from its per-thread cache or a small bin; a larger one first
+ * merges every freed small chunk (malloc_consolidate): after a load, that
+ * was 100,000 instructions for the first decisions of a login (issue 7).
+ * The messages of a typical decision fit in the rest; more go to mem. */
+#define DECISION_SIZE 1008
+_Static_assert(offsetof(struct smp_decision, buf) + 512 <= DECISION_SIZE,
+               "room for the messages of a typical decision");
 
 /*
  * vsnprintf() for the particulars: %s, %d, %lld and %% only (all the
@@ -95,35 +104,35 @@ static void add(struct smp_decision *d, int code, bool warning, const char *fmt,
 {
 	const char *sentence = warning ? smp_warning_sentence((smp_warning)code)
 	                               : smp_reason_sentence((smp_reason)code);
-	size_t ls = strlen(sentence), room = sizeof(d->buf) - d->used, n = ls;
-	char *msg = d->buf + d->used;
+	size_t ls = strlen(sentence), ld = 0, n;
+	char detail[768], *msg;
 
-	/* "SENTENCE DETAIL", the detail cut at 767 bytes as before, formatted
-	 * once, in place: into buf while it fits, else into the arena */
-	if (ls + 1 + 768 > room) {
-		msg = arena_alloc(&d->mem, ls + 1 + 768);
+	/* "SENTENCE DETAIL", the detail cut at 767 bytes, stored in buf while
+	 * it fits, else in the arena */
+	if (fmt != NULL) {
+		va_list ap;
+
+		va_start(ap, fmt);
+		ld = format_detail(detail, sizeof(detail), fmt, ap);
+		va_end(ap);
+	}
+	n = ls + (ld > 0 ? 1 + ld : 0);
+	if (n + 1 <= DECISION_SIZE - offsetof(struct smp_decision, buf) - d->used) {
+		msg = d->buf + d->used;
+		d->used += n + 1;
+	} else {
+		msg = arena_alloc(&d->mem, n + 1);
 		if (msg == NULL) {
 			d->nomem = true;
 			return;
 		}
-		room = 0;
 	}
-	memcpy(msg, sentence, ls + 1);
-	if (fmt != NULL) {
-		va_list ap;
-		size_t ld;
-
-		va_start(ap, fmt);
-		ld = format_detail(msg + ls + 1, 768, fmt, ap);
-		va_end(ap);
-		if (ld > 0) {
-			msg[ls] = ' ';
-			n = ls + 1 + ld;
-		}
-		msg[n] = '\0';
+	memcpy(msg, sentence, ls);
+	if (ld > 0) {
+		msg[ls] = ' ';
+		memcpy(msg + ls + 1, detail, ld);
 	}
-	if (room != 0)
-		d->used += n + 1;
+	msg[n] = '\0';
 	if (warning) {
 		d->warnings[d->nwarnings] = (smp_warning)code;
 		d->warning_messages[d->nwarnings++] = msg;
@@ -436,7 +445,7 @@ smp_status smp_decide(const smp_policy *p, const struct smp_request *req, smp_de
 		host[sizeof(host) - 1] = '\0';
 		device = host;
 	}
-	d = malloc(sizeof(*d));
+	d = malloc(DECISION_SIZE);
 	if (d == NULL)
 		return SMP_ERR_NOMEM;
 	memset(d, 0, offsetof(struct smp_decision, buf));
