@@ -9,6 +9,7 @@
  * SPDX-License-Identifier: BSD-3-Clause
  */
 #include "internal.h"
+#include "suites.h"
 
 #include <CUnit/Basic.h>
 #include <stdio.h>
@@ -101,12 +102,5 @@ int main(void)
 	s = CU_add_suite("id index", NULL, NULL);
 	CU_add_test(s, "colliding ids are told apart", test_colliding_ids);
 	CU_add_test(s, "5000 ids of 1 to 39 bytes", test_many_ids);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	{
-		unsigned failed = CU_get_number_of_tests_failed() + CU_get_number_of_failures();
-
-		CU_cleanup_registry();
-		return failed ? 1 : 0;
-	}
+	return run_suites();
 }

@@ -9,6 +9,7 @@
  * SPDX-License-Identifier: BSD-3-Clause
  */
 #include "internal.h"
+#include "suites.h"
 
 #include <CUnit/Basic.h>
 #include <stdio.h>
@@ -133,12 +134,5 @@ int main(void)
 	CU_add_test(s, "the zone is installed", test_zone_installed);
 	CU_add_test(s, "the loader's memo reads 1965-2040 as smp_time_parse", test_memo_matches);
 	CU_add_test(s, "gaps, repeated hours, skipped days", test_edge_cases);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	{
-		unsigned failed = CU_get_number_of_tests_failed() + CU_get_number_of_failures();
-
-		CU_cleanup_registry();
-		return failed ? 1 : 0;
-	}
+	return run_suites();
 }

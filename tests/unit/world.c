@@ -124,14 +124,3 @@ bool denied_only_by(const smp_decision *d, smp_reason r)
 	return !smp_decision_allowed(d) && smp_decision_reason_count(d) == 1 &&
 	       smp_decision_reason(d, 0) == r;
 }
-
-int run_suites(void)
-{
-	unsigned failed;
-
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_tests_failed() + CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
-}

@@ -8,6 +8,7 @@
 #define SMP_TEST_WORLD_H
 
 #include "smpolicy.h"
+#include "suites.h"
 
 #include <CUnit/CUnit.h>
 #include <stdbool.h>
@@ -107,8 +108,5 @@ smp_decision *decide(const smp_policy *p, const char *user, const char *platform
 bool has_reason(const smp_decision *d, smp_reason r);
 /* True if d is a DENY whose reasons are exactly the given one. */
 bool denied_only_by(const smp_decision *d, smp_reason r);
-
-/* Run the registered suites verbosely; the exit status for main. */
-int run_suites(void);
 
 #endif
