@@ -91,7 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fuzz_fail("'%s' -> %lld -> '%s' does not read back", text, (long long)start,
 			          buf);
 	}
-	(void)time_add_days(start, days);
-	(void)time_add_days(end, 36500);
+	(void)time_add_days(start, days, NULL);
+	(void)time_add_days(end, 36500, NULL);
 	return 0;
 }

@@ -110,7 +110,9 @@ typedef struct smp_policy smp_policy;
 enum smp_load_flags {
 	/* TESTS ONLY: accept files and folders owned by the calling user as
 	 * well as by root.  Group/other-writable files are refused anyway. */
-	SMP_LOAD_ALLOW_NONROOT = 1u << 0
+	SMP_LOAD_ALLOW_NONROOT = 1u << 0,
+	/* Parse the files even when a fresh compiled cache exists. */
+	SMP_LOAD_NO_CACHE = 1u << 1
 };
 
 /*
@@ -120,11 +122,59 @@ enum smp_load_flags {
  * *out is NULL.  If diags is not NULL, *diags receives every diagnostic
  * (errors and warnings) found, or NULL if there were none; the caller frees
  * it.  A policy is never returned with structural errors.
+ *
+ * The compiled cache: unless flags has SMP_LOAD_NO_CACHE, the policy is
+ * taken from "<config_path>.cache" (written by smp_policy_cache_write)
+ * instead of parsing the files, when, and only when, that file passes the
+ * same ownership and mode checks as the files, is whole and undamaged, was
+ * written by this build of the library, and every source file still has
+ * exactly the bytes it was compiled from (each is read and hashed, after
+ * the same checks as a parse makes), and the process's zone gives every
+ * local time the load converted the same instant.  The result is then the
+ * policy a parse would give.  Anything else is a miss and the files are
+ * parsed; a cache that is present but insecure or damaged adds a warning
+ * to *diags.  smp_policy_cache_state() tells which happened.
  */
 smp_status smp_policy_load(const char *config_path, unsigned flags,
                            smp_policy **out, smp_diags **diags);
 
 void smp_policy_free(smp_policy *policy);
+
+/* What a load made of the compiled cache. */
+typedef enum smp_cache_state {
+	SMP_CACHE_USED = 0,   /* the policy came from the cache */
+	SMP_CACHE_OFF,        /* SMP_LOAD_NO_CACHE: the cache was not looked at */
+	SMP_CACHE_ABSENT,     /* there is no cache file */
+	SMP_CACHE_STALE,      /* written from other bytes, under another zone, or
+	                         by another build of the library */
+	SMP_CACHE_REJECTED    /* insecure, unreadable or damaged: ignored, with a
+	                         warning */
+} smp_cache_state;
+
+smp_cache_state smp_policy_cache_state(const smp_policy *policy);  /* OFF for NULL */
+/* "used", "off", "absent", "stale", "rejected"; NULL when out of range. */
+const char *smp_cache_state_name(smp_cache_state state);
+/* The cache file of the policy's settings file: "<config_path>.cache",
+ * owned by policy. */
+const char *smp_policy_cache_path(const smp_policy *policy);
+
+/*
+ * Write the compiled cache of policy to smp_policy_cache_path(): one image
+ * of the loaded policy, with the digests of the files it was read from
+ * and the zone's answers its local times took.  The writer takes an
+ * exclusive flock(2) on "<cache>.lock" (created mode 0600), waiting up to
+ * 10 seconds (flags SMP_EDIT_NOWAIT: not at all), removes temporary files
+ * left by writers that were killed, writes a temporary file in the same
+ * folder, mode 0644 narrowed by the modes of the files the policy was read
+ * from, owned by the caller (root, for the cache to be used outside
+ * tests), fsyncs it, renames it over the cache and fsyncs the folder: a
+ * reader sees the old cache or the new, whole.  A cache written from files
+ * that have changed since is stale, never wrong.
+ * Returns SMP_OK, SMP_ERR_ARG (NULL policy), SMP_ERR_LOCK, SMP_ERR_IO
+ * (with *diags saying why), SMP_ERR_NOMEM.
+ */
+smp_status smp_policy_cache_write(const smp_policy *policy, unsigned flags,
+                                  smp_diags **diags);
 
 /*
  * Procedural validation (Manual §C and Procedures A): every approval that

@@ -126,43 +126,29 @@ static void today(char out[TIME_TEXT], int64_t *when)
 
 /* ---- the lock --------------------------------------------------------- */
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static smp_status lock_one(struct txn *t, const char *records, int64_t deadline)
 {
 	char path[4096];
 	int fd;
-	long pause_ms = 2;
+	smp_status rc;
 
 	if (snprintf(path, sizeof(path), "%s.lock", records) >= (int)sizeof(path))
 		return FAIL(t, SMP_ERR_IO, records, 0, NULL, "path too long for its lock file");
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
-	if (fd < 0)
+	rc = flock_path(path, (t->flags & SMP_EDIT_NOWAIT) != 0, deadline, &fd);
+	if (fd >= 0)
+		t->locks[t->nlocks++] = fd;
+	if (rc == SMP_ERR_IO && fd < 0)
 		return FAIL(t, SMP_ERR_IO, records, 0, NULL, "cannot open the lock file %s: %s%s",
 		            path, strerror(errno),
 		            errno == EACCES ? " (the record commands are for root)" : "");
-	t->locks[t->nlocks++] = fd;
-	while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		struct timespec ts = { 0, pause_ms * 1000000 };
-
-		if (errno != EWOULDBLOCK && errno != EINTR)
-			return FAIL(t, SMP_ERR_IO, records, 0, NULL, "cannot lock %s: %s", path,
-			            strerror(errno));
-		if ((t->flags & SMP_EDIT_NOWAIT) || now_ms() >= deadline)
-			return FAIL(t, SMP_ERR_LOCK, records, 0, NULL,
-			            "the records are locked by another smpolicy command (lock file "
-			            "%s); gave up after %s; try again", path,
-			            (t->flags & SMP_EDIT_NOWAIT) ? "one try" : "10 seconds");
-		nanosleep(&ts, NULL);
-		if (pause_ms < 50)
-			pause_ms *= 2;
-	}
+	if (rc == SMP_ERR_IO)
+		return FAIL(t, SMP_ERR_IO, records, 0, NULL, "cannot lock %s: %s", path,
+		            strerror(errno));
+	if (rc == SMP_ERR_LOCK)
+		return FAIL(t, SMP_ERR_LOCK, records, 0, NULL,
+		            "the records are locked by another smpolicy command (lock file "
+		            "%s); gave up after %s; try again", path,
+		            (t->flags & SMP_EDIT_NOWAIT) ? "one try" : "10 seconds");
 	return SMP_OK;
 }
 
@@ -236,23 +222,6 @@ static bool same_records(const smp_policy *a, const smp_policy *b)
 		if (strcmp(smp_policy_records_path(a, i), smp_policy_records_path(b, i)) != 0)
 			return false;
 	return true;
-}
-
-/* The folder and the name of a path. */
-static void split_path(const char *path, char *dir, size_t ndir, const char **base)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (slash == NULL) {
-		snprintf(dir, ndir, ".");
-		*base = path;
-	} else if (slash == path) {
-		snprintf(dir, ndir, "/");
-		*base = slash + 1;
-	} else {
-		snprintf(dir, ndir, "%.*s", (int)(slash - path), path);
-		*base = slash + 1;
-	}
 }
 
 /* Temporary files left by a command that was killed: only the holder of
@@ -420,21 +389,6 @@ static smp_status edit_entry(struct txn *t, const char *file, const char *list,
 
 /* ---- writing and judging the candidate --------------------------------- */
 
-static bool write_all(int fd, const char *s, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, s, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		s += w;
-		n -= (size_t)w;
-	}
-	return true;
-}
-
 /* The new text in a temporary file beside the target, with its owner and
  * mode, on disk. */
 static smp_status write_temp(struct txn *t)
@@ -564,8 +518,9 @@ static size_t new_faults(struct txn *t, const smp_policy *cand, const smp_diags 
 	return n;
 }
 
-/* Load the candidate in place of the target and judge it. */
-static smp_status judge(struct txn *t)
+/* Load the candidate in place of the target and judge it; on SMP_OK
+ * *kept is the candidate's policy, for the compiled cache. */
+static smp_status judge(struct txn *t, smp_policy **kept)
 {
 	smp_policy *cand = NULL;
 	smp_diags *ld = NULL, *cf = NULL;
@@ -587,7 +542,10 @@ static smp_status judge(struct txn *t)
 	}
 	smp_diags_free(ld);
 	smp_diags_free(cf);
-	smp_policy_free(cand);
+	if (rc == SMP_OK)
+		*kept = cand;
+	else
+		smp_policy_free(cand);
 	return rc;
 }
 
@@ -595,36 +553,58 @@ static void sync_folder(struct txn *t)
 {
 	char dir[4096];
 	const char *base;
-	int fd;
 
 	split_path(t->target, dir, sizeof(dir), &base);
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) != 0)
+	if (!fsync_folder(dir))
 		diags_add(t->d, dir, 0, SMP_SEV_WARNING, NULL,
 		          "the change was made but the folder could not be flushed to disk: %s",
 		          strerror(errno));
-	if (fd >= 0)
-		close(fd);
 }
 
-/* Write, judge, and put the new records in place. */
+/* The compiled cache of the records just written (cand: the candidate,
+ * which has their bytes), so that logins need not parse them.  The change
+ * stands whatever becomes of it: a cache left stale is only not used. */
+static void refresh_cache(struct txn *t, const smp_policy *cand)
+{
+	smp_diags *cd = NULL;
+
+	if (smp_policy_cache_write(cand, 0, &cd) != SMP_OK) {
+		diags_add(t->d, smp_policy_cache_path(cand), 0, SMP_SEV_WARNING, NULL,
+		          "the change was made, but the compiled cache could not be rewritten; "
+		          "logins read the files until smpolicy compile writes it");
+		for (size_t i = 0; i < smp_diags_count(cd); i++) {
+			const struct smp_diag *g = smp_diags_get(cd, i);
+
+			diags_add(t->d, g->file, g->line, SMP_SEV_WARNING, g->subject, "%s",
+			          g->message);
+		}
+	}
+	smp_diags_free(cd);
+}
+
+/* Write, judge, put the new records in place, and compile them. */
 static smp_status commit(struct txn *t)
 {
+	smp_policy *cand = NULL;
 	smp_status rc;
 
 	if (t->out.oom)
 		return SMP_ERR_NOMEM;
 	rc = write_temp(t);
 	if (rc == SMP_OK)
-		rc = judge(t);
+		rc = judge(t, &cand);
 	if (rc != SMP_OK)
 		return rc;
-	if (rename(t->tmp, t->target) != 0)
+	if (rename(t->tmp, t->target) != 0) {
+		smp_policy_free(cand);
 		return FAIL(t, SMP_ERR_IO, t->target, 0, NULL, "cannot replace the records: %s",
 		            strerror(errno));
+	}
 	free(t->tmp);
 	t->tmp = NULL;
 	sync_folder(t);
+	refresh_cache(t, cand);
+	smp_policy_free(cand);
 	return SMP_OK;
 }
 

@@ -27,6 +27,16 @@ struct arena {
 };
 
 void *arena_alloc(struct arena *a, size_t size);          /* zeroed; NULL on OOM */
+/* A chunk of its own of exactly size bytes, all counted as used, not
+ * zeroed (the compiled cache reads its image into one). */
+void *arena_block(struct arena *a, size_t size);
+/* The used part of each chunk: writes up to max, returns how many there
+ * are.  Every allocation, with its padding (zeroed), lies in one. */
+struct arena_span {
+	const char *p;
+	size_t used;
+};
+size_t arena_spans(const struct arena *a, struct arena_span *v, size_t max);
 char *arena_strdup(struct arena *a, const char *s);
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 void arena_release(struct arena *a);
@@ -47,6 +57,9 @@ bool diags_add(smp_diags *d, const char *file, unsigned line, smp_severity sev,
                const char *subject, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
 void diags_sort(smp_diags *d);   /* by file, then line; stable */
+/* Append copies of every diagnostic of from to *into (made if NULL), and
+ * sort it; false on OOM. */
+bool diags_merge(smp_diags **into, const smp_diags *from);
 
 #define NONE UINT32_MAX   /* no index */
 
@@ -222,6 +235,20 @@ struct smp_policy {
 	struct device *devices;     size_t ndevices;   struct idmap device_ix;
 	struct account *accounts;   size_t naccounts;  struct idmap account_ix;
 	struct approval *approvals; size_t napprovals; struct idmap approval_ix;
+
+	/* What the compiled cache (cache.c) needs of the load that made the
+	 * policy: it is fresh only for files of exactly these bytes, read
+	 * under a zone that answers exactly so. */
+	struct digest *digests;     /* of [0] smpolicy.conf, [1 + i] records_paths[i] */
+	struct zone_obs *zone;      /* the zone's answers its local times took, by t */
+	size_t nzone;
+	char *cache_path;           /* "<config_path>.cache" */
+	smp_cache_state cache;      /* what this load made of the cache */
+};
+
+/* A file's XXH3-128. */
+struct digest {
+	uint64_t lo, hi;
 };
 
 uint32_t policy_find_platform(const smp_policy *p, const char *id);
@@ -231,9 +258,12 @@ uint32_t policy_find_device(const smp_policy *p, const char *id);
 uint32_t policy_find_account(const smp_policy *p, const char *id);
 uint32_t policy_find_approval(const smp_policy *p, const char *id);
 
+struct time_log;
+
 /* validate.c: derive the effective periods, procedural faults and the cap
- * intervals.  Called once by the loader; false on OOM. */
-bool policy_derive(smp_policy *p);
+ * intervals.  Called once by the loader; false on OOM.  The zone's answers
+ * go to log. */
+bool policy_derive(smp_policy *p, struct time_log *log);
 
 /* When an approval counts as started for "the latest started decides":
  * its stated start; without one, its request (or always, if it has none),
@@ -246,7 +276,32 @@ smp_approval_state approval_state(const smp_policy *p, const struct approval *a,
 bool approval_over_cap(const struct approval *a, int64_t t, int64_t *next);
 
 /* time.c */
-int64_t time_add_days(int64_t t, int days);   /* calendar days, local time */
+
+/* One answer of the process's zone: localtime_r(t), as the UTC offset and
+ * the clock it gives (its fields read as if UTC); clock INT64_MIN when
+ * there was no answer.  A load writes down every answer its local times
+ * took, so that the compiled cache can tell whether the zone of the
+ * process that reads it would give the same instants (cache.c). */
+struct zone_obs {
+	int64_t t;
+	int64_t clock;
+	int64_t gmtoff;
+};
+
+struct time_log {
+	struct zone_obs *v;    /* malloc'd */
+	size_t n, cap;
+	bool oom;              /* an answer could not be written down */
+};
+
+/* Sort by t and keep one answer per t. */
+void time_log_settle(struct time_log *log);
+/* True if the zone answers each of v[0..n) as it did. */
+bool time_log_holds(const struct zone_obs *v, size_t n);
+
+/* Calendar days later, local time; the zone's answers go to log if not
+ * NULL. */
+int64_t time_add_days(int64_t t, int days, struct time_log *log);
 /* smp_time_parse for the loader: the same results, with a memo of the local
  * days met (one load, one TZ), so that a day with a single UTC offset costs
  * a few localtime_r calls once, and each time read on it none. */
@@ -254,6 +309,7 @@ struct time_memo_day;
 struct time_memo {
 	struct time_memo_day *slot;
 	size_t mask, n;
+	struct time_log *log;  /* if not NULL, receives the zone's answers */
 };
 smp_status time_parse_memo(struct time_memo *m, const char *text, smp_time_edge edge,
                            int64_t *out);
@@ -270,7 +326,40 @@ smp_status policy_load_ex(const char *config_path, unsigned flags,
                           const char *records_path, const char *records_from,
                           smp_policy **out, smp_diags **diags);
 
+/* Open path as file_read_secure() does (owner, mode, folder, links, a
+ * regular file of at most limit bytes) and return the open descriptor
+ * and its size. */
+smp_status file_open_secure(const char *path, unsigned flags, uint64_t limit, int *fd,
+                            size_t *size, smp_diags *d);
+/* The digest of the file at path, opened with file_open_secure(). */
+smp_status file_digest_secure(const char *path, unsigned flags, struct digest *out,
+                              smp_diags *d);
+void digest_of(const void *data, size_t len, struct digest *out);
+
+/* cache.c */
+/* The policy of config_path (absolute) from its compiled cache, if the
+ * cache is fresh: SMP_OK and *out; otherwise *out is NULL and *state says
+ * why (a rejected cache is explained in d).  Errors of its own
+ * (SMP_ERR_NOMEM) are returned; anything wrong with the cache is a miss. */
+smp_status cache_load(const char *config_path, unsigned flags, smp_policy **out,
+                      smp_cache_state *state, smp_diags *d);
+
 /* util */
 bool id_is_valid(const char *s);
+/* The folder (into dir, at most ndir bytes) and the name of a path. */
+void split_path(const char *path, char *dir, size_t ndir, const char **base);
+/* write(2) all of data; false with errno set. */
+bool write_all(int fd, const void *data, size_t n);
+/* fsync(2) the folder dir, so that a rename into it lasts; false with
+ * errno set. */
+bool fsync_folder(const char *dir);
+/* Milliseconds of CLOCK_MONOTONIC. */
+int64_t now_ms(void);
+/* Open (creating it 0600) the lock file at path and take an exclusive
+ * flock(2) on it, trying until deadline (of now_ms()) unless nowait.
+ * Returns SMP_OK, SMP_ERR_LOCK (held elsewhere) or SMP_ERR_IO (errno set;
+ * *fd is -1 when the file could not be opened).  *fd, when not -1, is the
+ * caller's to close, which releases the lock. */
+smp_status flock_path(const char *path, bool nowait, int64_t deadline, int *fd);
 
 #endif /* SMP_INTERNAL_H */

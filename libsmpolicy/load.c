@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 /* ---- reading a file securely ------------------------------------------ */
 
@@ -120,8 +121,8 @@ static smp_status check_links(const char *path, const struct stat *st, unsigned 
 	return rc;
 }
 
-static smp_status check_file(const char *path, int fd, unsigned flags, smp_diags *d,
-                             size_t *size)
+static smp_status check_file(const char *path, int fd, unsigned flags, uint64_t limit,
+                             smp_diags *d, size_t *size)
 {
 	struct stat st;
 	smp_status rc;
@@ -148,10 +149,10 @@ static smp_status check_file(const char *path, int fd, unsigned flags, smp_diags
 		          (unsigned)(st.st_mode & 07777));
 		return SMP_ERR_INSECURE;
 	}
-	if ((uint64_t)st.st_size > SMP_MAX_FILE_SIZE) {
+	if ((uint64_t)st.st_size > limit) {
 		diags_add(d, path, 0, SMP_SEV_ERROR, NULL,
-		          "file too large (%lld bytes; the limit is %u MiB)",
-		          (long long)st.st_size, SMP_MAX_FILE_SIZE >> 20);
+		          "file too large (%lld bytes; the limit is %llu MiB)",
+		          (long long)st.st_size, (unsigned long long)(limit >> 20));
 		return SMP_ERR_IO;
 	}
 	*size = (size_t)st.st_size;
@@ -399,6 +400,83 @@ directive:
 	return line;
 }
 
+/* file_open_secure(), with the errors named after path (the file read
+ * may be another: read_from). */
+static smp_status open_secure_as(const char *path, const char *read_from, unsigned flags,
+                                 uint64_t limit, int *fd, size_t *size, smp_diags *d)
+{
+	smp_status rc;
+
+	*fd = open(read_from, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (*fd < 0) {
+		diags_add(d, path, 0, SMP_SEV_ERROR, NULL, "cannot open: %s", strerror(errno));
+		return SMP_ERR_IO;
+	}
+	rc = check_file(read_from, *fd, flags, limit, d, size);
+	if (rc != SMP_OK) {
+		close(*fd);
+		*fd = -1;
+	}
+	return rc;
+}
+
+smp_status file_open_secure(const char *path, unsigned flags, uint64_t limit, int *fd,
+                            size_t *size, smp_diags *d)
+{
+	return open_secure_as(path, path, flags, limit, fd, size, d);
+}
+
+void digest_of(const void *data, size_t len, struct digest *out)
+{
+	XXH128_hash_t h = XXH3_128bits(data, len);
+
+	out->lo = h.low64;
+	out->hi = h.high64;
+}
+
+smp_status file_digest_secure(const char *path, unsigned flags, struct digest *out,
+                              smp_diags *d)
+{
+	static const size_t bufsize = 256u * 1024u;   /* read in pieces: no page faults */
+	int fd;
+	size_t size;
+	smp_status rc = file_open_secure(path, flags, SMP_MAX_FILE_SIZE, &fd, &size, d);
+	XXH3_state_t *st;
+	char *buf;
+
+	if (rc != SMP_OK)
+		return rc;
+	st = XXH3_createState();
+	buf = malloc(bufsize);
+	if (st == NULL || buf == NULL || XXH3_128bits_reset(st) != XXH_OK) {
+		rc = SMP_ERR_NOMEM;
+		goto out;
+	}
+	for (;;) {
+		ssize_t r = read(fd, buf, bufsize);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			diags_add(d, path, 0, SMP_SEV_ERROR, NULL, "cannot read: %s", strerror(errno));
+			rc = SMP_ERR_IO;
+			goto out;
+		}
+		if (r == 0)
+			break;
+		XXH3_128bits_update(st, buf, (size_t)r);
+	}
+	XXH128_hash_t h = XXH3_128bits_digest(st);
+
+	out->lo = h.low64;
+	out->hi = h.high64;
+out:
+	free(buf);
+	XXH3_freeState(st);
+	close(fd);
+	return rc;
+}
+
 smp_status file_read_secure(const char *path, const char *read_from, unsigned flags,
                             char **out, size_t *len, smp_diags *d)
 {
@@ -408,20 +486,14 @@ smp_status file_read_secure(const char *path, const char *read_from, unsigned fl
 	unsigned line;
 	const char *nul, *why = NULL;
 
-	if (read_from == NULL)
-		read_from = path;
-	fd = open(read_from, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		diags_add(d, path, 0, SMP_SEV_ERROR, NULL, "cannot open: %s", strerror(errno));
-		return SMP_ERR_IO;
-	}
-	rc = check_file(read_from, fd, flags, d, &size);
-	if (rc == SMP_OK) {
-		rc = read_all(fd, size, out, len);
-		if (rc == SMP_ERR_IO)
-			diags_add(d, path, 0, SMP_SEV_ERROR, NULL, "cannot read: %s",
-			          errno ? strerror(errno) : "file changed while read");
-	}
+	rc = open_secure_as(path, read_from != NULL ? read_from : path, flags, SMP_MAX_FILE_SIZE,
+	                    &fd, &size, d);
+	if (rc != SMP_OK)
+		return rc;
+	rc = read_all(fd, size, out, len);
+	if (rc == SMP_ERR_IO)
+		diags_add(d, path, 0, SMP_SEV_ERROR, NULL, "cannot read: %s",
+		          errno ? strerror(errno) : "file changed while read");
 	close(fd);
 	if (rc != SMP_OK)
 		return rc;
@@ -461,6 +533,7 @@ struct source {
 	config_t cfg;
 	bool parsed;
 	smp_status status;     /* of reading it */
+	struct digest digest;  /* of text, for the compiled cache */
 };
 
 struct loader {
@@ -473,6 +546,7 @@ struct loader {
 	bool nomem;
 	bool failed;           /* a structural error was found */
 	struct time_memo times;  /* local days met in time strings */
+	struct time_log zone;    /* every answer of the zone the load took */
 };
 
 static void err_at(struct loader *L, const char *file, unsigned line, const char *subject,
@@ -938,6 +1012,7 @@ static smp_status parse_source(struct loader *L, struct source *s, const char *r
 		L->failed = true;
 		return rc;
 	}
+	digest_of(s->text, s->len, &s->digest);
 	config_init(&s->cfg);
 	s->parsed = true;
 	config_set_auto_convert(&s->cfg, 0);
@@ -1683,8 +1758,36 @@ static char *make_config_path(struct loader *L, const char *path)
 	return absolute_path(L, cwd, path);
 }
 
+/* What the compiled cache needs of this load: the sources' digests, the
+ * zone's answers and the cache's path.  False on OOM. */
+static bool keep_provenance(struct loader *L)
+{
+	smp_policy *p = L->p;
+	size_t len = strlen(p->config_path);
+
+	if (L->zone.oom || L->nsrc != p->nrecords + 1)
+		return false;
+	time_log_settle(&L->zone);
+	p->digests = arena_alloc(&p->mem, L->nsrc * sizeof(*p->digests));
+	p->zone = arena_alloc(&p->mem, (L->zone.n + 1) * sizeof(*p->zone));
+	p->cache_path = arena_alloc(&p->mem, len + sizeof(".cache"));
+	if (p->digests == NULL || p->zone == NULL || p->cache_path == NULL)
+		return false;
+	for (size_t i = 0; i < L->nsrc; i++)
+		p->digests[i] = L->src[i]->digest;
+	if (L->zone.n > 0)
+		memcpy(p->zone, L->zone.v, L->zone.n * sizeof(*p->zone));
+	p->nzone = L->zone.n;
+	memcpy(p->cache_path, p->config_path, len);
+	memcpy(p->cache_path + len, ".cache", sizeof(".cache"));
+	return true;
+}
+
 static smp_status finish(struct loader *L, smp_status rc, smp_policy **out, smp_diags **diags)
 {
+	if (rc == SMP_OK && !L->failed && !L->nomem && !keep_provenance(L))
+		L->nomem = true;
+	free(L->zone.v);
 	for (size_t i = 0; i < L->nsrc; i++) {
 		if (L->src[i]->parsed)
 			config_destroy(&L->src[i]->cfg);
@@ -1732,6 +1835,7 @@ smp_status policy_load_ex(const char *config_path, unsigned flags,
 	if (config_path == NULL)
 		config_path = SMP_DEFAULT_CONFIG;
 	L.flags = flags;
+	L.times.log = &L.zone;
 	L.d = diags_new();
 	L.p = calloc(1, sizeof(*L.p));
 	L.src = calloc(1, sizeof(*L.src));
@@ -1771,15 +1875,74 @@ smp_status policy_load_ex(const char *config_path, unsigned flags,
 		}
 	}
 	load_records(&L);
-	if (rc == SMP_OK && !L.failed && !L.nomem && !policy_derive(L.p))
+	if (rc == SMP_OK && !L.failed && !L.nomem && !policy_derive(L.p, &L.zone))
 		L.nomem = true;
 	return finish(&L, rc, out, diags);
+}
+
+/* config_path made absolute as the loader makes it, malloc'd; NULL when
+ * that cannot be done (the parse then says why) or on OOM. */
+static char *config_abs(const char *config_path)
+{
+	char cwd[PATH_MAX], *r;
+
+	if (config_path[0] == '/')
+		return strdup(config_path);
+	if (getcwd(cwd, sizeof(cwd)) == NULL || asprintf(&r, "%s/%s", cwd, config_path) < 0)
+		return NULL;
+	return r;
 }
 
 smp_status smp_policy_load(const char *config_path, unsigned flags, smp_policy **out,
                            smp_diags **diags)
 {
-	return policy_load_ex(config_path, flags, NULL, NULL, out, diags);
+	smp_cache_state state = SMP_CACHE_OFF;
+	smp_diags *cd = NULL;
+	smp_status rc;
+
+	if (diags != NULL)
+		*diags = NULL;
+	if (out == NULL)
+		return SMP_ERR_ARG;
+	*out = NULL;
+	if (config_path == NULL)
+		config_path = SMP_DEFAULT_CONFIG;
+	if (!(flags & SMP_LOAD_NO_CACHE)) {
+		char *abs = config_abs(config_path);
+
+		cd = diags_new();
+		if (cd == NULL) {
+			free(abs);
+			return SMP_ERR_NOMEM;
+		}
+		rc = abs != NULL ? cache_load(abs, flags, out, &state, cd) : SMP_OK;
+		free(abs);
+		if (rc != SMP_OK || *out != NULL) {
+			smp_diags_free(cd);
+			return rc;
+		}
+	}
+	rc = policy_load_ex(config_path, flags, NULL, NULL, out, diags);
+	if (*out != NULL)
+		(*out)->cache = state;
+	if (diags != NULL && smp_diags_count(cd) > 0 && !diags_merge(diags, cd))
+		rc = SMP_ERR_NOMEM;
+	smp_diags_free(cd);
+	if (rc == SMP_ERR_NOMEM) {
+		smp_policy_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+smp_cache_state smp_policy_cache_state(const smp_policy *p)
+{
+	return p != NULL ? p->cache : SMP_CACHE_OFF;
+}
+
+const char *smp_policy_cache_path(const smp_policy *p)
+{
+	return p != NULL ? p->cache_path : NULL;
 }
 
 void smp_policy_free(smp_policy *p)

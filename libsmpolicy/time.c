@@ -116,38 +116,65 @@ static bool same_fields(const struct tm *a, const struct civil *c)
 	       a->tm_min == c->min && a->tm_sec == c->sec;
 }
 
-/* The local time at t, or false if t does not fit a time_t or the zone
- * cannot say. */
-static bool local_tm(int64_t t, struct tm *tm)
-{
-	time_t tt = (time_t)t;
-
-	return (int64_t)tt == t && localtime_r(&tt, tm) != NULL;
-}
-
-/* The UTC offset at t, seconds east, or false. */
-static bool offset_at(int64_t t, long *off)
-{
-	struct tm tm;
-
-	if (!local_tm(t, &tm))
-		return false;
-	*off = tm.tm_gmtoff;
-	return true;
-}
-
-static bool reads_civil(int64_t t, const struct civil *c)
-{
-	struct tm tm;
-
-	return local_tm(t, &tm) && same_fields(&tm, c);
-}
-
 /* c read as if it were UTC */
 static int64_t civil_seconds(const struct civil *c)
 {
 	return days_from_civil(c->year, c->mon, c->day) * 86400 + c->hour * 3600 +
 	       c->min * 60 + c->sec;
+}
+
+/* The fields of tm read as if they were UTC. */
+static int64_t tm_seconds(const struct tm *tm)
+{
+	return days_from_civil(tm->tm_year + 1900LL, tm->tm_mon + 1, tm->tm_mday) * 86400 +
+	       tm->tm_hour * 3600 + tm->tm_min * 60 + tm->tm_sec;
+}
+
+static void log_answer(struct time_log *log, int64_t t, bool ok, const struct tm *tm)
+{
+	if (log->n == log->cap) {
+		size_t ncap = log->cap ? log->cap * 2 : 256;
+		struct zone_obs *nv = realloc(log->v, ncap * sizeof(*nv));
+
+		if (nv == NULL) {
+			log->oom = true;
+			return;
+		}
+		log->v = nv;
+		log->cap = ncap;
+	}
+	log->v[log->n++] = (struct zone_obs){ t, ok ? tm_seconds(tm) : INT64_MIN,
+	                                      ok ? tm->tm_gmtoff : 0 };
+}
+
+/* The local time at t, or false if t does not fit a time_t or the zone
+ * cannot say.  Every answer the zone gives is written to log, if any. */
+static bool local_tm(struct time_log *log, int64_t t, struct tm *tm)
+{
+	time_t tt = (time_t)t;
+	bool ok = (int64_t)tt == t && localtime_r(&tt, tm) != NULL;
+
+	if (log != NULL)
+		log_answer(log, t, ok, tm);
+	return ok;
+}
+
+/* The UTC offset at t, seconds east, or false. */
+static bool offset_at(struct time_log *log, int64_t t, long *off)
+{
+	struct tm tm;
+
+	if (!local_tm(log, t, &tm))
+		return false;
+	*off = tm.tm_gmtoff;
+	return true;
+}
+
+static bool reads_civil(struct time_log *log, int64_t t, const struct civil *c)
+{
+	struct tm tm;
+
+	return local_tm(log, t, &tm) && same_fields(&tm, c);
 }
 
 /*
@@ -165,7 +192,8 @@ static int64_t civil_seconds(const struct civil *c)
  */
 enum gap { GAP_NONE, GAP_SAME_DAY, GAP_ANY };
 
-static bool local_to_instant(const struct civil *c, enum gap gap, int64_t *out)
+static bool local_to_instant(struct time_log *log, const struct civil *c, enum gap gap,
+                             int64_t *out)
 {
 	int64_t u = civil_seconds(c), best = 0;
 	long offs[5], last = 0;
@@ -182,7 +210,7 @@ static bool local_to_instant(const struct civil *c, enum gap gap, int64_t *out)
 
 		if (k >= 3 && !have_last)
 			break;
-		if (!offset_at(at, &o))
+		if (!offset_at(log, at, &o))
 			continue;
 		if (k >= 2) {
 			last = o;
@@ -194,7 +222,7 @@ static bool local_to_instant(const struct civil *c, enum gap gap, int64_t *out)
 			offs[n++] = o;
 	}
 	for (int j = 0; j < n; j++) {
-		if (reads_civil(u - offs[j], c) && (!found || u - offs[j] < best)) {
+		if (reads_civil(log, u - offs[j], c) && (!found || u - offs[j] < best)) {
 			best = u - offs[j];
 			found = true;
 		}
@@ -209,7 +237,7 @@ static bool local_to_instant(const struct civil *c, enum gap gap, int64_t *out)
 			int64_t mid = lo + (hi - lo) / 2;
 			struct civil r = { 0 };
 
-			if (!local_tm(mid, &tm))
+			if (!local_tm(log, mid, &tm))
 				return false;
 			r.year = tm.tm_year + 1900;
 			r.mon = tm.tm_mon + 1;
@@ -222,7 +250,7 @@ static bool local_to_instant(const struct civil *c, enum gap gap, int64_t *out)
 			else
 				lo = mid;
 		}
-		if (local_tm(hi, &tm) &&
+		if (local_tm(log, hi, &tm) &&
 		    (gap == GAP_ANY || (tm.tm_year == c->year - 1900 && tm.tm_mon == c->mon - 1 &&
 		                        tm.tm_mday == c->day))) {
 			best = hi;
@@ -241,7 +269,7 @@ static bool local_to_instant(const struct civil *c, enum gap gap, int64_t *out)
  * then ask local_to_instant()).  (Two offset changes cancelling out
  * within a day would escape the check; no zone has them.)
  */
-static bool local_find(const struct civil *c, int64_t *out, long *off)
+static bool local_find(struct time_log *log, const struct civil *c, int64_t *out, long *off)
 {
 	int64_t u = civil_seconds(c), t = u;
 
@@ -249,13 +277,13 @@ static bool local_find(const struct civil *c, int64_t *out, long *off)
 		struct tm tm;
 		long before, after;
 
-		if (!local_tm(t, &tm))
+		if (!local_tm(log, t, &tm))
 			return false;
 		if (!same_fields(&tm, c)) {
 			t = u - tm.tm_gmtoff;   /* read as if the offset held there */
 			continue;
 		}
-		if (!offset_at(t - 86400, &before) || !offset_at(t + 86400, &after) ||
+		if (!offset_at(log, t - 86400, &before) || !offset_at(log, t + 86400, &after) ||
 		    before != tm.tm_gmtoff || after != tm.tm_gmtoff)
 			return false;
 		*out = t;
@@ -276,7 +304,8 @@ static void next_day(struct civil *c)
 	}
 }
 
-smp_status smp_time_parse(const char *text, smp_time_edge edge, int64_t *out)
+static smp_status time_parse_log(struct time_log *log, const char *text, smp_time_edge edge,
+                                 int64_t *out)
 {
 	struct civil c;
 	int64_t t;
@@ -292,14 +321,19 @@ smp_status smp_time_parse(const char *text, smp_time_edge edge, int64_t *out)
 	if (c.has_offset) {
 		t = days_from_civil(c.year, c.mon, c.day) * 86400 +
 		    c.hour * 3600 + c.min * 60 + c.sec - c.offset;
-	} else if (!local_to_instant(&c, !date_only ? GAP_NONE : edge == SMP_TIME_END ? GAP_ANY
-	                                                                   : GAP_SAME_DAY, &t)) {
+	} else if (!local_to_instant(log, &c, !date_only ? GAP_NONE
+	                                     : edge == SMP_TIME_END ? GAP_ANY : GAP_SAME_DAY, &t)) {
 		return SMP_ERR_TIME;
 	}
 	if (!date_only && edge == SMP_TIME_END)
 		t += 1;
 	*out = t;
 	return SMP_OK;
+}
+
+smp_status smp_time_parse(const char *text, smp_time_edge edge, int64_t *out)
+{
+	return time_parse_log(NULL, text, edge, out);
 }
 
 static char *put2(char *p, long v)
@@ -316,7 +350,7 @@ char *smp_time_format(int64_t t, char *buf, size_t size)
 	int y;
 	char *p;
 
-	if (buf == NULL || !local_tm(t, &tm))
+	if (buf == NULL || !local_tm(NULL, t, &tm))
 		return NULL;
 	y = tm.tm_year + 1900;
 	if (y < 1 || y > 9999)
@@ -345,14 +379,14 @@ char *smp_time_format(int64_t t, char *buf, size_t size)
 	return buf;
 }
 
-int64_t time_add_days(int64_t t, int days)
+int64_t time_add_days(int64_t t, int days, struct time_log *log)
 {
 	struct tm tm;
 	struct civil c = { 0 };
 	int64_t found;
 	long off;
 
-	if (!local_tm(t, &tm))
+	if (!local_tm(log, t, &tm))
 		return t + (int64_t)days * 86400;
 	civil_from_days(days_from_civil(tm.tm_year + 1900LL, tm.tm_mon + 1, tm.tm_mday) + days, &c);
 	c.hour = tm.tm_hour;
@@ -362,11 +396,11 @@ int64_t time_add_days(int64_t t, int days)
 		return t + (int64_t)days * 86400;
 	/* the same clock time, days later (the earlier of two in a repeated
 	 * hour) */
-	if (local_find(&c, &found, &off) || local_to_instant(&c, GAP_NONE, &found))
+	if (local_find(log, &c, &found, &off) || local_to_instant(log, &c, GAP_NONE, &found))
 		return found;
 	/* in a gap: that clock time read with the offset before the gap, as
 	 * mktime() reads it (02:30 on a spring-forward day is 03:30) */
-	if (offset_at(civil_seconds(&c) - 86400, &off))
+	if (offset_at(log, civil_seconds(&c) - 86400, &off))
 		return civil_seconds(&c) - off;
 	return t + (int64_t)days * 86400;
 }
@@ -388,7 +422,7 @@ struct time_memo_day {
  * zone has them.)  Three or four localtime_r() calls per day, instead of
  * a dozen per time.
  */
-static void probe_day(const struct civil *c, struct time_memo_day *e)
+static void probe_day(struct time_log *log, const struct civil *c, struct time_memo_day *e)
 {
 	struct civil midnight = *c;
 	int64_t m0;
@@ -396,7 +430,8 @@ static void probe_day(const struct civil *c, struct time_memo_day *e)
 
 	e->uniform = false;
 	midnight.hour = midnight.min = midnight.sec = 0;
-	if (!local_find(&midnight, &m0, &off) || !offset_at(m0 + 43200, &noon) || noon != off)
+	if (!local_find(log, &midnight, &m0, &off) || !offset_at(log, m0 + 43200, &noon) ||
+	    noon != off)
 		return;   /* near an offset change: read each time exactly */
 	e->uniform = true;
 	e->off = off;
@@ -434,7 +469,7 @@ static struct time_memo_day *memo_day(struct time_memo *m, const struct civil *c
 			return &m->slot[i];
 	m->slot[i].day = day + 1;
 	m->n++;
-	probe_day(c, &m->slot[i]);
+	probe_day(m->log, c, &m->slot[i]);
 	return &m->slot[i];
 }
 
@@ -451,14 +486,14 @@ smp_status time_parse_memo(struct time_memo *m, const char *text, smp_time_edge 
 	if (!parse_civil(text, &c))
 		return SMP_ERR_TIME;
 	if (c.has_offset)
-		return smp_time_parse(text, edge, out);
+		return time_parse_log(m->log, text, edge, out);
 	date_only = !c.has_time;
 	if (date_only && edge == SMP_TIME_END)
 		next_day(&c);
 	day = days_from_civil(c.year, c.mon, c.day);
 	e = memo_day(m, &c, day);
 	if (e == NULL || !e->uniform)
-		return smp_time_parse(text, edge, out);   /* a day with an offset change */
+		return time_parse_log(m->log, text, edge, out);   /* a day with an offset change */
 	t = day * 86400 + c.hour * 3600 + c.min * 60 + c.sec - e->off;
 	if (!date_only && edge == SMP_TIME_END)
 		t += 1;
@@ -471,4 +506,39 @@ void time_memo_free(struct time_memo *m)
 	free(m->slot);
 	m->slot = NULL;
 	m->mask = m->n = 0;
+}
+
+/* ---- the zone's answers, for the compiled cache ------------------------ */
+
+static int obs_cmp(const void *x, const void *y)
+{
+	const struct zone_obs *a = x, *b = y;
+
+	return a->t < b->t ? -1 : a->t > b->t;
+}
+
+void time_log_settle(struct time_log *log)
+{
+	size_t k = 0;
+
+	if (log->n == 0)
+		return;
+	qsort(log->v, log->n, sizeof(*log->v), obs_cmp);
+	for (size_t i = 1; i < log->n; i++)
+		if (log->v[i].t != log->v[k].t)
+			log->v[++k] = log->v[i];
+	log->n = k + 1;
+}
+
+bool time_log_holds(const struct zone_obs *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct tm tm;
+		bool ok = local_tm(NULL, v[i].t, &tm);
+
+		if (ok ? v[i].clock != tm_seconds(&tm) || v[i].gmtoff != tm.tm_gmtoff
+		       : v[i].clock != INT64_MIN)
+			return false;
+	}
+	return true;
 }

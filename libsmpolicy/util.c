@@ -6,9 +6,14 @@
  */
 #include "internal.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
 
 /* ---- arena ------------------------------------------------------------ */
 
@@ -50,8 +55,33 @@ void *arena_alloc(struct arena *a, size_t size)
 	}
 	void *p = (char *)c->data + c->used;
 	c->used += need;
-	memset(p, 0, size);
+	memset(p, 0, need);   /* the padding too: the compiled cache copies it */
 	return p;
+}
+
+void *arena_block(struct arena *a, size_t size)
+{
+	struct arena_chunk *c;
+
+	if (size > SIZE_MAX - sizeof(*c))
+		return NULL;
+	c = malloc(sizeof(*c) + size);
+	if (c == NULL)
+		return NULL;
+	c->size = c->used = size;
+	c->next = a->head;
+	a->head = c;
+	return c->data;
+}
+
+size_t arena_spans(const struct arena *a, struct arena_span *v, size_t max)
+{
+	size_t n = 0;
+
+	for (const struct arena_chunk *c = a->head; c != NULL; c = c->next, n++)
+		if (n < max)
+			v[n] = (struct arena_span){ (const char *)c->data, c->used };
+	return n;
 }
 
 char *arena_strndup(struct arena *a, const char *s, size_t n)
@@ -168,6 +198,23 @@ void diags_sort(smp_diags *d)
 	for (size_t i = 0; i < d->n; i++)
 		d->v[i] = tmp[i].d;
 	free(tmp);
+}
+
+bool diags_merge(smp_diags **into, const smp_diags *from)
+{
+	if (*into == NULL) {
+		*into = diags_new();
+		if (*into == NULL)
+			return false;
+	}
+	for (size_t i = 0; i < smp_diags_count(from); i++) {
+		const struct smp_diag *g = &from->v[i];
+
+		if (!diags_add(*into, g->file, g->line, g->severity, g->subject, "%s", g->message))
+			return false;
+	}
+	diags_sort(*into);
+	return true;
 }
 
 size_t smp_diags_count(const smp_diags *d)
@@ -307,4 +354,80 @@ const char *smp_status_string(smp_status s)
 	case SMP_ERR_NOTFOUND: return "no such record";
 	}
 	return "unknown status";
+}
+
+/* ---- files ------------------------------------------------------------ */
+
+void split_path(const char *path, char *dir, size_t ndir, const char **base)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL) {
+		snprintf(dir, ndir, ".");
+		*base = path;
+	} else if (slash == path) {
+		snprintf(dir, ndir, "/");
+		*base = slash + 1;
+	} else {
+		snprintf(dir, ndir, "%.*s", (int)(slash - path), path);
+		*base = slash + 1;
+	}
+}
+
+bool write_all(int fd, const void *data, size_t n)
+{
+	const char *s = data;
+
+	while (n > 0) {
+		ssize_t w = write(fd, s, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		s += w;
+		n -= (size_t)w;
+	}
+	return true;
+}
+
+bool fsync_folder(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	bool ok = fd >= 0 && fsync(fd) == 0;
+	int saved = errno;
+
+	if (fd >= 0)
+		close(fd);
+	errno = saved;
+	return ok;
+}
+
+int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+smp_status flock_path(const char *path, bool nowait, int64_t deadline, int *fd)
+{
+	long pause_ms = 2;
+
+	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+	if (*fd < 0)
+		return SMP_ERR_IO;
+	while (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
+		struct timespec ts = { 0, pause_ms * 1000000 };
+
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return SMP_ERR_IO;
+		if (nowait || now_ms() >= deadline)
+			return SMP_ERR_LOCK;
+		nanosleep(&ts, NULL);
+		if (pause_ms < 50)
+			pause_ms *= 2;
+	}
+	return SMP_OK;
 }

@@ -89,7 +89,7 @@ static void find_faults(const smp_policy *p, const struct approval *a, struct wh
 
 /* ---- periods ---------------------------------------------------------- */
 
-static bool derive_approval(smp_policy *p, struct approval *a)
+static bool derive_approval(smp_policy *p, struct approval *a, struct time_log *log)
 {
 	bool signed_both = a->cpp.present && a->it.present;
 	struct why w = { .len = 0 };
@@ -101,7 +101,7 @@ static bool derive_approval(smp_policy *p, struct approval *a)
 		a->start = signed_both ? a->rank_time : SMP_TIME_MIN;
 	a->end = a->expires.set ? a->expires.t : SMP_TIME_MAX;
 	if (a->kind == KIND_LONG_TERM && a->start != SMP_TIME_MIN) {
-		int64_t lim = time_add_days(a->start, p->set.long_term_max_days);
+		int64_t lim = time_add_days(a->start, p->set.long_term_max_days, log);
 
 		if (lim < a->end) {
 			a->capped_at_max = a->expires.set;
@@ -521,14 +521,14 @@ static bool collect_office_approvals(smp_policy *p)
 	return true;
 }
 
-bool policy_derive(smp_policy *p)
+bool policy_derive(smp_policy *p, struct time_log *log)
 {
 	struct ivec *ivs;
 	uint32_t *staff_scratch;
 	bool ok = true;
 
 	for (size_t i = 0; i < p->napprovals; i++)
-		if (!derive_approval(p, &p->approvals[i]))
+		if (!derive_approval(p, &p->approvals[i], log))
 			return false;
 	if (!collect_office_approvals(p))
 		return false;

@@ -371,8 +371,10 @@ static void test_full_long_term_procedure(void)
 	                SMP_OK);
 	CU_ASSERT_EQUAL(k, SMP_SIGN_OFF_CPP);
 	CU_ASSERT_FALSE(complete);
-	/* not yet allowed: pending */
+	/* not yet allowed: pending; decided from the compiled cache that
+	 * the command wrote with the records */
 	p = load_ok();
+	CU_ASSERT_EQUAL(smp_policy_cache_state(p), SMP_CACHE_USED);
 	smp_request_init(&req);
 	req.user = "w1";
 	req.platform = "facebook";
@@ -386,6 +388,7 @@ static void test_full_long_term_procedure(void)
 	CU_ASSERT_EQUAL(k, SMP_SIGN_OFF_IT);
 	CU_ASSERT_TRUE(complete);
 	p = load_ok();
+	CU_ASSERT_EQUAL(smp_policy_cache_state(p), SMP_CACHE_USED);
 	smp_request_init(&req);
 	req.user = "w1";
 	req.platform = "facebook";
@@ -860,6 +863,13 @@ static void test_kill_at_random_moments(void)
 	                                 SMP_ACCOUNT_PASSWORD_ESCROWED, NULL, NULL), SMP_OK);
 	CU_ASSERT_EQUAL(temp_files(), 0);
 	CU_ASSERT_EQUAL(check_errors(), 0);
+	/* and the compiled cache it wrote is the records' own */
+	{
+		smp_policy *p = load_ok();
+
+		CU_ASSERT_EQUAL(smp_policy_cache_state(p), SMP_CACHE_USED);
+		smp_policy_free(p);
+	}
 	free(old);
 }
 

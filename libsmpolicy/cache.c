@@ -1,0 +1,987 @@
+/*
+ * cache.c - the compiled cache (issue 7): a loaded policy written as one
+ * relocatable image beside smpolicy.conf, "<config>.cache", so that a
+ * login need not parse the records.
+ *
+ * A cache is used only when it is fresh: written by this build of the
+ * library (SMP_BUILD_ID, a digest of the library's sources: a changed
+ * loader, rule or layout never reads an image of another), from files with
+ * exactly the bytes they have now (each is read and hashed after the
+ * checks a parse makes), and for a zone that answers every question the
+ * load asked of it as it did then.  Anything else is a miss, and the
+ * caller parses the files.  The image is checked as untrusted bytes would
+ * be, its digest first, then every pointer, string, index and flag, before
+ * anything else reads it.
+ *
+ * The image is a copy of struct smp_policy followed by the policy's arena,
+ * chunk after chunk, with each pointer written as its offset in the image
+ * (0 for NULL).  One walk over the policy's pointers serves both ways:
+ * writing, it turns each pointer into an offset; reading, it checks each
+ * offset and turns it back into a pointer.
+ *
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#include "internal.h"
+#include "smp_build_id.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libconfig.h>
+#include <stdalign.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CACHE_MAGIC "SMPCACH\n"
+#define CACHE_FORMAT 1u
+#define CACHE_BYTE_ORDER 0x01020304u
+#define CACHE_MAX_IMAGE (1ull << 30)        /* a larger image is neither written nor read */
+#define CACHE_LOCK_WAIT_MS 10000            /* how long a writer waits for the lock */
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+/* the build, and the libconfig it parsed with */
+#define CACHE_BUILD SMP_BUILD_ID "/libconfig-" STR(LIBCONFIG_VER_MAJOR) "." \
+	STR(LIBCONFIG_VER_MINOR) "." STR(LIBCONFIG_VER_REVISION)
+
+_Static_assert(sizeof(void *) == sizeof(uint64_t), "the image keeps offsets in pointers");
+
+struct cache_header {
+	char magic[8];
+	uint32_t format;
+	uint32_t byte_order;
+	char build[80];             /* CACHE_BUILD, NUL-padded */
+	uint32_t sizes[8];          /* of the walked types: the ABI, once more */
+	uint64_t image_size;        /* the bytes after the header */
+	uint64_t digest_lo, digest_hi;   /* XXH3-128 of those bytes */
+};
+
+_Static_assert(sizeof(CACHE_BUILD) <= sizeof(((struct cache_header *)0)->build),
+               "room for the build id");
+
+static void header_sizes(uint32_t sizes[8])
+{
+	sizes[0] = sizeof(smp_policy);
+	sizes[1] = sizeof(struct platform);
+	sizes[2] = sizeof(struct office);
+	sizes[3] = sizeof(struct staff);
+	sizes[4] = sizeof(struct device);
+	sizes[5] = sizeof(struct account);
+	sizes[6] = sizeof(struct approval);
+	sizes[7] = sizeof(struct idslot) << 16 | sizeof(struct pick);
+}
+
+static size_t round16(size_t n)
+{
+	return (n + 15) & ~(size_t)15;
+}
+
+/* ---- the walk ----------------------------------------------------------- */
+
+/* Where an arena chunk's used bytes are, and where they go in the image. */
+struct chunk_place {
+	uintptr_t lo, hi;
+	uint64_t off;
+};
+
+struct walk {
+	char *img;                 /* the image; the walk rewrites its pointers */
+	uint64_t size;
+	bool writing;              /* pointers to offsets (else offsets to pointers) */
+	struct chunk_place *chunks; /* writing: by address */
+	size_t nchunks;
+	const char *why;           /* the first fault met, or NULL */
+};
+
+static void *fault(struct walk *w, const char *why)
+{
+	if (w->why == NULL)
+		w->why = why;
+	return NULL;
+}
+
+/* Writing: the offset in the image of the n * size bytes at address a. */
+static bool locate(const struct walk *w, uintptr_t a, size_t n, size_t size, uint64_t *off)
+{
+	size_t lo = 0, hi = w->nchunks;
+
+	while (lo < hi) {   /* the last chunk starting at or before a */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (w->chunks[mid].lo <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return false;
+	const struct chunk_place *c = &w->chunks[lo - 1];
+
+	if (a > c->hi || (size != 0 && n > (c->hi - a) / size))
+		return false;
+	*off = c->off + (a - c->lo);
+	return true;
+}
+
+/*
+ * The pointer field at f points at n objects of `size` bytes, aligned to
+ * `align`.  Writing, the field becomes their offset in the image; reading,
+ * the offset is checked and becomes a pointer.  Returns where the objects
+ * are in the image: NULL for a NULL pointer, or after a fault.
+ */
+static void *ref(struct walk *w, void *f, size_t n, size_t size, size_t align, bool may_be_null)
+{
+	uint64_t v;
+	void *at;
+
+	if (w->why != NULL)
+		return NULL;
+	memcpy(&v, f, sizeof(v));
+	if (v == 0)
+		return may_be_null ? NULL : fault(w, "a required pointer is missing");
+	if (w->writing) {
+		if (!locate(w, (uintptr_t)v, n, size, &v))
+			return fault(w, "a pointer outside the policy's memory");
+		memcpy(f, &v, sizeof(v));
+		return w->img + v;
+	}
+	if (v >= w->size || v % align != 0 || (size != 0 && n > (w->size - v) / size))
+		return fault(w, "a pointer outside the image");
+	at = w->img + v;
+	memcpy(f, &at, sizeof(at));
+	return at;
+}
+
+#define REF(w, field, n, may_be_null) \
+	ref((w), &(field), (n), sizeof(*(field)), alignof(__typeof__(*(field))), (may_be_null))
+
+static const char *str(struct walk *w, void *f, bool may_be_null)
+{
+	const char *s;
+
+	if (w->writing) {
+		const char *native;
+
+		memcpy(&native, f, sizeof(native));
+		return ref(w, f, native != NULL ? strlen(native) + 1 : 0, 1, 1, may_be_null);
+	}
+	s = ref(w, f, 1, 1, 1, may_be_null);
+	if (s != NULL) {
+		/* ids and names are short: a loop beats memchr's set-up */
+		const char *c = s, *end = w->img + w->size;
+
+		while (c < end && *c != '\0')
+			c++;
+		if (c == end)
+			return fault(w, "a string without its end");
+	}
+	return s;
+}
+
+/* A NULL-terminated array of strings, of n strings, or (n SIZE_MAX) of
+ * however many the terminator says. */
+static void strings(struct walk *w, void *f, size_t n, bool may_be_null)
+{
+	char **v;
+
+	if (n == SIZE_MAX) {
+		if (w->writing) {
+			char **native;
+
+			memcpy(&native, f, sizeof(native));
+			for (n = 0; native != NULL && native[n] != NULL; n++)
+				;
+		} else {
+			uint64_t at, room, k;
+
+			memcpy(&at, f, sizeof(at));
+			if (at == 0 || at >= w->size || at % alignof(char *) != 0) {
+				if (at != 0 || !may_be_null)
+					fault(w, "a list of names outside the image");
+				return;
+			}
+			room = (w->size - at) / sizeof(char *);
+			for (k = 0; k < room; k++) {
+				uint64_t e;
+
+				memcpy(&e, w->img + at + k * sizeof(e), sizeof(e));
+				if (e == 0)
+					break;
+			}
+			if (k == room) {
+				fault(w, "a list of names without its end");
+				return;
+			}
+			n = (size_t)k;
+		}
+	}
+	v = ref(w, f, n + 1, sizeof(char *), alignof(char *), may_be_null);
+	if (v == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		str(w, &v[i], false);
+	if (v[n] != NULL)
+		fault(w, "a list of names without its end");
+}
+
+static void flag(struct walk *w, const bool *b)
+{
+	unsigned char c;
+
+	memcpy(&c, b, 1);
+	if (c > 1)
+		fault(w, "a flag that is neither true nor false");
+}
+
+/* An index into an array of n, or NONE where none_ok. */
+static void index_in(struct walk *w, uint32_t i, size_t n, bool none_ok)
+{
+	if (i >= n && !(none_ok && i == NONE))
+		fault(w, "an index out of range");
+}
+
+static void indexes(struct walk *w, const uint32_t *v, size_t count, size_t n)
+{
+	for (size_t i = 0; v != NULL && i < count; i++)
+		index_in(w, v[i], n, false);
+}
+
+static void where(struct walk *w, struct where *at, bool may_be_null)
+{
+	str(w, &at->file, may_be_null);
+}
+
+static void opt_time(struct walk *w, const struct opt_time *o)
+{
+	flag(w, &o->set);
+}
+
+/* Do two pointer fields, both walked, hold the same pointer (or offset)? */
+static bool same_ref(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(void *)) == 0;
+}
+
+/* The record arrays of the policy being walked, where they are in the
+ * image (the fields themselves hold offsets once a writer has walked them). */
+struct records {
+	struct platform *platforms;
+	struct office *offices;
+	struct staff *staff;
+	struct device *devices;
+	struct account *accounts;
+	struct approval *approvals;
+};
+
+static void walk_platforms(struct walk *w, smp_policy *p, struct records *r)
+{
+	r->platforms = REF(w, p->platforms, p->nplatforms, p->nplatforms == 0);
+	for (size_t i = 0; w->why == NULL && r->platforms != NULL && i < p->nplatforms; i++) {
+		struct platform *pl = &r->platforms[i];
+
+		str(w, &pl->id, false);
+		str(w, &pl->name, false);
+		strings(w, &pl->domains, SIZE_MAX, true);
+		flag(w, &pl->mobile_only);
+		flag(w, &pl->private_messaging);
+		where(w, &pl->at, false);
+	}
+}
+
+static void walk_offices(struct walk *w, smp_policy *p, struct records *r)
+{
+	r->offices = REF(w, p->offices, p->noffices, p->noffices == 0);
+	for (size_t i = 0; w->why == NULL && r->offices != NULL && i < p->noffices; i++) {
+		struct office *o = &r->offices[i];
+
+		str(w, &o->id, false);
+		str(w, &o->name, false);
+		str(w, &o->kind, false);
+		where(w, &o->at, false);
+		indexes(w, REF(w, o->approvals, o->napprovals, true), o->napprovals, p->napprovals);
+	}
+}
+
+static void walk_staff(struct walk *w, smp_policy *p, struct records *r)
+{
+	r->staff = REF(w, p->staff, p->nstaff, p->nstaff == 0);
+	for (size_t i = 0; w->why == NULL && r->staff != NULL && i < p->nstaff; i++) {
+		struct staff *s = &r->staff[i];
+		const uint32_t *start;
+		const struct pick *picks;
+
+		str(w, &s->id, false);
+		str(w, &s->name, true);
+		index_in(w, s->office, p->noffices, false);
+		index_in(w, s->supervisor, p->nstaff, true);
+		where(w, &s->at, false);
+		indexes(w, REF(w, s->approvals, s->napprovals, false), s->napprovals, p->napprovals);
+		indexes(w, REF(w, s->accounts, s->naccounts, false), s->naccounts, p->naccounts);
+		/* the per-platform lists: nplatforms + 1 rising starts from 0,
+		 * the last the number of entries */
+		start = REF(w, s->platform_start, p->nplatforms + 1, false);
+		if (start == NULL)
+			return;
+		for (size_t k = 0; k < p->nplatforms; k++)
+			if (start[k] > start[k + 1])
+				fault(w, "a staff member's approvals by platform out of order");
+		if (start[0] != 0)
+			fault(w, "a staff member's approvals by platform out of order");
+		picks = REF(w, s->by_platform, start[p->nplatforms], false);
+		for (size_t k = 0; picks != NULL && k < start[p->nplatforms]; k++)
+			index_in(w, picks[k].approval, p->napprovals, false);
+	}
+}
+
+static void walk_devices(struct walk *w, smp_policy *p, struct records *r)
+{
+	r->devices = REF(w, p->devices, p->ndevices, p->ndevices == 0);
+	for (size_t i = 0; w->why == NULL && r->devices != NULL && i < p->ndevices; i++) {
+		struct device *dv = &r->devices[i];
+		unsigned kind;
+
+		str(w, &dv->id, false);
+		memcpy(&kind, &dv->kind, sizeof(kind));
+		if (kind != DEV_WORKSTATION && kind != DEV_MOBILE)
+			fault(w, "a device of no known kind");
+		flag(w, &dv->dcf_owned);
+		index_in(w, dv->office, p->noffices, true);
+		indexes(w, REF(w, dv->apps, dv->napps, dv->napps == 0), dv->napps, p->nplatforms);
+		where(w, &dv->at, false);
+	}
+}
+
+static void walk_accounts(struct walk *w, smp_policy *p, struct records *r)
+{
+	r->accounts = REF(w, p->accounts, p->naccounts, p->naccounts == 0);
+	for (size_t i = 0; w->why == NULL && r->accounts != NULL && i < p->naccounts; i++) {
+		struct account *a = &r->accounts[i];
+
+		str(w, &a->id, false);
+		str(w, &a->handle, true);
+		index_in(w, a->platform, p->nplatforms, false);
+		index_in(w, a->holder, p->nstaff, false);
+		index_in(w, a->supervisor, p->nstaff, true);
+		flag(w, &a->official);
+		flag(w, &a->personal_info);
+		opt_time(w, &a->password_changed);
+		opt_time(w, &a->password_escrowed);
+		opt_time(w, &a->compromised_reported);
+		opt_time(w, &a->compromised_resolved);
+		where(w, &a->at, false);
+	}
+}
+
+static void walk_sign_off(struct walk *w, const smp_policy *p, struct sign_off *so)
+{
+	flag(w, &so->present);
+	index_in(w, so->by, p->nstaff, !so->present);
+	where(w, &so->at, !so->present);
+}
+
+static void walk_approvals(struct walk *w, smp_policy *p, struct records *r)
+{
+	r->approvals = REF(w, p->approvals, p->napprovals, p->napprovals == 0);
+	for (size_t i = 0; w->why == NULL && r->approvals != NULL && i < p->napprovals; i++) {
+		struct approval *a = &r->approvals[i];
+		const uint32_t *pls;
+		char **ids;
+		unsigned kind;
+
+		str(w, &a->id, false);
+		index_in(w, a->staff, p->nstaff, false);
+		memcpy(&kind, &a->kind, sizeof(kind));
+		if (kind != KIND_LONG_TERM && kind != KIND_LIMITED)
+			fault(w, "an approval of no known kind");
+		pls = REF(w, a->platforms, a->nplatforms, false);
+		indexes(w, pls, a->nplatforms, p->nplatforms);
+		ids = REF(w, a->platform_ids, a->nplatforms + 1, false);
+		if (ids != NULL && ids[a->nplatforms] != NULL)
+			fault(w, "a list of names without its end");
+		/* each name is its platform's own id (platforms are walked first) */
+		for (size_t k = 0; w->why == NULL && pls != NULL && k < a->nplatforms; k++) {
+			str(w, &ids[k], false);
+			if (!same_ref(&ids[k], &r->platforms[pls[k]].id))
+				fault(w, "an approval names a platform that is not its own");
+		}
+		str(w, &a->ticket, true);
+		index_in(w, a->requested_by, p->nstaff, true);
+		opt_time(w, &a->requested);
+		walk_sign_off(w, p, &a->cpp);
+		walk_sign_off(w, p, &a->it);
+		opt_time(w, &a->starts);
+		opt_time(w, &a->expires);
+		flag(w, &a->revoked.present);
+		index_in(w, a->revoked.by, p->nstaff, true);
+		str(w, &a->revoked.reason, true);
+		where(w, &a->at, false);
+		str(w, &a->invalid_why, true);
+		flag(w, &a->capped);
+		flag(w, &a->capped_at_max);
+		REF(w, a->over_cap, a->nover_cap, a->nover_cap == 0);
+	}
+}
+
+/* An id index of the n records at `records` (in the image), `stride`
+ * bytes apart, whose id is their first field: every key is the id of the
+ * record it names, its head holds the key's first bytes, and one slot at
+ * least is empty (a probe stops there). */
+static void walk_idmap(struct walk *w, struct idmap *m, const void *records, size_t stride,
+                       size_t n)
+{
+	size_t slots = m->mask + 1, used = 0;
+	struct idslot *v;
+
+	if (w->why != NULL)
+		return;
+	if (m->slot == NULL) {
+		if (m->mask != 0)
+			fault(w, "an id index without its slots");
+		return;
+	}
+	if (m->mask == 0 || (slots & m->mask) != 0)
+		return (void)fault(w, "an id index of a size that is not a power of two");
+	v = REF(w, m->slot, slots, false);
+	for (size_t i = 0; v != NULL && w->why == NULL && i < slots; i++) {
+		const char *key;
+		size_t len;
+
+		/* records and keys are read in the order of their hashes, all
+		 * over the image: fetch ahead */
+		if (i + 16 < slots && v[i + 16].key != NULL && v[i + 16].idx < n) {
+			uint64_t k;
+
+			memcpy(&k, &v[i + 16].key, sizeof(k));
+			__builtin_prefetch((const char *)records + (size_t)v[i + 16].idx * stride);
+			if (!w->writing && k < w->size)
+				__builtin_prefetch(w->img + k);
+		}
+		if (v[i].key == NULL)
+			continue;
+		used++;
+		/* the key is the id of the record it names, a string the walk
+		 * has checked already */
+		index_in(w, v[i].idx, n, false);
+		key = w->why == NULL ? ref(w, &v[i].key, 0, 1, 1, false) : NULL;
+		if (key == NULL ||
+		    !same_ref(&v[i].key, (const char *)records + (size_t)v[i].idx * stride))
+			return (void)fault(w, "an id index names a record by another id");
+		/* a probe reads past the head only when the key goes on */
+		len = strnlen(key, sizeof(v[i].head));
+		for (size_t k = 0; k < sizeof(v[i].head); k++)
+			if (v[i].head[k] != (k < len ? key[k] : '\0'))
+				return (void)fault(w, "an id index whose slot does not hold its key");
+	}
+	if (w->why == NULL && used >= slots)
+		fault(w, "an id index without an empty slot");
+}
+
+_Static_assert(offsetof(struct platform, id) == 0 && offsetof(struct office, id) == 0 &&
+               offsetof(struct staff, id) == 0 && offsetof(struct device, id) == 0 &&
+               offsetof(struct account, id) == 0 && offsetof(struct approval, id) == 0,
+               "walk_idmap finds each record's id at its start");
+
+/* Walk the policy whose struct is p (in the image); r receives where its
+ * record arrays are. */
+static void walk_policy(struct walk *w, smp_policy *p, struct records *r)
+{
+	const struct settings *set = &p->set;
+
+	memset(&p->mem, 0, sizeof(p->mem));
+	memset(r, 0, sizeof(*r));
+	str(w, &p->config_path, false);
+	str(w, &p->cache_path, false);
+	if (p->nrecords == 0)
+		fault(w, "no records files");
+	strings(w, &p->records_paths, p->nrecords, false);
+	if (set->max_per_office < 1 || set->warn_days < 0 || set->long_term_max_days < 1)
+		fault(w, "settings out of range");
+	flag(w, &set->cap_long_term_only);
+	str(w, &p->set.audit, false);
+	REF(w, p->digests, p->nrecords + 1, false);
+	REF(w, p->zone, p->nzone, true);
+	/* records before their indexes, platforms before approvals: the
+	 * checks of one compare with pointers of the other */
+	walk_platforms(w, p, r);
+	walk_offices(w, p, r);
+	walk_staff(w, p, r);
+	walk_devices(w, p, r);
+	walk_accounts(w, p, r);
+	walk_approvals(w, p, r);
+	walk_idmap(w, &p->platform_ix, r->platforms, sizeof(*r->platforms), p->nplatforms);
+	walk_idmap(w, &p->office_ix, r->offices, sizeof(*r->offices), p->noffices);
+	walk_idmap(w, &p->staff_ix, r->staff, sizeof(*r->staff), p->nstaff);
+	walk_idmap(w, &p->device_ix, r->devices, sizeof(*r->devices), p->ndevices);
+	walk_idmap(w, &p->account_ix, r->accounts, sizeof(*r->accounts), p->naccounts);
+	walk_idmap(w, &p->approval_ix, r->approvals, sizeof(*r->approvals), p->napprovals);
+}
+
+/* ---- writing ------------------------------------------------------------ */
+
+static int place_cmp(const void *x, const void *y)
+{
+	const struct chunk_place *a = x, *b = y;
+
+	return a->lo < b->lo ? -1 : a->lo > b->lo;
+}
+
+/*
+ * After the walk, no word of the policy's struct and its record arrays
+ * may still hold an address in the policy's memory: that would be a
+ * pointer field the walk does not know (one added to internal.h and not to
+ * walk_policy), which a reader would take for an offset it never checked.
+ * Those arrays hold only pointers, small integers, times and flags, none
+ * of which is such an address.
+ */
+static void census(struct walk *w, const smp_policy *root, const struct records *r)
+{
+	const struct {
+		const void *p;
+		size_t size;
+	} arrays[] = {
+		{ root, sizeof(*root) },
+		{ r->platforms, root->nplatforms * sizeof(*r->platforms) },
+		{ r->offices, root->noffices * sizeof(*r->offices) },
+		{ r->staff, root->nstaff * sizeof(*r->staff) },
+		{ r->devices, root->ndevices * sizeof(*r->devices) },
+		{ r->accounts, root->naccounts * sizeof(*r->accounts) },
+		{ r->approvals, root->napprovals * sizeof(*r->approvals) },
+	};
+	uint64_t off;
+
+	for (size_t k = 0; k < sizeof(arrays) / sizeof(arrays[0]); k++) {
+		const char *a = arrays[k].p;
+
+		for (size_t i = 0; a != NULL && i + sizeof(uint64_t) <= arrays[k].size;
+		     i += sizeof(uint64_t)) {
+			uint64_t v;
+
+			memcpy(&v, a + i, sizeof(v));
+			if (v > w->size && locate(w, (uintptr_t)v, 0, 0, &off)) {
+				fault(w, "a pointer the walk does not know (internal error)");
+				return;
+			}
+		}
+	}
+}
+
+/* The image of p: malloc'd, its size in *size; NULL with *why on a fault,
+ * or on OOM (*why NULL). */
+static char *build_image(const smp_policy *p, uint64_t *size, const char **why)
+{
+	struct walk w = { .writing = true };
+	struct records r;
+	struct arena_span *spans;
+	size_t n = arena_spans(&p->mem, NULL, 0);
+	uint64_t total = round16(sizeof(*p));
+	smp_policy *root;
+
+	*why = NULL;
+	spans = malloc((n + 1) * sizeof(*spans));
+	w.chunks = malloc((n + 1) * sizeof(*w.chunks));
+	if (spans == NULL || w.chunks == NULL)
+		goto fail;
+	arena_spans(&p->mem, spans, n);
+	for (size_t i = 0; i < n; i++) {
+		w.chunks[i] = (struct chunk_place){ (uintptr_t)spans[i].p,
+		                                    (uintptr_t)spans[i].p + spans[i].used, total };
+		total += round16(spans[i].used);
+	}
+	if (total > CACHE_MAX_IMAGE) {
+		*why = "the policy is larger than a cache may be (1 GiB)";
+		goto fail;
+	}
+	w.size = total;
+	w.img = malloc(total);
+	if (w.img == NULL)
+		goto fail;
+	memset(w.img, 0, total);
+	memcpy(w.img, p, sizeof(*p));
+	for (size_t i = 0; i < n; i++)
+		memcpy(w.img + w.chunks[i].off, spans[i].p, spans[i].used);
+	w.nchunks = n;
+	qsort(w.chunks, n, sizeof(*w.chunks), place_cmp);
+	root = (smp_policy *)w.img;
+	walk_policy(&w, root, &r);
+	if (w.why == NULL)
+		census(&w, root, &r);
+	if (w.why != NULL) {
+		*why = w.why;
+		goto fail;
+	}
+	free(spans);
+	free(w.chunks);
+	*size = total;
+	return w.img;
+fail:
+	free(spans);
+	free(w.chunks);
+	free(w.img);
+	return NULL;
+}
+
+/* Temporary files of writers that were killed: only the holder of the
+ * cache's lock makes them, so under the lock every one is stale. */
+static void remove_stale_temps(const char *dir, const char *prefix)
+{
+	DIR *dp = opendir(dir);
+	struct dirent *e;
+
+	if (dp == NULL)
+		return;
+	while ((e = readdir(dp)) != NULL) {
+		char path[4096 + 512];
+
+		if (strncmp(e->d_name, prefix, strlen(prefix)) != 0 ||
+		    strlen(e->d_name) != strlen(prefix) + 6)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(dp);
+}
+
+/* 0644, narrowed by the mode of each file the policy was read from: the
+ * cache tells no one more than the files do. */
+static bool cache_mode(const smp_policy *p, mode_t *mode, smp_diags *d)
+{
+	*mode = 0644;
+	for (size_t i = 0; i <= p->nrecords; i++) {
+		const char *src = i == 0 ? p->config_path : p->records_paths[i - 1];
+		struct stat st;
+
+		if (stat(src, &st) != 0) {
+			diags_add(d, src, 0, SMP_SEV_ERROR, NULL, "cannot examine: %s", strerror(errno));
+			return false;
+		}
+		*mode &= st.st_mode;
+	}
+	return true;
+}
+
+/* Take the cache's lock, "<cache>.lock" (mode 0600): one writer at a
+ * time, so that a writer may remove the others' leftovers. */
+static smp_status lock_cache(const smp_policy *p, bool nowait, int *fd, smp_diags *d)
+{
+	char path[4096];
+	smp_status rc;
+
+	if (snprintf(path, sizeof(path), "%s.lock", p->cache_path) >= (int)sizeof(path)) {
+		diags_add(d, p->cache_path, 0, SMP_SEV_ERROR, NULL, "path too long for its lock file");
+		return SMP_ERR_IO;
+	}
+	rc = flock_path(path, nowait, now_ms() + CACHE_LOCK_WAIT_MS, fd);
+	if (rc == SMP_ERR_IO)
+		diags_add(d, p->cache_path, 0, SMP_SEV_ERROR, NULL, "cannot %s the lock file %s: %s",
+		          *fd < 0 ? "open" : "lock", path, strerror(errno));
+	else if (rc == SMP_ERR_LOCK)
+		diags_add(d, p->cache_path, 0, SMP_SEV_ERROR, NULL,
+		          "another process is writing the compiled cache (lock file %s)", path);
+	return rc;
+}
+
+static smp_status write_cache(const smp_policy *p, bool nowait, smp_diags *d)
+{
+	struct cache_header h = { .format = CACHE_FORMAT, .byte_order = CACHE_BYTE_ORDER };
+	char dir[4096], prefix[512], *tmp = NULL;
+	const char *base, *why;
+	uint64_t size = 0;
+	char *img;
+	struct digest dg;
+	mode_t mode;
+	int fd = -1, lock = -1;
+	smp_status rc = lock_cache(p, nowait, &lock, d);
+
+	if (rc != SMP_OK) {
+		if (lock >= 0)
+			close(lock);
+		return rc;
+	}
+	rc = SMP_ERR_IO;
+	img = build_image(p, &size, &why);
+	if (img == NULL) {
+		close(lock);
+		if (why == NULL)
+			return SMP_ERR_NOMEM;
+		diags_add(d, p->cache_path, 0, SMP_SEV_ERROR, NULL, "cannot compile: %s", why);
+		return SMP_ERR_IO;
+	}
+	memcpy(h.magic, CACHE_MAGIC, sizeof(h.magic));
+	strcpy(h.build, CACHE_BUILD);
+	header_sizes(h.sizes);
+	h.image_size = size;
+	digest_of(img, size, &dg);
+	h.digest_lo = dg.lo;
+	h.digest_hi = dg.hi;
+	if (!cache_mode(p, &mode, d))
+		goto out;
+	split_path(p->cache_path, dir, sizeof(dir), &base);
+	snprintf(prefix, sizeof(prefix), ".%s.tmp-", base);
+	remove_stale_temps(dir, prefix);
+	if (asprintf(&tmp, "%s/%sXXXXXX", dir, prefix) < 0) {
+		tmp = NULL;
+		rc = SMP_ERR_NOMEM;
+		goto out;
+	}
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		diags_add(d, p->cache_path, 0, SMP_SEV_ERROR, NULL,
+		          "cannot create a temporary file in %s: %s", dir, strerror(errno));
+		free(tmp);
+		tmp = NULL;
+		goto out;
+	}
+	if (fchmod(fd, mode) != 0 || !write_all(fd, &h, sizeof(h)) ||
+	    !write_all(fd, img, size) || fsync(fd) != 0 || close(fd) != 0) {
+		diags_add(d, tmp, 0, SMP_SEV_ERROR, NULL, "cannot write: %s", strerror(errno));
+		fd = -1;   /* closed, or to be left to the exit path below */
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, p->cache_path) != 0) {
+		diags_add(d, p->cache_path, 0, SMP_SEV_ERROR, NULL, "cannot replace: %s",
+		          strerror(errno));
+		goto out;
+	}
+	free(tmp);
+	tmp = NULL;
+	if (!fsync_folder(dir))
+		diags_add(d, dir, 0, SMP_SEV_WARNING, NULL,
+		          "the cache was written but the folder could not be flushed to disk: %s",
+		          strerror(errno));
+	rc = SMP_OK;
+out:
+	if (tmp != NULL) {
+		unlink(tmp);
+		free(tmp);
+	}
+	free(img);
+	close(lock);
+	return rc;
+}
+
+smp_status smp_policy_cache_write(const smp_policy *p, unsigned flags, smp_diags **diags)
+{
+	smp_diags *d;
+	smp_status rc;
+
+	if (diags != NULL)
+		*diags = NULL;
+	if (p == NULL || p->cache_path == NULL)
+		return SMP_ERR_ARG;
+	d = diags_new();
+	if (d == NULL)
+		return SMP_ERR_NOMEM;
+	rc = write_cache(p, (flags & SMP_EDIT_NOWAIT) != 0, d);
+	if (rc == SMP_OK && d->oom)
+		rc = SMP_ERR_NOMEM;
+	if (diags != NULL && d->n > 0)
+		*diags = d;
+	else
+		smp_diags_free(d);
+	return rc;
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+static bool read_exact(int fd, void *buf, size_t n)
+{
+	char *b = buf;
+
+	while (n > 0) {
+		ssize_t r = read(fd, b, n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return false;
+		b += r;
+		n -= (size_t)r;
+	}
+	return true;
+}
+
+/* Why the header does not fit this library, or NULL; *stale says whether
+ * it is only another build's (a miss) rather than damage. */
+static const char *header_fault(const struct cache_header *h, uint64_t file_size, bool *stale)
+{
+	uint32_t sizes[8];
+
+	*stale = false;
+	if (memcmp(h->magic, CACHE_MAGIC, sizeof(h->magic)) != 0)
+		return "not a compiled cache";
+	*stale = true;
+	header_sizes(sizes);
+	if (h->format != CACHE_FORMAT || h->byte_order != CACHE_BYTE_ORDER ||
+	    strncmp(h->build, CACHE_BUILD, sizeof(h->build)) != 0 ||
+	    memcmp(h->sizes, sizes, sizeof(sizes)) != 0)
+		return "written by another build of the library";
+	*stale = false;
+	if (h->image_size != file_size - sizeof(*h) || h->image_size > CACHE_MAX_IMAGE ||
+	    h->image_size < round16(sizeof(smp_policy)))
+		return "its size is not the size it says";
+	return NULL;
+}
+
+/* Are the files the cache was compiled from, and the zone, as they were? */
+static bool still_fresh(const smp_policy *p, const char *config_path, unsigned flags)
+{
+	smp_diags *quiet;
+	bool fresh;
+
+	if (strcmp(p->config_path, config_path) != 0)
+		return false;
+	quiet = diags_new();   /* a file that cannot be read is the parse's to report */
+	if (quiet == NULL)
+		return false;
+	fresh = true;
+	for (size_t i = 0; fresh && i <= p->nrecords; i++) {
+		struct digest dg;
+		const char *src = i == 0 ? p->config_path : p->records_paths[i - 1];
+
+		fresh = file_digest_secure(src, flags, &dg, quiet) == SMP_OK &&
+		        dg.lo == p->digests[i].lo && dg.hi == p->digests[i].hi;
+	}
+	smp_diags_free(quiet);
+	return fresh && time_log_holds(p->zone, p->nzone);
+}
+
+/* Ask for transparent huge pages for the image's buffer: reading a
+ * statewide image (40 MB) into 4 KiB pages took three times as long,
+ * most of it in page faults.  A hint only. */
+static void huge_pages(void *p, size_t size)
+{
+	const uintptr_t huge = (uintptr_t)2 << 20;
+	uintptr_t from = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+	uintptr_t to = ((uintptr_t)p + size) & ~(huge - 1);
+
+	if (to > from)
+		(void)madvise((void *)from, to - from, MADV_HUGEPAGE);
+}
+
+/* Read and check the image; on SMP_OK *out is the policy it holds. */
+static smp_status read_image(int fd, size_t file_size, smp_policy **out,
+                             smp_cache_state *state, const char **why)
+{
+	struct cache_header h;
+	struct walk w = { .writing = false };
+	struct digest dg;
+	smp_policy *p;
+	bool stale;
+
+	*out = NULL;
+	if (file_size < sizeof(h) || !read_exact(fd, &h, sizeof(h))) {
+		*why = "it is cut short";
+		return SMP_OK;
+	}
+	*why = header_fault(&h, file_size, &stale);
+	if (*why != NULL) {
+		*state = stale ? SMP_CACHE_STALE : SMP_CACHE_REJECTED;
+		return SMP_OK;
+	}
+	p = calloc(1, sizeof(*p));
+	w.size = h.image_size;
+	w.img = p != NULL ? arena_block(&p->mem, (size_t)w.size) : NULL;
+	if (w.img == NULL) {
+		smp_policy_free(p);
+		return SMP_ERR_NOMEM;
+	}
+	huge_pages(w.img, (size_t)w.size);
+	if (!read_exact(fd, w.img, (size_t)w.size)) {
+		*why = "it could not be read whole";
+	} else {
+		digest_of(w.img, (size_t)w.size, &dg);
+		if (dg.lo != h.digest_lo || dg.hi != h.digest_hi) {
+			*why = "its digest does not match: the file is damaged";
+		} else {
+			struct arena mem = p->mem;
+			struct records r;
+
+			walk_policy(&w, (smp_policy *)w.img, &r);
+			memcpy(p, w.img, sizeof(*p));
+			p->mem = mem;
+			*why = w.why;
+		}
+	}
+	if (*why != NULL) {
+		smp_policy_free(p);
+		return SMP_OK;
+	}
+	*out = p;
+	return SMP_OK;
+}
+
+smp_status cache_load(const char *config_path, unsigned flags, smp_policy **out,
+                      smp_cache_state *state, smp_diags *d)
+{
+	char *path;
+	smp_diags *quiet;
+	const char *why = NULL;
+	size_t size;
+	int fd;
+	smp_status rc;
+	smp_policy *p = NULL;
+
+	*out = NULL;
+	*state = SMP_CACHE_ABSENT;
+	if (asprintf(&path, "%s.cache", config_path) < 0)
+		return SMP_ERR_NOMEM;
+	if (access(path, F_OK) != 0 && errno == ENOENT) {
+		free(path);
+		return SMP_OK;
+	}
+	*state = SMP_CACHE_REJECTED;
+	quiet = diags_new();
+	if (quiet == NULL) {
+		free(path);
+		return SMP_ERR_NOMEM;
+	}
+	rc = file_open_secure(path, flags, CACHE_MAX_IMAGE + sizeof(struct cache_header), &fd,
+	                      &size, quiet);
+	if (rc == SMP_ERR_NOMEM)
+		goto out;
+	if (rc != SMP_OK) {
+		/* say why, as a warning: the files are read instead */
+		const struct smp_diag *g = smp_diags_get(quiet, 0);
+
+		why = g != NULL ? g->message : smp_status_string(rc);
+		rc = SMP_OK;
+	} else {
+		rc = read_image(fd, size, &p, state, &why);
+		close(fd);
+	}
+	if (rc != SMP_OK)
+		goto out;
+	if (p != NULL && !still_fresh(p, config_path, flags)) {
+		*state = SMP_CACHE_STALE;
+		smp_policy_free(p);
+		p = NULL;
+	}
+	if (p != NULL) {
+		p->cache = *state = SMP_CACHE_USED;
+		*out = p;
+	} else if (*state == SMP_CACHE_REJECTED) {
+		diags_add(d, path, 0, SMP_SEV_WARNING, NULL,
+		          "the compiled cache is ignored (%s); the files are read instead, "
+		          "and smpolicy compile writes a new cache", why);
+	}
+out:
+	smp_diags_free(quiet);
+	free(path);
+	return rc;
+}
+
+const char *smp_cache_state_name(smp_cache_state s)
+{
+	static const char *const names[] = {
+		[SMP_CACHE_USED] = "used", [SMP_CACHE_OFF] = "off", [SMP_CACHE_ABSENT] = "absent",
+		[SMP_CACHE_STALE] = "stale", [SMP_CACHE_REJECTED] = "rejected",
+	};
+
+	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : NULL;
+}
