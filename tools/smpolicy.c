@@ -33,6 +33,7 @@ static const char usage_text[] =
 	"                [--action A] [--purpose P] [--public-info-sufficient]\n"
 	"                [--other-means-available] [--at TIME] [--json]\n"
 	"       smpolicy [-c CONFIG] report [--at TIME] [--json]\n"
+	"       smpolicy [-c CONFIG] compile\n"
 	"       smpolicy [-c CONFIG] request --staff U --kind long_term|limited --platform P[,P...]\n"
 	"                --by U [--ticket T] [--starts TIME] [--expires TIME] [--on TIME]\n"
 	"       smpolicy [-c CONFIG] sign ID --by DIRECTOR [--on TIME]\n"
@@ -55,12 +56,12 @@ static int usage_error(const char *fmt, ...)
 }
 
 /* Load the policy; on failure print every diagnostic and return NULL. */
-static smp_policy *load(const struct global *g, smp_status *status)
+static smp_policy *load(const struct global *g, unsigned flags, smp_status *status)
 {
 	smp_policy *p = NULL;
 	smp_diags *d = NULL;
 
-	*status = smp_policy_load(g->config, g->flags, &p, &d);
+	*status = smp_policy_load(g->config, g->flags | flags, &p, &d);
 	print_diags(stderr, d);
 	if (*status != SMP_OK && smp_diags_count(d) == 0) {
 		fputs("smpolicy: ", stderr);
@@ -87,7 +88,7 @@ static int cmd_check(const struct global *g, int argc, char **argv)
 
 	if (argc > 1)
 		return usage_error("check: unexpected argument '%s'", argv[1]);
-	p = load(g, &st);
+	p = load(g, SMP_LOAD_NO_CACHE, &st);   /* the files themselves */
 	if (p == NULL)
 		return st == SMP_ERR_PARSE ? 1 : 2;
 	if (smp_policy_check(p, &d) != SMP_OK) {
@@ -192,7 +193,7 @@ static int cmd_decide(const struct global *g, int argc, char **argv)
 	rc = parse_decide(argc, argv, &req, &json);
 	if (rc != 0)
 		return rc;
-	p = load(g, &st);
+	p = load(g, 0, &st);
 	if (p == NULL)
 		return EXIT_USAGE;
 	st = smp_decide(p, &req, &d);
@@ -245,12 +246,54 @@ static int cmd_report(const struct global *g, int argc, char **argv)
 		smp_request_init(&now);
 		at = now.at;
 	}
-	p = load(g, &st);
+	p = load(g, 0, &st);
 	if (p == NULL)
 		return EXIT_USAGE;
 	rc = json ? print_report_json(stdout, p, at) : print_report_text(stdout, p, at);
 	smp_policy_free(p);
 	return rc;
+}
+
+/* ---- compile ---------------------------------------------------------- */
+
+/* Write the compiled cache, unless the one there is fresh.  Exit status as
+ * check's: 0 done, 1 the files have errors, 2 they (or the cache) cannot
+ * be read or written. */
+static int cmd_compile(const struct global *g, int argc, char **argv)
+{
+	smp_status st;
+	smp_policy *p;
+	smp_diags *d = NULL;
+	smp_cache_state was;
+
+	if (argc > 1)
+		return usage_error("compile: unexpected argument '%s'", argv[1]);
+	p = load(g, 0, &st);
+	if (p == NULL)
+		return st == SMP_ERR_PARSE ? 1 : 2;
+	was = smp_policy_cache_state(p);
+	if (was == SMP_CACHE_USED) {
+		fputs("fresh: ", stdout);
+		print_escaped(stdout, smp_policy_cache_path(p));
+		puts(" (compiled from the files as they are)");
+		smp_policy_free(p);
+		return 0;
+	}
+	st = smp_policy_cache_write(p, 0, &d);
+	print_diags(stderr, d);
+	if (st != SMP_OK) {
+		if (smp_diags_errors(d) == 0)
+			fprintf(stderr, "smpolicy: compile: %s\n", smp_status_string(st));
+	} else {
+		fputs("wrote: ", stdout);
+		print_escaped(stdout, smp_policy_cache_path(p));
+		printf(" (the cache was %s): %zu offices, %zu platforms, %zu approvals\n",
+		       smp_cache_state_name(was), smp_policy_office_count(p),
+		       smp_policy_platform_count(p), smp_policy_approval_count(p));
+	}
+	smp_diags_free(d);
+	smp_policy_free(p);
+	return st == SMP_OK ? 0 : 2;
 }
 
 /* ---- main ------------------------------------------------------------- */
@@ -305,6 +348,8 @@ int main(int argc, char **argv)
 		return cmd_decide(&g, argc, argv);
 	if (strcmp(cmd, "report") == 0)
 		return cmd_report(&g, argc, argv);
+	if (strcmp(cmd, "compile") == 0)
+		return cmd_compile(&g, argc, argv);
 #ifdef SMP_HAVE_RECORDS
 	for (size_t i = 0; i < sizeof(record_cmds) / sizeof(record_cmds[0]); i++)
 		if (strcmp(cmd, record_cmds[i].name) == 0)
