@@ -45,6 +45,7 @@ struct options {
 	size_t platform_count;
 	const char *device;        /* NULL: this host's name */
 	int warn_days;             /* -1: the config's warn_days */
+	enum { CACHE_REFRESH, CACHE_USE, CACHE_OFF } cache;   /* cache= */
 	bool debug;
 	bool silent;               /* PAM_SILENT */
 };
@@ -313,6 +314,24 @@ static int opt_warn_days(struct run *r, const char *value)
 	return PAM_SUCCESS;
 }
 
+/* cache=refresh (the default): use the compiled cache when it is fresh,
+ * and after a miss write a new one for the next login; cache=use: never
+ * write it; cache=off: always parse the files. */
+static int opt_cache(struct run *r, const char *value)
+{
+	if (strcmp(value, "refresh") == 0)
+		r->opt.cache = CACHE_REFRESH;
+	else if (strcmp(value, "use") == 0)
+		r->opt.cache = CACHE_USE;
+	else if (strcmp(value, "off") == 0)
+		r->opt.cache = CACHE_OFF;
+	else {
+		log_arg(r, LOG_ERR, "cache= must be refresh, use or off", value);
+		return PAM_AUTH_ERR;
+	}
+	return PAM_SUCCESS;
+}
+
 static int opt_parse_one(struct run *r, const char *arg)
 {
 	const char *v;
@@ -329,6 +348,8 @@ static int opt_parse_one(struct run *r, const char *arg)
 		return opt_device(r, v);
 	if ((v = opt_value(arg, "warn_days=")) != NULL)
 		return opt_warn_days(r, v);
+	if ((v = opt_value(arg, "cache=")) != NULL)
+		return opt_cache(r, v);
 	log_arg(r, LOG_ERR, "unknown module argument", arg);
 	return PAM_AUTH_ERR;
 }
@@ -405,10 +426,11 @@ static void log_diags(const struct run *r, const smp_diags *diags)
 	for (size_t i = 0; i < n && logged < LOG_DIAGS_MAX; i++) {
 		const struct smp_diag *d = smp_diags_get(diags, i);
 
-		if (d == NULL || d->severity != SMP_SEV_ERROR)
+		if (d == NULL)
 			continue;
-		log_escaped(r, LOG_ERR, d->file != NULL ? d->file : "-", d->message, true);
-		logged++;
+		log_escaped(r, d->severity == SMP_SEV_ERROR ? LOG_ERR : LOG_WARNING,
+		            d->file != NULL ? d->file : "-", d->message, true);
+		logged += d->severity == SMP_SEV_ERROR;
 	}
 	if (smp_diags_errors(diags) > logged)
 		pam_syslog(r->pamh, LOG_ERR, "%s: and %zu more errors", r->step,
@@ -418,7 +440,9 @@ static void log_diags(const struct run *r, const smp_diags *diags)
 static int run_load(struct run *r)
 {
 	smp_diags *diags = NULL;
-	smp_status st = smp_policy_load(r->opt.config, 0, &r->policy, &diags);
+	smp_status st = smp_policy_load(r->opt.config,
+	                                r->opt.cache == CACHE_OFF ? SMP_LOAD_NO_CACHE : 0,
+	                                &r->policy, &diags);
 
 	if (st != SMP_OK || r->policy == NULL) {
 		log_arg(r, LOG_ERR, smp_status_string(st), r->opt.config);
@@ -426,8 +450,39 @@ static int run_load(struct run *r)
 		smp_diags_free(diags);
 		return PAM_AUTH_ERR;
 	}
+	log_diags(r, diags);   /* warnings: a compiled cache that was ignored */
 	smp_diags_free(diags);
 	return PAM_SUCCESS;
+}
+
+/* After a miss, write the compiled cache so that the next login need not
+ * parse the records (cache=refresh, as root only: the cache must be
+ * root-owned to be used).  Whatever becomes of it, this login's outcome
+ * stands: it was decided from the files. */
+static void refresh_cache(const struct run *r)
+{
+	smp_cache_state was = smp_policy_cache_state(r->policy);
+	smp_diags *diags = NULL;
+	smp_status st;
+
+	if (r->opt.cache != CACHE_REFRESH || geteuid() != 0 ||
+	    (was != SMP_CACHE_ABSENT && was != SMP_CACHE_STALE && was != SMP_CACHE_REJECTED))
+		return;
+	st = smp_policy_cache_write(r->policy, SMP_EDIT_NOWAIT, &diags);
+	if (st == SMP_OK) {
+		log_arg(r, LOG_NOTICE, was == SMP_CACHE_ABSENT ? "wrote the compiled cache"
+		                                               : "wrote a new compiled cache",
+		        smp_policy_cache_path(r->policy));
+	} else if (st == SMP_ERR_LOCK) {
+		if (r->opt.debug)   /* another login is writing it: nothing to say */
+			log_arg(r, LOG_DEBUG, "another process is writing the compiled cache",
+			        smp_policy_cache_path(r->policy));
+	} else {
+		log_arg(r, LOG_WARNING, "cannot write the compiled cache (set cache=use to stop "
+		        "trying; smpolicy compile writes it)", smp_policy_cache_path(r->policy));
+		log_diags(r, diags);
+	}
+	smp_diags_free(diags);
 }
 
 /* ---- the run: deciding ---------------------------------------------------- */
@@ -950,6 +1005,9 @@ static void log_one(const struct run *r, const struct verdict *v, size_t j)
 
 static void log_detail(const struct run *r)
 {
+	if (r->opt.debug)
+		pam_syslog(r->pamh, LOG_DEBUG, "%s: compiled cache %s", r->step,
+		           smp_cache_state_name(smp_policy_cache_state(r->policy)));
 	for (size_t i = 0; r->opt.debug && i < r->verdict_count; i++)
 		for (size_t j = 0; j < r->verdicts[i].count; j++)
 			log_one(r, &r->verdicts[i], j);
@@ -1057,6 +1115,7 @@ static int run_account(struct run *r)
 	if (run_decide(r, &result) != PAM_SUCCESS)
 		return fail_closed(r);
 	log_decision(r, result);
+	refresh_cache(r);
 	log_detail(r);
 	if (result != PAM_SUCCESS)
 		tell_denial(r, result);

@@ -28,7 +28,8 @@ config_dangling config_relative bad_argument bad_warn_days bad_platform_arg
 two_platforms two_platforms_one_missing account_not_escrowed
 account_any_passing lapse_warning warn_days_shorter warn_days_longer
 session_env session_lapsed silent syslog_line syslog_escaping
-stacked_auth stacked_password examples debug"
+stacked_auth stacked_password examples debug cache_refresh cache_stale
+cache_zone cache_use cache_off cache_damaged cache_insecure cache_bad_arg"
 
 fail() { echo "FAIL: $*"; echo "---- output"; cat "$W/out" 2>/dev/null; exit 1; }
 skip() { echo "SKIP: $*"; exit 77; }
@@ -532,6 +533,132 @@ t_debug() {
 	log_has "SYSLOG(7): account: platform=facebook account=fb-q1 action=login deny approval="
 	log_has "SYSLOG(7): account: password-not-escrowed: Your supervisor has never been given"
 	log_has "SYSLOG(7): account: platform=facebook account=fb-q2 action=login allow approval=UB-7 valid_until=$(day 31)T00:00:00+00:00"
+}
+
+# ---- the compiled cache -------------------------------------------------
+
+CACHE_FILE() { echo "$W/world/smpolicy.conf.cache"; }
+
+# cache=refresh (the default): the first login parses and writes the cache,
+# root-owned and mode 0644; the next one decides from it, alike.
+t_cache_refresh() {
+	service dbg debug
+	[ ! -e "$(CACHE_FILE)" ] || fail "a cache before any login"
+	pt dbg jdoe acct_mgmt
+	expect_ok; has "$SUCCESS"
+	log_has "compiled cache absent"
+	log_has "wrote the compiled cache: $(CACHE_FILE)"
+	[ "$(stat -c '%u %a' "$(CACHE_FILE)")" = "0 644" ] || fail "cache: $(stat -c '%u %a' "$(CACHE_FILE)")"
+	pt dbg jdoe acct_mgmt
+	expect_ok; has "$SUCCESS"
+	log_has "compiled cache used"
+	! logs | grep -qF "wrote" || fail "a fresh cache was written again"
+	log_has "account: platform=facebook account=fb-jdoe action=login allow approval=LT-1 valid_until=$(day 201)T00:00:00+00:00"
+	pt dbg kexp acct_mgmt
+	expect_fail; has "$ACCT_EXPIRED"
+	log_has "compiled cache used"
+	has "Approval UB-3 lapsed at $(day -1)T00:00:00+00:00."
+}
+
+# A change to the records makes the cache stale: the next login decides
+# from the files as they are now, and writes a new cache.
+t_cache_stale() {
+	service dbg debug
+	pt dbg jdoe acct_mgmt
+	expect_ok
+	sed -i "s/starts = \"$(day -34)\"; expires = \"$(day 200)\"; },/&\n/; s/  { id = \"LT-1\"; staff = \"jdoe\";/  { id = \"LT-1\"; staff = \"jdoe\"; revoked = { on = \"$(day -1)\"; by = \"dir-it\"; reason = \"test\"; };/" \
+	    "$W/world/records.conf"
+	grep -q 'reason = "test"' "$W/world/records.conf" || fail "the test did not revoke LT-1"
+	service fb platform=facebook debug
+	pt fb jdoe acct_mgmt
+	expect_fail; has "$PERM_DENIED"
+	log_has "compiled cache stale"
+	log_has "wrote a new compiled cache"
+	log_has "codes=approval-revoked"
+	pt fb jdoe acct_mgmt
+	expect_fail
+	log_has "compiled cache used"
+	log_has "codes=approval-revoked"
+}
+
+# Local times in the records are read in the process's zone: a cache
+# written under one zone is stale under another.
+t_cache_zone() {
+	service dbg debug
+	pt dbg jdoe acct_mgmt
+	expect_ok
+	TZ=America/New_York pt dbg jdoe acct_mgmt
+	expect_ok
+	log_has "compiled cache stale"
+	log_has "valid_until=$(TZ=America/New_York day 201)T00:00:00-0"
+	TZ=America/New_York pt dbg jdoe acct_mgmt
+	log_has "compiled cache used"
+	pt dbg jdoe acct_mgmt
+	log_has "compiled cache stale"
+}
+
+# cache=use reads a fresh cache but never writes one.
+t_cache_use() {
+	service use cache=use debug
+	pt use jdoe acct_mgmt
+	expect_ok
+	log_has "compiled cache absent"
+	[ ! -e "$(CACHE_FILE)" ] || fail "cache=use wrote the cache"
+	pt plain jdoe acct_mgmt
+	[ -e "$(CACHE_FILE)" ] || fail "cache=refresh did not write the cache"
+	pt use jdoe acct_mgmt
+	expect_ok
+	log_has "compiled cache used"
+}
+
+# cache=off parses the files even beside a fresh cache.
+t_cache_off() {
+	pt plain jdoe acct_mgmt
+	[ -e "$(CACHE_FILE)" ] || fail "no cache written"
+	service off cache=off debug
+	pt off jdoe acct_mgmt
+	expect_ok
+	log_has "compiled cache off"
+}
+
+# A damaged cache is ignored with a warning; the login is decided from the
+# files, and a whole cache is written in its place.
+t_cache_damaged() {
+	service dbg debug
+	pt dbg kexp acct_mgmt
+	local size
+	size=$(stat -c %s "$(CACHE_FILE)")
+	printf '\377' | dd of="$(CACHE_FILE)" bs=1 seek=$((size / 2)) conv=notrunc status=none
+	pt dbg kexp acct_mgmt
+	expect_fail; has "$ACCT_EXPIRED"
+	log_has "SYSLOG(4): account: $(CACHE_FILE): the compiled cache is ignored (its digest does not match: the file is damaged)"
+	log_has "compiled cache rejected"
+	log_has "wrote a new compiled cache"
+	pt dbg kexp acct_mgmt
+	expect_fail; has "$ACCT_EXPIRED"
+	log_has "compiled cache used"
+	: >"$(CACHE_FILE)"
+	pt dbg jdoe acct_mgmt
+	expect_ok
+	log_has "the compiled cache is ignored (it is cut short)"
+}
+
+# A cache others could have written is never read.
+t_cache_insecure() {
+	service use cache=use debug
+	pt plain nnone acct_mgmt
+	chmod 0666 "$(CACHE_FILE)"
+	pt use nnone acct_mgmt
+	expect_fail; has "$PERM_DENIED"
+	log_has "the compiled cache is ignored (writable by group or others (mode 0666): refusing it)"
+	log_has "compiled cache rejected"
+}
+
+t_cache_bad_arg() {
+	service bad cache=sometimes
+	pt bad jdoe acct_mgmt
+	expect_closed
+	log_has "cache= must be refresh, use or off: sometimes"
 }
 
 # ---- main ---------------------------------------------------------------
