@@ -59,7 +59,10 @@ struct cache_header {
 	uint32_t sizes[8];          /* of the walked types: the ABI, once more */
 	uint64_t image_size;        /* the bytes after the header */
 	uint64_t digest_lo, digest_hi;   /* XXH3-128 of those bytes */
+	uint64_t zero;              /* keeps the image that follows 16-aligned */
 };
+
+_Static_assert(sizeof(struct cache_header) % 16 == 0, "the image follows 16-aligned");
 
 _Static_assert(sizeof(CACHE_BUILD) <= sizeof(((struct cache_header *)0)->build),
                "room for the build id");
@@ -570,13 +573,14 @@ static void census(struct walk *w, const smp_policy *root, const struct records 
 	}
 }
 
-/* The image of p: malloc'd, its size in *size; NULL with *why on a fault,
- * or on OOM (*why NULL). */
+/* The image of p behind room for its header: malloc'd, the image's size
+ * in *size; NULL with *why on a fault, or on OOM (*why NULL). */
 static char *build_image(const smp_policy *p, uint64_t *size, const char **why)
 {
 	struct walk w = { .writing = true };
 	struct records r;
 	struct arena_span *spans;
+	char *buf = NULL;
 	size_t n = arena_spans(&p->mem, NULL, 0);
 	uint64_t total = round16(sizeof(*p));
 	smp_policy *root;
@@ -597,10 +601,11 @@ static char *build_image(const smp_policy *p, uint64_t *size, const char **why)
 		goto fail;
 	}
 	w.size = total;
-	w.img = malloc(total);
-	if (w.img == NULL)
+	buf = malloc(sizeof(struct cache_header) + total);
+	if (buf == NULL)
 		goto fail;
-	memset(w.img, 0, total);
+	w.img = buf + sizeof(struct cache_header);
+	memset(buf, 0, sizeof(struct cache_header) + total);
 	memcpy(w.img, p, sizeof(*p));
 	for (size_t i = 0; i < n; i++)
 		memcpy(w.img + w.chunks[i].off, spans[i].p, spans[i].used);
@@ -617,12 +622,34 @@ static char *build_image(const smp_policy *p, uint64_t *size, const char **why)
 	free(spans);
 	free(w.chunks);
 	*size = total;
-	return w.img;
+	return buf;
 fail:
 	free(spans);
 	free(w.chunks);
-	free(w.img);
+	free(buf);
 	return NULL;
+}
+
+smp_status cache_image(const smp_policy *p, char **out, size_t *size, const char **why)
+{
+	struct cache_header h = { .format = CACHE_FORMAT, .byte_order = CACHE_BYTE_ORDER };
+	uint64_t n = 0;
+	char *buf = build_image(p, &n, why);
+	struct digest dg;
+
+	if (buf == NULL)
+		return *why != NULL ? SMP_ERR_IO : SMP_ERR_NOMEM;
+	memcpy(h.magic, CACHE_MAGIC, sizeof(h.magic));
+	strcpy(h.build, CACHE_BUILD);
+	header_sizes(h.sizes);
+	h.image_size = n;
+	digest_of(buf + sizeof(h), (size_t)n, &dg);
+	h.digest_lo = dg.lo;
+	h.digest_hi = dg.hi;
+	memcpy(buf, &h, sizeof(h));
+	*out = buf;
+	*size = sizeof(h) + (size_t)n;
+	return SMP_OK;
 }
 
 /* Temporary files of writers that were killed: only the holder of the
@@ -687,12 +714,9 @@ static smp_status lock_cache(const smp_policy *p, bool nowait, int *fd, smp_diag
 
 static smp_status write_cache(const smp_policy *p, bool nowait, smp_diags *d)
 {
-	struct cache_header h = { .format = CACHE_FORMAT, .byte_order = CACHE_BYTE_ORDER };
-	char dir[4096], prefix[512], *tmp = NULL;
+	char dir[4096], prefix[512], *tmp = NULL, *img = NULL;
 	const char *base, *why;
-	uint64_t size = 0;
-	char *img;
-	struct digest dg;
+	size_t size = 0;
 	mode_t mode;
 	int fd = -1, lock = -1;
 	smp_status rc = lock_cache(p, nowait, &lock, d);
@@ -702,22 +726,13 @@ static smp_status write_cache(const smp_policy *p, bool nowait, smp_diags *d)
 			close(lock);
 		return rc;
 	}
-	rc = SMP_ERR_IO;
-	img = build_image(p, &size, &why);
-	if (img == NULL) {
-		close(lock);
-		if (why == NULL)
-			return SMP_ERR_NOMEM;
-		diags_add(d, p->cache_path, 0, SMP_SEV_ERROR, NULL, "cannot compile: %s", why);
-		return SMP_ERR_IO;
+	rc = cache_image(p, &img, &size, &why);
+	if (rc != SMP_OK) {
+		if (rc == SMP_ERR_IO)
+			diags_add(d, p->cache_path, 0, SMP_SEV_ERROR, NULL, "cannot compile: %s", why);
+		goto out;
 	}
-	memcpy(h.magic, CACHE_MAGIC, sizeof(h.magic));
-	strcpy(h.build, CACHE_BUILD);
-	header_sizes(h.sizes);
-	h.image_size = size;
-	digest_of(img, size, &dg);
-	h.digest_lo = dg.lo;
-	h.digest_hi = dg.hi;
+	rc = SMP_ERR_IO;
 	if (!cache_mode(p, &mode, d))
 		goto out;
 	split_path(p->cache_path, dir, sizeof(dir), &base);
@@ -736,13 +751,15 @@ static smp_status write_cache(const smp_policy *p, bool nowait, smp_diags *d)
 		tmp = NULL;
 		goto out;
 	}
-	if (fchmod(fd, mode) != 0 || !write_all(fd, &h, sizeof(h)) ||
-	    !write_all(fd, img, size) || fsync(fd) != 0 || close(fd) != 0) {
+	if (fchmod(fd, mode) != 0 || !write_all(fd, img, size) || fsync(fd) != 0) {
 		diags_add(d, tmp, 0, SMP_SEV_ERROR, NULL, "cannot write: %s", strerror(errno));
-		fd = -1;   /* closed, or to be left to the exit path below */
+		close(fd);
 		goto out;
 	}
-	fd = -1;
+	if (close(fd) != 0) {
+		diags_add(d, tmp, 0, SMP_SEV_ERROR, NULL, "cannot write: %s", strerror(errno));
+		goto out;
+	}
 	if (rename(tmp, p->cache_path) != 0) {
 		diags_add(d, p->cache_path, 0, SMP_SEV_ERROR, NULL, "cannot replace: %s",
 		          strerror(errno));
@@ -864,50 +881,107 @@ static void huge_pages(void *p, size_t size)
 		(void)madvise((void *)from, to - from, MADV_HUGEPAGE);
 }
 
-/* Read and check the image; on SMP_OK *out is the policy it holds. */
+/* Check the image of h, already in p's arena at img, and make p its
+ * policy; NULL, or why not. */
+static const char *adopt_image(const struct cache_header *h, smp_policy *p, char *img)
+{
+	struct walk w = { .img = img, .size = h->image_size, .writing = false };
+	struct arena mem = p->mem;
+	struct records r;
+	struct digest dg;
+
+	digest_of(img, (size_t)w.size, &dg);
+	if (dg.lo != h->digest_lo || dg.hi != h->digest_hi)
+		return "its digest does not match: the file is damaged";
+	walk_policy(&w, (smp_policy *)img, &r);
+	memcpy(p, img, sizeof(*p));
+	p->mem = mem;
+	return w.why;
+}
+
+/* A new policy with an arena block of the image's size, for it to be read
+ * into; NULL on OOM. */
+static smp_policy *policy_for(const struct cache_header *h, char **img)
+{
+	smp_policy *p = calloc(1, sizeof(*p));
+
+	*img = p != NULL ? arena_block(&p->mem, (size_t)h->image_size) : NULL;
+	if (*img == NULL) {
+		free(p);
+		return NULL;
+	}
+	huge_pages(*img, (size_t)h->image_size);
+	return p;
+}
+
+/* The header of an image of size bytes: SMP_OK with *why NULL when it is
+ * one of this build's, else *why and *state say why not. */
+static void take_header(const void *data, size_t size, struct cache_header *h,
+                        smp_cache_state *state, const char **why)
+{
+	bool stale;
+
+	*why = NULL;
+	if (size < sizeof(*h)) {
+		*why = "it is cut short";
+		*state = SMP_CACHE_REJECTED;
+		return;
+	}
+	memcpy(h, data, sizeof(*h));
+	*why = header_fault(h, size, &stale);
+	if (*why != NULL)
+		*state = stale ? SMP_CACHE_STALE : SMP_CACHE_REJECTED;
+}
+
+smp_status cache_image_read(const void *data, size_t size, smp_policy **out,
+                            smp_cache_state *state, const char **why)
+{
+	struct cache_header h;
+	smp_policy *p;
+	char *img;
+
+	*out = NULL;
+	*state = SMP_CACHE_REJECTED;
+	take_header(data, size, &h, state, why);
+	if (*why != NULL)
+		return SMP_OK;
+	p = policy_for(&h, &img);
+	if (p == NULL)
+		return SMP_ERR_NOMEM;
+	memcpy(img, (const char *)data + sizeof(h), (size_t)h.image_size);
+	*why = adopt_image(&h, p, img);
+	if (*why != NULL) {
+		smp_policy_free(p);
+		return SMP_OK;
+	}
+	*state = SMP_CACHE_USED;
+	*out = p;
+	return SMP_OK;
+}
+
+/* cache_image_read() of the file at fd, read straight into the policy's
+ * arena. */
 static smp_status read_image(int fd, size_t file_size, smp_policy **out,
                              smp_cache_state *state, const char **why)
 {
+	char head[sizeof(struct cache_header)];
 	struct cache_header h;
-	struct walk w = { .writing = false };
-	struct digest dg;
 	smp_policy *p;
-	bool stale;
+	char *img;
 
 	*out = NULL;
-	if (file_size < sizeof(h) || !read_exact(fd, &h, sizeof(h))) {
+	if (file_size < sizeof(head) || !read_exact(fd, head, sizeof(head))) {
 		*why = "it is cut short";
 		return SMP_OK;
 	}
-	*why = header_fault(&h, file_size, &stale);
-	if (*why != NULL) {
-		*state = stale ? SMP_CACHE_STALE : SMP_CACHE_REJECTED;
+	take_header(head, file_size, &h, state, why);
+	if (*why != NULL)
 		return SMP_OK;
-	}
-	p = calloc(1, sizeof(*p));
-	w.size = h.image_size;
-	w.img = p != NULL ? arena_block(&p->mem, (size_t)w.size) : NULL;
-	if (w.img == NULL) {
-		smp_policy_free(p);
+	p = policy_for(&h, &img);
+	if (p == NULL)
 		return SMP_ERR_NOMEM;
-	}
-	huge_pages(w.img, (size_t)w.size);
-	if (!read_exact(fd, w.img, (size_t)w.size)) {
-		*why = "it could not be read whole";
-	} else {
-		digest_of(w.img, (size_t)w.size, &dg);
-		if (dg.lo != h.digest_lo || dg.hi != h.digest_hi) {
-			*why = "its digest does not match: the file is damaged";
-		} else {
-			struct arena mem = p->mem;
-			struct records r;
-
-			walk_policy(&w, (smp_policy *)w.img, &r);
-			memcpy(p, w.img, sizeof(*p));
-			p->mem = mem;
-			*why = w.why;
-		}
-	}
+	*why = read_exact(fd, img, (size_t)h.image_size) ? adopt_image(&h, p, img)
+	                                                  : "it could not be read whole";
 	if (*why != NULL) {
 		smp_policy_free(p);
 		return SMP_OK;

@@ -343,6 +343,16 @@ void digest_of(const void *data, size_t len, struct digest *out);
  * (SMP_ERR_NOMEM) are returned; anything wrong with the cache is a miss. */
 smp_status cache_load(const char *config_path, unsigned flags, smp_policy **out,
                       smp_cache_state *state, smp_diags *d);
+/* The cache file's bytes for p (header and image), malloc'd, in *out and
+ * *size: SMP_OK, SMP_ERR_NOMEM, or SMP_ERR_IO with *why (an image that
+ * cannot be made: a bug, or a policy over 1 GiB). */
+smp_status cache_image(const smp_policy *p, char **out, size_t *size, const char **why);
+/* Read a cache file's bytes as cache_load() reads the file, without the
+ * freshness checks (tests, fuzzing): *out is the policy, or NULL with
+ * *state (SMP_CACHE_STALE or SMP_CACHE_REJECTED) and *why saying why.
+ * Returns SMP_OK or SMP_ERR_NOMEM. */
+smp_status cache_image_read(const void *data, size_t size, smp_policy **out,
+                            smp_cache_state *state, const char **why);
 
 /* util */
 bool id_is_valid(const char *s);
