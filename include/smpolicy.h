@@ -45,7 +45,7 @@ typedef enum smp_status {
 	SMP_ERR_INSECURE,  /* a file or its folder is not root-owned or is writable by group/others */
 	SMP_ERR_PARSE,     /* structural errors in the files (see the diagnostics) */
 	SMP_ERR_TIME,      /* a time string that does not parse or does not exist */
-	SMP_ERR_LOCK,      /* the records lock could not be taken in time */
+	SMP_ERR_LOCK,      /* the records (or compiled cache) lock could not be taken in time */
 	SMP_ERR_REFUSED,   /* a record change was refused: the result would be invalid */
 	SMP_ERR_NOTFOUND   /* a record named by id does not exist */
 } smp_status;
@@ -132,7 +132,7 @@ enum smp_load_flags {
  * the same checks as a parse makes), and the process's zone gives every
  * local time the load converted the same instant.  The result is then the
  * policy a parse would give.  Anything else is a miss and the files are
- * parsed; a cache that is present but insecure or damaged adds a warning
+ * parsed; a cache that is present but insecure, unreadable or damaged adds a warning
  * to *diags.  smp_policy_cache_state() tells which happened.
  */
 smp_status smp_policy_load(const char *config_path, unsigned flags,

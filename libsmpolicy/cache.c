@@ -232,6 +232,16 @@ static void strings(struct walk *w, void *f, size_t n, bool may_be_null)
 		fault(w, "a list of names without its end");
 }
 
+/* A count no larger than the image could hold, so that n + 1 and the
+ * loops over it stay in range whatever the bytes say. */
+static bool count_ok(struct walk *w, size_t n)
+{
+	if (n < w->size && n < NONE)
+		return true;
+	fault(w, "a count larger than the image");
+	return false;
+}
+
 static void flag(struct walk *w, const bool *b)
 {
 	unsigned char c;
@@ -306,6 +316,8 @@ static void walk_offices(struct walk *w, smp_policy *p, struct records *r)
 		str(w, &o->name, false);
 		str(w, &o->kind, false);
 		where(w, &o->at, false);
+		if (!count_ok(w, o->napprovals))
+			return;
 		indexes(w, REF(w, o->approvals, o->napprovals, true), o->napprovals, p->napprovals);
 	}
 }
@@ -323,6 +335,8 @@ static void walk_staff(struct walk *w, smp_policy *p, struct records *r)
 		index_in(w, s->office, p->noffices, false);
 		index_in(w, s->supervisor, p->nstaff, true);
 		where(w, &s->at, false);
+		if (!count_ok(w, s->napprovals) || !count_ok(w, s->naccounts))
+			return;
 		indexes(w, REF(w, s->approvals, s->napprovals, false), s->napprovals, p->napprovals);
 		indexes(w, REF(w, s->accounts, s->naccounts, false), s->naccounts, p->naccounts);
 		/* the per-platform lists: nplatforms + 1 rising starts from 0,
@@ -354,6 +368,8 @@ static void walk_devices(struct walk *w, smp_policy *p, struct records *r)
 			fault(w, "a device of no known kind");
 		flag(w, &dv->dcf_owned);
 		index_in(w, dv->office, p->noffices, true);
+		if (!count_ok(w, dv->napps))
+			return;
 		indexes(w, REF(w, dv->apps, dv->napps, dv->napps == 0), dv->napps, p->nplatforms);
 		where(w, &dv->at, false);
 	}
@@ -383,8 +399,44 @@ static void walk_accounts(struct walk *w, smp_policy *p, struct records *r)
 static void walk_sign_off(struct walk *w, const smp_policy *p, struct sign_off *so)
 {
 	flag(w, &so->present);
+	if (w->why != NULL)
+		return;   /* present is not a bool: not to be read */
 	index_in(w, so->by, p->nstaff, !so->present);
 	where(w, &so->at, !so->present);
+}
+
+/* The moments of an approval that a decision computes with (valid_until -
+ * at): within 2^40 s of 1970 (a load gives the years 1 to 9999), or
+ * SMP_TIME_MAX where that means "no end"; and the end of its period, as
+ * the load derived it, so that valid_until is after the moment decided. */
+static void moment(struct walk *w, int64_t t, bool max_ok)
+{
+	if ((t < -((int64_t)1 << 40) || t > (int64_t)1 << 40) && !(max_ok && t == SMP_TIME_MAX))
+		fault(w, "a moment out of range");
+}
+
+static void approval_moments(struct walk *w, const struct approval *a,
+                             const struct interval *over)
+{
+	int64_t to = a->end;
+
+	if (w->why != NULL)
+		return;   /* the flags below may not be bools */
+	if (a->cpp.present)
+		moment(w, a->cpp.on, false);
+	if (a->it.present)
+		moment(w, a->it.on, false);
+	moment(w, a->end, true);
+	if (a->revoked.present) {
+		moment(w, a->revoked.on, false);
+		to = a->revoked.on < to ? a->revoked.on : to;
+	}
+	for (size_t k = 0; over != NULL && k < a->nover_cap; k++) {
+		moment(w, over[k].from, false);
+		moment(w, over[k].to, true);
+	}
+	if (a->invalid_why == NULL && a->cpp.present && a->it.present && a->valid.to != to)
+		fault(w, "an approval's period that is not its own");
 }
 
 static void walk_approvals(struct walk *w, smp_policy *p, struct records *r)
@@ -401,6 +453,8 @@ static void walk_approvals(struct walk *w, smp_policy *p, struct records *r)
 		memcpy(&kind, &a->kind, sizeof(kind));
 		if (kind != KIND_LONG_TERM && kind != KIND_LIMITED)
 			fault(w, "an approval of no known kind");
+		if (!count_ok(w, a->nplatforms) || !count_ok(w, a->nover_cap))
+			return;
 		pls = REF(w, a->platforms, a->nplatforms, false);
 		indexes(w, pls, a->nplatforms, p->nplatforms);
 		ids = REF(w, a->platform_ids, a->nplatforms + 1, false);
@@ -426,7 +480,7 @@ static void walk_approvals(struct walk *w, smp_policy *p, struct records *r)
 		str(w, &a->invalid_why, true);
 		flag(w, &a->capped);
 		flag(w, &a->capped_at_max);
-		REF(w, a->over_cap, a->nover_cap, a->nover_cap == 0);
+		approval_moments(w, a, REF(w, a->over_cap, a->nover_cap, a->nover_cap == 0));
 	}
 }
 
@@ -497,6 +551,10 @@ static void walk_policy(struct walk *w, smp_policy *p, struct records *r)
 
 	memset(&p->mem, 0, sizeof(p->mem));
 	memset(r, 0, sizeof(*r));
+	if (!count_ok(w, p->nrecords) || !count_ok(w, p->nplatforms) ||
+	    !count_ok(w, p->noffices) || !count_ok(w, p->nstaff) || !count_ok(w, p->ndevices) ||
+	    !count_ok(w, p->naccounts) || !count_ok(w, p->napprovals) || !count_ok(w, p->nzone))
+		return;
 	str(w, &p->config_path, false);
 	str(w, &p->cache_path, false);
 	if (p->nrecords == 0)
@@ -673,11 +731,35 @@ static void remove_stale_temps(const char *dir, const char *prefix)
 	closedir(dp);
 }
 
-/* 0644, narrowed by the mode of each file the policy was read from: the
- * cache tells no one more than the files do. */
-static bool cache_mode(const smp_policy *p, mode_t *mode, smp_diags *d)
+/* The permissions a cache should have: those of the files it was read
+ * from, so that it tells no one anything they do not.  Mode 0644
+ * narrowed by each file's mode; their group when they all have the same
+ * one, else no access for a group. */
+struct perm {
+	mode_t mode;
+	gid_t gid;
+};
+
+static void perm_add(struct perm *pm, size_t i, const struct stat *st)
 {
-	*mode = 0644;
+	if (i == 0) {
+		pm->mode = 0644;
+		pm->gid = st->st_gid;
+	}
+	pm->mode &= st->st_mode;
+	if (st->st_gid != pm->gid)
+		pm->mode &= ~(mode_t)070;
+}
+
+/* Does the cache file (st) have the permissions pm says? */
+static bool perm_holds(const struct perm *pm, const struct stat *st)
+{
+	return (st->st_mode & 0777) == pm->mode && (!(pm->mode & 070) || st->st_gid == pm->gid);
+}
+
+static bool wanted_perm(const smp_policy *p, struct perm *pm, smp_diags *d)
+{
+	*pm = (struct perm){ 0, 0 };
 	for (size_t i = 0; i <= p->nrecords; i++) {
 		const char *src = i == 0 ? p->config_path : p->records_paths[i - 1];
 		struct stat st;
@@ -686,9 +768,22 @@ static bool cache_mode(const smp_policy *p, mode_t *mode, smp_diags *d)
 			diags_add(d, src, 0, SMP_SEV_ERROR, NULL, "cannot examine: %s", strerror(errno));
 			return false;
 		}
-		*mode &= st.st_mode;
+		perm_add(pm, i, &st);
 	}
 	return true;
+}
+
+/* Give the temporary file at fd the permissions pm says; a group that
+ * cannot be given (not root) takes the group's access away instead. */
+static bool set_perm(int fd, struct perm *pm)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) != 0)
+		return false;
+	if ((pm->mode & 070) && st.st_gid != pm->gid && fchown(fd, (uid_t)-1, pm->gid) != 0)
+		pm->mode &= ~(mode_t)070;
+	return fchmod(fd, pm->mode) == 0;
 }
 
 /* Take the cache's lock, "<cache>.lock" (mode 0600): one writer at a
@@ -717,7 +812,7 @@ static smp_status write_cache(const smp_policy *p, bool nowait, smp_diags *d)
 	char dir[4096], prefix[512], *tmp = NULL, *img = NULL;
 	const char *base, *why;
 	size_t size = 0;
-	mode_t mode;
+	struct perm perm;
 	int fd = -1, lock = -1;
 	smp_status rc = lock_cache(p, nowait, &lock, d);
 
@@ -733,7 +828,7 @@ static smp_status write_cache(const smp_policy *p, bool nowait, smp_diags *d)
 		goto out;
 	}
 	rc = SMP_ERR_IO;
-	if (!cache_mode(p, &mode, d))
+	if (!wanted_perm(p, &perm, d))
 		goto out;
 	split_path(p->cache_path, dir, sizeof(dir), &base);
 	snprintf(prefix, sizeof(prefix), ".%s.tmp-", base);
@@ -751,7 +846,7 @@ static smp_status write_cache(const smp_policy *p, bool nowait, smp_diags *d)
 		tmp = NULL;
 		goto out;
 	}
-	if (fchmod(fd, mode) != 0 || !write_all(fd, img, size) || fsync(fd) != 0) {
+	if (!set_perm(fd, &perm) || !write_all(fd, img, size) || fsync(fd) != 0) {
 		diags_add(d, tmp, 0, SMP_SEV_ERROR, NULL, "cannot write: %s", strerror(errno));
 		close(fd);
 		goto out;
@@ -845,10 +940,13 @@ static const char *header_fault(const struct cache_header *h, uint64_t file_size
 	return NULL;
 }
 
-/* Are the files the cache was compiled from, and the zone, as they were? */
-static bool still_fresh(const smp_policy *p, const char *config_path, unsigned flags)
+/* Are the files the cache was compiled from, and the zone, as they were,
+ * and has the cache (cache_st) still the permissions they would give it? */
+static bool still_fresh(const smp_policy *p, const char *config_path, unsigned flags,
+                        const struct stat *cache_st)
 {
 	smp_diags *quiet;
+	struct perm pm = { 0, 0 };
 	bool fresh;
 
 	if (strcmp(p->config_path, config_path) != 0)
@@ -859,13 +957,17 @@ static bool still_fresh(const smp_policy *p, const char *config_path, unsigned f
 	fresh = true;
 	for (size_t i = 0; fresh && i <= p->nrecords; i++) {
 		struct digest dg;
+		struct stat st;
 		const char *src = i == 0 ? p->config_path : p->records_paths[i - 1];
 
-		fresh = file_digest_secure(src, flags, &dg, quiet) == SMP_OK &&
+		fresh = file_digest_secure(src, flags, &dg, &st, quiet) == SMP_OK &&
 		        dg.lo == p->digests[i].lo && dg.hi == p->digests[i].hi;
+		if (fresh)
+			perm_add(&pm, i, &st);
 	}
 	smp_diags_free(quiet);
-	return fresh && time_log_holds(p->zone, p->nzone);
+	/* files made less readable since: the cache must follow them */
+	return fresh && perm_holds(&pm, cache_st) && time_log_holds(p->zone, p->nzone);
 }
 
 /* Ask for transparent huge pages for the image's buffer: reading a
@@ -996,7 +1098,7 @@ smp_status cache_load(const char *config_path, unsigned flags, smp_policy **out,
 	char *path;
 	smp_diags *quiet;
 	const char *why = NULL;
-	size_t size;
+	struct stat st;
 	int fd;
 	smp_status rc;
 	smp_policy *p = NULL;
@@ -1016,7 +1118,7 @@ smp_status cache_load(const char *config_path, unsigned flags, smp_policy **out,
 		return SMP_ERR_NOMEM;
 	}
 	rc = file_open_secure(path, flags, CACHE_MAX_IMAGE + sizeof(struct cache_header), &fd,
-	                      &size, quiet);
+	                      &st, quiet);
 	if (rc == SMP_ERR_NOMEM)
 		goto out;
 	if (rc != SMP_OK) {
@@ -1026,12 +1128,12 @@ smp_status cache_load(const char *config_path, unsigned flags, smp_policy **out,
 		why = g != NULL ? g->message : smp_status_string(rc);
 		rc = SMP_OK;
 	} else {
-		rc = read_image(fd, size, &p, state, &why);
+		rc = read_image(fd, (size_t)st.st_size, &p, state, &why);
 		close(fd);
 	}
 	if (rc != SMP_OK)
 		goto out;
-	if (p != NULL && !still_fresh(p, config_path, flags)) {
+	if (p != NULL && !still_fresh(p, config_path, flags, &st)) {
 		*state = SMP_CACHE_STALE;
 		smp_policy_free(p);
 		p = NULL;

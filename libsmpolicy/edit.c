@@ -568,10 +568,11 @@ static void refresh_cache(struct txn *t, const smp_policy *cand)
 {
 	smp_diags *cd = NULL;
 
-	if (smp_policy_cache_write(cand, 0, &cd) != SMP_OK) {
+	if (smp_policy_cache_write(cand, t->flags & SMP_EDIT_NOWAIT, &cd) != SMP_OK) {
 		diags_add(t->d, smp_policy_cache_path(cand), 0, SMP_SEV_WARNING, NULL,
 		          "the change was made, but the compiled cache could not be rewritten; "
-		          "logins read the files until smpolicy compile writes it");
+		          "the files are read until a login (cache=refresh), the next record "
+		          "command or smpolicy compile writes it");
 		for (size_t i = 0; i < smp_diags_count(cd); i++) {
 			const struct smp_diag *g = smp_diags_get(cd, i);
 

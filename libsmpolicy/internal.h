@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #define SMP_TIME_MIN INT64_MIN
 #define SMP_TIME_MAX INT64_MAX
@@ -328,12 +329,16 @@ smp_status policy_load_ex(const char *config_path, unsigned flags,
 
 /* Open path as file_read_secure() does (owner, mode, folder, links, a
  * regular file of at most limit bytes) and return the open descriptor
- * and its size. */
+ * and its status. */
 smp_status file_open_secure(const char *path, unsigned flags, uint64_t limit, int *fd,
-                            size_t *size, smp_diags *d);
-/* The digest of the file at path, opened with file_open_secure(). */
+                            struct stat *st, smp_diags *d);
+/* The digest of the file at path, opened with file_open_secure() (*st
+ * receives its status). */
 smp_status file_digest_secure(const char *path, unsigned flags, struct digest *out,
-                              smp_diags *d);
+                              struct stat *st, smp_diags *d);
+/* The absolute spelling of a settings file's path the loader uses
+ * (malloc'd; NULL with errno set). */
+char *config_path_absolute(const char *path);
 void digest_of(const void *data, size_t len, struct digest *out);
 
 /* cache.c */

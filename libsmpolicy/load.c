@@ -122,7 +122,7 @@ static smp_status check_links(const char *path, const struct stat *st, unsigned 
 }
 
 static smp_status check_file(const char *path, int fd, unsigned flags, uint64_t limit,
-                             smp_diags *d, size_t *size)
+                             smp_diags *d, struct stat *out)
 {
 	struct stat st;
 	smp_status rc;
@@ -155,7 +155,7 @@ static smp_status check_file(const char *path, int fd, unsigned flags, uint64_t 
 		          (long long)st.st_size, (unsigned long long)(limit >> 20));
 		return SMP_ERR_IO;
 	}
-	*size = (size_t)st.st_size;
+	*out = st;
 	return check_folder(path, flags, d);
 }
 
@@ -403,7 +403,7 @@ directive:
 /* file_open_secure(), with the errors named after path (the file read
  * may be another: read_from). */
 static smp_status open_secure_as(const char *path, const char *read_from, unsigned flags,
-                                 uint64_t limit, int *fd, size_t *size, smp_diags *d)
+                                 uint64_t limit, int *fd, struct stat *st, smp_diags *d)
 {
 	smp_status rc;
 
@@ -412,7 +412,7 @@ static smp_status open_secure_as(const char *path, const char *read_from, unsign
 		diags_add(d, path, 0, SMP_SEV_ERROR, NULL, "cannot open: %s", strerror(errno));
 		return SMP_ERR_IO;
 	}
-	rc = check_file(read_from, *fd, flags, limit, d, size);
+	rc = check_file(read_from, *fd, flags, limit, d, st);
 	if (rc != SMP_OK) {
 		close(*fd);
 		*fd = -1;
@@ -421,9 +421,9 @@ static smp_status open_secure_as(const char *path, const char *read_from, unsign
 }
 
 smp_status file_open_secure(const char *path, unsigned flags, uint64_t limit, int *fd,
-                            size_t *size, smp_diags *d)
+                            struct stat *st, smp_diags *d)
 {
-	return open_secure_as(path, path, flags, limit, fd, size, d);
+	return open_secure_as(path, path, flags, limit, fd, st, d);
 }
 
 void digest_of(const void *data, size_t len, struct digest *out)
@@ -435,20 +435,19 @@ void digest_of(const void *data, size_t len, struct digest *out)
 }
 
 smp_status file_digest_secure(const char *path, unsigned flags, struct digest *out,
-                              smp_diags *d)
+                              struct stat *st, smp_diags *d)
 {
 	static const size_t bufsize = 256u * 1024u;   /* read in pieces: no page faults */
 	int fd;
-	size_t size;
-	smp_status rc = file_open_secure(path, flags, SMP_MAX_FILE_SIZE, &fd, &size, d);
-	XXH3_state_t *st;
+	smp_status rc = file_open_secure(path, flags, SMP_MAX_FILE_SIZE, &fd, st, d);
+	XXH3_state_t *xs;
 	char *buf;
 
 	if (rc != SMP_OK)
 		return rc;
-	st = XXH3_createState();
+	xs = XXH3_createState();
 	buf = malloc(bufsize);
-	if (st == NULL || buf == NULL || XXH3_128bits_reset(st) != XXH_OK) {
+	if (xs == NULL || buf == NULL || XXH3_128bits_reset(xs) != XXH_OK) {
 		rc = SMP_ERR_NOMEM;
 		goto out;
 	}
@@ -464,15 +463,15 @@ smp_status file_digest_secure(const char *path, unsigned flags, struct digest *o
 		}
 		if (r == 0)
 			break;
-		XXH3_128bits_update(st, buf, (size_t)r);
+		XXH3_128bits_update(xs, buf, (size_t)r);
 	}
-	XXH128_hash_t h = XXH3_128bits_digest(st);
+	XXH128_hash_t h = XXH3_128bits_digest(xs);
 
 	out->lo = h.low64;
 	out->hi = h.high64;
 out:
 	free(buf);
-	XXH3_freeState(st);
+	XXH3_freeState(xs);
 	close(fd);
 	return rc;
 }
@@ -481,16 +480,16 @@ smp_status file_read_secure(const char *path, const char *read_from, unsigned fl
                             char **out, size_t *len, smp_diags *d)
 {
 	int fd;
-	size_t size = 0;
+	struct stat st;
 	smp_status rc;
 	unsigned line;
 	const char *nul, *why = NULL;
 
 	rc = open_secure_as(path, read_from != NULL ? read_from : path, flags, SMP_MAX_FILE_SIZE,
-	                    &fd, &size, d);
+	                    &fd, &st, d);
 	if (rc != SMP_OK)
 		return rc;
-	rc = read_all(fd, size, out, len);
+	rc = read_all(fd, (size_t)st.st_size, out, len);
 	if (rc == SMP_ERR_IO)
 		diags_add(d, path, 0, SMP_SEV_ERROR, NULL, "cannot read: %s",
 		          errno ? strerror(errno) : "file changed while read");
@@ -1745,17 +1744,49 @@ static void load_records(struct loader *L)
 
 /* ---- the entry points ------------------------------------------------- */
 
-static char *make_config_path(struct loader *L, const char *path)
+/* path made absolute (from the working folder), with "//" and "/./"
+ * taken out, malloc'd; NULL with errno set.  ".." is kept: through a
+ * symbolic link it does not mean what its text says.  One spelling per
+ * file, so that "-c ./smpolicy.conf" in /etc/smpolicy names the policy
+ * (and its compiled cache) as "-c /etc/smpolicy/smpolicy.conf" does. */
+char *config_path_absolute(const char *path)
 {
-	char cwd[PATH_MAX];
+	char cwd[PATH_MAX], *r, *o;
+	const char *i;
 
 	if (path[0] == '/')
-		return dup_or_null(L, path);
-	if (getcwd(cwd, sizeof(cwd)) == NULL) {
-		ERR(L, path, 0, NULL, "cannot resolve a relative path: %s", strerror(errno));
+		r = strdup(path);
+	else if (getcwd(cwd, sizeof(cwd)) == NULL || asprintf(&r, "%s/%s", cwd, path) < 0)
+		r = NULL;
+	if (r == NULL)
+		return NULL;
+	for (i = o = r; *i != '\0';) {
+		if (i[0] == '/' && (i[1] == '/' || (i[1] == '.' && (i[2] == '/' || i[2] == '\0')))) {
+			i += i[1] == '/' ? 1 : 2;   /* drop a "/" of "//", or a "/." */
+			continue;
+		}
+		*o++ = *i++;
+	}
+	if (o == r)
+		*o++ = '/';
+	*o = '\0';
+	return r;
+}
+
+static char *make_config_path(struct loader *L, const char *path)
+{
+	char *abs = config_path_absolute(path), *r;
+
+	if (abs == NULL) {
+		if (errno == ENOMEM)
+			L->nomem = true;
+		else
+			ERR(L, path, 0, NULL, "cannot resolve a relative path: %s", strerror(errno));
 		return NULL;
 	}
-	return absolute_path(L, cwd, path);
+	r = dup_or_null(L, abs);
+	free(abs);
+	return r;
 }
 
 /* What the compiled cache needs of this load: the sources' digests, the
@@ -1880,19 +1911,6 @@ smp_status policy_load_ex(const char *config_path, unsigned flags,
 	return finish(&L, rc, out, diags);
 }
 
-/* config_path made absolute as the loader makes it, malloc'd; NULL when
- * that cannot be done (the parse then says why) or on OOM. */
-static char *config_abs(const char *config_path)
-{
-	char cwd[PATH_MAX], *r;
-
-	if (config_path[0] == '/')
-		return strdup(config_path);
-	if (getcwd(cwd, sizeof(cwd)) == NULL || asprintf(&r, "%s/%s", cwd, config_path) < 0)
-		return NULL;
-	return r;
-}
-
 smp_status smp_policy_load(const char *config_path, unsigned flags, smp_policy **out,
                            smp_diags **diags)
 {
@@ -1908,7 +1926,7 @@ smp_status smp_policy_load(const char *config_path, unsigned flags, smp_policy *
 	if (config_path == NULL)
 		config_path = SMP_DEFAULT_CONFIG;
 	if (!(flags & SMP_LOAD_NO_CACHE)) {
-		char *abs = config_abs(config_path);
+		char *abs = config_path_absolute(config_path);   /* NULL: the parse says why */
 
 		cd = diags_new();
 		if (cd == NULL) {

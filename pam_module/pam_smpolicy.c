@@ -419,7 +419,8 @@ static int run_device(struct run *r)
 	return PAM_SUCCESS;
 }
 
-static void log_diags(const struct run *r, const smp_diags *diags)
+/* Log the diagnostics: errors at err_priority, warnings at LOG_WARNING. */
+static void log_diags(const struct run *r, const smp_diags *diags, int err_priority)
 {
 	size_t n = smp_diags_count(diags), logged = 0;
 
@@ -428,12 +429,12 @@ static void log_diags(const struct run *r, const smp_diags *diags)
 
 		if (d == NULL)
 			continue;
-		log_escaped(r, d->severity == SMP_SEV_ERROR ? LOG_ERR : LOG_WARNING,
+		log_escaped(r, d->severity == SMP_SEV_ERROR ? err_priority : LOG_WARNING,
 		            d->file != NULL ? d->file : "-", d->message, true);
 		logged += d->severity == SMP_SEV_ERROR;
 	}
 	if (smp_diags_errors(diags) > logged)
-		pam_syslog(r->pamh, LOG_ERR, "%s: and %zu more errors", r->step,
+		pam_syslog(r->pamh, err_priority, "%s: and %zu more errors", r->step,
 		           smp_diags_errors(diags) - logged);
 }
 
@@ -446,26 +447,27 @@ static int run_load(struct run *r)
 
 	if (st != SMP_OK || r->policy == NULL) {
 		log_arg(r, LOG_ERR, smp_status_string(st), r->opt.config);
-		log_diags(r, diags);
+		log_diags(r, diags, LOG_ERR);
 		smp_diags_free(diags);
 		return PAM_AUTH_ERR;
 	}
-	log_diags(r, diags);   /* warnings: a compiled cache that was ignored */
+	log_diags(r, diags, LOG_ERR);   /* warnings: a compiled cache that was ignored */
 	smp_diags_free(diags);
 	return PAM_SUCCESS;
 }
 
 /* After a miss, write the compiled cache so that the next login need not
  * parse the records (cache=refresh, as root only: the cache must be
- * root-owned to be used).  Whatever becomes of it, this login's outcome
- * stands: it was decided from the files. */
+ * root-owned to be used; in the account step only, so that a write that
+ * fails is tried and logged once per login).  Whatever becomes of it,
+ * this login's outcome stands: it was decided from the files. */
 static void refresh_cache(const struct run *r)
 {
 	smp_cache_state was = smp_policy_cache_state(r->policy);
 	smp_diags *diags = NULL;
 	smp_status st;
 
-	if (r->opt.cache != CACHE_REFRESH || geteuid() != 0 ||
+	if (r->opt.cache != CACHE_REFRESH || geteuid() != 0 || strcmp(r->step, "account") != 0 ||
 	    (was != SMP_CACHE_ABSENT && was != SMP_CACHE_STALE && was != SMP_CACHE_REJECTED))
 		return;
 	st = smp_policy_cache_write(r->policy, SMP_EDIT_NOWAIT, &diags);
@@ -480,7 +482,7 @@ static void refresh_cache(const struct run *r)
 	} else {
 		log_arg(r, LOG_WARNING, "cannot write the compiled cache (set cache=use to stop "
 		        "trying; smpolicy compile writes it)", smp_policy_cache_path(r->policy));
-		log_diags(r, diags);
+		log_diags(r, diags, LOG_WARNING);
 	}
 	smp_diags_free(diags);
 }

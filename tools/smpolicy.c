@@ -256,9 +256,10 @@ static int cmd_report(const struct global *g, int argc, char **argv)
 
 /* ---- compile ---------------------------------------------------------- */
 
-/* Write the compiled cache, unless the one there is fresh.  Exit status as
- * check's: 0 done, 1 the files have errors, 2 they (or the cache) cannot
- * be read or written. */
+/* Write the compiled cache, unless the one there is fresh.  Exit status:
+ * 0 done, 1 the files have structural errors (procedural faults are part
+ * of the policy, and compiled with it: check reports them), 2 the files or
+ * the cache cannot be read or written. */
 static int cmd_compile(const struct global *g, int argc, char **argv)
 {
 	smp_status st;

@@ -29,7 +29,8 @@ two_platforms two_platforms_one_missing account_not_escrowed
 account_any_passing lapse_warning warn_days_shorter warn_days_longer
 session_env session_lapsed silent syslog_line syslog_escaping
 stacked_auth stacked_password examples debug cache_refresh cache_stale
-cache_zone cache_use cache_off cache_damaged cache_insecure cache_bad_arg"
+cache_zone cache_use cache_off cache_damaged cache_insecure cache_bad_arg
+cache_follows_mode"
 
 fail() { echo "FAIL: $*"; echo "---- output"; cat "$W/out" 2>/dev/null; exit 1; }
 skip() { echo "SKIP: $*"; exit 77; }
@@ -652,6 +653,22 @@ t_cache_insecure() {
 	expect_fail; has "$PERM_DENIED"
 	log_has "the compiled cache is ignored (writable by group or others (mode 0666): refusing it)"
 	log_has "compiled cache rejected"
+}
+
+# The cache tells no one more than the records do: records made less
+# readable make it stale, and it is written again with their mode; it is
+# written once per login (in the account step), not again in the session.
+t_cache_follows_mode() {
+	service dbg debug
+	pt dbg jdoe acct_mgmt
+	[ "$(stat -c %a "$(CACHE_FILE)")" = 644 ] || fail "cache mode $(stat -c %a "$(CACHE_FILE)")"
+	chmod 0640 "$W/world/records.conf"
+	pt dbg jdoe acct_mgmt open_session close_session
+	expect_ok
+	log_has "account: compiled cache stale"
+	log_has "session open: compiled cache used"
+	[ "$(logs | grep -c 'compiled cache:')" -eq 1 ] || fail "the cache was written more than once"
+	[ "$(stat -c %a "$(CACHE_FILE)")" = 640 ] || fail "cache mode $(stat -c %a "$(CACHE_FILE)")"
 }
 
 t_cache_bad_arg() {
