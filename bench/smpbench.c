@@ -1,38 +1,68 @@
 /*
  * smpbench.c - the measuring half of bench/run (docs/PERFORMANCE.md).
  *
+ * Two paths lead to a policy: the parse (smp_policy_load with
+ * SMP_LOAD_NO_CACHE: libconfig, conversion, validation) and the compiled
+ * cache ("<config>.cache", written by smp_policy_cache_write or `smpolicy
+ * compile`; smp_policy_load takes it when it is fresh).  Every command
+ * says which path it measured, and one that means the cache exits 2
+ * unless smp_policy_cache_state() says SMP_CACHE_USED.
+ *
  *   smpbench load CONFIG REPS [BUDGET]
- *       REPS rounds, each: libconfig's bare config_init() +
- *       config_read_file() + config_destroy() of every file the policy
- *       reads (the floor), then smp_policy_load() + smp_policy_free() (the
- *       load), and, timed apart, smp_policy_check() on that policy.
- *       Prints the median of each, in milliseconds.  Stops early, after
+ *       First makes sure the compiled cache is fresh (writes it with
+ *       smp_policy_cache_write, once, if it is absent or stale; a cache
+ *       that is fresh is left alone).  Then REPS rounds, each: libconfig's
+ *       bare config_init() + config_read_file() + config_destroy() of every
+ *       file the policy reads (floor_ms), then the parse:
+ *       smp_policy_load(SMP_LOAD_NO_CACHE) + smp_policy_free() (load_ms),
+ *       and, timed apart, smp_policy_check() on that policy (check_ms),
+ *       then smp_policy_load() from the cache + smp_policy_free()
+ *       (cache_ms; the source files are read and hashed, as every cache
+ *       load does).  Prints the median of each, in milliseconds, and
+ *       cache_written 1 if it had to write the cache.  Stops early, after
  *       at least 3 rounds, once BUDGET seconds have passed.
- *   smpbench decide CONFIG REQUESTS REPS [SECONDS]
- *       Load CONFIG once (printing the peak resident set after the load),
- *       then REPS times: 1 thread, then 2 threads each deciding the
- *       requests of REQUESTS (bench/genworld's requests.tsv, in turn, each
- *       thread from its own offset) against the one policy, at the moment
- *       named in its header, for about SECONDS (default 0.25) per round.
- *       Prints the median decisions/s (wall clock) of each; the decisions
- *       per CPU second the threads used (robust to other work on the
- *       machine); and the share of the threads' time spent waiting for a
- *       CPU (schedstat run-queue delay: other work on the machine).
- *   smpbench mem CONFIG | smpbench memfloor CONFIG
- *       Peak resident set (VmHWM) of a process that loads
- *       the policy (mem) or only parses its files with libconfig
- *       (memfloor), and of the same process before it did.
- *   smpbench once load|floor CONFIG
- *       One smp_policy_load + free (in once_load) or one bare libconfig
- *       parse of the same files (in once_floor), for callgrind's
+ *   smpbench decide CONFIG REQUESTS REPS [SECONDS [both|parse|cache]]
+ *       Parses CONFIG (SMP_LOAD_NO_CACHE; prints the peak resident set
+ *       after it), then loads it from the compiled cache (written from the
+ *       parsed policy if absent or stale), then REPS times: 1 thread on
+ *       the parsed policy, 1 thread on the cache-loaded one, then 2
+ *       threads on each, the threads deciding the requests of REQUESTS
+ *       (bench/genworld's requests.tsv, in turn, each thread from its own
+ *       offset) at the moment named in its header, for about SECONDS
+ *       (default 0.25) per round.  Prints the median decisions/s (wall clock) of each; the
+ *       decisions per CPU second the threads used (robust to other work on
+ *       the machine); and the share of the threads' time spent waiting for
+ *       a CPU (schedstat run-queue delay: other work on the machine).  The
+ *       cache's keys are the parse's with a cache_ prefix; parsed_policy
+ *       and cache_policy name where each came from (off, used), and
+ *       cache_written 1 says it had to write the cache.  Exits 2
+ *       if the two policies allow a different number of the same requests.
+ *       With "parse" or "cache" (default "both"), only that policy is
+ *       loaded and measured (bench/instructions: callgrind counts every
+ *       smp_decide).
+ *   smpbench mem CONFIG | smpbench memcache CONFIG | smpbench memfloor CONFIG
+ *       Peak resident set (VmHWM) of a process that parses the policy
+ *       (mem), loads it from a fresh compiled cache (memcache, which also
+ *       prints the cache file's size), or only parses its files with
+ *       libconfig (memfloor), and of the same process before it did.
+ *   smpbench once load|cache|floor CONFIG
+ *       One parse, smp_policy_load(SMP_LOAD_NO_CACHE) + free (in
+ *       once_load), one load from a fresh compiled cache + free (in
+ *       once_cache; exits 2 if the cache was not used), or one bare
+ *       libconfig parse of the same files (in once_floor), for callgrind's
  *       --toggle-collect (bench/instructions).
+ *   smpbench cachestate CONFIG
+ *       Prints what smp_policy_load() made of the compiled cache ("used",
+ *       "absent", "stale", "rejected"), in this process's environment.
  *   smpbench pam REPS BUDGET SVCDIR USER SERVICE SERVICE [SERVICE...]
  *       Runs `pamtester SERVICE USER acct_mgmt` under pam_wrapper
  *       (LD_PRELOAD=libpam_wrapper.so PAM_WRAPPER=1
  *       PAM_WRAPPER_SERVICE_DIR=SVCDIR) for each service in turn (2 to
  *       PAM_MAX_SERVICES), REPS rounds (after one warm-up round), and
  *       prints the median wall time of the whole process for each, in
- *       milliseconds, and their last exit codes.  Stops early, after at
+ *       milliseconds (SERVICE_ms), the median CPU time it used, user +
+ *       system (SERVICE_cpu_ms: not inflated by waiting for a CPU), and
+ *       their last exit codes.  Stops early, after at
  *       least 3 rounds, past BUDGET seconds.
  *
  * SPDX-License-Identifier: BSD-3-Clause
@@ -47,6 +77,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -79,23 +110,93 @@ static void die(const char *what)
 	exit(2);
 }
 
-static smp_policy *load_or_die(const char *config)
+static void print_diags(const smp_diags *d)
+{
+	for (size_t i = 0; i < smp_diags_count(d) && i < 5; i++) {
+		const struct smp_diag *g = smp_diags_get(d, i);
+
+		fprintf(stderr, "%s:%u: %s\n", g->file ? g->file : "?", g->line, g->message);
+	}
+}
+
+/* smp_policy_load(config, flags): flags SMP_LOAD_NO_CACHE is the parse, 0
+ * takes the compiled cache when it is fresh.  Warnings (a cache that was
+ * ignored) go to *warnings when it is not NULL. */
+static smp_policy *load_flags(const char *config, unsigned flags, smp_diags **warnings)
 {
 	smp_policy *p = NULL;
 	smp_diags *d = NULL;
-	smp_status st = smp_policy_load(config, 0, &p, &d);
+	smp_status st = smp_policy_load(config, flags, &p, &d);
 
 	if (st != SMP_OK) {
-		for (size_t i = 0; i < smp_diags_count(d) && i < 5; i++) {
-			const struct smp_diag *g = smp_diags_get(d, i);
-
-			fprintf(stderr, "%s:%u: %s\n", g->file ? g->file : "?", g->line, g->message);
-		}
+		print_diags(d);
 		fprintf(stderr, "smpbench: %s: %s\n", config, smp_status_string(st));
 		exit(2);
 	}
-	smp_diags_free(d);
+	if (warnings != NULL)
+		*warnings = d;
+	else
+		smp_diags_free(d);
 	return p;
+}
+
+/* The parse: libconfig, conversion and validation, never the cache. */
+static smp_policy *load_or_die(const char *config)
+{
+	return load_flags(config, SMP_LOAD_NO_CACHE, NULL);
+}
+
+static void die_not_used(const char *config, smp_cache_state cs)
+{
+	fprintf(stderr, "smpbench: %s: the compiled cache was not used (%s); "
+	        "`smpolicy -c %s compile` writes it\n", config, smp_cache_state_name(cs), config);
+	exit(2);
+}
+
+/* A load from the compiled cache; exits 2 unless the cache was used. */
+static smp_policy *load_cache_or_die(const char *config)
+{
+	smp_policy *p = load_flags(config, 0, NULL);
+	smp_cache_state cs = smp_policy_cache_state(p);
+
+	if (cs != SMP_CACHE_USED)
+		die_not_used(config, cs);
+	return p;
+}
+
+/* Make sure that CONFIG has a fresh compiled cache: when it is absent or
+ * stale, write it (from `from`, or else from the parse the load just made)
+ * with smp_policy_cache_write.  A fresh cache is left alone; a rejected one
+ * (insecure or damaged) is an error.  Returns 1 when it wrote the cache. */
+static int ensure_cache(const char *config, const smp_policy *from)
+{
+	smp_diags *w = NULL, *d = NULL;
+	smp_policy *p = load_flags(config, 0, &w);
+	smp_cache_state cs = smp_policy_cache_state(p);
+	smp_status st;
+
+	if (cs == SMP_CACHE_USED) {
+		smp_diags_free(w);
+		smp_policy_free(p);
+		return 0;
+	}
+	if (cs != SMP_CACHE_ABSENT && cs != SMP_CACHE_STALE) {
+		print_diags(w);
+		die_not_used(config, cs);
+	}
+	smp_diags_free(w);
+	st = smp_policy_cache_write(from != NULL ? from : p, 0, &d);
+	if (st != SMP_OK) {
+		print_diags(d);
+		fprintf(stderr, "smpbench: %s: smp_policy_cache_write: %s\n", config,
+		        smp_status_string(st));
+		exit(2);
+	}
+	smp_diags_free(d);
+	smp_policy_free(p);
+	/* and it must now be used */
+	smp_policy_free(load_cache_or_die(config));
+	return 1;
 }
 
 /* ---- load ------------------------------------------------------------- */
@@ -167,16 +268,20 @@ static int cmd_load(const char *config, int reps, double budget)
 	double *floor = calloc((size_t)reps, sizeof(double));
 	double *load = calloc((size_t)reps, sizeof(double));
 	double *check = calloc((size_t)reps, sizeof(double));
-	double mf, ml, mc;
+	double *cache = calloc((size_t)reps, sizeof(double));
+	double mf, ml, mc, mk;
+	int written;
 
-	if (floor == NULL || load == NULL || check == NULL)
+	if (floor == NULL || load == NULL || check == NULL || cache == NULL)
 		die("out of memory");
+	written = ensure_cache(config, NULL);   /* before the rounds, once */
 	bare_parse(&f);   /* warm the page cache */
 	start = now();
 	for (int r = 0; r < reps && !(r >= 3 && now() - start > budget); r++, done++) {
 		smp_policy *p;
 		smp_diags *d = NULL;
-		double t0 = now(), t1, t2, t3, t4;
+		smp_cache_state cs;
+		double t0 = now(), t1, t2, t3, t4, t5, t6, t7;
 
 		bare_parse(&f);
 		t1 = now();
@@ -190,14 +295,25 @@ static int cmd_load(const char *config, int reps, double budget)
 		smp_diags_free(d);
 		smp_policy_free(p);
 		t4 = now();
+		p = load_flags(config, 0, NULL);   /* the compiled cache */
+		t5 = now();
+		cs = smp_policy_cache_state(p);
+		if (cs != SMP_CACHE_USED)
+			die_not_used(config, cs);
+		t6 = now();
+		smp_policy_free(p);
+		t7 = now();
 		floor[r] = (t1 - t0) * 1e3;
 		load[r] = (t2 - t1 + t4 - t3) * 1e3;   /* load and free, as the floor destroys */
 		check[r] = (t3 - t2) * 1e3;
+		cache[r] = (t5 - t4 + t7 - t6) * 1e3;
 	}
 	mf = median(floor, (size_t)done);
 	ml = median(load, (size_t)done);
 	mc = median(check, (size_t)done);
-	printf("floor_ms %.3f load_ms %.3f check_ms %.3f reps %d\n", mf, ml, mc, done);
+	mk = median(cache, (size_t)done);
+	printf("floor_ms %.3f load_ms %.3f check_ms %.3f cache_ms %.3f reps %d cache_written %d\n",
+	       mf, ml, mc, mk, done, written);
 	return 0;
 }
 
@@ -382,41 +498,102 @@ static double decide_round(const smp_policy *p, const struct reqs *rq, int threa
 
 static long maxrss_kb(void);
 
-static int cmd_decide(const char *config, const char *requests, int reps, double seconds)
-{
-	long before = maxrss_kb();
-	smp_policy *p = load_or_die(config);
-	long after = maxrss_kb();
-	struct reqs rq = read_requests(requests);
-	double *r1 = calloc((size_t)reps, sizeof(double));
-	double *r2 = calloc((size_t)reps, sizeof(double));
-	double *c1 = calloc((size_t)reps, sizeof(double));
-	double *c2 = calloc((size_t)reps, sizeof(double));
-	double *q1 = calloc((size_t)reps, sizeof(double));
-	double *q2 = calloc((size_t)reps, sizeof(double));
-	size_t allowed = 0, count;
-	double est;
+/* The medians of one policy's rounds. */
+struct rates {
+	double *r1, *r2;   /* decisions/s, wall clock, 1 and 2 threads */
+	double *c1, *c2;   /* decisions per CPU second of the threads */
+	double *q1, *q2;   /* share of the threads' time waiting for a CPU */
+};
 
-	if (r1 == NULL || r2 == NULL || c1 == NULL || c2 == NULL || q1 == NULL || q2 == NULL)
-		die("out of memory");
-	/* calibrate: each round takes about `seconds` */
-	est = decide_round(p, &rq, 1, rq.n < 20000 ? 20000 : rq.n, &allowed, NULL, NULL);
+static void rates_alloc(struct rates *t, int reps)
+{
+	double **v[] = { &t->r1, &t->r2, &t->c1, &t->c2, &t->q1, &t->q2 };
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		if ((*v[i] = calloc((size_t)reps, sizeof(double))) == NULL)
+			die("out of memory");
+}
+
+static void rates_print(const char *prefix, struct rates *t, int reps)
+{
+	size_t n = (size_t)reps;
+
+	printf("%sdecide1_per_s %.0f %sdecide2_per_s %.0f %sdecide1_per_cpu_s %.0f "
+	       "%sdecide2_per_cpu_s %.0f %srunq1_pct %.1f %srunq2_pct %.1f ",
+	       prefix, median(t->r1, n), prefix, median(t->r2, n), prefix, median(t->c1, n),
+	       prefix, median(t->c2, n), prefix, 100 * median(t->q1, n), prefix,
+	       100 * median(t->q2, n));
+}
+
+/* WHICH: "both" (default), or only the "parse" or the "cache" (for
+ * callgrind, which counts every smp_decide: bench/instructions). */
+static int cmd_decide(const char *config, const char *requests, int reps, double seconds,
+                      const char *which)
+{
+	bool parse = strcmp(which, "cache") != 0, cache = strcmp(which, "parse") != 0;
+	long before = maxrss_kb(), after = 0;
+	smp_policy *p = NULL, *pc = NULL;
+	struct reqs rq;
+	struct rates tp, tc;
+	size_t allowed = 0, allowed_c = 0, count;
+	double est;
+	int written = 0;
+
+	if (parse) {
+		p = load_or_die(config);   /* the parse, as the history has it */
+		after = maxrss_kb();
+	}
+	if (cache) {
+		written = ensure_cache(config, p);
+		pc = load_cache_or_die(config);
+		if (!parse)
+			after = maxrss_kb();
+	}
+	rq = read_requests(requests);   /* after the peak, as the history has it */
+	rates_alloc(&tp, reps);
+	rates_alloc(&tc, reps);
+	/* calibrate (on the parsed policy when there is one): each round takes
+	 * about `seconds` */
+	est = decide_round(parse ? p : pc, &rq, 1, rq.n < 20000 ? 20000 : rq.n,
+	                   parse ? &allowed : &allowed_c, NULL, NULL);
 	count = (size_t)(est * seconds);
 	if (count < rq.n)
 		count = rq.n;
+	/* the two policies in turn, so that drift on the machine hits both alike */
 	for (int r = 0; r < reps; r++) {
-		r1[r] = decide_round(p, &rq, 1, count, &allowed, &c1[r], &q1[r]);
-		r2[r] = decide_round(p, &rq, 2, count, &allowed, &c2[r], &q2[r]);
+		if (parse)
+			tp.r1[r] = decide_round(p, &rq, 1, count, &allowed, &tp.c1[r], &tp.q1[r]);
+		if (cache)
+			tc.r1[r] = decide_round(pc, &rq, 1, count, &allowed_c, &tc.c1[r], &tc.q1[r]);
+		if (parse && cache && allowed != allowed_c)
+			goto differ;
+		if (parse)
+			tp.r2[r] = decide_round(p, &rq, 2, count, &allowed, &tp.c2[r], &tp.q2[r]);
+		if (cache)
+			tc.r2[r] = decide_round(pc, &rq, 2, count, &allowed_c, &tc.c2[r], &tc.q2[r]);
+		if (parse && cache && allowed != allowed_c)
+			goto differ;
 	}
-	printf("decide1_per_s %.0f decide2_per_s %.0f decide1_per_cpu_s %.0f decide2_per_cpu_s %.0f "
-	       "runq1_pct %.1f runq2_pct %.1f requests %zu "
-	       "allowed_pct %.1f decisions_per_round %zu reps %d peak_kb %ld before_kb %ld\n",
-	       median(r1, (size_t)reps), median(r2, (size_t)reps), median(c1, (size_t)reps),
-	       median(c2, (size_t)reps), 100 * median(q1, (size_t)reps),
-	       100 * median(q2, (size_t)reps), rq.n,
-	       100.0 * (double)allowed / (double)(2 * count), count, reps, after, before);
+	if (parse) {
+		printf("parsed_policy %s ", smp_cache_state_name(smp_policy_cache_state(p)));
+		rates_print("", &tp, reps);
+	}
+	if (cache) {
+		printf("cache_policy %s cache_written %d ",
+		       smp_cache_state_name(smp_policy_cache_state(pc)), written);
+		rates_print("cache_", &tc, reps);
+	}
+	printf("requests %zu allowed_pct %.1f decisions_per_round %zu reps %d peak_kb %ld "
+	       "before_kb %ld\n",
+	       rq.n, 100.0 * (double)(parse ? allowed : allowed_c) / (double)(2 * count), count,
+	       reps, after, before);
+	smp_policy_free(pc);
 	smp_policy_free(p);
 	return 0;
+differ:
+	fprintf(stderr, "smpbench: the parsed policy allowed %zu of the requests, the policy from "
+	        "the compiled cache %zu: they decide differently\n", allowed, allowed_c);
+	return 2;
 }
 
 /* ---- memory ----------------------------------------------------------- */
@@ -444,11 +621,25 @@ static long maxrss_kb(void)
 	return kb;
 }
 
-static int cmd_mem(const char *config, bool floor)
+enum mem_what { MEM_PARSE, MEM_CACHE, MEM_FLOOR };
+
+static int cmd_mem(const char *config, enum mem_what what)
 {
 	long before = maxrss_kb();
 
-	if (floor) {
+	if (what == MEM_CACHE) {
+		smp_policy *p = load_cache_or_die(config);
+		long after = maxrss_kb();
+		struct stat sb;
+
+		if (stat(smp_policy_cache_path(p), &sb) != 0)
+			die("cannot stat the compiled cache");
+		printf("peak_kb %ld before_kb %ld cache_bytes %lld\n", after, before,
+		       (long long)sb.st_size);
+		smp_policy_free(p);
+		return 0;
+	}
+	if (what == MEM_FLOOR) {
 		/* every file parsed and kept, as the loader has them all at once */
 		struct files f = policy_files(config);
 		config_t *cfg = calloc(f.n, sizeof(config_t));
@@ -477,8 +668,12 @@ static int cmd_mem(const char *config, bool floor)
 
 /* ---- pam -------------------------------------------------------------- */
 
-static double run_pam(char *const envp[], const char *service, const char *user, int *status)
+/* Wall time of one pamtester process, in ms; *cpu_ms: the user + system
+ * time it used (what waiting for a CPU does not inflate). */
+static double run_pam(char *const envp[], const char *service, const char *user, int *status,
+                      double *cpu_ms)
 {
+	struct rusage ru;
 	char *argv[] = { "pamtester", (char *)service, (char *)user, "acct_mgmt", NULL };
 	posix_spawn_file_actions_t fa;
 	pid_t pid;
@@ -491,16 +686,18 @@ static double run_pam(char *const envp[], const char *service, const char *user,
 	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", 1, 0);
 	if (posix_spawnp(&pid, "pamtester", &fa, NULL, argv, envp) != 0)
 		die("cannot run pamtester");
-	while (waitpid(pid, &st, 0) < 0)
+	while (wait4(pid, &st, 0, &ru) < 0)
 		if (errno != EINTR)
-			die("waitpid");
+			die("wait4");
 	t1 = now();
+	*cpu_ms = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+	          (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
 	posix_spawn_file_actions_destroy(&fa);
 	*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 	return (t1 - t0) * 1e3;
 }
 
-#define PAM_MAX_SERVICES 4
+#define PAM_MAX_SERVICES 6
 
 static int cmd_pam(int reps, double budget, const char *svcdir, const char *user,
                    int nsvc, char **svcs)
@@ -510,7 +707,7 @@ static int cmd_pam(int reps, double budget, const char *svcdir, const char *user
 	size_t n = 0;
 	char **envp;
 	char svc[4200];
-	double *t[PAM_MAX_SERVICES];
+	double *t[PAM_MAX_SERVICES], *c[PAM_MAX_SERVICES], ignore;
 	int st[PAM_MAX_SERVICES] = { 0 };
 
 	for (char **e = environ; *e; e++)
@@ -519,7 +716,8 @@ static int cmd_pam(int reps, double budget, const char *svcdir, const char *user
 	if (envp == NULL)
 		die("out of memory");
 	for (int k = 0; k < nsvc; k++)
-		if ((t[k] = calloc((size_t)reps, sizeof(double))) == NULL)
+		if ((t[k] = calloc((size_t)reps, sizeof(double))) == NULL ||
+		    (c[k] = calloc((size_t)reps, sizeof(double))) == NULL)
 			die("out of memory");
 	n = 0;
 	for (char **e = environ; *e; e++)
@@ -531,13 +729,14 @@ static int cmd_pam(int reps, double budget, const char *svcdir, const char *user
 	envp[n++] = svc;
 	envp[n] = NULL;
 	for (int k = 0; k < nsvc; k++)
-		run_pam(envp, svcs[k], user, &st[k]);   /* warm up */
+		run_pam(envp, svcs[k], user, &st[k], &ignore);   /* warm up */
 	start = now();
 	for (int r = 0; r < reps && !(r >= 3 && now() - start > budget); r++, done++)
 		for (int k = 0; k < nsvc; k++)   /* in turn, so that drift hits all alike */
-			t[k][r] = run_pam(envp, svcs[k], user, &st[k]);
+			t[k][r] = run_pam(envp, svcs[k], user, &st[k], &c[k][r]);
 	for (int k = 0; k < nsvc; k++)
-		printf("%s_ms %.3f %s_exit %d ", svcs[k], median(t[k], (size_t)done), svcs[k], st[k]);
+		printf("%s_ms %.3f %s_cpu_ms %.3f %s_exit %d ", svcs[k], median(t[k], (size_t)done),
+		       svcs[k], median(c[k], (size_t)done), svcs[k], st[k]);
 	printf("reps %d\n", done);
 	return 0;
 }
@@ -553,17 +752,46 @@ __attribute__((noinline)) static void once_floor(const struct files *f)
 
 __attribute__((noinline)) static void once_load(const char *config)
 {
-	smp_policy_free(load_or_die(config));
+	smp_policy_free(load_or_die(config));   /* the parse: SMP_LOAD_NO_CACHE */
+}
+
+/* One load from the compiled cache and its free; returns what the load
+ * made of the cache, for the caller to check (a few instructions). */
+__attribute__((noinline)) static smp_cache_state once_cache(const char *config)
+{
+	smp_policy *p = load_flags(config, 0, NULL);
+	smp_cache_state cs = smp_policy_cache_state(p);
+
+	smp_policy_free(p);
+	return cs;
 }
 
 static int cmd_once(const char *what, const char *config)
 {
 	struct files f = policy_files(config);
 
-	if (strcmp(what, "floor") == 0)
+	if (strcmp(what, "floor") == 0) {
 		once_floor(&f);
-	else
+	} else if (strcmp(what, "cache") == 0) {
+		smp_cache_state cs = once_cache(config);
+
+		if (cs != SMP_CACHE_USED)
+			die_not_used(config, cs);
+	} else {
 		once_load(config);
+	}
+	return 0;
+}
+
+static int cmd_cachestate(const char *config)
+{
+	smp_diags *w = NULL;
+	smp_policy *p = load_flags(config, 0, &w);
+
+	print_diags(w);
+	puts(smp_cache_state_name(smp_policy_cache_state(p)));
+	smp_diags_free(w);
+	smp_policy_free(p);
 	return 0;
 }
 
@@ -572,24 +800,32 @@ int main(int argc, char **argv)
 	if ((argc == 4 || argc == 5) && strcmp(argv[1], "load") == 0)
 		return cmd_load(argv[2], atoi(argv[3]) > 0 ? atoi(argv[3]) : 1,
 		                argc == 5 ? atof(argv[4]) : 1e9);
-	if ((argc == 5 || argc == 6) && strcmp(argv[1], "decide") == 0)
+	if ((argc >= 5 && argc <= 7) && strcmp(argv[1], "decide") == 0 &&
+	    (argc < 7 || strcmp(argv[6], "both") == 0 || strcmp(argv[6], "parse") == 0 ||
+	     strcmp(argv[6], "cache") == 0))
 		return cmd_decide(argv[2], argv[3], atoi(argv[4]) > 0 ? atoi(argv[4]) : 1,
-		                  argc == 6 ? atof(argv[5]) : 0.25);
+		                  argc >= 6 ? atof(argv[5]) : 0.25, argc == 7 ? argv[6] : "both");
 	if (argc == 4 && strcmp(argv[1], "once") == 0 &&
-	    (strcmp(argv[2], "load") == 0 || strcmp(argv[2], "floor") == 0))
+	    (strcmp(argv[2], "load") == 0 || strcmp(argv[2], "cache") == 0 ||
+	     strcmp(argv[2], "floor") == 0))
 		return cmd_once(argv[2], argv[3]);
 	if (argc == 3 && strcmp(argv[1], "mem") == 0)
-		return cmd_mem(argv[2], false);
+		return cmd_mem(argv[2], MEM_PARSE);
+	if (argc == 3 && strcmp(argv[1], "memcache") == 0)
+		return cmd_mem(argv[2], MEM_CACHE);
 	if (argc == 3 && strcmp(argv[1], "memfloor") == 0)
-		return cmd_mem(argv[2], true);
+		return cmd_mem(argv[2], MEM_FLOOR);
+	if (argc == 3 && strcmp(argv[1], "cachestate") == 0)
+		return cmd_cachestate(argv[2]);
 	if (argc >= 8 && argc <= 6 + PAM_MAX_SERVICES && strcmp(argv[1], "pam") == 0)
 		return cmd_pam(atoi(argv[2]) > 0 ? atoi(argv[2]) : 1, atof(argv[3]), argv[4], argv[5],
 		               argc - 6, argv + 6);
 	fprintf(stderr,
 	        "usage: smpbench load CONFIG REPS [BUDGET]\n"
-	        "       smpbench decide CONFIG REQUESTS REPS [SECONDS]\n"
-	        "       smpbench mem|memfloor CONFIG\n"
-	        "       smpbench once load|floor CONFIG\n"
+	        "       smpbench decide CONFIG REQUESTS REPS [SECONDS [both|parse|cache]]\n"
+	        "       smpbench mem|memcache|memfloor CONFIG\n"
+	        "       smpbench once load|cache|floor CONFIG\n"
+	        "       smpbench cachestate CONFIG\n"
 	        "       smpbench pam REPS BUDGET SVCDIR USER SERVICE SERVICE [SERVICE...]\n");
 	return 2;
 }
