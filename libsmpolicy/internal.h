@@ -290,13 +290,14 @@ struct zone_obs {
 };
 
 struct time_log {
-	struct zone_obs *v;    /* malloc'd */
+	struct zone_obs *v;    /* malloc'd; one answer per t, in the order asked */
 	size_t n, cap;
+	uint32_t *index;       /* malloc'd: 1 + the place in v of each t, by hash */
+	size_t mask;
 	bool oom;              /* an answer could not be written down */
 };
 
-/* Sort by t and keep one answer per t. */
-void time_log_settle(struct time_log *log);
+void time_log_free(struct time_log *log);
 /* True if the zone answers each of v[0..n) as it did. */
 bool time_log_holds(const struct zone_obs *v, size_t n);
 

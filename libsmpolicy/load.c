@@ -1798,7 +1798,6 @@ static bool keep_provenance(struct loader *L)
 
 	if (L->zone.oom || L->nsrc != p->nrecords + 1)
 		return false;
-	time_log_settle(&L->zone);
 	p->digests = arena_alloc(&p->mem, L->nsrc * sizeof(*p->digests));
 	p->zone = arena_alloc(&p->mem, (L->zone.n + 1) * sizeof(*p->zone));
 	p->cache_path = arena_alloc(&p->mem, len + sizeof(".cache"));
@@ -1818,7 +1817,7 @@ static smp_status finish(struct loader *L, smp_status rc, smp_policy **out, smp_
 {
 	if (rc == SMP_OK && !L->failed && !L->nomem && !keep_provenance(L))
 		L->nomem = true;
-	free(L->zone.v);
+	time_log_free(&L->zone);
 	for (size_t i = 0; i < L->nsrc; i++) {
 		if (L->src[i]->parsed)
 			config_destroy(&L->src[i]->cfg);
