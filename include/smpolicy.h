@@ -166,8 +166,9 @@ const char *smp_policy_cache_path(const smp_policy *policy);
  * 10 seconds (flags SMP_EDIT_NOWAIT: not at all), removes temporary files
  * left by writers that were killed, writes a temporary file in the same
  * folder, mode 0644 narrowed by the modes of the files the policy was read
- * from, owned by the caller (root, for the cache to be used outside
- * tests), fsyncs it, renames it over the cache and fsyncs the folder: a
+ * from and in their group when they all have one (a load finds a cache
+ * with other permissions than those stale), owned by the caller (root,
+ * for the cache to be used outside tests), fsyncs it, renames it over the cache and fsyncs the folder: a
  * reader sees the old cache or the new, whole.  A cache written from files
  * that have changed since is stale, never wrong.
  * Returns SMP_OK, SMP_ERR_ARG (NULL policy), SMP_ERR_LOCK, SMP_ERR_IO
