@@ -86,6 +86,27 @@ static size_t round16(size_t n)
 
 /* ---- the walk ----------------------------------------------------------- */
 
+/*
+ * One walk over every pointer of a policy, in three modes:
+ *
+ *  WRITE     the image is a copy of a loaded policy: each pointer becomes
+ *            its offset in the image (the copy's pointers still name the
+ *            live policy's memory, which is sound);
+ *  RELOCATE  an image read from a file: each offset is checked to lie in
+ *            the image and becomes a pointer.  Nothing else is read: every
+ *            count and list the walk follows is read once, into a local,
+ *            then bounds what it reads, so that the pass stays in the
+ *            image even if the bytes make objects overlap and a pointer
+ *            written now changes a count or index read before;
+ *  CHECK     the same image once every pointer is made: each pointer, string,
+ *            index, flag, count, list and id index is checked on the bytes
+ *            as they will stay, since nothing writes to the image after.
+ *
+ * A reader runs RELOCATE then CHECK; a writer runs WRITE, whose checks
+ * catch a policy the walk cannot describe.
+ */
+enum walk_mode { WRITE, RELOCATE, CHECK };
+
 /* Where an arena chunk's used bytes are, and where they go in the image. */
 struct chunk_place {
 	uintptr_t lo, hi;
@@ -93,14 +114,20 @@ struct chunk_place {
 };
 
 struct walk {
-	char *img;                 /* the image; the walk rewrites its pointers */
+	char *img;                 /* the image */
 	uint64_t size;
-	bool writing;              /* pointers to offsets (else offsets to pointers) */
-	struct chunk_place *chunks; /* writing: by address */
+	enum walk_mode mode;
+	struct chunk_place *chunks; /* WRITE: by address */
 	size_t nchunks;
 	const char *why;           /* the first fault met, or NULL */
 	uint64_t file_in, file_out; /* the last file name walked: its field before and after */
 };
+
+/* Are the image's values to be checked (and read as indexes)? */
+static bool checking(const struct walk *w)
+{
+	return w->mode != RELOCATE && w->why == NULL;
+}
 
 static void *fault(struct walk *w, const char *why)
 {
@@ -109,7 +136,7 @@ static void *fault(struct walk *w, const char *why)
 	return NULL;
 }
 
-/* Writing: the offset in the image of the n * size bytes at address a. */
+/* WRITE: the offset in the image of the n * size bytes at address a. */
 static bool locate(const struct walk *w, uintptr_t a, size_t n, size_t size, uint64_t *off)
 {
 	size_t lo = 0, hi = w->nchunks;
@@ -132,11 +159,18 @@ static bool locate(const struct walk *w, uintptr_t a, size_t n, size_t size, uin
 	return true;
 }
 
+/* Do n objects of `size` bytes fit in the image at offset v, aligned? */
+static bool fits(const struct walk *w, uint64_t v, size_t n, size_t size, size_t align)
+{
+	return v != 0 && v < w->size && v % align == 0 && (size == 0 || n <= (w->size - v) / size);
+}
+
 /*
  * The pointer field at f points at n objects of `size` bytes, aligned to
- * `align`.  Writing, the field becomes their offset in the image; reading,
- * the offset is checked and becomes a pointer.  Returns where the objects
- * are in the image: NULL for a NULL pointer, or after a fault.
+ * `align`: WRITE makes it their offset, RELOCATE checks the offset and
+ * makes it a pointer, CHECK checks the pointer.  Returns where the objects
+ * are in the image: NULL for a NULL pointer, or after a fault.  RELOCATE
+ * takes any pointer as possibly NULL: CHECK knows which may be.
  */
 static void *ref(struct walk *w, void *f, size_t n, size_t size, size_t align, bool may_be_null)
 {
@@ -147,18 +181,26 @@ static void *ref(struct walk *w, void *f, size_t n, size_t size, size_t align, b
 		return NULL;
 	memcpy(&v, f, sizeof(v));
 	if (v == 0)
-		return may_be_null ? NULL : fault(w, "a required pointer is missing");
-	if (w->writing) {
+		return may_be_null || w->mode == RELOCATE ? NULL
+		                                          : fault(w, "a required pointer is missing");
+	switch (w->mode) {
+	case WRITE:
 		if (!locate(w, (uintptr_t)v, n, size, &v))
 			return fault(w, "a pointer outside the policy's memory");
 		memcpy(f, &v, sizeof(v));
 		return w->img + v;
+	case RELOCATE:
+		if (!fits(w, v, n, size, align))
+			return fault(w, "a pointer outside the image");
+		at = w->img + v;
+		memcpy(f, &at, sizeof(at));
+		return at;
+	case CHECK:
+		if (!fits(w, v - (uint64_t)(uintptr_t)w->img, n, size, align))
+			return fault(w, "a pointer outside the image");
+		return (void *)(uintptr_t)v;
 	}
-	if (v >= w->size || v % align != 0 || (size != 0 && n > (w->size - v) / size))
-		return fault(w, "a pointer outside the image");
-	at = w->img + v;
-	memcpy(f, &at, sizeof(at));
-	return at;
+	return NULL;
 }
 
 #define REF(w, field, n, may_be_null) \
@@ -168,14 +210,14 @@ static const char *str(struct walk *w, void *f, bool may_be_null)
 {
 	const char *s;
 
-	if (w->writing) {
+	if (w->mode == WRITE) {
 		const char *native;
 
 		memcpy(&native, f, sizeof(native));
 		return ref(w, f, native != NULL ? strlen(native) + 1 : 0, 1, 1, may_be_null);
 	}
 	s = ref(w, f, 1, 1, 1, may_be_null);
-	if (s != NULL) {
+	if (s != NULL && w->mode == CHECK) {
 		/* ids and names are short: a loop beats memchr's set-up */
 		const char *c = s, *end = w->img + w->size;
 
@@ -187,25 +229,26 @@ static const char *str(struct walk *w, void *f, bool may_be_null)
 	return s;
 }
 
-/* A NULL-terminated array of strings, of n strings, or (n SIZE_MAX) of
- * however many the terminator says. */
+/* A NULL-terminated array of strings: n of them, or (n SIZE_MAX) as many
+ * as the terminator says. */
 static void strings(struct walk *w, void *f, size_t n, bool may_be_null)
 {
 	char **v;
 
 	if (n == SIZE_MAX) {
-		if (w->writing) {
-			char **native;
+		uint64_t at, room, k;
 
-			memcpy(&native, f, sizeof(native));
+		memcpy(&at, f, sizeof(at));
+		if (w->mode == WRITE) {
+			char **native = (char **)(uintptr_t)at;
+
 			for (n = 0; native != NULL && native[n] != NULL; n++)
 				;
 		} else {
-			uint64_t at, room, k;
-
-			memcpy(&at, f, sizeof(at));
-			if (at == 0 || at >= w->size || at % alignof(char *) != 0) {
-				if (at != 0 || !may_be_null)
+			if (w->mode == CHECK)
+				at -= (uint64_t)(uintptr_t)w->img;
+			if (at == 0 || !fits(w, at, 1, sizeof(char *), alignof(char *))) {
+				if (memcmp(f, &(uint64_t){ 0 }, sizeof(at)) != 0 || !may_be_null)
 					fault(w, "a list of names outside the image");
 				return;
 			}
@@ -229,7 +272,7 @@ static void strings(struct walk *w, void *f, size_t n, bool may_be_null)
 		return;
 	for (size_t i = 0; i < n; i++)
 		str(w, &v[i], false);
-	if (v[n] != NULL)
+	if (checking(w) && v[n] != NULL)
 		fault(w, "a list of names without its end");
 }
 
@@ -247,6 +290,8 @@ static void flag(struct walk *w, const bool *b)
 {
 	unsigned char c;
 
+	if (!checking(w))
+		return;
 	memcpy(&c, b, 1);
 	if (c > 1)
 		fault(w, "a flag that is neither true nor false");
@@ -255,13 +300,13 @@ static void flag(struct walk *w, const bool *b)
 /* An index into an array of n, or NONE where none_ok. */
 static void index_in(struct walk *w, uint32_t i, size_t n, bool none_ok)
 {
-	if (i >= n && !(none_ok && i == NONE))
+	if (checking(w) && i >= n && !(none_ok && i == NONE))
 		fault(w, "an index out of range");
 }
 
 static void indexes(struct walk *w, const uint32_t *v, size_t count, size_t n)
 {
-	for (size_t i = 0; v != NULL && i < count; i++)
+	for (size_t i = 0; checking(w) && v != NULL && i < count; i++)
 		index_in(w, v[i], n, false);
 }
 
@@ -304,10 +349,16 @@ struct records {
 	struct approval *approvals;
 };
 
-static void walk_platforms(struct walk *w, smp_policy *p, struct records *r)
+/* The counts of the policy's struct, read once (see RELOCATE). */
+struct counts {
+	size_t nrecords, nplatforms, noffices, nstaff, ndevices, naccounts, napprovals, nzone;
+};
+
+static void walk_platforms(struct walk *w, smp_policy *p, const struct counts *n,
+                           struct records *r)
 {
-	r->platforms = REF(w, p->platforms, p->nplatforms, p->nplatforms == 0);
-	for (size_t i = 0; w->why == NULL && r->platforms != NULL && i < p->nplatforms; i++) {
+	r->platforms = REF(w, p->platforms, n->nplatforms, n->nplatforms == 0);
+	for (size_t i = 0; w->why == NULL && r->platforms != NULL && i < n->nplatforms; i++) {
 		struct platform *pl = &r->platforms[i];
 
 		str(w, &pl->id, false);
@@ -319,87 +370,96 @@ static void walk_platforms(struct walk *w, smp_policy *p, struct records *r)
 	}
 }
 
-static void walk_offices(struct walk *w, smp_policy *p, struct records *r)
+static void walk_offices(struct walk *w, smp_policy *p, const struct counts *n,
+                         struct records *r)
 {
-	r->offices = REF(w, p->offices, p->noffices, p->noffices == 0);
-	for (size_t i = 0; w->why == NULL && r->offices != NULL && i < p->noffices; i++) {
+	r->offices = REF(w, p->offices, n->noffices, n->noffices == 0);
+	for (size_t i = 0; w->why == NULL && r->offices != NULL && i < n->noffices; i++) {
 		struct office *o = &r->offices[i];
+		size_t na = o->napprovals;
 
 		str(w, &o->id, false);
 		str(w, &o->name, false);
 		str(w, &o->kind, false);
 		where(w, &o->at, false);
-		if (!count_ok(w, o->napprovals))
+		if (!count_ok(w, na))
 			return;
-		indexes(w, REF(w, o->approvals, o->napprovals, o->napprovals == 0), o->napprovals,
-		        p->napprovals);
+		indexes(w, REF(w, o->approvals, na, na == 0), na, n->napprovals);
 	}
 }
 
-static void walk_staff(struct walk *w, smp_policy *p, struct records *r)
+static void walk_staff(struct walk *w, smp_policy *p, const struct counts *n,
+                       struct records *r)
 {
-	r->staff = REF(w, p->staff, p->nstaff, p->nstaff == 0);
-	for (size_t i = 0; w->why == NULL && r->staff != NULL && i < p->nstaff; i++) {
+	r->staff = REF(w, p->staff, n->nstaff, n->nstaff == 0);
+	for (size_t i = 0; w->why == NULL && r->staff != NULL && i < n->nstaff; i++) {
 		struct staff *s = &r->staff[i];
+		size_t na = s->napprovals, nc = s->naccounts, total;
 		const uint32_t *start;
 		const struct pick *picks;
 
 		str(w, &s->id, false);
 		str(w, &s->name, true);
-		index_in(w, s->office, p->noffices, false);
-		index_in(w, s->supervisor, p->nstaff, true);
+		index_in(w, s->office, n->noffices, false);
+		index_in(w, s->supervisor, n->nstaff, true);
 		where(w, &s->at, false);
-		if (!count_ok(w, s->napprovals) || !count_ok(w, s->naccounts))
+		if (!count_ok(w, na) || !count_ok(w, nc))
 			return;
-		indexes(w, REF(w, s->approvals, s->napprovals, false), s->napprovals, p->napprovals);
-		indexes(w, REF(w, s->accounts, s->naccounts, false), s->naccounts, p->naccounts);
+		indexes(w, REF(w, s->approvals, na, false), na, n->napprovals);
+		indexes(w, REF(w, s->accounts, nc, false), nc, n->naccounts);
 		/* the per-platform lists: nplatforms + 1 rising starts from 0,
 		 * the last the number of entries */
-		start = REF(w, s->platform_start, p->nplatforms + 1, false);
+		start = REF(w, s->platform_start, n->nplatforms + 1, false);
 		if (start == NULL)
 			return;
-		for (size_t k = 0; k < p->nplatforms; k++)
+		total = start[n->nplatforms];
+		picks = REF(w, s->by_platform, total, false);
+		if (!checking(w))
+			continue;
+		for (size_t k = 0; k < n->nplatforms; k++)
 			if (start[k] > start[k + 1])
 				fault(w, "a staff member's approvals by platform out of order");
 		if (start[0] != 0)
 			fault(w, "a staff member's approvals by platform out of order");
-		picks = REF(w, s->by_platform, start[p->nplatforms], false);
-		for (size_t k = 0; picks != NULL && k < start[p->nplatforms]; k++)
-			index_in(w, picks[k].approval, p->napprovals, false);
+		for (size_t k = 0; picks != NULL && k < total; k++)
+			index_in(w, picks[k].approval, n->napprovals, false);
 	}
 }
 
-static void walk_devices(struct walk *w, smp_policy *p, struct records *r)
+static void walk_devices(struct walk *w, smp_policy *p, const struct counts *n,
+                         struct records *r)
 {
-	r->devices = REF(w, p->devices, p->ndevices, p->ndevices == 0);
-	for (size_t i = 0; w->why == NULL && r->devices != NULL && i < p->ndevices; i++) {
+	r->devices = REF(w, p->devices, n->ndevices, n->ndevices == 0);
+	for (size_t i = 0; w->why == NULL && r->devices != NULL && i < n->ndevices; i++) {
 		struct device *dv = &r->devices[i];
+		size_t napps = dv->napps;
 		unsigned kind;
 
 		str(w, &dv->id, false);
 		memcpy(&kind, &dv->kind, sizeof(kind));
-		if (kind != DEV_WORKSTATION && kind != DEV_MOBILE)
+		if (checking(w) && kind != DEV_WORKSTATION && kind != DEV_MOBILE)
 			fault(w, "a device of no known kind");
 		flag(w, &dv->dcf_owned);
-		index_in(w, dv->office, p->noffices, true);
-		if (!count_ok(w, dv->napps))
+		index_in(w, dv->office, n->noffices, true);
+		if (!count_ok(w, napps))
 			return;
-		indexes(w, REF(w, dv->apps, dv->napps, dv->napps == 0), dv->napps, p->nplatforms);
+		indexes(w, REF(w, dv->apps, napps, napps == 0), napps, n->nplatforms);
 		where(w, &dv->at, false);
 	}
 }
 
-static void walk_accounts(struct walk *w, smp_policy *p, struct records *r)
+static void walk_accounts(struct walk *w, smp_policy *p, const struct counts *n,
+                          struct records *r)
 {
-	r->accounts = REF(w, p->accounts, p->naccounts, p->naccounts == 0);
-	for (size_t i = 0; w->why == NULL && r->accounts != NULL && i < p->naccounts; i++) {
+	r->accounts = REF(w, p->accounts, n->naccounts, n->naccounts == 0);
+	for (size_t i = 0; w->why == NULL && r->accounts != NULL && i < n->naccounts; i++) {
 		struct account *a = &r->accounts[i];
 
 		str(w, &a->id, false);
 		str(w, &a->handle, true);
-		index_in(w, a->platform, p->nplatforms, false);
-		index_in(w, a->holder, p->nstaff, false);
-		index_in(w, a->supervisor, p->nstaff, true);
+		index_in(w, a->platform, n->nplatforms, false);
+		index_in(w, a->holder, n->nstaff, false);
+		index_in(w, a->supervisor, n->nstaff, true);
 		flag(w, &a->official);
 		flag(w, &a->personal_info);
 		opt_time(w, &a->password_changed);
@@ -410,19 +470,24 @@ static void walk_accounts(struct walk *w, smp_policy *p, struct records *r)
 	}
 }
 
-static void walk_sign_off(struct walk *w, const smp_policy *p, struct sign_off *so)
+static void walk_sign_off(struct walk *w, const struct counts *n, struct sign_off *so)
 {
+	bool absent = true;   /* RELOCATE takes any pointer; CHECK knows */
+
 	flag(w, &so->present);
-	if (w->why != NULL)
-		return;   /* present is not a bool: not to be read */
-	index_in(w, so->by, p->nstaff, !so->present);
-	where(w, &so->at, !so->present);
+	if (checking(w)) {    /* present is a bool: it may be read */
+		absent = !so->present;
+		index_in(w, so->by, n->nstaff, absent);
+	}
+	where(w, &so->at, absent);
 }
 
 /* The moments of an approval that a decision computes with (valid_until -
  * at): within 2^40 s of 1970 (a load gives the years 1 to 9999), or
  * SMP_TIME_MAX where that means "no end"; and the end of its period, as
- * the load derived it, so that valid_until is after the moment decided. */
+ * the load derived it, so that valid_until is after the moment decided.
+ * (Added by the cache fuzzer's author: a forged end near INT64_MAX made
+ * the decision's arithmetic overflow.) */
 static void moment(struct walk *w, int64_t t, bool max_ok)
 {
 	if ((t < -((int64_t)1 << 40) || t > (int64_t)1 << 40) && !(max_ok && t == SMP_TIME_MAX))
@@ -434,8 +499,8 @@ static void approval_moments(struct walk *w, const struct approval *a,
 {
 	int64_t to = a->end;
 
-	if (w->why != NULL)
-		return;   /* the flags below may not be bools */
+	if (!checking(w))
+		return;   /* the flags below may not be bools yet */
 	if (a->cpp.present)
 		moment(w, a->cpp.on, false);
 	if (a->it.present)
@@ -453,48 +518,50 @@ static void approval_moments(struct walk *w, const struct approval *a,
 		fault(w, "an approval's period that is not its own");
 }
 
-static void walk_approvals(struct walk *w, smp_policy *p, struct records *r)
+static void walk_approvals(struct walk *w, smp_policy *p, const struct counts *n,
+                           struct records *r)
 {
-	r->approvals = REF(w, p->approvals, p->napprovals, p->napprovals == 0);
-	for (size_t i = 0; w->why == NULL && r->approvals != NULL && i < p->napprovals; i++) {
+	r->approvals = REF(w, p->approvals, n->napprovals, n->napprovals == 0);
+	for (size_t i = 0; w->why == NULL && r->approvals != NULL && i < n->napprovals; i++) {
 		struct approval *a = &r->approvals[i];
+		size_t np = a->nplatforms, no = a->nover_cap;
 		const uint32_t *pls;
 		char **ids;
 		unsigned kind;
 
 		str(w, &a->id, false);
-		index_in(w, a->staff, p->nstaff, false);
+		index_in(w, a->staff, n->nstaff, false);
 		memcpy(&kind, &a->kind, sizeof(kind));
-		if (kind != KIND_LONG_TERM && kind != KIND_LIMITED)
+		if (checking(w) && kind != KIND_LONG_TERM && kind != KIND_LIMITED)
 			fault(w, "an approval of no known kind");
-		if (!count_ok(w, a->nplatforms) || !count_ok(w, a->nover_cap))
+		if (!count_ok(w, np) || !count_ok(w, no))
 			return;
-		pls = REF(w, a->platforms, a->nplatforms, false);
-		indexes(w, pls, a->nplatforms, p->nplatforms);
-		ids = REF(w, a->platform_ids, a->nplatforms + 1, false);
-		if (ids != NULL && ids[a->nplatforms] != NULL)
-			fault(w, "a list of names without its end");
-		/* each name is its platform's own id (platforms are walked first) */
-		for (size_t k = 0; w->why == NULL && pls != NULL && k < a->nplatforms; k++) {
+		pls = REF(w, a->platforms, np, false);
+		indexes(w, pls, np, n->nplatforms);
+		ids = REF(w, a->platform_ids, np + 1, false);
+		for (size_t k = 0; ids != NULL && k < np; k++)
 			str(w, &ids[k], false);
+		/* each name is its platform's own id (platforms are walked first) */
+		if (checking(w) && ids != NULL && ids[np] != NULL)
+			fault(w, "a list of names without its end");
+		for (size_t k = 0; checking(w) && pls != NULL && k < np; k++)
 			if (!same_ref(&ids[k], &r->platforms[pls[k]].id))
 				fault(w, "an approval names a platform that is not its own");
-		}
 		str(w, &a->ticket, true);
-		index_in(w, a->requested_by, p->nstaff, true);
+		index_in(w, a->requested_by, n->nstaff, true);
 		opt_time(w, &a->requested);
-		walk_sign_off(w, p, &a->cpp);
-		walk_sign_off(w, p, &a->it);
+		walk_sign_off(w, n, &a->cpp);
+		walk_sign_off(w, n, &a->it);
 		opt_time(w, &a->starts);
 		opt_time(w, &a->expires);
 		flag(w, &a->revoked.present);
-		index_in(w, a->revoked.by, p->nstaff, true);
+		index_in(w, a->revoked.by, n->nstaff, true);
 		str(w, &a->revoked.reason, true);
 		where(w, &a->at, false);
 		str(w, &a->invalid_why, true);
 		flag(w, &a->capped);
 		flag(w, &a->capped_at_max);
-		approval_moments(w, a, REF(w, a->over_cap, a->nover_cap, a->nover_cap == 0));
+		approval_moments(w, a, REF(w, a->over_cap, no, no == 0));
 	}
 }
 
@@ -505,23 +572,26 @@ static void walk_approvals(struct walk *w, smp_policy *p, struct records *r)
 static void walk_idmap(struct walk *w, struct idmap *m, const void *records, size_t stride,
                        size_t n)
 {
-	size_t slots = m->mask + 1, used = 0;
+	size_t mask = m->mask, slots = mask + 1, used = 0;
 	struct idslot *v;
 
 	if (w->why != NULL)
 		return;
-	if (m->slot == NULL) {
-		if (m->mask != 0)
-			fault(w, "an id index without its slots");
+	if (mask == 0 || (slots & mask) != 0 || slots == 0) {
+		if (mask != 0 || memcmp(&m->slot, &(void *){ NULL }, sizeof(m->slot)) != 0)
+			fault(w, "an id index of a size that is not a power of two");
 		return;
 	}
-	if (m->mask == 0 || (slots & m->mask) != 0)
-		return (void)fault(w, "an id index of a size that is not a power of two");
 	v = REF(w, m->slot, slots, false);
 	for (size_t i = 0; v != NULL && w->why == NULL && i < slots; i++) {
 		const char *key;
 		size_t len;
 
+		if (!checking(w)) {
+			/* the key is checked below, as the id of the record it names */
+			ref(w, &v[i].key, 0, 1, 1, true);
+			continue;
+		}
 		/* records and keys are read in the order of their hashes, all
 		 * over the image: fetch ahead */
 		if (i + 16 < slots && v[i + 16].key != NULL && v[i + 16].idx < n) {
@@ -529,14 +599,12 @@ static void walk_idmap(struct walk *w, struct idmap *m, const void *records, siz
 
 			memcpy(&k, &v[i + 16].key, sizeof(k));
 			__builtin_prefetch((const char *)records + (size_t)v[i + 16].idx * stride);
-			if (!w->writing && k < w->size)
-				__builtin_prefetch(w->img + k);
+			if (w->mode == CHECK && k - (uint64_t)(uintptr_t)w->img < w->size)
+				__builtin_prefetch((const char *)(uintptr_t)k);
 		}
 		if (v[i].key == NULL)
 			continue;
 		used++;
-		/* the key is the id of the record it names, a string the walk
-		 * has checked already */
 		index_in(w, v[i].idx, n, false);
 		key = w->why == NULL ? ref(w, &v[i].key, 0, 1, 1, false) : NULL;
 		if (key == NULL ||
@@ -548,7 +616,7 @@ static void walk_idmap(struct walk *w, struct idmap *m, const void *records, siz
 			if (v[i].head[k] != (k < len ? key[k] : '\0'))
 				return (void)fault(w, "an id index whose slot does not hold its key");
 	}
-	if (w->why == NULL && used >= slots)
+	if (checking(w) && used >= slots)
 		fault(w, "an id index without an empty slot");
 }
 
@@ -562,38 +630,43 @@ _Static_assert(offsetof(struct platform, id) == 0 && offsetof(struct office, id)
 static void walk_policy(struct walk *w, smp_policy *p, struct records *r)
 {
 	const struct settings *set = &p->set;
+	struct counts n = { p->nrecords, p->nplatforms, p->noffices, p->nstaff, p->ndevices,
+	                    p->naccounts, p->napprovals, p->nzone };
 
-	memset(&p->mem, 0, sizeof(p->mem));
+	w->file_in = w->file_out = 0;
 	memset(r, 0, sizeof(*r));
-	if (!count_ok(w, p->nrecords) || !count_ok(w, p->nplatforms) ||
-	    !count_ok(w, p->noffices) || !count_ok(w, p->nstaff) || !count_ok(w, p->ndevices) ||
-	    !count_ok(w, p->naccounts) || !count_ok(w, p->napprovals) || !count_ok(w, p->nzone))
+	if (w->mode != CHECK)
+		memset(&p->mem, 0, sizeof(p->mem));
+	if (!count_ok(w, n.nrecords) || !count_ok(w, n.nplatforms) ||
+	    !count_ok(w, n.noffices) || !count_ok(w, n.nstaff) || !count_ok(w, n.ndevices) ||
+	    !count_ok(w, n.naccounts) || !count_ok(w, n.napprovals) || !count_ok(w, n.nzone))
 		return;
 	str(w, &p->config_path, false);
 	str(w, &p->cache_path, false);
-	if (p->nrecords == 0)
+	if (n.nrecords == 0)
 		fault(w, "no records files");
-	strings(w, &p->records_paths, p->nrecords, false);
-	if (set->max_per_office < 1 || set->warn_days < 0 || set->long_term_max_days < 1)
+	strings(w, &p->records_paths, n.nrecords, false);
+	if (checking(w) &&
+	    (set->max_per_office < 1 || set->warn_days < 0 || set->long_term_max_days < 1))
 		fault(w, "settings out of range");
 	flag(w, &set->cap_long_term_only);
 	str(w, &p->set.audit, false);
-	REF(w, p->digests, p->nrecords + 1, false);
-	REF(w, p->zone, p->nzone, p->nzone == 0);
+	REF(w, p->digests, n.nrecords + 1, false);
+	REF(w, p->zone, n.nzone, n.nzone == 0);
 	/* records before their indexes, platforms before approvals: the
 	 * checks of one compare with pointers of the other */
-	walk_platforms(w, p, r);
-	walk_offices(w, p, r);
-	walk_staff(w, p, r);
-	walk_devices(w, p, r);
-	walk_accounts(w, p, r);
-	walk_approvals(w, p, r);
-	walk_idmap(w, &p->platform_ix, r->platforms, sizeof(*r->platforms), p->nplatforms);
-	walk_idmap(w, &p->office_ix, r->offices, sizeof(*r->offices), p->noffices);
-	walk_idmap(w, &p->staff_ix, r->staff, sizeof(*r->staff), p->nstaff);
-	walk_idmap(w, &p->device_ix, r->devices, sizeof(*r->devices), p->ndevices);
-	walk_idmap(w, &p->account_ix, r->accounts, sizeof(*r->accounts), p->naccounts);
-	walk_idmap(w, &p->approval_ix, r->approvals, sizeof(*r->approvals), p->napprovals);
+	walk_platforms(w, p, &n, r);
+	walk_offices(w, p, &n, r);
+	walk_staff(w, p, &n, r);
+	walk_devices(w, p, &n, r);
+	walk_accounts(w, p, &n, r);
+	walk_approvals(w, p, &n, r);
+	walk_idmap(w, &p->platform_ix, r->platforms, sizeof(*r->platforms), n.nplatforms);
+	walk_idmap(w, &p->office_ix, r->offices, sizeof(*r->offices), n.noffices);
+	walk_idmap(w, &p->staff_ix, r->staff, sizeof(*r->staff), n.nstaff);
+	walk_idmap(w, &p->device_ix, r->devices, sizeof(*r->devices), n.ndevices);
+	walk_idmap(w, &p->account_ix, r->accounts, sizeof(*r->accounts), n.naccounts);
+	walk_idmap(w, &p->approval_ix, r->approvals, sizeof(*r->approvals), n.napprovals);
 }
 
 /* ---- writing ------------------------------------------------------------ */
@@ -649,7 +722,7 @@ static void census(struct walk *w, const smp_policy *root, const struct records 
  * in *size; NULL with *why on a fault, or on OOM (*why NULL). */
 static char *build_image(const smp_policy *p, uint64_t *size, const char **why)
 {
-	struct walk w = { .writing = true };
+	struct walk w = { .mode = WRITE };
 	struct records r;
 	struct arena_span *spans;
 	char *buf = NULL;
@@ -1001,7 +1074,7 @@ static void huge_pages(void *p, size_t size)
  * policy; NULL, or why not. */
 static const char *adopt_image(const struct cache_header *h, smp_policy *p, char *img)
 {
-	struct walk w = { .img = img, .size = h->image_size, .writing = false };
+	struct walk w = { .img = img, .size = h->image_size, .mode = RELOCATE };
 	struct arena mem = p->mem;
 	struct records r;
 	struct digest dg;
@@ -1010,6 +1083,10 @@ static const char *adopt_image(const struct cache_header *h, smp_policy *p, char
 	if (dg.lo != h->digest_lo || dg.hi != h->digest_hi)
 		return "its digest does not match: the file is damaged";
 	walk_policy(&w, (smp_policy *)img, &r);
+	if (w.why == NULL) {
+		w.mode = CHECK;
+		walk_policy(&w, (smp_policy *)img, &r);
+	}
 	memcpy(p, img, sizeof(*p));
 	p->mem = mem;
 	return w.why;

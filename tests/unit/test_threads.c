@@ -1,6 +1,8 @@
 /*
  * test_threads.c - one loaded policy, eight threads deciding at once: every
- * thread must get exactly the answers a single thread gets.  Run under
+ * thread must get exactly the answers a single thread gets, whether the
+ * policy was parsed or taken from the compiled cache (cache.c: one image
+ * read into one block, its pointers made by the reader).  Run under
  * ThreadSanitizer by tests/sanitize.sh as well.
  *
  * SPDX-License-Identifier: BSD-3-Clause
@@ -9,7 +11,9 @@
 
 #include <CUnit/Basic.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define NTHREADS 8
 #define ROUNDS 2000
@@ -38,9 +42,17 @@ struct answer {
 	smp_reason reasons[SMP_R__COUNT];
 	int64_t until;
 	size_t nwarnings;
+	uint64_t text;   /* FNV-1a of every message and the approval's id */
 };
 
-static smp_policy *P;
+static uint64_t fnv(uint64_t h, const char *s)
+{
+	for (; s != NULL && *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+	return (h ^ 0xff) * 0x100000001b3ull;
+}
+
+static smp_policy *P;   /* the policy the threads decide against */
 static struct answer expected[NJOBS];
 static int64_t at[NJOBS];
 
@@ -66,6 +78,11 @@ static bool run_job(size_t i, struct answer *out)
 	if (!smp_decision_valid_until(d, &out->until))
 		out->until = -1;
 	out->nwarnings = smp_decision_warning_count(d);
+	out->text = fnv(0xcbf29ce484222325ull, smp_decision_approval(d));
+	for (size_t k = 0; k < out->nreasons; k++)
+		out->text = fnv(out->text, smp_decision_reason_message(d, k));
+	for (size_t k = 0; k < out->nwarnings; k++)
+		out->text = fnv(out->text, smp_decision_warning_message(d, k));
 	smp_decision_free(d);
 	return true;
 }
@@ -84,22 +101,12 @@ static void *worker(void *arg)
 	return (void *)(uintptr_t)mismatches;
 }
 
-static void test_eight_threads(void)
+/* NTHREADS threads decide against P; each answer must be expected[]. */
+static void decide_in_threads(void)
 {
-	struct world w;
 	pthread_t th[NTHREADS];
-	size_t total = 0, allowed = 0;
+	size_t total = 0;
 
-	CU_ASSERT_TRUE_FATAL(world_write(&w, NULL, APPROVAL_W1_FB));
-	P = world_load(&w);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(P);
-	for (size_t i = 0; i < NJOBS; i++) {
-		at[i] = T(jobs[i].at);
-		CU_ASSERT_TRUE_FATAL(run_job(i, &expected[i]));
-		allowed += expected[i].allowed;
-	}
-	/* the mix has both answers, so that a constant would be caught */
-	CU_ASSERT_TRUE(allowed > 0 && allowed < NJOBS);
 	for (size_t t = 0; t < NTHREADS; t++)
 		CU_ASSERT_EQUAL_FATAL(pthread_create(&th[t], NULL, worker, (void *)(uintptr_t)t), 0);
 	for (size_t t = 0; t < NTHREADS; t++) {
@@ -109,7 +116,61 @@ static void test_eight_threads(void)
 		total += (size_t)(uintptr_t)ret;
 	}
 	CU_ASSERT_EQUAL(total, 0);
+}
+
+/* The single-threaded answers of P, in expected[]. */
+static void expect_answers(void)
+{
+	size_t allowed = 0;
+
+	for (size_t i = 0; i < NJOBS; i++) {
+		at[i] = T(jobs[i].at);
+		CU_ASSERT_TRUE_FATAL(run_job(i, &expected[i]));
+		allowed += expected[i].allowed;
+	}
+	/* the mix has both answers, so that a constant would be caught */
+	CU_ASSERT_TRUE(allowed > 0 && allowed < NJOBS);
+}
+
+static void test_eight_threads(void)
+{
+	struct world w;
+
+	CU_ASSERT_TRUE_FATAL(world_write(&w, NULL, APPROVAL_W1_FB));
+	P = world_load(&w);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(P);
+	expect_answers();
+	decide_in_threads();
 	smp_policy_free(P);
+	world_remove(&w);
+}
+
+/* The same against a policy taken from the compiled cache; the answers
+ * expected are the parse's. */
+static void test_eight_threads_cached(void)
+{
+	struct world w;
+	smp_policy *parsed = NULL;
+	smp_diags *d = NULL;
+	char path[160];
+
+	CU_ASSERT_TRUE_FATAL(world_write(&w, NULL, APPROVAL_W1_FB));
+	CU_ASSERT_EQUAL_FATAL(smp_policy_load(w.conf, SMP_LOAD_ALLOW_NONROOT | SMP_LOAD_NO_CACHE,
+	                                      &parsed, NULL), SMP_OK);
+	CU_ASSERT_EQUAL_FATAL(smp_policy_cache_write(parsed, SMP_EDIT_NOWAIT, &d), SMP_OK);
+	smp_diags_free(d);
+	P = parsed;
+	expect_answers();
+	P = world_load(&w);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(P);
+	CU_ASSERT_EQUAL_FATAL(smp_policy_cache_state(P), SMP_CACHE_USED);
+	smp_policy_free(parsed);   /* the threads see only the cache's policy */
+	decide_in_threads();
+	smp_policy_free(P);
+	snprintf(path, sizeof(path), "%s.cache", w.conf);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s.cache.lock", w.conf);
+	unlink(path);
 	world_remove(&w);
 }
 
@@ -121,5 +182,7 @@ int main(void)
 		return 2;
 	s = CU_add_suite("threads", NULL, NULL);
 	CU_add_test(s, "8 threads decide against one policy", test_eight_threads);
+	CU_add_test(s, "8 threads decide against a policy from the compiled cache",
+	            test_eight_threads_cached);
 	return run_suites();
 }
