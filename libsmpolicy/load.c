@@ -16,6 +16,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+/* xxHash as its header offers it, inline: a login maps no DSO for it */
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 /* ---- reading a file securely ------------------------------------------ */
