@@ -24,7 +24,6 @@
 #include "internal.h"
 #include "smp_build_id.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libconfig.h>
@@ -797,27 +796,6 @@ smp_status cache_image(const smp_policy *p, char **out, size_t *size, const char
 	return SMP_OK;
 }
 
-/* Temporary files of writers that were killed: only the holder of the
- * cache's lock makes them, so under the lock every one is stale. */
-static void remove_stale_temps(const char *dir, const char *prefix)
-{
-	DIR *dp = opendir(dir);
-	struct dirent *e;
-
-	if (dp == NULL)
-		return;
-	while ((e = readdir(dp)) != NULL) {
-		char path[4096 + 512];
-
-		if (strncmp(e->d_name, prefix, strlen(prefix)) != 0 ||
-		    strlen(e->d_name) != strlen(prefix) + 6)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	closedir(dp);
-}
-
 /* The permissions a cache should have: those of the files it was read
  * from, so that it tells no one anything they do not.  Mode 0644
  * narrowed by each file's mode; their group when they all have the same
@@ -919,7 +897,7 @@ static smp_status write_cache(const smp_policy *p, bool nowait, smp_diags *d)
 		goto out;
 	split_path(p->cache_path, dir, sizeof(dir), &base);
 	snprintf(prefix, sizeof(prefix), ".%s.tmp-", base);
-	remove_stale_temps(dir, prefix);
+	remove_temps(dir, prefix);   /* only the lock's holder makes them: all are stale */
 	if (asprintf(&tmp, "%s/%sXXXXXX", dir, prefix) < 0) {
 		tmp = NULL;
 		rc = SMP_ERR_NOMEM;

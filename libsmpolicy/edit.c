@@ -15,7 +15,6 @@
  */
 #include "edit_internal.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
@@ -228,24 +227,12 @@ static bool same_records(const smp_policy *a, const smp_policy *b)
  * the lock makes them, so under the lock every one is stale. */
 static void remove_stale_temps(const char *records)
 {
-	char dir[4096], prefix[512], path[4096 + 512];
+	char dir[4096], prefix[512];
 	const char *base;
-	DIR *dp;
-	struct dirent *e;
 
 	split_path(records, dir, sizeof(dir), &base);
 	snprintf(prefix, sizeof(prefix), ".%s.tmp-", base);
-	dp = opendir(dir);
-	if (dp == NULL)
-		return;
-	while ((e = readdir(dp)) != NULL) {
-		if (strncmp(e->d_name, prefix, strlen(prefix)) != 0 ||
-		    strlen(e->d_name) != strlen(prefix) + 6)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	closedir(dp);
+	remove_temps(dir, prefix);
 }
 
 /* Lock, load under the lock, open the audit log, check. */

@@ -369,6 +369,10 @@ bool write_all(int fd, const void *data, size_t n);
 /* fsync(2) the folder dir, so that a rename into it lasts; false with
  * errno set. */
 bool fsync_folder(const char *dir);
+/* Remove the files of folder dir named prefix and six characters more:
+ * the temporary files of mkstemp(prefix "XXXXXX") left by a writer that
+ * was killed (the caller holds the lock under which they are made). */
+void remove_temps(const char *dir, const char *prefix);
 /* Milliseconds of CLOCK_MONOTONIC. */
 int64_t now_ms(void);
 /* Open (creating it 0600) the lock file at path and take an exclusive
