@@ -14,6 +14,7 @@
 #include "smpolicy.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdbool.h>
@@ -236,5 +237,24 @@ static inline void fuzz_walk_diags(const smp_diags *d)
 	fuzz_assert(smp_diags_get(d, smp_diags_count(d)) == NULL);
 	fuzz_assert(errors == smp_diags_errors(d));
 }
+
+#ifdef SMP_FUZZ_WORLD
+/* Copy file `name` of the fixed world (SMP_FUZZ_WORLD) into dir. */
+static inline void fuzz_copy_world_file(const char *dir, const char *name)
+{
+	char src[PATH_MAX], dst[PATH_MAX];
+	size_t len;
+	char *text;
+
+	snprintf(src, sizeof(src), "%s/%s", SMP_FUZZ_WORLD, name);
+	text = fuzz_read(src, &len);
+	if (text == NULL) {
+		perror(src);
+		abort();
+	}
+	fuzz_write(dir, name, text, len, dst, sizeof(dst));
+	free(text);
+}
+#endif
 
 #endif /* SMP_FUZZ_COMMON_H */

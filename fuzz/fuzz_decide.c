@@ -35,22 +35,6 @@
 
 static smp_policy *world;
 
-static void copy_world_file(const char *dir, const char *name)
-{
-	char src[PATH_MAX], dst[PATH_MAX];
-	size_t len;
-	char *text;
-
-	snprintf(src, sizeof(src), "%s/%s", SMP_FUZZ_WORLD, name);
-	text = fuzz_read(src, &len);
-	if (text == NULL) {
-		perror(src);
-		abort();
-	}
-	fuzz_write(dir, name, text, len, dst, sizeof(dst));
-	free(text);
-}
-
 static void load_world(void)
 {
 	const char *dir = fuzz_dir();
@@ -58,8 +42,8 @@ static void load_world(void)
 	smp_diags *d = NULL;
 	smp_status st;
 
-	copy_world_file(dir, "smpolicy.conf");
-	copy_world_file(dir, "records.conf");
+	fuzz_copy_world_file(dir, "smpolicy.conf");
+	fuzz_copy_world_file(dir, "records.conf");
 	snprintf(conf, sizeof(conf), "%s/smpolicy.conf", dir);
 	st = smp_policy_load(conf, SMP_LOAD_ALLOW_NONROOT, &world, &d);
 	if (st != SMP_OK) {

@@ -373,7 +373,7 @@ static void evaluate(const smp_policy *p, const struct smp_request *req, const c
 	uint32_t dev = policy_find_device(p, device);
 	uint32_t account = req->action != SMP_ACTION_VIEW && req->account != NULL
 	                   ? policy_find_account(p, req->account) : NONE;
-	int64_t account_next = SMP_TIME_MAX;
+	int64_t account_next = SMP_TIME_MAX, left;
 	int warn_days;
 
 	/* The records the rules read, found first and fetched together: on a
@@ -418,7 +418,8 @@ static void evaluate(const smp_policy *p, const struct smp_request *req, const c
 	/* the approval's own lapse drives the warning; account events only
 	 * shorten valid_until */
 	warn_days = req->warn_days >= 0 ? req->warn_days : p->set.warn_days;
-	if (d->until != SMP_TIME_MAX && d->until - req->at <= (int64_t)warn_days * 86400)
+	if (d->until != SMP_TIME_MAX && !__builtin_sub_overflow(d->until, req->at, &left) &&
+	    left <= (int64_t)warn_days * 86400)   /* an overflow is a gap past any warning */
 		warn_lapse(d, req->at);
 	if (account_next < d->until)
 		d->until = account_next;
