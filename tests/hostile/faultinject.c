@@ -266,7 +266,8 @@ static void write_file(const char *path, const char *text)
 	__real_close(fd);
 }
 
-static char *read_file(const char *path)
+/* The file's bytes, NUL-terminated; *len (if not NULL) their number. */
+static char *read_bytes(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
 	char *buf;
@@ -282,7 +283,14 @@ static char *read_file(const char *path)
 		exit(2);
 	buf[n] = '\0';
 	fclose(f);
+	if (len != NULL)
+		*len = (size_t)n;
 	return buf;
+}
+
+static char *read_file(const char *path)
+{
+	return read_bytes(path, NULL);
 }
 
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -424,6 +432,95 @@ static void fault_load(void)
 			break;
 	}
 	printf("load: %lu calls failed in turn\n", n - 1);
+}
+
+/* The compiled cache: with a fresh cache beside the files, every call of
+ * a load failing in turn still gives the policy or a clean error (a
+ * failure on the cache's path is a miss, and the files are parsed); and
+ * every call of a cache write failing in turn gives SMP_OK and a cache
+ * the next load uses, or an error, no temporary file, and the cache that
+ * was there before, untouched. */
+static bool cache_fresh(void)
+{
+	smp_policy *p = NULL;
+	bool used = smp_policy_load(conf, SMP_LOAD_ALLOW_NONROOT, &p, NULL) == SMP_OK &&
+	            smp_policy_cache_state(p) == SMP_CACHE_USED;
+
+	smp_policy_free(p);
+	return used;
+}
+
+static void fault_cache(void)
+{
+	unsigned long n, made = 0;
+	char fp[8192], cache[PATH_MAX + 8];
+	smp_policy *p = NULL;
+	size_t before_len = 0;
+	char *before;
+
+	reset_world();
+	snprintf(cache, sizeof(cache), "%s.cache", conf);
+	CHECK(smp_policy_load(conf, SMP_LOAD_ALLOW_NONROOT, &p, NULL) == SMP_OK &&
+	      smp_policy_cache_write(p, 0, NULL) == SMP_OK && cache_fresh(),
+	      "the world's cache cannot be written");
+	for (n = 1; n < MAX_N; n++) {
+		smp_policy *q = NULL;
+		smp_diags *d = NULL;
+		smp_status st;
+
+		armed_run(n);
+		st = smp_policy_load(conf, SMP_LOAD_ALLOW_NONROOT, &q, &d);
+		made = disarm();
+		CHECK((st == SMP_OK) == (q != NULL), "cache load, call %lu (%s)", n, failed_what);
+		if (q != NULL) {
+			fingerprint(q, fp, sizeof(fp));
+			CHECK(strcmp(fp, reference_fp) == 0,
+			      "cache load with call %lu (%s) failing gave a different policy", n,
+			      failed_what);
+		} else {
+			CHECK(st == SMP_ERR_NOMEM || st == SMP_ERR_IO || st == SMP_ERR_INSECURE,
+			      "cache load with call %lu (%s) failing: %s", n, failed_what,
+			      smp_status_string(st));
+		}
+		smp_policy_free(q);
+		smp_diags_free(d);
+		leak_check("cache load", n);
+		if (made < n)
+			break;
+	}
+	printf("cache load: %lu calls failed in turn\n", n - 1);
+	before = read_bytes(cache, &before_len);
+	for (n = 1; n < MAX_N; n++) {
+		smp_diags *d = NULL;
+		smp_status st;
+		size_t now_len = 0;
+		char *now;
+
+		armed_run(n);
+		st = smp_policy_cache_write(p, 0, &d);
+		made = disarm();
+		/* the same policy: whether written again or not, the same bytes */
+		now = read_bytes(cache, &now_len);
+		CHECK(now != NULL && before != NULL && now_len == before_len &&
+		      memcmp(now, before, now_len) == 0,
+		      "cache write with call %lu (%s) failing: the cache is not whole", n,
+		      failed_what);
+		CHECK(st == SMP_OK || st == SMP_ERR_NOMEM || smp_diags_errors(d) > 0,
+		      "cache write with call %lu (%s) failing: %s without a word", n, failed_what,
+		      smp_status_string(st));
+		CHECK(!temp_left(), "cache write with call %lu (%s) failing left a temporary file",
+		      n, failed_what);
+		CHECK(cache_fresh(), "cache write with call %lu (%s) failing: the cache is stale",
+		      n, failed_what);
+		free(now);
+		smp_diags_free(d);
+		leak_check("cache write", n);
+		if (made < n)
+			break;
+	}
+	printf("cache write: %lu calls failed in turn\n", n - 1);
+	free(before);
+	smp_policy_free(p);
 }
 
 /* fp is the reference with some decisions replaced by errors. */
@@ -573,6 +670,7 @@ int main(void)
 
 	fault_load();
 	fault_decide(p);
+	fault_cache();
 	smp_policy_free(p);
 	fault_edit("sign", op_sign);
 	fault_edit("revoke", op_revoke);
