@@ -16,8 +16,9 @@
  * The image is a copy of struct smp_policy followed by the policy's arena,
  * chunk after chunk, with each pointer written as its offset in the image
  * (0 for NULL).  One walk over the policy's pointers serves both ways:
- * writing, it turns each pointer into an offset; reading, it checks each
- * offset and turns it back into a pointer.
+ * writing, it turns each pointer into an offset; reading, one pass turns
+ * each offset into a pointer and a second checks everything (see "the
+ * walk" below for why two).
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
