@@ -77,20 +77,8 @@
 #error "SMP_FUZZ_WORLD must name the folder of the fixed world"
 #endif
 
-/* cache.c's struct cache_header (private there): checked against the
- * world's image at start-up. */
-struct cache_hdr {
-	char magic[8];
-	uint32_t format;
-	uint32_t byte_order;
-	char build[80];
-	uint32_t sizes[8];
-	uint64_t image_size;
-	uint64_t digest_lo, digest_hi;
-	uint64_t zero;
-};
 
-#define HDR sizeof(struct cache_hdr)
+#define HDR sizeof(struct cache_header)
 #define MAX_GROW 4096          /* an input may add this much to the body */
 #define MAX_PATCHES 64
 
@@ -732,7 +720,7 @@ static void report_difference(const char *a, const char *b)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	struct cache_hdr h;
+	struct cache_header h;
 	struct digest dg;
 	smp_policy *back = NULL;
 	smp_cache_state state;
@@ -748,11 +736,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	if (cache_image(world, &good, &good_size, &why) != SMP_OK)
 		fuzz_fail("the world has no image: %s", S(why));
-	/* the header as this file knows it */
 	fuzz_assert(good_size >= HDR);
 	memcpy(&h, good, HDR);
 	if (memcmp(h.magic, "SMPCACH\n", 8) != 0 || h.image_size != good_size - HDR)
-		fuzz_fail("struct cache_hdr here no longer matches cache.c's struct cache_header");
+		fuzz_fail("the world's image has not the header it should");
 	digest_of(good + HDR, good_size - HDR, &dg);
 	if (dg.lo != h.digest_lo || dg.hi != h.digest_hi)
 		fuzz_fail("the header's digest is not digest_of() the body");
@@ -854,7 +841,7 @@ static size_t apply(struct input *in)
 {
 	size_t size = good_size;
 	uint64_t body = good_size - HDR;
-	struct cache_hdr h;
+	struct cache_header h;
 	uint64_t b;
 
 	memcpy(work, good, good_size);
@@ -929,7 +916,7 @@ static size_t apply(struct input *in)
 
 static void fix_digest(char *file, size_t size)
 {
-	struct cache_hdr h;
+	struct cache_header h;
 	struct digest dg;
 
 	if (size < HDR)
@@ -1030,7 +1017,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(work, good, HDR);
 		memcpy(work + HDR, in.p, len);
 		{
-			struct cache_hdr h;
+			struct cache_header h;
 
 			memcpy(&h, work, HDR);
 			h.image_size = len;

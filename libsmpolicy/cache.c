@@ -51,17 +51,6 @@
 
 _Static_assert(sizeof(void *) == sizeof(uint64_t), "the image keeps offsets in pointers");
 
-struct cache_header {
-	char magic[8];
-	uint32_t format;
-	uint32_t byte_order;
-	char build[80];             /* CACHE_BUILD, NUL-padded */
-	uint32_t sizes[8];          /* of the walked types: the ABI, once more */
-	uint64_t image_size;        /* the bytes after the header */
-	uint64_t digest_lo, digest_hi;   /* XXH3-128 of those bytes */
-	uint64_t zero;              /* keeps the image that follows 16-aligned */
-};
-
 _Static_assert(sizeof(struct cache_header) % 16 == 0, "the image follows 16-aligned");
 
 _Static_assert(sizeof(CACHE_BUILD) <= sizeof(((struct cache_header *)0)->build),

@@ -343,6 +343,20 @@ char *config_path_absolute(const char *path);
 void digest_of(const void *data, size_t len, struct digest *out);
 
 /* cache.c */
+
+/* The header of a cache file (the tests and the fuzzer forge images with
+ * it); the image follows. */
+struct cache_header {
+	char magic[8];
+	uint32_t format;
+	uint32_t byte_order;
+	char build[80];             /* the build id, NUL-padded */
+	uint32_t sizes[8];          /* of the walked types: the ABI, once more */
+	uint64_t image_size;        /* the bytes after the header */
+	uint64_t digest_lo, digest_hi;   /* XXH3-128 of those bytes */
+	uint64_t zero;              /* keeps the image that follows 16-aligned */
+};
+
 /* The policy of config_path (absolute) from its compiled cache, if the
  * cache is fresh: SMP_OK and *out; otherwise *out is NULL and *state says
  * why (a rejected cache is explained in d).  Errors of its own

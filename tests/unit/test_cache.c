@@ -55,21 +55,6 @@
 #define DAY 86400
 #define NOBODY 65534              /* a uid that is not ours, for the root-only cases */
 
-/*
- * The header of a cache file.  This MUST match struct cache_header in
- * libsmpolicy/cache.c (test_header_layout checks that it does on an image
- * made by the library).
- */
-struct test_header {
-	char magic[8];
-	uint32_t format;
-	uint32_t byte_order;
-	char build[80];
-	uint32_t sizes[8];
-	uint64_t image_size;
-	uint64_t digest_lo, digest_hi;
-	uint64_t zero;
-};
 
 /* ---- a small seeded generator (splitmix64, as test_pick.c) -------------- */
 
@@ -1960,7 +1945,7 @@ static char *hand_image(struct place *pl, struct gen *g, smp_policy **p, size_t 
 	*p = parse(pl->conf);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(*p);
 	CU_ASSERT_EQUAL_FATAL(cache_image(*p, &img, size, &why), SMP_OK);
-	CU_ASSERT_FATAL(img != NULL && *size > sizeof(struct test_header));
+	CU_ASSERT_FATAL(img != NULL && *size > sizeof(struct cache_header));
 	return img;
 }
 
@@ -1983,7 +1968,7 @@ static smp_policy *read_exact_copy(const char *data, size_t n, smp_cache_state *
 
 static void fix_digest(char *img, size_t size)
 {
-	struct test_header h;
+	struct cache_header h;
 	XXH128_hash_t d;
 
 	memcpy(&h, img, sizeof(h));
@@ -2116,8 +2101,8 @@ static void forge_and_read(const char *img, size_t size, const char *what,
 
 	CU_ASSERT_FATAL(copy != NULL);
 	memcpy(copy, img, size);
-	f.img = copy + sizeof(struct test_header);
-	f.size = size - sizeof(struct test_header);
+	f.img = copy + sizeof(struct cache_header);
+	f.size = size - sizeof(struct cache_header);
 	memcpy(&f.root, f.img, sizeof(f.root));
 	change(&f, 5);   /* w1 is the sixth staff member of WORLD_PEOPLE */
 	fix_digest(copy, size);
@@ -2246,7 +2231,7 @@ static void test_header_layout(void)
 {
 	static struct gen g;
 	struct place pl;
-	struct test_header h;
+	struct cache_header h;
 	smp_policy *p, *q;
 	size_t size, flen;
 	char *img = hand_image(&pl, &g, &p, &size), *file;
@@ -2286,7 +2271,7 @@ static void test_image_truncated(void)
 	size_t size, bad = 0, tried = 0;
 	char *img = hand_image(&pl, &g, &p, &size), *longer;
 
-	for (size_t n = 0; n < size; n = step(n, sizeof(struct test_header) + sizeof(smp_policy))) {
+	for (size_t n = 0; n < size; n = step(n, sizeof(struct cache_header) + sizeof(smp_policy))) {
 		smp_cache_state st;
 		const char *why;
 		smp_policy *q = read_exact_copy(img, n, &st, &why);
@@ -2326,17 +2311,17 @@ static void test_image_truncated(void)
  * zero field, which header_fault() does not read). */
 static int flip_expect(size_t off, size_t build_len)
 {
-	if (off >= sizeof(struct test_header))
+	if (off >= sizeof(struct cache_header))
 		return SMP_CACHE_REJECTED;
-	if (off < offsetof(struct test_header, format))
+	if (off < offsetof(struct cache_header, format))
 		return SMP_CACHE_REJECTED;
-	if (off < offsetof(struct test_header, build) + build_len + 1)
+	if (off < offsetof(struct cache_header, build) + build_len + 1)
 		return SMP_CACHE_STALE;
-	if (off < offsetof(struct test_header, sizes))
+	if (off < offsetof(struct cache_header, sizes))
 		return SMP_CACHE_USED;     /* the build id's padding */
-	if (off < offsetof(struct test_header, image_size))
+	if (off < offsetof(struct cache_header, image_size))
 		return SMP_CACHE_STALE;
-	if (off < offsetof(struct test_header, zero))
+	if (off < offsetof(struct cache_header, zero))
 		return SMP_CACHE_REJECTED;
 	return SMP_CACHE_USED;         /* the zero field */
 }
@@ -2353,8 +2338,8 @@ static void test_image_flipped(void)
 
 	CU_ASSERT_FATAL(copy != NULL && make_grid(&gr, p, &g, 1));
 	thin_grid(&gr, 12);
-	build_len = strnlen(img + offsetof(struct test_header, build), 80);
-	for (size_t off = 0; off < size; off = step(off, sizeof(struct test_header) + sizeof(smp_policy))) {
+	build_len = strnlen(img + offsetof(struct cache_header, build), 80);
+	for (size_t off = 0; off < size; off = step(off, sizeof(struct cache_header) + sizeof(smp_policy))) {
 		tried++;
 		for (int v = 0; v < 2; v++) {
 			unsigned char x = v == 0 ? (unsigned char)(1u << (off % 8)) : 0xff;
@@ -2419,8 +2404,8 @@ static void test_image_flipped_digest_fixed(void)
 	gr2 = gr;
 	thin_grid(&gr2, 2);
 	/* every byte of the policy's own struct, then a sample of the rest */
-	root = sizeof(struct test_header) + sizeof(smp_policy);
-	for (size_t off = sizeof(struct test_header); off < size;
+	root = sizeof(struct cache_header) + sizeof(smp_policy);
+	for (size_t off = sizeof(struct cache_header); off < size;
 	     off += off < root ? 1 : 1 + (size_t)below(&rs, lite() ? 40 : 8)) {
 		for (int v = 0; v < (off < root ? 2 : 1); v++) {
 			unsigned char x = v == 0 && chance(&rs, 75) ? (unsigned char)(1u << below(&rs, 8))
@@ -2611,19 +2596,19 @@ static void test_cache_file_refused(void)
 	poke_cache(&pl, 0, 0x20);
 	expect_refused(&pl, &g, SMP_CACHE_REJECTED, "another magic");
 	CU_ASSERT_FATAL(write_text(pl.cache, b, len, 0644));
-	poke_cache(&pl, offsetof(struct test_header, build) + 5, 0x01);
+	poke_cache(&pl, offsetof(struct cache_header, build) + 5, 0x01);
 	expect_refused(&pl, &g, SMP_CACHE_STALE, "another build's (one character of its id)");
 	CU_ASSERT_FATAL(write_text(pl.cache, b, len, 0644));
-	poke_cache(&pl, offsetof(struct test_header, format), 0x02);
+	poke_cache(&pl, offsetof(struct cache_header, format), 0x02);
 	expect_refused(&pl, &g, SMP_CACHE_STALE, "another format");
 	CU_ASSERT_FATAL(write_text(pl.cache, b, len, 0644));
-	poke_cache(&pl, offsetof(struct test_header, sizes) + 4, 0x08);
+	poke_cache(&pl, offsetof(struct cache_header, sizes) + 4, 0x08);
 	expect_refused(&pl, &g, SMP_CACHE_STALE, "another record layout");
 	CU_ASSERT_FATAL(write_text(pl.cache, b, len, 0644));
 	poke_cache(&pl, len / 2, 0x10);
 	expect_refused(&pl, &g, SMP_CACHE_REJECTED, "one byte of the image changed");
 	CU_ASSERT_FATAL(write_text(pl.cache, b, len, 0644));
-	poke_cache(&pl, offsetof(struct test_header, digest_hi) + 7, 0x80);
+	poke_cache(&pl, offsetof(struct cache_header, digest_hi) + 7, 0x80);
 	expect_refused(&pl, &g, SMP_CACHE_REJECTED, "one byte of the digest changed");
 	free(b);
 
