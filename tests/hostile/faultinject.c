@@ -402,7 +402,9 @@ static unsigned long disarm(void)
 	return calls;
 }
 
-static void fault_load(void)
+/* Every call of a load failing in turn (what: "load", or "cache load"
+ * when a fresh cache is beside the files). */
+static void fault_load(const char *what)
 {
 	unsigned long n, made = 0;
 	char fp[8192];
@@ -415,28 +417,30 @@ static void fault_load(void)
 		armed_run(n);
 		st = smp_policy_load(conf, SMP_LOAD_ALLOW_NONROOT, &p, &d);
 		made = disarm();
-		CHECK((st == SMP_OK) == (p != NULL), "load, call %lu (%s)", n, failed_what);
+		CHECK((st == SMP_OK) == (p != NULL), "%s, call %lu (%s)", what, n, failed_what);
 		if (st == SMP_OK && p != NULL) {
 			fingerprint(p, fp, sizeof(fp));
 			CHECK(strcmp(fp, reference_fp) == 0,
-			      "load with call %lu (%s) failing gave a different policy", n, failed_what);
+			      "%s with call %lu (%s) failing gave a different policy", what, n,
+			      failed_what);
 		} else {
 			CHECK(st == SMP_ERR_NOMEM || st == SMP_ERR_IO || st == SMP_ERR_INSECURE,
-			      "load with call %lu (%s) failing: %s", n, failed_what,
+			      "%s with call %lu (%s) failing: %s", what, n, failed_what,
 			      smp_status_string(st));
 		}
 		smp_policy_free(p);
 		smp_diags_free(d);
-		leak_check("load", n);
+		leak_check(what, n);
 		if (made < n)
 			break;
 	}
-	printf("load: %lu calls failed in turn\n", n - 1);
+	printf("%s: %lu calls failed in turn\n", what, n - 1);
 }
 
 /* The compiled cache: with a fresh cache beside the files, every call of
- * a load failing in turn still gives the policy or a clean error (a
- * failure on the cache's path is a miss, and the files are parsed); and
+ * a load failing in turn still gives the policy or a clean error
+ * (fault_load: a failure on the cache's path is a miss, and the files are
+ * parsed); and
  * every call of a cache write failing in turn gives SMP_OK and a cache
  * the next load uses, or an error, no temporary file, and the cache that
  * was there before, untouched. */
@@ -453,7 +457,7 @@ static bool cache_fresh(void)
 static void fault_cache(void)
 {
 	unsigned long n, made = 0;
-	char fp[8192], cache[PATH_MAX + 8];
+	char cache[PATH_MAX + 8];
 	smp_policy *p = NULL;
 	size_t before_len = 0;
 	char *before;
@@ -463,32 +467,7 @@ static void fault_cache(void)
 	CHECK(smp_policy_load(conf, SMP_LOAD_ALLOW_NONROOT, &p, NULL) == SMP_OK &&
 	      smp_policy_cache_write(p, 0, NULL) == SMP_OK && cache_fresh(),
 	      "the world's cache cannot be written");
-	for (n = 1; n < MAX_N; n++) {
-		smp_policy *q = NULL;
-		smp_diags *d = NULL;
-		smp_status st;
-
-		armed_run(n);
-		st = smp_policy_load(conf, SMP_LOAD_ALLOW_NONROOT, &q, &d);
-		made = disarm();
-		CHECK((st == SMP_OK) == (q != NULL), "cache load, call %lu (%s)", n, failed_what);
-		if (q != NULL) {
-			fingerprint(q, fp, sizeof(fp));
-			CHECK(strcmp(fp, reference_fp) == 0,
-			      "cache load with call %lu (%s) failing gave a different policy", n,
-			      failed_what);
-		} else {
-			CHECK(st == SMP_ERR_NOMEM || st == SMP_ERR_IO || st == SMP_ERR_INSECURE,
-			      "cache load with call %lu (%s) failing: %s", n, failed_what,
-			      smp_status_string(st));
-		}
-		smp_policy_free(q);
-		smp_diags_free(d);
-		leak_check("cache load", n);
-		if (made < n)
-			break;
-	}
-	printf("cache load: %lu calls failed in turn\n", n - 1);
+	fault_load("cache load");
 	before = read_bytes(cache, &before_len);
 	for (n = 1; n < MAX_N; n++) {
 		smp_diags *d = NULL;
@@ -668,7 +647,7 @@ int main(void)
 	CHECK(strchr(reference_fp, 'A') != NULL && strchr(reference_fp, 'E') == NULL,
 	      "the reference decides: %s", reference_fp);
 
-	fault_load();
+	fault_load("load");
 	fault_decide(p);
 	fault_cache();
 	smp_policy_free(p);
