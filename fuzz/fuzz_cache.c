@@ -672,24 +672,6 @@ static void transcript(const smp_policy *p, char **text)
 
 /* ---- start-up ----------------------------------------------------------- */
 
-static void load_world(void)
-{
-	const char *dir = fuzz_dir();
-	smp_diags *d = NULL;
-	smp_status st;
-
-	fuzz_copy_world_file(dir, "smpolicy.conf");
-	fuzz_copy_world_file(dir, "records.conf");
-	snprintf(conf_path, sizeof(conf_path), "%s/smpolicy.conf", dir);
-	st = smp_policy_load(conf_path, SMP_LOAD_ALLOW_NONROOT | SMP_LOAD_NO_CACHE, &world, &d);
-	if (st != SMP_OK) {
-		for (size_t i = 0; i < smp_diags_count(d); i++)
-			fprintf(stderr, "%s:%u: %s\n", smp_diags_get(d, i)->file,
-			        smp_diags_get(d, i)->line, smp_diags_get(d, i)->message);
-		fuzz_fail("the fixed world does not load: %s", smp_status_string(st));
-	}
-	smp_diags_free(d);
-}
 
 static void free_all(void)
 {
@@ -731,7 +713,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	setenv("TZ", "America/New_York", 1);
 	tzset();
-	load_world();
+	world = fuzz_load_world(SMP_LOAD_NO_CACHE, conf_path, sizeof(conf_path));
 	atexit(free_all);
 
 	if (cache_image(world, &good, &good_size, &why) != SMP_OK)

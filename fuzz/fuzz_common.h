@@ -255,6 +255,30 @@ static inline void fuzz_copy_world_file(const char *dir, const char *name)
 	fuzz_write(dir, name, text, len, dst, sizeof(dst));
 	free(text);
 }
+
+/* The fixed world, copied into fuzz_dir() and loaded with flags (plus
+ * SMP_LOAD_ALLOW_NONROOT); its settings file's path goes to conf.  A
+ * world that does not load is a broken harness: abort. */
+static inline smp_policy *fuzz_load_world(unsigned flags, char *conf, size_t size)
+{
+	const char *dir = fuzz_dir();
+	smp_policy *p = NULL;
+	smp_diags *d = NULL;
+	smp_status st;
+
+	fuzz_copy_world_file(dir, "smpolicy.conf");
+	fuzz_copy_world_file(dir, "records.conf");
+	snprintf(conf, size, "%s/smpolicy.conf", dir);
+	st = smp_policy_load(conf, SMP_LOAD_ALLOW_NONROOT | flags, &p, &d);
+	if (st != SMP_OK) {
+		for (size_t i = 0; i < smp_diags_count(d); i++)
+			fprintf(stderr, "%s:%u: %s\n", smp_diags_get(d, i)->file,
+			        smp_diags_get(d, i)->line, smp_diags_get(d, i)->message);
+		fuzz_fail("the fixed world does not load: %s", smp_status_string(st));
+	}
+	smp_diags_free(d);
+	return p;
+}
 #endif
 
 #endif /* SMP_FUZZ_COMMON_H */

@@ -35,25 +35,6 @@
 
 static smp_policy *world;
 
-static void load_world(void)
-{
-	const char *dir = fuzz_dir();
-	char conf[PATH_MAX];
-	smp_diags *d = NULL;
-	smp_status st;
-
-	fuzz_copy_world_file(dir, "smpolicy.conf");
-	fuzz_copy_world_file(dir, "records.conf");
-	snprintf(conf, sizeof(conf), "%s/smpolicy.conf", dir);
-	st = smp_policy_load(conf, SMP_LOAD_ALLOW_NONROOT, &world, &d);
-	if (st != SMP_OK) {
-		for (size_t i = 0; i < smp_diags_count(d); i++)
-			fprintf(stderr, "%s:%u: %s\n", smp_diags_get(d, i)->file,
-			        smp_diags_get(d, i)->line, smp_diags_get(d, i)->message);
-		fuzz_fail("the fixed world does not load: %s", smp_status_string(st));
-	}
-	smp_diags_free(d);
-}
 
 static void free_world(void)
 {
@@ -63,11 +44,13 @@ static void free_world(void)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	char conf[PATH_MAX];
+
 	(void)argc;
 	(void)argv;
 	setenv("TZ", "America/New_York", 1);
 	tzset();
-	load_world();
+	world = fuzz_load_world(0, conf, sizeof(conf));
 	atexit(free_world);
 	return 0;
 }
