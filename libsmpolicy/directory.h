@@ -1,0 +1,122 @@
+/*
+ * directory.h - the LDAP directory as the source of the records (DESIGN §7),
+ * shared by the directory reader (sources/directory.c, smpolicy sync), the
+ * LDIF export (sources/ldif.c) and the loader of the local copy
+ * (policy/policy.c).  Not installed.
+ *
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#ifndef SMP_DIRECTORY_H
+#define SMP_DIRECTORY_H
+
+#include "internal.h"
+
+/* ---- the mapping of DESIGN §2's keys to attributes -------------------- */
+
+enum ldap_vtype {
+	LV_STR,      /* one string */
+	LV_BOOL,     /* TRUE / FALSE (LDAP Boolean syntax) <-> true / false */
+	LV_INT,      /* an integer */
+	LV_STRLIST,  /* a multi-valued attribute <-> an array of strings */
+	LV_TIME      /* a time in the text forms of DESIGN §2, kept as written */
+};
+
+/* One key of a record: "expires", or in a group "approved_cpp.by". */
+struct ldap_attr {
+	const char *key;       /* the key in the files, "group.key" for a group's */
+	const char *attr;      /* the attribute: "smp" + the key in CamelCase */
+	enum ldap_vtype type;
+};
+
+/* One kind of record: a list of the files, a container of the directory. */
+struct ldap_kind {
+	const char *list;      /* "approvals": the list in the files */
+	const char *file;      /* "settings" (smpolicy.conf) or "records" */
+	const char *container; /* "ou=approvals": under the base DN */
+	const char *rdn;       /* "cn" ("uid" for staff): its value is the id */
+	const char *oc;        /* "smpPolicyApproval" */
+	const struct ldap_attr *attrs;   /* ends with a NULL key; id not included */
+};
+
+/* The kinds in the order a world is written (platforms and offices first,
+ * approvals last, so that every reference points back); ends with NULL
+ * list. */
+extern const struct ldap_kind ldap_kinds[];
+
+/* The settings entry, "cn=settings" under the base DN, object class
+ * smpPolicySettings: the keys of settings = { ... } that the directory
+ * carries (records and audit are local matters). */
+extern const struct ldap_attr ldap_settings_attrs[];
+#define LDAP_SETTINGS_RDN "cn=settings"
+#define LDAP_SETTINGS_OC "smpPolicySettings"
+
+/* ---- smpolicy.conf with settings.source = "ldap" ---------------------- */
+
+struct ldap_settings {
+	char *uri;                 /* ldap://, ldaps:// or ldapi:// */
+	char *base;                /* the base DN: ou=smpolicy,dc=example,dc=org */
+	char *bind_dn;             /* NULL: anonymous */
+	char *bind_password_file;  /* absolute; NULL with no bind_dn */
+	char *ca_file;             /* absolute; NULL: no TLS unless ldaps:// (system CAs) */
+	int timeout;               /* seconds for connecting and for each operation */
+	int64_t max_offline;       /* seconds since the last good sync */
+	char *copy_dir;            /* absolute: the local copy (default /var/lib/smpolicy) */
+	char *config_path;         /* absolute: the settings file they came from */
+	char *audit;               /* absolute: the settings' audit, or NULL */
+};
+
+#define SMP_DEFAULT_COPY_DIR "/var/lib/smpolicy"
+#define SMP_DEFAULT_LDAP_TIMEOUT 10
+#define SMP_DEFAULT_MAX_OFFLINE (7 * 86400)
+
+/*
+ * Read config_path (checked like any settings file).  On SMP_OK *is_ldap
+ * says whether settings.source is "ldap"; when it is, *out holds the
+ * ldap = { ... } group (free with ldap_settings_free).  Structural errors
+ * of the settings file are SMP_ERR_PARSE with FILE:LINE diagnostics in d.
+ */
+smp_status ldap_settings_read(const char *config_path, unsigned flags, bool *is_ldap,
+                              struct ldap_settings *out, smp_diags *d);
+void ldap_settings_free(struct ldap_settings *s);
+
+/* ---- the local copy ---------------------------------------------------- */
+
+/*
+ * The local copy lives in copy_dir (root-owned, checked like the records):
+ *
+ *   copy_dir/state             which copy is current, and when it was synced
+ *   copy_dir/copy-<N>/smpolicy.conf, records.conf
+ *                              the directory rendered in the grammar of
+ *                              DESIGN §2: a files world, loaded (and
+ *                              compiled into a cache beside it) as any other
+ *   copy_dir/sync.lock         held by a sync while it writes
+ *
+ * The state file, libconfig, replaced atomically (temp, fsync, rename,
+ * fsync of the folder) after the copy it names is whole on disk:
+ *
+ *   version = 1;
+ *   copy = "copy-7";                        # a folder of copy_dir
+ *   synced = "2026-12-04T14:15:00Z";        # the last good sync, UTC
+ *   uri = "ldap://ldap.example.org";        # where from
+ *   base = "ou=smpolicy,dc=example,dc=org";
+ *   context_csn = "20261204141500.123456Z#000000#000#000000";  # "" if none
+ *
+ * A sync that finds the directory unchanged (the same context_csn) only
+ * replaces the state with a new `synced`.
+ */
+#define LDAP_STATE_FILE "state"
+#define LDAP_SYNC_LOCK "sync.lock"
+
+struct ldap_state {
+	char *copy;                /* absolute path of the copy's smpolicy.conf */
+	int64_t synced;
+	char *uri, *base, *context_csn;
+};
+
+/* Read copy_dir's state: SMP_OK, SMP_ERR_NOTFOUND (never synced),
+ * SMP_ERR_INSECURE, SMP_ERR_IO, SMP_ERR_PARSE (with d saying why). */
+smp_status ldap_state_read(const char *copy_dir, unsigned flags, struct ldap_state *out,
+                           smp_diags *d);
+void ldap_state_free(struct ldap_state *s);
+
+#endif /* SMP_DIRECTORY_H */
