@@ -47,7 +47,11 @@ typedef enum smp_status {
 	SMP_ERR_TIME,      /* a time string that does not parse or does not exist */
 	SMP_ERR_LOCK,      /* the records (or compiled cache) lock could not be taken in time */
 	SMP_ERR_REFUSED,   /* a record change was refused: the result would be invalid */
-	SMP_ERR_NOTFOUND   /* a record named by id does not exist */
+	SMP_ERR_NOTFOUND,  /* a record named by id does not exist */
+	SMP_ERR_DIRECTORY, /* the LDAP directory could not be reached, refused a
+	                      bind or a search, or answered what cannot be read */
+	SMP_ERR_OFFLINE    /* the local copy of the directory was never synced, or
+	                      not within settings' ldap.max_offline: it decides nothing */
 } smp_status;
 
 /* A short English description of a status; static storage. */

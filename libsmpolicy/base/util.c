@@ -353,6 +353,8 @@ const char *smp_status_string(smp_status s)
 	case SMP_ERR_LOCK: return "records are locked by another command";
 	case SMP_ERR_REFUSED: return "change refused";
 	case SMP_ERR_NOTFOUND: return "no such record";
+	case SMP_ERR_DIRECTORY: return "the directory could not be read";
+	case SMP_ERR_OFFLINE: return "the local copy of the directory is out of date";
 	}
 	return "unknown status";
 }
