@@ -328,6 +328,13 @@ smp_status policy_load_ex(const char *config_path, unsigned flags,
                           const char *records_path, const char *records_from,
                           smp_policy **out, smp_diags **diags);
 
+/* policy_load_ex() of smp_policy_load(): a settings file whose
+ * settings.source is "ldap" is no error then but SMP_OK with *out NULL and
+ * *directory true (its policy is the directory's local copy). */
+smp_status policy_load_files(const char *config_path, unsigned flags,
+                             const char *records_path, const char *records_from,
+                             smp_policy **out, smp_diags **diags, bool *directory);
+
 /* Open path as file_read_secure() does (owner, mode, folder, links, a
  * regular file of at most limit bytes) and return the open descriptor
  * and its status. */

@@ -198,6 +198,17 @@ static smp_status txn_init(struct txn *t, const char *config, unsigned flags,
 	return t->d != NULL ? SMP_OK : SMP_ERR_NOMEM;
 }
 
+/* False when the policy loaded for config came from elsewhere: the local
+ * copy of the directory that config names. */
+static bool names_own_records(const char *config, const smp_policy *p)
+{
+	char *abs = config_path_absolute(config != NULL ? config : SMP_DEFAULT_CONFIG);
+	bool own = abs != NULL && strcmp(abs, smp_policy_config_path(p)) == 0;
+
+	free(abs);
+	return own;
+}
+
 static smp_status load(struct txn *t, smp_policy **out)
 {
 	smp_diags *ld = NULL;
@@ -205,6 +216,17 @@ static smp_status load(struct txn *t, smp_policy **out)
 
 	copy_diags(t, ld, true);
 	smp_diags_free(ld);
+	if (rc == SMP_OK && !names_own_records(t->config, *out)) {
+		/* settings.source = "ldap": the policy is the directory's local
+		 * copy, which the next sync replaces; writing it would be lost */
+		diags_add(t->d, t->config != NULL ? t->config : SMP_DEFAULT_CONFIG, 0,
+		          SMP_SEV_ERROR, NULL, "settings.source is \"ldap\": the records are "
+		          "changed in the directory, not in this host's local copy (%s)",
+		          smp_policy_config_path(*out));
+		smp_policy_free(*out);
+		*out = NULL;
+		return SMP_ERR_ARG;
+	}
 	if (rc == SMP_ERR_PARSE)
 		diags_add(t->d, NULL, 0, SMP_SEV_ERROR, NULL,
 		          "the files have errors; fix them first (smpolicy check)");

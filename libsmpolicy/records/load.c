@@ -17,10 +17,12 @@
 
 static const struct field conf_top[] = {
 	{ "version", F_INT, true }, { "settings", F_GROUP, true },
-	{ "platforms", F_LIST, false }, { "offices", F_LIST, false }, { NULL, 0, false },
+	{ "platforms", F_LIST, false }, { "offices", F_LIST, false },
+	{ "ldap", F_GROUP, false }, { NULL, 0, false },
 };
 
-enum { SET_RECORDS, SET_MAX, SET_CAP_COUNTS, SET_WARN_DAYS, SET_LT_MAX, SET_AUDIT, SET_N };
+enum { SET_RECORDS, SET_MAX, SET_CAP_COUNTS, SET_WARN_DAYS, SET_LT_MAX, SET_AUDIT, SET_SOURCE,
+       SET_N };
 static const struct field settings_fields[SET_N + 1] = {
 	[SET_RECORDS] = { "records", F_STRLIST, true },
 	[SET_MAX] = { "max_approved_per_office", F_INT, false },
@@ -28,6 +30,7 @@ static const struct field settings_fields[SET_N + 1] = {
 	[SET_WARN_DAYS] = { "warn_days", F_INT, false },
 	[SET_LT_MAX] = { "long_term_max_days", F_INT, false },
 	[SET_AUDIT] = { "audit", F_STR, false },
+	[SET_SOURCE] = { "source", F_STR, false },
 };
 
 static const struct field records_top[] = {
@@ -65,6 +68,28 @@ static void parse_settings(struct loader *L, const config_setting_t *root,
 		ERR(L, AT(m[SET_AUDIT]), NULL, "settings: audit must not be empty");
 	else if (audit != NULL)
 		set->audit = absolute_path(L, conf_dir, audit);
+}
+
+/* settings.source: "files" (the default) or "ldap" (DESIGN §7: the records
+ * are the directory's, read from its local copy by sources/ldap_settings.c).
+ * True for "ldap"; anything else but "files" is an error, and so is an
+ * ldap group beside files, which would otherwise be silently ignored. */
+static bool source_is_directory(struct loader *L, const config_setting_t *root)
+{
+	const config_setting_t *st = member(root, "settings", F_GROUP);
+	const config_setting_t *src = st != NULL ? config_setting_get_member(st, "source") : NULL;
+	const config_setting_t *ldap = member(root, "ldap", F_GROUP);
+	const char *v = src != NULL && type_matches(src, F_STR) ? str_of(src) : NULL;
+
+	if (v != NULL && strcmp(v, "ldap") == 0)
+		return true;
+	if (v != NULL && strcmp(v, "files") != 0)
+		ERR(L, AT(src), NULL, "settings: source must be \"files\" or \"ldap\", not '%s'", v);
+	else if (ldap != NULL)
+		ERR(L, AT(ldap), NULL,
+		    "ldap = { ... } is read only with settings.source = \"ldap\"; "
+		    "this file's records are files");
+	return false;
 }
 
 static bool open_records(struct loader *L, const config_setting_t *root, const char *conf_dir,
@@ -219,6 +244,13 @@ smp_status policy_load_ex(const char *config_path, unsigned flags,
                           const char *records_path, const char *records_from,
                           smp_policy **out, smp_diags **diags)
 {
+	return policy_load_files(config_path, flags, records_path, records_from, out, diags, NULL);
+}
+
+smp_status policy_load_files(const char *config_path, unsigned flags,
+                             const char *records_path, const char *records_from,
+                             smp_policy **out, smp_diags **diags, bool *directory)
+{
 	struct loader L = { 0 };
 	const char *conf_dir;
 	smp_status rc;
@@ -254,6 +286,20 @@ smp_status policy_load_ex(const char *config_path, unsigned flags,
 	if (rc != SMP_OK)
 		return finish(&L, rc, out, diags);
 	check_fields(&L, config_root_setting(&L.src[0]->cfg), "smpolicy.conf", conf_top);
+	if (source_is_directory(&L, config_root_setting(&L.src[0]->cfg))) {
+		if (directory != NULL) {
+			/* sources/ldap_settings.c reads this file again, with the
+			 * directory's tables, and reports its faults */
+			*directory = true;
+			L.failed = true;   /* no policy of these files: finish() frees it */
+			finish(&L, SMP_OK, out, NULL);
+			return SMP_OK;
+		}
+		ERR(&L, L.p->config_path, 0, NULL,
+		    "settings.source is \"ldap\": the records are the directory's, read from "
+		    "its local copy (smpolicy sync), and cannot be changed here");
+		return finish(&L, SMP_ERR_PARSE, out, diags);
+	}
 	conf_dir = folder_of(&L, L.p->config_path);
 	if (conf_dir == NULL)
 		return finish(&L, SMP_ERR_NOMEM, out, diags);

@@ -211,7 +211,8 @@ static const char *suggest(const char *name, const struct field *fields)
 	for (const struct field *f = fields; f->name; f++) {
 		unsigned dist = edit_distance(name, f->name);
 
-		if (dist < bestd) {
+		/* a short name is near too many: "cap" is not a typo of "ldap" */
+		if (dist < bestd && dist <= strlen(name) / 2) {
 			bestd = dist;
 			best = f->name;
 		}

@@ -1,0 +1,330 @@
+/*
+ * ldap_settings.c - a settings file that names the directory
+ * (settings.source = "ldap", DESIGN §7) and the state of its local copy,
+ * both read with the records' own tree checks (records/tree.c), so that a
+ * typo in either is a FILE:LINE error like any other.  No libldap here: a
+ * login reads these two small files and never the network.
+ *
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#include "directory.h"
+#include "records/loader.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* A loader with an arena of its own for one small file. */
+static bool small_loader(struct loader *L, const char *path, unsigned flags, smp_diags *d)
+{
+	memset(L, 0, sizeof(*L));
+	L->flags = flags;
+	L->d = d;
+	L->p = calloc(1, sizeof(*L->p));
+	L->src = calloc(1, sizeof(*L->src));
+	if (L->src != NULL)
+		L->src[0] = calloc(1, sizeof(**L->src));
+	if (L->p == NULL || L->src == NULL || L->src[0] == NULL)
+		return false;
+	L->nsrc = 1;
+	L->src[0]->path = dup_or_null(L, path);
+	return L->src[0]->path != NULL;
+}
+
+static void small_loader_free(struct loader *L)
+{
+	if (L->src != NULL && L->src[0] != NULL) {
+		if (L->src[0]->parsed)
+			config_destroy(&L->src[0]->cfg);
+		free(L->src[0]->text);
+		free(L->src[0]->lines);
+		free(L->src[0]);
+	}
+	free(L->src);
+	smp_policy_free(L->p);
+}
+
+static char *keep(const char *s)
+{
+	return s != NULL ? strdup(s) : NULL;
+}
+
+/* ---- smpolicy.conf with source = "ldap" -------------------------------- */
+
+static const struct field ldap_top[] = {
+	{ "version", F_INT, true }, { "settings", F_GROUP, true }, { "ldap", F_GROUP, true },
+	/* refused by refuse_directory_keys(), with the reason */
+	{ "platforms", F_LIST, false }, { "offices", F_LIST, false }, { NULL, 0, false },
+};
+
+enum { LG_URI, LG_BASE, LG_BIND_DN, LG_PW_FILE, LG_CA_FILE, LG_TIMEOUT, LG_MAX_OFFLINE,
+       LG_COPY_DIR, LG_N };
+static const struct field ldap_fields[LG_N + 1] = {
+	[LG_URI] = { "uri", F_STR, true }, [LG_BASE] = { "base", F_STR, true },
+	[LG_BIND_DN] = { "bind_dn", F_STR, false },
+	[LG_PW_FILE] = { "bind_password_file", F_STR, false },
+	[LG_CA_FILE] = { "ca_file", F_STR, false }, [LG_TIMEOUT] = { "timeout", F_INT, false },
+	[LG_MAX_OFFLINE] = { "max_offline", F_INT, false },
+	[LG_COPY_DIR] = { "copy_dir", F_STR, false },
+};
+
+/* What the directory carries is an error here: it would be ignored. */
+static void refuse_directory_keys(struct loader *L, const config_setting_t *root)
+{
+	const config_setting_t *st = member(root, "settings", F_GROUP);
+	static const char *const top[] = { "platforms", "offices", NULL };
+
+	for (size_t i = 0; top[i] != NULL; i++) {
+		const config_setting_t *m = config_setting_get_member(root, top[i]);
+
+		if (m != NULL)
+			ERR(L, AT(m), NULL,
+			    "%s come from the directory when settings.source is \"ldap\"", top[i]);
+	}
+	for (int i = 0; st != NULL && i < config_setting_length(st); i++) {
+		const config_setting_t *m = config_setting_get_elem(st, (unsigned)i);
+
+		if (strcmp(m->name, "source") == 0 || strcmp(m->name, "audit") == 0)
+			continue;
+		if (strcmp(m->name, "records") == 0)
+			ERR(L, AT(m), NULL, "settings: records are the directory's when "
+			    "settings.source is \"ldap\": name no records files");
+		else
+			ERR(L, AT(m), NULL, "settings: %s comes from the directory (its cn=settings "
+			    "entry) when settings.source is \"ldap\"", m->name);
+	}
+}
+
+static bool uri_scheme_ok(const char *uri)
+{
+	return strncmp(uri, "ldap://", 7) == 0 || strncmp(uri, "ldaps://", 8) == 0 ||
+	       strncmp(uri, "ldapi://", 8) == 0;
+}
+
+/* A path setting made absolute from the settings file's folder; NULL if
+ * absent.  False if present and empty (reported) or on OOM. */
+static bool path_setting(struct loader *L, const config_setting_t *m, const char *dir,
+                         char **out)
+{
+	const char *v = str_of(m);
+	char *abs;
+
+	*out = NULL;
+	if (v == NULL)
+		return true;
+	if (v[0] == '\0') {
+		ERR(L, AT(m), NULL, "%s must not be empty", m->name);
+		return false;
+	}
+	abs = absolute_path(L, dir, v);
+	if (abs == NULL)
+		return false;
+	*out = strdup(abs);
+	if (*out == NULL)
+		L->nomem = true;
+	return *out != NULL;
+}
+
+static void take_ldap(struct loader *L, const config_setting_t *root, const char *dir,
+                      struct ldap_settings *out)
+{
+	const config_setting_t *st = member(root, "settings", F_GROUP);
+	const config_setting_t *g = member(root, "ldap", F_GROUP);
+	/* settings holds only source and audit: refuse_directory_keys() has
+	 * said why any other is wrong, so no "unknown key" besides */
+	const config_setting_t *audit = st != NULL ? config_setting_get_member(st, "audit") : NULL;
+	const config_setting_t *m[LG_N];
+	const char *uri, *base;
+
+	if (audit != NULL && !type_matches(audit, F_STR)) {
+		ERR(L, AT(audit), NULL, "settings: 'audit' must be a string");
+		audit = NULL;
+	}
+	if (audit != NULL && !path_setting(L, audit, dir, &out->audit))
+		return;
+	if (g == NULL || !take_fields(L, g, "ldap", ldap_fields, m))
+		return;
+	uri = str_of(m[LG_URI]);
+	base = str_of(m[LG_BASE]);
+	if (!uri_scheme_ok(uri))
+		ERR(L, AT(m[LG_URI]), NULL,
+		    "ldap: uri must start with ldap://, ldaps:// or ldapi://, not '%s'", uri);
+	if (base[0] == '\0')
+		ERR(L, AT(m[LG_BASE]), NULL, "ldap: base must name the records' DN");
+	if ((m[LG_BIND_DN] == NULL) != (m[LG_PW_FILE] == NULL))
+		ERR(L, AT(m[LG_BIND_DN] != NULL ? m[LG_BIND_DN] : m[LG_PW_FILE]), NULL,
+		    "ldap: bind_dn and bind_password_file go together (neither: an anonymous bind)");
+	out->timeout = int_setting(L, L->src[0], m[LG_TIMEOUT], SMP_DEFAULT_LDAP_TIMEOUT, 1, 600);
+	out->max_offline = int_setting(L, L->src[0], m[LG_MAX_OFFLINE], SMP_DEFAULT_MAX_OFFLINE,
+	                               60, 366 * 86400);
+	out->uri = keep(uri);
+	out->base = keep(base);
+	out->bind_dn = keep(str_of(m[LG_BIND_DN]));
+	if ((out->uri == NULL || out->base == NULL ||
+	     (m[LG_BIND_DN] != NULL && out->bind_dn == NULL)))
+		L->nomem = true;
+	if (!path_setting(L, m[LG_PW_FILE], dir, &out->bind_password_file) ||
+	    !path_setting(L, m[LG_CA_FILE], dir, &out->ca_file) ||
+	    !path_setting(L, m[LG_COPY_DIR], dir, &out->copy_dir))
+		return;
+	if (out->copy_dir == NULL && (out->copy_dir = strdup(SMP_DEFAULT_COPY_DIR)) == NULL)
+		L->nomem = true;
+}
+
+void ldap_settings_free(struct ldap_settings *s)
+{
+	if (s == NULL)
+		return;
+	free(s->uri);
+	free(s->base);
+	free(s->bind_dn);
+	free(s->bind_password_file);
+	free(s->ca_file);
+	free(s->copy_dir);
+	free(s->config_path);
+	free(s->audit);
+	memset(s, 0, sizeof(*s));
+}
+
+smp_status ldap_settings_read(const char *config_path, unsigned flags, bool *is_ldap,
+                              struct ldap_settings *out, smp_diags *d)
+{
+	struct loader L;
+	const config_setting_t *root, *st, *src, *v;
+	char *abs = config_path_absolute(config_path != NULL ? config_path : SMP_DEFAULT_CONFIG);
+	const char *dir;
+	smp_status rc;
+	long long ver;
+
+	memset(out, 0, sizeof(*out));
+	*is_ldap = false;
+	if (abs == NULL && errno != ENOMEM) {
+		diags_add(d, config_path, 0, SMP_SEV_ERROR, NULL,
+		          "cannot resolve a relative path: %s", strerror(errno));
+		return SMP_ERR_IO;
+	}
+	if (abs == NULL || !small_loader(&L, abs, flags, d)) {
+		free(abs);
+		small_loader_free(&L);
+		return SMP_ERR_NOMEM;
+	}
+	free(abs);
+	rc = parse_source(&L, L.src[0], NULL);
+	if (rc != SMP_OK)
+		goto out;
+	root = config_root_setting(&L.src[0]->cfg);
+	st = member(root, "settings", F_GROUP);
+	src = st != NULL ? member(st, "source", F_STR) : NULL;
+	if (src == NULL || strcmp(str_of(src), "ldap") != 0)
+		goto out;   /* files: the records loader checks this file */
+	*is_ldap = true;
+	check_fields(&L, root, "smpolicy.conf", ldap_top);
+	v = member(root, "version", F_INT);
+	if (v != NULL && (!int_exact(L.src[0], v, &ver) || ver != 1))
+		ERR(&L, AT(v), NULL, "version must be 1 (this is libsmpolicy 1)");
+	refuse_directory_keys(&L, root);
+	dir = folder_of(&L, L.src[0]->path);
+	if (dir != NULL)
+		take_ldap(&L, root, dir, out);
+	out->config_path = keep(L.src[0]->path);
+	if (out->config_path == NULL)
+		L.nomem = true;
+	rc = L.nomem ? SMP_ERR_NOMEM : L.failed ? SMP_ERR_PARSE : SMP_OK;
+out:
+	if (rc == SMP_OK && L.nomem)
+		rc = SMP_ERR_NOMEM;
+	small_loader_free(&L);
+	if (rc != SMP_OK)
+		ldap_settings_free(out);
+	return rc;
+}
+
+/* ---- the local copy's state -------------------------------------------- */
+
+enum { SS_VERSION, SS_COPY, SS_SYNCED, SS_URI, SS_BASE, SS_CSN, SS_N };
+static const struct field state_fields[SS_N + 1] = {
+	[SS_VERSION] = { "version", F_INT, true }, [SS_COPY] = { "copy", F_STR, true },
+	[SS_SYNCED] = { "synced", F_STR, true }, [SS_URI] = { "uri", F_STR, true },
+	[SS_BASE] = { "base", F_STR, true }, [SS_CSN] = { "context_csn", F_STR, true },
+};
+
+/* "copy-N": a folder of copy_dir, never a path out of it. */
+static bool copy_name_ok(const char *s)
+{
+	if (strncmp(s, "copy-", 5) != 0 || s[5] == '\0')
+		return false;
+	for (s += 5; *s != '\0'; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+void ldap_state_free(struct ldap_state *s)
+{
+	if (s == NULL)
+		return;
+	free(s->copy);
+	free(s->uri);
+	free(s->base);
+	free(s->context_csn);
+	memset(s, 0, sizeof(*s));
+}
+
+smp_status ldap_state_read(const char *copy_dir, unsigned flags, struct ldap_state *out,
+                           smp_diags *d)
+{
+	struct loader L;
+	const config_setting_t *m[SS_N];
+	char *path = NULL;
+	const char *synced, *copy;
+	smp_status rc;
+	long long ver;
+
+	memset(out, 0, sizeof(*out));
+	if (asprintf(&path, "%s/%s", copy_dir, LDAP_STATE_FILE) < 0)
+		return SMP_ERR_NOMEM;
+	if (access(path, F_OK) != 0 && errno == ENOENT) {
+		free(path);
+		return SMP_ERR_NOTFOUND;
+	}
+	if (!small_loader(&L, path, flags, d)) {
+		free(path);
+		small_loader_free(&L);
+		return SMP_ERR_NOMEM;
+	}
+	free(path);
+	rc = parse_source(&L, L.src[0], NULL);
+	if (rc != SMP_OK)
+		goto out;
+	if (!take_fields(&L, config_root_setting(&L.src[0]->cfg), "state", state_fields, m))
+		goto out;
+	if (!int_exact(L.src[0], m[SS_VERSION], &ver) || ver != 1)
+		ERR(&L, AT(m[SS_VERSION]), NULL, "version must be 1 (this is libsmpolicy 1)");
+	copy = str_of(m[SS_COPY]);
+	if (!copy_name_ok(copy))
+		ERR(&L, AT(m[SS_COPY]), NULL, "copy must name a folder copy-N of %s, not '%s'",
+		    copy_dir, copy);
+	synced = str_of(m[SS_SYNCED]);
+	if (strchr(synced, 'Z') == NULL || smp_time_parse(synced, SMP_TIME_START, &out->synced) !=
+	                                     SMP_OK)
+		ERR(&L, AT(m[SS_SYNCED]), NULL, "synced must be a UTC time (YYYY-MM-DDTHH:MM:SSZ), "
+		    "not '%s'", synced);
+	if (L.failed)
+		goto out;
+	if (asprintf(&out->copy, "%s/%s/smpolicy.conf", copy_dir, copy) < 0)
+		out->copy = NULL;
+	out->uri = keep(str_of(m[SS_URI]));
+	out->base = keep(str_of(m[SS_BASE]));
+	out->context_csn = keep(str_of(m[SS_CSN]));
+	if (out->copy == NULL || out->uri == NULL || out->base == NULL || out->context_csn == NULL)
+		L.nomem = true;
+out:
+	if (rc == SMP_OK)
+		rc = L.nomem ? SMP_ERR_NOMEM : L.failed ? SMP_ERR_PARSE : SMP_OK;
+	small_loader_free(&L);
+	if (rc != SMP_OK)
+		ldap_state_free(out);
+	return rc;
+}
