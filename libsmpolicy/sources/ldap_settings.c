@@ -198,6 +198,7 @@ smp_status ldap_settings_read(const char *config_path, unsigned flags, bool *is_
 	smp_status rc;
 	long long ver;
 
+	memset(&L, 0, sizeof(L));   /* small_loader_free() of a loader never made */
 	memset(out, 0, sizeof(*out));
 	*is_ldap = false;
 	if (abs == NULL && errno != ENOMEM) {

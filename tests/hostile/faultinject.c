@@ -40,6 +40,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_N 50000
@@ -402,9 +403,8 @@ static unsigned long disarm(void)
 	return calls;
 }
 
-/* Every call of a load failing in turn (what: "load", or "cache load"
- * when a fresh cache is beside the files). */
-static void fault_load(const char *what)
+/* Every call of a load of config failing in turn. */
+static void fault_load_of(const char *what, const char *config)
 {
 	unsigned long n, made = 0;
 	char fp[8192];
@@ -415,7 +415,7 @@ static void fault_load(const char *what)
 		smp_status st;
 
 		armed_run(n);
-		st = smp_policy_load(conf, SMP_LOAD_ALLOW_NONROOT, &p, &d);
+		st = smp_policy_load(config, SMP_LOAD_ALLOW_NONROOT, &p, &d);
 		made = disarm();
 		CHECK((st == SMP_OK) == (p != NULL), "%s, call %lu (%s)", what, n, failed_what);
 		if (st == SMP_OK && p != NULL) {
@@ -435,6 +435,51 @@ static void fault_load(const char *what)
 			break;
 	}
 	printf("%s: %lu calls failed in turn\n", what, n - 1);
+}
+
+/* what: "load", or "cache load" when a fresh cache is beside the files. */
+static void fault_load(const char *what)
+{
+	fault_load_of(what, conf);
+}
+
+/* A settings file naming the directory, whose local copy holds the same
+ * world: its settings, its state and the copy fail in turn, and every
+ * failure is a clean error, never another policy. */
+static void fault_directory(void)
+{
+	char site[64], path[PATH_MAX + 64], text[PATH_MAX + 512], when[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	snprintf(site, sizeof(site), "/tmp/smp-faults-dir-XXXXXX");
+	if (mkdtemp(site) == NULL) {
+		CHECK(false, "mkdtemp");
+		return;
+	}
+	chmod(site, 0755);
+	snprintf(path, sizeof(path), "%s/copy", site);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/copy/copy-1", site);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/copy/copy-1/smpolicy.conf", site);
+	write_file(path, conf_text);
+	snprintf(path, sizeof(path), "%s/copy/copy-1/records.conf", site);
+	write_file(path, records_text);
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(text, sizeof(text), "version = 1; copy = \"copy-1\"; synced = \"%s\";\n"
+	         "uri = \"ldap://127.0.0.1:9\"; base = \"ou=smpolicy\"; context_csn = \"\";\n",
+	         when);
+	snprintf(path, sizeof(path), "%s/copy/state", site);
+	write_file(path, text);
+	snprintf(text, sizeof(text), "version = 1;\nsettings = { source = \"ldap\"; };\n"
+	         "ldap = { uri = \"ldap://127.0.0.1:9\"; base = \"ou=smpolicy\";\n"
+	         "  copy_dir = \"%s/copy\"; };\n", site);
+	snprintf(path, sizeof(path), "%s/smpolicy.conf", site);
+	write_file(path, text);
+	fault_load_of("directory load", path);
+	nftw(site, rm_one, 8, FTW_DEPTH | FTW_PHYS);
 }
 
 /* The compiled cache: with a fresh cache beside the files, every call of
@@ -648,6 +693,7 @@ int main(void)
 	      "the reference decides: %s", reference_fp);
 
 	fault_load("load");
+	fault_directory();
 	fault_decide(p);
 	fault_cache();
 	smp_policy_free(p);
