@@ -376,6 +376,21 @@ size_t smp_policy_platform_count(const smp_policy *policy);
 /* Id of platform i (catalogue order), owned by policy; NULL when out of range. */
 const char *smp_policy_platform_id(const smp_policy *policy, size_t i);
 const char *smp_policy_platform_name(const smp_policy *policy, size_t i);
+/* Domain j of platform i as the catalogue's `domains` spells it, owned by
+ * policy; NULL when either is out of range. */
+const char *smp_policy_platform_domain(const smp_policy *policy, size_t i, size_t j);
+
+/*
+ * The platform whose catalogue `domains` hold the web host `host` (DESIGN
+ * §8): host equals one of them, or is a subdomain of one ("m.facebook.com"
+ * for "facebook.com"; "notfacebook.com" is not).  ASCII case is ignored,
+ * whatever the locale, and so are leading and trailing dots, in host and
+ * in the domains.  When domains of several platforms hold host, the longest
+ * domain wins.  Returns the platform id, owned by policy, or NULL: no
+ * platform's, an IPv4 or IPv6 literal (with or without [brackets]), an
+ * empty host, or a NULL argument.
+ */
+const char *smp_policy_platform_for_host(const smp_policy *policy, const char *host);
 
 size_t smp_policy_approval_count(const smp_policy *policy);
 /* Fill *out for approval i (file order) with its state at t; false when
