@@ -28,6 +28,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -201,6 +202,40 @@ const char *smp_policy_records_path(const smp_policy *policy, size_t i);
 /* Settings. */
 int smp_policy_warn_days(const smp_policy *policy);
 int smp_policy_office_cap(const smp_policy *policy);
+
+/* ---- export to a directory (DESIGN §7) -------------------------------- */
+
+enum smp_export_flags {
+	/* Do not write the base entry itself: it exists in the directory. */
+	SMP_EXPORT_NO_BASE_ENTRY = 1u << 20
+};
+
+/*
+ * Write the files world of config_path (NULL: SMP_DEFAULT_CONFIG) to out
+ * as LDIF for ldapadd or slapadd, under the base DN base (RFC 4514, e.g.
+ * "ou=smpolicy,dc=example,dc=org"), in the layout and schema of
+ * ldap/smpolicy.schema: the base entry (an organizationalUnit, written only
+ * when base is ou=NAME and flags lacks SMP_EXPORT_NO_BASE_ENTRY), then
+ * cn=settings, ou=platforms, ou=offices, ou=staff, ou=devices, ou=accounts,
+ * ou=approvals, then every record, kind by kind, in file order.  Values are
+ * exported as the files write them (times as their text, booleans
+ * TRUE/FALSE, integers in decimal); an empty list writes no attribute.
+ * flags: SMP_LOAD_ALLOW_NONROOT, SMP_EXPORT_NO_BASE_ENTRY.
+ *
+ * The world is loaded first as smp_policy_load() loads it (never from the
+ * compiled cache); procedural faults do not stop the export.  Nothing is
+ * written to out unless the whole export succeeds.  *diags (if diags is
+ * not NULL) receives the diagnostics, or NULL; the caller frees it.
+ * Returns SMP_OK; SMP_ERR_ARG (out or base NULL, base empty or not a DN);
+ * the errors of smp_policy_load() (SMP_ERR_PARSE with FILE:LINE for
+ * structural errors); SMP_ERR_REFUSED when the directory cannot hold a
+ * value (an empty string, text that is not UTF-8, a list naming a value
+ * twice, two ids of a kind differing only in case or spaces), each at its
+ * FILE:LINE; SMP_ERR_IO (a file changed after it was validated, or out
+ * could not be written); SMP_ERR_NOMEM.
+ */
+smp_status smp_policy_export_ldif(const char *config_path, unsigned flags, const char *base,
+                                  FILE *out, smp_diags **diags);
 
 /* ---- the request and the decision ------------------------------------ */
 

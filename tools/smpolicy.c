@@ -7,6 +7,7 @@
  * SPDX-License-Identifier: BSD-3-Clause
  */
 #include "smpolicy.h"
+#include "export.h"
 #include "output.h"
 #ifdef SMP_HAVE_RECORDS
 #include "records.h"
@@ -41,6 +42,7 @@ static const char usage_text[] =
 	"       smpolicy [-c CONFIG] account ID password-changed|password-escrowed|compromised|resolved\n"
 	"                [--on TIME]\n"
 	"       smpolicy [-c CONFIG] log [--since TIME]\n"
+	"       smpolicy [-c CONFIG] export --ldif --base DN [--no-base-entry]\n"
 	"CONFIG defaults to $SMPOLICY_CONFIG, then " SMP_DEFAULT_CONFIG ".\n";
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -351,6 +353,8 @@ int main(int argc, char **argv)
 		return cmd_report(&g, argc, argv);
 	if (strcmp(cmd, "compile") == 0)
 		return cmd_compile(&g, argc, argv);
+	if (strcmp(cmd, "export") == 0)
+		return cmd_export(g.config, g.flags, argc, argv);
 #ifdef SMP_HAVE_RECORDS
 	for (size_t i = 0; i < sizeof(record_cmds) / sizeof(record_cmds[0]); i++)
 		if (strcmp(cmd, record_cmds[i].name) == 0)
