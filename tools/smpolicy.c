@@ -8,6 +8,7 @@
  */
 #include "smpolicy.h"
 #include "export.h"
+#include "domains.h"
 #include "output.h"
 #ifdef SMP_HAVE_RECORDS
 #include "records.h"
@@ -35,6 +36,7 @@ static const char usage_text[] =
 	"                [--other-means-available] [--at TIME] [--json]\n"
 	"       smpolicy [-c CONFIG] report [--at TIME] [--json]\n"
 	"       smpolicy [-c CONFIG] compile\n"
+	"       smpolicy [-c CONFIG] domains\n"
 	"       smpolicy [-c CONFIG] request --staff U --kind long_term|limited --platform P[,P...]\n"
 	"                --by U [--ticket T] [--starts TIME] [--expires TIME] [--on TIME]\n"
 	"       smpolicy [-c CONFIG] sign ID --by DIRECTOR [--on TIME]\n"
@@ -299,6 +301,25 @@ static int cmd_compile(const struct global *g, int argc, char **argv)
 	return st == SMP_OK ? 0 : 2;
 }
 
+/* ---- domains ---------------------------------------------------------- */
+
+/* The catalogue's domains for Squid's dstdomain acl (smpolicy-squid(8)). */
+static int cmd_domains(const struct global *g, int argc, char **argv)
+{
+	smp_status st;
+	smp_policy *p;
+	int rc;
+
+	if (argc > 1)
+		return usage_error("domains: unexpected argument '%s'", argv[1]);
+	p = load(g, 0, &st);
+	if (p == NULL)
+		return EXIT_USAGE;
+	rc = print_domains(stdout, p);
+	smp_policy_free(p);
+	return rc;
+}
+
 /* ---- main ------------------------------------------------------------- */
 
 #ifdef SMP_HAVE_RECORDS
@@ -353,6 +374,8 @@ int main(int argc, char **argv)
 		return cmd_report(&g, argc, argv);
 	if (strcmp(cmd, "compile") == 0)
 		return cmd_compile(&g, argc, argv);
+	if (strcmp(cmd, "domains") == 0)
+		return cmd_domains(&g, argc, argv);
 	if (strcmp(cmd, "export") == 0)
 		return cmd_export(g.config, g.flags, argc, argv);
 #ifdef SMP_HAVE_RECORDS

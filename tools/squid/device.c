@@ -1,0 +1,119 @@
+/*
+ * device.c - see device.h.  The reverse lookups are remembered, one slot
+ * per address hash (a new address takes its slot over), for a bounded
+ * time: a workstation renumbered by DHCP is named anew within a minute,
+ * and a proxy answering thousands of requests a second asks the resolver
+ * once a minute per client.
+ *
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#include "device.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+bool devices_init(struct devices *c)
+{
+	c->slot = calloc(DEVICE_SLOTS, sizeof(*c->slot));
+	return c->slot != NULL;
+}
+
+void devices_free(struct devices *c)
+{
+	free(c->slot);
+	c->slot = NULL;
+}
+
+/* The address in client, as a socket address; false for anything else. */
+static bool parse_address(const char *client, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, client, &v4->sin_addr) == 1) {
+		v4->sin_family = AF_INET;
+		*len = sizeof(*v4);
+		return true;
+	}
+	if (inet_pton(AF_INET6, client, &v6->sin6_addr) == 1) {
+		v6->sin6_family = AF_INET6;
+		*len = sizeof(*v6);
+		return true;
+	}
+	return false;
+}
+
+static bool is_none(const char *client)
+{
+	return client == NULL || client[0] == '\0' || strcmp(client, "-") == 0;
+}
+
+static struct device_slot *slot_of(const struct devices *c, const char *addr)
+{
+	uint32_t h = 2166136261u;   /* FNV-1a */
+
+	for (const unsigned char *p = (const unsigned char *)addr; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return &c->slot[h % DEVICE_SLOTS];
+}
+
+static bool fresh(const struct device_slot *s, const char *addr, int64_t now_ms)
+{
+	return s->expires_ms > now_ms && strcmp(s->addr, addr) == 0;
+}
+
+bool device_needs_lookup(const struct devices *c, const char *client, int64_t now_ms)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	if (is_none(client) || strlen(client) >= sizeof(c->slot->addr) ||
+	    !parse_address(client, &ss, &len))
+		return false;
+	return c->slot == NULL || !fresh(slot_of(c, client), client, now_ms);
+}
+
+/* The short host name of the address, into name; false when it has none. */
+static bool reverse(const struct sockaddr_storage *ss, socklen_t len, char *name)
+{
+	char host[NI_MAXHOST];
+	size_t n;
+
+	if (getnameinfo((const struct sockaddr *)ss, len, host, sizeof(host), NULL, 0,
+	                NI_NAMEREQD) != 0)
+		return false;
+	n = strcspn(host, ".");
+	if (n == 0 || n > DEVICE_NAME_MAX)
+		return false;
+	memcpy(name, host, n);
+	name[n] = '\0';
+	return true;
+}
+
+const char *device_of(struct devices *c, const char *client, int64_t now_ms)
+{
+	static struct device_slot uncached;
+	struct sockaddr_storage ss;
+	struct device_slot *s;
+	socklen_t len;
+	bool named;
+
+	if (is_none(client))
+		return DEVICE_NONE;
+	if (strlen(client) >= sizeof(s->addr) || !parse_address(client, &ss, &len))
+		return client;
+	s = c->slot != NULL ? slot_of(c, client) : &uncached;
+	if (c->slot != NULL && fresh(s, client, now_ms))
+		return s->name;
+	named = reverse(&ss, len, s->name);
+	strcpy(s->addr, client);   /* fits: checked above */
+	if (!named)
+		strcpy(s->name, client);
+	s->expires_ms = now_ms + (named ? DEVICE_TTL_MS : DEVICE_NEGATIVE_TTL_MS);
+	return s->name;
+}
