@@ -50,6 +50,14 @@ extern const struct ldap_attr ldap_settings_attrs[];
 #define LDAP_SETTINGS_RDN "cn=settings"
 #define LDAP_SETTINGS_OC "smpPolicySettings"
 
+/* Beside the records (issue 14): smpRevision of an office, and the audit
+ * entries, cn=<UTC time>-<random> of class smpAuditRecord in ou=audit. */
+extern const struct ldap_attr ldap_office_revision_attrs[];
+extern const struct ldap_attr ldap_audit_attrs[];
+#define LDAP_REVISION_ATTR "smpRevision"
+#define LDAP_AUDIT_CONTAINER "ou=audit"
+#define LDAP_AUDIT_OC "smpAuditRecord"
+
 /* ---- smpolicy.conf with settings.source = "ldap" ---------------------- */
 
 struct ldap_settings {

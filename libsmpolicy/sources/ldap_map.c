@@ -90,3 +90,18 @@ const struct ldap_kind ldap_kinds[] = {
 	{ "approvals", "records", "ou=approvals", "cn", "smpPolicyApproval", approval_attrs },
 	{ NULL, NULL, NULL, NULL, NULL, NULL },
 };
+
+/* What the record commands keep in the directory beside the records, no
+ * key of DESIGN §2 and never rendered into the files (issue 14): the
+ * office's revision (on smpPolicyOffice), raised in the transaction of
+ * every sign-off of its staff, and the audit trail. */
+const struct ldap_attr ldap_office_revision_attrs[] = {
+	{ "revision", "smpRevision", LV_INT },
+	{ NULL, NULL, LV_STR },
+};
+
+const struct ldap_attr ldap_audit_attrs[] = {
+	{ "when", "smpAuditWhen", LV_TIME },
+	{ "line", "smpAuditLine", LV_STR },
+	{ NULL, NULL, LV_STR },
+};
