@@ -599,6 +599,75 @@ smp_status smp_audit_read(const char *config_path, unsigned flags, const int64_t
 
 /* ---- end of editing records ---- */
 
+/* ---- the directory's local copy: sync (DESIGN §7) ---- */
+
+enum smp_sync_flags {
+	/* Read and validate the directory, write nothing (check --online):
+	 * procedural faults are errors then, as `check` reports them. */
+	SMP_SYNC_CHECK_ONLY = 1u << 8
+};
+
+typedef struct smp_sync smp_sync;
+
+/* What a sync did.  Strings are owned by the smp_sync they came from. */
+struct smp_sync_info {
+	bool changed;        /* a new copy was installed; false: the directory had
+	                        not changed (only the state's synced was renewed),
+	                        or SMP_SYNC_CHECK_ONLY */
+	size_t records;      /* platforms, offices, staff, devices, accounts and
+	                        approvals in the copy (read, with CHECK_ONLY) */
+	int64_t synced;      /* the last good sync now recorded; 0 with CHECK_ONLY */
+	const char *copy;    /* the current copy's smpolicy.conf; NULL with CHECK_ONLY */
+	const char *uri;     /* the directory read (ldap.uri) */
+	const char *base;    /* and its base DN (ldap.base) */
+};
+
+/*
+ * Synchronise the local copy of the directory named by the settings file
+ * config_path (NULL: SMP_DEFAULT_CONFIG), whose settings.source is "ldap"
+ * (its ldap = { ... } group: smpolicy.conf(5)).
+ *
+ * Connects to ldap.uri (TLS for ldaps://; StartTLS, required, for ldap://
+ * with ldap.ca_file; certificates always verified), binds as ldap.bind_dn
+ * with the password of ldap.bind_password_file (owned by root, or the
+ * caller with SMP_LOAD_ALLOW_NONROOT, and readable by nobody else; one
+ * trailing newline is not part of it) or anonymously, and reads the
+ * suffix's contextCSN.  When it equals the one of the last sync and the
+ * copy still loads, nothing else is read and only the state is renewed.
+ * Otherwise every entry under ldap.base is read (paged) and checked
+ * against the schema's layout, rendered as a files world and validated by
+ * the records loader and smp_policy_check(), exactly as files are.
+ * Diagnostics name the entry's DN as file (line 0) and, in the message,
+ * the attribute where one is to blame.  Structural faults fail the sync
+ * and change nothing; procedural faults come back as warnings and the
+ * copy is installed (as files load with them).  The new copy goes to
+ * ldap.copy_dir/copy-<N> (with its compiled cache) and the state file
+ * names it only once it is whole on disk; the copy before it is kept for
+ * readers that were loading it, older ones are removed.  All under an
+ * exclusive flock(2) on copy_dir/sync.lock, waited for up to ldap.timeout
+ * seconds.  copy_dir is created (0755) if missing and must be root's
+ * (the caller's with SMP_LOAD_ALLOW_NONROOT) and writable by nobody else.
+ *
+ * flags: SMP_LOAD_ALLOW_NONROOT, SMP_SYNC_CHECK_ONLY (read and validate
+ * into a private temporary folder, write nothing of the copy).
+ * On SMP_OK *out (if out is not NULL) is a new smp_sync (free with
+ * smp_sync_free).  *diags (if diags is not NULL) receives every
+ * diagnostic, warnings too, or NULL; the caller frees it.
+ * Returns SMP_OK; SMP_ERR_ARG (the settings' records are files, not a
+ * directory); SMP_ERR_PARSE (the settings file, or the directory's
+ * entries, have structural faults; nothing was written);
+ * SMP_ERR_DIRECTORY (the server cannot be reached, refuses TLS, the bind
+ * or a search: the message names the URI and the server's words);
+ * SMP_ERR_INSECURE (copy_dir, or the password file, is not private
+ * enough); SMP_ERR_LOCK (another sync holds the lock); SMP_ERR_IO;
+ * SMP_ERR_NOMEM.  On any error the old copy and state are kept.
+ */
+smp_status smp_directory_sync(const char *config_path, unsigned flags, smp_sync **out,
+                              smp_diags **diags);
+/* Fill *out from sync (zeroed for NULL). */
+void smp_sync_info(const smp_sync *sync, struct smp_sync_info *out);
+void smp_sync_free(smp_sync *sync);
+
 #ifdef __cplusplus
 }
 #endif

@@ -7,6 +7,7 @@
  * SPDX-License-Identifier: BSD-3-Clause
  */
 #include "smpolicy.h"
+#include "directory.h"
 #include "export.h"
 #include "domains.h"
 #include "output.h"
@@ -30,7 +31,7 @@ struct global {
 };
 
 static const char usage_text[] =
-	"usage: smpolicy [-c CONFIG] check\n"
+	"usage: smpolicy [-c CONFIG] check [--online]\n"
 	"       smpolicy [-c CONFIG] decide --user U --platform P [--device D] [--account A]\n"
 	"                [--action A] [--purpose P] [--public-info-sufficient]\n"
 	"                [--other-means-available] [--at TIME] [--json]\n"
@@ -45,6 +46,7 @@ static const char usage_text[] =
 	"                [--on TIME]\n"
 	"       smpolicy [-c CONFIG] log [--since TIME]\n"
 	"       smpolicy [-c CONFIG] export --ldif --base DN [--no-base-entry]\n"
+	"       smpolicy [-c CONFIG] sync\n"
 	"CONFIG defaults to $SMPOLICY_CONFIG, then " SMP_DEFAULT_CONFIG ".\n";
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -90,6 +92,8 @@ static int cmd_check(const struct global *g, int argc, char **argv)
 	smp_diags *d = NULL;
 	size_t errors, warnings;
 
+	if (argc == 2 && strcmp(argv[1], "--online") == 0)
+		return cmd_check_online(g->config, g->flags);   /* the directory itself */
 	if (argc > 1)
 		return usage_error("check: unexpected argument '%s'", argv[1]);
 	p = load(g, SMP_LOAD_NO_CACHE, &st);   /* the files themselves */
@@ -378,6 +382,10 @@ int main(int argc, char **argv)
 		return cmd_domains(&g, argc, argv);
 	if (strcmp(cmd, "export") == 0)
 		return cmd_export(g.config, g.flags, argc, argv);
+	if (strcmp(cmd, "sync") == 0 && argc > 1)
+		return usage_error("sync: unexpected argument '%s'", argv[1]);
+	if (strcmp(cmd, "sync") == 0)
+		return cmd_sync(g.config, g.flags);
 #ifdef SMP_HAVE_RECORDS
 	for (size_t i = 0; i < sizeof(record_cmds) / sizeof(record_cmds[0]); i++)
 		if (strcmp(cmd, record_cmds[i].name) == 0)

@@ -1,0 +1,566 @@
+/*
+ * directory.c - smp_directory_sync() (smpolicy sync, check --online):
+ * read the directory, validate it exactly as files are validated, and
+ * replace the local copy atomically (DESIGN §7).
+ *
+ * The copy (layout in directory.h) is written as a whole folder and
+ * named by the state file only once it is on disk: a new copy goes into
+ * copy_dir/.new-XXXXXX, is fsynced, renamed to copy-<N> and only then
+ * does the state, replaced atomically itself, name it.  A crash at any
+ * point leaves the state naming a whole copy; everything else a crash
+ * leaves behind is removed by the next sync.  All of it under an
+ * exclusive flock of copy_dir/sync.lock.
+ *
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#include "directory_sync.h"
+#include "edit_internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NEW_PREFIX ".new-"
+#define STATE_TEMP_PREFIX ".state-"
+#define COPY_PREFIX "copy-"
+
+struct smp_sync {
+	struct smp_sync_info info;   /* its strings are the three below */
+	char *copy, *uri, *base;
+};
+
+/* What one sync works with. */
+struct sync {
+	struct ldap_settings s;
+	unsigned load_flags;        /* the smp_load_flags of the caller */
+	bool check_only;
+	smp_diags *d;
+	struct dir_conn conn;
+	struct dir_world w;
+	struct ldap_state state;
+	bool have_state;
+	int lock_fd;
+	char *temp;                 /* the folder rendered into, until renamed */
+	smp_sync *res;
+};
+
+/* ---- copy_dir ------------------------------------------------------------ */
+
+static bool owner_ok(uid_t uid, unsigned flags)
+{
+	return uid == 0 || ((flags & SMP_LOAD_ALLOW_NONROOT) && uid == geteuid());
+}
+
+/* copy_dir exists (made 0755 if missing), is a folder, root's and
+ * writable by nobody else: what it holds decides every login. */
+static smp_status prepare_copy_dir(struct sync *y)
+{
+	const char *dir = y->s.copy_dir;
+	struct stat st;
+
+	if (lstat(dir, &st) != 0 && errno == ENOENT) {
+		if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+			diags_add(y->d, dir, 0, SMP_SEV_ERROR, NULL,
+			          "cannot make the folder of the local copy (ldap.copy_dir): %s",
+			          strerror(errno));
+			return SMP_ERR_IO;
+		}
+		if (chmod(dir, 0755) != 0)
+			return SMP_ERR_IO;
+	}
+	if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		diags_add(y->d, dir, 0, SMP_SEV_ERROR, NULL,
+		          "the local copy's folder (ldap.copy_dir) is not a folder%s%s",
+		          errno ? ": " : "", errno ? strerror(errno) : "");
+		return SMP_ERR_IO;
+	}
+	if (!owner_ok(st.st_uid, y->load_flags)) {
+		diags_add(y->d, dir, 0, SMP_SEV_ERROR, NULL,
+		          "the local copy's folder is not owned by root (uid %ld): refusing it",
+		          (long)st.st_uid);
+		return SMP_ERR_INSECURE;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		diags_add(y->d, dir, 0, SMP_SEV_ERROR, NULL,
+		          "the local copy's folder is writable by group or others (mode %04o): "
+		          "refusing it", (unsigned)(st.st_mode & 07777));
+		return SMP_ERR_INSECURE;
+	}
+	return SMP_OK;
+}
+
+/* Remove folder name of dir and the files in it (a copy holds files
+ * only: the rendered two, the compiled cache and its lock). */
+static void remove_folder(const char *dir, const char *name)
+{
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = dfd >= 0 ? openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+	DIR *dp = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+
+	if (dp == NULL && fd >= 0)
+		close(fd);
+	while (dp != NULL && (e = readdir(dp)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			unlinkat(dirfd(dp), e->d_name, 0);
+	if (dp != NULL)
+		closedir(dp);
+	if (dfd >= 0) {
+		unlinkat(dfd, name, AT_REMOVEDIR);
+		close(dfd);
+	}
+}
+
+/* N of a name "copy-N", or 0 when it is none. */
+static unsigned long copy_number(const char *name)
+{
+	char *end;
+	unsigned long n;
+
+	if (strncmp(name, COPY_PREFIX, strlen(COPY_PREFIX)) != 0)
+		return 0;
+	name += strlen(COPY_PREFIX);
+	if (*name < '0' || *name > '9')
+		return 0;
+	n = strtoul(name, &end, 10);
+	return *end == '\0' ? n : 0;
+}
+
+/* The highest N of the copy-N folders of dir (0 if none); with
+ * remove_below, the copies numbered below it and every .new-* folder
+ * (left by a sync that was killed) are removed. */
+static unsigned long scan_copies(const char *dir, unsigned long remove_below, bool remove_new)
+{
+	DIR *dp = opendir(dir);
+	struct dirent *e;
+	unsigned long top = 0;
+
+	while (dp != NULL && (e = readdir(dp)) != NULL) {
+		unsigned long n = copy_number(e->d_name);
+
+		if (n > top)
+			top = n;
+		if ((n > 0 && n < remove_below) ||
+		    (remove_new && strncmp(e->d_name, NEW_PREFIX, strlen(NEW_PREFIX)) == 0))
+			remove_folder(dir, e->d_name);
+	}
+	if (dp != NULL)
+		closedir(dp);
+	return top;
+}
+
+/* ---- the state file ------------------------------------------------------ */
+
+static void format_utc(int64_t t, char *buf, size_t n)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL || strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, n, "1970-01-01T00:00:00Z");
+}
+
+static void state_line(struct ebuf *b, const char *key, const char *value)
+{
+	ebuf_addf(b, "%s = ", key);
+	conf_quote(b, value);
+	ebuf_adds(b, ";\n");
+}
+
+/* Replace copy_dir/state, naming copy (a folder "copy-N"), atomically. */
+static smp_status write_state(struct sync *y, const char *copy, int64_t synced)
+{
+	struct ebuf b = { 0 };
+	char when[32], *tmp = NULL, *path = NULL;
+	smp_status rc = SMP_OK;
+	int fd = -1;
+
+	format_utc(synced, when, sizeof(when));
+	ebuf_adds(&b, "# the local copy of the directory (smpolicy sync): which copy is current\n"
+	              "version = 1;\n");
+	state_line(&b, "copy", copy);
+	state_line(&b, "synced", when);
+	state_line(&b, "uri", y->s.uri);
+	state_line(&b, "base", y->s.base);
+	state_line(&b, "context_csn", y->w.context_csn);
+	if (b.oom || asprintf(&tmp, "%s/" STATE_TEMP_PREFIX "XXXXXX", y->s.copy_dir) < 0 ||
+	    asprintf(&path, "%s/" LDAP_STATE_FILE, y->s.copy_dir) < 0) {
+		rc = SMP_ERR_NOMEM;
+		goto out;
+	}
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0 || fchmod(fd, 0644) != 0 || !write_all(fd, b.s, b.len) || fsync(fd) != 0 ||
+	    close(fd) != 0 || (fd = -1, rename(tmp, path) != 0) || !fsync_folder(y->s.copy_dir)) {
+		diags_add(y->d, path, 0, SMP_SEV_ERROR, NULL, "cannot write the state of the local "
+		          "copy: %s", strerror(errno));
+		rc = SMP_ERR_IO;
+		if (fd >= 0)
+			close(fd);
+		unlink(tmp);
+	}
+out:
+	free(tmp);
+	free(path);
+	ebuf_free(&b);
+	return rc;
+}
+
+/* ---- the result ---------------------------------------------------------- */
+
+static size_t policy_records(const smp_policy *p)
+{
+	return p->nplatforms + p->noffices + p->nstaff + p->ndevices + p->naccounts +
+	       p->napprovals;
+}
+
+static smp_status result(struct sync *y, bool changed, size_t records, int64_t synced,
+                         const char *copy_conf)
+{
+	smp_sync *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return SMP_ERR_NOMEM;
+	r->uri = strdup(y->s.uri);
+	r->base = strdup(y->s.base);
+	r->copy = copy_conf != NULL ? strdup(copy_conf) : NULL;
+	if (r->uri == NULL || r->base == NULL || (copy_conf != NULL && r->copy == NULL)) {
+		smp_sync_free(r);
+		return SMP_ERR_NOMEM;
+	}
+	r->info = (struct smp_sync_info){ changed, records, synced, r->copy, r->uri, r->base };
+	y->res = r;
+	return SMP_OK;
+}
+
+static int64_t now_utc(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
+/* ---- unchanged ------------------------------------------------------------ */
+
+/*
+ * The directory has not changed since the copy was made: the same
+ * contextCSN (a server that keeps none never matches), from the same
+ * server and base, and the copy still loads.  Then only the state is
+ * replaced, with a new synced, and nothing else is read.
+ */
+static bool try_unchanged(struct sync *y, smp_status *rc)
+{
+	smp_policy *p = NULL;
+	char *copy, *slash;
+	int64_t now;
+
+	if (!y->have_state || y->w.context_csn[0] == '\0' ||
+	    strcmp(y->w.context_csn, y->state.context_csn) != 0 ||
+	    strcmp(y->s.uri, y->state.uri) != 0 || strcmp(y->s.base, y->state.base) != 0 ||
+	    smp_policy_load(y->state.copy, y->load_flags, &p, NULL) != SMP_OK)
+		return false;
+	/* state.copy is copy_dir/copy-N/smpolicy.conf: the state names copy-N */
+	copy = strdup(y->state.copy);
+	slash = copy != NULL ? strrchr(copy, '/') : NULL;
+	if (slash != NULL) {
+		*slash = '\0';
+		now = now_utc();
+		*rc = write_state(y, strrchr(copy, '/') + 1, now);
+		if (*rc == SMP_OK)
+			*rc = result(y, false, policy_records(p), now, y->state.copy);
+	} else {
+		*rc = SMP_ERR_NOMEM;
+	}
+	free(copy);
+	smp_policy_free(p);
+	return true;
+}
+
+/* ---- validating and installing ------------------------------------------- */
+
+/* The folder to render into: copy_dir/.new-XXXXXX, or for a check a
+ * private one under $TMPDIR that is removed after. */
+static smp_status make_temp(struct sync *y)
+{
+	const char *tmpdir = getenv("TMPDIR");
+	int n;
+
+	if (y->check_only)
+		n = asprintf(&y->temp, "%s/smpolicy-check-XXXXXX",
+		             tmpdir != NULL && tmpdir[0] == '/' ? tmpdir : "/tmp");
+	else
+		n = asprintf(&y->temp, "%s/" NEW_PREFIX "XXXXXX", y->s.copy_dir);
+	if (n < 0) {
+		y->temp = NULL;
+		return SMP_ERR_NOMEM;
+	}
+	if (mkdtemp(y->temp) == NULL || (!y->check_only && chmod(y->temp, 0755) != 0)) {
+		diags_add(y->d, y->temp, 0, SMP_SEV_ERROR, NULL,
+		          "cannot make a folder for the new copy: %s", strerror(errno));
+		free(y->temp);
+		y->temp = NULL;
+		return SMP_ERR_IO;
+	}
+	return SMP_OK;
+}
+
+/*
+ * Validate the rendered world with the one loader of files and the
+ * procedural checks, the diagnostics named by DN.  Structural faults fail
+ * the sync; procedural ones are reported (as warnings when syncing: a
+ * copy with them is installed, as files with them load, so that one bad
+ * entry does not lock an office out) and *p is the policy.
+ */
+static smp_status validate(struct sync *y, const struct dir_render *r, smp_policy **p)
+{
+	smp_diags *ld = NULL, *pd = NULL;
+	smp_status rc;
+
+	rc = policy_load_ex(r->conf_path, y->load_flags | SMP_LOAD_NO_CACHE, NULL, NULL, p, &ld);
+	if (!dir_translate(r, ld, false, y->d))
+		rc = SMP_ERR_NOMEM;
+	if (rc == SMP_OK) {
+		rc = smp_policy_check(*p, &pd);
+		if (rc == SMP_OK && !dir_translate(r, pd, !y->check_only, y->d))
+			rc = SMP_ERR_NOMEM;
+	}
+	smp_diags_free(ld);
+	smp_diags_free(pd);
+	if (rc != SMP_OK) {
+		smp_policy_free(*p);
+		*p = NULL;
+	}
+	return rc;
+}
+
+/* The compiled cache of the new copy, so that the first login after a
+ * sync does not parse it.  A cache that cannot be written is a warning:
+ * the copy is whole without it. */
+static void compile_copy(struct sync *y, const char *conf)
+{
+	smp_policy *p = NULL;
+	smp_diags *cd = NULL;
+
+	if (policy_load_ex(conf, y->load_flags | SMP_LOAD_NO_CACHE, NULL, NULL, &p, NULL) ==
+	        SMP_OK &&
+	    smp_policy_cache_write(p, y->load_flags, &cd) != SMP_OK)
+		diags_add(y->d, conf, 0, SMP_SEV_WARNING, NULL,
+		          "the compiled cache of the new copy could not be written (%s): logins "
+		          "parse the copy instead", smp_diags_count(cd) > 0 ?
+		          smp_diags_get(cd, 0)->message : "no reason given");
+	smp_diags_free(cd);
+	smp_policy_free(p);
+}
+
+/* Rename the whole, fsynced temp folder to copy-N and name it in the
+ * state; then the copies before the previous one go (a reader that read
+ * the old state a moment ago still finds the previous copy). */
+static smp_status install(struct sync *y, size_t records)
+{
+	char name[64], *path = NULL, *conf = NULL;
+	unsigned long n;
+	int64_t now = now_utc();
+	smp_status rc;
+
+	if (!fsync_folder(y->temp)) {
+		diags_add(y->d, y->temp, 0, SMP_SEV_ERROR, NULL, "cannot write the new copy: %s",
+		          strerror(errno));
+		return SMP_ERR_IO;
+	}
+	n = scan_copies(y->s.copy_dir, 0, false) + 1;
+	snprintf(name, sizeof(name), COPY_PREFIX "%lu", n);
+	if (asprintf(&path, "%s/%s", y->s.copy_dir, name) < 0 ||
+	    asprintf(&conf, "%s/smpolicy.conf", path) < 0) {
+		free(path);
+		return SMP_ERR_NOMEM;
+	}
+	if (rename(y->temp, path) != 0 || !fsync_folder(y->s.copy_dir)) {
+		diags_add(y->d, path, 0, SMP_SEV_ERROR, NULL, "cannot install the new copy: %s",
+		          strerror(errno));
+		rc = SMP_ERR_IO;
+		goto out;
+	}
+	free(y->temp);
+	y->temp = NULL;
+	compile_copy(y, conf);
+	rc = write_state(y, name, now);
+	if (rc == SMP_OK) {
+		scan_copies(y->s.copy_dir, n - 1, true);
+		rc = result(y, true, records, now, conf);
+	}
+out:
+	free(path);
+	free(conf);
+	return rc;
+}
+
+/* Read the whole directory, render it, validate it and (unless only
+ * checking) install it. */
+static smp_status full_sync(struct sync *y)
+{
+	struct dir_render r = { 0 };
+	smp_policy *p = NULL;
+	smp_status rc;
+
+	rc = dir_read_world(&y->conn, &y->w, y->d);
+	dir_close(&y->conn);   /* everything is read: no connection held while writing */
+	if (rc != SMP_OK)
+		return rc;
+	rc = make_temp(y);
+	if (rc == SMP_OK)
+		rc = dir_render(&y->w, &y->s, y->temp, &r, y->d);
+	if (rc == SMP_OK)
+		rc = validate(y, &r, &p);
+	if (rc == SMP_OK && y->check_only)
+		rc = result(y, false, policy_records(p), 0, NULL);
+	else if (rc == SMP_OK)
+		rc = install(y, policy_records(p));
+	smp_policy_free(p);
+	dir_render_free(&r);
+	return rc;
+}
+
+/* ---- the sync ---------------------------------------------------------------- */
+
+/* Under the lock: the state as it is (a damaged one is replaced, with a
+ * warning: the sync that follows writes a good one). */
+static smp_status read_state(struct sync *y)
+{
+	smp_diags *sd = diags_new();
+	smp_status rc;
+
+	if (sd == NULL)
+		return SMP_ERR_NOMEM;
+	rc = ldap_state_read(y->s.copy_dir, y->load_flags, &y->state, sd);
+	y->have_state = rc == SMP_OK;
+	if (rc != SMP_OK && rc != SMP_ERR_NOTFOUND && rc != SMP_ERR_NOMEM) {
+		for (size_t i = 0; i < smp_diags_count(sd); i++) {
+			const struct smp_diag *g = smp_diags_get(sd, i);
+
+			diags_add(y->d, g->file, g->line, SMP_SEV_WARNING, g->subject,
+			          "%s (the state is replaced by this sync)", g->message);
+		}
+		rc = SMP_OK;
+	}
+	smp_diags_free(sd);
+	return rc == SMP_ERR_NOTFOUND ? SMP_OK : rc;
+}
+
+static smp_status lock_copy_dir(struct sync *y)
+{
+	char *path = NULL;
+	smp_status rc;
+
+	if (asprintf(&path, "%s/" LDAP_SYNC_LOCK, y->s.copy_dir) < 0)
+		return SMP_ERR_NOMEM;
+	rc = flock_path(path, false, now_ms() + (int64_t)y->s.timeout * 1000, &y->lock_fd);
+	if (rc == SMP_ERR_LOCK)
+		diags_add(y->d, path, 0, SMP_SEV_ERROR, NULL,
+		          "another sync has held the lock for %d seconds (ldap.timeout)", y->s.timeout);
+	else if (rc != SMP_OK)
+		diags_add(y->d, path, 0, SMP_SEV_ERROR, NULL, "cannot take the sync lock: %s",
+		          strerror(errno));
+	return rc;
+}
+
+static smp_status run(struct sync *y, const char *config_path)
+{
+	bool is_ldap = false;
+	smp_status rc;
+
+	rc = ldap_settings_read(config_path, y->load_flags, &is_ldap, &y->s, y->d);
+	if (rc != SMP_OK)
+		return rc;
+	if (!is_ldap) {
+		diags_add(y->d, config_path != NULL ? config_path : SMP_DEFAULT_CONFIG, 0,
+		          SMP_SEV_ERROR, NULL, "its records are files (settings.source is not "
+		          "\"ldap\"): there is no directory to read");
+		return SMP_ERR_ARG;
+	}
+	if (!y->check_only) {
+		rc = prepare_copy_dir(y);
+		if (rc == SMP_OK)
+			rc = lock_copy_dir(y);
+		if (rc != SMP_OK)
+			return rc;
+		remove_temps(y->s.copy_dir, STATE_TEMP_PREFIX);
+		scan_copies(y->s.copy_dir, 0, true);
+		rc = read_state(y);
+		if (rc != SMP_OK)
+			return rc;
+	}
+	rc = dir_open(&y->conn, &y->s, y->load_flags, y->d);
+	if (rc == SMP_OK)
+		rc = dir_read_csn(&y->conn, &y->w);
+	if (rc == SMP_OK && !y->check_only && try_unchanged(y, &rc))
+		return rc;
+	return rc == SMP_OK ? full_sync(y) : rc;
+}
+
+smp_status smp_directory_sync(const char *config_path, unsigned flags, smp_sync **out,
+                              smp_diags **diags)
+{
+	struct sync y = { .lock_fd = -1 };
+	smp_status rc;
+
+	if (diags != NULL)
+		*diags = NULL;
+	if (out != NULL)
+		*out = NULL;
+	y.load_flags = flags & SMP_LOAD_ALLOW_NONROOT;
+	y.check_only = (flags & SMP_SYNC_CHECK_ONLY) != 0;
+	y.d = diags_new();
+	if (y.d == NULL)
+		return SMP_ERR_NOMEM;
+	rc = run(&y, config_path);
+	dir_close(&y.conn);
+	if (y.temp != NULL) {
+		/* never installed: nothing of it stays */
+		char parent[4096];
+		const char *name;
+
+		split_path(y.temp, parent, sizeof(parent), &name);
+		remove_folder(parent, name);
+	}
+	if (y.lock_fd >= 0)
+		close(y.lock_fd);
+	if (rc == SMP_OK && y.d->oom)
+		rc = SMP_ERR_NOMEM;
+	if (rc == SMP_OK && out != NULL)
+		*out = y.res;
+	else
+		smp_sync_free(y.res);
+	diags_sort(y.d);
+	if (diags != NULL && smp_diags_count(y.d) > 0)
+		*diags = y.d;
+	else
+		smp_diags_free(y.d);
+	free(y.temp);
+	dir_world_free(&y.w);
+	ldap_state_free(&y.state);
+	ldap_settings_free(&y.s);
+	return rc;
+}
+
+void smp_sync_info(const smp_sync *s, struct smp_sync_info *out)
+{
+	static const struct smp_sync_info none;
+
+	*out = s != NULL ? s->info : none;
+}
+
+void smp_sync_free(smp_sync *s)
+{
+	if (s == NULL)
+		return;
+	free(s->copy);
+	free(s->uri);
+	free(s->base);
+	free(s);
+}

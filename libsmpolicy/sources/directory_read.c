@@ -1,0 +1,434 @@
+/*
+ * directory_read.c - the directory's entries under the base (DESIGN §7),
+ * each checked against the one table of ldap_map.c before anything is
+ * rendered: its place, its object class, its RDN, the number and syntax
+ * of its values.  What is read is kept as the server gave it, in the
+ * server's order; the records loader judges the rest (references, dates,
+ * ids) exactly as it judges files.
+ *
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#include "directory_sync.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---- the contextCSN ----------------------------------------------------- */
+
+struct csn_ctx {
+	LDAPDN base;
+	char *context;       /* the naming context holding the base (malloc'd) */
+	int depth;           /* how far the base lies below it */
+	char **csns;         /* ldap_get_values() of the context's entry */
+};
+
+/* The root DSE: the naming context closest above the base. */
+static smp_status take_context(void *ctx, LDAP *ld, LDAPMessage *e)
+{
+	struct csn_ctx *x = ctx;
+	struct berval **v = ldap_get_values_len(ld, e, "namingContexts");
+
+	for (size_t i = 0; v != NULL && v[i] != NULL; i++) {
+		LDAPDN nc = NULL;
+		int depth;
+
+		if (ldap_bv2dn(v[i], &nc, LDAP_DN_FORMAT_LDAPV3) == LDAP_SUCCESS &&
+		    dn_under(x->base, nc, &depth) && (x->context == NULL || depth < x->depth)) {
+			free(x->context);
+			x->context = strndup(v[i]->bv_val, v[i]->bv_len);
+			x->depth = depth;
+		}
+		ldap_dnfree(nc);
+	}
+	ldap_value_free_len(v);
+	return SMP_OK;
+}
+
+static smp_status take_csns(void *ctx, LDAP *ld, LDAPMessage *e)
+{
+	struct csn_ctx *x = ctx;
+	struct berval **v = ldap_get_values_len(ld, e, "contextCSN");
+	size_t n = 0;
+
+	while (v != NULL && v[n] != NULL)
+		n++;
+	x->csns = calloc(n + 1, sizeof(char *));
+	for (size_t i = 0; x->csns != NULL && i < n; i++)
+		x->csns[i] = strndup(v[i]->bv_val, v[i]->bv_len);
+	ldap_value_free_len(v);
+	return x->csns != NULL ? SMP_OK : SMP_ERR_NOMEM;
+}
+
+static int strp_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+smp_status dir_read_csn(struct dir_conn *c, struct dir_world *w)
+{
+	static char *dse_attrs[] = { "namingContexts", NULL };
+	static char *csn_attrs[] = { "contextCSN", NULL };
+	struct csn_ctx x = { 0 };
+	smp_status rc = SMP_OK;
+	size_t n = 0, len = 1;
+	char *joined;
+
+	w->context_csn = "";
+	if (ldap_str2dn(c->s->base, &x.base, LDAP_DN_FORMAT_LDAPV3) != LDAP_SUCCESS)
+		return dir_fail(c, LDAP_INVALID_DN_SYNTAX, "ldap.base '%s' is not a DN", c->s->base);
+	rc = dir_search(c, "", LDAP_SCOPE_BASE, "(objectClass=*)", dse_attrs, false, take_context,
+	                &x, NULL);
+	/* a server that names no context for the base keeps no CSN we could
+	 * ask: every sync is then a full read */
+	if (rc == SMP_OK && x.context != NULL)
+		rc = dir_search(c, x.context, LDAP_SCOPE_BASE, "(objectClass=*)", csn_attrs, false,
+		                take_csns, &x, NULL);
+	while (x.csns != NULL && x.csns[n] != NULL)
+		len += strlen(x.csns[n++]) + 1;
+	/* several with more than one provider: one value per server id */
+	if (rc == SMP_OK && n > 0) {
+		qsort(x.csns, n, sizeof(char *), strp_cmp);
+		joined = arena_alloc(&w->mem, len);
+		if (joined == NULL)
+			rc = SMP_ERR_NOMEM;
+		for (size_t i = 0; joined != NULL && i < n; i++) {
+			if (i > 0)
+				strcat(joined, " ");
+			strcat(joined, x.csns[i]);
+		}
+		if (joined != NULL)
+			w->context_csn = joined;
+	}
+	for (size_t i = 0; i < n; i++)
+		free(x.csns[i]);
+	free(x.csns);
+	free(x.context);
+	ldap_dnfree(x.base);
+	return rc;
+}
+
+/* ---- the entries -------------------------------------------------------- */
+
+struct read_ctx {
+	struct dir_conn *c;
+	struct dir_world *w;
+	smp_diags *d;
+	LDAPDN base;
+	bool seen[16];          /* per kind: its container exists */
+	bool settings;          /* cn=settings exists */
+	bool failed;            /* a structural fault */
+	bool nomem;
+};
+
+static size_t nkinds(void)
+{
+	size_t n = 0;
+
+	while (ldap_kinds[n].list != NULL)
+		n++;
+	return n;
+}
+
+static void fault(struct read_ctx *x, const char *dn, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void fault(struct read_ctx *x, const char *dn, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	diags_add(x->d, dn, 0, SMP_SEV_ERROR, NULL, "%s", msg);
+	x->failed = true;
+}
+
+/* The container "ou=approvals" of an RDN, or NULL. */
+static const struct ldap_kind *container_of(LDAPRDN rdn)
+{
+	for (const struct ldap_kind *k = ldap_kinds; k->list != NULL; k++)
+		if (rdn_is(rdn, "ou", k->container + 3))
+			return k;
+	return NULL;
+}
+
+static bool has_class(LDAP *ld, LDAPMessage *e, const char *oc)
+{
+	struct berval **v = ldap_get_values_len(ld, e, "objectClass");
+	bool found = false;
+
+	for (size_t i = 0; v != NULL && v[i] != NULL && !found; i++)
+		found = v[i]->bv_len == strlen(oc) && strncasecmp(v[i]->bv_val, oc, v[i]->bv_len) == 0;
+	ldap_value_free_len(v);
+	return found;
+}
+
+/* Does the entry carry anything of ours: an smpPolicy* class or an smp*
+ * attribute?  Then it is a record, wherever it is. */
+static bool looks_ours(LDAP *ld, LDAPMessage *e)
+{
+	struct berval **v = ldap_get_values_len(ld, e, "objectClass");
+	BerElement *ber = NULL;
+	bool ours = false;
+
+	for (size_t i = 0; v != NULL && v[i] != NULL && !ours; i++)
+		ours = v[i]->bv_len > 9 && strncasecmp(v[i]->bv_val, "smpPolicy", 9) == 0;
+	ldap_value_free_len(v);
+	for (char *a = ldap_first_attribute(ld, e, &ber); a != NULL && !ours;
+	     a = ldap_next_attribute(ld, e, ber)) {
+		ours = strncasecmp(a, "smp", 3) == 0;
+		ldap_memfree(a);
+	}
+	ber_free(ber, 0);
+	return ours;
+}
+
+/* The attribute of table named a, or -1. */
+static int attr_index(const struct ldap_attr *table, const char *a)
+{
+	for (int i = 0; table[i].key != NULL; i++)
+		if (strcasecmp(table[i].attr, a) == 0)
+			return i;
+	return -1;
+}
+
+/* Check and keep the values of attribute i of entry r; false on OOM. */
+static bool take_values(struct read_ctx *x, struct dir_entry *r, const struct ldap_attr *at,
+                        int i, struct berval **v)
+{
+	size_t n = 0;
+	const char **out;
+
+	while (v != NULL && v[n] != NULL)
+		n++;
+	if (n != 1 && at->type != LV_STRLIST) {
+		fault(x, r->dn, "%s has %zu values: it takes one", at->attr, n);
+		return true;
+	}
+	out = arena_alloc(&x->w->mem, (n + 1) * sizeof(char *));
+	if (out == NULL)
+		return false;
+	for (size_t j = 0; j < n; j++) {
+		if (memchr(v[j]->bv_val, '\0', v[j]->bv_len) != NULL) {
+			fault(x, r->dn, "%s: a value holds a NUL byte", at->attr);
+			return true;
+		}
+		out[j] = arena_strndup(&x->w->mem, v[j]->bv_val, v[j]->bv_len);
+		if (out[j] == NULL)
+			return false;
+	}
+	if (at->type == LV_BOOL && strcmp(out[0], "TRUE") != 0 && strcmp(out[0], "FALSE") != 0)
+		fault(x, r->dn, "%s must be TRUE or FALSE, not '%s'", at->attr, out[0]);
+	if (at->type == LV_INT) {
+		const char *s = out[0] + (out[0][0] == '-');
+		size_t digits = strspn(s, "0123456789");
+
+		if (digits == 0 || s[digits] != '\0' || digits > 18)
+			fault(x, r->dn, "%s must be an integer, not '%s'", at->attr, out[0]);
+	}
+	r->values[i] = out;
+	return true;
+}
+
+/* Every attribute of e that the kind's table names, in r; the smp*
+ * attributes it does not name are faults (the files' "unknown key"), the
+ * others (objectClass, the person entry's own) are not ours to read. */
+static void take_attrs(struct read_ctx *x, LDAP *ld, LDAPMessage *e, struct dir_entry *r,
+                       const struct ldap_attr *table)
+{
+	BerElement *ber = NULL;
+
+	for (char *a = ldap_first_attribute(ld, e, &ber); a != NULL;
+	     a = ldap_next_attribute(ld, e, ber)) {
+		int i = attr_index(table, a);
+
+		if (i >= 0) {
+			struct berval **v = ldap_get_values_len(ld, e, a);
+
+			if (!take_values(x, r, &table[i], i, v))
+				x->nomem = true;
+			ldap_value_free_len(v);
+		} else if (strncasecmp(a, "smp", 3) == 0) {
+			fault(x, r->dn, "%s is not an attribute of %s%s", a,
+			      r->kind != NULL ? r->kind->oc : LDAP_SETTINGS_OC,
+			      strchr(a, ';') != NULL ? " (attribute options are not read)" : "");
+		}
+		ldap_memfree(a);
+	}
+	ber_free(ber, 0);
+}
+
+/* Keep e as a record of kind k (NULL: the settings entry). */
+static smp_status take_entry(struct read_ctx *x, LDAP *ld, LDAPMessage *e, const char *dn,
+                             LDAPRDN rdn, const struct ldap_kind *k)
+{
+	const struct ldap_attr *table = k != NULL ? k->attrs : ldap_settings_attrs;
+	struct dir_world *w = x->w;
+	struct dir_entry *r;
+	size_t nattrs = 0;
+
+	if (!has_class(ld, e, k != NULL ? k->oc : LDAP_SETTINGS_OC)) {
+		fault(x, dn, "not a smpolicy record: it lacks the object class %s that the "
+		      "entries of %s hold", k != NULL ? k->oc : LDAP_SETTINGS_OC,
+		      k != NULL ? k->container : "the settings entry");
+		return SMP_OK;
+	}
+	if (k != NULL && (rdn[1] != NULL || (rdn[0]->la_flags & LDAP_AVA_BINARY) ||
+	                  strncasecmp(rdn[0]->la_attr.bv_val, k->rdn, rdn[0]->la_attr.bv_len) != 0 ||
+	                  rdn[0]->la_attr.bv_len != strlen(k->rdn))) {
+		fault(x, dn, "the RDN of a record of %s must be one %s=ID", k->container, k->rdn);
+		return SMP_OK;
+	}
+	if (w->n == w->cap) {
+		size_t ncap = w->cap ? w->cap * 2 : 256;
+		struct dir_entry *nv = realloc(w->v, ncap * sizeof(*nv));
+
+		if (nv == NULL)
+			return SMP_ERR_NOMEM;
+		w->v = nv;
+		w->cap = ncap;
+	}
+	while (table[nattrs].key != NULL)
+		nattrs++;
+	r = &w->v[w->n];
+	memset(r, 0, sizeof(*r));
+	r->kind = k;
+	r->dn = arena_strdup(&w->mem, dn);
+	r->values = arena_alloc(&w->mem, (nattrs + 1) * sizeof(*r->values));
+	if (k != NULL)
+		r->id = arena_strndup(&w->mem, rdn[0]->la_value.bv_val, rdn[0]->la_value.bv_len);
+	if (r->dn == NULL || r->values == NULL || (k != NULL && r->id == NULL))
+		return SMP_ERR_NOMEM;
+	w->n++;
+	w->records += k != NULL;
+	take_attrs(x, ld, e, r, table);
+	return SMP_OK;
+}
+
+/*
+ * One entry of the subtree, put in its place: the base itself, a
+ * container, cn=settings, a container's record, or none of them.  An
+ * entry in no place of ours that carries nothing of ours (the
+ * workstations' own bind identity, cn=workstation under the base) is not
+ * a record and is not read; one that does is a fault, never dropped.
+ */
+static smp_status place_entry(void *ctx, LDAP *ld, LDAPMessage *e)
+{
+	struct read_ctx *x = ctx;
+	char *dn = ldap_get_dn(ld, e);
+	LDAPDN parsed = NULL;
+	const struct ldap_kind *k;
+	smp_status rc = SMP_OK;
+	int depth;
+
+	if (dn == NULL)
+		return dir_fail(x->c, LDAP_DECODING_ERROR, "cannot read an entry's DN");
+	if (ldap_str2dn(dn, &parsed, LDAP_DN_FORMAT_LDAPV3) != LDAP_SUCCESS ||
+	    !dn_under(parsed, x->base, &depth)) {
+		fault(x, dn, "not a DN under the base %s", x->c->s->base);
+	} else if (depth == 1 && (k = container_of(parsed[0])) != NULL) {
+		x->seen[k - ldap_kinds] = true;
+	} else if (depth == 1 && rdn_is(parsed[0], "cn", LDAP_SETTINGS_RDN + 3)) {
+		x->settings = true;
+		rc = take_entry(x, ld, e, dn, parsed[0], NULL);
+	} else if (depth == 2 && (k = container_of(parsed[1])) != NULL) {
+		rc = take_entry(x, ld, e, dn, parsed[0], k);
+	} else if (depth > 2 && container_of(parsed[depth - 1]) != NULL) {
+		fault(x, dn, "not a smpolicy record: the records of %s are its direct children",
+		      ldap_kinds[container_of(parsed[depth - 1]) - ldap_kinds].container);
+	} else if (depth > 0 && looks_ours(ld, e)) {
+		fault(x, dn, "not a smpolicy record: records live in cn=settings and ou=platforms, "
+		      "ou=offices, ou=staff, ou=devices, ou=accounts, ou=approvals under the base");
+	}
+	ldap_dnfree(parsed);
+	ldap_memfree(dn);
+	return rc;
+}
+
+/* objectClass, the RDN attributes and every attribute of the table,
+ * once each: what a search needs to ask for. */
+static char **wanted_attrs(void)
+{
+	size_t cap = 3 + nkinds() * 16 + 8, n = 0;
+	char **v = calloc(cap, sizeof(char *));
+
+	if (v == NULL)
+		return NULL;
+	v[n++] = "objectClass";
+	v[n++] = "cn";
+	v[n++] = "uid";
+	for (const struct ldap_kind *k = ldap_kinds;; k++) {
+		const struct ldap_attr *t = k->list != NULL ? k->attrs : ldap_settings_attrs;
+
+		for (; t->key != NULL && n + 1 < cap; t++) {
+			size_t j = 0;
+
+			while (j < n && strcasecmp(v[j], t->attr) != 0)
+				j++;
+			if (j == n)
+				v[n++] = (char *)t->attr;
+		}
+		if (k->list == NULL)
+			break;
+	}
+	return v;
+}
+
+/* A container (or the settings entry) that is not there: its records
+ * would silently be none. */
+static void missing(struct read_ctx *x, const char *rdn, const char *what)
+{
+	char dn[2048];
+
+	snprintf(dn, sizeof(dn), "%s,%s", rdn, x->c->s->base);
+	fault(x, dn, "missing: the directory has no such entry, which holds the %s", what);
+}
+
+smp_status dir_read_world(struct dir_conn *c, struct dir_world *w, smp_diags *d)
+{
+	struct read_ctx x = { .c = c, .w = w, .d = d };
+	char **attrs = wanted_attrs();
+	smp_status rc;
+	bool noobject = false;
+
+	if (attrs == NULL)
+		return SMP_ERR_NOMEM;
+	if (ldap_str2dn(c->s->base, &x.base, LDAP_DN_FORMAT_LDAPV3) != LDAP_SUCCESS) {
+		free(attrs);
+		return dir_fail(c, LDAP_INVALID_DN_SYNTAX, "ldap.base '%s' is not a DN", c->s->base);
+	}
+	/*
+	 * One paged search of the whole subtree rather than one per
+	 * container: each entry is read once, and an entry in a wrong place
+	 * is seen as well.  The server's order is kept: OpenLDAP's back-mdb
+	 * returns entries in the order they were added, and the export adds
+	 * them in file order, so the ties the rules break by file order (the
+	 * cap's "then lowest id" aside: the latest started approval, the
+	 * accounts a login tries) break as they did in the files.
+	 */
+	rc = dir_search(c, c->s->base, LDAP_SCOPE_SUBTREE, "(objectClass=*)", attrs, true,
+	                place_entry, &x, &noobject);
+	if (rc == SMP_OK && noobject)
+		fault(&x, c->s->base, "the base DN does not exist in %s", c->s->uri);
+	for (size_t i = 0; rc == SMP_OK && !noobject && ldap_kinds[i].list != NULL; i++)
+		if (!x.seen[i])
+			missing(&x, ldap_kinds[i].container, ldap_kinds[i].list);
+	if (rc == SMP_OK && !noobject && !x.settings)
+		missing(&x, LDAP_SETTINGS_RDN, "settings");
+	ldap_dnfree(x.base);
+	free(attrs);
+	if (rc == SMP_OK && (d->oom || x.nomem))
+		rc = SMP_ERR_NOMEM;
+	return rc == SMP_OK && x.failed ? SMP_ERR_PARSE : rc;
+}
+
+void dir_world_free(struct dir_world *w)
+{
+	free(w->v);
+	arena_release(&w->mem);
+	memset(w, 0, sizeof(*w));
+}

@@ -1,0 +1,131 @@
+/*
+ * directory_sync.h - the pieces of smp_directory_sync() (DESIGN §7): the
+ * one connection (directory_conn.c), the reading of the directory into
+ * entries (directory_read.c), their rendering as a files world
+ * (directory_render.c) and the sync itself (directory.c).  Private to
+ * these files; the only ones of the library that call libldap, and none
+ * of them is reached from a login.
+ *
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#ifndef SMP_DIRECTORY_SYNC_H
+#define SMP_DIRECTORY_SYNC_H
+
+#include "directory.h"
+
+#include <ldap.h>
+
+/* ---- the connection (directory_conn.c) -------------------------------- */
+
+struct dir_conn {
+	LDAP *ld;
+	const struct ldap_settings *s;
+	smp_diags *d;
+};
+
+/*
+ * Connect to s->uri and bind: LDAPv3, s->timeout for connecting and for
+ * each operation, TLS as the URI and ca_file say (ldaps://: TLS; ldap://
+ * or ldapi:// with a ca_file: StartTLS, required; without: plaintext),
+ * certificates verified (DEMAND), options on this handle only; a simple
+ * bind as s->bind_dn with the password of s->bind_password_file (a
+ * private file: root's, or the caller's with SMP_LOAD_ALLOW_NONROOT, and
+ * neither group- nor other-readable), or none (anonymous).  Returns
+ * SMP_OK with c open, or an error with c closed and d saying why:
+ * SMP_ERR_DIRECTORY, SMP_ERR_INSECURE / SMP_ERR_IO (the password file),
+ * SMP_ERR_NOMEM.
+ */
+smp_status dir_open(struct dir_conn *c, const struct ldap_settings *s, unsigned flags,
+                    smp_diags *d);
+void dir_close(struct dir_conn *c);   /* unbinds; c may be closed already */
+
+/* Record "URI: WHAT: <the result code as a sentence> (the server's
+ * diagnostic message)" in c->d and return SMP_ERR_DIRECTORY (SMP_ERR_NOMEM for
+ * LDAP_NO_MEMORY). */
+smp_status dir_fail(struct dir_conn *c, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Called for each entry a search returns, in the server's order; a
+ * status other than SMP_OK stops the search and is returned. */
+typedef smp_status (*dir_entry_fn)(void *ctx, LDAP *ld, LDAPMessage *e);
+
+/* Search base with scope and filter for attrs (NULL-terminated), paged
+ * (LDAP_CONTROL_PAGEDRESULTS) when paged; noobject, if not NULL, is set
+ * when base does not exist (no error then). */
+smp_status dir_search(struct dir_conn *c, const char *base, int scope, const char *filter,
+                      char **attrs, bool paged, dir_entry_fn fn, void *ctx, bool *noobject);
+
+/* ---- DNs ---------------------------------------------------------------- */
+
+/* Is the parsed dn at depth rdns below parsed base (0: dn is base)?
+ * Attribute types and values compare without case (ou, dc, cn). */
+bool dn_under(LDAPDN dn, LDAPDN base, int *depth);
+/* Does rdn read "type=value" (one AVA; case ignored)? */
+bool rdn_is(LDAPRDN rdn, const char *type, const char *value);
+
+/* ---- the directory as read (directory_read.c) ------------------------- */
+
+/* One record (or the settings entry) of the directory. */
+struct dir_entry {
+	const char *dn;                  /* as the server spelled it */
+	const struct ldap_kind *kind;    /* NULL: the settings entry */
+	const char *id;                  /* the RDN value; NULL for settings */
+	const char *const **values;      /* per attribute of the kind's table
+	                                    (ldap_settings_attrs for settings):
+	                                    NULL-terminated, or NULL if absent */
+};
+
+struct dir_world {
+	struct arena mem;                /* everything below */
+	struct dir_entry *v;             /* the server's order */
+	size_t n, cap;
+	const char *context_csn;         /* "" when the server keeps none */
+	size_t records;                  /* entries but the settings entry */
+};
+
+/* The suffix's contextCSN: the naming context of the root DSE that holds
+ * the base, its contextCSN values sorted and joined by spaces ("" if the
+ * server has none). */
+smp_status dir_read_csn(struct dir_conn *c, struct dir_world *w);
+/*
+ * Read every entry under the base into w, checking each against the
+ * table of ldap_map.c: its place (a container's child, cn=settings), its
+ * object class, its RDN, the count and syntax of its values.  Structural
+ * faults go to d named by the entry's DN, and make it SMP_ERR_PARSE; the
+ * connection's faults are SMP_ERR_DIRECTORY.
+ */
+smp_status dir_read_world(struct dir_conn *c, struct dir_world *w, smp_diags *d);
+void dir_world_free(struct dir_world *w);
+
+/* ---- the files world (directory_render.c) ----------------------------- */
+
+/* What a line of a rendered file came from. */
+struct dir_line {
+	const char *dn;     /* the entry, its container, or the base */
+	const char *attr;   /* the attribute, or NULL */
+};
+
+struct dir_render {
+	struct arena mem;                /* the DNs of containers and base */
+	const char *base;                /* where unmapped lines point */
+	char *conf_path, *records_path;  /* the two files written */
+	struct dir_line *conf_lines, *records_lines;   /* [line - 1] */
+	size_t nconf, nrecords;
+};
+
+/*
+ * Write w into folder dir (which exists) as smpolicy.conf and
+ * records.conf in the grammar of DESIGN §2, mode 0644, fsynced, with the
+ * map of every line; audit (absolute or NULL) is the settings' audit.
+ * Returns SMP_OK, SMP_ERR_IO (d says why), SMP_ERR_NOMEM.
+ */
+smp_status dir_render(const struct dir_world *w, const struct ldap_settings *s,
+                      const char *dir, struct dir_render *r, smp_diags *d);
+/* Copy each diagnostic of from into to, a diagnostic of a rendered file
+ * named by the entry's DN (and attribute) instead; errors become
+ * warnings when demote. False on OOM. */
+bool dir_translate(const struct dir_render *r, const smp_diags *from, bool demote,
+                   smp_diags *to);
+void dir_render_free(struct dir_render *r);
+
+#endif /* SMP_DIRECTORY_SYNC_H */
