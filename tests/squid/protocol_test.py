@@ -1,0 +1,273 @@
+#!/usr/bin/env python3
+"""protocol_test.py - smpolicy-squid driven over its pipes as Squid drives
+it (DESIGN §8): channel ids, answers out of order, subdomains, look-alikes,
+case, dots, IP literals, %-escaping, devices, bad and 100 KB lines, a
+revocation while it runs, broken and insecure files, 20,000 requests, the
+end of input; and `smpolicy domains`.  Prints TAP.
+
+    protocol_test.py --helper BUILD/tools/squid/smpolicy-squid --smpolicy BUILD/tools/smpolicy
+
+SPDX-License-Identifier: BSD-3-Clause
+"""
+import argparse
+import os
+import random
+import subprocess
+import sys
+import threading
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from helper import NONROOT, Helper, Tap, World, parse_answer  # noqa: E402
+
+
+def expect(t, h, line, result, code=None, channel=None, what=None):
+    """Ask line; the answer must be result (OK/ERR) on channel, and an ERR
+    must name code first.  Returns the parsed message (or None)."""
+    got = h.ask(line)
+    what = what or line
+    if got is None:
+        t.ok(False, what, 'no answer; stderr: %s' % h.stderr[-3:])
+        return None
+    ch, res, keys = parse_answer(got)
+    good = ch == channel and res == result
+    if code is not None:
+        good = good and keys.get('message', '').startswith(code + ' (')
+    t.ok(good, '%s -> %s' % (what, got[:160]), 'expected %s %s %s' % (channel, result, code or ''))
+    return keys.get('message')
+
+
+def decisions(t, exe, w):
+    h = Helper(exe, w.conf)
+    expect(t, h, '1 w1 facebook.com ws1', 'OK', channel='1', what='an approved worker')
+    msg = expect(t, h, '2 w2 facebook.com ws1', 'ERR', 'no-approval', '2',
+                 what='a worker without an approval')
+    t.ok(msg is not None and msg.startswith('no-approval (C): ') and "'w2'" in msg,
+         'the message is "CODE (SECTION): sentence" with the particulars', msg)
+    expect(t, h, '3 w2 m.facebook.com ws1', 'ERR', 'no-approval', '3', what='a subdomain')
+    expect(t, h, '4 w1 www.m.facebook.com ws1', 'OK', channel='4', what='a deeper subdomain, approved')
+    expect(t, h, '5 w2 notfacebook.com ws1', 'OK', channel='5', what='a look-alike is no platform')
+    expect(t, h, '6 w2 facebook.com.evil.example ws1', 'OK', channel='6', what='a platform name inside another')
+    expect(t, h, '7 w2 FaceBook.COM ws1', 'ERR', 'no-approval', '7', what='case does not matter')
+    expect(t, h, '8 w2 facebook.com. ws1', 'ERR', 'no-approval', '8', what='a trailing dot does not matter')
+    expect(t, h, '9 w2 FB.com. ws1', 'ERR', 'no-approval', '9', what='a second domain of the platform')
+    expect(t, h, '10 w2 157.240.1.35 ws1', 'OK', channel='10', what='an IPv4 literal is OK')
+    expect(t, h, '11 w2 2a03:2880:f12f:83:face:b00c:0:25de ws1', 'OK', channel='11', what='an IPv6 literal is OK')
+    expect(t, h, '12 w2 example.org ws1', 'OK', channel='12', what='a host that is no platform\'s is OK')
+    expect(t, h, '13 w1 youtu.be ws1', 'OK', channel='13', what='the second platform of the approval')
+    expect(t, h, '14 w1 snapchat.com ws1', 'ERR', 'app-not-approved', '14',
+           what='a mobile-only platform from a workstation')
+    expect(t, h, '15 w%31 facebook.com ws1', 'OK', channel='15', what='USER is %-decoded as Squid escapes it')
+    expect(t, h, '16 w1 facebook.com ws%31', 'OK', channel='16', what='CLIENT is %-decoded too')
+    expect(t, h, '17 - facebook.com ws1', 'ERR', 'unknown-user', '17', what='no login ("-")')
+    expect(t, h, '18 nobody facebook.com ws1', 'ERR', 'unknown-user', '18', what='a login not in the staff records')
+    expect(t, h, '19 w1 facebook.com home', 'ERR', 'device-not-dcf', '19', what='a personal device')
+    expect(t, h, '20 w1 facebook.com nosuch', 'ERR', 'device-unknown', '20', what='an unknown device')
+    expect(t, h, '21 w1 facebook.com', 'ERR', 'device-unknown', '21',
+           what='no CLIENT: device unknown, never the proxy\'s own name')
+    expect(t, h, '22 w1 facebook.com -', 'ERR', 'device-unknown', '22', what='CLIENT "-"')
+    expect(t, h, '23 w1 facebook.com 192.0.2.77', 'ERR', 'device-unknown', '23',
+           what='an address without a name (TEST-NET) is an unknown device')
+    if w.loopback_device:
+        expect(t, h, '24 w1 facebook.com 127.0.0.1', 'OK', channel='24',
+               what='an address named %s by reverse DNS, a DCF device' % w.loopback_device)
+        expect(t, h, '25 w2 facebook.com 127.0.0.1', 'ERR', 'no-approval', '25',
+               what='the same device, a worker without an approval')
+    expect(t, h, 'w1 facebook.com ws1', 'OK', what='without a channel (no concurrency)')
+    expect(t, h, 'w2 facebook.com ws1', 'ERR', 'no-approval', what='without a channel, denied')
+    expect(t, h, '26 w2 facebook.com ws1\r', 'ERR', 'no-approval', '26', what='a CRLF line')
+    expect(t, h, '27\tw1\tfacebook.com\tws1', 'OK', channel='27', what='tabs between fields')
+    msg = expect(t, h, '28 w1 facebook.com home', 'ERR', 'device-not-dcf', '28')
+    # several reasons, each with its code
+    msg = expect(t, h, '29 w2 facebook.com home', 'ERR', 'device-not-dcf', '29', what='every failed rule')
+    t.ok(msg is not None and 'no-approval (C)' in msg and '; ' in msg,
+         'the message names every failed rule', msg)
+    t.ok(h.close() == 0, 'exit status 0 at the end of input')
+
+
+def out_of_order_channels(t, exe, w):
+    h = Helper(exe, w.conf)
+    lines = ['%d %s facebook.com ws1' % (ch, 'w1' if ch % 2 else 'w2') for ch in (40, 3, 0, 17, 99999)]
+    h.send(''.join(l + '\n' for l in lines))
+    got = h.answers(len(lines))
+    byc = {parse_answer(a)[0]: parse_answer(a)[1] for a in got}
+    want = {'40': 'ERR', '3': 'OK', '0': 'ERR', '17': 'OK', '99999': 'OK'}
+    t.ok(byc == want and len(got) == len(lines),
+         'a batch of channels: one answer each, on its own channel', got)
+    h.close()
+
+
+def bad_lines(t, exe, w):
+    h = Helper(exe, w.conf)
+    cases = [
+        ('', None, 'an empty line'),
+        ('garbage', None, 'one field'),
+        ('31', None, 'a channel id alone'),
+        ('32 w1', '32', 'a channel and one field'),
+        ('33 a b c d', '33', 'too many fields'),
+        ('34 w1 facebook.com ws1 extra more', '34', 'far too many fields'),
+        ('35 w1 face\x00book.com ws1', '35', 'a NUL byte'),
+        ('36 ' + 'a' * 100000 + ' facebook.com ws1', '36', 'a 100 KB line with a channel'),
+        ('b' * 100000, None, 'a 100 KB line without one'),
+        ('37 w1 ' + 'x.' * 5000 + 'facebook.com ws1', '37', 'a 10 KB host'),
+        ('38 \xff\xfe facebook.com ws1', '38', 'a login of bytes that are no text'),
+    ]
+    for line, ch, what in cases:
+        h.send(line.encode('latin-1') + b'\n')
+        got = h.answers(1)
+        ans = parse_answer(got[0]) if got else None
+        t.ok(ans is not None and ans[0] == ch and ans[1] == 'ERR',
+             'bad line, %s: ERR on its channel' % what, got[0][:200] if got else 'no answer')
+    msg = expect(t, h, '39 w1 facebook.com ws1', 'OK', channel='39', what='after the bad lines, still answering')
+    t.ok(h.p.poll() is None, 'still running after the bad lines')
+    # the last line without its newline is answered at the end of input
+    h.send('40 w2 facebook.com ws1')
+    h.p.stdin.close()
+    got = h.answers(1)
+    t.ok(got and parse_answer(got[0])[:2] == ('40', 'ERR'), 'a last line without a newline is answered', got)
+    t.ok(h.close() == 0, 'exit status 0 at the end of input after bad lines')
+
+
+def quoting(t, exe, smpolicy, w):
+    reason = 'said "no" \\ and left\ttab \u00e9t\u00e9'
+    r = subprocess.run([smpolicy] + NONROOT + ['-c', w.conf, 'revoke', 'LT-3', '--by', 'dir-it',
+                        '--reason', reason], capture_output=True, text=True)
+    t.ok(r.returncode == 0, 'revoke LT-3 with quotes, a backslash, a tab and UTF-8 in its reason', r.stderr)
+    h = Helper(exe, w.conf)
+    got = h.ask('50 w3 facebook.com ws1')
+    ch, res, keys = parse_answer(got or '')
+    msg = keys.get('message', '')
+    t.ok(got is not None and got.startswith('50 ERR message="') and got.endswith('"'),
+         'an ERR answer is one line: message="..."', got)
+    t.ok('said "no" \\ and left tab ?t?' in msg and msg.startswith('approval-revoked (C): '),
+         'Squid reads the message back whole: quotes and backslash escaped, '
+         'controls as spaces, beyond ASCII as ?', msg)
+    t.ok('\\"no\\" \\\\ and' in (got or ''), 'the raw answer escapes " and \\ with a backslash', got)
+    t.ok(all(0x20 <= ord(c) < 0x7f for c in (got or 'x')), 'the answer is printable ASCII', got)
+    h.close()
+
+
+def revocation_while_running(t, exe, smpolicy, w):
+    h = Helper(exe, w.conf)
+    expect(t, h, '60 w1 facebook.com ws1', 'OK', channel='60', what='before the revocation')
+    r = subprocess.run([smpolicy] + NONROOT + ['-c', w.conf, 'revoke', 'LT-1', '--by', 'dir-it',
+                        '--reason', 'case closed'], capture_output=True, text=True)
+    t.ok(r.returncode == 0, 'smpolicy revoke LT-1 while the helper runs', r.stderr)
+    expect(t, h, '61 w1 facebook.com ws1', 'ERR', 'approval-revoked', '61',
+           what='the very next answer follows the revocation')
+    expect(t, h, '62 w1 youtube.com ws1', 'ERR', 'approval-revoked', '62', what='on every platform of it')
+    # a hand edit back: the old approval again
+    w.write('records.conf', w.records_text)
+    expect(t, h, '63 w1 facebook.com ws1', 'OK', channel='63', what='the records written back by hand')
+    t.ok(h.close() == 0, 'exit 0')
+
+
+def broken_files(t, exe, w):
+    h = Helper(exe, w.conf)
+    expect(t, h, '70 w1 facebook.com ws1', 'OK', channel='70', what='before the records break')
+    w.write('records.conf', w.records_text.replace('expires', 'expries', 1))
+    for ch, line in ((71, 'w1 facebook.com ws1'), (72, 'w2 facebook.com ws1'),
+                     (73, 'w1 m.youtube.com ws1'), (74, 'w1 notfacebook.com ws1')):
+        got = h.ask('%d %s' % (ch, line))
+        t.ok(got is not None and got.startswith('%d ERR message="' % ch),
+             'records with a structural fault: ERR, never OK (%s)' % line, got)
+    w.write('records.conf', w.records_text)
+    expect(t, h, '75 w1 facebook.com ws1', 'OK', channel='75', what='the records fixed: OK again at once')
+    w.write('records.conf', w.records_text, mode=0o666)
+    got = h.ask('76 w1 facebook.com ws1')
+    t.ok(got is not None and got.startswith('76 ERR'), 'a records file others may write: ERR', got)
+    w.write('records.conf', w.records_text)
+    os.rename(w.conf, w.conf + '.away')
+    got = h.ask('77 w1 facebook.com ws1')
+    t.ok(got is not None and got.startswith('77 ERR'), 'the settings file gone: ERR', got)
+    with open(w.conf + '.away') as f:
+        good = f.read()
+    w.write('smpolicy.conf', 'version = 1;\nsettings = { records = [ "records.conf" ]; ;\n')
+    got = h.ask('78 w1 facebook.com ws1')
+    t.ok(got is not None and got.startswith('78 ERR'), 'a settings file that does not parse: ERR', got)
+    w.write('smpolicy.conf', good)
+    os.unlink(w.conf + '.away')
+    expect(t, h, '79 w1 facebook.com ws1', 'OK', channel='79', what='the settings back: OK again')
+    t.ok(h.close() == 0, 'exit 0')
+    t.ok(any('expries' in l for l in h.stderr), 'each fault was told on standard error', h.stderr[-5:])
+
+
+def never_readable(t, exe, w):
+    h = Helper(exe, os.path.join(w.dir, 'missing', 'smpolicy.conf'))
+    got = [h.ask('%d w1 %s ws1' % (80 + i, host))
+           for i, host in enumerate(('facebook.com', 'example.org', 'm.fb.com'))]
+    t.ok(all(g is not None and g.startswith('%d ERR' % (80 + i)) for i, g in enumerate(got)),
+         'no settings file from the start: ERR for every request', got)
+    t.ok(h.close() == 0, 'exit 0 at the end of input, even so')
+
+
+def many(t, exe, w, n=20000):
+    h = Helper(exe, w.conf)
+    rnd = random.Random(16)
+    hosts = [('facebook.com', True), ('m.facebook.com', True), ('FB.COM.', True),
+             ('youtube.com', True), ('notfacebook.com', False), ('example.org', False),
+             ('10.1.2.3', False)]
+    want = {}
+    lines = []
+    for ch in range(n):
+        user = rnd.choice(('w1', 'w2'))
+        host, platform = rnd.choice(hosts)
+        want[str(ch)] = 'OK' if (not platform or user == 'w1') else 'ERR'
+        lines.append('%d %s %s ws1\n' % (ch, user, host))
+    data = ''.join(lines).encode()
+    writer = threading.Thread(target=h.send, args=(data,))
+    writer.start()
+    got = h.answers(n, timeout=30)
+    writer.join()
+    seen = {}
+    for a in got:
+        ch, res, _ = parse_answer(a)
+        seen.setdefault(ch, []).append(res)
+    wrong = [ch for ch in want if seen.get(ch) != [want[ch]]]
+    t.ok(len(got) == n and not wrong, '%d requests: one right answer on each channel' % n,
+         '%d answers, %d wrong, e.g. %s' % (len(got), len(wrong), wrong[:5]))
+    t.ok(h.close() == 0, 'exit 0 after %d requests' % n)
+
+
+def domains(t, smpolicy, w):
+    r = subprocess.run([smpolicy] + NONROOT + ['-c', w.conf, 'domains'], capture_output=True, text=True)
+    t.ok(r.returncode == 0 and r.stdout == '.facebook.com\n.fb.com\n.youtube.com\n.youtu.be\n.snapchat.com\n',
+         'smpolicy domains: one a line, with the dot of "and its subdomains" (dstdomain)', r.stdout + r.stderr)
+    w.write('smpolicy.conf', w_conf_with(w, '"Facebook.COM.", "m.facebook.com", "fb.com", "bad domain"'))
+    r = subprocess.run([smpolicy] + NONROOT + ['-c', w.conf, 'domains'], capture_output=True, text=True)
+    t.ok(r.returncode == 0 and r.stdout.startswith('.facebook.com\n.fb.com\n.youtube.com\n'),
+         'lower case, no dots at the ends, a covered subdomain and repeats left out', r.stdout)
+    t.ok("'bad domain' is not a DNS name" in r.stderr, 'a domain that is no DNS name: a warning', r.stderr)
+    r = subprocess.run([smpolicy] + NONROOT + ['-c', w.conf + '.none', 'domains'], capture_output=True, text=True)
+    t.ok(r.returncode == 2 and r.stdout == '', 'no settings file: exit 2, nothing printed', r.stderr)
+
+
+def w_conf_with(w, facebook_domains):
+    from helper import CONF
+    return CONF.replace('"facebook.com", "fb.com"', facebook_domains + ', "fb.com"')
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--helper', required=True)
+    ap.add_argument('--smpolicy', required=True)
+    a = ap.parse_args()
+    t = Tap()
+    for test in (lambda w: decisions(t, a.helper, w),
+                 lambda w: out_of_order_channels(t, a.helper, w),
+                 lambda w: bad_lines(t, a.helper, w),
+                 lambda w: quoting(t, a.helper, a.smpolicy, w),
+                 lambda w: revocation_while_running(t, a.helper, a.smpolicy, w),
+                 lambda w: broken_files(t, a.helper, w),
+                 lambda w: never_readable(t, a.helper, w),
+                 lambda w: many(t, a.helper, w),
+                 lambda w: domains(t, a.smpolicy, w)):
+        w = World()
+        try:
+            test(w)
+        finally:
+            w.remove()
+    return t.done()
+
+
+if __name__ == '__main__':
+    sys.exit(main())
