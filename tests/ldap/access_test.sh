@@ -149,6 +149,11 @@ for who in w1 dcpp; do
 	case $v in *userPassword*) r=1 ;; *) r=0 ;; esac
 	ok $r "$who cannot read w1's userPassword"
 done
+ldapcompare -x -H "$LDAP_URI" -D "$(dn_of dcpp)" -w pw-dcpp "$(dn_of w1)" userPassword:pw-w1 \
+	>"$tmp/out" 2>&1
+r=$?
+[ $r -eq 50 ]
+ok $? "nobody may even compare w1's userPassword (want 50, got $r)"
 printf 'dn: %s\nchangetype: modify\nreplace: userPassword\nuserPassword: pw-w2\n' "$(dn_of w1)" |
 	as w2 50 "nobody changes another's password"
 printf 'dn: %s\nchangetype: modify\nreplace: userPassword\nuserPassword: pw-w1\n' "$(dn_of w1)" |
