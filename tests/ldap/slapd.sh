@@ -28,7 +28,8 @@
 #   LDAP_URI LDAPS_URI LDAPI_URI LDAP_PORT LDAPS_PORT CA_FILE SLAPD_PID
 #   ROOT_DN ROOT_PW SUFFIX BASE READER_DN READER_PW SLAPD_DIR
 #
-# It runs as whoever calls it (root in CI) and never drops privileges.  It
+# It runs as whoever calls it (root in CI) and never drops privileges; the
+# caller's uid and gid manage cn=config over ldapi (-Y EXTERNAL).  It
 # only ever signals the PID it started, after checking that the process is
 # still the slapd of DIR.  A caller stops it from a trap:
 #
@@ -127,7 +128,7 @@ olcDatabase: {-1}frontend
 dn: olcDatabase={0}config,cn=config
 objectClass: olcDatabaseConfig
 olcDatabase: {0}config
-olcAccess: {0}to * by dn.exact=gidNumber=0+uidNumber=0,cn=peercred,cn=external,cn=auth manage by * break
+olcAccess: {0}to * by dn.exact=gidNumber=$(id -g)+uidNumber=$(id -u),cn=peercred,cn=external,cn=auth manage by * break
 
 dn: olcDatabase={1}mdb,cn=config
 objectClass: olcDatabaseConfig
