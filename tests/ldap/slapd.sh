@@ -173,10 +173,17 @@ userPassword: $hash
 EOF
 }
 
+# Is PID running?  A zombie (exited, its new parent not yet told) is not.
+alive() {
+	kill -0 "$1" 2>/dev/null || return 1
+	[ -r "/proc/$1/stat" ] || return 0
+	case $(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) in Z* | X* | "") return 1 ;; esac
+}
+
 # Is PID the slapd of folder D?  Only then is it ours to signal.
 is_ours() {
 	pid=$1 d=$2
-	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+	[ -n "$pid" ] && alive "$pid" || return 1
 	[ -r "/proc/$pid/cmdline" ] || return 0
 	tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$d/slapd.d"
 }
@@ -239,7 +246,7 @@ stop_slapd() {
 	if is_ours "$pid" "$d"; then
 		kill -TERM "$pid" 2>/dev/null || true
 		i=0
-		while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do
+		while alive "$pid" && [ $i -lt 50 ]; do
 			sleep 0.1
 			i=$((i + 1))
 		done
