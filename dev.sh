@@ -20,6 +20,9 @@ libpam-modules scdoc valgrind libclang-rt-14-dev \
 slapd ldap-utils libldap-dev openssl"
 # slapd: the directory tests run their own throwaway server on free ports
 # (tests/ldap/slapd.sh); the one the package starts is never used.
+# squid, curl: tests/squid/proxy_test.py runs its own squid on loopback and
+# browses through it; the squid the package starts is never used.
+PACKAGES="$PACKAGES squid curl"
 
 say() { printf '==> %s\n' "$*"; }
 die() { printf 'dev.sh: %s\n' "$*" >&2; exit 1; }

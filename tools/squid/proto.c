@@ -1,9 +1,9 @@
 /*
  * proto.c - see proto.h.  Squid's side of the protocol: helper.cc writes
  * "channel value value ...", each value escaped by the external_acl_type's
- * quote=url (the default; "-" for a value it does not have), and reads the
- * answer back with Helper::Reply, whose key=value pairs are split by
- * strwordtok().
+ * quote=url (the default; "-" for a value it does not have), then the acl's
+ * arguments (%DATA; "-" for none), and reads the answer back with
+ * Helper::Reply, whose key=value pairs are split by strwordtok().
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
@@ -57,16 +57,17 @@ void percent_decode(char *s)
 	*d = '\0';
 }
 
+/* channel, USER, HOST, CLIENT: what follows is the acl's %DATA */
 #define FIELDS_MAX 4
 
 bool request_parse(char *line, struct request *req)
 {
-	char *field[FIELDS_MAX + 1];
+	char *field[FIELDS_MAX];
 	size_t n = 0, first = 0;
 	char *p = line;
 
 	memset(req, 0, sizeof(*req));
-	while (*p != '\0' && n <= FIELDS_MAX) {
+	while (n < FIELDS_MAX) {
 		p += strspn(p, " \t");
 		if (*p == '\0')
 			break;
@@ -75,14 +76,14 @@ bool request_parse(char *line, struct request *req)
 		if (*p != '\0')
 			*p++ = '\0';
 	}
-	p += strspn(p, " \t");
 	if (n >= 2 && all_digits(field[0], strlen(field[0]))) {
 		req->channel = field[0];
 		first = 1;
 	}
-	/* USER HOST, or USER HOST CLIENT, and nothing more */
-	if (*p != '\0' || n - first < 2 || n - first > 3)
+	if (n - first < 2)
 		return false;
+	if (first == 0 && n == FIELDS_MAX)
+		n--;   /* no channel: the fourth field is %DATA already */
 	for (size_t i = first; i < n; i++)
 		percent_decode(field[i]);
 	req->user = field[first];

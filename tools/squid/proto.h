@@ -28,9 +28,11 @@ struct request {
  * Parse line (NUL-terminated, without its newline; modified).  The first
  * field is a channel id when it is all digits and more fields follow, as
  * Squid's own helpers read it (so a login name of digits alone needs
- * concurrency=1 or more).  Returns true for a well-formed request; on
- * false, req->channel is still set when the line began with one, so that
- * the answer goes back on it.
+ * concurrency=1 or more).  Fields after CLIENT are the acl's arguments,
+ * which Squid appends ("-" for none): they are ignored.  Returns true for
+ * a well-formed request (at least USER and HOST); on false, req->channel
+ * is still set when the line began with one, so that the answer goes back
+ * on it.
  */
 bool request_parse(char *line, struct request *req);
 
