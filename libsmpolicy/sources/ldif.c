@@ -461,10 +461,10 @@ static void put_world(struct exporter *x, LDAPDN dn, unsigned flags, struct tree
 {
 	const config_setting_t *set = config_lookup(&trees[0].cfg, "settings");
 
+	/* no "version: 1" line: ldapadd does without, slapadd refuses it */
 	fputs("# libsmpolicy records, written by smp_policy_export_ldif() for ldapadd or\n"
 	      "# slapadd.  Records are in file order within each kind: load them in this\n"
-	      "# order, and the directory decides as the files do.\n"
-	      "version: 1\n", x->out);
+	      "# order, and the directory decides as the files do.\n", x->out);
 	if (!(flags & SMP_EXPORT_NO_BASE_ENTRY))
 		put_base(x, dn);
 	put_dn(x, "cn", LDAP_SETTINGS_RDN + 3, x->base);

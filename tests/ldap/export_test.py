@@ -2,7 +2,7 @@
 """export_test.py - `smpolicy export --ldif` against a throwaway slapd.
 
 Worlds of files are exported, loaded with ldapadd as the root DN (every
-entry must be accepted), read back with ldapsearch as the workstations'
+entry must be accepted; once with slapadd, the server down), read back with ldapsearch as the workstations'
 read-only identity, and every attribute value compared with the files as an
 independent reader of libconfig (ldaptest.Config) reads them: the sample
 office, a generated world (bench/genworld), and a world of awkward strings
@@ -84,15 +84,16 @@ def directory_entries(slapd, base):
     return got
 
 
-def round_trip(exe, slapd, world, base, label, *flags):
+def round_trip(exe, slapd, world, base, label, *flags, offline=False):
     r = export(exe, world, "--ldif", "--base", base, *flags)
     if not ok(r.returncode == 0 and r.stderr == b"", f"{label}: export exits 0, silent",
               r.stderr.decode(errors="replace")):
         return
     ldif = r.stdout
-    a = slapd.ldap("ldapadd", stdin=ldif)
+    tool = "slapadd" if offline else "ldapadd"
+    a = slapd.slapadd(ldif) if offline else slapd.ldap("ldapadd", stdin=ldif)
     n_ldif = len(parse_ldif(ldif.decode("utf-8", "surrogateescape")))
-    if not ok(a.returncode == 0, f"{label}: ldapadd takes every entry ({n_ldif})",
+    if not ok(a.returncode == 0, f"{label}: {tool} takes every entry ({n_ldif})",
               a.stderr.decode(errors="replace")[-2000:]):
         return
     want = expected_entries(os.path.join(world, "smpolicy.conf"), base)
@@ -162,6 +163,9 @@ def main():
             office = make_world(tmp, "office", os.path.join(TOP, "examples/office"))
             round_trip(exe, slapd, office, base, "examples/office into the existing base",
                        "--no-base-entry")
+
+            round_trip(exe, slapd, office, "ou=offline," + base,
+                       "examples/office by slapadd, the server down", offline=True)
 
             gen = os.path.join(tmp, "gen")
             subprocess.run([sys.executable, os.path.join(TOP, "bench/genworld"), "--offices", "4",

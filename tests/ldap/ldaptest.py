@@ -236,9 +236,23 @@ class Slapd:
                 self.env[k] = v.strip("'")
         return self
 
+    def control(self, what):
+        """slapd.sh stop, down or up of this instance."""
+        return subprocess.run([os.path.join(HERE, "slapd.sh"), what, self.dir],
+                              capture_output=True).returncode == 0
+
     def stop(self):
-        subprocess.run([os.path.join(HERE, "slapd.sh"), "stop", self.dir],
-                       capture_output=True)
+        self.control("stop")
+
+    def slapadd(self, ldif):
+        """Load ldif offline, as slapadd -n1 does; the server is down meanwhile."""
+        if not self.control("down"):
+            raise RuntimeError("slapd.sh down failed")
+        r = subprocess.run(["slapadd", "-q", "-F", os.path.join(self.dir, "slapd.d"), "-n1"],
+                           input=ldif, capture_output=True)
+        if not self.control("up"):
+            raise RuntimeError("slapd.sh up failed")
+        return r
 
     def __exit__(self, *exc):
         self.stop()
