@@ -1,0 +1,546 @@
+#!/usr/bin/env python3
+"""sync_test.py - `smpolicy sync` and `check --online` against a throwaway slapd.
+
+    sync_test.py --exe BUILD/tools/smpolicy [--genworld bench/genworld] CASE
+    sync_test.py --list
+
+Each case starts its own slapd (slapd.sh, through ldaptest.Slapd, which
+stops it on the way out whatever happens), loads a files world into it with
+`smpolicy export --ldif` and ldapadd as the root DN, writes a settings file
+with settings.source = "ldap" that binds as the workstations' read-only
+identity, and checks:
+
+  office       the sample office: sync, then `decide --json` over every user x
+               platform x device x account x time, `report --json` and `check`
+               equal between the files and the directory's copy
+  genworld     the same on a small generated world (bench/genworld)
+  faults       a dangling reference, an impossible date, a record in no
+               container: sync exits 1 naming the DN, and the copy, the state
+               and the decisions stay as they were; check --online says the same
+               and writes nothing; a files-sourced config is refused (exit 2)
+  down         the directory stopped: decide answers from the copy, sync exits 2
+               naming the URI; started again, sync works
+  offline      past ldap.max_offline (the state's synced rewritten into the past):
+               decide exits 2 with when and where from, and the PAM module
+               (pamtester under pam_wrapper) answers an authentication error;
+               fresh again after a sync
+  incremental  a revocation made with ldapmodify reaches the copy with the next
+               sync and changes the decision; a sync with nothing changed says
+               unchanged and makes no copy; old copies are removed
+  tls          ldaps:// with the test CA and ldap:// + StartTLS with the CA sync;
+               a CA that did not sign the server's certificate fails, saying so
+  bind         a wrong password (exit 2, the bind named); a password file that
+               group may read (refused); no such base (exit 2)
+
+Speaks TAP.  Needs root (the library trusts root-owned files only; as anyone
+else the files are accepted with --test-allow-nonroot but PAM is skipped).
+"""
+import argparse
+import hashlib
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ldaptest import TOP, Slapd, parse_ldif  # noqa: E402
+
+OFFICE = os.path.join(TOP, "examples/office")
+OFFICE_AT = ["2026-11-25T10:00", "2026-05-20T09:00", "2027-01-15T12:00", "2027-07-01T08:00"]
+CASES = ["office", "genworld", "faults", "down", "offline", "incremental", "tls", "bind"]
+results = []
+ARGS = None
+
+
+def ok(cond, what, detail=""):
+    results.append((bool(cond), what, detail))
+    return bool(cond)
+
+
+def skip(what, why):
+    results.append((None, what, why))
+
+
+def report():
+    print(f"1..{len(results)}")
+    failed = 0
+    for i, (good, what, detail) in enumerate(results, 1):
+        if good is None:
+            print(f"ok {i} - {what} # SKIP {detail}")
+            continue
+        print(f"{'ok' if good else 'not ok'} {i} - {what}")
+        if not good:
+            failed += 1
+            for line in str(detail).splitlines()[:40]:
+                print(f"# {line}")
+    return 1 if failed else 0
+
+
+# ---- running smpolicy ----------------------------------------------------
+
+def smpolicy(config, *args):
+    pre = [] if os.geteuid() == 0 else ["--test-allow-nonroot"]
+    return subprocess.run([ARGS.exe, *pre, "-c", config, *args], capture_output=True,
+                          text=True, env=dict(os.environ, TZ="America/New_York", LC_ALL="C"))
+
+
+def out(r):
+    return f"exit {r.returncode}\n--- stdout\n{r.stdout}--- stderr\n{r.stderr}"
+
+
+def files_world(tmp, src, name="files"):
+    """A copy of the files world src in tmp/name, root's and 0644."""
+    d = os.path.join(tmp, name)
+    os.mkdir(d, 0o755)
+    for f in ("smpolicy.conf", "records.conf"):
+        shutil.copy(os.path.join(src, f), d)
+        os.chmod(os.path.join(d, f), 0o644)
+    return d
+
+
+def load_world(slapd, world):
+    """Export the files world into the directory; the LDIF's entries."""
+    r = smpolicy(os.path.join(world, "smpolicy.conf"), "export", "--ldif", "--base",
+                 slapd.env["BASE"], "--no-base-entry")
+    if r.returncode != 0:
+        raise RuntimeError("export failed: " + out(r))
+    a = slapd.ldap("ldapadd", stdin=r.stdout.encode())
+    if a.returncode != 0:
+        raise RuntimeError("ldapadd failed: " + a.stderr.decode())
+    return parse_ldif(r.stdout)
+
+
+def ldap_config(tmp, slapd, name="dir", uri=None, ca_file=None, bind=True, max_offline=None,
+                base=None):
+    """A settings file with source = "ldap" in tmp/name; its path."""
+    d = os.path.join(tmp, name)
+    os.makedirs(d, 0o755, exist_ok=True)
+    secret = os.path.join(d, "ldap.secret")
+    if bind and not os.path.exists(secret):
+        with open(secret, "w") as f:
+            f.write(slapd.env["READER_PW"] + "\n")
+        os.chmod(secret, 0o600)
+    lines = [f'uri = "{uri or slapd.env["LDAP_URI"]}";',
+             f'base = "{base or slapd.env["BASE"]}";']
+    if bind:
+        lines += [f'bind_dn = "{slapd.env["READER_DN"]}";', 'bind_password_file = "ldap.secret";']
+    if ca_file:
+        lines.append(f'ca_file = "{ca_file}";')
+    if max_offline:
+        lines.append(f"max_offline = {max_offline};")
+    lines += ["timeout = 10;", 'copy_dir = "copy";']
+    conf = os.path.join(d, "smpolicy.conf")
+    with open(conf, "w") as f:
+        f.write('version = 1;\nsettings = { source = "ldap"; };\nldap = {\n  ' +
+                "\n  ".join(lines) + "\n};\n")
+    os.chmod(conf, 0o644)
+    return conf
+
+
+def copy_dir(conf):
+    return os.path.join(os.path.dirname(conf), "copy")
+
+
+def fingerprint(conf):
+    """Every file of the local copy but the lock, and its bytes' digests."""
+    top = copy_dir(conf)
+    found = {}
+    for root, _dirs, files in os.walk(top):
+        for f in files:
+            if f.endswith(".lock"):
+                continue
+            p = os.path.join(root, f)
+            with open(p, "rb") as fh:
+                found[os.path.relpath(p, top)] = hashlib.sha256(fh.read()).hexdigest()
+    return found
+
+
+def copies(conf):
+    return sorted(n for n in os.listdir(copy_dir(conf)) if n.startswith("copy-"))
+
+
+def modify(slapd, ldif):
+    r = slapd.ldap("ldapmodify", stdin=ldif.encode())
+    if r.returncode != 0:
+        raise RuntimeError("ldapmodify failed: " + r.stderr.decode())
+
+
+# ---- the same decisions --------------------------------------------------
+
+def ids(entries, container):
+    """The ids of the LDIF entries of one container, in order."""
+    got = []
+    for dn, attrs in entries:
+        m = re.match(r"(?:cn|uid)=([^,]+),ou=" + container + ",", dn)
+        if m:
+            got.append((m.group(1), attrs))
+    return got
+
+
+def requests(entries, times, limit_users=None):
+    """decide arguments: every user x platform at each time, a device of the
+    world (in turn, and one unknown), and each official account the user
+    holds on the platform with a login."""
+    staff = [i for i, _ in ids(entries, "staff")][:limit_users]
+    platforms = [i for i, _ in ids(entries, "platforms")]
+    devices = [i for i, _ in ids(entries, "devices")] + ["ws-nowhere-1"]
+    accounts = ids(entries, "accounts")
+    reqs, n = [], 0
+    for u in staff:
+        for p in platforms:
+            held = [a for a, at in accounts
+                    if at.get("smpHolder") == [u] and at.get("smpPlatform") == [p]]
+            for t in times:
+                dev = devices[n % len(devices)]
+                n += 1
+                reqs.append(["--user", u, "--platform", p, "--device", dev, "--at", t])
+                for a in held[:2]:
+                    reqs.append(["--user", u, "--platform", p, "--device", dev, "--at", t,
+                                 "--action", "login", "--account", a])
+    return reqs
+
+
+def same_answers(files_conf, dir_conf, reqs, at, what):
+    differ = []
+    for args in reqs:
+        a = smpolicy(files_conf, "decide", "--json", *args)
+        b = smpolicy(dir_conf, "decide", "--json", *args)
+        if (a.returncode, a.stdout, a.stderr) != (b.returncode, b.stdout, b.stderr):
+            differ.append(f"{' '.join(args)}\nfiles: {out(a)}\ndirectory: {out(b)}")
+    ok(not differ, f"{what}: {len(reqs)} decisions equal between the files and the copy",
+       "\n".join(differ[:3]))
+    allowed = sum(1 for args in reqs[:200]
+                  if smpolicy(dir_conf, "decide", *args).returncode == 0)
+    ok(allowed > 0, f"{what}: some of the decisions allow (the comparison means something)")
+    for t in at:
+        a = smpolicy(files_conf, "report", "--json", "--at", t)
+        b = smpolicy(dir_conf, "report", "--json", "--at", t)
+        ok(a.returncode == 0 and (a.stdout, a.returncode) == (b.stdout, b.returncode),
+           f"{what}: report --json at {t} equal", out(a) + out(b))
+    a = smpolicy(files_conf, "check")
+    b = smpolicy(dir_conf, "check")
+    copy = os.path.join(copy_dir(dir_conf), copies(dir_conf)[-1])
+    norm_b = b.stdout.replace(copy + "/smpolicy.conf", "CONF").replace(copy + "/", "")
+    norm_a = a.stdout.replace(files_conf, "CONF").replace(os.path.dirname(files_conf) + "/", "")
+    ok(a.returncode == b.returncode == 0 and norm_a == norm_b and a.stderr == b.stderr,
+       f"{what}: check says the same of both", out(a) + out(b))
+
+
+def synced_ok(conf, what, changed=True):
+    r = smpolicy(conf, "sync")
+    word = "synced: " if changed else "unchanged: "
+    return ok(r.returncode == 0 and r.stdout.startswith(word), what, out(r)), r
+
+
+# ---- the cases -----------------------------------------------------------
+
+def case_office(tmp, slapd):
+    files = files_world(tmp, OFFICE)
+    entries = load_world(slapd, files)
+    conf = ldap_config(tmp, slapd)
+    good, r = synced_ok(conf, "office: sync of the exported sample office")
+    if not good:
+        return
+    ok("57 records" in r.stdout, "office: sync counts the records", out(r))
+    same_answers(os.path.join(files, "smpolicy.conf"), conf, requests(entries, OFFICE_AT),
+                 OFFICE_AT[:2], "office")
+    c = smpolicy(conf, "check", "--online")
+    ok(c.returncode == 0 and c.stdout.startswith("OK: ") and "57 records" in c.stdout,
+       "office: check --online passes", out(c))
+
+
+def case_genworld(tmp, slapd):
+    ref = "2026-11-25"
+    gen = os.path.join(tmp, "gen")
+    r = subprocess.run([sys.executable, ARGS.genworld, "--offices", "4", "--staff", "40",
+                        "--devices", "30", "--approvals", "160", "--years", "2", "--ref",
+                        ref, "--seed", "7", gen], capture_output=True, text=True)
+    if not ok(r.returncode == 0, "genworld: a small world generated", r.stderr):
+        return
+    files = files_world(tmp, gen)
+    entries = load_world(slapd, files)
+    conf = ldap_config(tmp, slapd)
+    if not synced_ok(conf, "genworld: sync of the exported world")[0]:
+        return
+    times = [f"{ref}T10:00", "2026-03-02T09:30", "2025-08-14T16:00"]
+    same_answers(os.path.join(files, "smpolicy.conf"), conf, requests(entries, times, 30),
+                 times, "genworld")
+
+
+def case_faults(tmp, slapd):
+    files = files_world(tmp, OFFICE)
+    load_world(slapd, files)
+    conf = ldap_config(tmp, slapd)
+    if not synced_ok(conf, "faults: the first sync")[0]:
+        return
+    base = slapd.env["BASE"]
+    before = fingerprint(conf)
+    ask = ["--user", "jdoe", "--platform", "facebook", "--device", "ws-essex-0042",
+           "--at", "2026-11-25T10:00"]
+    decided = smpolicy(conf, "decide", *ask)
+    dn = f"cn=LT-2026-014,ou=approvals,{base}"
+    faults = [
+        ("a dangling reference", dn, "replace: smpStaff\nsmpStaff: nobody",
+         "replace: smpStaff\nsmpStaff: jdoe", "smpStaff: approval 'LT-2026-014': staff member "
+         "'nobody' does not exist"),
+        ("an impossible date", dn, "replace: smpExpires\nsmpExpires: 2027-02-30",
+         "replace: smpExpires\nsmpExpires: 2027-06-05",
+         "smpExpires: approval 'LT-2026-014': expires: '2027-02-30' is not a valid time"),
+    ]
+    for what, edn, change, undo, message in faults:
+        modify(slapd, f"dn: {edn}\nchangetype: modify\n{change}\n")
+        r = smpolicy(conf, "sync")
+        ok(r.returncode == 1 and f"{edn}: error: {message}" in r.stderr and r.stdout == "",
+           f"faults: {what}: sync exits 1 naming the DN and the attribute", out(r))
+        ok(fingerprint(conf) == before, f"faults: {what}: the copy and the state are kept "
+           "byte for byte")
+        d = smpolicy(conf, "decide", *ask)
+        ok((d.returncode, d.stdout) == (decided.returncode, decided.stdout),
+           f"faults: {what}: decisions still come from the old copy", out(d))
+        c = smpolicy(conf, "check", "--online")
+        ok(c.returncode == 1 and f"{edn}: error: {message}" in c.stderr,
+           f"faults: {what}: check --online exits 1 naming the DN", out(c))
+        modify(slapd, f"dn: {edn}\nchangetype: modify\n{undo}\n")
+    stray = f"cn=LT-9,{base}"
+    a = slapd.ldap("ldapadd", stdin=(f"dn: {stray}\nobjectClass: smpPolicyApproval\n"
+                                     "cn: LT-9\nsmpStaff: jdoe\n").encode())
+    ok(a.returncode == 0, "faults: a record added outside the containers", a.stderr)
+    r = smpolicy(conf, "sync")
+    ok(r.returncode == 1 and f"{stray}: error: not a smpolicy record" in r.stderr,
+       "faults: a record in no container: sync exits 1 naming it", out(r))
+    ok(fingerprint(conf) == before, "faults: still the old copy and state")
+    slapd.ldap("ldapdelete", stray)
+    synced_ok(conf, "faults: repaired, the directory syncs again")
+    left = os.listdir(os.environ["TMPDIR"])
+    ok(not left, "faults: check --online left nothing in $TMPDIR", left)
+    f = smpolicy(os.path.join(files, "smpolicy.conf"), "sync")
+    ok(f.returncode == 2 and "there is no directory to read" in f.stderr,
+       "faults: sync refuses a files-sourced config (exit 2)", out(f))
+    f = smpolicy(os.path.join(files, "smpolicy.conf"), "check", "--online")
+    ok(f.returncode == 2 and "there is no directory to read" in f.stderr,
+       "faults: check --online refuses a files-sourced config (exit 2)", out(f))
+
+
+def case_down(tmp, slapd):
+    files = files_world(tmp, OFFICE)
+    load_world(slapd, files)
+    conf = ldap_config(tmp, slapd)
+    if not synced_ok(conf, "down: the first sync")[0]:
+        return
+    ask = ["--user", "jdoe", "--platform", "facebook", "--device", "ws-essex-0042",
+           "--at", "2026-11-25T10:00"]
+    up = smpolicy(conf, "decide", *ask)
+    before = fingerprint(conf)
+    subprocess.run([os.path.join(TOP, "tests/ldap/slapd.sh"), "down", slapd.dir], check=True)
+    d = smpolicy(conf, "decide", *ask)
+    ok(d.returncode == 0 and d.stdout == up.stdout, "down: decide answers from the copy",
+       out(d))
+    r = smpolicy(conf, "sync")
+    ok(r.returncode == 2 and slapd.env["LDAP_URI"] in r.stderr and
+       "Can't contact LDAP server" in r.stderr, "down: sync exits 2 naming the URI", out(r))
+    ok(fingerprint(conf) == before, "down: the copy and the state are kept")
+    c = smpolicy(conf, "check", "--online")
+    ok(c.returncode == 2 and slapd.env["LDAP_URI"] in c.stderr, "down: check --online exits 2",
+       out(c))
+    subprocess.run([os.path.join(TOP, "tests/ldap/slapd.sh"), "up", slapd.dir], check=True)
+    synced_ok(conf, "down: up again, sync works", changed=False)
+
+
+def backdate(conf, seconds):
+    state = os.path.join(copy_dir(conf), "state")
+    with open(state) as f:
+        text = f.read()
+    when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - seconds))
+    with open(state, "w") as f:
+        f.write(re.sub(r'synced = "[^"]*";', f'synced = "{when}";', text))
+    return when
+
+
+def pam(tmp, conf, user):
+    """pamtester acct_mgmt under pam_wrapper with the module on conf; its
+    (exit, output), or None when PAM cannot be tested here."""
+    module, wrapper = os.environ.get("PAM_MODULE"), os.environ.get("PAM_WRAPPER_LIB")
+    if os.geteuid() != 0 or not module or not wrapper or not shutil.which("pamtester"):
+        return None
+    svc = os.path.join(tmp, "svc")
+    os.makedirs(svc, 0o755, exist_ok=True)
+    with open(os.path.join(svc, "smp"), "w") as f:
+        f.write(f"account required {module} config={conf} device=ws-essex-0042\n")
+    preload = os.environ.get("PAM_PRELOAD", "")
+    if preload and "libasan.so" not in preload:
+        os.makedirs(os.path.join(tmp, "asan"), exist_ok=True)
+        link = os.path.join(tmp, "asan", "libasan.so")
+        if not os.path.exists(link):
+            os.symlink(preload, link)
+        preload = link
+    env = dict(os.environ, LD_PRELOAD=(preload + ":" if preload else "") + wrapper,
+               PAM_WRAPPER="1", PAM_WRAPPER_SERVICE_DIR=svc, LC_ALL="C")
+    r = subprocess.run(["pamtester", "smp", user, "acct_mgmt"], capture_output=True, text=True,
+                       env=env, stdin=subprocess.DEVNULL)
+    return r.returncode, r.stdout + r.stderr
+
+
+def case_offline(tmp, slapd):
+    files = files_world(tmp, OFFICE)
+    load_world(slapd, files)
+    conf = ldap_config(tmp, slapd, max_offline=60)
+    if not synced_ok(conf, "offline: the first sync")[0]:
+        return
+    ask = ["--user", "jdoe", "--platform", "facebook", "--device", "ws-essex-0042"]
+    d = smpolicy(conf, "decide", *ask)
+    ok(d.returncode == 0, "offline: fresh, decide allows", out(d))
+    p = pam(tmp, conf, "jdoe")
+    if p is None:
+        skip("offline: PAM allows while fresh", "needs root, pamtester and pam_wrapper")
+    else:
+        ok(p[0] == 0 and "account management done" in p[1], "offline: PAM allows while fresh",
+           p[1])
+    backdate(conf, 7200)
+    d = smpolicy(conf, "decide", *ask)
+    ok(d.returncode == 2 and "last synced at" in d.stderr and slapd.env["LDAP_URI"] in d.stderr
+       and d.stdout == "", "offline: past max_offline decide exits 2 saying when and from where",
+       out(d))
+    if p is not None:
+        p = pam(tmp, conf, "jdoe")
+        ok(p[0] != 0 and "Authentication failure" in p[1],
+           "offline: past max_offline PAM answers an authentication error", p[1])
+    synced_ok(conf, "offline: a sync (unchanged) makes the copy fresh again", changed=False)
+    d = smpolicy(conf, "decide", *ask)
+    ok(d.returncode == 0, "offline: fresh again, decide allows", out(d))
+
+
+def case_incremental(tmp, slapd):
+    files = files_world(tmp, OFFICE)
+    load_world(slapd, files)
+    conf = ldap_config(tmp, slapd)
+    if not synced_ok(conf, "incremental: the first sync")[0]:
+        return
+    ask = ["--user", "jdoe", "--platform", "facebook", "--device", "ws-essex-0042",
+           "--at", "2026-11-25T10:00"]
+    d = smpolicy(conf, "decide", *ask)
+    ok(d.returncode == 0, "incremental: jdoe is allowed on facebook", out(d))
+    good, r = synced_ok(conf, "incremental: nothing changed: sync says unchanged",
+                        changed=False)
+    ok(copies(conf) == ["copy-1"], "incremental: an unchanged sync makes no copy",
+       copies(conf))
+    modify(slapd, f"dn: cn=LT-2026-014,ou=approvals,{slapd.env['BASE']}\nchangetype: modify\n"
+                  "add: smpRevokedOn\nsmpRevokedOn: 2026-11-24\n-\n"
+                  "add: smpRevokedBy\nsmpRevokedBy: dir-it\n-\n"
+                  "add: smpRevokedReason\nsmpRevokedReason: left the \"unit\" \\ moved\n")
+    d = smpolicy(conf, "decide", *ask)
+    ok(d.returncode == 0, "incremental: before the sync the copy still allows", out(d))
+    good, r = synced_ok(conf, "incremental: the revocation is synced")
+    ok(copies(conf) == ["copy-1", "copy-2"] and "copy-2" in r.stdout,
+       "incremental: a new copy, the previous one kept for readers", copies(conf))
+    d = smpolicy(conf, "decide", *ask)
+    ok(d.returncode == 1 and "approval-revoked" in d.stdout,
+       "incremental: the decision now denies: approval-revoked", out(d))
+    with open(os.path.join(copy_dir(conf), "copy-2", "records.conf")) as f:
+        text = f.read()
+    ok('reason = "left the \\"unit\\" \\\\ moved";' in text,
+       "incremental: quotes and backslashes escaped in the copy", text[-600:])
+    modify(slapd, f"dn: cn=LT-2026-014,ou=approvals,{slapd.env['BASE']}\nchangetype: modify\n"
+                  "replace: smpRevokedReason\nsmpRevokedReason: case closed\n")
+    synced_ok(conf, "incremental: another change synced")
+    ok(copies(conf) == ["copy-2", "copy-3"], "incremental: copies older than the previous one "
+       "are removed", copies(conf))
+    leftover = [n for n in os.listdir(copy_dir(conf)) if n.startswith(".")]
+    ok(not leftover, "incremental: no temporary folder or file left", leftover)
+
+
+def wrong_ca(tmp):
+    key, pem = os.path.join(tmp, "other.key"), os.path.join(tmp, "other.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", pem,
+                    "-days", "2", "-subj", "/CN=not the test CA"], capture_output=True,
+                   check=True)
+    os.chmod(pem, 0o644)
+    return pem
+
+
+def case_tls(tmp, slapd):
+    files = files_world(tmp, OFFICE)
+    load_world(slapd, files)
+    ca = slapd.env["CA_FILE"]
+    conf = ldap_config(tmp, slapd, "ldaps", uri=slapd.env["LDAPS_URI"], ca_file=ca)
+    synced_ok(conf, "tls: ldaps:// with the test CA syncs")
+    conf = ldap_config(tmp, slapd, "starttls", uri=slapd.env["LDAP_URI"], ca_file=ca)
+    synced_ok(conf, "tls: ldap:// with ca_file (StartTLS) syncs")
+    other = wrong_ca(tmp)
+    for name, uri in (("ldaps", slapd.env["LDAPS_URI"]), ("starttls", slapd.env["LDAP_URI"])):
+        conf = ldap_config(tmp, slapd, "wrong-" + name, uri=uri, ca_file=other)
+        r = smpolicy(conf, "sync")
+        ok(r.returncode == 2 and uri in r.stderr and "certificate" in r.stderr and
+           other in r.stderr, f"tls: {name} with a CA that did not sign the server's "
+           "certificate: exit 2, saying so", out(r))
+        ok(not os.path.exists(os.path.join(copy_dir(conf), "state")),
+           f"tls: {name}: nothing synced")
+
+
+def case_bind(tmp, slapd):
+    files = files_world(tmp, OFFICE)
+    load_world(slapd, files)
+    conf = ldap_config(tmp, slapd)
+    secret = os.path.join(os.path.dirname(conf), "ldap.secret")
+    with open(secret, "w") as f:
+        f.write("not the password\n")
+    r = smpolicy(conf, "sync")
+    ok(r.returncode == 2 and "Invalid credentials" in r.stderr and
+       f"cannot bind as {slapd.env['READER_DN']}" in r.stderr,
+       "bind: a wrong password: exit 2, the bind named", out(r))
+    with open(secret, "w") as f:
+        f.write(slapd.env["READER_PW"])   # no newline: read as it is
+    os.chmod(secret, 0o640)
+    r = smpolicy(conf, "sync")
+    ok(r.returncode == 2 and "readable by group or others" in r.stderr,
+       "bind: a password file that group may read is refused", out(r))
+    os.chmod(secret, 0o600)
+    synced_ok(conf, "bind: the right password, private, syncs")
+    conf = ldap_config(tmp, slapd, "nobase", base="ou=nothing,dc=example,dc=org")
+    r = smpolicy(conf, "sync")
+    ok(r.returncode == 2 and "cannot read the base ou=nothing,dc=example,dc=org" in r.stderr,
+       "bind: a base that does not exist: exit 2", out(r))
+
+
+def main():
+    global ARGS
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--exe")
+    ap.add_argument("--genworld", default=os.path.join(TOP, "bench/genworld"))
+    ap.add_argument("--list", action="store_true")
+    ap.add_argument("case", nargs="?")
+    ARGS = ap.parse_args()
+    if ARGS.list:
+        print("\n".join(CASES))
+        return 0
+    if ARGS.case not in CASES or not ARGS.exe:
+        ap.error("give --exe and one of " + ", ".join(CASES))
+    if shutil.which("slapd") is None and not os.path.exists("/usr/sbin/slapd"):
+        print("1..0 # SKIP slapd is not installed")
+        return 0
+    old_umask = os.umask(0o022)
+    tmp = tempfile.mkdtemp(prefix="smpolicy-sync-")
+    os.chmod(tmp, 0o755)
+    # check --online renders into $TMPDIR: a folder of the case's own, to
+    # see that it is left empty
+    os.environ["TMPDIR"] = os.path.join(tmp, "tmp")
+    os.mkdir(os.environ["TMPDIR"], 0o700)
+    try:
+        with Slapd(tmp) as slapd:
+            globals()["case_" + ARGS.case](tmp, slapd)
+    except Exception as e:  # a failure of the harness is a failed test, not a crash
+        ok(False, f"{ARGS.case}: the case ran to its end", repr(e))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        os.umask(old_umask)
+    return report()
+
+
+if __name__ == "__main__":
+    socket.setdefaulttimeout(30)
+    sys.exit(main())
