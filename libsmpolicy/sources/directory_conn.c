@@ -244,21 +244,33 @@ smp_status dir_open(struct dir_conn *c, const struct ldap_settings *s, unsigned 
 		                    "ldap.ca_file)");
 	if (rc == SMP_OK && s->bind_dn != NULL)
 		rc = read_password(s, flags, &password, d);
-	if (rc == SMP_OK && s->bind_dn != NULL) {
-		struct berval cred = { strlen(password), password };
-
-		lrc = ldap_sasl_bind_s(c->ld, s->bind_dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
-		if (lrc == LDAP_INVALID_CREDENTIALS)
-			rc = dir_fail(c, lrc, "cannot bind as %s (the password of %s is wrong, or "
-			              "there is no such entry)", s->bind_dn, s->bind_password_file);
-		else if (lrc != LDAP_SUCCESS)
-			rc = dir_fail(c, lrc, "cannot bind as %s", s->bind_dn);
-		explicit_bzero(password, cred.bv_len);
-	}
+	if (rc == SMP_OK && s->bind_dn != NULL)
+		rc = dir_bind(c, s->bind_dn, password, s->bind_password_file);
+	if (password != NULL)
+		explicit_bzero(password, strlen(password));
 	free(password);
 	if (rc != SMP_OK)
 		dir_close(c);
 	return rc;
+}
+
+smp_status dir_bind(struct dir_conn *c, const char *dn, const char *password, const char *from)
+{
+	struct berval cred = { strlen(password), (char *)password };
+	int lrc;
+
+	if (cred.bv_len == 0) {   /* RFC 4513 5.1.2: an unauthenticated bind */
+		diags_add(c->d, c->s->uri, 0, SMP_SEV_ERROR, NULL, "cannot bind as %s with an empty "
+		          "password: it would prove nothing", dn);
+		return SMP_ERR_ARG;
+	}
+	lrc = ldap_sasl_bind_s(c->ld, dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
+	if (lrc == LDAP_INVALID_CREDENTIALS)
+		return dir_fail(c, lrc, "cannot bind as %s (the password%s%s is wrong, or there is "
+		                "no such entry)", dn, from != NULL ? " of " : "", from ? from : "");
+	if (lrc != LDAP_SUCCESS)
+		return dir_fail(c, lrc, "cannot bind as %s", dn);
+	return SMP_OK;
 }
 
 void dir_close(struct dir_conn *c)

@@ -412,8 +412,12 @@ smp_status dir_read_world(struct dir_conn *c, struct dir_world *w, smp_diags *d)
 	 */
 	rc = dir_search(c, c->s->base, LDAP_SCOPE_SUBTREE, "(objectClass=*)", attrs, true,
 	                place_entry, &x, &noobject);
+	/* no records at all: the settings' fault (or the ACLs'), not the
+	 * records' */
 	if (rc == SMP_OK && noobject)
-		fault(&x, c->s->base, "the base DN does not exist in %s", c->s->uri);
+		rc = dir_fail(c, LDAP_NO_SUCH_OBJECT, "cannot read the base %s (it does not exist, "
+		              "or %s may not read it)", c->s->base,
+		              c->s->bind_dn != NULL ? c->s->bind_dn : "an anonymous client");
 	for (size_t i = 0; rc == SMP_OK && !noobject && ldap_kinds[i].list != NULL; i++)
 		if (!x.seen[i])
 			missing(&x, ldap_kinds[i].container, ldap_kinds[i].list);

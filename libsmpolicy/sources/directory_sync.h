@@ -38,6 +38,11 @@ struct dir_conn {
 smp_status dir_open(struct dir_conn *c, const struct ldap_settings *s, unsigned flags,
                     smp_diags *d);
 void dir_close(struct dir_conn *c);   /* unbinds; c may be closed already */
+/* A simple bind of the open c as dn with password (not empty: that would
+ * be an unauthenticated bind), from naming where the password came from
+ * in the message, or NULL.  SMP_OK or dir_fail()'s. */
+smp_status dir_bind(struct dir_conn *c, const char *dn, const char *password,
+                    const char *from);
 
 /* Record "URI: WHAT: <the result code as a sentence> (the server's
  * diagnostic message)" in c->d and return SMP_ERR_DIRECTORY (SMP_ERR_NOMEM for
