@@ -185,31 +185,34 @@ static void expect_at(const struct export *e, smp_status rc, unsigned line, cons
 	CU_ASSERT_PTR_NOT_NULL(strstr(g->message, needle));
 }
 
+/* Records of staff only: line 1 "staff = (", line 2 a worker w1 whose
+ * record goes on with tail (from line 2 or 3), then what follows. */
+#define W1(tail) "staff = (\n  { id = \"w1\"; office = \"o1\"; " tail " }\n);\n"
+
 static void test_refused_worlds(void)
 {
-	struct export e;
+	static const struct {
+		const char *records;
+		smp_status rc;
+		unsigned line;
+		const char *needle;
+	} cases[] = {
+		{ W1("roles = [ \"worker\" ];\n    expries = \"x\";"), SMP_ERR_PARSE, 3, "expries" },
+		{ W1("roles = [ \"worker\" ];\n    name = \"\";"), SMP_ERR_REFUSED, 3,
+		  "empty string" },
+		{ W1("\n    roles = [ \"worker\",\n \"worker\" ];"), SMP_ERR_REFUSED, 4, "named twice" },
+		{ W1("roles = [ \"worker\" ]; },\n  { id = \"W1\"; office = \"o1\"; roles = [ \"worker\" ];"),
+		  SMP_ERR_REFUSED, 3, "only in case" },
+		{ W1("roles = [ \"worker\" ];\n    name = \"bad \xff byte\";"), SMP_ERR_REFUSED, 3,
+		  "not UTF-8" },
+	};
 
-	e = run(NULL, NULL, "staff = (\n  { id = \"w1\"; office = \"o1\"; roles = [ \"worker\" ];\n"
-	                    "    expries = \"x\"; }\n);\n", 0, BASE);
-	expect_at(&e, SMP_ERR_PARSE, 3, "expries");
-	done(&e);
-	e = run(NULL, NULL, "staff = (\n  { id = \"w1\"; office = \"o1\"; roles = [ \"worker\" ];\n"
-	                    "    name = \"\"; }\n);\n", 0, BASE);
-	expect_at(&e, SMP_ERR_REFUSED, 3, "empty string");
-	done(&e);
-	e = run(NULL, NULL, "staff = (\n  { id = \"w1\"; office = \"o1\";\n"
-	                    "    roles = [ \"worker\",\n \"worker\" ]; }\n);\n", 0, BASE);
-	expect_at(&e, SMP_ERR_REFUSED, 4, "named twice");
-	done(&e);
-	e = run(NULL, NULL, "staff = (\n  { id = \"w1\"; office = \"o1\"; roles = [ \"worker\" ]; },\n"
-	                    "  { id = \"W1\"; office = \"o1\"; roles = [ \"worker\" ]; }\n);\n", 0,
-	        BASE);
-	expect_at(&e, SMP_ERR_REFUSED, 3, "only in case");
-	done(&e);
-	e = run(NULL, NULL, "staff = (\n  { id = \"w1\"; office = \"o1\"; roles = [ \"worker\" ];\n"
-	                    "    name = \"bad \xff byte\"; }\n);\n", 0, BASE);
-	expect_at(&e, SMP_ERR_REFUSED, 3, "not UTF-8");
-	done(&e);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct export e = run(NULL, NULL, cases[i].records, 0, BASE);
+
+		expect_at(&e, cases[i].rc, cases[i].line, cases[i].needle);
+		done(&e);
+	}
 }
 
 int main(void)
