@@ -11,9 +11,11 @@
 
 #include <stdio.h>
 
-/* The sync (or check), its diagnostics printed; the result's exit status
- * for structural faults (1) and every other failure (2). */
-static smp_status run(const char *config, unsigned flags, smp_sync **out, int *exit_status)
+/* The sync (or check), its diagnostics printed; the exit status: 1 for
+ * errors of the records (structural, or any with a check), 2 for every
+ * other failure; *warnings, how many warnings were printed. */
+static smp_status run(const char *config, unsigned flags, smp_sync **out, int *exit_status,
+                      size_t *warnings)
 {
 	smp_diags *d = NULL;
 	smp_status st = smp_directory_sync(config, flags, out, &d);
@@ -25,6 +27,7 @@ static smp_status run(const char *config, unsigned flags, smp_sync **out, int *e
 		fprintf(stderr, ": %s\n", smp_status_string(st));
 	}
 	*exit_status = st == SMP_OK ? (smp_diags_errors(d) > 0) : st == SMP_ERR_PARSE ? 1 : 2;
+	*warnings = smp_diags_count(d) - smp_diags_errors(d);
 	if (st == SMP_ERR_PARSE) {
 		fputs("smpolicy: ", stderr);
 		print_escaped(stderr, config);
@@ -48,9 +51,10 @@ int cmd_sync(const char *config, unsigned load_flags)
 	struct smp_sync_info info;
 	smp_sync *s = NULL;
 	char when[40];
+	size_t warnings;
 	int status;
 
-	if (run(config, load_flags, &s, &status) != SMP_OK)
+	if (run(config, load_flags, &s, &status, &warnings) != SMP_OK)
 		return status;
 	smp_sync_info(s, &info);
 	if (smp_time_format(info.synced, when, sizeof(when)) == NULL)
@@ -59,7 +63,7 @@ int cmd_sync(const char *config, unsigned load_flags)
 	print_source(stdout, &info);
 	printf(info.changed ? " -> " : " has not changed since the last sync; ");
 	print_escaped(stdout, info.copy);
-	printf(" (%zu records) at %s\n", info.records, when);
+	printf(" (%zu records%s) at %s\n", info.records, warnings ? ", with warnings" : "", when);
 	smp_sync_free(s);
 	return 0;
 }
@@ -68,15 +72,16 @@ int cmd_check_online(const char *config, unsigned load_flags)
 {
 	struct smp_sync_info info;
 	smp_sync *s = NULL;
+	size_t warnings;
 	int status;
 
-	if (run(config, load_flags | SMP_SYNC_CHECK_ONLY, &s, &status) != SMP_OK)
+	if (run(config, load_flags | SMP_SYNC_CHECK_ONLY, &s, &status, &warnings) != SMP_OK)
 		return status;
 	smp_sync_info(s, &info);
 	if (status == 0) {
 		fputs("OK: ", stdout);
 		print_source(stdout, &info);
-		printf(": %zu records\n", info.records);
+		printf(": %zu records%s\n", info.records, warnings ? " (with warnings)" : "");
 	} else {
 		fputs("smpolicy: ", stderr);
 		print_source(stderr, &info);
