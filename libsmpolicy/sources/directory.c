@@ -132,10 +132,11 @@ static unsigned long copy_number(const char *name)
 	return *end == '\0' ? n : 0;
 }
 
-/* The highest N of the copy-N folders of dir (0 if none); with
- * remove_below, the copies numbered below it and every .new-* folder
- * (left by a sync that was killed) are removed. */
-static unsigned long scan_copies(const char *dir, unsigned long remove_below, bool remove_new)
+/* The highest N of the copy-N folders of dir (0 if none).  With
+ * keep[0] not 0, every copy but copy-keep[0] and copy-keep[1] is removed,
+ * and with remove_new every .new-* folder (left by a sync that was
+ * killed). */
+static unsigned long scan_copies(const char *dir, const unsigned long *keep, bool remove_new)
 {
 	DIR *dp = opendir(dir);
 	struct dirent *e;
@@ -146,7 +147,7 @@ static unsigned long scan_copies(const char *dir, unsigned long remove_below, bo
 
 		if (n > top)
 			top = n;
-		if ((n > 0 && n < remove_below) ||
+		if ((n > 0 && keep != NULL && n != keep[0] && n != keep[1]) ||
 		    (remove_new && strncmp(e->d_name, NEW_PREFIX, strlen(NEW_PREFIX)) == 0))
 			remove_folder(dir, e->d_name);
 	}
@@ -358,9 +359,21 @@ static void compile_copy(struct sync *y, const char *conf)
 	smp_policy_free(p);
 }
 
+/* N of the copy the state names: state.copy is copy_dir/copy-N/smpolicy.conf. */
+static unsigned long state_copy_number(const struct sync *y)
+{
+	const char *end = strrchr(y->state.copy, '/'), *start = end;
+
+	while (start > y->state.copy && start[-1] != '/')
+		start--;
+	return end != NULL && start + strlen(COPY_PREFIX) < end &&
+	       strncmp(start, COPY_PREFIX, strlen(COPY_PREFIX)) == 0 ?
+	       strtoul(start + strlen(COPY_PREFIX), NULL, 10) : 0;
+}
+
 /* Rename the whole, fsynced temp folder to copy-N and name it in the
- * state; then the copies before the previous one go (a reader that read
- * the old state a moment ago still finds the previous copy). */
+ * state; then every other copy goes but the one the old state named (a
+ * reader that read the old state a moment ago still finds it). */
 static smp_status install(struct sync *y, size_t records)
 {
 	char name[64], *path = NULL, *conf = NULL;
@@ -373,7 +386,7 @@ static smp_status install(struct sync *y, size_t records)
 		          strerror(errno));
 		return SMP_ERR_IO;
 	}
-	n = scan_copies(y->s.copy_dir, 0, false) + 1;
+	n = scan_copies(y->s.copy_dir, NULL, false) + 1;
 	snprintf(name, sizeof(name), COPY_PREFIX "%lu", n);
 	if (asprintf(&path, "%s/%s", y->s.copy_dir, name) < 0 ||
 	    asprintf(&conf, "%s/smpolicy.conf", path) < 0) {
@@ -391,7 +404,9 @@ static smp_status install(struct sync *y, size_t records)
 	compile_copy(y, conf);
 	rc = write_state(y, name, now);
 	if (rc == SMP_OK) {
-		scan_copies(y->s.copy_dir, n - 1, true);
+		unsigned long keep[2] = { n, y->have_state ? state_copy_number(y) : 0 };
+
+		scan_copies(y->s.copy_dir, keep, true);
 		rc = result(y, true, records, now, conf);
 	}
 out:
@@ -466,6 +481,7 @@ static smp_status lock_copy_dir(struct sync *y)
 	else if (rc != SMP_OK)
 		diags_add(y->d, path, 0, SMP_SEV_ERROR, NULL, "cannot take the sync lock: %s",
 		          strerror(errno));
+	free(path);
 	return rc;
 }
 
@@ -490,7 +506,7 @@ static smp_status run(struct sync *y, const char *config_path)
 		if (rc != SMP_OK)
 			return rc;
 		remove_temps(y->s.copy_dir, STATE_TEMP_PREFIX);
-		scan_copies(y->s.copy_dir, 0, true);
+		scan_copies(y->s.copy_dir, NULL, true);
 		rc = read_state(y);
 		if (rc != SMP_OK)
 			return rc;

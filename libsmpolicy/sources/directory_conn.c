@@ -302,6 +302,11 @@ static smp_status search_page(struct dir_conn *c, const char *base, int scope,
 	for (LDAPMessage *e = ldap_first_entry(c->ld, res); e != NULL && rc == SMP_OK;
 	     e = ldap_next_entry(c->ld, e))
 		rc = fn(ctx, c->ld, e);
+	/* part of the tree held by another server: never read, so never
+	 * silently left out either */
+	if (rc == SMP_OK && ldap_count_references(c->ld, res) > 0)
+		rc = dir_fail(c, LDAP_REFERRAL, "part of %s is held by another server (a "
+		              "continuation reference), which is not followed", base);
 	if (rc == SMP_OK) {
 		lrc = ldap_parse_result(c->ld, res, &code, &matched, &text, NULL, &rctrls, 0);
 		if (lrc != LDAP_SUCCESS)

@@ -21,6 +21,7 @@
 
 /* One file being written, with the map of its lines. */
 struct out {
+	struct arena *mem;          /* the labels of groups' lines */
 	struct ebuf b;
 	struct dir_line *lines;
 	size_t n, cap;
@@ -110,7 +111,20 @@ static void put_attrs(struct out *o, const struct dir_entry *e, const struct lda
 			if (e->values[j] != NULL && first < 0)
 				first = (int)j;
 		if (first >= 0) {
-			mark(o, e->dn, t[first].attr);
+			/* the group's line stands for all its attributes (a missing
+			 * key of the group is reported there): "smpRevoked*" */
+			size_t common = strlen(t[i].attr);
+			char *label;
+
+			for (size_t k = i + 1; k < j; k++)
+				while (strncmp(t[i].attr, t[k].attr, common) != 0)
+					common--;
+			label = arena_alloc(o->mem, common + 2);
+			if (label == NULL)
+				o->oom = true;
+			else
+				snprintf(label, common + 2, "%.*s*", (int)common, t[i].attr);
+			mark(o, e->dn, label);
 			ebuf_addf(&o->b, "%s%.*s = {\n", indent, (int)glen - 1, t[i].key);
 			for (size_t k = i; k < j; k++) {
 				char deeper[32];
@@ -197,13 +211,18 @@ static void put_settings(struct out *o, const struct dir_world *w, const struct 
 static smp_status write_out(struct out *o, const char *dir, const char *name, char **path,
                             smp_diags *d)
 {
+	char *raw;
 	int fd;
 	bool ok;
 
-	if (o->oom || o->b.oom || asprintf(path, "%s/%s", dir, name) < 0) {
-		*path = NULL;
+	*path = NULL;
+	if (o->oom || o->b.oom || asprintf(&raw, "%s/%s", dir, name) < 0)
 		return SMP_ERR_NOMEM;
-	}
+	/* spelled as the loader spells it, so that its diagnostics are ours */
+	*path = config_path_absolute(raw);
+	free(raw);
+	if (*path == NULL)
+		return SMP_ERR_NOMEM;
 	fd = open(*path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	ok = fd >= 0 && fchmod(fd, 0644) == 0 && write_all(fd, o->b.s, o->b.len) && fsync(fd) == 0;
 	if (!ok)
@@ -220,7 +239,7 @@ static smp_status write_out(struct out *o, const char *dir, const char *name, ch
 smp_status dir_render(const struct dir_world *w, const struct ldap_settings *s,
                       const char *dir, struct dir_render *r, smp_diags *d)
 {
-	struct out conf = { 0 }, rec = { 0 };
+	struct out conf = { .mem = &r->mem }, rec = { .mem = &r->mem };
 	smp_status rc;
 	char dn[2048];
 
