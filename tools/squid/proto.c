@@ -109,7 +109,7 @@ const char *request_channel_prefix(const char *start, size_t len, char *buf)
 	return buf;
 }
 
-static bool reserve(struct answers *a, size_t more)
+bool answers_reserve(struct answers *a, size_t more)
 {
 	char *v;
 	size_t cap;
@@ -148,7 +148,7 @@ static void begin(struct answers *a, const char *channel, const char *result)
 
 void answer_ok(struct answers *a, const char *channel)
 {
-	if (!reserve(a, CHANNEL_MAX + 8))
+	if (!answers_reserve(a, CHANNEL_MAX + 8))
 		return;
 	begin(a, channel, "OK\n");
 }
@@ -158,7 +158,7 @@ void answer_err(struct answers *a, const char *channel, const char *message)
 	size_t shown = 0;
 
 	/* every byte of the message may take two, plus the frame */
-	if (!reserve(a, CHANNEL_MAX + 32 + 2 * MESSAGE_MAX))
+	if (!answers_reserve(a, CHANNEL_MAX + 32 + 2 * MESSAGE_MAX))
 		return;
 	begin(a, channel, "ERR message=\"");
 	for (const unsigned char *p = (const unsigned char *)message; *p; p++) {

@@ -51,6 +51,8 @@ struct answers {
 	bool nomem;            /* an answer was lost: the caller gives up */
 };
 
+/* Room for more bytes after len; false (and nomem set) when there is none. */
+bool answers_reserve(struct answers *a, size_t more);
 /* "[channel ]OK\n" */
 void answer_ok(struct answers *a, const char *channel);
 /* "[channel ]ERR message=\"TEXT\"\n": TEXT is message quoted as Squid's

@@ -119,20 +119,8 @@ static void put_text(struct answers *a, const char *s)
 {
 	size_t n = strlen(s);
 
-	if (a->nomem || a->len + n + 1 > a->cap) {
-		size_t cap = a->cap ? a->cap : 1024;
-		char *v;
-
-		while (cap < a->len + n + 1)
-			cap *= 2;
-		v = a->nomem ? NULL : realloc(a->v, cap);
-		if (v == NULL) {
-			a->nomem = true;
-			return;
-		}
-		a->v = v;
-		a->cap = cap;
-	}
+	if (!answers_reserve(a, n + 1))
+		return;
 	memcpy(a->v + a->len, s, n + 1);
 	a->len += n;
 }
