@@ -78,14 +78,45 @@ bool device_needs_lookup(const struct devices *c, const char *client, int64_t no
 	return c->slot == NULL || !fresh(slot_of(c, client), client, now_ms);
 }
 
-/* The short host name of the address, into name; false when it has none. */
+static bool same_address(const struct sockaddr *a, const struct sockaddr_storage *b)
+{
+	if (a->sa_family != b->ss_family)
+		return false;
+	if (a->sa_family == AF_INET)
+		return memcmp(&((const struct sockaddr_in *)a)->sin_addr,
+		              &((const struct sockaddr_in *)b)->sin_addr, sizeof(struct in_addr)) == 0;
+	return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+	              &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr)) == 0;
+}
+
+/* The name's own addresses include the one it was found for: whoever
+ * controls the reverse zone of an address cannot name it a DCF device
+ * unless DCF's forward zone agrees (sshd's UseDNS, tcp_wrappers' PARANOID). */
+static bool forward_confirmed(const char *host, const struct sockaddr_storage *ss)
+{
+	struct addrinfo hints, *res = NULL;
+	bool ok = false;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = ss->ss_family;
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(host, NULL, &hints, &res) != 0)
+		return false;
+	for (const struct addrinfo *ai = res; ai != NULL && !ok; ai = ai->ai_next)
+		ok = same_address(ai->ai_addr, ss);
+	freeaddrinfo(res);
+	return ok;
+}
+
+/* The short host name of the address, into name; false when it has none
+ * that its forward lookup confirms. */
 static bool reverse(const struct sockaddr_storage *ss, socklen_t len, char *name)
 {
 	char host[NI_MAXHOST];
 	size_t n;
 
 	if (getnameinfo((const struct sockaddr *)ss, len, host, sizeof(host), NULL, 0,
-	                NI_NAMEREQD) != 0)
+	                NI_NAMEREQD) != 0 || !forward_confirmed(host, ss))
 		return false;
 	n = strcspn(host, ".");
 	if (n == 0 || n > DEVICE_NAME_MAX)

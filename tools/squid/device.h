@@ -39,8 +39,9 @@ bool device_needs_lookup(const struct devices *c, const char *client, int64_t no
 /*
  * The device id of client: DEVICE_NONE for NULL, "" or "-"; for an IPv4
  * or IPv6 address the host name reverse DNS gives it (getnameinfo with
- * NI_NAMEREQD, so that /etc/hosts counts too), up to its first dot, or the
- * address itself when it has none (no device has it: device-unknown);
+ * NI_NAMEREQD, so that /etc/hosts counts too) when that name's forward
+ * lookup gives the address back, up to its first dot; else the address
+ * itself (no device has it: device-unknown);
  * anything else is a device id already.  The string lives until the next
  * call.
  */
