@@ -21,6 +21,9 @@
 #     in DIR/slapd.log (SLAPD_DEBUG=stats for more);
 #   - ldap/access.ldif applied with ldapmodify -Y EXTERNAL over ldapi, as a
 #     site would apply it;
+#   - with SLAPD_SCHEMA_ONLINE=1, ldap/smpolicy.ldif is left out of the
+#     slapadd and loaded into the running server instead, with
+#     ldapadd -Y EXTERNAL as smpolicy-ldap(5) says (then its indexes);
 #   - the base entries: dc=example,dc=org, ou=smpolicy under it, and the
 #     read-only workstation identity cn=workstation,ou=smpolicy,... .
 #
@@ -113,8 +116,10 @@ objectClass: olcSchemaConfig
 cn: schema
 
 EOF
+	ours="$TOP/ldap/smpolicy.ldif"
+	[ -z "${SLAPD_SCHEMA_ONLINE:-}" ] || ours=
 	for s in "$SCHEMA_DIR/core.ldif" "$SCHEMA_DIR/cosine.ldif" "$SCHEMA_DIR/nis.ldif" \
-		"$SCHEMA_DIR/inetorgperson.ldif" "$TOP/ldap/smpolicy.ldif"; do
+		"$SCHEMA_DIR/inetorgperson.ldif" $ours; do
 		[ -r "$s" ] || die "cannot read the schema $s"
 		grep -v '^#' "$s"
 		echo
@@ -140,8 +145,10 @@ olcRootDN: $ROOT_DN
 olcRootPW: $hash
 olcDbMaxSize: 1073741824
 olcDbIndex: objectClass,uid,cn eq
-olcDbIndex: smpStaff,smpOffice,smpHolder,smpPlatforms eq
 olcDbIndex: entryCSN,entryUUID eq
+EOF
+	[ -z "$ours" ] || smp_index
+	cat <<EOF
 
 dn: olcOverlay={0}syncprov,olcDatabase={1}mdb,cn=config
 objectClass: olcOverlayConfig
@@ -149,6 +156,20 @@ objectClass: olcSyncProvConfig
 olcOverlay: {0}syncprov
 olcSpCheckpoint: 100 10
 EOF
+}
+
+smp_index() {
+	echo "olcDbIndex: smpStaff,smpOffice,smpHolder,smpPlatforms eq"
+}
+
+# ldap/smpolicy.ldif into the running server, as a site loads it.
+schema_online() {
+	d=$1
+	{
+		ldapadd -Q -Y EXTERNAL -H "$LDAPI_URI" -f "$TOP/ldap/smpolicy.ldif" &&
+		printf 'dn: olcDatabase={1}mdb,cn=config\nchangetype: modify\nadd: olcDbIndex\n%s\n' \
+			"$(smp_index)" | ldapmodify -Q -Y EXTERNAL -H "$LDAPI_URI"
+	} >"$d/schema.log" 2>&1
 }
 
 base_ldif() {
@@ -282,6 +303,8 @@ cmd_start() {
 	done
 	# shellcheck disable=SC1091
 	. "$d/env"
+	[ -z "${SLAPD_SCHEMA_ONLINE:-}" ] || schema_online "$d" ||
+		{ cat "$d/schema.log" >&2; die "ldapadd refused ldap/smpolicy.ldif"; }
 	ldapmodify -Q -Y EXTERNAL -H "$LDAPI_URI" -f "$TOP/ldap/access.ldif" >"$d/access.log" 2>&1 ||
 		{ cat "$d/access.log" >&2; die "ldap/access.ldif was refused"; }
 	base_ldif | ldapadd -x -H "$LDAPI_URI" -D "$ROOT_DN" -w "$ROOT_PW" >"$d/base.log" 2>&1 ||
