@@ -21,11 +21,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-/* A policy is loaded again at least this often, even when no file changed:
- * a directory-sourced one stops holding max_offline after its last sync. */
+/* A directory-sourced policy is loaded again at least this often, even when
+ * no file changed: it stops holding max_offline after its last sync. */
 #define RELOAD_EVERY_MS 60000
 /* While the policy cannot be loaded, it is tried again this often. */
 #define RETRY_EVERY_MS 1000
@@ -44,6 +45,7 @@ struct helper {
 	char *config;              /* the settings file, absolute */
 	unsigned flags;
 	smp_policy *policy;        /* NULL: cannot be loaded; every answer is ERR */
+	bool from_copy;            /* it is the directory's local copy, not the files */
 	int64_t loaded_ms;         /* when it was last tried */
 	struct watch watch;
 	struct devices devices;
@@ -79,6 +81,14 @@ static void report_load(const struct helper *h, smp_status st, const smp_diags *
 	        h->config, smp_status_string(st));
 }
 
+static bool same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
 static void load(struct helper *h)
 {
 	for (int round = 0; round < 3; round++) {
@@ -90,6 +100,7 @@ static void load(struct helper *h)
 		h->loaded_ms = now_ms();
 		smp_policy_free(h->policy);
 		h->policy = p;
+		h->from_copy = p != NULL && !same_file(h->config, smp_policy_config_path(p));
 		if (st != SMP_OK)
 			report_load(h, st, d);
 		else if (was_down)
@@ -107,7 +118,7 @@ static void refresh(struct helper *h)
 	int64_t t = now_ms();
 	bool changed = watch_changed(&h->watch);
 
-	if (changed || t - h->loaded_ms >= RELOAD_EVERY_MS ||
+	if (changed || (h->from_copy && t - h->loaded_ms >= RELOAD_EVERY_MS) ||
 	    (h->policy == NULL && t - h->loaded_ms >= RETRY_EVERY_MS) ||
 	    (h->watch.fd < 0 && t - h->loaded_ms >= RETRY_EVERY_MS))
 		load(h);
