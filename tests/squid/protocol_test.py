@@ -193,6 +193,48 @@ def broken_files(t, exe, w):
     t.ok(any('expries' in l for l in h.stderr), 'each fault was told on standard error', h.stderr[-5:])
 
 
+def directory_copy(t, exe, w):
+    """A settings file that names the directory (DESIGN §7): the helper
+    decides from the local copy, notices a sync that names a new copy, and
+    fails closed once the copy is older than max_offline."""
+    import datetime as dt
+    etc, copies = os.path.join(w.dir, 'etc'), os.path.join(w.dir, 'copy')
+    for d in (etc, copies, os.path.join(copies, 'copy-1'), os.path.join(copies, 'copy-2')):
+        os.mkdir(d)
+        os.chmod(d, 0o755)
+    w.write('etc/smpolicy.conf', 'version = 1;\nsettings = { source = "ldap"; };\n'
+            'ldap = { uri = "ldap://127.0.0.1:9"; base = "ou=smpolicy,dc=example,dc=org";\n'
+            '  copy_dir = "%s"; max_offline = 3600; };\n' % copies)
+    from helper import CONF
+    w.write('copy/copy-1/smpolicy.conf', CONF)
+    w.write('copy/copy-1/records.conf', w.records_text)
+    # the next sync: LT-1 is gone from the directory
+    w.write('copy/copy-2/smpolicy.conf', CONF)
+    start = w.records_text.index('  { id = "LT-1"')
+    w.write('copy/copy-2/records.conf',
+            w.records_text[:start] + w.records_text[w.records_text.index('  { id = "LT-3"'):])
+
+    def state(copy, ago):
+        when = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=ago)).strftime('%Y-%m-%dT%H:%M:%SZ')
+        w.write('copy/state', 'version = 1;\ncopy = "%s";\nsynced = "%s";\n'
+                'uri = "ldap://127.0.0.1:9";\nbase = "ou=smpolicy,dc=example,dc=org";\n'
+                'context_csn = "";\n' % (copy, when))
+
+    state('copy-1', 10)
+    h = Helper(exe, os.path.join(etc, 'smpolicy.conf'))
+    expect(t, h, '90 w1 facebook.com ws1', 'OK', channel='90', what='a directory-sourced config decides from its local copy')
+    expect(t, h, '91 w2 facebook.com ws1', 'ERR', 'no-approval', '91', what='... and denies from it')
+    state('copy-2', 5)
+    expect(t, h, '92 w1 facebook.com ws1', 'ERR', 'no-approval', '92',
+           what='a sync that names a new copy: the very next answer is from it')
+    state('copy-2', 7200)
+    got = h.ask('93 w3 facebook.com ws1')
+    t.ok(got is not None and got.startswith('93 ERR'), 'a copy older than max_offline: ERR even for w3', got)
+    state('copy-2', 1)
+    expect(t, h, '94 w3 facebook.com ws1', 'OK', channel='94', what='synced again: OK again')
+    t.ok(h.close() == 0, 'exit 0')
+
+
 def never_readable(t, exe, w):
     h = Helper(exe, os.path.join(w.dir, 'missing', 'smpolicy.conf'))
     got = [h.ask('%d w1 %s ws1' % (80 + i, host))
@@ -260,6 +302,7 @@ def main():
                  lambda w: quoting(t, a.helper, a.smpolicy, w),
                  lambda w: revocation_while_running(t, a.helper, a.smpolicy, w),
                  lambda w: broken_files(t, a.helper, w),
+                 lambda w: directory_copy(t, a.helper, w),
                  lambda w: never_readable(t, a.helper, w),
                  lambda w: many(t, a.helper, w),
                  lambda w: domains(t, a.smpolicy, w)):
