@@ -285,30 +285,34 @@ static bool try_unchanged(struct sync *y, smp_status *rc)
 
 /* ---- validating and installing ------------------------------------------- */
 
+smp_status dir_temp_folder(const char *parent, const char *prefix, mode_t mode, char **out,
+                           smp_diags *d)
+{
+	const char *tmpdir = getenv("TMPDIR");
+
+	if (parent == NULL)
+		parent = tmpdir != NULL && tmpdir[0] == '/' ? tmpdir : "/tmp";
+	if (asprintf(out, "%s/%sXXXXXX", parent, prefix) < 0) {
+		*out = NULL;
+		return SMP_ERR_NOMEM;
+	}
+	if (mkdtemp(*out) == NULL || (mode != 0 && chmod(*out, mode) != 0)) {
+		diags_add(d, *out, 0, SMP_SEV_ERROR, NULL, "cannot make a temporary folder: %s",
+		          strerror(errno));
+		free(*out);
+		*out = NULL;
+		return SMP_ERR_IO;
+	}
+	return SMP_OK;
+}
+
 /* The folder to render into: copy_dir/.new-XXXXXX, or for a check a
  * private one under $TMPDIR that is removed after. */
 static smp_status make_temp(struct sync *y)
 {
-	const char *tmpdir = getenv("TMPDIR");
-	int n;
-
 	if (y->check_only)
-		n = asprintf(&y->temp, "%s/smpolicy-check-XXXXXX",
-		             tmpdir != NULL && tmpdir[0] == '/' ? tmpdir : "/tmp");
-	else
-		n = asprintf(&y->temp, "%s/" NEW_PREFIX "XXXXXX", y->s.copy_dir);
-	if (n < 0) {
-		y->temp = NULL;
-		return SMP_ERR_NOMEM;
-	}
-	if (mkdtemp(y->temp) == NULL || (!y->check_only && chmod(y->temp, 0755) != 0)) {
-		diags_add(y->d, y->temp, 0, SMP_SEV_ERROR, NULL,
-		          "cannot make a folder for the new copy: %s", strerror(errno));
-		free(y->temp);
-		y->temp = NULL;
-		return SMP_ERR_IO;
-	}
-	return SMP_OK;
+		return dir_temp_folder(NULL, "smpolicy-check-", 0, &y->temp, y->d);
+	return dir_temp_folder(y->s.copy_dir, NEW_PREFIX, 0755, &y->temp, y->d);
 }
 
 /*

@@ -239,6 +239,18 @@ def synced_ok(conf, what, changed=True):
 
 # ---- the cases -----------------------------------------------------------
 
+ASK = ["--user", "jdoe", "--platform", "facebook", "--device", "ws-essex-0042",
+       "--at", "2026-11-25T10:00"]
+
+
+def office_synced(tmp, slapd, what, **config):
+    """The sample office in the directory and synced once: (files, conf), or
+    None when that sync failed (a failed test already)."""
+    files = files_world(tmp, OFFICE)
+    load_world(slapd, files)
+    conf = ldap_config(tmp, slapd, **config)
+    return (files, conf) if synced_ok(conf, f"{what}: the first sync")[0] else None
+
 def case_office(tmp, slapd):
     files = files_world(tmp, OFFICE)
     entries = load_world(slapd, files)
@@ -273,16 +285,13 @@ def case_genworld(tmp, slapd):
 
 
 def case_faults(tmp, slapd):
-    files = files_world(tmp, OFFICE)
-    load_world(slapd, files)
-    conf = ldap_config(tmp, slapd)
-    if not synced_ok(conf, "faults: the first sync")[0]:
+    synced = office_synced(tmp, slapd, "faults")
+    if synced is None:
         return
+    files, conf = synced
     base = slapd.env["BASE"]
     before = fingerprint(conf)
-    ask = ["--user", "jdoe", "--platform", "facebook", "--device", "ws-essex-0042",
-           "--at", "2026-11-25T10:00"]
-    decided = smpolicy(conf, "decide", *ask)
+    decided = smpolicy(conf, "decide", *ASK)
     dn = f"cn=LT-2026-014,ou=approvals,{base}"
     faults = [
         ("a dangling reference", dn, "replace: smpStaff\nsmpStaff: nobody",
@@ -299,7 +308,7 @@ def case_faults(tmp, slapd):
            f"faults: {what}: sync exits 1 naming the DN and the attribute", out(r))
         ok(fingerprint(conf) == before, f"faults: {what}: the copy and the state are kept "
            "byte for byte")
-        d = smpolicy(conf, "decide", *ask)
+        d = smpolicy(conf, "decide", *ASK)
         ok((d.returncode, d.stdout) == (decided.returncode, decided.stdout),
            f"faults: {what}: decisions still come from the old copy", out(d))
         c = smpolicy(conf, "check", "--online")
@@ -327,17 +336,14 @@ def case_faults(tmp, slapd):
 
 
 def case_down(tmp, slapd):
-    files = files_world(tmp, OFFICE)
-    load_world(slapd, files)
-    conf = ldap_config(tmp, slapd)
-    if not synced_ok(conf, "down: the first sync")[0]:
+    synced = office_synced(tmp, slapd, "down")
+    if synced is None:
         return
-    ask = ["--user", "jdoe", "--platform", "facebook", "--device", "ws-essex-0042",
-           "--at", "2026-11-25T10:00"]
-    up = smpolicy(conf, "decide", *ask)
+    conf = synced[1]
+    up = smpolicy(conf, "decide", *ASK)
     before = fingerprint(conf)
     subprocess.run([os.path.join(TOP, "tests/ldap/slapd.sh"), "down", slapd.dir], check=True)
-    d = smpolicy(conf, "decide", *ask)
+    d = smpolicy(conf, "decide", *ASK)
     ok(d.returncode == 0 and d.stdout == up.stdout, "down: decide answers from the copy",
        out(d))
     r = smpolicy(conf, "sync")
@@ -386,11 +392,10 @@ def pam(tmp, conf, user):
 
 
 def case_offline(tmp, slapd):
-    files = files_world(tmp, OFFICE)
-    load_world(slapd, files)
-    conf = ldap_config(tmp, slapd, max_offline=60)
-    if not synced_ok(conf, "offline: the first sync")[0]:
+    synced = office_synced(tmp, slapd, "offline", max_offline=60)
+    if synced is None:
         return
+    conf = synced[1]
     ask = ["--user", "jdoe", "--platform", "facebook", "--device", "ws-essex-0042"]
     d = smpolicy(conf, "decide", *ask)
     ok(d.returncode == 0, "offline: fresh, decide allows", out(d))
@@ -415,14 +420,11 @@ def case_offline(tmp, slapd):
 
 
 def case_incremental(tmp, slapd):
-    files = files_world(tmp, OFFICE)
-    load_world(slapd, files)
-    conf = ldap_config(tmp, slapd)
-    if not synced_ok(conf, "incremental: the first sync")[0]:
+    synced = office_synced(tmp, slapd, "incremental")
+    if synced is None:
         return
-    ask = ["--user", "jdoe", "--platform", "facebook", "--device", "ws-essex-0042",
-           "--at", "2026-11-25T10:00"]
-    d = smpolicy(conf, "decide", *ask)
+    conf = synced[1]
+    d = smpolicy(conf, "decide", *ASK)
     ok(d.returncode == 0, "incremental: jdoe is allowed on facebook", out(d))
     good, r = synced_ok(conf, "incremental: nothing changed: sync says unchanged",
                         changed=False)
@@ -432,12 +434,12 @@ def case_incremental(tmp, slapd):
                   "add: smpRevokedOn\nsmpRevokedOn: 2026-11-24\n-\n"
                   "add: smpRevokedBy\nsmpRevokedBy: dir-it\n-\n"
                   "add: smpRevokedReason\nsmpRevokedReason: left the \"unit\" \\ moved\n")
-    d = smpolicy(conf, "decide", *ask)
+    d = smpolicy(conf, "decide", *ASK)
     ok(d.returncode == 0, "incremental: before the sync the copy still allows", out(d))
     good, r = synced_ok(conf, "incremental: the revocation is synced")
     ok(copies(conf) == ["copy-1", "copy-2"] and "copy-2" in r.stdout,
        "incremental: a new copy, the previous one kept for readers", copies(conf))
-    d = smpolicy(conf, "decide", *ask)
+    d = smpolicy(conf, "decide", *ASK)
     ok(d.returncode == 1 and "approval-revoked" in d.stdout,
        "incremental: the decision now denies: approval-revoked", out(d))
     with open(os.path.join(copy_dir(conf), "copy-2", "records.conf")) as f:
