@@ -35,6 +35,9 @@ extern "C" {
 #endif
 
 #define SMP_DEFAULT_CONFIG "/etc/smpolicy/smpolicy.conf"
+/* The folder of the login store (smp_policy_load_for): a cache, rebuilt
+ * from the records by smp_policy_store_write. */
+#define SMP_DEFAULT_STORE_DIR "/var/cache/smpolicy"
 
 /* ---- status and diagnostics ------------------------------------------ */
 
@@ -183,13 +186,75 @@ smp_status smp_policy_cache_write(const smp_policy *policy, unsigned flags,
                                   smp_diags **diags);
 
 /*
+ * The login store (issue 15): what one login needs, found by index.
+ *
+ * smp_policy_load_for() loads the policy of one person (user) at one
+ * device (NULL: this host's name) for a login: from the login store of
+ * config_path in store_dir (NULL: SMP_DEFAULT_STORE_DIR), a file named
+ * after config_path's absolute path (systemd-escape --path, then
+ * ".login"), written by smp_policy_store_write().  It reads, through the
+ * store's indexes, only that person's slice (their office, staff entry,
+ * approvals with what validation derived of them, accounts, and the staff
+ * entries those name) and that device's record, whatever the size of the
+ * records.  The store is used only when it passes the same ownership and
+ * mode checks as the records (root-owned, as its folder), was written by
+ * this build, is undamaged (digests of its header and of each slice), the
+ * zone gives the slice's moments the answers it took, and every file it
+ * was compiled from has the device, inode, size, mode, owner, mtime and
+ * ctime it had then, after the same checks as a parse makes; a file
+ * whose times are within 2 s of the compile is hashed as well (git's
+ * racy-clean rule).  Anything else is a miss, and the whole policy is
+ * loaded as smp_policy_load() loads it (compiled cache or parse), which
+ * answers for that person as well; a store that is present but insecure
+ * or damaged adds a warning.  smp_policy_store_state() tells which.
+ *
+ * A policy from the store answers for that user and device only:
+ * smp_decide() returns SMP_ERR_ARG for a request of another user or
+ * another device, or one that logs in with an account the person does
+ * not hold (the store cannot say whose it is), smp_policy_check(), smp_policy_cache_write() and
+ * smp_policy_store_write() return SMP_ERR_ARG, and the record queries
+ * (smp_policy_approval_count(), smp_policy_office_count() ...) see that
+ * person's records and those they name only.  Its platforms and settings
+ * are the whole policy's.  Errors and flags as smp_policy_load();
+ * SMP_ERR_ARG also for a NULL user, or no device given and no host name.
+ */
+smp_status smp_policy_load_for(const char *config_path, const char *store_dir,
+                               unsigned flags, const char *user, const char *device,
+                               smp_policy **out, smp_diags **diags);
+
+/* What smp_policy_load_for() made of the login store: SMP_CACHE_USED (a
+ * policy of one person), _ABSENT, _STALE, _REJECTED (the whole policy was
+ * loaded instead); SMP_CACHE_OFF for a policy of smp_policy_load(), of
+ * SMP_LOAD_NO_CACHE, or NULL. */
+smp_cache_state smp_policy_store_state(const smp_policy *policy);
+
+/*
+ * Write the login store of policy (a policy of all the records, as
+ * smp_policy_load() gives) into store_dir (NULL: SMP_DEFAULT_STORE_DIR;
+ * the folder is made, mode 0755, if its parent exists): one slice per
+ * staff member and one record per device, with the status and digest of
+ * every file the policy was read from.  Each file is hashed again first
+ * and must still have the bytes the policy was loaded from (else
+ * SMP_ERR_IO: the store would be stale at once).  A file changed in the
+ * last 2 s is waited for (flags SMP_EDIT_NOWAIT: SMP_ERR_LOCK instead, and
+ * nothing written), so that logins need not hash it.  Locking, permissions
+ * and the atomic replacement are those of smp_policy_cache_write(), with
+ * "<store>.lock".  Returns SMP_OK, SMP_ERR_ARG (NULL policy, or a policy
+ * of one person), SMP_ERR_LOCK, SMP_ERR_IO (with *diags saying why),
+ * SMP_ERR_INSECURE, SMP_ERR_NOMEM.
+ */
+smp_status smp_policy_store_write(const smp_policy *policy, const char *store_dir,
+                                  unsigned flags, smp_diags **diags);
+
+/*
  * Procedural validation (Manual §C and Procedures A): every approval that
  * breaks the procedure, every period in which an office would be over its
  * cap (one error per breach, at the line of the approval denied), and
  * warnings (e.g. a long-term approval that outlasts long_term_max_days).
  * *out receives the list, or NULL if there is nothing to say.
  * Returns SMP_OK (even when errors were found: count them with
- * smp_diags_errors) or SMP_ERR_NOMEM.
+ * smp_diags_errors), SMP_ERR_NOMEM, or SMP_ERR_ARG for a policy of one
+ * person (smp_policy_load_for), which cannot say.
  */
 smp_status smp_policy_check(const smp_policy *policy, smp_diags **out);
 
@@ -341,7 +406,9 @@ typedef struct smp_decision smp_decision;
  * Decide req against policy.  On SMP_OK *out is a new decision (free with
  * smp_decision_free).  Errors: SMP_ERR_ARG (NULL policy/req/out, missing
  * user or platform, action or purpose out of range, no device given and
- * the host name cannot be read), SMP_ERR_NOMEM.  On error *out is NULL:
+ * the host name cannot be read, or a policy of one person and device
+ * from smp_policy_load_for() asked about another, or about an account the
+ * person does not hold), SMP_ERR_NOMEM.  On error *out is NULL:
  * an error is never an ALLOW.
  */
 smp_status smp_decide(const smp_policy *policy, const struct smp_request *req,

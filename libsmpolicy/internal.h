@@ -245,6 +245,16 @@ struct smp_policy {
 	size_t nzone;
 	char *cache_path;           /* "<config_path>.cache" */
 	smp_cache_state cache;      /* what this load made of the cache */
+
+	/* What only a load says, never an image (image_adopt() clears it). */
+	struct {
+		/* a policy from the login store (store.c) holds the records of
+		 * one person and one device and answers for no one else: both
+		 * set, in the arena; NULL in a policy of all the records */
+		char *only_user, *only_device;
+		bool looked;            /* smp_policy_load_for() looked at the store: */
+		smp_cache_state store;  /* what it made of it */
+	} login;
 };
 
 /* A file's XXH3-128. */
@@ -380,6 +390,56 @@ smp_status cache_image(const smp_policy *p, char **out, size_t *size, const char
  * Returns SMP_OK or SMP_ERR_NOMEM. */
 smp_status cache_image_read(const void *data, size_t size, smp_policy **out,
                             smp_cache_state *state, const char **why);
+
+/* The build the compiled files are for: the library's sources and the
+ * libconfig that parsed the records. */
+const char *cache_build(void);
+/* The image of p (cache.c's format, without a header) behind `room`
+ * zeroed bytes: malloc'd, the image's size in *size; NULL with *why on a
+ * fault, or on OOM (*why NULL). */
+char *image_build(const smp_policy *p, size_t room, uint64_t *size, const char **why);
+/* Check the image at img (size bytes, 16-aligned, in p's arena, its digest
+ * checked by the caller), relocating it in place, and make p its policy;
+ * NULL, or why not.  p->mem is kept, p->login cleared. */
+const char *image_adopt(smp_policy *p, char *img, uint64_t size);
+
+/* The permissions of a file compiled from the records (the compiled cache,
+ * the login store): those of the files it was read from, so that it tells
+ * no one anything they do not.  Mode 0644 narrowed by each file's mode;
+ * their group when they all have the same one, else no access for a
+ * group.  perm_add() takes the i-th file's status (i from 0). */
+struct perm {
+	mode_t mode;
+	gid_t gid;
+};
+void perm_add(struct perm *pm, size_t i, const struct stat *st);
+/* Does the compiled file (st) have the permissions pm says? */
+bool perm_holds(const struct perm *pm, const struct stat *st);
+/* Give the temporary file at fd the permissions pm says; a group that
+ * cannot be given (not root) takes the group's access away instead. */
+bool set_perm(int fd, struct perm *pm);
+/* Take an exclusive flock(2) on "<path>.lock" (mode 0600), waiting up to
+ * 10 s unless nowait: one writer of path at a time, so that a writer may
+ * remove the others' leftovers.  *fd (when not -1) is the caller's to close. */
+smp_status lock_beside(const char *path, bool nowait, int *fd, smp_diags *d);
+/* Replace path with size bytes of data: a temporary file in its folder
+ * (stale ones removed: the caller holds lock_beside()), given perm,
+ * fsync'd, renamed over path, the folder fsync'd. */
+smp_status replace_file(const char *path, const void *data, size_t size, struct perm *perm,
+                        smp_diags *d);
+
+/* time.c: write down the zone's answer at t in log (a login store's slice
+ * keeps the answers its moments take; store.c). */
+void time_log_ask(struct time_log *log, int64_t t);
+
+/* slice.c: the policy of one staff member (user, or NONE: of no one) cut
+ * from p into *q (zeroed by the caller; its arena holds everything): the
+ * settings and catalogue, that person's office, staff entry, approvals
+ * with what was derived of them, accounts, and the staff entries and
+ * offices they name; no devices.  Its zone holds the process's answers at
+ * every moment it keeps.  false on OOM (q's arena is the caller's to
+ * release). */
+bool slice_policy(const smp_policy *p, uint32_t user, smp_policy *q);
 
 /* util */
 bool id_is_valid(const char *s);

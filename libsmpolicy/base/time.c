@@ -547,6 +547,13 @@ void time_log_free(struct time_log *log)
 	memset(log, 0, sizeof(*log));
 }
 
+void time_log_ask(struct time_log *log, int64_t t)
+{
+	struct tm tm;
+
+	(void)local_tm(log, t, &tm);
+}
+
 bool time_log_holds(const struct zone_obs *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {

@@ -446,6 +446,13 @@ smp_status smp_decide(const smp_policy *p, const struct smp_request *req, smp_de
 		host[sizeof(host) - 1] = '\0';
 		device = host;
 	}
+	/* a policy of one person and device knows nothing of anyone else:
+	 * an unknown-user DENY for another would be a wrong answer */
+	if (p->login.only_user != NULL &&
+	    (strcmp(req->user, p->login.only_user) != 0 || strcmp(device, p->login.only_device) != 0 ||
+	     (req->action != SMP_ACTION_VIEW && req->account != NULL &&
+	      policy_find_account(p, req->account) == NONE)))   /* not theirs: held elsewhere? */
+		return SMP_ERR_ARG;
 	d = malloc(DECISION_SIZE);
 	if (d == NULL)
 		return SMP_ERR_NOMEM;

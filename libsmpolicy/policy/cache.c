@@ -56,6 +56,11 @@ _Static_assert(sizeof(struct cache_header) % 16 == 0, "the image follows 16-alig
 _Static_assert(sizeof(CACHE_BUILD) <= sizeof(((struct cache_header *)0)->build),
                "room for the build id");
 
+const char *cache_build(void)
+{
+	return CACHE_BUILD;
+}
+
 static void header_sizes(uint32_t sizes[8])
 {
 	sizes[0] = sizeof(smp_policy);
@@ -707,9 +712,7 @@ static void census(struct walk *w, const smp_policy *root, const struct records 
 	}
 }
 
-/* The image of p behind room for its header: malloc'd, the image's size
- * in *size; NULL with *why on a fault, or on OOM (*why NULL). */
-static char *build_image(const smp_policy *p, uint64_t *size, const char **why)
+char *image_build(const smp_policy *p, size_t room, uint64_t *size, const char **why)
 {
 	struct walk w = { .mode = WRITE };
 	struct records r;
@@ -735,11 +738,11 @@ static char *build_image(const smp_policy *p, uint64_t *size, const char **why)
 		goto fail;
 	}
 	w.size = total;
-	buf = malloc(sizeof(struct cache_header) + total);
+	buf = malloc(room + total);
 	if (buf == NULL)
 		goto fail;
-	w.img = buf + sizeof(struct cache_header);
-	memset(buf, 0, sizeof(struct cache_header) + total);
+	w.img = buf + room;
+	memset(buf, 0, room + total);
 	memcpy(w.img, p, sizeof(*p));
 	for (size_t i = 0; i < n; i++)
 		memcpy(w.img + w.chunks[i].off, spans[i].p, spans[i].used);
@@ -768,7 +771,7 @@ smp_status cache_image(const smp_policy *p, char **out, size_t *size, const char
 {
 	struct cache_header h = { .format = CACHE_FORMAT, .byte_order = CACHE_BYTE_ORDER };
 	uint64_t n = 0;
-	char *buf = build_image(p, &n, why);
+	char *buf = image_build(p, sizeof(h), &n, why);
 	struct digest dg;
 
 	if (buf == NULL)
@@ -786,16 +789,7 @@ smp_status cache_image(const smp_policy *p, char **out, size_t *size, const char
 	return SMP_OK;
 }
 
-/* The permissions a cache should have: those of the files it was read
- * from, so that it tells no one anything they do not.  Mode 0644
- * narrowed by each file's mode; their group when they all have the same
- * one, else no access for a group. */
-struct perm {
-	mode_t mode;
-	gid_t gid;
-};
-
-static void perm_add(struct perm *pm, size_t i, const struct stat *st)
+void perm_add(struct perm *pm, size_t i, const struct stat *st)
 {
 	if (i == 0) {
 		pm->mode = 0644;
@@ -806,8 +800,7 @@ static void perm_add(struct perm *pm, size_t i, const struct stat *st)
 		pm->mode &= ~(mode_t)070;
 }
 
-/* Does the cache file (st) have the permissions pm says? */
-static bool perm_holds(const struct perm *pm, const struct stat *st)
+bool perm_holds(const struct perm *pm, const struct stat *st)
 {
 	return (st->st_mode & 0777) == pm->mode && (!(pm->mode & 070) || st->st_gid == pm->gid);
 }
@@ -828,9 +821,7 @@ static bool wanted_perm(const smp_policy *p, struct perm *pm, smp_diags *d)
 	return true;
 }
 
-/* Give the temporary file at fd the permissions pm says; a group that
- * cannot be given (not root) takes the group's access away instead. */
-static bool set_perm(int fd, struct perm *pm)
+bool set_perm(int fd, struct perm *pm)
 {
 	struct stat st;
 
@@ -841,67 +832,46 @@ static bool set_perm(int fd, struct perm *pm)
 	return fchmod(fd, pm->mode) == 0;
 }
 
-/* Take the cache's lock, "<cache>.lock" (mode 0600): one writer at a
- * time, so that a writer may remove the others' leftovers. */
-static smp_status lock_cache(const smp_policy *p, bool nowait, int *fd, smp_diags *d)
+smp_status lock_beside(const char *path, bool nowait, int *fd, smp_diags *d)
 {
-	char path[4096];
+	char lock[4096];
 	smp_status rc;
 
-	if (snprintf(path, sizeof(path), "%s.lock", p->cache_path) >= (int)sizeof(path)) {
-		diags_add(d, p->cache_path, 0, SMP_SEV_ERROR, NULL, "path too long for its lock file");
+	if (snprintf(lock, sizeof(lock), "%s.lock", path) >= (int)sizeof(lock)) {
+		diags_add(d, path, 0, SMP_SEV_ERROR, NULL, "path too long for its lock file");
 		return SMP_ERR_IO;
 	}
-	rc = flock_path(path, nowait, now_ms() + CACHE_LOCK_WAIT_MS, fd);
+	rc = flock_path(lock, nowait, now_ms() + CACHE_LOCK_WAIT_MS, fd);
 	if (rc == SMP_ERR_IO)
-		diags_add(d, p->cache_path, 0, SMP_SEV_ERROR, NULL, "cannot %s the lock file %s: %s",
-		          *fd < 0 ? "open" : "lock", path, strerror(errno));
+		diags_add(d, path, 0, SMP_SEV_ERROR, NULL, "cannot %s the lock file %s: %s",
+		          *fd < 0 ? "open" : "lock", lock, strerror(errno));
 	else if (rc == SMP_ERR_LOCK)
-		diags_add(d, p->cache_path, 0, SMP_SEV_ERROR, NULL,
-		          "another process is writing the compiled cache (lock file %s)", path);
+		diags_add(d, path, 0, SMP_SEV_ERROR, NULL,
+		          "another process is writing it (lock file %s)", lock);
 	return rc;
 }
 
-static smp_status write_cache(const smp_policy *p, bool nowait, smp_diags *d)
+smp_status replace_file(const char *path, const void *data, size_t size, struct perm *perm,
+                        smp_diags *d)
 {
-	char dir[4096], prefix[512], *tmp = NULL, *img = NULL;
-	const char *base, *why;
-	size_t size = 0;
-	struct perm perm;
-	int fd = -1, lock = -1;
-	smp_status rc = lock_cache(p, nowait, &lock, d);
+	char dir[4096], prefix[512], *tmp = NULL;
+	const char *base;
+	int fd;
+	smp_status rc = SMP_ERR_IO;
 
-	if (rc != SMP_OK) {
-		if (lock >= 0)
-			close(lock);
-		return rc;
-	}
-	rc = cache_image(p, &img, &size, &why);
-	if (rc != SMP_OK) {
-		if (rc == SMP_ERR_IO)
-			diags_add(d, p->cache_path, 0, SMP_SEV_ERROR, NULL, "cannot compile: %s", why);
-		goto out;
-	}
-	rc = SMP_ERR_IO;
-	if (!wanted_perm(p, &perm, d))
-		goto out;
-	split_path(p->cache_path, dir, sizeof(dir), &base);
+	split_path(path, dir, sizeof(dir), &base);
 	snprintf(prefix, sizeof(prefix), ".%s.tmp-", base);
 	remove_temps(dir, prefix);   /* only the lock's holder makes them: all are stale */
-	if (asprintf(&tmp, "%s/%sXXXXXX", dir, prefix) < 0) {
-		tmp = NULL;
-		rc = SMP_ERR_NOMEM;
-		goto out;
-	}
+	if (asprintf(&tmp, "%s/%sXXXXXX", dir, prefix) < 0)
+		return SMP_ERR_NOMEM;
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
-		diags_add(d, p->cache_path, 0, SMP_SEV_ERROR, NULL,
+		diags_add(d, path, 0, SMP_SEV_ERROR, NULL,
 		          "cannot create a temporary file in %s: %s", dir, strerror(errno));
 		free(tmp);
-		tmp = NULL;
-		goto out;
+		return SMP_ERR_IO;
 	}
-	if (!set_perm(fd, &perm) || !write_all(fd, img, size) || fsync(fd) != 0) {
+	if (!set_perm(fd, perm) || !write_all(fd, data, size) || fsync(fd) != 0) {
 		diags_add(d, tmp, 0, SMP_SEV_ERROR, NULL, "cannot write: %s", strerror(errno));
 		close(fd);
 		goto out;
@@ -910,16 +880,15 @@ static smp_status write_cache(const smp_policy *p, bool nowait, smp_diags *d)
 		diags_add(d, tmp, 0, SMP_SEV_ERROR, NULL, "cannot write: %s", strerror(errno));
 		goto out;
 	}
-	if (rename(tmp, p->cache_path) != 0) {
-		diags_add(d, p->cache_path, 0, SMP_SEV_ERROR, NULL, "cannot replace: %s",
-		          strerror(errno));
+	if (rename(tmp, path) != 0) {
+		diags_add(d, path, 0, SMP_SEV_ERROR, NULL, "cannot replace: %s", strerror(errno));
 		goto out;
 	}
 	free(tmp);
 	tmp = NULL;
 	if (!fsync_folder(dir))
 		diags_add(d, dir, 0, SMP_SEV_WARNING, NULL,
-		          "the cache was written but the folder could not be flushed to disk: %s",
+		          "%s was written but the folder could not be flushed to disk: %s", base,
 		          strerror(errno));
 	rc = SMP_OK;
 out:
@@ -927,6 +896,29 @@ out:
 		unlink(tmp);
 		free(tmp);
 	}
+	return rc;
+}
+
+static smp_status write_cache(const smp_policy *p, bool nowait, smp_diags *d)
+{
+	char *img = NULL;
+	const char *why;
+	size_t size = 0;
+	struct perm perm;
+	int lock = -1;
+	smp_status rc = lock_beside(p->cache_path, nowait, &lock, d);
+
+	if (rc != SMP_OK) {
+		if (lock >= 0)
+			close(lock);
+		return rc;
+	}
+	rc = cache_image(p, &img, &size, &why);
+	if (rc == SMP_ERR_IO)
+		diags_add(d, p->cache_path, 0, SMP_SEV_ERROR, NULL, "cannot compile: %s", why);
+	else if (rc == SMP_OK)
+		rc = wanted_perm(p, &perm, d) ? replace_file(p->cache_path, img, size, &perm, d)
+		                              : SMP_ERR_IO;
 	free(img);
 	close(lock);
 	return rc;
@@ -939,7 +931,7 @@ smp_status smp_policy_cache_write(const smp_policy *p, unsigned flags, smp_diags
 
 	if (diags != NULL)
 		*diags = NULL;
-	if (p == NULL || p->cache_path == NULL)
+	if (p == NULL || p->cache_path == NULL || p->login.only_user != NULL)
 		return SMP_ERR_ARG;
 	d = diags_new();
 	if (d == NULL)
@@ -1038,18 +1030,14 @@ static void huge_pages(void *p, size_t size)
 		(void)madvise((void *)from, to - from, MADV_HUGEPAGE);
 }
 
-/* Check the image of h, already in p's arena at img, and make p its
- * policy; NULL, or why not. */
-static const char *adopt_image(const struct cache_header *h, smp_policy *p, char *img)
+const char *image_adopt(smp_policy *p, char *img, uint64_t size)
 {
-	struct walk w = { .img = img, .size = h->image_size, .mode = RELOCATE };
+	struct walk w = { .img = img, .size = size, .mode = RELOCATE };
 	struct arena mem = p->mem;
 	struct records r;
-	struct digest dg;
 
-	digest_of(img, (size_t)w.size, &dg);
-	if (dg.lo != h->digest_lo || dg.hi != h->digest_hi)
-		return "its digest does not match: the file is damaged";
+	if (size < round16(sizeof(smp_policy)))
+		return "its size is not the size it says";
 	walk_policy(&w, (smp_policy *)img, &r);
 	if (w.why == NULL) {
 		w.mode = CHECK;
@@ -1057,7 +1045,21 @@ static const char *adopt_image(const struct cache_header *h, smp_policy *p, char
 	}
 	memcpy(p, img, sizeof(*p));
 	p->mem = mem;
+	/* what only a load says: never taken from the bytes */
+	memset(&p->login, 0, sizeof(p->login));
 	return w.why;
+}
+
+/* Check the image of h, already in p's arena at img, and make p its
+ * policy; NULL, or why not. */
+static const char *adopt_image(const struct cache_header *h, smp_policy *p, char *img)
+{
+	struct digest dg;
+
+	digest_of(img, (size_t)h->image_size, &dg);
+	if (dg.lo != h->digest_lo || dg.hi != h->digest_hi)
+		return "its digest does not match: the file is damaged";
+	return image_adopt(p, img, h->image_size);
 }
 
 /* A new policy with an arena block of the image's size, for it to be read

@@ -703,9 +703,10 @@ smp_status smp_policy_check(const smp_policy *p, smp_diags **out)
 {
 	smp_diags *d;
 
-	if (p == NULL || out == NULL)
-		return SMP_ERR_ARG;
-	*out = NULL;
+	if (out != NULL)
+		*out = NULL;
+	if (p == NULL || out == NULL || p->login.only_user != NULL)
+		return SMP_ERR_ARG;   /* one person's policy cannot see the offices' caps */
 	d = diags_new();
 	if (d == NULL)
 		return SMP_ERR_NOMEM;

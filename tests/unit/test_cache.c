@@ -2866,6 +2866,7 @@ static void test_api_edges(void)
 	rm_tree(pl.dir);
 }
 
+#ifndef TEST_CACHE_NO_MAIN   /* test_store.c includes this file for its worlds */
 int main(void)
 {
 	CU_pSuite s;
@@ -2902,3 +2903,4 @@ int main(void)
 	CU_add_test(s, "arguments and names", test_api_edges);
 	return run_suites();
 }
+#endif

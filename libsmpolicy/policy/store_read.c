@@ -1,0 +1,426 @@
+/*
+ * store_read.c - a login from the login store (store.h): the policy of
+ * one person at one device, smp_policy_load_for().
+ *
+ * The store is mapped, not read: a login touches its header, the sources'
+ * table, one or two slots of each index and two slices, whatever the
+ * number of records.  The store is fresh when its header is this build's
+ * and undamaged and every source has the status it had at the compile
+ * (device, inode, size, mode, owner, mtime and ctime to the nanosecond: an
+ * edit that keeps the size and sets the mtime back still moves the
+ * ctime), after the same checks of owner, mode, folder and links as a
+ * parse makes; a source whose times are too close to the compile for its
+ * clock to tell (STORE_RACY_NS) is hashed as well.  The slices are
+ * untrusted bytes like the compiled cache: each has its digest in its
+ * slot, and is copied out (a few kilobytes), relocated and checked by
+ * cache.c's two passes before anything reads it.
+ *
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Do n bytes at off lie within size? */
+static bool within(uint64_t off, uint64_t n, uint64_t size)
+{
+	return off <= size && n <= size - off;
+}
+
+/* Why the header of a store of `size` bytes does not fit, or NULL; *state
+ * says whether it is another build's (a miss) or damage. */
+static const char *header_fault(const char *data, size_t size, struct store_header *h,
+                                smp_cache_state *state)
+{
+	char build[sizeof(h->build)] = { 0 };
+	struct digest dg;
+	char *head;
+
+	*state = SMP_CACHE_REJECTED;
+	if (size < sizeof(*h))
+		return "it is cut short";
+	memcpy(h, data, sizeof(*h));
+	if (memcmp(h->magic, STORE_MAGIC, sizeof(h->magic)) != 0)
+		return "not a login store";
+	snprintf(build, sizeof(build), "%s", cache_build());
+	if (h->format != STORE_FORMAT || h->byte_order != STORE_BYTE_ORDER ||
+	    memcmp(h->build, build, sizeof(build)) != 0) {
+		*state = SMP_CACHE_STALE;
+		return "written by another build of the library";
+	}
+	if (h->file_size != size)
+		return "its size is not the size it says";
+	if (h->sources_off != (sizeof(*h) + 15) / 16 * 16 || h->nsources == 0 ||
+	    h->nsources > STORE_MAX_SOURCES || h->staff_off > STORE_MAX_HEAD ||
+	    h->sources_off + h->nsources * sizeof(struct store_source) > h->staff_off ||
+	    !within(h->staff_off, 0, size))
+		return "its header is out of range";
+	/* the header, sources and paths: a copy with the digest's fields zero */
+	head = malloc((size_t)h->staff_off);
+	if (head == NULL)
+		return "";   /* OOM: the caller tells */
+	memcpy(head, data, (size_t)h->staff_off);
+	memset(head + offsetof(struct store_header, head_lo), 0, 2 * sizeof(uint64_t));
+	digest_of(head, (size_t)h->staff_off, &dg);
+	free(head);
+	if (dg.lo != h->head_lo || dg.hi != h->head_hi)
+		return "its digest does not match: the file is damaged";
+	if (h->staff_slots == 0 || (h->staff_slots & (h->staff_slots - 1)) != 0 ||
+	    h->staff_slots > size / sizeof(struct store_slot) ||
+	    !within(h->staff_off, h->staff_slots * sizeof(struct store_slot), size) ||
+	    h->device_slots == 0 || (h->device_slots & (h->device_slots - 1)) != 0 ||
+	    h->device_slots > size / sizeof(struct store_slot) ||
+	    !within(h->device_off, h->device_slots * sizeof(struct store_slot), size))
+		return "its indexes are out of range";
+	return NULL;
+}
+
+/* Does slot s name a slice within the file, with its digest?  NULL, or
+ * why not. */
+static const char *slice_fault(const char *data, size_t size, const struct store_slot *s)
+{
+	struct digest dg;
+
+	if (!within(s->off, s->size, size) || s->size > STORE_MAX_SLICE)
+		return "an index names a slice outside the file";
+	digest_of(data + s->off, (size_t)s->size, &dg);
+	if (dg.lo != s->digest_lo || dg.hi != s->digest_hi)
+		return "a slice's digest does not match: the file is damaged";
+	return NULL;
+}
+
+/* The slot of key in the index of `slots` slots at `off`: true and *out,
+ * or false (absent, or *why set: the index or the slice is damaged). */
+static bool find_slot(const char *data, size_t size, uint64_t off, uint64_t slots,
+                      const char *key, struct store_slot *out, const char **why)
+{
+	size_t len = strlen(key);
+	struct digest dg;
+
+	digest_of(key, len, &dg);
+	/* at most `slots` probes, whatever the bytes say */
+	for (uint64_t k = 0, i = dg.lo & (slots - 1); k < slots; k++, i = (i + 1) & (slots - 1)) {
+		struct store_slot s;
+
+		memcpy(&s, data + off + i * sizeof(s), sizeof(s));
+		if (s.check != store_slot_check(&s, i)) {
+			*why = "an index slot is damaged";
+			return false;
+		}
+		if (s.size == 0)
+			return false;
+		if (s.key_hash != dg.lo || s.key_len != len)
+			continue;
+		/* 64 bits of the id's hash agree: the id is this one, or the
+		 * bytes are damaged */
+		if (!within(s.key_off, (uint64_t)len + 1, size) ||
+		    memcmp(data + s.key_off, key, len + 1) != 0) {
+			*why = "an index slot names an id it does not hold";
+			return false;
+		}
+		*why = slice_fault(data, size, &s);
+		*out = s;
+		return *why == NULL;
+	}
+	return false;
+}
+
+/* The device record s of the store in the policy p (whose catalogue the
+ * record's apps index), as its one device; NULL or why not. */
+static const char *attach_device(smp_policy *p, const char *data, const struct store_slot *s,
+                                 const char *device)
+{
+	struct store_device r;
+	struct device *dv;
+	uint64_t need;
+
+	if (s->size < sizeof(r))
+		return "a device's record is cut short";
+	memcpy(&r, data + s->off, sizeof(r));
+	need = sizeof(r) + (uint64_t)r.napps * sizeof(uint32_t) + (uint64_t)r.id_len + 1;
+	if (need != s->size || (r.kind != DEV_WORKSTATION && r.kind != DEV_MOBILE) ||
+	    r.dcf_owned > 1 || r.id_len != strlen(device) ||
+	    memcmp(data + s->off + need - r.id_len - 1, device, (size_t)r.id_len + 1) != 0)
+		return "a device's record is not its own";
+	dv = arena_alloc(&p->mem, sizeof(*dv));
+	if (dv == NULL)
+		return "";
+	dv->id = arena_strdup(&p->mem, device);
+	dv->kind = (enum device_kind)r.kind;
+	dv->dcf_owned = r.dcf_owned != 0;
+	dv->office = NONE;   /* no rule reads a device's office */
+	dv->napps = r.napps;
+	dv->apps = arena_alloc(&p->mem, (r.napps ? r.napps : 1) * sizeof(uint32_t));
+	if (dv->id == NULL || dv->apps == NULL || !idmap_init(&p->device_ix, &p->mem, 1))
+		return "";
+	memcpy(dv->apps, data + s->off + sizeof(r), r.napps * sizeof(uint32_t));
+	for (size_t i = 0; i < r.napps; i++)
+		if (dv->apps[i] >= p->nplatforms)
+			return "a device's record names a platform out of range";
+	p->devices = dv;
+	p->ndevices = 1;
+	idmap_insert(&p->device_ix, dv->id, 0);
+	return NULL;
+}
+
+/* The person's slice s (or the slice of no one) as a new policy in *out;
+ * NULL, or why not ("" on OOM). */
+static const char *adopt_slice(const char *data, const struct store_slot *s, const char *user,
+                               smp_policy **out)
+{
+	smp_policy *p = calloc(1, sizeof(*p));
+	char *img = p != NULL && s->size > 0 ? arena_block(&p->mem, (size_t)s->size) : NULL;
+	const char *why;
+
+	*out = NULL;
+	if (img == NULL) {
+		free(p);
+		return "";
+	}
+	memcpy(img, data + s->off, (size_t)s->size);
+	why = image_adopt(p, img, s->size);
+	if (why == NULL && (user != NULL ? p->nstaff == 0 || strcmp(p->staff[0].id, user) != 0
+	                                 : p->nstaff != 0))
+		why = "a slice that is not the person's";
+	if (why != NULL) {
+		smp_policy_free(p);
+		return why;
+	}
+	*out = p;
+	return NULL;
+}
+
+smp_status store_image_read(const void *bytes, size_t size, const char *user,
+                            const char *device, smp_policy **out, smp_cache_state *state,
+                            const char **why)
+{
+	const char *data = bytes;
+	struct store_header h;
+	struct store_slot s, dslot;
+	bool found;
+	smp_policy *p = NULL;
+
+	*out = NULL;
+	*why = header_fault(data, size, &h, state);
+	if (*why != NULL)
+		return **why == '\0' ? SMP_ERR_NOMEM : SMP_OK;
+	*state = SMP_CACHE_REJECTED;
+	found = find_slot(data, size, h.staff_off, h.staff_slots, user, &s, why);
+	if (*why != NULL)
+		return SMP_OK;
+	if (!found) {
+		s = h.nobody;
+		*why = slice_fault(data, size, &s);
+		if (*why != NULL)
+			return SMP_OK;
+	}
+	*why = adopt_slice(data, &s, found ? user : NULL, &p);
+	if (*why == NULL && p->nplatforms != h.nplatforms)
+		*why = "a slice of another catalogue";
+	if (*why == NULL && find_slot(data, size, h.device_off, h.device_slots, device, &dslot, why))
+		*why = attach_device(p, data, &dslot, device);
+	if (*why == NULL) {
+		p->login.only_user = arena_strdup(&p->mem, user);
+		p->login.only_device = arena_strdup(&p->mem, device);
+		if (p->login.only_user == NULL || p->login.only_device == NULL)
+			*why = "";
+	}
+	if (*why != NULL) {
+		smp_policy_free(p);
+		return **why == '\0' ? SMP_ERR_NOMEM : SMP_OK;
+	}
+	/* the slice's moments as the zone gives them now: another zone is a miss */
+	if (!time_log_holds(p->zone, p->nzone)) {
+		*state = SMP_CACHE_STALE;
+		*why = "compiled under another time zone";
+		smp_policy_free(p);
+		return SMP_OK;
+	}
+	p->login.looked = true;
+	p->login.store = *state = SMP_CACHE_USED;
+	*out = p;
+	return SMP_OK;
+}
+
+/* ---- freshness ---------------------------------------------------------- */
+
+static int64_t ns_of(struct timespec ts)
+{
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Is source i (its entry src, its path in the store) as it was compiled?
+ * Its status into pm. */
+static bool source_holds(const struct store_header *h, const struct store_source *src,
+                         const char *path, size_t i, unsigned flags, struct perm *pm,
+                         smp_diags *quiet)
+{
+	struct stat st;
+	struct digest dg;
+	int fd;
+	bool same;
+
+	if (file_open_secure(path, flags, SMP_MAX_FILE_SIZE, &fd, &st, quiet) != SMP_OK)
+		return false;   /* the parse says why */
+	close(fd);
+	same = src->dev == (uint64_t)st.st_dev && src->ino == (uint64_t)st.st_ino &&
+	       src->size == (int64_t)st.st_size && src->mode == (uint32_t)(st.st_mode & 07777) &&
+	       src->uid == (uint32_t)st.st_uid && src->gid == (uint32_t)st.st_gid &&
+	       src->mtime == ns_of(st.st_mtim) && src->ctime == ns_of(st.st_ctim);
+	perm_add(pm, i, &st);
+	if (!same)
+		return false;
+	if (src->mtime < h->compiled - STORE_RACY_NS && src->ctime < h->compiled - STORE_RACY_NS)
+		return true;
+	/* racily clean: changed so close to the compile that a later change
+	 * in the same tick would leave the same times */
+	return file_digest_secure(path, flags, &dg, &st, quiet) == SMP_OK &&
+	       dg.lo == src->digest_lo && dg.hi == src->digest_hi;
+}
+
+/* Was the store at data compiled from config_abs and the files it names
+ * as they are now, and has it (st) the permissions they would give it? */
+static bool store_fresh(const char *data, const struct stat *st, const char *config_abs,
+                        unsigned flags)
+{
+	struct store_header h;
+	struct perm pm = { 0, 0 };
+	smp_diags *quiet = diags_new();
+	bool fresh = quiet != NULL;
+
+	memcpy(&h, data, sizeof(h));   /* checked by header_fault() */
+	for (uint32_t i = 0; fresh && i < h.nsources; i++) {
+		struct store_source src;
+		const char *path;
+
+		memcpy(&src, data + h.sources_off + i * sizeof(src), sizeof(src));
+		path = data + src.path_off;
+		fresh = within(src.path_off, (uint64_t)src.path_len + 1, h.staff_off) &&
+		        path[src.path_len] == '\0' && strlen(path) == src.path_len &&
+		        (i > 0 || strcmp(path, config_abs) == 0) &&
+		        source_holds(&h, &src, path, i, flags, &pm, quiet);
+	}
+	smp_diags_free(quiet);
+	return fresh && perm_holds(&pm, st);
+}
+
+/* The policy of user at device from the store of config_abs in dir, if it
+ * is fresh: SMP_OK and *out; otherwise *out is NULL and *state says why
+ * (a rejected store is explained in d).  Only SMP_ERR_NOMEM is an error. */
+static smp_status store_load(const char *config_abs, const char *dir, unsigned flags,
+                             const char *user, const char *device, smp_policy **out,
+                             smp_cache_state *state, smp_diags *d)
+{
+	char *path = store_path(dir, config_abs);
+	smp_diags *quiet = diags_new();
+	const char *why = NULL;
+	struct stat st;
+	void *map = MAP_FAILED;
+	int fd = -1;
+	smp_status rc = SMP_ERR_NOMEM;
+
+	*out = NULL;
+	*state = SMP_CACHE_ABSENT;
+	if (path == NULL || quiet == NULL)
+		goto out;
+	rc = SMP_OK;
+	if (access(path, F_OK) != 0 && errno == ENOENT)
+		goto out;
+	*state = SMP_CACHE_REJECTED;
+	rc = file_open_secure(path, flags, STORE_MAX_SIZE, &fd, &st, quiet);
+	if (rc == SMP_ERR_NOMEM)
+		goto out;
+	if (rc != SMP_OK) {
+		const struct smp_diag *g = smp_diags_get(quiet, 0);
+
+		why = g != NULL ? g->message : smp_status_string(rc);
+		rc = SMP_OK;
+	} else if (st.st_size == 0) {
+		why = "it is cut short";
+	} else {
+		map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (map == MAP_FAILED)
+			why = "it cannot be mapped";
+	}
+	if (map != MAP_FAILED) {
+		rc = store_image_read(map, (size_t)st.st_size, user, device, out, state, &why);
+		if (*out != NULL && !store_fresh(map, &st, config_abs, flags)) {
+			smp_policy_free(*out);
+			*out = NULL;
+			*state = SMP_CACHE_STALE;
+		}
+		munmap(map, (size_t)st.st_size);
+	}
+	if (*out == NULL && *state == SMP_CACHE_REJECTED && rc == SMP_OK)
+		diags_add(d, path, 0, SMP_SEV_WARNING, NULL,
+		          "the login store is ignored (%s); the files are read instead, and "
+		          "smpolicy compile writes a new one", why);
+out:
+	if (fd >= 0)
+		close(fd);
+	smp_diags_free(quiet);
+	free(path);
+	return rc;
+}
+
+smp_status smp_policy_load_for(const char *config_path, const char *store_dir, unsigned flags,
+                               const char *user, const char *device, smp_policy **out,
+                               smp_diags **diags)
+{
+	smp_cache_state state = SMP_CACHE_OFF;
+	smp_diags *sd;
+	char host[256];
+	smp_status rc = SMP_OK;
+
+	if (diags != NULL)
+		*diags = NULL;
+	if (out != NULL)
+		*out = NULL;
+	if (out == NULL || user == NULL)
+		return SMP_ERR_ARG;
+	if (config_path == NULL)
+		config_path = SMP_DEFAULT_CONFIG;
+	if (device == NULL) {
+		if (gethostname(host, sizeof(host)) != 0)
+			return SMP_ERR_ARG;
+		host[sizeof(host) - 1] = '\0';
+		device = host;
+	}
+	sd = diags_new();
+	if (sd == NULL)
+		return SMP_ERR_NOMEM;
+	if (!(flags & SMP_LOAD_NO_CACHE)) {
+		char *abs = config_path_absolute(config_path);   /* NULL: the load says why */
+
+		if (abs != NULL)
+			rc = store_load(abs, store_dir != NULL ? store_dir : SMP_DEFAULT_STORE_DIR,
+			                flags, user, device, out, &state, sd);
+		free(abs);
+	}
+	if (rc == SMP_OK && *out == NULL) {
+		/* a miss: the whole policy, which answers for this person too */
+		rc = smp_policy_load(config_path, flags, out, diags);
+		if (*out != NULL) {
+			(*out)->login.looked = !(flags & SMP_LOAD_NO_CACHE);
+			(*out)->login.store = state;
+		}
+	}
+	if (diags != NULL && smp_diags_count(sd) > 0 && !diags_merge(diags, sd))
+		rc = SMP_ERR_NOMEM;
+	smp_diags_free(sd);
+	if (rc != SMP_OK) {
+		smp_policy_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+smp_cache_state smp_policy_store_state(const smp_policy *p)
+{
+	return p != NULL && p->login.looked ? p->login.store : SMP_CACHE_OFF;
+}

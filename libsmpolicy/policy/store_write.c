@@ -1,0 +1,431 @@
+/*
+ * store_write.c - writing the login store (store.h): one slice per staff
+ * member and one record per device, behind two indexes, with the status
+ * of every source as it was when the compile began.
+ *
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <stdalign.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- the bytes ---------------------------------------------------------- */
+
+struct buf {
+	char *v;
+	size_t n, cap;
+	bool oom;
+};
+
+/* Room for len more bytes (zeroed) at a multiple of align; its offset,
+ * or SIZE_MAX on OOM. */
+static size_t reserve(struct buf *b, size_t len, size_t align)
+{
+	size_t at = (b->n + align - 1) / align * align;
+
+	if (b->oom || at + len > STORE_MAX_SIZE) {
+		b->oom = true;
+		return SIZE_MAX;
+	}
+	if (at + len > b->cap) {
+		size_t cap = b->cap ? b->cap : 1u << 16;
+		char *v;
+
+		while (cap < at + len)
+			cap *= 2;
+		v = realloc(b->v, cap);
+		if (v == NULL) {
+			b->oom = true;
+			return SIZE_MAX;
+		}
+		b->v = v;
+		b->cap = cap;
+	}
+	memset(b->v + b->n, 0, at + len - b->n);
+	b->n = at + len;
+	return at;
+}
+
+static size_t append(struct buf *b, const void *data, size_t len, size_t align)
+{
+	size_t at = reserve(b, len, align);
+
+	if (at != SIZE_MAX)
+		memcpy(b->v + at, data, len);
+	return at;
+}
+
+static uint64_t key_hash(const char *key, size_t len)
+{
+	struct digest dg;
+
+	digest_of(key, len, &dg);
+	return dg.lo;
+}
+
+uint64_t store_slot_check(const struct store_slot *s, uint64_t i)
+{
+	struct {
+		struct store_slot s;
+		uint64_t i;
+	} c;
+	struct digest dg;
+
+	memset(&c, 0, sizeof(c));
+	c.s = *s;
+	c.s.check = 0;
+	c.i = i;
+	digest_of(&c, sizeof(c), &dg);
+	return dg.lo;
+}
+
+/* Put the slice at [off, off + size) of b under key in the index of
+ * `slots` slots at index_off (the key is written after everything). */
+static void index_add(struct buf *b, uint64_t index_off, uint64_t slots, const char *key,
+                      size_t off, size_t size)
+{
+	size_t len = strlen(key), key_off = append(b, key, len + 1, 1);
+	struct store_slot s = { .key_len = (uint32_t)len, .off = off, .size = size };
+	struct digest dg;
+	uint64_t i;
+
+	if (key_off == SIZE_MAX || off == SIZE_MAX)
+		return;
+	s.key_off = key_off;
+	s.key_hash = key_hash(key, len);
+	digest_of(b->v + off, size, &dg);
+	s.digest_lo = dg.lo;
+	s.digest_hi = dg.hi;
+	for (i = s.key_hash & (slots - 1);; i = (i + 1) & (slots - 1)) {
+		struct store_slot *at = (struct store_slot *)(void *)(b->v + index_off +
+		                                                      i * sizeof(s));
+
+		if (at->size == 0) {   /* ids are unique, and half the slots stay empty */
+			*at = s;
+			return;
+		}
+	}
+}
+
+/* Every slot's check, once all are placed. */
+static void index_seal(struct buf *b, uint64_t index_off, uint64_t slots)
+{
+	for (uint64_t i = 0; !b->oom && i < slots; i++) {
+		struct store_slot *at = (struct store_slot *)(void *)(b->v + index_off +
+		                                                      i * sizeof(*at));
+
+		at->check = store_slot_check(at, i);
+	}
+}
+
+static uint64_t slots_for(size_t n)
+{
+	uint64_t slots = 16;
+
+	while (slots < 2 * (uint64_t)n + 1)
+		slots *= 2;
+	return slots;
+}
+
+/* The slice of user (NONE: no one) appended to b; its offset (SIZE_MAX on
+ * OOM, with *why NULL, or on a fault, with *why) and size. */
+static size_t add_slice(struct buf *b, const smp_policy *p, uint32_t user, size_t *size,
+                        const char **why)
+{
+	smp_policy q;
+	uint64_t n = 0;
+	char *img = NULL;
+	size_t at = SIZE_MAX;
+
+	memset(&q, 0, sizeof(q));
+	if (slice_policy(p, user, &q))
+		img = image_build(&q, 0, &n, why);
+	arena_release(&q.mem);
+	if (img == NULL) {
+		b->oom |= *why == NULL;
+		return SIZE_MAX;
+	}
+	if (n > STORE_MAX_SLICE)
+		*why = "one person's records are larger than a slice may be (64 MiB)";
+	else
+		at = append(b, img, (size_t)n, 16);
+	*size = (size_t)n;
+	free(img);
+	return at;
+}
+
+static size_t add_device(struct buf *b, const struct device *dv, size_t *size)
+{
+	struct store_device r = { (uint32_t)dv->kind, dv->dcf_owned, (uint32_t)dv->napps,
+	                          (uint32_t)strlen(dv->id) };
+	size_t at = append(b, &r, sizeof(r), 16);
+
+	append(b, dv->apps, dv->napps * sizeof(uint32_t), 1);
+	append(b, dv->id, r.id_len + 1, 1);
+	*size = b->n - at;
+	return b->oom ? SIZE_MAX : at;
+}
+
+smp_status store_image(const smp_policy *p, const struct store_source *sources,
+                       int64_t compiled, char **out, size_t *size, const char **why)
+{
+	struct buf b = { 0 };
+	struct store_header h = { .format = STORE_FORMAT, .byte_order = STORE_BYTE_ORDER,
+	                          .compiled = compiled };
+	struct digest dg;
+	size_t n;
+
+	*why = NULL;
+	*out = NULL;
+	memcpy(h.magic, STORE_MAGIC, sizeof(h.magic));
+	snprintf(h.build, sizeof(h.build), "%s", cache_build());
+	h.nsources = (uint32_t)(p->nrecords + 1);
+	h.nplatforms = (uint32_t)p->nplatforms;
+	reserve(&b, sizeof(h), 16);
+	h.sources_off = append(&b, sources, h.nsources * sizeof(*sources), 16);
+	for (uint32_t i = 0; i < h.nsources && !b.oom; i++) {
+		const char *path = i == 0 ? p->config_path : p->records_paths[i - 1];
+		size_t len = strlen(path), at = append(&b, path, len + 1, 1);
+		struct store_source *s = (struct store_source *)(void *)(b.v + h.sources_off) + i;
+
+		s->path_off = at;
+		s->path_len = (uint32_t)len;
+	}
+	h.staff_slots = slots_for(p->nstaff);
+	h.staff_off = reserve(&b, h.staff_slots * sizeof(struct store_slot), 16);
+	h.device_slots = slots_for(p->ndevices);
+	h.device_off = reserve(&b, h.device_slots * sizeof(struct store_slot), 16);
+	if (b.oom || h.staff_off > STORE_MAX_HEAD) {
+		*why = b.oom ? NULL : "the names of the records files are too long";
+		goto fail;
+	}
+	h.nobody.off = add_slice(&b, p, NONE, &n, why);
+	h.nobody.size = n;
+	for (size_t i = 0; i < p->nstaff && *why == NULL && !b.oom; i++) {
+		size_t at = add_slice(&b, p, (uint32_t)i, &n, why);
+
+		index_add(&b, h.staff_off, h.staff_slots, p->staff[i].id, at, n);
+	}
+	for (size_t i = 0; i < p->ndevices && *why == NULL && !b.oom; i++) {
+		size_t at = add_device(&b, &p->devices[i], &n);
+
+		index_add(&b, h.device_off, h.device_slots, p->devices[i].id, at, n);
+	}
+	index_seal(&b, h.staff_off, h.staff_slots);
+	index_seal(&b, h.device_off, h.device_slots);
+	if (b.oom || *why != NULL)
+		goto fail;
+	digest_of(b.v + h.nobody.off, h.nobody.size, &dg);
+	h.nobody.digest_lo = dg.lo;
+	h.nobody.digest_hi = dg.hi;
+	h.file_size = b.n;
+	memcpy(b.v, &h, sizeof(h));
+	digest_of(b.v, (size_t)h.staff_off, &dg);
+	h.head_lo = dg.lo;
+	h.head_hi = dg.hi;
+	memcpy(b.v, &h, sizeof(h));
+	*out = b.v;
+	*size = b.n;
+	return SMP_OK;
+fail:
+	free(b.v);
+	if (*why == NULL && b.oom && b.n + 1 >= STORE_MAX_SIZE)
+		*why = "the policy is larger than a login store may be (2 GiB)";
+	return *why != NULL ? SMP_ERR_IO : SMP_ERR_NOMEM;
+}
+
+/* ---- the file ----------------------------------------------------------- */
+
+char *store_path(const char *dir, const char *config_abs)
+{
+	/* systemd-escape --path: "/etc/smpolicy/smpolicy.conf" gives
+	 * "etc-smpolicy-smpolicy.conf"; '-' and bytes that are not plainly
+	 * printable become \xNN, so that two paths never share a name */
+	size_t len = strlen(config_abs), o = 0;
+	char *name = malloc(4 * len + 1), *path = NULL;
+	const char *c = config_abs;
+
+	if (name == NULL)
+		return NULL;
+	while (*c == '/')
+		c++;
+	for (; *c != '\0'; c++) {
+		unsigned char x = (unsigned char)*c;
+
+		if (x == '/')
+			name[o++] = '-';
+		else if (x == '-' || x == '\\' || x <= ' ' || x >= 0x7f || (x == '.' && o == 0))
+			o += (size_t)sprintf(name + o, "\\x%02x", x);
+		else
+			name[o++] = (char)x;
+	}
+	name[o] = '\0';
+	if (o > 200) {   /* NAME_MAX is 255: a long path is named by its digest */
+		struct digest dg;
+
+		digest_of(config_abs, len, &dg);
+		snprintf(name, 4 * len + 1, "h-%016llx%016llx", (unsigned long long)dg.hi,
+		         (unsigned long long)dg.lo);
+	}
+	if (asprintf(&path, "%s/%s.login", dir, name) < 0)
+		path = NULL;
+	free(name);
+	return path;
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t ns_of(struct timespec ts)
+{
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* A source changed within STORE_RACY_NS of now would be hashed at every
+ * login: wait until it is older (not with nowait: a login does not wait,
+ * the next one writes the store).  SMP_OK, or SMP_ERR_LOCK. */
+static smp_status settle(const smp_policy *p, bool nowait, smp_diags *d)
+{
+	int64_t latest = INT64_MIN, now = now_ns();
+
+	for (size_t i = 0; i <= p->nrecords; i++) {
+		struct stat st;
+
+		if (stat(i == 0 ? p->config_path : p->records_paths[i - 1], &st) != 0)
+			continue;   /* the digests below say why */
+		if (ns_of(st.st_mtim) > latest)
+			latest = ns_of(st.st_mtim);
+		if (ns_of(st.st_ctim) > latest)
+			latest = ns_of(st.st_ctim);
+	}
+	if (latest <= now - STORE_RACY_NS || latest > now + STORE_RACY_NS)
+		return SMP_OK;   /* old enough, or dated in the future: waiting would not help */
+	if (nowait) {
+		diags_add(d, p->config_path, 0, SMP_SEV_ERROR, NULL,
+		          "the records changed in the last seconds: the login store is written later");
+		return SMP_ERR_LOCK;
+	}
+	struct timespec pause = { 0, 0 };
+	int64_t wait = latest + STORE_RACY_NS - now;
+
+	pause.tv_sec = (time_t)(wait / 1000000000);
+	pause.tv_nsec = (long)(wait % 1000000000);
+	while (nanosleep(&pause, &pause) != 0 && errno == EINTR)
+		;
+	return SMP_OK;
+}
+
+/* The sources as they are now, after `compiled`: each must still have
+ * the bytes p was loaded from. */
+static smp_status examine(const smp_policy *p, unsigned flags, struct store_source *src,
+                          struct perm *pm, smp_diags *d)
+{
+	for (size_t i = 0; i <= p->nrecords; i++) {
+		const char *path = i == 0 ? p->config_path : p->records_paths[i - 1];
+		struct digest dg;
+		struct stat st;
+		smp_status rc = file_digest_secure(path, flags, &dg, &st, d);
+
+		if (rc != SMP_OK)
+			return rc;
+		if (dg.lo != p->digests[i].lo || dg.hi != p->digests[i].hi) {
+			diags_add(d, path, 0, SMP_SEV_ERROR, NULL,
+			          "changed since the policy was loaded: no login store written");
+			return SMP_ERR_IO;
+		}
+		src[i] = (struct store_source){
+			.mode = (uint32_t)(st.st_mode & 07777), .dev = (uint64_t)st.st_dev,
+			.ino = (uint64_t)st.st_ino, .size = (int64_t)st.st_size,
+			.mtime = ns_of(st.st_mtim), .ctime = ns_of(st.st_ctim),
+			.uid = (uint32_t)st.st_uid, .gid = (uint32_t)st.st_gid,
+			.digest_lo = dg.lo, .digest_hi = dg.hi,
+		};
+		perm_add(pm, i, &st);
+	}
+	return SMP_OK;
+}
+
+/* The store folder, made root's 0755 if it is not there (its parent must
+ * be); checked as the records' folders are when the store is read. */
+static smp_status make_folder(const char *dir, smp_diags *d)
+{
+	if (mkdir(dir, 0755) == 0 || errno == EEXIST)
+		return SMP_OK;
+	diags_add(d, dir, 0, SMP_SEV_ERROR, NULL, "cannot make the login store's folder: %s",
+	          strerror(errno));
+	return SMP_ERR_IO;
+}
+
+static smp_status write_store(const smp_policy *p, const char *dir, unsigned flags,
+                              smp_diags *d)
+{
+	bool nowait = (flags & SMP_EDIT_NOWAIT) != 0;
+	char *path = store_path(dir, p->config_path), *img = NULL;
+	struct store_source *src = calloc(p->nrecords + 1, sizeof(*src));
+	struct perm perm = { 0, 0 };
+	const char *why;
+	size_t size;
+	int lock = -1;
+	smp_status rc = SMP_ERR_NOMEM;
+
+	if (path == NULL || src == NULL)
+		goto out;
+	rc = make_folder(dir, d);
+	if (rc == SMP_OK)
+		rc = lock_beside(path, nowait, &lock, d);
+	if (rc == SMP_OK)
+		rc = settle(p, nowait, d);
+	int64_t compiled = now_ns();
+
+	if (rc == SMP_OK)
+		rc = examine(p, flags, src, &perm, d);
+	if (rc == SMP_OK) {
+		rc = store_image(p, src, compiled, &img, &size, &why);
+		if (rc == SMP_ERR_IO)
+			diags_add(d, path, 0, SMP_SEV_ERROR, NULL, "cannot compile: %s", why);
+	}
+	if (rc == SMP_OK)
+		rc = replace_file(path, img, size, &perm, d);
+out:
+	if (lock >= 0)
+		close(lock);
+	free(img);
+	free(src);
+	free(path);
+	return rc;
+}
+
+smp_status smp_policy_store_write(const smp_policy *p, const char *store_dir, unsigned flags,
+                                  smp_diags **diags)
+{
+	smp_diags *d;
+	smp_status rc;
+
+	if (diags != NULL)
+		*diags = NULL;
+	if (p == NULL || p->login.only_user != NULL)
+		return SMP_ERR_ARG;
+	d = diags_new();
+	if (d == NULL)
+		return SMP_ERR_NOMEM;
+	rc = write_store(p, store_dir != NULL ? store_dir : SMP_DEFAULT_STORE_DIR, flags, d);
+	if (rc == SMP_OK && d->oom)
+		rc = SMP_ERR_NOMEM;
+	if (diags != NULL && d->n > 0)
+		*diags = d;
+	else
+		smp_diags_free(d);
+	return rc;
+}

@@ -1,0 +1,514 @@
+/*
+ * test_store.c - the login store (libsmpolicy/policy/store_*.c, issue 15):
+ * a policy of one person at one device, loaded through the store's
+ * indexes, must answer every request of that person at that device as
+ * the parse of the files does; it must refuse (SMP_ERR_ARG) any other;
+ * an edit of the records that keeps the size and puts the mtime back, or
+ * one in the same tick as the compile, must never be decided from the
+ * store; and no damaged store may crash the reader or allow what the
+ * records deny.
+ *
+ * The worlds, the grid of moments and the comparison of two decisions are
+ * test_cache.c's (included whole, its main left out).
+ *
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#pragma GCC diagnostic ignored "-Wunused-function"
+#define TEST_CACHE_NO_MAIN
+#include "test_cache.c"
+#include "policy/store.h"
+
+/* The store folder of a world. */
+static void store_dir(const struct place *pl, char *dir, size_t n)
+{
+	snprintf(dir, n, "%s/store", pl->dir);
+}
+
+static smp_status write_store(const struct place *pl, const smp_policy *p, unsigned flags)
+{
+	char dir[300];
+	smp_diags *d = NULL;
+	smp_status rc;
+
+	store_dir(pl, dir, sizeof(dir));
+	rc = smp_policy_store_write(p, dir, LOAD_FLAGS | flags, &d);
+	if (rc != SMP_OK) {
+		fprintf(stderr, "\n  writing the store: %s\n", smp_status_string(rc));
+		print_diags(d);
+	}
+	smp_diags_free(d);
+	return rc;
+}
+
+static smp_policy *load_for(const struct place *pl, const char *user, const char *device,
+                            smp_diags **diags)
+{
+	char dir[300];
+	smp_policy *p = NULL;
+	smp_diags *d = NULL;
+	smp_status rc;
+
+	store_dir(pl, dir, sizeof(dir));
+	rc = smp_policy_load_for(pl->conf, dir, LOAD_FLAGS, user, device, &p, &d);
+	if (rc != SMP_OK) {
+		fprintf(stderr, "\n  load_for %s@%s: %s\n", user, nz(device), smp_status_string(rc));
+		print_diags(d);
+	}
+	if (diags != NULL)
+		*diags = d;
+	else
+		smp_diags_free(d);
+	return p;
+}
+
+/* Every request of user at device over the grid, on s (the store's) and p
+ * (the parse); and what the interface tells of that person. */
+static void compare_person(struct tally *t, const smp_policy *s, const smp_policy *p,
+                           const struct grid *gr, const char *user, const char *device)
+{
+	uint64_t rs = gr->seed ^ (uint64_t)strlen(user);
+	const char *held[8];
+	char host[256];
+	const char *dev = device;
+
+	if (dev == NULL) {
+		gethostname(host, sizeof(host));
+		host[sizeof(host) - 1] = '\0';
+		dev = host;
+	}
+	for (size_t k = 0; k < gr->nplatforms; k++) {
+		const char *ids_s[8], *ids_p[8];
+		size_t ns = smp_policy_accounts_held(s, user, gr->platforms[k], ids_s, 8);
+		size_t np = smp_policy_accounts_held(p, user, gr->platforms[k], ids_p, 8);
+
+		t->statics++;
+		if (ns != np)
+			mismatch(t, "accounts held by %s on %s: %zu, %zu\n", user, gr->platforms[k], ns, np);
+		for (size_t i = 0; i < ns && i < np && i < 8; i++)
+			if (!same_str(ids_s[i], ids_p[i]))
+				mismatch(t, "account held by %s: %s, %s\n", user, ids_s[i], ids_p[i]);
+		held[k] = np > 0 ? ids_p[0] : NULL;
+	}
+	if (!same_str(smp_policy_staff_office(s, user), smp_policy_staff_office(p, user)))
+		mismatch(t, "the office of %s\n", user);
+	if (smp_policy_platform_count(s) != smp_policy_platform_count(p) ||
+	    smp_policy_warn_days(s) != smp_policy_warn_days(p) ||
+	    smp_policy_office_cap(s) != smp_policy_office_cap(p))
+		mismatch(t, "the catalogue or the settings\n");
+	for (size_t m = 0; m < gr->nmoments; m++) {
+		for (size_t k = 0; k < gr->nplatforms; k++) {
+			for (unsigned c = 0; c < gr->combos; c++) {
+				struct smp_request req;
+
+				smp_request_init(&req);
+				req.user = user;
+				req.device = device;
+				req.platform = gr->platforms[k];
+				req.at = gr->moments[m];
+				req.account = chance(&rs, 60) ? held[k]
+				                              : gr->accounts[below(&rs, (int64_t)gr->naccounts)];
+				req.action = chance(&rs, 50) ? (req.account ? SMP_ACTION_LOGIN : SMP_ACTION_VIEW)
+				                             : (smp_action)below(&rs, SMP_ACTION__COUNT);
+				req.purpose = (smp_purpose)below(&rs, SMP_PURPOSE__COUNT);
+				req.public_info_sufficient = chance(&rs, 10);
+				req.other_means_available = chance(&rs, 10);
+				if (chance(&rs, 20))
+					req.warn_days = (int)below(&rs, 60);
+				if (smp_policy_store_state(s) == SMP_CACHE_USED &&
+				    req.action != SMP_ACTION_VIEW && req.account != NULL &&
+				    policy_find_account(s, req.account) == NONE) {
+					/* someone else's account, or none: the store
+					 * cannot say which, and refuses */
+					smp_decision *d = NULL;
+
+					t->decisions++;
+					if (smp_decide(s, &req, &d) != SMP_ERR_ARG || d != NULL)
+						mismatch(t, "a decision with account %s for %s\n",
+						         req.account, user);
+					smp_decision_free(d);
+					continue;
+				}
+				compare_request(t, s, p, &req);
+			}
+		}
+	}
+	/* anyone else, at any other device: an error, never an answer (the
+	 * whole policy of a miss answers for anyone) */
+	if (smp_policy_store_state(s) == SMP_CACHE_USED) {
+		struct smp_request req;
+		smp_decision *d = NULL;
+
+		smp_request_init(&req);
+		req.platform = gr->platforms[0];
+		req.user = strcmp(user, "ghost") == 0 ? "ghost2" : "ghost";
+		req.device = dev;
+		if (smp_decide(s, &req, &d) != SMP_ERR_ARG || d != NULL)
+			mismatch(t, "a decision for %s on the policy of %s\n", req.user, user);
+		smp_decision_free(d);
+		req.user = user;
+		req.device = strcmp(dev, "nowhere") == 0 ? "elsewhere" : "nowhere";
+		if (smp_decide(s, &req, &d) != SMP_ERR_ARG || d != NULL)
+			mismatch(t, "a decision at %s on the policy of %s@%s\n", req.device, user, dev);
+		smp_decision_free(d);
+	}
+}
+
+/* Worlds are written first and compiled two seconds later: the writer
+ * waits for records changed in the last two seconds (the racy rule). */
+static void test_store_equivalence(void)
+{
+	enum { N = 10 };
+	static struct gen g[N];
+	static struct grid gr;
+	struct place pl[N];
+	struct tally t = { 0 };
+	unsigned long loads = 0, used = 0;
+	smp_diags *dg;
+
+	for (unsigned k = 0; k < N; k++) {
+		gen_world(&g[k], SEED0 + 0x100 + k, NULL);
+		CU_ASSERT_FATAL(place_new(&pl[k]));
+		CU_ASSERT_FATAL(place_write(&pl[k], &g[k]));
+	}
+	sleep(2);
+	for (unsigned k = 0; k < N; k++) {
+		smp_policy *p = parse(pl[k].conf);
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+		CU_ASSERT_EQUAL_FATAL(write_store(&pl[k], p, SMP_EDIT_NOWAIT), SMP_OK);
+		CU_ASSERT_FATAL(make_grid_keep(&gr, p, &g[k], 1, lite() ? 20 : 120));
+		for (size_t u = 0; u < gr.nusers; u++) {
+			for (size_t v = 0; v < gr.ndevices; v++) {
+				smp_policy *s = load_for(&pl[k], gr.users[u], gr.devices[v], &dg);
+
+				loads++;
+				CU_ASSERT_PTR_NOT_NULL(s);
+				CU_ASSERT_EQUAL(smp_diags_count(dg), 0);
+				smp_diags_free(dg);
+				if (s == NULL)
+					continue;
+				used += smp_policy_store_state(s) == SMP_CACHE_USED;
+				CU_ASSERT_EQUAL(smp_policy_store_state(s), SMP_CACHE_USED);
+				CU_ASSERT_EQUAL(smp_policy_cache_state(s), SMP_CACHE_OFF);
+				compare_person(&t, s, p, &gr, gr.users[u], gr.devices[v]);
+				{   /* one person's policy cannot check or be written */
+					smp_diags *cd = NULL;
+
+					CU_ASSERT_EQUAL(smp_policy_check(s, &cd), SMP_ERR_ARG);
+					CU_ASSERT_PTR_NULL(cd);
+					CU_ASSERT_EQUAL(smp_policy_cache_write(s, 0, NULL), SMP_ERR_ARG);
+					CU_ASSERT_EQUAL(smp_policy_store_write(s, pl[k].dir, 0, NULL), SMP_ERR_ARG);
+				}
+				smp_policy_free(s);
+			}
+		}
+		smp_policy_free(p);
+		gen_free(&g[k]);
+		rm_tree(pl[k].dir);
+	}
+	print_tally("login store against parse", &t);
+	printf("  %lu loads of one person at one device, %lu from the store\n", loads, used);
+	printf("  reasons:");
+	for (int r = 0; r < SMP_R__COUNT; r++)
+		printf(" %s=%lu", smp_reason_code((smp_reason)r), t.reasons[r]);
+	printf("\n");
+	CU_ASSERT_EQUAL(t.mismatches, 0);
+	CU_ASSERT(t.allowed > 0 && t.untils > 0);
+}
+
+/* The store state of a load of user at device, and its decisions against
+ * the parse. */
+static void expect_store(const struct place *pl, const struct gen *g, const char *user,
+                         const char *device, smp_cache_state state, const char *what)
+{
+	static struct grid gr;
+	struct tally t = { 0 };
+	smp_policy *s = load_for(pl, user, device, NULL), *p = parse(pl->conf);
+
+	if (smp_policy_store_state(s) != state)
+		fprintf(stderr, "\n  %s: store %s, expected %s\n", what,
+		        smp_cache_state_name(smp_policy_store_state(s)), smp_cache_state_name(state));
+	CU_ASSERT_EQUAL(smp_policy_store_state(s), state);
+	CU_ASSERT_FATAL(s != NULL && p != NULL && make_grid_keep(&gr, p, g, 2, 60));
+	compare_person(&t, s, p, &gr, user, device);
+	if (state != SMP_CACHE_USED) {
+		/* the whole policy: it answers for anyone */
+		smp_decision *d = NULL;
+		struct smp_request req;
+
+		smp_request_init(&req);
+		req.user = "ghost";
+		req.platform = "facebook";
+		req.device = device;
+		CU_ASSERT_EQUAL(smp_decide(s, &req, &d), SMP_OK);
+		smp_decision_free(d);
+	}
+	CU_ASSERT_EQUAL(t.mismatches, 0);
+	smp_policy_free(s);
+	smp_policy_free(p);
+}
+
+static void compile_store(const struct place *pl)
+{
+	smp_policy *p = parse(pl->conf);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT_EQUAL_FATAL(write_store(pl, p, 0), SMP_OK);   /* waits out the racy seconds */
+	smp_policy_free(p);
+}
+
+/* An edit that keeps the size and puts the mtime back (touch -d): the
+ * ctime moved, and the store is stale; put back, it stays stale (the
+ * status is compared, not the bytes). */
+static void test_store_stale_same_size(void)
+{
+	static struct gen g;
+	struct place pl;
+
+	hand_world(&pl, &g);
+	compile_store(&pl);
+	expect_store(&pl, &g, "w1", "ws1", SMP_CACHE_USED, "freshly compiled");
+	CU_ASSERT_FATAL(edit_in_place(pl.rec[1], "\"LT-1\"; staff = \"w1\"", "\"LT-1\"; staff = \"w2\""));
+	expect_store(&pl, &g, "w1", "ws1", SMP_CACHE_STALE, "same size, same mtime");
+	expect_store(&pl, &g, "w2", "ws1", SMP_CACHE_STALE, "same size, same mtime");
+	CU_ASSERT_FATAL(edit_in_place(pl.rec[1], "\"LT-1\"; staff = \"w2\"", "\"LT-1\"; staff = \"w1\""));
+	expect_store(&pl, &g, "w1", "ws1", SMP_CACHE_STALE, "put back");
+	compile_store(&pl);
+	expect_store(&pl, &g, "w1", "ws1", SMP_CACHE_USED, "compiled again");
+	/* the settings file is a source too */
+	CU_ASSERT_FATAL(edit_in_place(pl.conf, "warn_days = 14", "warn_days = 15"));
+	expect_store(&pl, &g, "w1", "ws1", SMP_CACHE_STALE, "the settings edited");
+	rm_tree(pl.dir);
+}
+
+/* The store at pl rewritten with its sources as they are now but dated
+ * `compiled` and with the digests of `digests` (the racy rule's cases). */
+static void forge_store(const struct place *pl, const smp_policy *p, int64_t compiled,
+                        const struct digest *digests)
+{
+	char dir[300], *img = NULL, *path;
+	struct store_source src[MAX_FILES + 1];
+	const char *why;
+	size_t size;
+
+	memset(src, 0, sizeof(src));
+	for (size_t i = 0; i <= p->nrecords; i++) {
+		struct stat st;
+
+		CU_ASSERT_FATAL(stat(i == 0 ? p->config_path : p->records_paths[i - 1], &st) == 0);
+		src[i] = (struct store_source){
+			.mode = st.st_mode & 07777, .dev = st.st_dev, .ino = st.st_ino,
+			.size = st.st_size,
+			.mtime = st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec,
+			.ctime = st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec,
+			.uid = st.st_uid, .gid = st.st_gid,
+			.digest_lo = digests[i].lo, .digest_hi = digests[i].hi,
+		};
+	}
+	CU_ASSERT_EQUAL_FATAL(store_image(p, src, compiled, &img, &size, &why), SMP_OK);
+	store_dir(pl, dir, sizeof(dir));
+	path = store_path(dir, pl->conf);
+	CU_ASSERT_FATAL(path != NULL && write_text(path, img, size, 0644));
+	free(path);
+	free(img);
+}
+
+/* git's racy-clean case: a source edited in the same tick as the compile
+ * keeps the times the compile saw.  A login sees that its times are too
+ * close to the compile to tell, and hashes it. */
+static void test_store_racy(void)
+{
+	static struct gen g;
+	struct place pl;
+	smp_policy *before, *after;
+	struct digest old[MAX_FILES + 1];
+
+	hand_world(&pl, &g);
+	compile_store(&pl);
+	before = parse(pl.conf);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(before);
+	memcpy(old, before->digests, (before->nrecords + 1) * sizeof(old[0]));
+	CU_ASSERT_FATAL(edit_in_place(pl.rec[1], "\"LT-1\"; staff = \"w1\"", "\"LT-1\"; staff = \"w2\""));
+	after = parse(pl.conf);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(after);
+	/* the store of the old bytes, recording the files' times as they are
+	 * now (as if the edit left them unchanged), compiled a moment after */
+	struct stat st;
+
+	CU_ASSERT_FATAL(stat(pl.rec[1], &st) == 0);
+	forge_store(&pl, before, st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec + 1000, old);
+	expect_store(&pl, &g, "w1", "ws1", SMP_CACHE_STALE, "edited in the compile's tick");
+	expect_store(&pl, &g, "w2", "ws1", SMP_CACHE_STALE, "edited in the compile's tick");
+	/* the same store with the new bytes' digests is fresh: hashed, equal */
+	forge_store(&pl, after, st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec + 1000,
+	            after->digests);
+	expect_store(&pl, &g, "w2", "ws1", SMP_CACHE_USED, "racy, the same bytes");
+	/* and what the rule guards against: compiled long after, the times
+	 * alone are trusted (this store holds the old policy: a forged one) */
+	forge_store(&pl, before, st.st_ctim.tv_sec * 1000000000LL + 10 * 1000000000LL, old);
+	{
+		smp_policy *s = load_for(&pl, "w1", "ws1", NULL);
+
+		CU_ASSERT_EQUAL(smp_policy_store_state(s), SMP_CACHE_USED);
+		smp_policy_free(s);
+	}
+	smp_policy_free(before);
+	smp_policy_free(after);
+	rm_tree(pl.dir);
+}
+
+/* Damaged stores: every byte of the header and sources, and a sample of
+ * the rest, changed in turn; cut at many lengths.  Each load decides as
+ * the parse does (from the store when the byte lay where no reader looks,
+ * else from the files), and never crashes. */
+static void test_store_damaged(void)
+{
+	static struct gen g;
+	static struct grid gr;
+	struct place pl;
+	char dir[300], *path, *good;
+	size_t size, flips = 0;
+	unsigned long refused = 0;
+	struct tally t = { .quiet = true };
+	smp_policy *p;
+
+	hand_world(&pl, &g);
+	compile_store(&pl);
+	store_dir(&pl, dir, sizeof(dir));
+	path = store_path(dir, pl.conf);
+	good = read_text(path, &size);
+	CU_ASSERT_FATAL(good != NULL && size > sizeof(struct store_header));
+	p = parse(pl.conf);
+	CU_ASSERT_FATAL(p != NULL && make_grid_keep(&gr, p, &g, 1, 6));
+	for (size_t off = 0; off < size; off = step(off, 2048) + (off >= 2048 ? 37 : 0)) {
+		char *img = malloc(size);
+		smp_policy *s;
+
+		memcpy(img, good, size);
+		img[off] ^= 0x5a;
+		CU_ASSERT_FATAL(write_text(path, img, size, 0644));
+		s = load_for(&pl, "w1", "ph1", NULL);
+		CU_ASSERT_PTR_NOT_NULL(s);
+		if (s != NULL) {
+			refused += smp_policy_store_state(s) != SMP_CACHE_USED;
+			t.mismatches = 0;
+			compare_person(&t, s, p, &gr, "w1", "ph1");
+			if (t.mismatches != 0)
+				fprintf(stderr, "\n  a byte changed at %zu: %lu answers differ\n", off,
+				        t.mismatches);
+			CU_ASSERT_EQUAL(t.mismatches, 0);
+		}
+		smp_policy_free(s);
+		free(img);
+		flips++;
+	}
+	for (size_t len = 0; len < size; len = step(len, 512) + (len >= 512 ? 97 : 0)) {
+		smp_policy *s;
+
+		CU_ASSERT_FATAL(write_text(path, good, len, 0644));
+		s = load_for(&pl, "w1", "ph1", NULL);
+		CU_ASSERT_PTR_NOT_NULL(s);
+		CU_ASSERT_NOT_EQUAL(smp_policy_store_state(s), SMP_CACHE_USED);
+		smp_policy_free(s);
+	}
+	printf("\n  %zu bytes changed in turn, %lu loads refused the store\n", flips, refused);
+	/* others could have written it: never read */
+	CU_ASSERT_FATAL(write_text(path, good, size, 0666));
+	CU_ASSERT_FATAL(chmod(path, 0666) == 0);
+	{
+		smp_diags *d = NULL;
+		smp_policy *s = load_for(&pl, "w1", "ph1", &d);
+
+		CU_ASSERT_EQUAL(smp_policy_store_state(s), SMP_CACHE_REJECTED);
+		CU_ASSERT_EQUAL(smp_diags_count(d), 1);
+		smp_diags_free(d);
+		smp_policy_free(s);
+	}
+	/* records made less readable: stale until compiled again */
+	CU_ASSERT_FATAL(chmod(path, 0644) == 0);
+	expect_store(&pl, &g, "w1", "ph1", SMP_CACHE_USED, "put back");
+	CU_ASSERT_FATAL(chmod(pl.rec[0], 0640) == 0);
+	expect_store(&pl, &g, "w1", "ph1", SMP_CACHE_STALE, "records made less readable");
+	smp_policy_free(p);
+	free(good);
+	free(path);
+	rm_tree(pl.dir);
+}
+
+/* The in-memory reader on every user and device of a store, against its
+ * arguments: ids that are not there, empty, long. */
+static void test_store_edges(void)
+{
+	static struct gen g;
+	struct place pl;
+	smp_policy *p, *s = NULL;
+	char dir[300], *path, *img, longid[300];
+	size_t size;
+	smp_cache_state st;
+	const char *why;
+
+	hand_world(&pl, &g);
+	compile_store(&pl);
+	store_dir(&pl, dir, sizeof(dir));
+	path = store_path(dir, pl.conf);
+	img = read_text(path, &size);
+	CU_ASSERT_FATAL(img != NULL);
+	memset(longid, 'x', sizeof(longid) - 1);
+	longid[sizeof(longid) - 1] = '\0';
+	const char *users[] = { "w1", "", "ghost", longid, "dir-cpp" };
+	for (size_t i = 0; i < sizeof(users) / sizeof(users[0]); i++) {
+		CU_ASSERT_EQUAL(store_image_read(img, size, users[i], "ws1", &s, &st, &why), SMP_OK);
+		CU_ASSERT_PTR_NOT_NULL(s);
+		CU_ASSERT_EQUAL(smp_policy_staff_office(s, users[i]) != NULL,
+		                i == 0 || i == 4);
+		smp_policy_free(s);
+	}
+	CU_ASSERT_EQUAL(smp_policy_load_for(pl.conf, dir, LOAD_FLAGS, NULL, "ws1", &s, NULL),
+	                SMP_ERR_ARG);
+	CU_ASSERT_PTR_NULL(s);
+	CU_ASSERT_EQUAL(smp_policy_load_for(pl.conf, dir, LOAD_FLAGS, "w1", "ws1", NULL, NULL),
+	                SMP_ERR_ARG);
+	CU_ASSERT_EQUAL(smp_policy_store_write(NULL, dir, 0, NULL), SMP_ERR_ARG);
+	CU_ASSERT_EQUAL(smp_policy_store_state(NULL), SMP_CACHE_OFF);
+	/* no store folder: a miss, the whole policy */
+	CU_ASSERT_EQUAL(smp_policy_load_for(pl.conf, "/nonexistent", LOAD_FLAGS, "w1", "ws1", &s,
+	                                    NULL), SMP_OK);
+	CU_ASSERT_EQUAL(smp_policy_store_state(s), SMP_CACHE_ABSENT);
+	smp_policy_free(s);
+	/* SMP_LOAD_NO_CACHE: not looked at */
+	CU_ASSERT_EQUAL(smp_policy_load_for(pl.conf, dir, LOAD_FLAGS | SMP_LOAD_NO_CACHE, "w1",
+	                                    "ws1", &s, NULL), SMP_OK);
+	CU_ASSERT_EQUAL(smp_policy_store_state(s), SMP_CACHE_OFF);
+	smp_policy_free(s);
+	/* a store named after one settings file is not another's */
+	{
+		char *other = store_path(dir, "/etc/smpolicy/smpolicy.conf");
+
+		CU_ASSERT(other != NULL && strstr(other, "/etc-smpolicy-smpolicy.conf.login") != NULL);
+		free(other);
+		other = store_path(dir, "/a-b/c");
+		CU_ASSERT(other != NULL && strstr(other, "/a\\x2db-c.login") != NULL);
+		free(other);
+	}
+	p = parse(pl.conf);
+	smp_policy_free(p);
+	free(img);
+	free(path);
+	rm_tree(pl.dir);
+}
+
+int main(void)
+{
+	CU_pSuite s;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 2;
+	s = CU_add_suite("login store", NULL, NULL);
+	CU_add_test(s, "random worlds: each person at each device answers as the parse",
+	            test_store_equivalence);
+	CU_add_test(s, "same size, same mtime: stale", test_store_stale_same_size);
+	CU_add_test(s, "racy: edited in the compile's tick", test_store_racy);
+	CU_add_test(s, "damaged, cut short, insecure", test_store_damaged);
+	CU_add_test(s, "arguments and names", test_store_edges);
+	return run_suites();
+}
