@@ -31,6 +31,10 @@ identity, and checks:
                a CA that did not sign the server's certificate fails, saying so
   bind         a wrong password (exit 2, the bind named); a password file that
                group may read (refused); no such base (exit 2)
+  strings      export_test.py's world of awkward strings (quotes, backslashes,
+               control characters, UTF-8) under a base whose DN needs escaping:
+               the copy, read by an independent libconfig reader, holds exactly
+               the values of the files
 
 Speaks TAP.  Needs root (the library trusts root-owned files only; as anyone
 else the files are accepted with --test-allow-nonroot but PAM is skipped).
@@ -48,11 +52,12 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ldaptest import TOP, Slapd, parse_ldif  # noqa: E402
+from ldaptest import TOP, Slapd, parse_ldif, read_world  # noqa: E402
 
 OFFICE = os.path.join(TOP, "examples/office")
 OFFICE_AT = ["2026-11-25T10:00", "2026-05-20T09:00", "2027-01-15T12:00", "2027-07-01T08:00"]
-CASES = ["office", "genworld", "faults", "down", "offline", "incremental", "tls", "bind"]
+CASES = ["office", "genworld", "faults", "down", "offline", "incremental", "tls", "bind",
+         "strings"]
 results = []
 ARGS = None
 
@@ -103,10 +108,10 @@ def files_world(tmp, src, name="files"):
     return d
 
 
-def load_world(slapd, world):
+def load_world(slapd, world, base=None):
     """Export the files world into the directory; the LDIF's entries."""
     r = smpolicy(os.path.join(world, "smpolicy.conf"), "export", "--ldif", "--base",
-                 slapd.env["BASE"], "--no-base-entry")
+                 base or slapd.env["BASE"], *([] if base else ["--no-base-entry"]))
     if r.returncode != 0:
         raise RuntimeError("export failed: " + out(r))
     a = slapd.ldap("ldapadd", stdin=r.stdout.encode())
@@ -507,6 +512,34 @@ def case_bind(tmp, slapd):
     r = smpolicy(conf, "sync")
     ok(r.returncode == 2 and "cannot read the base ou=nothing,dc=example,dc=org" in r.stderr,
        "bind: a base that does not exist: exit 2", out(r))
+
+
+def case_strings(tmp, slapd):
+    from export_test import AWKWARD, SMALL, make_world
+    files = make_world(tmp, "awkward", SMALL, AWKWARD)
+    base = "ou=Zo\u00eb\\2C awkward," + slapd.env["SUFFIX"]
+    load_world(slapd, files, base)
+    conf = ldap_config(tmp, slapd, base=base)
+    if not synced_ok(conf, "strings: the awkward world syncs")[0]:
+        return
+    want_settings, want_records = read_world(os.path.join(files, "smpolicy.conf"))
+    got_settings, got_records = read_world(os.path.join(copy_dir(conf), "copy-1",
+                                                        "smpolicy.conf"))
+    for tree in (want_settings, got_settings):
+        tree["settings"].pop("records")
+    merged = {}
+    for r in want_records:
+        merged.update(r)
+    ok(got_settings == want_settings, "strings: settings, platforms and offices as in the files",
+       f"files: {want_settings}\ncopy: {got_settings}")
+    for kind in ("staff", "devices", "accounts", "approvals"):
+        ok(got_records[0].get(kind, []) == merged.get(kind, []),
+           f"strings: {kind} as in the files, value for value",
+           f"files: {merged.get(kind)}\ncopy: {got_records[0].get(kind)}")
+    with open(os.path.join(copy_dir(conf), "copy-1", "records.conf"), encoding="utf-8") as f:
+        text = f.read()
+    ok(f"# dn: uid=@w.1_X-9,ou=staff,{base}" in text, "strings: the DN comment as the server "
+       "spells it", text[:400])
 
 
 def main():
