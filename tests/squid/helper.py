@@ -107,10 +107,10 @@ class World:
 class Helper:
     """smpolicy-squid on pipes, as Squid runs it."""
 
-    def __init__(self, exe, conf, *extra):
+    def __init__(self, exe, conf, *extra, env=None):
         self.p = subprocess.Popen([exe] + NONROOT + ['-c', conf] + list(extra),
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE)
+                                  stderr=subprocess.PIPE, env=env)
         self.lines = queue.Queue()
         self.stderr = []
         threading.Thread(target=self._read, daemon=True).start()

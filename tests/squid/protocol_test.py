@@ -235,6 +235,41 @@ def directory_copy(t, exe, w):
     t.ok(h.close() == 0, 'exit 0')
 
 
+def slow_resolver(t, exe, preload, w):
+    """A resolver that does not answer holds up only the requests from the
+    addresses it is asked about, and those only for a while: then they are
+    denied as devices without a name, never let through."""
+    import time
+    env = dict(os.environ, LD_PRELOAD=preload)
+    # under AddressSanitizer the preloaded resolver comes before its runtime
+    env['ASAN_OPTIONS'] = env.get('ASAN_OPTIONS', '') + ':verify_asan_link_order=0'
+    h = Helper(exe, w.conf, env=env)
+    t0 = time.monotonic()
+    h.send('100 w1 facebook.com 198.51.100.7 -\n101 w1 facebook.com 198.51.100.7 -\n'
+           '102 w1 facebook.com ws1 -\n103 w2 facebook.com ws1 -\n')
+    first = h.answers(2, timeout=1.5)
+    t.ok(sorted(parse_answer(a)[:2] for a in first) == [('102', 'OK'), ('103', 'ERR')],
+         'while the resolver is silent, the other requests are answered at once', first)
+    later = h.answers(2, timeout=5)
+    waited = time.monotonic() - t0
+    msgs = [parse_answer(a) for a in later]
+    t.ok(sorted(m[0] for m in msgs) == ['100', '101'] and
+         all(m[1] == 'ERR' and m[2].get('message', '').startswith('device-unknown (B)') and
+             '198.51.100.7' in m[2]['message'] for m in msgs),
+         'the requests waiting for the name: device-unknown, naming the address', later)
+    t.ok(1.5 <= waited < 3.0, 'they waited about two seconds, not for the resolver (%.1f s)' % waited)
+    t0 = time.monotonic()
+    got = h.ask('104 w1 facebook.com 198.51.100.7 -')
+    t.ok(got is not None and got.startswith('104 ERR') and time.monotonic() - t0 < 1,
+         'the address is remembered as nameless for a while: answered at once', got)
+    # without channels Squid reads the answers in order
+    h.send('w1 facebook.com 198.51.100.9 -\nw1 facebook.com ws1 -\n')
+    got = h.answers(2, timeout=5)
+    t.ok(len(got) == 2 and got[0].startswith('ERR') and got[1] == 'OK',
+         'without channels the answers keep the order of the requests', got)
+    t.ok(h.close() == 0, 'exit 0')
+
+
 def never_readable(t, exe, w):
     h = Helper(exe, os.path.join(w.dir, 'missing', 'smpolicy.conf'))
     got = [h.ask('%d w1 %s ws1' % (80 + i, host))
@@ -294,7 +329,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--helper', required=True)
     ap.add_argument('--smpolicy', required=True)
+    ap.add_argument('--slow-resolver', required=True, help='slow_resolver.so, for LD_PRELOAD')
     a = ap.parse_args()
+    a.slow_resolver = os.path.abspath(a.slow_resolver)
     t = Tap()
     for test in (lambda w: decisions(t, a.helper, w),
                  lambda w: out_of_order_channels(t, a.helper, w),
@@ -304,6 +341,7 @@ def main():
                  lambda w: broken_files(t, a.helper, w),
                  lambda w: directory_copy(t, a.helper, w),
                  lambda w: never_readable(t, a.helper, w),
+                 lambda w: slow_resolver(t, a.helper, a.slow_resolver, w),
                  lambda w: many(t, a.helper, w),
                  lambda w: domains(t, a.smpolicy, w)):
         w = World()

@@ -126,25 +126,46 @@ static bool reverse(const struct sockaddr_storage *ss, socklen_t len, char *name
 	return true;
 }
 
+bool device_reverse_name(const char *addr, char *name)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	return parse_address(addr, &ss, &len) && reverse(&ss, len, name);
+}
+
+void device_remember(struct devices *c, const char *addr, const char *name, int64_t now_ms)
+{
+	struct device_slot *s;
+	bool named = name != NULL && name[0] != '\0';
+
+	if (c->slot == NULL || strlen(addr) >= sizeof(s->addr))
+		return;
+	s = slot_of(c, addr);
+	strcpy(s->addr, addr);
+	strcpy(s->name, named ? name : addr);   /* both fit: checked, and a name is cut */
+	s->expires_ms = now_ms + (named ? DEVICE_TTL_MS : DEVICE_NEGATIVE_TTL_MS);
+}
+
 const char *device_of(struct devices *c, const char *client, int64_t now_ms)
 {
 	static struct device_slot uncached;
-	struct sockaddr_storage ss;
 	struct device_slot *s;
-	socklen_t len;
+	char name[DEVICE_NAME_MAX + 1];
 	bool named;
 
 	if (is_none(client))
 		return DEVICE_NONE;
-	if (strlen(client) >= sizeof(s->addr) || !parse_address(client, &ss, &len))
-		return client;
-	s = c->slot != NULL ? slot_of(c, client) : &uncached;
-	if (c->slot != NULL && fresh(s, client, now_ms))
-		return s->name;
-	named = reverse(&ss, len, s->name);
-	strcpy(s->addr, client);   /* fits: checked above */
-	if (!named)
-		strcpy(s->name, client);
-	s->expires_ms = now_ms + (named ? DEVICE_TTL_MS : DEVICE_NEGATIVE_TTL_MS);
-	return s->name;
+	if (!device_needs_lookup(c, client, now_ms)) {
+		/* no address, or one remembered */
+		s = c->slot != NULL && strlen(client) < sizeof(s->addr) ? slot_of(c, client) : NULL;
+		return s != NULL && fresh(s, client, now_ms) ? s->name : client;
+	}
+	named = device_reverse_name(client, name);
+	if (c->slot != NULL) {
+		device_remember(c, client, named ? name : NULL, now_ms);
+		return slot_of(c, client)->name;
+	}
+	strcpy(uncached.name, named ? name : client);
+	return uncached.name;
 }

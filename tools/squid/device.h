@@ -47,4 +47,14 @@ bool device_needs_lookup(const struct devices *c, const char *client, int64_t no
  */
 const char *device_of(struct devices *c, const char *client, int64_t now_ms);
 
+/* The device name of the address addr (into name, DEVICE_NAME_MAX + 1
+ * bytes) as device_of() gives it; false when it has none.  Waits on the
+ * resolver; safe from any thread. */
+bool device_reverse_name(const char *addr, char *name);
+
+/* Remember what a lookup of addr gave: name, or NULL (or "") for none,
+ * so that device_of() answers from it for DEVICE_TTL_MS (for none,
+ * DEVICE_NEGATIVE_TTL_MS). */
+void device_remember(struct devices *c, const char *addr, const char *name, int64_t now_ms);
+
 #endif

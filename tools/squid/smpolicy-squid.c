@@ -13,10 +13,12 @@
 #include "smpolicy.h"
 #include "device.h"
 #include "proto.h"
+#include "resolver.h"
 #include "watch.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +33,11 @@
 /* While the policy cannot be loaded, it is tried again this often. */
 #define RETRY_EVERY_MS 1000
 #define READ_SIZE 65536
+/* Requests waiting for the resolver at most; past that they are not read. */
+#define PARK_MAX 4096
+/* How long a request waits for its client's name; then it is decided as a
+ * device without one (device-unknown). */
+#define LOOKUP_WAIT_MS 2000
 
 #define UNAVAILABLE "The social media policy could not be checked, so access is refused. " \
                     "Please tell your system administrator."
@@ -51,6 +58,19 @@ struct helper {
 	struct devices devices;
 	struct answers out;
 	struct answers why;        /* a denial's message, before it is quoted */
+	struct resolver *resolver; /* NULL: names are looked up in the loop */
+	struct parked *parked;     /* waiting for a name, oldest first */
+	struct parked **parked_tail;
+	size_t nparked;
+	bool blocked;              /* a request without a channel waits: read no further */
+	struct input {
+		char *buf;             /* what Squid wrote, READ_SIZE bytes */
+		size_t pos, len;       /* answered up to pos of len */
+		char *line;            /* the line being read, REQUEST_MAX + 1 bytes */
+		size_t have;
+		bool overlong;         /* the line passed REQUEST_MAX: skip to its end */
+		bool eof;
+	} in;
 };
 
 static int64_t now_ms(void)
@@ -210,9 +230,116 @@ static bool flush(struct helper *h)
 	return true;
 }
 
+/* ---- requests waiting for a name ------------------------------------ */
+
+/* A request whose CLIENT is an address the resolver is naming: answered
+ * when the name comes, or, past its deadline, as a device without one
+ * (device-unknown: a slow resolver never lets a request through). */
+struct parked {
+	struct parked *next;
+	int64_t deadline_ms;
+	struct request rq;         /* its strings live in text */
+	char text[];
+};
+
+static bool parked_for(const struct helper *h, const char *client)
+{
+	for (const struct parked *p = h->parked; p != NULL; p = p->next)
+		if (strcmp(p->rq.client, client) == 0)
+			return true;
+	return false;
+}
+
+static char *copy_field(char **to, const char *s)
+{
+	char *at = *to;
+	size_t n = s ? strlen(s) + 1 : 0;
+
+	if (s == NULL)
+		return NULL;
+	memcpy(at, s, n);
+	*to += n;
+	return at;
+}
+
+/* Park rq until the resolver names its client; false when it cannot
+ * wait (too many waiting, the resolver's queue full, no memory). */
+static bool park(struct helper *h, const struct request *rq, int64_t now)
+{
+	size_t n = 0;
+	struct parked *p;
+	char *to;
+
+	if (h->nparked >= PARK_MAX ||
+	    (!parked_for(h, rq->client) && !resolver_ask(h->resolver, rq->client)))
+		return false;
+	for (const char *f[] = { rq->channel, rq->user, rq->host, rq->client }, **i = f; i < f + 4; i++)
+		n += *i ? strlen(*i) + 1 : 0;
+	p = malloc(sizeof(*p) + n);
+	if (p == NULL)
+		return false;
+	to = p->text;
+	p->rq.channel = copy_field(&to, rq->channel);
+	p->rq.user = copy_field(&to, rq->user);
+	p->rq.host = copy_field(&to, rq->host);
+	p->rq.client = copy_field(&to, rq->client);
+	p->deadline_ms = now + LOOKUP_WAIT_MS;
+	p->next = NULL;
+	*h->parked_tail = p;
+	h->parked_tail = &p->next;
+	h->nparked++;
+	/* without channels Squid reads the answers in order: read on after it */
+	if (rq->channel == NULL)
+		h->blocked = true;
+	return true;
+}
+
+/* Answer the parked requests for client (every one, with all = true, and
+ * those past their deadline, with client NULL). */
+static void unpark(struct helper *h, const char *client, int64_t now)
+{
+	struct parked **pp = &h->parked;
+
+	while (*pp != NULL) {
+		struct parked *p = *pp;
+
+		if (client != NULL ? strcmp(p->rq.client, client) != 0 : p->deadline_ms > now) {
+			pp = &p->next;
+			continue;
+		}
+		if (client == NULL)   /* no name in time: none, for a while */
+			device_remember(&h->devices, p->rq.client, NULL, now);
+		answer(h, &p->rq);
+		if (p->rq.channel == NULL)
+			h->blocked = false;
+		*pp = p->next;
+		free(p);
+		h->nparked--;
+	}
+	h->parked_tail = pp;
+	while (*h->parked_tail != NULL)
+		h->parked_tail = &(*h->parked_tail)->next;
+}
+
+/* The names the resolver has found, and the requests waiting for them. */
+static void collect(struct helper *h)
+{
+	char addr[48], name[DEVICE_NAME_MAX + 1];
+	int64_t now = now_ms();
+
+	while (h->resolver != NULL && resolver_collect(h->resolver, addr, name)) {
+		device_remember(&h->devices, addr, name, now);
+		unpark(h, addr, now);
+	}
+	unpark(h, NULL, now);
+}
+
+/* ---- the loop --------------------------------------------------------- */
+
 static void handle_line(struct helper *h, char *line, size_t len)
 {
 	struct request rq;
+	int64_t now = now_ms();
 	bool nul;
 
 	if (len > 0 && line[len - 1] == '\r')
@@ -223,9 +350,16 @@ static void handle_line(struct helper *h, char *line, size_t len)
 		           "bad request: expected \"[channel-ID] USER HOST [CLIENT]\"");
 		return;
 	}
-	/* a lookup may wait on the resolver: what is answered goes out first */
-	if (device_needs_lookup(&h->devices, rq.client, now_ms()))
-		flush(h);
+	if (device_needs_lookup(&h->devices, rq.client, now)) {
+		if (h->resolver != NULL) {
+			if (park(h, &rq, now))
+				return;
+			/* it cannot wait: an address without a name, for a while */
+			device_remember(&h->devices, rq.client, NULL, now);
+		} else {
+			flush(h);   /* the lookup waits: what is answered goes out first */
+		}
+	}
 	answer(h, &rq);
 }
 
@@ -237,66 +371,105 @@ static void handle_overlong(struct helper *h, const char *start, size_t len)
 	           "bad request: the line is longer than the helper reads");
 }
 
+/* Answer the whole lines read and not yet answered, until a request
+ * without a channel has to wait for its name. */
+static void take_lines(struct helper *h)
+{
+	struct input *in = &h->in;
+
+	while (in->pos < in->len && !h->blocked) {
+		char *nl = memchr(in->buf + in->pos, '\n', in->len - in->pos);
+		size_t take = (nl ? (size_t)(nl - in->buf) : in->len) - in->pos;
+
+		if (!in->overlong && in->have + take > REQUEST_MAX) {
+			/* keep what fits: the channel id is at its start */
+			size_t room = REQUEST_MAX - in->have;
+
+			memcpy(in->line + in->have, in->buf + in->pos, room);
+			in->have += room;
+			in->overlong = true;
+		} else if (!in->overlong) {
+			memcpy(in->line + in->have, in->buf + in->pos, take);
+			in->have += take;
+		}
+		in->pos += take;
+		if (nl == NULL)
+			break;
+		in->pos++;   /* the newline */
+		in->line[in->have] = '\0';
+		if (in->overlong)
+			handle_overlong(h, in->line, in->have);
+		else
+			handle_line(h, in->line, in->have);
+		in->have = 0;
+		in->overlong = false;
+	}
+	/* the end: a last line without its newline is answered too */
+	if (in->eof && in->pos == in->len && !h->blocked && (in->have > 0 || in->overlong)) {
+		in->line[in->have] = '\0';
+		if (in->overlong)
+			handle_overlong(h, in->line, in->have);
+		else
+			handle_line(h, in->line, in->have);
+		in->have = 0;
+		in->overlong = false;
+	}
+}
+
+/* Wait for Squid's input, a name from the resolver, or the next deadline;
+ * read what Squid wrote if there is room for it.  False on a poll error. */
+static bool wait_and_read(struct helper *h)
+{
+	struct input *in = &h->in;
+	struct pollfd fds[2];
+	nfds_t n = 0;
+	int timeout = -1, rc;
+	bool want_input = !in->eof && !h->blocked && in->pos == in->len && h->nparked < PARK_MAX;
+
+	if (want_input)
+		fds[n++] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
+	if (h->resolver != NULL && h->nparked > 0)
+		fds[n++] = (struct pollfd){ .fd = resolver_fd(h->resolver), .events = POLLIN };
+	if (h->nparked > 0) {
+		int64_t left = h->parked->deadline_ms - now_ms();
+
+		timeout = left < 0 ? 0 : (int)left;
+	}
+	rc = poll(fds, n, timeout);
+	if (rc < 0 && errno != EINTR)
+		return false;
+	if (rc > 0 && want_input && (fds[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+		ssize_t got = read(STDIN_FILENO, in->buf, READ_SIZE);
+
+		if (got > 0) {
+			in->pos = 0;
+			in->len = (size_t)got;
+		} else if (got == 0 || errno != EINTR) {
+			in->eof = true;
+		}
+	}
+	return true;
+}
+
 static int run(struct helper *h)
 {
-	char *line = malloc(REQUEST_MAX + 1), *in = malloc(READ_SIZE);
-	size_t have = 0;           /* bytes of the line so far, in line */
-	bool overlong = false;     /* the line passed REQUEST_MAX: skip to its end */
+	struct input *in = &h->in;
 
-	if (line == NULL || in == NULL) {
+	in->line = malloc(REQUEST_MAX + 1);
+	in->buf = malloc(READ_SIZE);
+	h->parked_tail = &h->parked;
+	if (in->line == NULL || in->buf == NULL) {
 		fputs("smpolicy-squid: out of memory\n", stderr);
-		free(line);
-		free(in);
 		return 1;
 	}
-	for (;;) {
-		ssize_t n = read(STDIN_FILENO, in, READ_SIZE);
-		size_t pos = 0;
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			/* the end: a last line without its newline is answered too */
-			if (n == 0 && (have > 0 || overlong)) {
-				refresh(h);
-				line[have] = '\0';
-				if (overlong)
-					handle_overlong(h, line, have);
-				else
-					handle_line(h, line, have);
-				flush(h);
-			}
+	while (!(in->eof && in->pos == in->len && h->nparked == 0 && in->have == 0 &&
+	         !in->overlong)) {
+		if (!wait_and_read(h))
 			break;
-		}
+		/* before any answer: the policy as the files are now */
 		refresh(h);
-		while (pos < (size_t)n) {
-			char *nl = memchr(in + pos, '\n', (size_t)n - pos);
-			size_t take = (nl ? (size_t)(nl - in) : (size_t)n) - pos;
-
-			if (!overlong && have + take > REQUEST_MAX) {
-				/* keep what fits: the channel id is at its start */
-				size_t room = REQUEST_MAX - have;
-
-				memcpy(line + have, in + pos, room);
-				have += room;
-				overlong = true;
-			} else if (!overlong) {
-				memcpy(line + have, in + pos, take);
-				have += take;
-			}
-			pos += take;
-			if (nl == NULL)
-				break;
-			pos++;   /* the newline */
-			if (overlong) {
-				handle_overlong(h, line, have);
-			} else {
-				line[have] = '\0';
-				handle_line(h, line, have);
-			}
-			have = 0;
-			overlong = false;
-		}
+		collect(h);
+		take_lines(h);
 		if (h->out.nomem) {
 			fputs("smpolicy-squid: out of memory\n", stderr);
 			break;
@@ -304,8 +477,6 @@ static int run(struct helper *h)
 		if (!flush(h))
 			break;
 	}
-	free(line);
-	free(in);
 	return h->out.nomem ? 1 : 0;
 }
 
@@ -368,7 +539,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "smpolicy-squid: inotify: %s; the policy is read again every "
 		        "second instead\n", strerror(errno));
 	load(&h);
+	h.resolver = resolver_start();
 	rc = run(&h);
+	resolver_stop(h.resolver);
+	while (h.parked != NULL) {
+		struct parked *p = h.parked;
+
+		h.parked = p->next;
+		free(p);
+	}
+	free(h.in.buf);
+	free(h.in.line);
 	smp_policy_free(h.policy);
 	watch_free(&h.watch);
 	devices_free(&h.devices);
