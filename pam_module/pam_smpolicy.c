@@ -46,6 +46,7 @@ struct options {
 	const char *device;        /* NULL: this host's name */
 	int warn_days;             /* -1: the config's warn_days */
 	enum { CACHE_REFRESH, CACHE_USE, CACHE_OFF } cache;   /* cache= */
+	const char *store;         /* store=: the login store's folder; NULL: off */
 	bool debug;
 	bool silent;               /* PAM_SILENT */
 };
@@ -332,6 +333,23 @@ static int opt_cache(struct run *r, const char *value)
 	return PAM_SUCCESS;
 }
 
+/* store=DIR (absolute; default SMP_DEFAULT_STORE_DIR): the folder of the
+ * login store, which cache= uses and refreshes as it does the compiled
+ * cache; store=off: decide from the whole policy. */
+static int opt_store(struct run *r, const char *value)
+{
+	if (strcmp(value, "off") == 0) {
+		r->opt.store = NULL;
+		return PAM_SUCCESS;
+	}
+	if (value[0] != '/') {
+		log_arg(r, LOG_ERR, "store= must be an absolute path or off", value);
+		return PAM_AUTH_ERR;
+	}
+	r->opt.store = value;
+	return PAM_SUCCESS;
+}
+
 static int opt_parse_one(struct run *r, const char *arg)
 {
 	const char *v;
@@ -350,6 +368,8 @@ static int opt_parse_one(struct run *r, const char *arg)
 		return opt_warn_days(r, v);
 	if ((v = opt_value(arg, "cache=")) != NULL)
 		return opt_cache(r, v);
+	if ((v = opt_value(arg, "store=")) != NULL)
+		return opt_store(r, v);
 	log_arg(r, LOG_ERR, "unknown module argument", arg);
 	return PAM_AUTH_ERR;
 }
@@ -360,6 +380,7 @@ static int opt_parse(struct run *r, int flags, int argc, const char **argv)
 	int rc = PAM_SUCCESS;
 
 	r->opt.config = SMP_DEFAULT_CONFIG;
+	r->opt.store = SMP_DEFAULT_STORE_DIR;
 	r->opt.warn_days = -1;
 	r->opt.silent = (flags & PAM_SILENT) != 0;
 	for (int i = 0; i < argc; i++) {
@@ -441,9 +462,12 @@ static void log_diags(const struct run *r, const smp_diags *diags, int err_prior
 static int run_load(struct run *r)
 {
 	smp_diags *diags = NULL;
-	smp_status st = smp_policy_load(r->opt.config,
-	                                r->opt.cache == CACHE_OFF ? SMP_LOAD_NO_CACHE : 0,
-	                                &r->policy, &diags);
+	unsigned flags = r->opt.cache == CACHE_OFF ? SMP_LOAD_NO_CACHE : 0;
+	/* the login store: this user's and this device's records only */
+	smp_status st = r->opt.store != NULL
+	                ? smp_policy_load_for(r->opt.config, r->opt.store, flags, r->user,
+	                                      r->device, &r->policy, &diags)
+	                : smp_policy_load(r->opt.config, flags, &r->policy, &diags);
 
 	if (st != SMP_OK || r->policy == NULL) {
 		log_arg(r, LOG_ERR, smp_status_string(st), r->opt.config);
@@ -486,6 +510,36 @@ static void refresh_cache(const struct run *r)
 	} else {
 		log_arg(r, LOG_WARNING, "cannot write the compiled cache (set cache=use to stop "
 		        "trying; smpolicy compile writes it)", smp_policy_cache_path(r->policy));
+		log_diags(r, diags, LOG_WARNING);
+	}
+	smp_diags_free(diags);
+}
+
+/* After a miss of the login store, write it, as refresh_cache() does the
+ * compiled cache (the policy is then the whole one).  A store refused
+ * because the records changed in the last seconds is written by a later
+ * login: a login does not wait. */
+static void refresh_store(const struct run *r)
+{
+	smp_cache_state was = smp_policy_store_state(r->policy);
+	smp_diags *diags = NULL;
+	smp_status st;
+
+	if (r->opt.cache != CACHE_REFRESH || r->opt.store == NULL || geteuid() != 0 ||
+	    strcmp(r->step, "account") != 0 ||
+	    (was != SMP_CACHE_ABSENT && was != SMP_CACHE_STALE && was != SMP_CACHE_REJECTED))
+		return;
+	st = smp_policy_store_write(r->policy, r->opt.store, SMP_EDIT_NOWAIT, &diags);
+	if (st == SMP_OK) {
+		log_arg(r, LOG_NOTICE, was == SMP_CACHE_ABSENT ? "wrote the login store"
+		                                               : "wrote a new login store",
+		        r->opt.store);
+	} else if (st == SMP_ERR_LOCK) {
+		if (r->opt.debug)   /* being written, or records too new: a later login */
+			log_diags(r, diags, LOG_DEBUG);
+	} else {
+		log_arg(r, LOG_WARNING, "cannot write the login store (set store=off or cache=use "
+		        "to stop trying; smpolicy compile writes it)", r->opt.store);
 		log_diags(r, diags, LOG_WARNING);
 	}
 	smp_diags_free(diags);
@@ -1012,8 +1066,9 @@ static void log_one(const struct run *r, const struct verdict *v, size_t j)
 static void log_detail(const struct run *r)
 {
 	if (r->opt.debug)
-		pam_syslog(r->pamh, LOG_DEBUG, "%s: compiled cache %s", r->step,
-		           smp_cache_state_name(smp_policy_cache_state(r->policy)));
+		pam_syslog(r->pamh, LOG_DEBUG, "%s: compiled cache %s, login store %s", r->step,
+		           smp_cache_state_name(smp_policy_cache_state(r->policy)),
+		           smp_cache_state_name(smp_policy_store_state(r->policy)));
 	for (size_t i = 0; r->opt.debug && i < r->verdict_count; i++)
 		for (size_t j = 0; j < r->verdicts[i].count; j++)
 			log_one(r, &r->verdicts[i], j);
@@ -1121,6 +1176,7 @@ static int run_account(struct run *r)
 	if (run_decide(r, &result) != PAM_SUCCESS)
 		return fail_closed(r);
 	log_decision(r, result);
+	refresh_store(r);
 	refresh_cache(r);
 	log_detail(r);
 	if (result != PAM_SUCCESS)

@@ -30,7 +30,8 @@ account_any_passing lapse_warning warn_days_shorter warn_days_longer
 session_env session_lapsed silent syslog_line syslog_escaping
 stacked_auth stacked_password examples debug cache_refresh cache_stale
 cache_zone cache_use cache_off cache_damaged cache_insecure cache_bad_arg
-cache_follows_mode"
+cache_follows_mode store_refresh store_same_size_edit store_damaged
+store_insecure store_off store_bad_arg"
 
 fail() { echo "FAIL: $*"; echo "---- output"; cat "$W/out" 2>/dev/null; exit 1; }
 skip() { echo "SKIP: $*"; exit 77; }
@@ -147,14 +148,16 @@ EOF
 	} | sed '$!N;s/},\n);/}\n);/;P;D' | write_file "$W/world/records.conf"
 }
 
+# Every service keeps its login store in the case's folder (store=), never
+# in the system's; a later store= of ARGS wins.
 # service NAME ARGS...: a service file stacking the module for account and
 # session with config= pointing at the world and ARGS after it.
 service() {
 	local name=$1
 	shift
 	write_file "$W/svc/$name" <<EOF
-account required $PAM_MODULE config=$W/world/smpolicy.conf $*
-session required $PAM_MODULE config=$W/world/smpolicy.conf $*
+account required $PAM_MODULE config=$W/world/smpolicy.conf store=$W/store $*
+session required $PAM_MODULE config=$W/world/smpolicy.conf store=$W/store $*
 EOF
 }
 
@@ -511,7 +514,7 @@ example() {   # example FILE OP...
 	local file=$1
 	shift
 	grep -E '^(account|session)[[:space:]].*pam_smpolicy\.so' "$EXAMPLES_DIR/$file" |
-		sed "s|pam_smpolicy\.so|$PAM_MODULE config=$W/world/smpolicy.conf|" |
+		sed "s|pam_smpolicy\.so|$PAM_MODULE config=$W/world/smpolicy.conf store=$W/store|" |
 		write_file "$W/svc/ex-$file"
 	[ -s "$W/svc/ex-$file" ] || fail "$file has no pam_smpolicy line"
 	pt "ex-$file" jdoe "$@"
@@ -540,10 +543,13 @@ t_debug() {
 
 CACHE_FILE() { echo "$W/world/smpolicy.conf.cache"; }
 
+# These cases are the compiled cache's alone: their services say store=off
+# (the login store has cases of its own below).
+
 # cache=refresh (the default): the first login parses and writes the cache,
 # root-owned and mode 0644; the next one decides from it, alike.
 t_cache_refresh() {
-	service dbg debug
+	service dbg store=off debug
 	[ ! -e "$(CACHE_FILE)" ] || fail "a cache before any login"
 	pt dbg jdoe acct_mgmt
 	expect_ok; has "$SUCCESS"
@@ -564,13 +570,13 @@ t_cache_refresh() {
 # A change to the records makes the cache stale: the next login decides
 # from the files as they are now, and writes a new cache.
 t_cache_stale() {
-	service dbg debug
+	service dbg store=off debug
 	pt dbg jdoe acct_mgmt
 	expect_ok
 	sed -i "s/starts = \"$(day -34)\"; expires = \"$(day 200)\"; },/&\n/; s/  { id = \"LT-1\"; staff = \"jdoe\";/  { id = \"LT-1\"; staff = \"jdoe\"; revoked = { on = \"$(day -1)\"; by = \"dir-it\"; reason = \"test\"; };/" \
 	    "$W/world/records.conf"
 	grep -q 'reason = "test"' "$W/world/records.conf" || fail "the test did not revoke LT-1"
-	service fb platform=facebook debug
+	service fb platform=facebook store=off debug
 	pt fb jdoe acct_mgmt
 	expect_fail; has "$PERM_DENIED"
 	log_has "compiled cache stale"
@@ -585,7 +591,7 @@ t_cache_stale() {
 # Local times in the records are read in the process's zone: a cache
 # written under one zone is stale under another.
 t_cache_zone() {
-	service dbg debug
+	service dbg store=off debug
 	pt dbg jdoe acct_mgmt
 	expect_ok
 	TZ=America/New_York pt dbg jdoe acct_mgmt
@@ -600,7 +606,7 @@ t_cache_zone() {
 
 # cache=use reads a fresh cache but never writes one.
 t_cache_use() {
-	service use cache=use debug
+	service use cache=use store=off debug
 	pt use jdoe acct_mgmt
 	expect_ok
 	log_has "compiled cache absent"
@@ -616,7 +622,7 @@ t_cache_use() {
 t_cache_off() {
 	pt plain jdoe acct_mgmt
 	[ -e "$(CACHE_FILE)" ] || fail "no cache written"
-	service off cache=off debug
+	service off cache=off store=off debug
 	pt off jdoe acct_mgmt
 	expect_ok
 	log_has "compiled cache off"
@@ -625,7 +631,7 @@ t_cache_off() {
 # A damaged cache is ignored with a warning; the login is decided from the
 # files, and a whole cache is written in its place.
 t_cache_damaged() {
-	service dbg debug
+	service dbg store=off debug
 	pt dbg kexp acct_mgmt
 	local size
 	size=$(stat -c %s "$(CACHE_FILE)")
@@ -646,7 +652,7 @@ t_cache_damaged() {
 
 # A cache others could have written is never read.
 t_cache_insecure() {
-	service use cache=use debug
+	service use cache=use store=off debug
 	pt plain nnone acct_mgmt
 	chmod 0666 "$(CACHE_FILE)"
 	pt use nnone acct_mgmt
@@ -659,7 +665,7 @@ t_cache_insecure() {
 # readable make it stale, and it is written again with their mode; it is
 # written once per login (in the account step), not again in the session.
 t_cache_follows_mode() {
-	service dbg debug
+	service dbg store=off debug
 	pt dbg jdoe acct_mgmt
 	[ "$(stat -c %a "$(CACHE_FILE)")" = 644 ] || fail "cache mode $(stat -c %a "$(CACHE_FILE)")"
 	chmod 0640 "$W/world/records.conf"
@@ -676,6 +682,129 @@ t_cache_bad_arg() {
 	pt bad jdoe acct_mgmt
 	expect_closed
 	log_has "cache= must be refresh, use or off: sometimes"
+}
+
+# ---- the login store ----------------------------------------------------
+
+STORE_FILE() { echo "$W/store/$(echo "${W#/}/world/smpolicy.conf" | sed 's|-|\\x2d|g; s|/|-|g').login"; }
+
+# The records were written just now: a login does not wait out the seconds
+# in which an edit would leave them with the same times (the racy rule), so
+# the cases let them age first.
+age() { sleep 2.1; }
+
+# cache=refresh: a login after a miss writes the login store (root's,
+# 0644, the folder made 0755); the next one reads only its user's and
+# device's slices, and decides alike.
+t_store_refresh() {
+	service dbg debug
+	age
+	pt dbg jdoe acct_mgmt
+	expect_ok
+	log_has "login store absent"
+	log_has "wrote the login store: $W/store"
+	[ "$(stat -c '%u %a' "$(STORE_FILE)")" = "0 644" ] || fail "store: $(stat -c '%u %a' "$(STORE_FILE)")"
+	[ "$(stat -c '%u %a' "$W/store")" = "0 755" ] || fail "store folder: $(stat -c '%u %a' "$W/store")"
+	pt dbg jdoe acct_mgmt open_session close_session
+	expect_ok; has "$SUCCESS"
+	log_has "account: compiled cache off, login store used"
+	log_has "session open: compiled cache off, login store used"
+	! logs | grep -qF "wrote" || fail "a fresh store was written again"
+	log_has "account: platform=facebook account=fb-jdoe action=login allow approval=LT-1 valid_until=$(day 201)T00:00:00+00:00"
+	pt dbg kexp acct_mgmt
+	expect_fail; has "$ACCT_EXPIRED"
+	log_has "login store used"
+	has "Approval UB-3 lapsed at $(day -1)T00:00:00+00:00."
+	pt dbg nobody-at-all acct_mgmt
+	expect_fail; has "$USER_UNKNOWN"
+	log_has "login store used"
+	service dev device=laptop-home debug
+	pt dev jdoe acct_mgmt
+	expect_fail; has "$PERM_DENIED"
+	log_has "login store used"
+	log_has "codes=device-not-dcf"
+}
+
+# An edit that keeps the records' size and puts their mtime back (touch
+# -d), then a login at once: it must see the edit.
+t_store_same_size_edit() {
+	service dbg debug
+	age
+	pt dbg jdoe acct_mgmt
+	expect_ok
+	log_has "wrote the login store"
+	pt dbg jdoe acct_mgmt
+	log_has "login store used"
+	local size mtime
+	size=$(stat -c %s "$W/world/records.conf")
+	mtime=$(stat -c %y "$W/world/records.conf")
+	sed -i 's/{ id = "LT-1"; staff = "jdoe";/{ id = "LT-1"; staff = "kexp";/' "$W/world/records.conf"
+	touch -d "$mtime" "$W/world/records.conf"
+	[ "$(stat -c %s "$W/world/records.conf")" = "$size" ] || fail "the edit changed the size"
+	[ "$(stat -c %y "$W/world/records.conf")" = "$mtime" ] || fail "the mtime was not put back"
+	grep -q '"LT-1"; staff = "kexp"' "$W/world/records.conf" || fail "the test did not edit LT-1"
+	service fb platform=facebook debug
+	pt fb jdoe acct_mgmt
+	expect_fail; has "$PERM_DENIED"
+	log_has "login store stale"
+	log_has "codes=no-approval"
+}
+
+# A damaged store is ignored with a warning; the login is decided from the
+# files, and a whole store is written in its place.
+t_store_damaged() {
+	service dbg debug
+	age
+	pt dbg kexp acct_mgmt
+	log_has "wrote the login store"
+	printf '\377' | dd of="$(STORE_FILE)" bs=1 seek=105 conv=notrunc status=none
+	pt dbg kexp acct_mgmt
+	expect_fail; has "$ACCT_EXPIRED"
+	log_has "the login store is ignored (its digest does not match: the file is damaged)"
+	log_has "login store rejected"
+	log_has "wrote a new login store"
+	pt dbg kexp acct_mgmt
+	expect_fail; has "$ACCT_EXPIRED"
+	log_has "login store used"
+	: >"$(STORE_FILE)"
+	pt dbg jdoe acct_mgmt
+	expect_ok
+	log_has "the login store is ignored (it is cut short)"
+}
+
+# A store others could have written is never read.
+t_store_insecure() {
+	service use cache=use debug
+	age
+	pt plain nnone acct_mgmt
+	[ -e "$(STORE_FILE)" ] || fail "no store written"
+	chmod 0666 "$(STORE_FILE)"
+	pt use nnone acct_mgmt
+	expect_fail; has "$PERM_DENIED"
+	log_has "the login store is ignored (writable by group or others (mode 0666): refusing it)"
+	log_has "login store rejected"
+}
+
+# store=off, and cache=off: the whole policy, no store written.
+t_store_off() {
+	service soff store=off debug
+	age
+	pt soff jdoe acct_mgmt
+	expect_ok
+	log_has "login store off"
+	[ ! -e "$W/store" ] || fail "store=off wrote a store"
+	service coff cache=off debug
+	pt coff jdoe acct_mgmt
+	expect_ok
+	log_has "compiled cache off, login store off"
+	[ ! -e "$W/store" ] || fail "cache=off wrote a store"
+}
+
+t_store_bad_arg() {
+	service bad store=relative/path
+	pt bad jdoe acct_mgmt
+	expect_closed
+	log_has "store= must be an absolute path or off: relative/path"
 }
 
 # ---- main ---------------------------------------------------------------
