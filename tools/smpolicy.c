@@ -36,7 +36,7 @@ static const char usage_text[] =
 	"                [--action A] [--purpose P] [--public-info-sufficient]\n"
 	"                [--other-means-available] [--at TIME] [--json]\n"
 	"       smpolicy [-c CONFIG] report [--at TIME] [--json]\n"
-	"       smpolicy [-c CONFIG] compile\n"
+	"       smpolicy [-c CONFIG] compile [--store DIR]\n"
 	"       smpolicy [-c CONFIG] domains\n"
 	"       smpolicy [-c CONFIG] request --staff U --kind long_term|limited --platform P[,P...]\n"
 	"                --by U [--ticket T] [--starts TIME] [--expires TIME] [--on TIME]\n"
@@ -264,19 +264,55 @@ static int cmd_report(const struct global *g, int argc, char **argv)
 
 /* ---- compile ---------------------------------------------------------- */
 
-/* Write the compiled cache, unless the one there is fresh.  Exit status:
- * 0 done, 1 the files have structural errors (procedural faults are part
- * of the policy, and compiled with it: check reports them), 2 the files or
- * the cache cannot be read or written. */
+/* Write the login store into DIR (the library's default without --store):
+ * what a login reads (smp_policy_load_for). */
+static smp_status write_store(const smp_policy *p, const char *dir)
+{
+	smp_diags *d = NULL;
+	smp_status st = smp_policy_store_write(p, dir, 0, &d);
+
+	print_diags(stderr, d);
+	if (st != SMP_OK && smp_diags_errors(d) == 0)
+		fprintf(stderr, "smpolicy: compile: the login store: %s\n", smp_status_string(st));
+	if (st == SMP_OK) {
+		fputs("wrote: the login store in ", stdout);
+		print_escaped(stdout, dir != NULL ? dir : SMP_DEFAULT_STORE_DIR);
+		putchar('\n');
+	}
+	smp_diags_free(d);
+	return st;
+}
+
+/* Write the compiled cache, unless the one there is fresh, and the login
+ * store.  Exit status: 0 done, 1 the files have structural errors
+ * (procedural faults are part of the policy, and compiled with it: check
+ * reports them), 2 the files, the cache or the store cannot be read or
+ * written. */
 static int cmd_compile(const struct global *g, int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "store", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *dir = NULL;
 	smp_status st;
 	smp_policy *p;
 	smp_diags *d = NULL;
 	smp_cache_state was;
+	int c;
 
-	if (argc > 1)
-		return usage_error("compile: unexpected argument '%s'", argv[1]);
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		if (c != 's')
+			return usage_error("compile: unknown or incomplete option '%s'",
+			                   argv[optind - 1]);
+		if (optarg[0] != '/')
+			return usage_error("compile: --store needs an absolute path: '%s'", optarg);
+		dir = optarg;
+	}
+	if (optind < argc)
+		return usage_error("compile: unexpected argument '%s'", argv[optind]);
 	p = load(g, 0, &st);
 	if (p == NULL)
 		return st == SMP_ERR_PARSE ? 1 : 2;
@@ -285,8 +321,9 @@ static int cmd_compile(const struct global *g, int argc, char **argv)
 		fputs("fresh: ", stdout);
 		print_escaped(stdout, smp_policy_cache_path(p));
 		puts(" (compiled from the files as they are)");
+		st = write_store(p, dir);
 		smp_policy_free(p);
-		return 0;
+		return st == SMP_OK ? 0 : 2;
 	}
 	st = smp_policy_cache_write(p, 0, &d);
 	print_diags(stderr, d);
@@ -299,6 +336,7 @@ static int cmd_compile(const struct global *g, int argc, char **argv)
 		printf(" (the cache was %s): %zu offices, %zu platforms, %zu approvals\n",
 		       smp_cache_state_name(was), smp_policy_office_count(p),
 		       smp_policy_platform_count(p), smp_policy_approval_count(p));
+		st = write_store(p, dir);
 	}
 	smp_diags_free(d);
 	smp_policy_free(p);
