@@ -15,9 +15,12 @@ identity, and checks:
                equal between the files and the directory's copy
   genworld     the same on a small generated world (bench/genworld)
   faults       a dangling reference, an impossible date, a record in no
-               container: sync exits 1 naming the DN, and the copy, the state
-               and the decisions stay as they were; check --online says the same
-               and writes nothing; a files-sourced config is refused (exit 2)
+               container, no cn=settings: sync exits 1 naming the DN, and the
+               copy, the state and the decisions stay as they were; check --online
+               says the same and writes nothing; a procedural fault is a warning
+               and the copy is installed (check --online: an error); a files-
+               sourced config is refused (exit 2), and so are a copy_dir others may
+               write and a sync lock held too long
   down         the directory stopped: decide answers from the copy, sync exits 2
                naming the URI; started again, sync works
   offline      past ldap.max_offline (the state's synced rewritten into the past):
@@ -40,6 +43,7 @@ Speaks TAP.  Needs root (the library trusts root-owned files only; as anyone
 else the files are accepted with --test-allow-nonroot but PAM is skipped).
 """
 import argparse
+import fcntl
 import hashlib
 import json
 import os
@@ -121,7 +125,7 @@ def load_world(slapd, world, base=None):
 
 
 def ldap_config(tmp, slapd, name="dir", uri=None, ca_file=None, bind=True, max_offline=None,
-                base=None):
+                base=None, timeout=10):
     """A settings file with source = "ldap" in tmp/name; its path."""
     d = os.path.join(tmp, name)
     os.makedirs(d, 0o755, exist_ok=True)
@@ -138,7 +142,7 @@ def ldap_config(tmp, slapd, name="dir", uri=None, ca_file=None, bind=True, max_o
         lines.append(f'ca_file = "{ca_file}";')
     if max_offline:
         lines.append(f"max_offline = {max_offline};")
-    lines += ["timeout = 10;", 'copy_dir = "copy";']
+    lines += [f"timeout = {timeout};", 'copy_dir = "copy";']
     conf = os.path.join(d, "smpolicy.conf")
     with open(conf, "w") as f:
         f.write('version = 1;\nsettings = { source = "ldap"; };\nldap = {\n  ' +
@@ -329,7 +333,41 @@ def case_faults(tmp, slapd):
        "faults: a record in no container: sync exits 1 naming it", out(r))
     ok(fingerprint(conf) == before, "faults: still the old copy and state")
     slapd.ldap("ldapdelete", stray)
+    settings = f"cn=settings,{base}"
+    saved = slapd.ldap("ldapsearch", "-LLL", "-b", settings, "-s", "base").stdout.decode()
+    slapd.ldap("ldapdelete", settings)
+    r = smpolicy(conf, "sync")
+    ok(r.returncode == 1 and f"{settings}: error: missing" in r.stderr,
+       "faults: no cn=settings: sync exits 1 naming it", out(r))
+    ok(fingerprint(conf) == before, "faults: still the old copy and state")
+    slapd.ldap("ldapadd", stdin=saved.encode())
     synced_ok(conf, "faults: repaired, the directory syncs again")
+    modify(slapd, f"dn: {dn}\nchangetype: modify\nreplace: smpApprovedCppBy\n"
+                  "smpApprovedCppBy: msmith\n")
+    r = smpolicy(conf, "sync")
+    ok(r.returncode == 0 and r.stdout.startswith("synced: ") and "with warnings" in r.stdout
+       and f"{dn}: warning: " in r.stderr and "msmith" in r.stderr,
+       "faults: a procedural fault: synced, with a warning naming the DN", out(r))
+    d = smpolicy(conf, "decide", *ASK)
+    ok(d.returncode == 1 and "approval-invalid" in d.stdout,
+       "faults: the approval that breaks the procedure is invalid in the copy", out(d))
+    c = smpolicy(conf, "check", "--online")
+    ok(c.returncode == 1 and f"{dn}: error: " in c.stderr,
+       "faults: check --online calls the procedural fault an error (exit 1)", out(c))
+    modify(slapd, f"dn: {dn}\nchangetype: modify\nreplace: smpApprovedCppBy\n"
+                  "smpApprovedCppBy: dir-cpp\n")
+    synced_ok(conf, "faults: repaired again, synced")
+    os.chmod(copy_dir(conf), 0o775)
+    r = smpolicy(conf, "sync")
+    ok(r.returncode == 2 and "writable by group or others" in r.stderr,
+       "faults: a copy_dir that group may write is refused", out(r))
+    os.chmod(copy_dir(conf), 0o755)
+    quick = ldap_config(tmp, slapd, "dir", timeout=1)
+    with open(os.path.join(copy_dir(quick), "sync.lock")) as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        r = smpolicy(quick, "sync")
+    ok(r.returncode == 2 and "another sync has held the lock for 1 seconds" in r.stderr,
+       "faults: a sync lock held longer than ldap.timeout: exit 2", out(r))
     left = os.listdir(os.environ["TMPDIR"])
     ok(not left, "faults: check --online left nothing in $TMPDIR", left)
     f = smpolicy(os.path.join(files, "smpolicy.conf"), "sync")
