@@ -29,7 +29,8 @@ identity, and checks:
                fresh again after a sync
   incremental  a revocation made with ldapmodify reaches the copy with the next
                sync and changes the decision; a sync with nothing changed says
-               unchanged and makes no copy; old copies are removed
+               unchanged and makes no copy; old copies, and what a killed sync
+               left behind, are removed
   tls          ldaps:// with the test CA and ldap:// + StartTLS with the CA sync;
                a CA that did not sign the server's certificate fails, saying so
   bind         a wrong password (exit 2, the bind named); a password file that
@@ -489,11 +490,20 @@ def case_incremental(tmp, slapd):
         text = f.read()
     ok('reason = "left the \\"unit\\" \\\\ moved";' in text,
        "incremental: quotes and backslashes escaped in the copy", text[-600:])
+    # what a sync killed half way leaves: a folder being rendered, a state
+    # being written, a copy renamed but never named by the state
+    top = copy_dir(conf)
+    os.mkdir(os.path.join(top, ".new-Ab3xYz"))
+    with open(os.path.join(top, ".new-Ab3xYz", "records.conf"), "w") as f:
+        f.write("staff = (")
+    with open(os.path.join(top, ".state-Qw9rTy"), "w") as f:
+        f.write("version = 1;\ncopy = ")
+    shutil.copytree(os.path.join(top, "copy-2"), os.path.join(top, "copy-5"))
     modify(slapd, f"dn: cn=LT-2026-014,ou=approvals,{slapd.env['BASE']}\nchangetype: modify\n"
                   "replace: smpRevokedReason\nsmpRevokedReason: case closed\n")
     synced_ok(conf, "incremental: another change synced")
-    ok(copies(conf) == ["copy-2", "copy-3"], "incremental: copies older than the previous one "
-       "are removed", copies(conf))
+    ok(copies(conf) == ["copy-2", "copy-6"], "incremental: the new copy numbered past every "
+       "other, the one the old state named kept, the rest removed", copies(conf))
     leftover = [n for n in os.listdir(copy_dir(conf)) if n.startswith(".")]
     ok(not leftover, "incremental: no temporary folder or file left", leftover)
 
