@@ -46,6 +46,8 @@ struct sync {
 	struct ldap_state state;
 	bool have_state;
 	int lock_fd;
+	int64_t started;            /* when the directory was first asked: what
+	                               is read is at least this fresh */
 	char *temp;                 /* the folder rendered into, until renamed */
 	smp_sync *res;
 };
@@ -259,7 +261,6 @@ static bool try_unchanged(struct sync *y, smp_status *rc)
 {
 	smp_policy *p = NULL;
 	char *copy, *slash;
-	int64_t now;
 
 	if (!y->have_state || y->w.context_csn[0] == '\0' ||
 	    strcmp(y->w.context_csn, y->state.context_csn) != 0 ||
@@ -271,10 +272,9 @@ static bool try_unchanged(struct sync *y, smp_status *rc)
 	slash = copy != NULL ? strrchr(copy, '/') : NULL;
 	if (slash != NULL) {
 		*slash = '\0';
-		now = now_utc();
-		*rc = write_state(y, strrchr(copy, '/') + 1, now);
+		*rc = write_state(y, strrchr(copy, '/') + 1, y->started);
 		if (*rc == SMP_OK)
-			*rc = result(y, false, policy_records(p), now, y->state.copy);
+			*rc = result(y, false, policy_records(p), y->started, y->state.copy);
 	} else {
 		*rc = SMP_ERR_NOMEM;
 	}
@@ -382,7 +382,6 @@ static smp_status install(struct sync *y, size_t records)
 {
 	char name[64], *path = NULL, *conf = NULL;
 	unsigned long n;
-	int64_t now = now_utc();
 	smp_status rc;
 
 	if (!fsync_folder(y->temp)) {
@@ -392,8 +391,9 @@ static smp_status install(struct sync *y, size_t records)
 	}
 	n = scan_copies(y->s.copy_dir, NULL, false) + 1;
 	snprintf(name, sizeof(name), COPY_PREFIX "%lu", n);
-	if (asprintf(&path, "%s/%s", y->s.copy_dir, name) < 0 ||
-	    asprintf(&conf, "%s/smpolicy.conf", path) < 0) {
+	if (asprintf(&path, "%s/%s", y->s.copy_dir, name) < 0)
+		return SMP_ERR_NOMEM;
+	if (asprintf(&conf, "%s/smpolicy.conf", path) < 0) {
 		free(path);
 		return SMP_ERR_NOMEM;
 	}
@@ -406,12 +406,12 @@ static smp_status install(struct sync *y, size_t records)
 	free(y->temp);
 	y->temp = NULL;
 	compile_copy(y, conf);
-	rc = write_state(y, name, now);
+	rc = write_state(y, name, y->started);
 	if (rc == SMP_OK) {
 		unsigned long keep[2] = { n, y->have_state ? state_copy_number(y) : 0 };
 
 		scan_copies(y->s.copy_dir, keep, true);
-		rc = result(y, true, records, now, conf);
+		rc = result(y, true, records, y->started, conf);
 	}
 out:
 	free(path);
@@ -515,6 +515,7 @@ static smp_status run(struct sync *y, const char *config_path)
 		if (rc != SMP_OK)
 			return rc;
 	}
+	y->started = now_utc();
 	rc = dir_open(&y->conn, &y->s, y->load_flags, y->d);
 	if (rc == SMP_OK)
 		rc = dir_read_csn(&y->conn, &y->w);
