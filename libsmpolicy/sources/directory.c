@@ -251,36 +251,59 @@ static int64_t now_utc(void)
 
 /* ---- unchanged ------------------------------------------------------------ */
 
+/* N of the copy the state names: state.copy is copy_dir/copy-N/smpolicy.conf. */
+static unsigned long state_copy_number(const struct sync *y)
+{
+	const char *end = strrchr(y->state.copy, '/'), *start = end;
+
+	while (start > y->state.copy && start[-1] != '/')
+		start--;
+	return end != NULL && start + strlen(COPY_PREFIX) < end &&
+	       strncmp(start, COPY_PREFIX, strlen(COPY_PREFIX)) == 0 ?
+	       strtoul(start + strlen(COPY_PREFIX), NULL, 10) : 0;
+}
+
+/* Does the copy p render the settings' audit as a sync would now?  (It
+ * is the one local setting the copy carries.) */
+static bool audit_current(const struct sync *y, const smp_policy *p, const char *copy_dir)
+{
+	if (y->s.audit != NULL)
+		return p->set.audit != NULL && strcmp(p->set.audit, y->s.audit) == 0;
+	/* none set: the loader's default, beside the copy's records */
+	return p->set.audit != NULL && strncmp(p->set.audit, copy_dir, strlen(copy_dir)) == 0 &&
+	       p->set.audit[strlen(copy_dir)] == '/';
+}
+
 /*
  * The directory has not changed since the copy was made: the same
  * contextCSN (a server that keeps none never matches), from the same
- * server and base, and the copy still loads.  Then only the state is
- * replaced, with a new synced, and nothing else is read.
+ * server and base, and the copy still loads, with the audit setting of
+ * now.  Then only the state is replaced, with a new synced, and nothing
+ * else is read.
  */
 static bool try_unchanged(struct sync *y, smp_status *rc)
 {
 	smp_policy *p = NULL;
-	char *copy, *slash;
+	char name[64], folder[4096];
+	const char *base;
+	bool same;
 
 	if (!y->have_state || y->w.context_csn[0] == '\0' ||
 	    strcmp(y->w.context_csn, y->state.context_csn) != 0 ||
 	    strcmp(y->s.uri, y->state.uri) != 0 || strcmp(y->s.base, y->state.base) != 0 ||
+	    state_copy_number(y) == 0 ||
 	    smp_policy_load(y->state.copy, y->load_flags, &p, NULL) != SMP_OK)
 		return false;
-	/* state.copy is copy_dir/copy-N/smpolicy.conf: the state names copy-N */
-	copy = strdup(y->state.copy);
-	slash = copy != NULL ? strrchr(copy, '/') : NULL;
-	if (slash != NULL) {
-		*slash = '\0';
-		*rc = write_state(y, strrchr(copy, '/') + 1, y->started);
+	split_path(y->state.copy, folder, sizeof(folder), &base);
+	same = audit_current(y, p, folder);
+	if (same) {
+		snprintf(name, sizeof(name), COPY_PREFIX "%lu", state_copy_number(y));
+		*rc = write_state(y, name, y->started);
 		if (*rc == SMP_OK)
 			*rc = result(y, false, policy_records(p), y->started, y->state.copy);
-	} else {
-		*rc = SMP_ERR_NOMEM;
 	}
-	free(copy);
 	smp_policy_free(p);
-	return true;
+	return same;
 }
 
 /* ---- validating and installing ------------------------------------------- */
@@ -361,18 +384,6 @@ static void compile_copy(struct sync *y, const char *conf)
 		          smp_diags_get(cd, 0)->message : "no reason given");
 	smp_diags_free(cd);
 	smp_policy_free(p);
-}
-
-/* N of the copy the state names: state.copy is copy_dir/copy-N/smpolicy.conf. */
-static unsigned long state_copy_number(const struct sync *y)
-{
-	const char *end = strrchr(y->state.copy, '/'), *start = end;
-
-	while (start > y->state.copy && start[-1] != '/')
-		start--;
-	return end != NULL && start + strlen(COPY_PREFIX) < end &&
-	       strncmp(start, COPY_PREFIX, strlen(COPY_PREFIX)) == 0 ?
-	       strtoul(start + strlen(COPY_PREFIX), NULL, 10) : 0;
 }
 
 /* Rename the whole, fsynced temp folder to copy-N and name it in the
