@@ -149,10 +149,14 @@ void resolver_stop(struct resolver *r)
 		deadline.tv_sec++;
 		deadline.tv_nsec -= 1000000000L;
 	}
-	for (int i = 0; i < r->nthreads; i++)
-		all &= pthread_timedjoin_np(r->thread[i], NULL, &deadline) == 0;
+	for (int i = 0; i < r->nthreads; i++) {
+		if (pthread_timedjoin_np(r->thread[i], NULL, &deadline) != 0) {
+			pthread_detach(r->thread[i]);
+			all = false;
+		}
+	}
 	if (!all)
-		return;   /* a thread waits on the resolver: the process's end frees it all */
+		return;   /* a thread waits on the resolver: it ends with the process, r with it */
 	while (r->head != NULL) {
 		struct job *j = r->head;
 
