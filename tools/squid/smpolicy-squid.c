@@ -209,7 +209,7 @@ static void answer(struct helper *h, const struct request *rq)
 	smp_decision_free(d);
 }
 
-/* ---- the loop --------------------------------------------------------- */
+/* ---- writing ---------------------------------------------------------- */
 
 static bool flush(struct helper *h)
 {
@@ -371,6 +371,20 @@ static void handle_overlong(struct helper *h, const char *start, size_t len)
 	           "bad request: the line is longer than the helper reads");
 }
 
+/* The line read so far is whole: answer it and start the next. */
+static void end_line(struct helper *h)
+{
+	struct input *in = &h->in;
+
+	in->line[in->have] = '\0';
+	if (in->overlong)
+		handle_overlong(h, in->line, in->have);
+	else
+		handle_line(h, in->line, in->have);
+	in->have = 0;
+	in->overlong = false;
+}
+
 /* Answer the whole lines read and not yet answered, until a request
  * without a channel has to wait for its name. */
 static void take_lines(struct helper *h)
@@ -396,24 +410,11 @@ static void take_lines(struct helper *h)
 		if (nl == NULL)
 			break;
 		in->pos++;   /* the newline */
-		in->line[in->have] = '\0';
-		if (in->overlong)
-			handle_overlong(h, in->line, in->have);
-		else
-			handle_line(h, in->line, in->have);
-		in->have = 0;
-		in->overlong = false;
+		end_line(h);
 	}
 	/* the end: a last line without its newline is answered too */
-	if (in->eof && in->pos == in->len && !h->blocked && (in->have > 0 || in->overlong)) {
-		in->line[in->have] = '\0';
-		if (in->overlong)
-			handle_overlong(h, in->line, in->have);
-		else
-			handle_line(h, in->line, in->have);
-		in->have = 0;
-		in->overlong = false;
-	}
+	if (in->eof && in->pos == in->len && !h->blocked && (in->have > 0 || in->overlong))
+		end_line(h);
 }
 
 /* Wait for Squid's input, a name from the resolver, or the next deadline;
