@@ -22,6 +22,8 @@ find "$tmp/root" -path '*/security/pam_smpolicy.so' | grep -q . ||
 	{ echo "not ok: pam_smpolicy.so not in \$libdir/security"; exit 1; }
 find "$tmp/root" -name 'smpolicy' -path '*/bin/*' | grep -q . ||
 	{ echo "not ok: smpolicy not installed"; exit 1; }
+find "$tmp/root" -path '*/libexec/smpolicy/smpolicy-squid' | grep -q . ||
+	{ echo "not ok: smpolicy-squid not in \$libexecdir/smpolicy"; exit 1; }
 # only smp_* is exported
 bad=$(nm -D --defined-only "$so" | awk '{print $3}' | grep -v '^smp_' | grep -v '^SMPOLICY_1$' || true)
 [ -z "$bad" ] || { echo "not ok: exports other than smp_*: $bad"; exit 1; }
