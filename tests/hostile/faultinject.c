@@ -18,6 +18,8 @@
  *  - edit: SMP_OK with the records exactly as a fault-free run writes
  *    them, or an error with the records byte for byte as they were;
  *    never a temporary file left behind;
+ *  - the login store: a load of one person decides as the fault-free
+ *    one or fails cleanly; a write leaves a whole, fresh store;
  *  - no leak: under LeakSanitizer each run is leak-checked on its own (the
  *    report names the operation and N); under valgrind, at exit.
  *
@@ -547,6 +549,133 @@ static void fault_cache(void)
 	smp_policy_free(p);
 }
 
+/* ---- the login store ---------------------------------------------------- */
+
+/* What a policy of w1 at ws1 decides: as fingerprint(), that person only. */
+static void fingerprint_w1(const smp_policy *p, char *out, size_t size)
+{
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (size_t m = 0; m < sizeof(moments) / sizeof(moments[0]); m++)
+		for (size_t k = 0; k < 3; k++) {
+			struct smp_request req;
+			smp_decision *d = NULL;
+
+			smp_request_init(&req);
+			req.user = "w1";
+			req.platform = platforms[k];
+			req.device = "ws1";
+			req.account = k == 0 ? "fb1" : NULL;
+			req.action = k == 0 ? SMP_ACTION_LOGIN : SMP_ACTION_VIEW;
+			req.at = moments[m];
+			if (smp_decide(p, &req, &d) != SMP_OK) {
+				len += (size_t)snprintf(out + len, size - len, "E|");
+				continue;
+			}
+			len += (size_t)snprintf(out + len, size - len, "|%c",
+			                        smp_decision_allowed(d) ? 'A' : 'D');
+			for (size_t r = 0; r < smp_decision_reason_count(d); r++)
+				len += (size_t)snprintf(out + len, size - len, "%d,",
+				                        (int)smp_decision_reason(d, r));
+			smp_decision_free(d);
+		}
+}
+
+static bool temp_left_in(const char *folder)
+{
+	DIR *d = __real_opendir(folder);
+	struct dirent *e;
+	bool found = false;
+
+	while (d && (e = readdir(d)) != NULL)
+		found |= strstr(e->d_name, ".tmp") != NULL;
+	if (d)
+		closedir(d);
+	return found;
+}
+
+static smp_cache_state store_state(const char *store, char *fp, size_t size)
+{
+	smp_policy *p = NULL;
+	smp_cache_state st;
+
+	if (smp_policy_load_for(conf, store, SMP_LOAD_ALLOW_NONROOT, "w1", "ws1", &p, NULL) != SMP_OK)
+		return SMP_CACHE_REJECTED;
+	st = smp_policy_store_state(p);
+	if (fp != NULL)
+		fingerprint_w1(p, fp, size);
+	smp_policy_free(p);
+	return st;
+}
+
+/* The login store: every call of a load of one person from a fresh store
+ * failing in turn gives that person's policy, deciding as the fault-free
+ * one, or a clean error (a failure on the store's path is a miss, and the
+ * whole policy is loaded); every call of a store write failing in turn
+ * gives SMP_OK, or an error and no temporary file, and in both cases a
+ * store the next login uses. */
+static void fault_store(void)
+{
+	char store[PATH_MAX], ref[4096], fp[4096];
+	unsigned long n, made = 0;
+	smp_policy *p = NULL;
+
+	reset_world();
+	snprintf(store, sizeof(store), "%s/store", dir);
+	CHECK(smp_policy_load(conf, SMP_LOAD_ALLOW_NONROOT, &p, NULL) == SMP_OK &&
+	      smp_policy_store_write(p, store, SMP_LOAD_ALLOW_NONROOT, NULL) == SMP_OK &&
+	      store_state(store, ref, sizeof(ref)) == SMP_CACHE_USED,
+	      "the world's login store cannot be written");
+	for (n = 1; n < MAX_N; n++) {
+		smp_policy *q = NULL;
+		smp_diags *d = NULL;
+		smp_status st;
+
+		armed_run(n);
+		st = smp_policy_load_for(conf, store, SMP_LOAD_ALLOW_NONROOT, "w1", "ws1", &q, &d);
+		made = disarm();
+		CHECK((st == SMP_OK) == (q != NULL), "store load, call %lu (%s)", n, failed_what);
+		if (q != NULL) {
+			fingerprint_w1(q, fp, sizeof(fp));
+			CHECK(strcmp(fp, ref) == 0, "store load with call %lu (%s) failing decides "
+			      "otherwise", n, failed_what);
+		} else {
+			CHECK(st == SMP_ERR_NOMEM || st == SMP_ERR_IO || st == SMP_ERR_INSECURE,
+			      "store load with call %lu (%s) failing: %s", n, failed_what,
+			      smp_status_string(st));
+		}
+		smp_policy_free(q);
+		smp_diags_free(d);
+		leak_check("store load", n);
+		if (made < n)
+			break;
+	}
+	printf("store load: %lu calls failed in turn\n", n - 1);
+	for (n = 1; n < MAX_N; n++) {
+		smp_diags *d = NULL;
+		smp_status st;
+
+		armed_run(n);
+		st = smp_policy_store_write(p, store, SMP_LOAD_ALLOW_NONROOT, &d);
+		made = disarm();
+		CHECK(st == SMP_OK || st == SMP_ERR_NOMEM || smp_diags_errors(d) > 0,
+		      "store write with call %lu (%s) failing: %s without a word", n, failed_what,
+		      smp_status_string(st));
+		CHECK(!temp_left_in(store), "store write with call %lu (%s) failing left a "
+		      "temporary file", n, failed_what);
+		CHECK(store_state(store, fp, sizeof(fp)) == SMP_CACHE_USED && strcmp(fp, ref) == 0,
+		      "store write with call %lu (%s) failing: the store is not whole and fresh", n,
+		      failed_what);
+		smp_diags_free(d);
+		leak_check("store write", n);
+		if (made < n)
+			break;
+	}
+	printf("store write: %lu calls failed in turn\n", n - 1);
+	smp_policy_free(p);
+}
+
 /* fp is the reference with some decisions replaced by errors. */
 static bool same_or_error(const char *fp, const char *ref)
 {
@@ -696,6 +825,7 @@ int main(void)
 	fault_directory();
 	fault_decide(p);
 	fault_cache();
+	fault_store();
 	smp_policy_free(p);
 	fault_edit("sign", op_sign);
 	fault_edit("revoke", op_revoke);
