@@ -54,6 +54,7 @@ struct helper {
 	smp_policy *policy;        /* NULL: cannot be loaded; every answer is ERR */
 	bool from_copy;            /* it is the directory's local copy, not the files */
 	int64_t loaded_ms;         /* when it was last tried */
+	char *last_report;         /* why the last load failed, as logged */
 	struct watch watch;
 	struct devices devices;
 	struct answers out;
@@ -83,22 +84,48 @@ static int64_t now_ms(void)
 
 /* ---- the policy ------------------------------------------------------- */
 
-/* Why a load failed, on standard error: Squid writes it to cache.log. */
-static void report_load(const struct helper *h, smp_status st, const smp_diags *d)
+/* s for a log line: a control character from a file cannot start a line
+ * of its own in cache.log */
+static void put_log(FILE *f, const char *s)
 {
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++)
+		fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, f);
+}
+
+/* Why a load failed, on standard error (Squid writes it to cache.log):
+ * once, not at every retry while nothing changes. */
+static void report_load(struct helper *h, smp_status st, const smp_diags *d)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (f == NULL)
+		return;
 	for (size_t i = 0; i < smp_diags_count(d); i++) {
 		const struct smp_diag *g = smp_diags_get(d, i);
 
 		if (g->severity != SMP_SEV_ERROR)
 			continue;
+		fputs("smpolicy-squid: ", f);
+		put_log(f, g->file ? g->file : h->config);
 		if (g->file != NULL && g->line > 0)
-			fprintf(stderr, "smpolicy-squid: %s:%u: %s\n", g->file, g->line, g->message);
-		else
-			fprintf(stderr, "smpolicy-squid: %s: %s\n", g->file ? g->file : h->config,
-			        g->message);
+			fprintf(f, ":%u", g->line);
+		fputs(": ", f);
+		put_log(f, g->message);
+		fputc('\n', f);
 	}
-	fprintf(stderr, "smpolicy-squid: %s: %s; answering ERR to every request until it loads\n",
-	        h->config, smp_status_string(st));
+	fputs("smpolicy-squid: ", f);
+	put_log(f, h->config);
+	fprintf(f, ": %s; answering ERR to every request until it loads\n", smp_status_string(st));
+	if (fclose(f) != 0 || text == NULL) {
+		free(text);
+		return;
+	}
+	if (h->last_report == NULL || strcmp(h->last_report, text) != 0)
+		fputs(text, stderr);
+	free(h->last_report);
+	h->last_report = text;
 }
 
 static bool same_file(const char *a, const char *b)
@@ -121,10 +148,17 @@ static void load(struct helper *h)
 		smp_policy_free(h->policy);
 		h->policy = p;
 		h->from_copy = p != NULL && !same_file(h->config, smp_policy_config_path(p));
-		if (st != SMP_OK)
+		if (st != SMP_OK) {
 			report_load(h, st, d);
-		else if (was_down)
-			fprintf(stderr, "smpolicy-squid: %s: loaded again\n", h->config);
+		} else {
+			if (was_down) {
+				fputs("smpolicy-squid: ", stderr);
+				put_log(stderr, h->config);
+				fputs(": loaded again\n", stderr);
+			}
+			free(h->last_report);
+			h->last_report = NULL;
+		}
 		smp_diags_free(d);
 		/* a folder watched only now may have changed before: once more */
 		if (!watch_add(&h->watch, h->config, p))
@@ -557,5 +591,6 @@ int main(int argc, char **argv)
 	free(h.out.v);
 	free(h.why.v);
 	free(h.config);
+	free(h.last_report);
 	return rc;
 }
