@@ -470,6 +470,8 @@ static bool wait_and_read(struct helper *h)
 
 		timeout = left < 0 ? 0 : (int)left;
 	}
+	if (n == 0 && timeout < 0)
+		return true;   /* lines read are still to be answered: nothing to wait for */
 	rc = poll(fds, n, timeout);
 	if (rc < 0 && errno != EINTR)
 		return false;
