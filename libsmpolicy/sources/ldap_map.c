@@ -93,10 +93,17 @@ const struct ldap_kind ldap_kinds[] = {
 
 /* What the record commands keep in the directory beside the records, no
  * key of DESIGN §2 and never rendered into the files (issue 14): the
- * office's revision (on smpPolicyOffice), raised in the transaction of
- * every sign-off of its staff, and the audit trail. */
+ * office's revision and claim (on smpPolicyOffice), which every sign-off of
+ * its staff takes, the approval's fence, written when an expired claim on
+ * it is broken, and the audit trail (edit/edit_ldap_write.c). */
 const struct ldap_attr ldap_office_revision_attrs[] = {
 	{ "revision", "smpRevision", LV_INT },
+	{ "intent", "smpIntent", LV_STR },
+	{ NULL, NULL, LV_STR },
+};
+
+const struct ldap_attr ldap_approval_fence_attrs[] = {
+	{ "fence", "smpFence", LV_STR },
 	{ NULL, NULL, LV_STR },
 };
 

@@ -53,6 +53,7 @@ def parse_map():
     classes["smpPolicySettings"] = {a for _k, a, _t in tables["ldap_settings_attrs"]}
     # what the record commands keep beside the records (issue 14)
     classes["smpPolicyOffice"] |= {a for _k, a, _t in tables["ldap_office_revision_attrs"]}
+    classes["smpPolicyApproval"] |= {a for _k, a, _t in tables["ldap_approval_fence_attrs"]}
     classes["smpAuditRecord"] = {a for _k, a, _t in tables["ldap_audit_attrs"]}
     return attrs, classes, kinds
 
