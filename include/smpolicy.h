@@ -651,7 +651,10 @@ smp_status smp_edit_account(const char *config_path, unsigned flags, const char 
                             smp_account_event event, const char *on, smp_diags **diags);
 
 /*
- * Read the audit log of the records named by config_path: fn is called
+ * Read the audit log of the records named by config_path (on the
+ * directory: the smpAuditRecord entries under ou=audit,<base>, read as
+ * ldap.bind_dn, each line followed by " bound=DN", the entry's creator as
+ * slapd recorded it): fn is called
  * for each line, oldest first, with the line's time (INT64_MIN if it has
  * none) and its text without the newline (valid during the call only).
  * With since not NULL, only lines dated at or after *since are given (and
@@ -663,6 +666,65 @@ smp_status smp_edit_account(const char *config_path, unsigned flags, const char 
 typedef int (*smp_audit_fn)(void *ctx, int64_t when, const char *line);
 smp_status smp_audit_read(const char *config_path, unsigned flags, const int64_t *since,
                           smp_audit_fn fn, void *ctx, smp_diags **diags);
+
+/*
+ * Records in the directory (settings.source = "ldap", DESIGN §7).  The
+ * _as functions are the commands above with the password of the person
+ * acting; on a settings file naming records files they are exactly the
+ * functions above (password ignored; smp_edit_account_as's `by`, when not
+ * NULL, is the audit line's by=).  The functions above, on a settings
+ * file naming the directory, are the _as ones without a password: they
+ * fail with SMP_ERR_ARG.
+ *
+ * On the directory, each command:
+ *  - connects to ldap.uri (ldap.write_uri when set: the one provider the
+ *    record commands write to) as a sync does (TLS, ca_file, timeout), and
+ *    binds as uid=BY,ou=staff,<ldap.base> with password (BY: req->by,
+ *    the signer, the revoker, smp_edit_account_as's by, required there);
+ *    the settings' bind_dn is not used.  The library never prompts.
+ *  - reads the directory, validates it as files are, and makes the change
+ *    in a private rendering of it with the functions above (every refusal
+ *    of theirs, the diagnostics naming DNs), under $TMPDIR or /tmp;
+ *  - writes the change as one modify (or add) of its entry, asserting
+ *    (RFC 4528) that the entry is as it was read, then its audit entry
+ *    (an smpAuditRecord under ou=audit,<base>, which must exist).  A
+ *    sign-off first claims its person's office: one modify asserting the
+ *    office's smpRevision as read before the directory was read and no
+ *    claim (smpIntent) held, raising the revision and holding the claim,
+ *    which the command drops after its write; another sign-off may break
+ *    a claim older than 3 seconds, fencing the approval it names first
+ *    (smpFence), so that a stalled holder's write fails.  When another
+ *    command got there first the command starts again from the reads (up
+ *    to 40 times, then SMP_ERR_LOCK).  A process killed at any moment
+ *    leaves each entry whole (a sign-off's by and on are one modify), at
+ *    most a claim that the next sign-off breaks, and perhaps a change
+ *    without its audit entry (slapd's accesslog has it: docs/SECURITY.md);
+ *  - records refusals (the files' rules' and the directory's) as audit
+ *    entries too, bound as the person.
+ * Results besides those above: SMP_ERR_DIRECTORY (the directory cannot be
+ * reached, the password is wrong or the person unknown, no ou=audit, a
+ * server error: the diagnostic says which, in words); SMP_ERR_REFUSED
+ * also when the directory's access rules refuse the write (the diagnostic
+ * names the bound DN and what it may not write).  Nothing is written on
+ * any error.
+ */
+smp_status smp_edit_request_as(const char *config_path, unsigned flags,
+                               const struct smp_edit_request *req, const char *password,
+                               char **new_id, smp_diags **diags);
+smp_status smp_edit_sign_as(const char *config_path, unsigned flags, const char *id,
+                            const char *by, const char *on, const char *password,
+                            smp_sign_off_kind *recorded, bool *complete, smp_diags **diags);
+smp_status smp_edit_revoke_as(const char *config_path, unsigned flags, const char *id,
+                              const char *by, const char *reason, const char *on,
+                              const char *password, smp_diags **diags);
+smp_status smp_edit_account_as(const char *config_path, unsigned flags, const char *id,
+                               smp_account_event event, const char *on, const char *by,
+                               const char *password, smp_diags **diags);
+
+/* Does the settings file at config_path (NULL: SMP_DEFAULT_CONFIG) name
+ * the directory (settings.source = "ldap")?  false when it cannot be
+ * read.  The command line asks for a password only then. */
+bool smp_config_is_directory(const char *config_path, unsigned flags);
 
 /* ---- end of editing records ---- */
 

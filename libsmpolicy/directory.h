@@ -50,9 +50,11 @@ extern const struct ldap_attr ldap_settings_attrs[];
 #define LDAP_SETTINGS_RDN "cn=settings"
 #define LDAP_SETTINGS_OC "smpPolicySettings"
 
-/* Beside the records (issue 14): smpRevision of an office, and the audit
+/* Beside the records (issue 14): smpRevision and smpIntent of an office,
+ * smpFence of an approval, and the audit
  * entries, cn=<UTC time>-<random> of class smpAuditRecord in ou=audit. */
 extern const struct ldap_attr ldap_office_revision_attrs[];
+extern const struct ldap_attr ldap_approval_fence_attrs[];
 extern const struct ldap_attr ldap_audit_attrs[];
 #define LDAP_REVISION_ATTR "smpRevision"
 #define LDAP_AUDIT_CONTAINER "ou=audit"
@@ -69,6 +71,8 @@ struct ldap_settings {
 	int timeout;               /* seconds for connecting and for each operation */
 	int64_t max_offline;       /* seconds since the last good sync */
 	char *copy_dir;            /* absolute: the local copy (default /var/lib/smpolicy) */
+	char *write_uri;           /* the one provider the record commands write to
+	                              (several providers: docs/SEMANTICS.md); NULL: uri */
 	char *config_path;         /* absolute: the settings file they came from */
 	char *audit;               /* absolute: the settings' audit, or NULL */
 };

@@ -88,10 +88,68 @@ struct audit_entry {
 
 /* Open (create 0640) the audit log for appending; -1 with errno set. */
 int audit_open(const char *path);
+/* Append the line of e to b, without its newline. */
+void audit_format(struct ebuf *b, const struct audit_entry *e);
+/* Hand d over to *diags when it says anything (else free it); rc, or
+ * SMP_ERR_NOMEM when a diagnostic was lost. */
+smp_status give_diags(smp_diags *d, smp_status rc, smp_diags **diags);
+/* smp_audit_read() of records files (fn not NULL, *diags NULL). */
+smp_status audit_read_files(const char *config, unsigned flags, const int64_t *since,
+                            smp_audit_fn fn, void *ctx, smp_diags **diags);
 /* Append one line with a single write(2); false on failure (errno set). */
 bool audit_write(int fd, const struct audit_entry *e);
 /* Append v to b as one audit field value: bare when made of safe bytes,
  * else quoted with C escapes, so a line is always one line. */
 void audit_quote(struct ebuf *b, const char *v);
+
+/* ---- records in the directory (edit_ldap.c, edit_ldap_cmds.c) ------------ */
+
+/* One record command against the directory (settings.source = "ldap"). */
+struct dir_edit {
+	const char *action;        /* request, sign, revoke, account */
+	const char *by;            /* binds as uid=by,ou=staff,<base> */
+	const char *password;      /* by's; the library never prompts */
+	const char *list;          /* "approvals" or "accounts" */
+	const char *id;            /* the record changed; NULL: a request adds one */
+	bool sign;                 /* a sign-off: raise its office's revision with it */
+	/* The change made to the files world of conf, a private rendering of
+	 * the directory: the files' own smp_edit_* with every check. */
+	smp_status (*apply)(const struct dir_edit *e, const char *conf, unsigned flags,
+	                    char **new_id, smp_diags **d);
+	void *args;                /* apply's */
+};
+
+/* Does the settings file name the directory?  True also when it does but
+ * its ldap group has errors (the directory path then reports them). */
+bool edit_names_directory(const char *config, unsigned flags);
+
+/*
+ * Bind as e->by, read the directory, make the change in its files
+ * rendering (refusing what the files refuse), and write the difference
+ * and its audit entry (edit_ldap_write.c); start again when another
+ * command committed first.  *new_id as smp_edit_request's.  Returns the
+ * statuses of smp_edit_*, and SMP_ERR_DIRECTORY (unreachable, wrong
+ * password, a server's error), SMP_ERR_REFUSED also when slapd's access
+ * rules refuse the write.
+ */
+smp_status dir_edit_run(const char *config, unsigned flags, const struct dir_edit *e,
+                        char **new_id, smp_diags **diags);
+
+/* The commands of smpolicy.h's _as functions on the directory. */
+smp_status dir_request(const char *config, unsigned flags, const struct smp_edit_request *req,
+                       const char *password, char **new_id, smp_diags **diags);
+smp_status dir_sign(const char *config, unsigned flags, const char *id, const char *by,
+                    const char *on, const char *password, smp_sign_off_kind *recorded,
+                    bool *complete, smp_diags **diags);
+smp_status dir_revoke(const char *config, unsigned flags, const char *id, const char *by,
+                      const char *reason, const char *on, const char *password,
+                      smp_diags **diags);
+smp_status dir_account(const char *config, unsigned flags, const char *id,
+                       smp_account_event event, const char *on, const char *by,
+                       const char *password, smp_diags **diags);
+
+/* The audit entries of the directory, oldest first (smp_audit_read). */
+smp_status dir_audit_read(const char *config, unsigned flags, const int64_t *since,
+                          smp_audit_fn fn, void *ctx, smp_diags **diags);
 
 #endif /* SMP_EDIT_INTERNAL_H */

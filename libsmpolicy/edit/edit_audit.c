@@ -76,21 +76,27 @@ static void add_field(struct ebuf *b, const char *key, const char *value)
 	audit_quote(b, value);
 }
 
-bool audit_write(int fd, const struct audit_entry *e)
+void audit_format(struct ebuf *b, const struct audit_entry *e)
 {
-	struct ebuf b = { 0 };
 	char when[40];
-	size_t off = 0;
 
 	if (smp_time_format(e->when, when, sizeof(when)) == NULL)
 		snprintf(when, sizeof(when), "@%lld", (long long)e->when);
-	ebuf_adds(&b, when);
-	add_field(&b, "user", e->user);
-	add_field(&b, "by", e->by);
-	add_field(&b, "action", e->action);
-	add_field(&b, "id", e->id);
-	add_field(&b, "result", e->result);
-	add_field(&b, "detail", e->detail);
+	ebuf_adds(b, when);
+	add_field(b, "user", e->user);
+	add_field(b, "by", e->by);
+	add_field(b, "action", e->action);
+	add_field(b, "id", e->id);
+	add_field(b, "result", e->result);
+	add_field(b, "detail", e->detail);
+}
+
+bool audit_write(int fd, const struct audit_entry *e)
+{
+	struct ebuf b = { 0 };
+	size_t off = 0;
+
+	audit_format(&b, e);
 	ebuf_adds(&b, "\n");
 	if (b.oom) {
 		ebuf_free(&b);
@@ -183,7 +189,7 @@ static smp_status audit_read_path(const char *path, const int64_t *since, smp_au
 	return rc;
 }
 
-static smp_status give_diags(smp_diags *d, smp_status rc, smp_diags **diags)
+smp_status give_diags(smp_diags *d, smp_status rc, smp_diags **diags)
 {
 	if (rc == SMP_OK && d->oom)
 		rc = SMP_ERR_NOMEM;
@@ -194,17 +200,13 @@ static smp_status give_diags(smp_diags *d, smp_status rc, smp_diags **diags)
 	return rc;
 }
 
-smp_status smp_audit_read(const char *config, unsigned flags, const int64_t *since,
-                          smp_audit_fn fn, void *ctx, smp_diags **diags)
+smp_status audit_read_files(const char *config, unsigned flags, const int64_t *since,
+                            smp_audit_fn fn, void *ctx, smp_diags **diags)
 {
 	smp_policy *p = NULL;
 	smp_diags *d;
 	smp_status rc;
 
-	if (diags != NULL)
-		*diags = NULL;
-	if (fn == NULL)
-		return SMP_ERR_ARG;
 	rc = smp_policy_load(config, flags, &p, diags);
 	if (rc != SMP_OK)
 		return rc;

@@ -60,7 +60,7 @@ static const struct field ldap_top[] = {
 };
 
 enum { LG_URI, LG_BASE, LG_BIND_DN, LG_PW_FILE, LG_CA_FILE, LG_TIMEOUT, LG_MAX_OFFLINE,
-       LG_COPY_DIR, LG_N };
+       LG_COPY_DIR, LG_WRITE_URI, LG_N };
 static const struct field ldap_fields[LG_N + 1] = {
 	[LG_URI] = { "uri", F_STR, true }, [LG_BASE] = { "base", F_STR, true },
 	[LG_BIND_DN] = { "bind_dn", F_STR, false },
@@ -68,6 +68,7 @@ static const struct field ldap_fields[LG_N + 1] = {
 	[LG_CA_FILE] = { "ca_file", F_STR, false }, [LG_TIMEOUT] = { "timeout", F_INT, false },
 	[LG_MAX_OFFLINE] = { "max_offline", F_INT, false },
 	[LG_COPY_DIR] = { "copy_dir", F_STR, false },
+	[LG_WRITE_URI] = { "write_uri", F_STR, false },
 };
 
 /* What the directory carries is an error here: it would be ignored. */
@@ -151,6 +152,9 @@ static void take_ldap(struct loader *L, const config_setting_t *root, const char
 	if (!uri_scheme_ok(uri))
 		ERR(L, AT(m[LG_URI]), NULL,
 		    "ldap: uri must start with ldap://, ldaps:// or ldapi://, not '%s'", uri);
+	if (m[LG_WRITE_URI] != NULL && !uri_scheme_ok(str_of(m[LG_WRITE_URI])))
+		ERR(L, AT(m[LG_WRITE_URI]), NULL, "ldap: write_uri must start with ldap://, "
+		    "ldaps:// or ldapi://, not '%s'", str_of(m[LG_WRITE_URI]));
 	if (base[0] == '\0')
 		ERR(L, AT(m[LG_BASE]), NULL, "ldap: base must name the records' DN");
 	if ((m[LG_BIND_DN] == NULL) != (m[LG_PW_FILE] == NULL))
@@ -162,6 +166,9 @@ static void take_ldap(struct loader *L, const config_setting_t *root, const char
 	out->uri = keep(uri);
 	out->base = keep(base);
 	out->bind_dn = keep(str_of(m[LG_BIND_DN]));
+	out->write_uri = keep(str_of(m[LG_WRITE_URI]));
+	if (m[LG_WRITE_URI] != NULL && out->write_uri == NULL)
+		L->nomem = true;
 	if ((out->uri == NULL || out->base == NULL ||
 	     (m[LG_BIND_DN] != NULL && out->bind_dn == NULL)))
 		L->nomem = true;
@@ -180,6 +187,7 @@ void ldap_settings_free(struct ldap_settings *s)
 	free(s->uri);
 	free(s->base);
 	free(s->bind_dn);
+	free(s->write_uri);
 	free(s->bind_password_file);
 	free(s->ca_file);
 	free(s->copy_dir);
