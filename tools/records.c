@@ -10,24 +10,31 @@
 #include "output.h"
 #include "smpolicy.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
 
 #define EXIT_REFUSED 1
 #define EXIT_ERROR 2
 
 static const char request_usage[] =
 	"usage: smpolicy request --staff U --kind long_term|limited --platform P[,P...] --by U\n"
-	"                        [--ticket T] [--starts TIME] [--expires TIME] [--on TIME]\n";
-static const char sign_usage[] = "usage: smpolicy sign ID --by DIRECTOR [--on TIME]\n";
+	"                        [--ticket T] [--starts TIME] [--expires TIME] [--on TIME]\n"
+	"                        [--password-file FILE]\n";
+static const char sign_usage[] =
+	"usage: smpolicy sign ID --by DIRECTOR [--on TIME] [--password-file FILE]\n";
 static const char revoke_usage[] =
-	"usage: smpolicy revoke ID --by U --reason TEXT [--on TIME]\n";
+	"usage: smpolicy revoke ID --by U --reason TEXT [--on TIME] [--password-file FILE]\n";
 static const char account_usage[] =
 	"usage: smpolicy account ID password-changed|password-escrowed|compromised|resolved\n"
-	"                        [--on TIME]\n";
+	"                        [--on TIME] [--by U] [--password-file FILE]\n";
 static const char log_usage[] = "usage: smpolicy log [--since TIME]\n";
 
 static int usage_error(const char *usage, const char *fmt, ...)
@@ -59,14 +66,14 @@ static int finish(const char *cmd, smp_status st, const smp_diags *d)
 /* Options shared by the record commands; each takes the ones it knows. */
 struct args {
 	const char *staff, *kind, *platform, *by, *ticket, *starts, *expires, *on;
-	const char *reason, *since;
+	const char *reason, *since, *password_file;
 	const char *pos[2];        /* positional arguments */
 	int npos;
 };
 
 enum {
 	O_STAFF = 256, O_KIND, O_PLATFORM, O_BY, O_TICKET, O_STARTS, O_EXPIRES, O_ON,
-	O_REASON, O_SINCE, O_HELP,
+	O_REASON, O_SINCE, O_PASSWORD_FILE, O_HELP,
 };
 
 static const struct option all_opts[] = {
@@ -80,6 +87,7 @@ static const struct option all_opts[] = {
 	{ "on", required_argument, NULL, O_ON },
 	{ "reason", required_argument, NULL, O_REASON },
 	{ "since", required_argument, NULL, O_SINCE },
+	{ "password-file", required_argument, NULL, O_PASSWORD_FILE },
 	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -97,6 +105,7 @@ static const char **slot(struct args *a, int opt)
 	case O_ON: return &a->on;
 	case O_REASON: return &a->reason;
 	case O_SINCE: return &a->since;
+	case O_PASSWORD_FILE: return &a->password_file;
 	default: return NULL;
 	}
 }
@@ -153,6 +162,96 @@ static int require(const char *usage, const char *cmd, const char *value, const 
 	return -1;
 }
 
+/* ---- the password of the person acting (records in the directory) ------ */
+
+#define MAX_PASSWORD 1024
+
+/* The first line of a file only its owner, the caller, can read. */
+static char *password_from_file(const char *path)
+{
+	char buf[MAX_PASSWORD + 2];
+	struct stat st;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		fprintf(stderr, "smpolicy: --password-file %s: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_uid != getuid() || (st.st_mode & 077) != 0) {
+		fprintf(stderr, "smpolicy: --password-file %s: must be a regular file of yours "
+		        "that nobody else can read or write (chmod 600)\n", path);
+		close(fd);
+		return NULL;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0) {
+		fprintf(stderr, "smpolicy: --password-file %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return strdup(buf);
+}
+
+/* Ask on the terminal, without echo. */
+static char *password_from_tty(const char *by)
+{
+	char buf[MAX_PASSWORD + 2];
+	struct termios old, quiet;
+	FILE *tty = fopen("/dev/tty", "r+e");
+	bool got;
+
+	if (tty == NULL || tcgetattr(fileno(tty), &old) != 0) {
+		fprintf(stderr, "smpolicy: the records are in the directory and the command binds "
+		        "as '%s': give --password-file FILE (there is no terminal to ask on)\n", by);
+		if (tty != NULL)
+			fclose(tty);
+		return NULL;
+	}
+	quiet = old;
+	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+	fprintf(tty, "Directory password for %s: ", by);
+	fflush(tty);
+	tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
+	got = fgets(buf, sizeof(buf), tty) != NULL;
+	tcsetattr(fileno(tty), TCSAFLUSH, &old);
+	fputc('\n', tty);
+	fclose(tty);
+	if (!got)
+		return NULL;
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return strdup(buf);
+}
+
+/*
+ * The password of `by` when the records are in the directory: from
+ * --password-file, else asked on the terminal.  *pw stays NULL for
+ * records files.  Returns -1 to go on, else the exit code.
+ */
+static int get_password(const char *config, unsigned load_flags, const struct args *a,
+                        const char *by, char **pw)
+{
+	*pw = NULL;
+	if (a->password_file != NULL)
+		*pw = password_from_file(a->password_file);
+	else if (by != NULL && smp_config_is_directory(config, load_flags))
+		*pw = password_from_tty(by);
+	else
+		return -1;
+	return *pw != NULL ? -1 : EXIT_ERROR;
+}
+
+static void forget(char *pw)
+{
+	if (pw != NULL)
+		explicit_bzero(pw, strlen(pw));
+	free(pw);
+}
+
 /* ---- request ---------------------------------------------------------- */
 
 /* "a,b" -> { "a", "b", NULL } in one allocation; NULL on an empty item. */
@@ -182,7 +281,7 @@ static char **split_platforms(const char *list)
 static int request_args(int argc, char **argv, struct args *a, struct smp_edit_request *req)
 {
 	static const int allowed[] = { O_STAFF, O_KIND, O_PLATFORM, O_BY, O_TICKET, O_STARTS,
-	                               O_EXPIRES, O_ON, 0 };
+	                               O_EXPIRES, O_ON, O_PASSWORD_FILE, 0 };
 	int rc = parse(argc, argv, allowed, 0, request_usage, a);
 
 	if (rc < 0)
@@ -216,18 +315,23 @@ int cmd_request(const char *config, unsigned load_flags, int argc, char **argv)
 	struct smp_edit_request req = { 0 };
 	struct args a;
 	smp_diags *d = NULL;
-	char *id = NULL, **platforms;
+	char *id = NULL, **platforms, *pw = NULL;
 	smp_status st;
 	int rc = request_args(argc, argv, &a, &req);
 
+	if (rc < 0)
+		rc = get_password(config, load_flags, &a, a.by, &pw);
 	if (rc >= 0)
 		return rc;
 	platforms = split_platforms(a.platform);
-	if (platforms == NULL)
+	if (platforms == NULL) {
+		forget(pw);
 		return usage_error(request_usage, "request: --platform: '%s' is not a "
 		                   "comma-separated list of platform ids", a.platform);
+	}
 	req.platforms = (const char *const *)platforms;
-	st = smp_edit_request(config, load_flags, &req, &id, &d);
+	st = smp_edit_request_as(config, load_flags, &req, pw, &id, &d);
+	forget(pw);
 	rc = finish("request", st, d);
 	if (st == SMP_OK) {
 		printf("Requested %s access for ", a.kind);
@@ -247,13 +351,14 @@ int cmd_request(const char *config, unsigned load_flags, int argc, char **argv)
 
 int cmd_sign(const char *config, unsigned load_flags, int argc, char **argv)
 {
-	static const int allowed[] = { O_BY, O_ON, 0 };
+	static const int allowed[] = { O_BY, O_ON, O_PASSWORD_FILE, 0 };
 	static const char *const who[] = { "the Director of CP&P",
 	                                   "the Director of Information Technology" };
 	struct args a;
 	smp_diags *d = NULL;
 	smp_sign_off_kind kind;
 	bool complete;
+	char *pw = NULL;
 	smp_status st;
 	int rc = parse(argc, argv, allowed, 1, sign_usage, &a);
 
@@ -261,9 +366,12 @@ int cmd_sign(const char *config, unsigned load_flags, int argc, char **argv)
 		rc = require(sign_usage, "sign", a.pos[0], "the approval ID");
 	if (rc < 0)
 		rc = require(sign_usage, "sign", a.by, "--by");
+	if (rc < 0)
+		rc = get_password(config, load_flags, &a, a.by, &pw);
 	if (rc >= 0)
 		return rc;
-	st = smp_edit_sign(config, load_flags, a.pos[0], a.by, a.on, &kind, &complete, &d);
+	st = smp_edit_sign_as(config, load_flags, a.pos[0], a.by, a.on, pw, &kind, &complete, &d);
+	forget(pw);
 	rc = finish("sign", st, d);
 	if (st == SMP_OK) {
 		print_escaped(stdout, a.pos[0]);
@@ -283,9 +391,10 @@ int cmd_sign(const char *config, unsigned load_flags, int argc, char **argv)
 
 int cmd_revoke(const char *config, unsigned load_flags, int argc, char **argv)
 {
-	static const int allowed[] = { O_BY, O_REASON, O_ON, 0 };
+	static const int allowed[] = { O_BY, O_REASON, O_ON, O_PASSWORD_FILE, 0 };
 	struct args a;
 	smp_diags *d = NULL;
+	char *pw = NULL;
 	smp_status st;
 	int rc = parse(argc, argv, allowed, 1, revoke_usage, &a);
 
@@ -295,9 +404,12 @@ int cmd_revoke(const char *config, unsigned load_flags, int argc, char **argv)
 		rc = require(revoke_usage, "revoke", a.by, "--by");
 	if (rc < 0)
 		rc = require(revoke_usage, "revoke", a.reason, "--reason");
+	if (rc < 0)
+		rc = get_password(config, load_flags, &a, a.by, &pw);
 	if (rc >= 0)
 		return rc;
-	st = smp_edit_revoke(config, load_flags, a.pos[0], a.by, a.reason, a.on, &d);
+	st = smp_edit_revoke_as(config, load_flags, a.pos[0], a.by, a.reason, a.on, pw, &d);
+	forget(pw);
 	rc = finish("revoke", st, d);
 	if (st == SMP_OK) {
 		print_escaped(stdout, a.pos[0]);
@@ -323,10 +435,11 @@ static const char *const event_said[SMP_ACCOUNT__COUNT] = {
 
 int cmd_account(const char *config, unsigned load_flags, int argc, char **argv)
 {
-	static const int allowed[] = { O_ON, 0 };
+	static const int allowed[] = { O_ON, O_BY, O_PASSWORD_FILE, 0 };
 	struct args a;
 	smp_account_event ev;
 	smp_diags *d = NULL;
+	char *pw = NULL;
 	smp_status st;
 	int rc = parse(argc, argv, allowed, 2, account_usage, &a);
 
@@ -338,7 +451,11 @@ int cmd_account(const char *config, unsigned load_flags, int argc, char **argv)
 		return rc;
 	if (smp_account_event_parse(a.pos[1], &ev) != SMP_OK)
 		return usage_error(account_usage, "account: unknown event '%s'", a.pos[1]);
-	st = smp_edit_account(config, load_flags, a.pos[0], ev, a.on, &d);
+	rc = get_password(config, load_flags, &a, a.by, &pw);
+	if (rc >= 0)
+		return rc;
+	st = smp_edit_account_as(config, load_flags, a.pos[0], ev, a.on, a.by, pw, &d);
+	forget(pw);
 	rc = finish("account", st, d);
 	if (st == SMP_OK) {
 		print_escaped(stdout, a.pos[0]);
