@@ -281,13 +281,14 @@ static smp_status read_anchor(struct run *r)
 	return rc;
 }
 
-/* The world's office of the sign-off's person, as the files read it. */
+/* Is the world's office of the sign-off's person (as the files will read
+ * it) the office claimed?  Both none is the same: the check refuses that. */
 static bool same_office(const struct run *r, const struct dir_world *w)
 {
 	char *cont = container_dn(r, "ou=offices"), *dn = NULL;
 	bool same = false;
 
-	for (size_t i = 0; i < w->n && cont != NULL; i++) {
+	for (size_t i = 0; i < w->n && cont != NULL && r->staff != NULL; i++) {
 		const struct dir_entry *x = &w->v[i];
 
 		if (x->kind == NULL || strcmp(x->kind->list, "staff") != 0 ||
@@ -297,7 +298,8 @@ static bool same_office(const struct run *r, const struct dir_world *w)
 			if (strcmp(x->kind->attrs[a].key, "office") == 0 && x->values[a] != NULL)
 				dn = child_dn("cn", x->values[a][0], cont);
 	}
-	same = dn != NULL && r->office_dn != NULL && strcmp(dn, r->office_dn) == 0;
+	same = dn == NULL ? r->office_dn == NULL
+	                  : r->office_dn != NULL && strcmp(dn, r->office_dn) == 0;
 	free(dn);
 	free(cont);
 	return same;
@@ -572,7 +574,7 @@ static smp_status attempt(struct run *r, bool *conflict)
 			diags_add(r->ad, r->s.uri, 0, SMP_SEV_ERROR, NULL, "the directory's records "
 			          "have structural faults (above); fix them first (smpolicy check --online)");
 	}
-	if (rc == SMP_OK && r->office_dn != NULL && !same_office(r, &w)) {
+	if (rc == SMP_OK && r->e->sign && !same_office(r, &w)) {
 		*conflict = true;   /* the person moved between the reads: read again */
 		goto out;
 	}
@@ -585,6 +587,12 @@ static smp_status attempt(struct run *r, bool *conflict)
 	id = r->e->id != NULL ? r->e->id : r->new_id;
 	if (rc == SMP_OK && id == NULL)
 		rc = SMP_ERR_NOMEM;
+	if (rc == SMP_OK && r->e->id != NULL && r->csn == NULL) {
+		/* the record appeared after the anchor was read: nothing to
+		 * assert it by (nor, for a sign-off, an office claimed) */
+		*conflict = true;
+		goto out;
+	}
 	if (rc == SMP_OK)
 		rc = diff(before, after, r->e->list, id, &ch);
 	if (rc == SMP_OK) {
