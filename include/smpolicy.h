@@ -206,7 +206,12 @@ smp_status smp_policy_cache_write(const smp_policy *policy, unsigned flags,
  * racy-clean rule).  Anything else is a miss, and the whole policy is
  * loaded as smp_policy_load() loads it (compiled cache or parse), which
  * answers for that person as well; a store that is present but insecure
- * or damaged adds a warning.  smp_policy_store_state() tells which.
+ * or damaged adds a warning.  smp_policy_store_state() tells which.  A
+ * settings file that names the directory (settings.source = "ldap") is
+ * served by the store of its local copy (named after the copy's
+ * smpolicy.conf, in store_dir) while the last good sync is within
+ * ldap.max_offline; past it the load fails closed as smp_policy_load()
+ * does.
  *
  * A policy from the store answers for that user and device only:
  * smp_decide() returns SMP_ERR_ARG for a request of another user or

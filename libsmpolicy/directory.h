@@ -131,4 +131,10 @@ smp_status ldap_state_read(const char *copy_dir, unsigned flags, struct ldap_sta
                            smp_diags *d);
 void ldap_state_free(struct ldap_state *s);
 
+/* Is the copy of st recent enough to decide from at now (within
+ * ls->max_offline of the last good sync, and not dated ahead of the
+ * clock)?  policy.c; the login store (store_read.c) asks it too. */
+bool directory_synced_lately(const struct ldap_settings *ls, const struct ldap_state *st,
+                             int64_t now);
+
 #endif /* SMP_DIRECTORY_H */

@@ -41,6 +41,12 @@ static smp_status offline(smp_diags *d, const struct ldap_settings *ls,
 	return SMP_ERR_OFFLINE;
 }
 
+bool directory_synced_lately(const struct ldap_settings *ls, const struct ldap_state *st,
+                             int64_t now)
+{
+	return now - st->synced <= ls->max_offline && st->synced <= now + SYNC_CLOCK_SKEW;
+}
+
 /* The policy of a settings file with settings.source = "ldap": its local
  * copy (DESIGN §7), loaded as a files world (its compiled cache beside
  * it), and only while the last good sync is within max_offline. */
@@ -70,7 +76,7 @@ static smp_status directory_load(const char *config_path, unsigned flags, smp_po
 			          "sync`", ls.uri, ls.base, ls.copy_dir);
 			rc = SMP_ERR_OFFLINE;
 		} else if (rc == SMP_OK) {
-			if (now - st.synced > ls.max_offline || st.synced > now + SYNC_CLOCK_SKEW)
+			if (!directory_synced_lately(&ls, &st, now))
 				rc = offline(d, &ls, &st, now);
 			else
 				rc = files_load(st.copy, flags, out, diags, &again);

@@ -18,12 +18,14 @@
  * SPDX-License-Identifier: BSD-3-Clause
  */
 #include "store.h"
+#include "directory.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Do n bytes at off lie within size? */
@@ -368,6 +370,33 @@ out:
 	return rc;
 }
 
+/* A settings file that names the directory has no store of its own: its
+ * policy is its local copy's (DESIGN §7), whose store bears the copy's
+ * name.  The copy's smpolicy.conf when the last good sync is recent
+ * enough (else NULL: the whole load then says so and fails closed), and
+ * never for a files world; NULL on OOM too. */
+static char *directory_copy(const char *config_abs, unsigned flags)
+{
+	struct ldap_settings ls;
+	struct ldap_state st;
+	smp_diags *quiet = diags_new();   /* the whole load reports any fault */
+	bool is_ldap = false;
+	char *copy = NULL;
+
+	if (quiet == NULL)
+		return NULL;
+	if (ldap_settings_read(config_abs, flags, &is_ldap, &ls, quiet) == SMP_OK && is_ldap) {
+		if (ldap_state_read(ls.copy_dir, flags, &st, quiet) == SMP_OK) {
+			if (directory_synced_lately(&ls, &st, (int64_t)time(NULL)))
+				copy = config_path_absolute(st.copy);
+			ldap_state_free(&st);
+		}
+		ldap_settings_free(&ls);
+	}
+	smp_diags_free(quiet);
+	return copy;
+}
+
 smp_status smp_policy_load_for(const char *config_path, const char *store_dir, unsigned flags,
                                const char *user, const char *device, smp_policy **out,
                                smp_diags **diags)
@@ -397,9 +426,17 @@ smp_status smp_policy_load_for(const char *config_path, const char *store_dir, u
 	if (!(flags & SMP_LOAD_NO_CACHE)) {
 		char *abs = config_path_absolute(config_path);   /* NULL: the load says why */
 
+		const char *dir = store_dir != NULL ? store_dir : SMP_DEFAULT_STORE_DIR;
+		char *copy;
+
 		if (abs != NULL)
-			rc = store_load(abs, store_dir != NULL ? store_dir : SMP_DEFAULT_STORE_DIR,
-			                flags, user, device, out, &state, sd);
+			rc = store_load(abs, dir, flags, user, device, out, &state, sd);
+		if (rc == SMP_OK && *out == NULL && state == SMP_CACHE_ABSENT && abs != NULL &&
+		    (copy = directory_copy(abs, flags)) != NULL) {
+			/* the copy's files change only by a new sync, as a new copy */
+			rc = store_load(copy, dir, flags, user, device, out, &state, sd);
+			free(copy);
+		}
 		free(abs);
 	}
 	if (rc == SMP_OK && *out == NULL) {

@@ -497,6 +497,69 @@ static void test_store_edges(void)
 	rm_tree(pl.dir);
 }
 
+/* A settings file that names the directory: its local copy's store,
+ * named after the copy, serves the login while the last sync is recent;
+ * past max_offline the load fails closed, store or not. */
+static void write_directory(const struct place *pl, const char *synced, const char *max)
+{
+	char path[400], text[1200];
+
+	snprintf(path, sizeof(path), "%s/cd", pl->dir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/cd/copy-1", pl->dir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/cd/copy-1/smpolicy.conf", pl->dir);
+	CU_ASSERT_FATAL(write_text(path, hand_conf, strlen(hand_conf), 0644));
+	snprintf(path, sizeof(path), "%s/cd/copy-1/records.conf", pl->dir);
+	CU_ASSERT_FATAL(write_text(path, WORLD_PEOPLE, strlen(WORLD_PEOPLE), 0644));
+	snprintf(path, sizeof(path), "%s/cd/copy-1/more.conf", pl->dir);
+	CU_ASSERT_FATAL(write_text(path, hand_approvals, strlen(hand_approvals), 0644));
+	snprintf(text, sizeof(text), "version = 1; copy = \"copy-1\"; synced = \"%s\";\n"
+	         "uri = \"ldap://127.0.0.1:9\"; base = \"ou=smpolicy\"; context_csn = \"\";\n",
+	         synced);
+	snprintf(path, sizeof(path), "%s/cd/state", pl->dir);
+	CU_ASSERT_FATAL(write_text(path, text, strlen(text), 0644));
+	snprintf(text, sizeof(text), "version = 1;\nsettings = { source = \"ldap\"; };\n"
+	         "ldap = { uri = \"ldap://127.0.0.1:9\"; base = \"ou=smpolicy\";\n"
+	         "  copy_dir = \"%s/cd\"; max_offline = %s; };\n", pl->dir, max);
+	CU_ASSERT_FATAL(write_text(pl->conf, text, strlen(text), 0644));
+}
+
+static void test_store_directory(void)
+{
+	static struct grid gr;
+	static struct gen g;
+	struct place pl;
+	struct tally t = { 0 };
+	char dir[300], now[32];
+	smp_policy *p = NULL, *s = NULL;
+	time_t tt = time(NULL);
+	struct tm tm;
+
+	hand_world(&pl, &g);   /* its dates; the records go into the copy */
+	gmtime_r(&tt, &tm);
+	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	write_directory(&pl, now, "3600");
+	store_dir(&pl, dir, sizeof(dir));
+	CU_ASSERT_EQUAL_FATAL(smp_policy_load(pl.conf, LOAD_FLAGS, &p, NULL), SMP_OK);
+	CU_ASSERT_EQUAL_FATAL(write_store(&pl, p, 0), SMP_OK);
+	CU_ASSERT_EQUAL(smp_policy_load_for(pl.conf, dir, LOAD_FLAGS, "w1", "ws1", &s, NULL),
+	                SMP_OK);
+	CU_ASSERT_EQUAL(smp_policy_store_state(s), SMP_CACHE_USED);
+	CU_ASSERT_FATAL(s != NULL && make_grid_keep(&gr, p, &g, 2, 60));
+	compare_person(&t, s, p, &gr, "w1", "ws1");
+	CU_ASSERT_EQUAL(t.mismatches, 0);
+	smp_policy_free(s);
+	s = NULL;
+	/* past max_offline: no decision at all, although the store is fresh */
+	write_directory(&pl, "2020-01-01T00:00:00Z", "3600");
+	CU_ASSERT_EQUAL(smp_policy_load_for(pl.conf, dir, LOAD_FLAGS, "w1", "ws1", &s, NULL),
+	                SMP_ERR_OFFLINE);
+	CU_ASSERT_PTR_NULL(s);
+	smp_policy_free(p);
+	rm_tree(pl.dir);
+}
+
 int main(void)
 {
 	CU_pSuite s;
@@ -510,5 +573,6 @@ int main(void)
 	CU_add_test(s, "racy: edited in the compile's tick", test_store_racy);
 	CU_add_test(s, "damaged, cut short, insecure", test_store_damaged);
 	CU_add_test(s, "arguments and names", test_store_edges);
+	CU_add_test(s, "a directory's local copy", test_store_directory);
 	return run_suites();
 }
