@@ -692,7 +692,8 @@ smp_status smp_audit_read(const char *config_path, unsigned flags, const int64_t
  *    of theirs, the diagnostics naming DNs), under $TMPDIR or /tmp;
  *  - writes the change as one modify (or add) of its entry, asserting
  *    (RFC 4528) that the entry is as it was read, then its audit entry
- *    (an smpAuditRecord under ou=audit,<base>, which must exist).  A
+ *    (an smpAuditRecord under ou=audit,<base>, which the first command
+ *    makes).  A
  *    sign-off first claims its person's office: one modify asserting the
  *    office's smpRevision as read before the directory was read and no
  *    claim (smpIntent) held, raising the revision and holding the claim,
@@ -707,7 +708,8 @@ smp_status smp_audit_read(const char *config_path, unsigned flags, const int64_t
  *  - records refusals (the files' rules' and the directory's) as audit
  *    entries too, bound as the person.
  * Results besides those above: SMP_ERR_DIRECTORY (the directory cannot be
- * reached, the password is wrong or the person unknown, no ou=audit, a
+ * reached, the password is wrong or the person unknown, no ou=audit
+ * that the person may make, a
  * server error: the diagnostic says which, in words); SMP_ERR_REFUSED
  * also when the directory's access rules refuse the write (the diagnostic
  * names the bound DN and what it may not write).  Nothing is written on

@@ -117,18 +117,29 @@ smp_status say_unreachable(struct run *r, int lrc)
 	return SMP_ERR_DIRECTORY;
 }
 
-/* Every command leaves an audit entry in ou=audit: without it, none runs. */
+/* Every command leaves an audit entry in ou=audit: the first one makes it
+ * (access.ldif lets staff add that entry, nothing else), and without it
+ * none runs. */
 static smp_status audit_container(struct run *r)
 {
 	static const char *const attrs[] = { "ou", NULL };
+	char *oc[] = { "organizationalUnit", NULL }, *ou[] = { LDAP_AUDIT_CONTAINER + 3, NULL };
+	LDAPMod m[2] = { { .mod_op = LDAP_MOD_ADD, .mod_type = "objectClass", .mod_values = oc },
+	                 { .mod_op = LDAP_MOD_ADD, .mod_type = "ou", .mod_values = ou } };
+	LDAPMod *mods[3] = { &m[0], &m[1], NULL };
 	char *dn = container_dn(r, LDAP_AUDIT_CONTAINER), *v[1] = { NULL };
 	bool found = false;
 	smp_status rc = dn != NULL ? read_entry(r, dn, attrs, v, &found) : SMP_ERR_NOMEM;
+	int lrc;
 
-	if (rc == SMP_OK && !found) {
+	if (rc == SMP_OK && !found &&
+	    (lrc = ldap_add_ext_s(r->c.ld, dn, mods, NULL, NULL)) != LDAP_SUCCESS &&
+	    lrc != LDAP_ALREADY_EXISTS) {
 		diags_add(r->d, dn, 0, SMP_SEV_ERROR, NULL,
 		          "the directory has no %s, where every record command leaves its audit "
-		          "entry: an administrator adds it (ldap/README.md); nothing was written", dn);
+		          "entry, and %s may not create it (%s): an administrator adds it "
+		          "(ldap/README.md); nothing was written", dn, r->bind_dn,
+		          ldap_err2string(lrc));
 		rc = SMP_ERR_DIRECTORY;
 	}
 	free(v[0]);

@@ -52,7 +52,7 @@ offices = (
 # Camden: six workers, each with a long-term approval the Director of CP&P
 # has signed; the Director of IT's sign-off completes it (the race).
 STAFF = [("dcpp", "director_cpp", "state"), ("dcpp2", "director_cpp", "state"),
-         ("dit", "director_it", "state"), ("lom", "local_office_manager", "camden"),
+         ("dit", "director_it", "state"), ("dit2", "director_it", "state"), ("lom", "local_office_manager", "camden"),
          ("lomt", "local_office_manager", "trenton"), ("sup", "supervisor", "camden"),
          ("t1", "worker", "trenton")] + [(f"w{i}", "worker", "camden") for i in range(1, 7)]
 
@@ -154,9 +154,9 @@ class World:
 def setup(w):
     r = w.smpolicy("export", "--ldif", "--base", w.base, "--no-base-entry", conf=w.files)
     ok(r.returncode == 0, "the files world exports", r.stderr)
-    ldif = r.stdout + f"\ndn: ou=audit,{w.base}\nobjectClass: organizationalUnit\nou: audit\n"
-    r = w.s.ldap("ldapadd", stdin=ldif.encode())
-    ok(r.returncode == 0, "the root DN loads it, with ou=audit", r.stderr.decode())
+    r = w.s.ldap("ldapadd", stdin=r.stdout.encode())
+    ok(r.returncode == 0, "the root DN loads it (no ou=audit: the first command makes it)",
+       r.stderr.decode())
     mods = "".join(f"dn: {w.dn(u)}\nchangetype: modify\nreplace: userPassword\n"
                    f"userPassword: pw-{u}\n\n" for u, _r, _o in STAFF)
     ok(w.raw("root", mods) == 0, "staff passwords set")
@@ -172,6 +172,8 @@ def procedure(w):
     e = w.approval(aid)
     ok("smpRequestedBy: lomt" in e and f"creatorsName: {w.dn('lomt')}" in e,
        "the request is in the directory, created by lomt's own bind", e)
+    e = w.search(f"ou=audit,{w.base}", "base", "(objectClass=*)", "creatorsName")
+    ok(f"creatorsName: {w.dn('lomt')}" in e, "the first command made ou=audit", e)
     r = w.as_("dcpp", "sign", aid, "--by", "dcpp", "--on", "2026-02-02")
     ok(r.returncode == 0 and "Director of CP&P" in r.stdout, "sign: dcpp signs for CP&P",
        r.stdout + r.stderr)
@@ -254,6 +256,8 @@ def acls(w):
                "smpPasswordEscrowed: 2026-03-01\n", "an account's holder records the escrow"),
         ("reader", f"dn: cn=a-1,ou=audit,{b}\nchangetype: add\nobjectClass: smpAuditRecord\n"
                    "cn: a-1\nsmpAuditLine: forged\n", "the workstation identity writes audit"),
+        ("dcpp", f"dn: ou=other,{b}\nchangetype: add\nobjectClass: organizationalUnit\n"
+                 "ou: other\n", "a director adds anything but ou=audit under the base"),
     ]
     for who, ldif, what in cases:
         rc = w.raw(who, ldif)
@@ -281,18 +285,20 @@ def acls(w):
 
 
 def race(w):
-    """Five second sign-offs at once in Camden (cap 2): exactly two."""
+    """Five second sign-offs at once in Camden (cap 2), by two Directors of
+    IT: exactly two."""
     aids = [f"LT-2026-10{i}" for i in range(1, RACERS + 1)]
-    pw = w.pwfile("dit")
+    signers = [("dit", w.pwfile("dit")), ("dit2", w.pwfile("dit2"))]
     pre = [] if os.geteuid() == 0 else ["--test-allow-nonroot"]
     good = True
     for rnd in range(ROUNDS):
         for a in aids:
             w.unsign_it(a)
-        procs = [subprocess.Popen([w.exe, *pre, "-c", w.conf, "sign", a, "--by", "dit",
-                                   "--on", "2026-03-01", "--password-file", pw],
+        procs = [subprocess.Popen([w.exe, *pre, "-c", w.conf, "sign", a, "--by",
+                                   signers[k % 2][0], "--on", "2026-03-01", "--password-file",
+                                   signers[k % 2][1]],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                 for a in aids]
+                 for k, a in enumerate(aids)]
         outs = [(p.wait(), *p.communicate()) for p in procs]
         wins = sum(1 for rc, _o, _e in outs if rc == 0)
         refused = sum(1 for rc, _o, e in outs if rc == 1 and "cap" in e)
