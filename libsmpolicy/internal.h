@@ -428,6 +428,15 @@ smp_status lock_beside(const char *path, bool nowait, int *fd, smp_diags *d);
 smp_status replace_file(const char *path, const void *data, size_t size, struct perm *perm,
                         smp_diags *d);
 
+/* file_open_secure() of a compiled file (the cache, the login store): a
+ * file that cannot be used is no error but SMP_OK with *why saying why
+ * (from quiet, the caller's), for a warning; only SMP_ERR_NOMEM is. */
+smp_status compiled_open(const char *path, unsigned flags, uint64_t limit, int *fd,
+                         struct stat *st, const char **why, smp_diags *quiet);
+/* The end of a public writer: rc (SMP_ERR_NOMEM if d missed one), and d
+ * handed to *diags when it says anything (else freed). */
+smp_status writer_result(smp_status rc, smp_diags *d, smp_diags **diags);
+
 /* time.c: write down the zone's answer at t in log (a login store's slice
  * keeps the answers its moments take; store.c). */
 void time_log_ask(struct time_log *log, int64_t t);

@@ -924,10 +924,20 @@ static smp_status write_cache(const smp_policy *p, bool nowait, smp_diags *d)
 	return rc;
 }
 
+smp_status writer_result(smp_status rc, smp_diags *d, smp_diags **diags)
+{
+	if (rc == SMP_OK && d->oom)
+		rc = SMP_ERR_NOMEM;
+	if (diags != NULL && d->n > 0)
+		*diags = d;
+	else
+		smp_diags_free(d);
+	return rc;
+}
+
 smp_status smp_policy_cache_write(const smp_policy *p, unsigned flags, smp_diags **diags)
 {
 	smp_diags *d;
-	smp_status rc;
 
 	if (diags != NULL)
 		*diags = NULL;
@@ -936,14 +946,7 @@ smp_status smp_policy_cache_write(const smp_policy *p, unsigned flags, smp_diags
 	d = diags_new();
 	if (d == NULL)
 		return SMP_ERR_NOMEM;
-	rc = write_cache(p, (flags & SMP_EDIT_NOWAIT) != 0, d);
-	if (rc == SMP_OK && d->oom)
-		rc = SMP_ERR_NOMEM;
-	if (diags != NULL && d->n > 0)
-		*diags = d;
-	else
-		smp_diags_free(d);
-	return rc;
+	return writer_result(write_cache(p, (flags & SMP_EDIT_NOWAIT) != 0, d), d, diags);
 }
 
 /* ---- reading ------------------------------------------------------------ */
@@ -1153,6 +1156,20 @@ static smp_status read_image(int fd, size_t file_size, smp_policy **out,
 	return SMP_OK;
 }
 
+smp_status compiled_open(const char *path, unsigned flags, uint64_t limit, int *fd,
+                         struct stat *st, const char **why, smp_diags *quiet)
+{
+	smp_status rc = file_open_secure(path, flags, limit, fd, st, quiet);
+
+	*why = NULL;
+	if (rc == SMP_OK || rc == SMP_ERR_NOMEM)
+		return rc;
+	/* said as a warning by the caller: the files are read instead */
+	*why = smp_diags_get(quiet, 0) != NULL ? smp_diags_get(quiet, 0)->message
+	                                       : smp_status_string(rc);
+	return SMP_OK;
+}
+
 smp_status cache_load(const char *config_path, unsigned flags, smp_policy **out,
                       smp_cache_state *state, smp_diags *d)
 {
@@ -1178,17 +1195,11 @@ smp_status cache_load(const char *config_path, unsigned flags, smp_policy **out,
 		free(path);
 		return SMP_ERR_NOMEM;
 	}
-	rc = file_open_secure(path, flags, CACHE_MAX_IMAGE + sizeof(struct cache_header), &fd,
-	                      &st, quiet);
-	if (rc == SMP_ERR_NOMEM)
+	rc = compiled_open(path, flags, CACHE_MAX_IMAGE + sizeof(struct cache_header), &fd, &st,
+	                   &why, quiet);
+	if (rc != SMP_OK)
 		goto out;
-	if (rc != SMP_OK) {
-		/* say why, as a warning: the files are read instead */
-		const struct smp_diag *g = smp_diags_get(quiet, 0);
-
-		why = g != NULL ? g->message : smp_status_string(rc);
-		rc = SMP_OK;
-	} else {
+	if (why == NULL) {
 		rc = read_image(fd, (size_t)st.st_size, &p, state, &why);
 		close(fd);
 	}

@@ -334,17 +334,12 @@ static smp_status store_load(const char *config_abs, const char *dir, unsigned f
 	if (access(path, F_OK) != 0 && errno == ENOENT)
 		goto out;
 	*state = SMP_CACHE_REJECTED;
-	rc = file_open_secure(path, flags, STORE_MAX_SIZE, &fd, &st, quiet);
-	if (rc == SMP_ERR_NOMEM)
+	rc = compiled_open(path, flags, STORE_MAX_SIZE, &fd, &st, &why, quiet);
+	if (rc != SMP_OK)
 		goto out;
-	if (rc != SMP_OK) {
-		const struct smp_diag *g = smp_diags_get(quiet, 0);
-
-		why = g != NULL ? g->message : smp_status_string(rc);
-		rc = SMP_OK;
-	} else if (st.st_size == 0) {
+	if (why == NULL && st.st_size == 0)
 		why = "it is cut short";
-	} else {
+	if (why == NULL) {
 		map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 		if (map == MAP_FAILED)
 			why = "it cannot be mapped";

@@ -411,7 +411,6 @@ smp_status smp_policy_store_write(const smp_policy *p, const char *store_dir, un
                                   smp_diags **diags)
 {
 	smp_diags *d;
-	smp_status rc;
 
 	if (diags != NULL)
 		*diags = NULL;
@@ -420,12 +419,6 @@ smp_status smp_policy_store_write(const smp_policy *p, const char *store_dir, un
 	d = diags_new();
 	if (d == NULL)
 		return SMP_ERR_NOMEM;
-	rc = write_store(p, store_dir != NULL ? store_dir : SMP_DEFAULT_STORE_DIR, flags, d);
-	if (rc == SMP_OK && d->oom)
-		rc = SMP_ERR_NOMEM;
-	if (diags != NULL && d->n > 0)
-		*diags = d;
-	else
-		smp_diags_free(d);
-	return rc;
+	return writer_result(write_store(p, store_dir != NULL ? store_dir : SMP_DEFAULT_STORE_DIR,
+	                                 flags, d), d, diags);
 }

@@ -323,9 +323,11 @@ static void reset_world(void)
 	write_file(recs, records_text);
 }
 
-static bool temp_left(void)
+
+/* A temporary file of a writer left in folder (dir: the records'). */
+static bool temp_left_in(const char *folder)
 {
-	DIR *d = __real_opendir(dir);
+	DIR *d = __real_opendir(folder);
 	struct dirent *e;
 	bool found = false;
 
@@ -334,6 +336,11 @@ static bool temp_left(void)
 	if (d)
 		closedir(d);
 	return found;
+}
+
+static bool temp_left(void)
+{
+	return temp_left_in(dir);
 }
 
 static void leak_check(const char *op, unsigned long n)
@@ -353,7 +360,22 @@ static const char *const users[] = { "w1", "w2", "w3", "nobody" };
 static const char *const platforms[] = { "facebook", "youtube", "snapchat" };
 
 /* Per decision "|A" (allow) or "|D" (deny) and the reason codes, or "E|"
- * when smp_decide() failed. */
+ * when smp_decide() failed: appended to out at *len. */
+static void fingerprint_one(const smp_policy *p, const struct smp_request *req, char *out,
+                            size_t *len, size_t size)
+{
+	smp_decision *d = NULL;
+
+	if (smp_decide(p, req, &d) != SMP_OK) {
+		*len += (size_t)snprintf(out + *len, size - *len, "E|");
+		return;
+	}
+	*len += (size_t)snprintf(out + *len, size - *len, "|%c", smp_decision_allowed(d) ? 'A' : 'D');
+	for (size_t r = 0; r < smp_decision_reason_count(d); r++)
+		*len += (size_t)snprintf(out + *len, size - *len, "%d,", (int)smp_decision_reason(d, r));
+	smp_decision_free(d);
+}
+
 static void fingerprint(const smp_policy *p, char *out, size_t size)
 {
 	size_t len = 0;
@@ -363,7 +385,6 @@ static void fingerprint(const smp_policy *p, char *out, size_t size)
 		for (size_t u = 0; u < 4; u++)
 			for (size_t k = 0; k < 3; k++) {
 				struct smp_request req;
-				smp_decision *d = NULL;
 
 				smp_request_init(&req);
 				req.user = users[u];
@@ -372,16 +393,7 @@ static void fingerprint(const smp_policy *p, char *out, size_t size)
 				req.account = "fb1";
 				req.action = u == 0 ? SMP_ACTION_LOGIN : SMP_ACTION_VIEW;
 				req.at = moments[m];
-				if (smp_decide(p, &req, &d) != SMP_OK) {
-					len += (size_t)snprintf(out + len, size - len, "E|");
-					continue;
-				}
-				len += (size_t)snprintf(out + len, size - len, "|%c",
-				                        smp_decision_allowed(d) ? 'A' : 'D');
-				for (size_t r = 0; r < smp_decision_reason_count(d); r++)
-					len += (size_t)snprintf(out + len, size - len, "%d,",
-					                        (int)smp_decision_reason(d, r));
-				smp_decision_free(d);
+				fingerprint_one(p, &req, out, &len, size);
 			}
 }
 
@@ -560,7 +572,6 @@ static void fingerprint_w1(const smp_policy *p, char *out, size_t size)
 	for (size_t m = 0; m < sizeof(moments) / sizeof(moments[0]); m++)
 		for (size_t k = 0; k < 3; k++) {
 			struct smp_request req;
-			smp_decision *d = NULL;
 
 			smp_request_init(&req);
 			req.user = "w1";
@@ -569,31 +580,10 @@ static void fingerprint_w1(const smp_policy *p, char *out, size_t size)
 			req.account = k == 0 ? "fb1" : NULL;
 			req.action = k == 0 ? SMP_ACTION_LOGIN : SMP_ACTION_VIEW;
 			req.at = moments[m];
-			if (smp_decide(p, &req, &d) != SMP_OK) {
-				len += (size_t)snprintf(out + len, size - len, "E|");
-				continue;
-			}
-			len += (size_t)snprintf(out + len, size - len, "|%c",
-			                        smp_decision_allowed(d) ? 'A' : 'D');
-			for (size_t r = 0; r < smp_decision_reason_count(d); r++)
-				len += (size_t)snprintf(out + len, size - len, "%d,",
-				                        (int)smp_decision_reason(d, r));
-			smp_decision_free(d);
+			fingerprint_one(p, &req, out, &len, size);
 		}
 }
 
-static bool temp_left_in(const char *folder)
-{
-	DIR *d = __real_opendir(folder);
-	struct dirent *e;
-	bool found = false;
-
-	while (d && (e = readdir(d)) != NULL)
-		found |= strstr(e->d_name, ".tmp") != NULL;
-	if (d)
-		closedir(d);
-	return found;
-}
 
 static smp_cache_state store_state(const char *store, char *fp, size_t size)
 {
