@@ -151,6 +151,45 @@ class World:
                  "delete: smpApprovedItBy\n-\ndelete: smpApprovedItOn\n")
 
 
+def accesslog(w):
+    """slapd's accesslog overlay on the records' database, as a site would
+    add it: the raw trail of every bind and write, failed ones too."""
+    d = os.path.join(w.s.dir, "accesslog")
+    os.mkdir(d, 0o700)
+    ldif = f"""dn: cn=module{{0}},cn=config
+changetype: modify
+add: olcModuleLoad
+olcModuleLoad: accesslog
+
+dn: olcDatabase={{2}}mdb,cn=config
+changetype: add
+objectClass: olcDatabaseConfig
+objectClass: olcMdbConfig
+olcDatabase: {{2}}mdb
+olcDbDirectory: {d}
+olcSuffix: cn=accesslog
+olcDbMaxSize: 268435456
+olcAccess: {{0}}to * by dn.exact="{w.s.env['ROOT_DN']}" read by * none
+
+dn: olcOverlay=accesslog,olcDatabase={{1}}mdb,cn=config
+changetype: add
+objectClass: olcOverlayConfig
+objectClass: olcAccessLogConfig
+olcOverlay: accesslog
+olcAccessLogDB: cn=accesslog
+olcAccessLogOps: writes bind
+olcAccessLogSuccess: FALSE
+"""
+    r = subprocess.run(["ldapmodify", "-Q", "-Y", "EXTERNAL", "-H", w.s.env["LDAPI_URI"]],
+                       input=ldif.encode(), capture_output=True)
+    return ok(r.returncode == 0, "slapd's accesslog overlay added over ldapi", r.stderr.decode())
+
+
+def logged(w, filt):
+    r = w.s.ldap("ldapsearch", "-LLL", "-b", "cn=accesslog", filt, "reqDN")
+    return r.stdout.decode().count("dn:")
+
+
 def setup(w):
     r = w.smpolicy("export", "--ldif", "--base", w.base, "--no-base-entry", conf=w.files)
     ok(r.returncode == 0, "the files world exports", r.stderr)
@@ -379,6 +418,16 @@ def stale_claim(w):
     w.unsign_it("LT-2026-104")
 
 
+def raw_trail(w):
+    ok(logged(w, f"(&(objectClass=auditBind)(reqResult=49)(reqDN={w.dn('dit')}))") >= 1,
+       "accesslog: the wrong password's bind, refused (49)")
+    ok(logged(w, f"(&(objectClass=auditModify)(reqResult=50)(reqAuthzID={w.dn('w2')}))") >= 1,
+       "accesslog: the worker's raw ldapmodify, refused (50)")
+    ok(logged(w, f"(&(objectClass=auditModify)(reqResult=0)(reqAuthzID={w.dn('dit')})"
+                 f"(reqDN=cn=LT-2026-101,ou=approvals,{w.base}))") >= 1,
+       "accesslog: a sign-off's modify, as dit")
+
+
 def log_and_down(w):
     r = w.smpolicy("log")
     lines = r.stdout.splitlines()
@@ -409,6 +458,7 @@ def main():
         try:
             with Slapd(tmp) as s:
                 w = World(tmp, s, os.path.abspath(args.exe))
+                have_log = accesslog(w)
                 setup(w)
                 aid = procedure(w)
                 identities(w, aid)
@@ -416,6 +466,8 @@ def main():
                 race(w)
                 kills(w)
                 stale_claim(w)
+                if have_log:
+                    raw_trail(w)
                 log_and_down(w)
         except RuntimeError as e:
             print(f"Bail out! {e}")
