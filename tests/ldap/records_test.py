@@ -17,6 +17,7 @@ usage: records_test.py --exe BUILD/tools/smpolicy
 """
 import argparse
 import os
+import pty
 import random
 import re
 import signal
@@ -229,6 +230,35 @@ def procedure(w):
     ok(r.returncode == 0 and r.stdout.startswith("ALLOW"), "decide: t1 is allowed after the sync",
        r.stdout + r.stderr)
     return aid
+
+
+def terminal(w):
+    """No --password-file: the password is asked on the terminal, unechoed."""
+    pre = [] if os.geteuid() == 0 else ["--test-allow-nonroot"]
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(w.exe, [w.exe, *pre, "-c", w.conf, "revoke", "LT-2026-101", "--by", "dcpp",
+                         "--reason", "asked on the terminal"])
+    seen, sent = b"", False
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            chunk = os.read(fd, 1024)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+        if not sent and b"password for dcpp" in seen:
+            os.write(fd, b"pw-dcpp\n")
+            sent = True
+    _pid, status = os.waitpid(pid, 0)
+    os.close(fd)
+    text = seen.decode(errors="replace")
+    ok(sent and os.waitstatus_to_exitcode(status) == 0 and "revoked by dcpp" in text and
+       "pw-dcpp" not in text, "the password asked on the terminal, not echoed", text)
+    w.raw("root", f"dn: cn=LT-2026-101,ou=approvals,{w.base}\nchangetype: modify\n"
+          "delete: smpRevokedOn\n-\ndelete: smpRevokedBy\n-\ndelete: smpRevokedReason\n")
 
 
 def identities(w, aid):
@@ -462,6 +492,7 @@ def main():
                 setup(w)
                 aid = procedure(w)
                 identities(w, aid)
+                terminal(w)
                 acls(w)
                 race(w)
                 kills(w)
