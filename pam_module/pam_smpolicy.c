@@ -485,7 +485,9 @@ static int run_load(struct run *r)
 }
 
 /* After a miss, write the compiled cache so that the next login need not
- * parse the records (cache=refresh, as root only: the cache must be
+ * parse the records (cache=refresh with store=off: with the login store,
+ * a login writes the store alone and nothing beside the settings file,
+ * in /etc; as root only: the cache must be
  * root-owned to be used; in the account step only, so that a write that
  * fails is tried and logged once per login).  Whatever becomes of it,
  * this login's outcome stands: it was decided from the files. */
@@ -495,7 +497,8 @@ static void refresh_cache(const struct run *r)
 	smp_diags *diags = NULL;
 	smp_status st;
 
-	if (r->opt.cache != CACHE_REFRESH || geteuid() != 0 || strcmp(r->step, "account") != 0 ||
+	if (r->opt.cache != CACHE_REFRESH || r->opt.store != NULL || geteuid() != 0 ||
+	    strcmp(r->step, "account") != 0 ||
 	    (was != SMP_CACHE_ABSENT && was != SMP_CACHE_STALE && was != SMP_CACHE_REJECTED))
 		return;
 	st = smp_policy_cache_write(r->policy, SMP_EDIT_NOWAIT, &diags);

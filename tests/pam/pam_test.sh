@@ -606,6 +606,7 @@ t_cache_zone() {
 
 # cache=use reads a fresh cache but never writes one.
 t_cache_use() {
+	service plain store=off
 	service use cache=use store=off debug
 	pt use jdoe acct_mgmt
 	expect_ok
@@ -620,6 +621,7 @@ t_cache_use() {
 
 # cache=off parses the files even beside a fresh cache.
 t_cache_off() {
+	service plain store=off
 	pt plain jdoe acct_mgmt
 	[ -e "$(CACHE_FILE)" ] || fail "no cache written"
 	service off cache=off store=off debug
@@ -652,6 +654,7 @@ t_cache_damaged() {
 
 # A cache others could have written is never read.
 t_cache_insecure() {
+	service plain store=off
 	service use cache=use store=off debug
 	pt plain nnone acct_mgmt
 	chmod 0666 "$(CACHE_FILE)"
@@ -710,6 +713,7 @@ t_store_refresh() {
 	log_has "account: compiled cache off, login store used"
 	log_has "session open: compiled cache off, login store used"
 	! logs | grep -qF "wrote" || fail "a fresh store was written again"
+	[ ! -e "$(CACHE_FILE)" ] || fail "a login with the store wrote beside the settings file"
 	log_has "account: platform=facebook account=fb-jdoe action=login allow approval=LT-1 valid_until=$(day 201)T00:00:00+00:00"
 	pt dbg kexp acct_mgmt
 	expect_fail; has "$ACCT_EXPIRED"
