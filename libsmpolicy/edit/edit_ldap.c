@@ -21,8 +21,6 @@
  */
 #include "edit_ldap.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <ftw.h>
 #include <libconfig.h>
 #include <stdio.h>
@@ -491,25 +489,6 @@ static char *slurp(const char *path)
 	return fclose(m) == 0 ? buf : (free(buf), NULL);
 }
 
-static smp_status make_temp(struct run *r)
-{
-	const char *tmpdir = getenv("TMPDIR");
-
-	if (asprintf(&r->temp, "%s/smpolicy-edit-XXXXXX",
-	             tmpdir != NULL && tmpdir[0] == '/' ? tmpdir : "/tmp") < 0) {
-		r->temp = NULL;
-		return SMP_ERR_NOMEM;
-	}
-	if (mkdtemp(r->temp) == NULL) {
-		diags_add(r->d, r->temp, 0, SMP_SEV_ERROR, NULL,
-		          "cannot make a private folder to check the change in: %s", strerror(errno));
-		free(r->temp);
-		r->temp = NULL;
-		return SMP_ERR_IO;
-	}
-	return SMP_OK;
-}
-
 static void attempt_free(struct run *r)
 {
 	remove_tree(&r->temp);
@@ -589,8 +568,8 @@ static smp_status attempt(struct run *r, bool *conflict)
 		*conflict = true;   /* the person moved between the reads: read again */
 		goto out;
 	}
-	if (rc == SMP_OK)
-		rc = make_temp(r);
+	if (rc == SMP_OK)   /* private: the caller's own, mode 0700 */
+		rc = dir_temp_folder(NULL, "smpolicy-edit-", 0, &r->temp, r->ad);
 	if (rc == SMP_OK)
 		rc = dir_render(&w, &render, r->temp, &rd, r->ad);
 	if (rc == SMP_OK)
