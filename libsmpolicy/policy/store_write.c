@@ -57,7 +57,7 @@ static size_t append(struct buf *b, const void *data, size_t len, size_t align)
 {
 	size_t at = reserve(b, len, align);
 
-	if (at != SIZE_MAX)
+	if (at != SIZE_MAX && len > 0)   /* data may be NULL then (a device without apps) */
 		memcpy(b->v + at, data, len);
 	return at;
 }
