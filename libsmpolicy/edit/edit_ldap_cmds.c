@@ -136,7 +136,7 @@ smp_status dir_account(const char *config, unsigned flags, const char *id,
 /* ---- the log ---------------------------------------------------------------- */
 
 struct audit_row {
-	char *when, *line;
+	char *when, *csn, *line;   /* the entryCSN orders entries of one second */
 };
 
 struct audit_rows {
@@ -159,6 +159,7 @@ static smp_status take_row(void *ctx, LDAP *ld, LDAPMessage *e)
 	struct audit_rows *rows = ctx;
 	char *when = first_value(ld, e, "smpAuditWhen"), *line = first_value(ld, e, "smpAuditLine");
 	char *creator = first_value(ld, e, "creatorsName"), *full = NULL;
+	char *csn = first_value(ld, e, "entryCSN");
 
 	if (rows->n == rows->cap) {
 		size_t ncap = rows->cap ? rows->cap * 2 : 64;
@@ -174,9 +175,10 @@ static smp_status take_row(void *ctx, LDAP *ld, LDAPMessage *e)
 	/* who bound is slapd's word (creatorsName), not the line's */
 	if (!rows->nomem && when != NULL && line != NULL &&
 	    asprintf(&full, "%s bound=%s", line, creator ? creator : "?") >= 0) {
-		rows->v[rows->n++] = (struct audit_row){ when, full };
-		when = NULL;
+		rows->v[rows->n++] = (struct audit_row){ when, csn, full };
+		when = csn = NULL;
 	}
+	free(csn);
 	free(when);
 	free(line);
 	free(creator);
@@ -188,13 +190,16 @@ static int row_cmp(const void *a, const void *b)
 	const struct audit_row *x = a, *y = b;
 	int c = strcmp(x->when, y->when);
 
+	if (c == 0 && x->csn != NULL && y->csn != NULL)
+		c = strcmp(x->csn, y->csn);
 	return c != 0 ? c : strcmp(x->line, y->line);
 }
 
 smp_status dir_audit_read(const char *config, unsigned flags, const int64_t *since,
                           smp_audit_fn fn, void *ctx, smp_diags **diags)
 {
-	static const char *const attrs[] = { "smpAuditWhen", "smpAuditLine", "creatorsName", NULL };
+	static const char *const attrs[] = { "smpAuditWhen", "smpAuditLine", "creatorsName",
+		                             "entryCSN", NULL };
 	struct ldap_settings s;
 	struct dir_conn c = { 0 };
 	struct audit_rows rows = { 0 };
@@ -239,6 +244,7 @@ smp_status dir_audit_read(const char *config, unsigned flags, const int64_t *sin
 	}
 	for (size_t i = 0; i < rows.n; i++) {
 		free(rows.v[i].when);
+		free(rows.v[i].csn);
 		free(rows.v[i].line);
 	}
 	free(rows.v);

@@ -214,6 +214,14 @@ def procedure(w):
        "the request is in the directory, created by lomt's own bind", e)
     e = w.search(f"ou=audit,{w.base}", "base", "(objectClass=*)", "creatorsName")
     ok(f"creatorsName: {w.dn('lomt')}" in e, "the first command made ou=audit", e)
+    r = w.as_("lomt", "request", "--staff", "t1", "--kind", "long_term", "--platform",
+              "facebook", "--by", "lomt", "--on", "2026-02-01")
+    m2 = re.search(r"(LT-\d{4}-\d+)", r.stdout)
+    ok(r.returncode == 0 and m2 and m2.group(1) != aid,
+       "a second request by the same manager gets the next id (the first is visible to them)",
+       r.stdout + r.stderr)
+    if m2:
+        w.raw("root", f"dn: cn={m2.group(1)},ou=approvals,{w.base}\nchangetype: delete\n")
     r = w.as_("dcpp", "sign", aid, "--by", "dcpp", "--on", "2026-02-02")
     ok(r.returncode == 0 and "Director of CP&P" in r.stdout, "sign: dcpp signs for CP&P",
        r.stdout + r.stderr)
