@@ -236,9 +236,14 @@ char *dl_refusal_line(const struct run *r, const char *why)
 	                         .action = r->e->action, .id = r->new_id ? r->new_id : r->e->id,
 	                         .result = "refused", .detail = why };
 	struct ebuf b = { 0 };
+	const char *u = r->line != NULL ? strstr(r->line, " user=") : NULL;
 	char user[64];
 
-	snprintf(user, sizeof(user), "uid-%ld", (long)getuid());
+	/* the login as the files' line of this very change names it */
+	if (u != NULL)
+		snprintf(user, sizeof(user), "%.*s", (int)strcspn(u + 6, " "), u + 6);
+	else
+		snprintf(user, sizeof(user), "uid-%ld", (long)getuid());
 	a.user = user;
 	audit_format(&b, &a);
 	if (b.oom) {
