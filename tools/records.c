@@ -214,9 +214,11 @@ static char *password_from_tty(const char *by)
 	}
 	quiet = old;
 	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+	/* echo off (and type-ahead dropped) before the prompt, as getpass(3)
+	 * does: what is typed after the prompt is never discarded */
+	tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
 	fprintf(tty, "Directory password for %s: ", by);
 	fflush(tty);
-	tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
 	got = fgets(buf, sizeof(buf), tty) != NULL;
 	tcsetattr(fileno(tty), TCSAFLUSH, &old);
 	fputc('\n', tty);

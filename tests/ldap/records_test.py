@@ -20,6 +20,7 @@ import os
 import pty
 import random
 import re
+import select
 import signal
 import subprocess
 import sys
@@ -35,7 +36,11 @@ RACERS = 5
 
 
 def ok(cond, what, detail=""):
+    """One TAP line, printed at once: a run cut short shows how far it got."""
     results.append((bool(cond), what, detail))
+    print(f"{'ok' if cond else 'not ok'} {len(results)} - {what}", flush=True)
+    if not cond and detail:
+        print("# " + detail.strip().replace("\n", "\n# "), flush=True)
     return bool(cond)
 
 
@@ -115,7 +120,8 @@ class World:
     def smpolicy(self, *args, conf=None, **kw):
         pre = [] if os.geteuid() == 0 else ["--test-allow-nonroot"]
         return subprocess.run([self.exe, *pre, "-c", conf or self.conf, *args],
-                              capture_output=True, text=True, stdin=subprocess.DEVNULL, **kw)
+                              capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                              timeout=60, **kw)
 
     def as_(self, who, *args):
         """A record command bound as staff member who."""
@@ -250,6 +256,8 @@ def terminal(w):
     seen, sent = b"", False
     deadline = time.time() + 30
     while time.time() < deadline:
+        if not select.select([fd], [], [], 1)[0]:
+            continue
         try:
             chunk = os.read(fd, 1024)
         except OSError:
@@ -260,6 +268,8 @@ def terminal(w):
         if not sent and b"password for dcpp" in seen:
             os.write(fd, b"pw-dcpp\n")
             sent = True
+    if time.time() >= deadline:
+        os.kill(pid, signal.SIGKILL)
     _pid, status = os.waitpid(pid, 0)
     os.close(fd)
     text = seen.decode(errors="replace")
@@ -376,7 +386,15 @@ def race(w):
                                    signers[k % 2][1]],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                  for k, a in enumerate(aids)]
-        outs = [(p.wait(), *p.communicate()) for p in procs]
+        outs = []
+        for p in procs:
+            try:
+                o, e = p.communicate(timeout=60)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                o, e = p.communicate()
+                e += "\n(hung: killed after 60 s)"
+            outs.append((p.returncode, o, e))
         wins = sum(1 for rc, _o, _e in outs if rc == 0)
         refused = sum(1 for rc, _o, e in outs if rc == 1 and "cap" in e)
         signed = w.it_signed(range(1, 7))
@@ -487,6 +505,13 @@ def log_and_down(w):
        r.stdout + r.stderr)
 
 
+def phase(name, fn, *args):
+    t0 = time.time()
+    r = fn(*args)
+    print(f"# {name}: {time.time() - t0:.1f} s", flush=True)
+    return r
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--exe", required=True)
@@ -498,23 +523,19 @@ def main():
                 w = World(tmp, s, os.path.abspath(args.exe))
                 have_log = accesslog(w)
                 setup(w)
-                aid = procedure(w)
-                identities(w, aid)
-                terminal(w)
-                acls(w)
-                race(w)
-                kills(w)
-                stale_claim(w)
+                aid = phase("procedure", procedure, w)
+                phase("identities", identities, w, aid)
+                phase("terminal", terminal, w)
+                phase("acls", acls, w)
+                phase("race", race, w)
+                phase("kills", kills, w)
+                phase("stale claims", stale_claim, w)
                 if have_log:
                     raw_trail(w)
-                log_and_down(w)
+                phase("log and down", log_and_down, w)
         except RuntimeError as e:
             print(f"Bail out! {e}")
             return 1
-    for i, (good, what, detail) in enumerate(results, 1):
-        print(f"{'ok' if good else 'not ok'} {i} - {what}")
-        if not good and detail:
-            print("# " + detail.strip().replace("\n", "\n# "))
     print(f"1..{len(results)}")
     return 0 if all(g for g, _w, _d in results) else 1
 
