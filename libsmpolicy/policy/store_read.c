@@ -426,7 +426,9 @@ smp_status smp_policy_load_for(const char *config_path, const char *store_dir, u
 
 		if (abs != NULL)
 			rc = store_load(abs, dir, flags, user, device, out, &state, sd);
-		if (rc == SMP_OK && *out == NULL && state == SMP_CACHE_ABSENT && abs != NULL &&
+		/* a miss of any kind: the settings file may name the directory
+		 * now, while a store from when it named files lingers */
+		if (rc == SMP_OK && *out == NULL && abs != NULL &&
 		    (copy = directory_copy(abs, flags)) != NULL) {
 			/* the copy's files change only by a new sync, as a new copy */
 			rc = store_load(copy, dir, flags, user, device, out, &state, sd);

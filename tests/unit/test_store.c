@@ -537,6 +537,7 @@ static void test_store_directory(void)
 	struct tm tm;
 
 	hand_world(&pl, &g);   /* its dates; the records go into the copy */
+	compile_store(&pl);    /* a store from when it named files: stale, and passed by */
 	gmtime_r(&tt, &tm);
 	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	write_directory(&pl, now, "3600");
