@@ -145,6 +145,28 @@ static smp_status audit_container(struct run *r)
 	return rc;
 }
 
+/* A refused bind does not say whether the entry exists (slapd answers
+ * invalidCredentials for both).  The settings' own identity, when this
+ * caller may use it, can tell: true only when it sees no such entry. */
+static bool person_unknown(struct run *r)
+{
+	static const char *const attrs[] = { "uid", NULL };
+	struct run look = { .s = r->s, .flags = r->flags };
+	char *v[1] = { NULL };
+	bool found = true;
+
+	if (r->s.bind_dn == NULL || (look.d = diags_new()) == NULL)
+		return false;
+	look.s.uri = r->s.write_uri != NULL ? r->s.write_uri : r->s.uri;
+	if (dir_open(&look.c, &look.s, r->flags, look.d) == SMP_OK &&
+	    read_entry(&look, r->bind_dn, attrs, v, &found) != SMP_OK)
+		found = true;
+	dir_close(&look.c);
+	free(v[0]);
+	smp_diags_free(look.d);
+	return !found;
+}
+
 /*
  * Connect and bind as the person (directory_conn.c's one connection
  * setup: TLS, timeouts, a simple bind).  The settings' own bind_dn is not used:
@@ -153,6 +175,7 @@ static smp_status audit_container(struct run *r)
 static smp_status bind_as(struct run *r)
 {
 	struct ldap_settings conn = r->s;
+	smp_diags *bd;
 	char *staff;
 	smp_status rc;
 	int lrc;
@@ -186,10 +209,27 @@ static smp_status bind_as(struct run *r)
 	r->c.s = &r->s;
 	if (rc != SMP_OK)
 		return rc;
-	rc = dir_bind(&r->c, r->bind_dn, r->e->password, NULL);
+	r->c.d = bd = diags_new();
+	rc = bd != NULL ? dir_bind(&r->c, r->bind_dn, r->e->password, NULL) : SMP_ERR_NOMEM;
+	r->c.d = r->d;
 	if (rc == SMP_ERR_DIRECTORY && ldap_get_option(r->c.ld, LDAP_OPT_RESULT_CODE, &lrc) ==
-	                               LDAP_OPT_SUCCESS && unreachable(lrc))
-		return say_unreachable(r, lrc);
+	                               LDAP_OPT_SUCCESS) {
+		if (unreachable(lrc))
+			rc = say_unreachable(r, lrc);
+		else if (lrc == LDAP_INVALID_CREDENTIALS && person_unknown(r))
+			diags_add(r->d, r->s.uri, 0, SMP_SEV_ERROR, NULL, "no such person in the "
+			          "directory: %s (is '%s' the uid?); nothing was written", r->bind_dn,
+			          r->e->by);
+		else if (lrc == LDAP_INVALID_CREDENTIALS)
+			diags_add(r->d, r->s.uri, 0, SMP_SEV_ERROR, NULL, "wrong password for %s, or no "
+			          "such person (only ldap.bind_dn could tell which); nothing was written",
+			          r->bind_dn);
+		else if (!diags_merge(&r->d, bd))
+			rc = SMP_ERR_NOMEM;
+	} else if (rc != SMP_OK && !diags_merge(&r->d, bd)) {
+		rc = SMP_ERR_NOMEM;
+	}
+	smp_diags_free(bd);
 	return rc == SMP_OK ? audit_container(r) : rc;
 }
 

@@ -283,10 +283,10 @@ def identities(w, aid):
     before = w.approval("LT-2026-101")
     r = w.smpolicy("sign", "LT-2026-101", "--by", "dit", "--password-file",
                    w.pwfile("dit-wrong", "not-it"))
-    ok(r.returncode == 2 and "wrong" in r.stderr, "a wrong password: exit 2, in words",
+    ok(r.returncode == 2 and "wrong password for uid=dit," in r.stderr, "a wrong password: exit 2, in words",
        r.stderr)
     r = w.smpolicy("sign", "LT-2026-101", "--by", "nobody", "--password-file", w.pwfile("nobody"))
-    ok(r.returncode == 2 and "no such entry" in r.stderr, "an unknown person: exit 2", r.stderr)
+    ok(r.returncode == 2 and "no such person" in r.stderr, "an unknown person: exit 2, said so", r.stderr)
     r = w.smpolicy("sign", "LT-2026-101", "--by", "dit")
     ok(r.returncode == 2 and "password" in r.stderr,
        "no password and no terminal: exit 2, asks for --password-file", r.stderr)
