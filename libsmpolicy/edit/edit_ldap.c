@@ -31,7 +31,6 @@
 #include <unistd.h>
 
 #define MAX_TRIES 40        /* attempts before giving up on a busy office */
-#define MAX_VALUES 64
 
 /* ---- small things -------------------------------------------------------- */
 
@@ -356,29 +355,38 @@ static bool same_office(const struct run *r, const struct dir_world *w)
 
 /* ---- the change as LDAP --------------------------------------------------- */
 
-/* The values of a's key in a files entry, as the directory holds them. */
-static size_t values_of(const config_setting_t *entry, const struct ldap_attr *a,
-                        char **out)
+static void free_values(char **v);
+
+/* The values of a's key in a files entry, as the directory holds them:
+ * NULL-terminated, malloc'd (an empty list when absent), or NULL on OOM;
+ * *n their count. */
+static char **values_of(const config_setting_t *entry, const struct ldap_attr *a, size_t *n)
 {
 	config_setting_t *s = entry != NULL
 	                      ? config_setting_lookup((config_setting_t *)entry, a->key) : NULL;
-	int n = s == NULL ? 0 : a->type == LV_STRLIST ? config_setting_length(s) : 1;
+	int count = s == NULL ? 0 : a->type == LV_STRLIST ? config_setting_length(s) : 1;
+	char **v = calloc((size_t)count + 1, sizeof(char *));
+	bool ok = v != NULL;
 
-	if (n > MAX_VALUES)
-		n = MAX_VALUES;
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; ok && i < count; i++) {
 		const config_setting_t *x = a->type == LV_STRLIST ? config_setting_get_elem(s, i) : s;
+		const char *str = config_setting_get_string(x);
 
 		if (a->type == LV_BOOL)
-			out[i] = strdup(config_setting_get_bool(x) ? "TRUE" : "FALSE");
-		else if (a->type == LV_INT && asprintf(&out[i], "%lld",
+			v[i] = strdup(config_setting_get_bool(x) ? "TRUE" : "FALSE");
+		else if (a->type == LV_INT && asprintf(&v[i], "%lld",
 		                                        (long long)config_setting_get_int64(x)) < 0)
-			out[i] = NULL;
+			v[i] = NULL;
 		else if (a->type != LV_INT)
-			out[i] = strdup(config_setting_get_string(x) ? config_setting_get_string(x) : "");
+			v[i] = strdup(str != NULL ? str : "");
+		ok = v[i] != NULL;
 	}
-	out[n] = NULL;
-	return (size_t)n;
+	if (!ok) {
+		free_values(v);
+		return NULL;
+	}
+	*n = (size_t)count;
+	return v;
 }
 
 static void free_values(char **v)
@@ -478,9 +486,8 @@ static smp_status diff(const char *before, const char *after, const char *list,
 		ok = change_add(ch, LDAP_MOD_ADD, k->rdn, cn) && ok;
 	}
 	for (const struct ldap_attr *a = k->attrs; n != NULL && ok && a->key != NULL; a++) {
-		char **ov = calloc(MAX_VALUES + 1, sizeof(char *));
-		char **nv = calloc(MAX_VALUES + 1, sizeof(char *));
-		size_t no = ov ? values_of(o, a, ov) : 0, nn = nv ? values_of(n, a, nv) : 0;
+		size_t no = 0, nn = 0;
+		char **ov = values_of(o, a, &no), **nv = values_of(n, a, &nn);
 
 		if (ov == NULL || nv == NULL) {
 			ok = false;
@@ -557,8 +564,7 @@ static const char *first_error(const smp_diags *d)
 static smp_status apply(struct run *r, const struct dir_render *rd, char **before,
                         char **after)
 {
-	unsigned files = (r->flags & ~SMP_LOAD_NO_CACHE) | SMP_LOAD_ALLOW_NONROOT |
-	                 SMP_LOAD_NO_CACHE | SMP_EDIT_NOWAIT;
+	unsigned files = r->flags | SMP_LOAD_ALLOW_NONROOT | SMP_LOAD_NO_CACHE | SMP_EDIT_NOWAIT;
 	smp_diags *fd = NULL;
 	char *log = NULL;
 	smp_status rc;
