@@ -87,7 +87,7 @@ struct audit_entry {
 };
 
 /* Open (create 0640) the audit log for appending; -1 with errno set. */
-int audit_open(const char *path);
+int audit_log_open(const char *path);
 /* Append the line of e to b, without its newline. */
 void audit_format(struct ebuf *b, const struct audit_entry *e);
 /* Hand d over to *diags when it says anything (else free it); rc, or

@@ -273,7 +273,7 @@ static smp_status txn_begin(struct txn *t)
 	smp_policy_free(first);
 	if (rc != SMP_OK)
 		return rc;
-	t->audit_fd = audit_open(t->base->set.audit);
+	t->audit_fd = audit_log_open(t->base->set.audit);
 	if (t->audit_fd < 0)
 		return FAIL(t, SMP_ERR_IO, t->base->set.audit, 0, NULL,
 		            "cannot open the audit log: %s", strerror(errno));

@@ -52,7 +52,7 @@ void audit_quote(struct ebuf *b, const char *v)
 	ebuf_adds(b, "\"");
 }
 
-int audit_open(const char *path)
+int audit_log_open(const char *path)
 {
 	struct stat st;
 	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY,

@@ -254,8 +254,8 @@ smp_status dir_audit_read(const char *config, unsigned flags, const int64_t *sin
 	return give_diags(d, rc, diags);
 }
 
-/* Here, not in edit_audit.c: the PAM module pulls that file in (libpam
- * asks for a symbol named audit_open), and must not pull libldap with it. */
+/* The files' audit log (edit_audit.c) or the directory's trail, as the
+ * settings say. */
 smp_status smp_audit_read(const char *config, unsigned flags, const int64_t *since,
                           smp_audit_fn fn, void *ctx, smp_diags **diags)
 {
