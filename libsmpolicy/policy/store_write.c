@@ -382,11 +382,13 @@ static smp_status write_store(const smp_policy *p, const char *dir, unsigned fla
 
 	if (path == NULL || src == NULL)
 		goto out;
-	rc = make_folder(dir, d);
+	/* settled first: a login that leaves the store to a later one makes
+	 * no folder and no lock file */
+	rc = settle(p, nowait, d);
+	if (rc == SMP_OK)
+		rc = make_folder(dir, d);
 	if (rc == SMP_OK)
 		rc = lock_beside(path, nowait, &lock, d);
-	if (rc == SMP_OK)
-		rc = settle(p, nowait, d);
 	int64_t compiled = now_ns();
 
 	if (rc == SMP_OK)
