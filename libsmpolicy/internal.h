@@ -394,9 +394,11 @@ smp_status cache_image_read(const void *data, size_t size, smp_policy **out,
 /* The build the compiled files are for: the library's sources and the
  * libconfig that parsed the records. */
 const char *cache_build(void);
-/* The image of p (cache.c's format, without a header) behind `room`
- * zeroed bytes: malloc'd, the image's size in *size; NULL with *why on a
- * fault, or on OOM (*why NULL). */
+#define IMAGE_MAX_SIZE (1ull << 30)   /* a larger image is neither written nor read */
+
+/* image.c: the image of p (the compiled cache's format, without its
+ * header) behind `room` zeroed bytes: malloc'd, the image's size in
+ * *size; NULL with *why on a fault, or on OOM (*why NULL). */
 char *image_build(const smp_policy *p, size_t room, uint64_t *size, const char **why);
 /* Check the image at img (size bytes, 16-aligned, in p's arena, its digest
  * checked by the caller), relocating it in place, and make p its policy;
