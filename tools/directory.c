@@ -46,7 +46,7 @@ static void print_source(FILE *f, const struct smp_sync_info *i)
 	print_escaped(f, i->base);
 }
 
-int cmd_sync(const char *config, unsigned load_flags)
+int cmd_sync(const char *config, unsigned load_flags, bool *changed)
 {
 	struct smp_sync_info info;
 	smp_sync *s = NULL;
@@ -57,6 +57,7 @@ int cmd_sync(const char *config, unsigned load_flags)
 	if (run(config, load_flags, &s, &status, &warnings) != SMP_OK)
 		return status;
 	smp_sync_info(s, &info);
+	*changed = info.changed;
 	if (smp_time_format(info.synced, when, sizeof(when)) == NULL)
 		when[0] = '\0';
 	fputs(info.changed ? "synced: " : "unchanged: ", stdout);

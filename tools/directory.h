@@ -8,11 +8,14 @@
 #ifndef SMP_TOOLS_DIRECTORY_H
 #define SMP_TOOLS_DIRECTORY_H
 
-/* Exit status: 0 synced or unchanged, 1 the directory
+#include <stdbool.h>
+
+/* *changed: whether the sync made a new copy.  Exit status: 0 synced or
+ * unchanged, 1 the directory
  * holds structural errors (each printed as DN: error: MESSAGE; the copy is
  * kept), 2 usage, a files-sourced config, the directory unreachable or
  * refusing, the copy not writable. */
-int cmd_sync(const char *config, unsigned load_flags);
+int cmd_sync(const char *config, unsigned load_flags, bool *changed);
 
 /* Exit status as check: 0 valid,
  * 1 invalid (structural or procedural errors, named by DN), 2 cannot read. */

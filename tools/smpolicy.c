@@ -40,13 +40,15 @@ static const char usage_text[] =
 	"       smpolicy [-c CONFIG] domains\n"
 	"       smpolicy [-c CONFIG] request --staff U --kind long_term|limited --platform P[,P...]\n"
 	"                --by U [--ticket T] [--starts TIME] [--expires TIME] [--on TIME]\n"
-	"       smpolicy [-c CONFIG] sign ID --by DIRECTOR [--on TIME]\n"
+	"                [--password-file FILE]\n"
+	"       smpolicy [-c CONFIG] sign ID --by DIRECTOR [--on TIME] [--password-file FILE]\n"
 	"       smpolicy [-c CONFIG] revoke ID --by U --reason TEXT [--on TIME]\n"
+	"                [--password-file FILE]\n"
 	"       smpolicy [-c CONFIG] account ID password-changed|password-escrowed|compromised|resolved\n"
-	"                [--on TIME]\n"
+	"                [--on TIME] [--by U] [--password-file FILE]\n"
 	"       smpolicy [-c CONFIG] log [--since TIME]\n"
 	"       smpolicy [-c CONFIG] export --ldif --base DN [--no-base-entry]\n"
-	"       smpolicy [-c CONFIG] sync\n"
+	"       smpolicy [-c CONFIG] sync [--store DIR]\n"
 	"CONFIG defaults to $SMPOLICY_CONFIG, then " SMP_DEFAULT_CONFIG ".\n";
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -273,7 +275,7 @@ static smp_status write_store(const smp_policy *p, const char *dir)
 
 	print_diags(stderr, d);
 	if (st != SMP_OK && smp_diags_errors(d) == 0)
-		fprintf(stderr, "smpolicy: compile: the login store: %s\n", smp_status_string(st));
+		fprintf(stderr, "smpolicy: the login store: %s\n", smp_status_string(st));
 	if (st == SMP_OK) {
 		fputs("wrote: the login store in ", stdout);
 		print_escaped(stdout, dir != NULL ? dir : SMP_DEFAULT_STORE_DIR);
@@ -288,31 +290,43 @@ static smp_status write_store(const smp_policy *p, const char *dir)
  * (procedural faults are part of the policy, and compiled with it: check
  * reports them), 2 the files, the cache or the store cannot be read or
  * written. */
-static int cmd_compile(const struct global *g, int argc, char **argv)
+/* The one option of compile and sync, --store DIR, into *dir; -1 when
+ * the arguments are good, else the usage error's exit status. */
+static int store_option(const char *cmd, int argc, char **argv, const char **dir)
 {
 	static const struct option opts[] = {
 		{ "store", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *dir = NULL;
-	smp_status st;
-	smp_policy *p;
-	smp_diags *d = NULL;
-	smp_cache_state was;
 	int c;
 
+	*dir = NULL;
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
 		if (c != 's')
-			return usage_error("compile: unknown or incomplete option '%s'",
+			return usage_error("%s: unknown or incomplete option '%s'", cmd,
 			                   argv[optind - 1]);
 		if (optarg[0] != '/')
-			return usage_error("compile: --store needs an absolute path: '%s'", optarg);
-		dir = optarg;
+			return usage_error("%s: --store needs an absolute path: '%s'", cmd, optarg);
+		*dir = optarg;
 	}
 	if (optind < argc)
-		return usage_error("compile: unexpected argument '%s'", argv[optind]);
+		return usage_error("%s: unexpected argument '%s'", cmd, argv[optind]);
+	return -1;
+}
+
+static int cmd_compile(const struct global *g, int argc, char **argv)
+{
+	const char *dir;
+	smp_status st;
+	smp_policy *p;
+	smp_diags *d = NULL;
+	smp_cache_state was;
+	int bad = store_option("compile", argc, argv, &dir);
+
+	if (bad >= 0)
+		return bad;
 	p = load(g, 0, &st);
 	if (p == NULL)
 		return st == SMP_ERR_PARSE ? 1 : 2;
@@ -341,6 +355,33 @@ static int cmd_compile(const struct global *g, int argc, char **argv)
 	smp_diags_free(d);
 	smp_policy_free(p);
 	return st == SMP_OK ? 0 : 2;
+}
+
+/* ---- sync ------------------------------------------------------------- */
+
+/* smpolicy sync (tools/directory.c), then, when it made a new copy, the
+ * copy's login store, so that the first login after a sync need not load
+ * the whole policy.  A store that cannot be written leaves the sync done
+ * (a login then loads the whole copy): a warning, exit 0. */
+static int cmd_sync_store(const struct global *g, int argc, char **argv)
+{
+	const char *dir;
+	bool changed = false;
+	int bad = store_option("sync", argc, argv, &dir), status;
+	smp_status st;
+	smp_policy *p;
+
+	if (bad >= 0)
+		return bad;
+	status = cmd_sync(g->config, g->flags, &changed);
+	if (status != 0 || !changed)
+		return status;
+	p = load(g, 0, &st);
+	if (p == NULL || write_store(p, dir) != SMP_OK)
+		fputs("smpolicy: sync: warning: the login store was not written; logins load "
+		      "the whole copy until `smpolicy compile` writes it\n", stderr);
+	smp_policy_free(p);
+	return 0;
 }
 
 /* ---- domains ---------------------------------------------------------- */
@@ -420,10 +461,8 @@ int main(int argc, char **argv)
 		return cmd_domains(&g, argc, argv);
 	if (strcmp(cmd, "export") == 0)
 		return cmd_export(g.config, g.flags, argc, argv);
-	if (strcmp(cmd, "sync") == 0 && argc > 1)
-		return usage_error("sync: unexpected argument '%s'", argv[1]);
 	if (strcmp(cmd, "sync") == 0)
-		return cmd_sync(g.config, g.flags);
+		return cmd_sync_store(&g, argc, argv);
 #ifdef SMP_HAVE_RECORDS
 	for (size_t i = 0; i < sizeof(record_cmds) / sizeof(record_cmds[0]); i++)
 		if (strcmp(cmd, record_cmds[i].name) == 0)

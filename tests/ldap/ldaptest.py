@@ -263,3 +263,24 @@ class Slapd:
                "reader": ["-D", self.env["READER_DN"], "-w", self.env["READER_PW"]]}[bind]
         return subprocess.run([tool, "-x", "-H", self.env["LDAP_URI"], *who, *args],
                               input=stdin, capture_output=True)
+
+
+_STORE = None
+
+
+def with_store(args):
+    """args of an smpolicy command, with --store in a folder of this test
+    run's for a sync (which writes the login store after a new copy): a
+    test never writes the system's /var/cache/smpolicy."""
+    global _STORE
+    args = list(args)
+    if not args or args[0] != "sync":
+        return args
+    if _STORE is None:
+        import atexit
+        import shutil
+        import tempfile
+        _STORE = tempfile.mkdtemp(prefix="smp-store-")
+        os.chmod(_STORE, 0o755)
+        atexit.register(shutil.rmtree, _STORE, True)
+    return args + ["--store", _STORE]

@@ -28,7 +28,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ldaptest import Slapd  # noqa: E402
+from ldaptest import Slapd, with_store  # noqa: E402
 
 results = []
 ROUNDS = 10
@@ -119,7 +119,7 @@ class World:
 
     def smpolicy(self, *args, conf=None, **kw):
         pre = [] if os.geteuid() == 0 else ["--test-allow-nonroot"]
-        return subprocess.run([self.exe, *pre, "-c", conf or self.conf, *args],
+        return subprocess.run([self.exe, *pre, "-c", conf or self.conf, *with_store(args)],
                               capture_output=True, text=True, stdin=subprocess.DEVNULL,
                               timeout=60, **kw)
 

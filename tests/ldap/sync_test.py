@@ -57,7 +57,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ldaptest import TOP, Slapd, parse_ldif, read_world  # noqa: E402
+from ldaptest import TOP, Slapd, parse_ldif, read_world, with_store  # noqa: E402
 
 OFFICE = os.path.join(TOP, "examples/office")
 OFFICE_AT = ["2026-11-25T10:00", "2026-05-20T09:00", "2027-01-15T12:00", "2027-07-01T08:00"]
@@ -95,7 +95,7 @@ def report():
 
 def smpolicy(config, *args):
     pre = [] if os.geteuid() == 0 else ["--test-allow-nonroot"]
-    return subprocess.run([ARGS.exe, *pre, "-c", config, *args], capture_output=True,
+    return subprocess.run([ARGS.exe, *pre, "-c", config, *with_store(args)], capture_output=True,
                           text=True, env=dict(os.environ, TZ="America/New_York", LC_ALL="C"))
 
 
@@ -244,7 +244,9 @@ def same_answers(files_conf, dir_conf, reqs, at, what):
 def synced_ok(conf, what, changed=True):
     r = smpolicy(conf, "sync")
     word = "synced: " if changed else "unchanged: "
-    return ok(r.returncode == 0 and r.stdout.startswith(word), what, out(r)), r
+    # a new copy gets its login store; an unchanged one keeps the one it has
+    store = ("wrote: the login store in " in r.stdout) == changed
+    return ok(r.returncode == 0 and r.stdout.startswith(word) and store, what, out(r)), r
 
 
 # ---- the cases -----------------------------------------------------------
@@ -420,7 +422,8 @@ def pam(tmp, conf, user):
     svc = os.path.join(tmp, "svc")
     os.makedirs(svc, 0o755, exist_ok=True)
     with open(os.path.join(svc, "smp"), "w") as f:
-        f.write(f"account required {module} config={conf} device=ws-essex-0042\n")
+        f.write(f"account required {module} config={conf} device=ws-essex-0042 "
+                f"store={os.path.join(tmp, 'store')}\n")
     preload = os.environ.get("PAM_PRELOAD", "")
     if preload and "libasan.so" not in preload:
         os.makedirs(os.path.join(tmp, "asan"), exist_ok=True)
