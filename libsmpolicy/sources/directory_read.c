@@ -178,9 +178,12 @@ static bool looks_ours(LDAP *ld, LDAPMessage *e)
 	for (size_t i = 0; v != NULL && v[i] != NULL && !ours; i++)
 		ours = v[i]->bv_len > 9 && strncasecmp(v[i]->bv_val, "smpPolicy", 9) == 0;
 	ldap_value_free_len(v);
-	for (char *a = ldap_first_attribute(ld, e, &ber); a != NULL && !ours;
+	if (ours)
+		return true;
+	/* every name the walk hands out is freed, so it runs to the end */
+	for (char *a = ldap_first_attribute(ld, e, &ber); a != NULL;
 	     a = ldap_next_attribute(ld, e, ber)) {
-		ours = strncasecmp(a, "smp", 3) == 0;
+		ours = ours || strncasecmp(a, "smp", 3) == 0;
 		ldap_memfree(a);
 	}
 	ber_free(ber, 0);
