@@ -101,8 +101,9 @@ asked as of $AT New York time.  Every answer below is computed by the
 library from the records; exit status 0 = ALLOW, 1 = DENY.
 EOF
 	run check
-	# the compiled cache: logins (and the decisions below) then skip the parse
-	run compile
+	# the compiled cache (the decisions below skip the parse) and the login
+	# store (a login reads only its own user's records), here beside the demo
+	run compile --store "$DEMO/store"
 	run report --at $AT
 	printf '\n--- allowed ---\n'
 	run decide --at $AT --user jdoe --platform facebook --device ws-essex-0042 --account fb-essex-1 --action login
