@@ -1,0 +1,591 @@
+/*
+ * procedures.c - the manual's procedures, each one transaction of edit.c:
+ * request (Procedures A), sign (§C), revoke, and the account events of §D.
+ * On a directory-sourced configuration the _as forms write to the
+ * directory instead (edit_ldap*.c).
+ *
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#include "txn.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+/* ---- request ------------------------------------------------------------ */
+
+/* The highest N of the ids "<prefix>N" (digits only). */
+static unsigned long highest_serial(const smp_policy *p, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	unsigned long best = 0;
+
+	for (size_t i = 0; i < p->napprovals; i++) {
+		const char *id = p->approvals[i].id, *s;
+		char *end;
+		unsigned long v;
+
+		if (strncmp(id, prefix, n) != 0 || id[n] < '0' || id[n] > '9')
+			continue;
+		s = id + n;
+		v = strtoul(s, &end, 10);
+		if (*end == '\0' && v > best)
+			best = v;
+	}
+	return best;
+}
+
+/*
+ * A fresh approval id.  Long-term: LT-YYYY-NNN, numbered per year of the
+ * request.  Limited: UB-<the digits of the Unblock Form ticket>, as the
+ * Helpdesk knows it, with -2, -3 ... if that id is taken; UB-YYYY-NNN for a
+ * ticket without digits.
+ */
+static void new_approval_id(const smp_policy *p, const struct smp_edit_request *req,
+                            const char *requested, char *out, size_t n)
+{
+	char digits[33] = "", prefix[32];
+	size_t k = 0;
+
+	if (req->kind == SMP_APPROVAL_LIMITED && req->ticket != NULL)
+		for (const char *s = req->ticket; *s && k < sizeof(digits) - 1; s++)
+			if (*s >= '0' && *s <= '9')
+				digits[k++] = *s;
+	digits[k] = '\0';
+	if (k > 0) {
+		snprintf(out, n, "UB-%s", digits);
+		for (unsigned i = 2; policy_find_approval(p, out) != NONE; i++)
+			snprintf(out, n, "UB-%s-%u", digits, i);
+		return;
+	}
+	snprintf(prefix, sizeof(prefix), "%s-%.4s-",
+	         req->kind == SMP_APPROVAL_LONG_TERM ? "LT" : "UB", requested);
+	snprintf(out, n, "%s%03lu", prefix, highest_serial(p, prefix) + 1);
+}
+
+static smp_status check_request_args(struct txn *t, const struct smp_edit_request *req)
+{
+	if (req->staff == NULL || req->by == NULL || req->platforms == NULL ||
+	    req->platforms[0] == NULL ||
+	    (req->kind != SMP_APPROVAL_LONG_TERM && req->kind != SMP_APPROVAL_LIMITED))
+		return FAIL(t, SMP_ERR_ARG, NULL, 0, NULL,
+		            "a request needs the staff member, the kind, at least one platform "
+		            "and who requests it");
+	if (req->ticket != NULL && req->ticket[0] == '\0')
+		return FAIL(t, SMP_ERR_ARG, NULL, 0, NULL, "the ticket must not be empty");
+	return SMP_OK;
+}
+
+static smp_status check_platforms(struct txn *t, const char *const *platforms)
+{
+	for (size_t i = 0; platforms[i] != NULL; i++) {
+		if (policy_find_platform(t->base, platforms[i]) == NONE)
+			return FAIL(t, SMP_ERR_REFUSED, NULL, 0, platforms[i],
+			            "refused: '%s' is not in the platform catalogue (settings file)",
+			            platforms[i]);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(platforms[i], platforms[j]) == 0)
+				return FAIL(t, SMP_ERR_REFUSED, NULL, 0, platforms[i],
+				            "refused: platform '%s' is named twice", platforms[i]);
+	}
+	return SMP_OK;
+}
+
+/* Procedures A: who may ask for what. */
+static smp_status check_procedure_a(struct txn *t, const struct smp_edit_request *req)
+{
+	const struct staff *s = find_staff(t->base, req->staff);
+	const struct staff *by = find_staff(t->base, req->by);
+	size_t np = 0;
+
+	if (s == NULL)
+		return refuse_unknown_staff(t, "staff member", req->staff);
+	if (by == NULL)
+		return refuse_unknown_staff(t, "requester", req->by);
+	while (req->platforms[np] != NULL)
+		np++;
+	if (req->kind == SMP_APPROVAL_LONG_TERM &&
+	    (!(by->roles & ROLE_LOM) || s->office == NONE || by->office != s->office))
+		return FAIL(t, SMP_ERR_REFUSED, NULL, 0, req->staff,
+		            "refused: long-term access must be requested by a Local Office "
+		            "Manager of the person's office (Procedures A); '%s' is not a "
+		            "local_office_manager of '%s'", req->by, office_id(t->base, s));
+	if (req->kind == SMP_APPROVAL_LIMITED && req->ticket == NULL)
+		return FAIL(t, SMP_ERR_REFUSED, NULL, 0, req->staff,
+		            "refused: limited access needs the NJS Helpdesk Unblock Form ticket "
+		            "(Procedures A): give --ticket");
+	if (req->kind == SMP_APPROVAL_LIMITED && req->expires == NULL)
+		return FAIL(t, SMP_ERR_REFUSED, NULL, 0, req->staff,
+		            "refused: the duration of limited access must be specified in "
+		            "advance (Procedures A): give --expires");
+	if (req->kind == SMP_APPROVAL_LIMITED && np != 1)
+		return FAIL(t, SMP_ERR_REFUSED, NULL, 0, req->staff,
+		            "refused: limited access is to one particular site (Procedures A); "
+		            "%zu platforms were named", np);
+	return check_platforms(t, req->platforms);
+}
+
+struct request_times {
+	char requested[TIME_TEXT], starts[TIME_TEXT], expires[TIME_TEXT];
+	int64_t t_requested, t_starts, t_expires;
+};
+
+static smp_status request_times(struct txn *t, const struct smp_edit_request *req,
+                                struct request_times *rt)
+{
+	smp_status rc = SMP_OK;
+
+	if (req->on == NULL)
+		today(rt->requested, &rt->t_requested);
+	else
+		rc = time_text(t, "requested", req->on, SMP_TIME_START, rt->requested,
+		               &rt->t_requested);
+	if (rc == SMP_OK && req->starts != NULL)
+		rc = time_text(t, "starts", req->starts, SMP_TIME_START, rt->starts, &rt->t_starts);
+	if (rc == SMP_OK && req->expires != NULL)
+		rc = time_text(t, "expires", req->expires, SMP_TIME_END, rt->expires,
+		               &rt->t_expires);
+	if (rc == SMP_OK && req->starts != NULL && req->expires != NULL &&
+	    rt->t_expires <= rt->t_starts)
+		rc = FAIL(t, SMP_ERR_REFUSED, NULL, 0, NULL,
+		          "refused: expires (%s) is not after starts (%s)", req->expires,
+		          req->starts);
+	return rc;
+}
+
+/* name = "value"; after a space unless at the start of a line */
+static void add_field(struct ebuf *b, const char *name, const char *value)
+{
+	bool line_start = b->len > 0 && b->s[b->len - 1] == '\n';
+
+	ebuf_addf(b, "%s%s = ", line_start ? "" : " ", name);
+	conf_quote(b, value);
+	ebuf_adds(b, ";");
+}
+
+static void request_entry(struct ebuf *b, const struct smp_edit_request *req, const char *id,
+                          const struct request_times *rt)
+{
+	ebuf_adds(b, "{");
+	add_field(b, "id", id);
+	add_field(b, "staff", req->staff);
+	add_field(b, "kind", req->kind == SMP_APPROVAL_LONG_TERM ? "long_term" : "limited");
+	ebuf_adds(b, " platforms = [");
+	for (size_t i = 0; req->platforms[i] != NULL; i++) {
+		ebuf_adds(b, i ? ", " : " ");
+		conf_quote(b, req->platforms[i]);
+	}
+	ebuf_adds(b, " ];");
+	if (req->ticket != NULL)
+		add_field(b, "ticket", req->ticket);
+	ebuf_adds(b, "\n");
+	add_field(b, "requested_by", req->by);
+	add_field(b, "requested", rt->requested);
+	if (req->starts != NULL || req->expires != NULL)
+		ebuf_adds(b, "\n");
+	if (req->starts != NULL)
+		add_field(b, "starts", rt->starts);
+	if (req->expires != NULL)
+		add_field(b, "expires", rt->expires);
+	ebuf_adds(b, " }");
+}
+
+/* The records file new approvals go to: the first that has approvals, or
+ * the first of all. */
+static smp_status request_target(struct txn *t)
+{
+	for (size_t i = 0; i < t->base->nrecords; i++) {
+		smp_status rc = read_target(t, t->base->records_paths[i]);
+
+		if (rc != SMP_OK || text_has_setting(t->text, "approvals"))
+			return rc;
+		free(t->text);
+		t->text = NULL;
+	}
+	return read_target(t, t->base->records_paths[0]);
+}
+
+static smp_status do_request(struct txn *t, const struct smp_edit_request *req, char *id,
+                             size_t idlen)
+{
+	struct request_times rt = { 0 };
+	struct ebuf entry = { 0 };
+	char *why = NULL;
+	smp_status rc = check_procedure_a(t, req);
+
+	if (rc == SMP_OK)
+		rc = request_times(t, req, &rt);
+	if (rc == SMP_OK)
+		rc = request_target(t);
+	if (rc != SMP_OK)
+		return rc;
+	new_approval_id(t->base, req, rt.requested, id, idlen);
+	t->audit.id = id;
+	request_entry(&entry, req, id, &rt);
+	rc = entry.oom ? SMP_ERR_NOMEM
+	               : text_append_entry(t->text, "approvals", entry.s, &t->out, &why);
+	ebuf_free(&entry);
+	if (rc != SMP_OK)
+		return text_error(t, rc, why);
+	snprintf(t->detail, sizeof(t->detail), "%s approval of %s requested on %s",
+	         req->kind == SMP_APPROVAL_LONG_TERM ? "long_term" : "limited", req->staff,
+	         rt.requested);
+	return commit(t);
+}
+
+smp_status smp_edit_request(const char *config_path, unsigned flags,
+                            const struct smp_edit_request *req, char **new_id,
+                            smp_diags **diags)
+{
+	return smp_edit_request_as(config_path, flags, req, NULL, new_id, diags);
+}
+
+smp_status smp_edit_request_as(const char *config_path, unsigned flags,
+                               const struct smp_edit_request *req, const char *password,
+                               char **new_id, smp_diags **diags)
+{
+	struct txn t;
+	char id[SMP_MAX_ID_LEN + 1] = "";
+	char *copy = NULL;
+	smp_status rc;
+
+	if (diags != NULL)
+		*diags = NULL;
+	if (new_id != NULL)
+		*new_id = NULL;
+	if (req == NULL)
+		return SMP_ERR_ARG;
+	if (edit_names_directory(config_path, flags))
+		return dir_request(config_path, flags, req, password, new_id, diags);
+	/* room for the id before the change: once it is made, running out of
+	 * memory must not report a failure (a retry would request twice) */
+	if (new_id != NULL && (copy = malloc(sizeof(id))) == NULL)
+		return SMP_ERR_NOMEM;
+	if (txn_init(&t, config_path, flags, "request") != SMP_OK) {
+		free(copy);
+		return SMP_ERR_NOMEM;
+	}
+	t.audit.by = req->by;
+	rc = check_request_args(&t, req);
+	if (rc == SMP_OK)
+		rc = txn_begin(&t);
+	if (rc == SMP_OK)
+		rc = do_request(&t, req, id, sizeof(id));
+	rc = txn_end(&t, rc, diags);
+	if (rc == SMP_OK && new_id != NULL) {
+		memcpy(copy, id, sizeof(id));
+		*new_id = copy;
+	} else {
+		free(copy);
+	}
+	return rc;
+}
+
+/* ---- sign ---------------------------------------------------------------- */
+
+static const char *sign_off_name(smp_sign_off_kind k)
+{
+	return k == SMP_SIGN_OFF_CPP ? "approved_cpp" : "approved_it";
+}
+
+static const char *director_title(smp_sign_off_kind k)
+{
+	return k == SMP_SIGN_OFF_CPP ? "Director of CP&P" : "Director of Information Technology";
+}
+
+/* Which sign-off the signer gives: their role says; one holding both
+ * gives the missing one, CP&P first. */
+static smp_status choose_sign_off(struct txn *t, const struct approval *a,
+                                  const struct staff *s, smp_sign_off_kind *k)
+{
+	bool cpp = s->roles & ROLE_DIRECTOR_CPP, it = s->roles & ROLE_DIRECTOR_IT;
+
+	if (cpp && !a->cpp.present) {
+		*k = SMP_SIGN_OFF_CPP;
+		return SMP_OK;
+	}
+	if (it && !a->it.present) {
+		*k = SMP_SIGN_OFF_IT;
+		return SMP_OK;
+	}
+	if (!cpp && !it)
+		return FAIL(t, SMP_ERR_REFUSED, a->at.file, a->at.line, a->id,
+		            "refused: '%s' holds neither the director_cpp nor the director_it role; "
+		            "only the Director of CP&P and the Director of Information Technology "
+		            "approve access (§C)", s->id);
+	*k = cpp ? SMP_SIGN_OFF_CPP : SMP_SIGN_OFF_IT;
+	return FAIL(t, SMP_ERR_REFUSED, a->at.file, a->at.line, a->id,
+	            "refused: approval '%s' already has the %s's sign-off (%s by '%s')", a->id,
+	            director_title(*k), sign_off_name(*k),
+	            t->base->staff[(cpp ? a->cpp : a->it).by].id);
+}
+
+static smp_status check_signer(struct txn *t, const struct approval *a, const char *by,
+                               smp_sign_off_kind *k)
+{
+	const struct staff *s = find_staff(t->base, by);
+
+	if (s == NULL)
+		return refuse_unknown_staff(t, "signer", by);
+	if (a->staff != NONE && strcmp(t->base->staff[a->staff].id, by) == 0)
+		return FAIL(t, SMP_ERR_REFUSED, a->at.file, a->at.line, a->id,
+		            "refused: '%s' cannot sign their own approval '%s'", by, a->id);
+	if (a->revoked.present)
+		return FAIL(t, SMP_ERR_REFUSED, a->at.file, a->at.line, a->id,
+		            "refused: approval '%s' was revoked; request a new one", a->id);
+	if (a->invalid_why != NULL)   /* a signature would not make it valid */
+		return FAIL(t, SMP_ERR_REFUSED, a->at.file, a->at.line, a->id,
+		            "refused: approval '%s' breaks the procedure (%s); correct it or "
+		            "request a new one", a->id, a->invalid_why);
+	return choose_sign_off(t, a, s, k);
+}
+
+static smp_status do_sign(struct txn *t, const char *id, const char *by, const char *on,
+                          smp_sign_off_kind *kind, bool *complete)
+{
+	const struct approval *a = find_approval(t, id);
+	const char *path[] = { NULL, NULL };
+	char when[TIME_TEXT];
+	struct ebuf value = { 0 };
+	int64_t moment;
+	smp_status rc;
+
+	if (a == NULL)
+		return SMP_ERR_NOTFOUND;
+	rc = check_signer(t, a, by, kind);
+	if (rc == SMP_OK)
+		rc = time_text(t, "on", on, SMP_TIME_START, when, &moment);
+	if (rc != SMP_OK)
+		return rc;
+	*complete = *kind == SMP_SIGN_OFF_CPP ? a->it.present : a->cpp.present;
+	path[0] = sign_off_name(*kind);
+	ebuf_adds(&value, "{");
+	add_field(&value, "by", by);
+	add_field(&value, "on", when);
+	ebuf_adds(&value, " }");
+	rc = value.oom ? SMP_ERR_NOMEM : edit_entry(t, a->at.file, "approvals", id, path, value.s);
+	ebuf_free(&value);
+	snprintf(t->detail, sizeof(t->detail), "%s on %s%s", path[0], when,
+	         *complete ? "; fully signed" : "");
+	return rc == SMP_OK ? commit(t) : rc;
+}
+
+smp_status smp_edit_sign(const char *config_path, unsigned flags, const char *id,
+                         const char *by, const char *on, smp_sign_off_kind *recorded,
+                         bool *complete, smp_diags **diags)
+{
+	return smp_edit_sign_as(config_path, flags, id, by, on, NULL, recorded, complete, diags);
+}
+
+smp_status smp_edit_sign_as(const char *config_path, unsigned flags, const char *id,
+                            const char *by, const char *on, const char *password,
+                            smp_sign_off_kind *recorded, bool *complete, smp_diags **diags)
+{
+	struct txn t;
+	smp_sign_off_kind kind = SMP_SIGN_OFF_CPP;
+	bool done = false;
+	smp_status rc;
+
+	if (diags != NULL)
+		*diags = NULL;
+	if (id == NULL || by == NULL)
+		return SMP_ERR_ARG;
+	if (edit_names_directory(config_path, flags))
+		return dir_sign(config_path, flags, id, by, on, password, recorded, complete, diags);
+	if (txn_init(&t, config_path, flags, "sign") != SMP_OK)
+		return SMP_ERR_NOMEM;
+	t.audit.by = by;
+	t.audit.id = id;
+	rc = txn_begin(&t);
+	if (rc == SMP_OK)
+		rc = do_sign(&t, id, by, on, &kind, &done);
+	rc = txn_end(&t, rc, diags);
+	if (recorded != NULL)
+		*recorded = kind;
+	if (complete != NULL)
+		*complete = rc == SMP_OK && done;
+	return rc;
+}
+
+/* ---- revoke ------------------------------------------------------------- */
+
+static smp_status do_revoke(struct txn *t, const char *id, const char *by,
+                            const char *reason, const char *on)
+{
+	const struct approval *a = find_approval(t, id);
+	const char *path[] = { "revoked", NULL };
+	char when[TIME_TEXT];
+	struct ebuf value = { 0 };
+	int64_t moment;
+	smp_status rc;
+
+	if (a == NULL)
+		return SMP_ERR_NOTFOUND;
+	if (find_staff(t->base, by) == NULL)
+		return refuse_unknown_staff(t, "revoker", by);
+	if (a->revoked.present)
+		return FAIL(t, SMP_ERR_REFUSED, a->at.file, a->at.line, a->id,
+		            "refused: approval '%s' is already revoked", a->id);
+	rc = time_text(t, "on", on, SMP_TIME_START, when, &moment);
+	if (rc != SMP_OK)
+		return rc;
+	ebuf_adds(&value, "{");
+	add_field(&value, "on", when);
+	add_field(&value, "by", by);
+	add_field(&value, "reason", reason);
+	ebuf_adds(&value, " }");
+	rc = value.oom ? SMP_ERR_NOMEM : edit_entry(t, a->at.file, "approvals", id, path, value.s);
+	ebuf_free(&value);
+	snprintf(t->detail, sizeof(t->detail), "revoked on %s: %s", when, reason);
+	return rc == SMP_OK ? commit(t) : rc;
+}
+
+smp_status smp_edit_revoke(const char *config_path, unsigned flags, const char *id,
+                           const char *by, const char *reason, const char *on,
+                           smp_diags **diags)
+{
+	return smp_edit_revoke_as(config_path, flags, id, by, reason, on, NULL, diags);
+}
+
+smp_status smp_edit_revoke_as(const char *config_path, unsigned flags, const char *id,
+                              const char *by, const char *reason, const char *on,
+                              const char *password, smp_diags **diags)
+{
+	struct txn t;
+	smp_status rc;
+
+	if (diags != NULL)
+		*diags = NULL;
+	if (id == NULL || by == NULL || reason == NULL)
+		return SMP_ERR_ARG;
+	if (edit_names_directory(config_path, flags) && reason[0] != '\0')
+		return dir_revoke(config_path, flags, id, by, reason, on, password, diags);
+	if (txn_init(&t, config_path, flags, "revoke") != SMP_OK)
+		return SMP_ERR_NOMEM;
+	t.audit.by = by;
+	t.audit.id = id;
+	rc = SMP_OK;
+	if (reason[0] == '\0')
+		rc = FAIL(&t, SMP_ERR_ARG, NULL, 0, id, "a revocation needs a reason");
+	if (rc == SMP_OK)
+		rc = txn_begin(&t);
+	if (rc == SMP_OK)
+		rc = do_revoke(&t, id, by, reason, on);
+	return txn_end(&t, rc, diags);
+}
+
+/* ---- account events (§D) ------------------------------------------------ */
+
+static const char *const event_names[SMP_ACCOUNT__COUNT] = {
+	[SMP_ACCOUNT_PASSWORD_CHANGED] = "password-changed",
+	[SMP_ACCOUNT_PASSWORD_ESCROWED] = "password-escrowed",
+	[SMP_ACCOUNT_COMPROMISED] = "compromised",
+	[SMP_ACCOUNT_RESOLVED] = "resolved",
+};
+
+const char *smp_account_event_name(smp_account_event e)
+{
+	return (unsigned)e < SMP_ACCOUNT__COUNT ? event_names[e] : NULL;
+}
+
+smp_status smp_account_event_parse(const char *name, smp_account_event *out)
+{
+	for (unsigned i = 0; name != NULL && out != NULL && i < SMP_ACCOUNT__COUNT; i++)
+		if (strcmp(name, event_names[i]) == 0) {
+			*out = (smp_account_event)i;
+			return SMP_OK;
+		}
+	return SMP_ERR_ARG;
+}
+
+/* Where the event goes in the account entry, or a refusal. */
+static smp_status event_setting(struct txn *t, const struct account *a, smp_account_event e,
+                                int64_t moment, const char **path)
+{
+	bool open = a->compromised_reported.set && !a->compromised_resolved.set;
+
+	switch (e) {
+	case SMP_ACCOUNT_PASSWORD_CHANGED:
+		path[0] = "password_changed";
+		return SMP_OK;
+	case SMP_ACCOUNT_PASSWORD_ESCROWED:
+		path[0] = "password_escrowed";
+		return SMP_OK;
+	case SMP_ACCOUNT_COMPROMISED:
+		if (open)
+			return FAIL(t, SMP_ERR_REFUSED, a->at.file, a->at.line, a->id,
+			            "refused: a compromise of account '%s' is already reported and "
+			            "not resolved", a->id);
+		path[0] = "compromised";
+		return SMP_OK;
+	default:
+		if (!open)
+			return FAIL(t, SMP_ERR_REFUSED, a->at.file, a->at.line, a->id,
+			            "refused: no compromise of account '%s' is open", a->id);
+		if (moment < a->compromised_reported.t)
+			return FAIL(t, SMP_ERR_REFUSED, a->at.file, a->at.line, a->id,
+			            "refused: a compromise cannot be resolved before it was reported");
+		path[0] = "compromised";
+		path[1] = "resolved";
+		return SMP_OK;
+	}
+}
+
+static smp_status do_account(struct txn *t, const char *id, smp_account_event e,
+                             const char *on)
+{
+	uint32_t ai = policy_find_account(t->base, id);
+	const struct account *a = ai == NONE ? NULL : &t->base->accounts[ai];
+	const char *path[3] = { NULL, NULL, NULL };
+	char when[TIME_TEXT];
+	struct ebuf value = { 0 };
+	int64_t moment;
+	smp_status rc;
+
+	if (a == NULL)
+		return FAIL(t, SMP_ERR_NOTFOUND, NULL, 0, id, "there is no account '%s'", id);
+	rc = time_text(t, "on", on, SMP_TIME_START, when, &moment);
+	if (rc == SMP_OK)
+		rc = event_setting(t, a, e, moment, path);
+	if (rc != SMP_OK)
+		return rc;
+	if (e == SMP_ACCOUNT_COMPROMISED) {
+		ebuf_adds(&value, "{");
+		add_field(&value, "reported", when);
+		ebuf_adds(&value, " }");
+	} else {
+		conf_quote(&value, when);
+	}
+	rc = value.oom ? SMP_ERR_NOMEM : edit_entry(t, a->at.file, "accounts", id, path, value.s);
+	ebuf_free(&value);
+	snprintf(t->detail, sizeof(t->detail), "%s on %s", event_names[e], when);
+	return rc == SMP_OK ? commit(t) : rc;
+}
+
+smp_status smp_edit_account(const char *config_path, unsigned flags, const char *id,
+                            smp_account_event event, const char *on, smp_diags **diags)
+{
+	return smp_edit_account_as(config_path, flags, id, event, on, NULL, NULL, diags);
+}
+
+smp_status smp_edit_account_as(const char *config_path, unsigned flags, const char *id,
+                               smp_account_event event, const char *on, const char *by,
+                               const char *password, smp_diags **diags)
+{
+	struct txn t;
+	smp_status rc;
+
+	if (diags != NULL)
+		*diags = NULL;
+	if (id == NULL || (unsigned)event >= SMP_ACCOUNT__COUNT)
+		return SMP_ERR_ARG;
+	if (edit_names_directory(config_path, flags))
+		return dir_account(config_path, flags, id, event, on, by, password, diags);
+	if (txn_init(&t, config_path, flags, "account") != SMP_OK)
+		return SMP_ERR_NOMEM;
+	t.audit.by = by != NULL ? by : t.user;
+	t.audit.id = id;
+	rc = txn_begin(&t);
+	if (rc == SMP_OK)
+		rc = do_account(&t, id, event, on);
+	return txn_end(&t, rc, diags);
+}
