@@ -63,11 +63,12 @@ extern const struct ldap_attr ldap_audit_attrs[];
 /* ---- smpolicy.conf with settings.source = "ldap" ---------------------- */
 
 struct ldap_settings {
-	char *uri;                 /* ldap://, ldaps:// or ldapi:// */
+	char *uri;                 /* one ldaps://, ldap:// (StartTLS) or ldapi:// */
 	char *base;                /* the base DN: ou=smpolicy,dc=example,dc=org */
 	char *bind_dn;             /* NULL: anonymous */
 	char *bind_password_file;  /* absolute; NULL with no bind_dn */
-	char *ca_file;             /* absolute; NULL: no TLS unless ldaps:// (system CAs) */
+	char *ca_file;             /* absolute; NULL: the system's CAs (and no
+	                              StartTLS over ldapi://) */
 	int timeout;               /* seconds for connecting and for each operation */
 	int64_t max_offline;       /* seconds since the last good sync */
 	char *copy_dir;            /* absolute: the local copy (default /var/lib/smpolicy) */
@@ -90,6 +91,12 @@ struct ldap_settings {
 smp_status ldap_settings_read(const char *config_path, unsigned flags, bool *is_ldap,
                               struct ldap_settings *out, smp_diags *d);
 void ldap_settings_free(struct ldap_settings *s);
+
+/* Is uri exactly one server, ldap://, ldaps:// or ldapi:// + host[:port]
+ * and at most a "/" (no list libldap would fail over along, no DN or
+ * extensions)?  The settings reader refuses any other; dir_open() asks
+ * again before it connects. */
+bool ldap_uri_single(const char *uri);
 
 /* ---- the local copy ---------------------------------------------------- */
 

@@ -118,12 +118,27 @@ static smp_status set_option(struct dir_conn *c, int option, const void *value,
 	return rc == LDAP_OPT_SUCCESS ? SMP_OK : dir_fail(c, rc, "cannot set %s", what);
 }
 
-/* TLS of this handle only: the CA file, certificates demanded, and a new
- * TLS context built from them (without it the handle would share the
- * library's global one). */
+/* Does this connection need TLS before anything is sent?  Every one but
+ * ldapi:// without a CA file (a local socket the kernel vouches for). */
+static bool tls_required(const struct ldap_settings *s)
+{
+	return !uri_is(s->uri, "ldapi://") || s->ca_file != NULL;
+}
+
+/*
+ * TLS of this handle only, set after ldap_initialize() has read ldap.conf,
+ * ~/.ldaprc, ./ldaprc and the LDAPTLS_* variables, so that none of them can
+ * weaken it: certificates demanded (LDAPTLS_REQCERT=never must not make a
+ * stranger's certificate pass), the library's default ciphers, TLS 1.2 at
+ * least, and with ldap.ca_file its CAs alone (no CA folder from
+ * elsewhere).  Then a new TLS context built from these (without it the
+ * handle would share the library's global one, built from the
+ * environment's).
+ */
 static smp_status set_tls(struct dir_conn *c)
 {
 	const int demand = LDAP_OPT_X_TLS_DEMAND, client = 0;
+	const int tls12 = LDAP_OPT_X_TLS_PROTOCOL_TLS1_2;
 	smp_status rc = SMP_OK;
 
 	if (c->s->ca_file != NULL) {
@@ -133,9 +148,15 @@ static smp_status set_tls(struct dir_conn *c)
 			return SMP_ERR_IO;
 		}
 		rc = set_option(c, LDAP_OPT_X_TLS_CACERTFILE, c->s->ca_file, "the CA file");
+		if (rc == SMP_OK)
+			rc = set_option(c, LDAP_OPT_X_TLS_CACERTDIR, "", "no CA folder");
 	}
 	if (rc == SMP_OK)
 		rc = set_option(c, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand, "certificate checking");
+	if (rc == SMP_OK)
+		rc = set_option(c, LDAP_OPT_X_TLS_CIPHER_SUITE, "", "the default ciphers");
+	if (rc == SMP_OK)
+		rc = set_option(c, LDAP_OPT_X_TLS_PROTOCOL_MIN, &tls12, "TLS 1.2 at least");
 	if (rc == SMP_OK)
 		rc = set_option(c, LDAP_OPT_X_TLS_NEWCTX, &client, "the TLS context");
 	return rc;
@@ -157,7 +178,7 @@ static smp_status configure(struct dir_conn *c)
 	/* the records come from the server named, never from one it refers to */
 	if (rc == SMP_OK)
 		rc = set_option(c, LDAP_OPT_REFERRALS, LDAP_OPT_OFF, "no referrals");
-	if (rc == SMP_OK && (uri_is(c->s->uri, "ldaps://") || c->s->ca_file != NULL))
+	if (rc == SMP_OK && tls_required(c->s))
 		rc = set_tls(c);
 	return rc;
 }
@@ -228,6 +249,12 @@ smp_status dir_open(struct dir_conn *c, const struct ldap_settings *s, unsigned 
 	c->ld = NULL;
 	c->s = s;
 	c->d = d;
+	/* the settings reader refused any other; a second look costs nothing
+	 * and keeps a list (failover, perhaps to clear text) out of libldap */
+	if (!ldap_uri_single(s->uri)) {
+		diags_add(d, s->uri, 0, SMP_SEV_ERROR, NULL, "not one LDAP server's URI: refusing it");
+		return SMP_ERR_ARG;
+	}
 	lrc = ldap_initialize(&c->ld, s->uri);
 	if (lrc != LDAP_SUCCESS)
 		return dir_fail(c, lrc, "not a usable LDAP URI");
@@ -236,12 +263,18 @@ smp_status dir_open(struct dir_conn *c, const struct ldap_settings *s, unsigned 
 	 * network's or TLS's, not the bind's */
 	if (rc == SMP_OK && (lrc = ldap_connect(c->ld)) != LDAP_SUCCESS)
 		rc = connect_failed(c, lrc, uri_is(s->uri, "ldaps://"), "cannot connect");
-	/* ldap:// (or ldapi://) with a CA file: StartTLS or nothing, never a
-	 * fallback to plaintext */
-	if (rc == SMP_OK && !uri_is(s->uri, "ldaps://") && s->ca_file != NULL &&
+	/* ldap:// (or ldapi:// with a CA file): StartTLS or nothing, never a
+	 * fallback to clear text; nothing (bind, search) is sent before */
+	if (rc == SMP_OK && tls_required(s) && !uri_is(s->uri, "ldaps://") &&
 	    (lrc = ldap_start_tls_s(c->ld, NULL, NULL)) != LDAP_SUCCESS)
-		rc = connect_failed(c, lrc, true, "cannot start TLS (StartTLS, required by "
-		                    "ldap.ca_file)");
+		rc = connect_failed(c, lrc, true, uri_is(s->uri, "ldap://")
+		                    ? "cannot start TLS (StartTLS, required for ldap://)"
+		                    : "cannot start TLS (StartTLS, required by ldap.ca_file)");
+	if (rc == SMP_OK && tls_required(s) && !ldap_tls_inplace(c->ld)) {
+		diags_add(d, s->uri, 0, SMP_SEV_ERROR, NULL,
+		          "the connection is not under TLS: refusing to bind or search in clear text");
+		rc = SMP_ERR_DIRECTORY;
+	}
 	if (rc == SMP_OK && s->bind_dn != NULL)
 		rc = read_password(s, flags, &password, d);
 	if (rc == SMP_OK && s->bind_dn != NULL)

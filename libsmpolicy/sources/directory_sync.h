@@ -25,9 +25,10 @@ struct dir_conn {
 
 /*
  * Connect to s->uri and bind: LDAPv3, s->timeout for connecting and for
- * each operation, TLS as the URI and ca_file say (ldaps://: TLS; ldap://
- * or ldapi:// with a ca_file: StartTLS, required; without: plaintext),
- * certificates verified (DEMAND), options on this handle only; a simple
+ * each operation, TLS always but over ldapi:// (ldaps://: TLS; ldap://:
+ * StartTLS, required, and no bind nor search without it; ldapi:// with a
+ * ca_file: StartTLS as well), certificates verified (DEMAND, whatever
+ * ldap.conf, ldaprc or LDAPTLS_* say), options on this handle only; a simple
  * bind as s->bind_dn with the password of s->bind_password_file (a
  * private file: root's, or the caller's with SMP_LOAD_ALLOW_NONROOT, and
  * neither group- nor other-readable), or none (anonymous).  Returns

@@ -98,10 +98,47 @@ static void refuse_directory_keys(struct loader *L, const config_setting_t *root
 	}
 }
 
-static bool uri_scheme_ok(const char *uri)
+/*
+ * One server, and nothing libldap could read as a second: scheme://, then
+ * a host (a name, an address, [IPv6], or ldapi's %-encoded path) with an
+ * optional :port, then at most a "/".  libldap takes a list separated by
+ * blanks or commas and fails over along it, so "ldaps://a ldap://b" would
+ * reach b in clear text with the bind password; no DN, attributes or
+ * extensions either (the base is ldap.base, and an extension such as
+ * !StartTLS must not be able to weaken the transport).
+ */
+bool ldap_uri_single(const char *uri)
 {
-	return strncmp(uri, "ldap://", 7) == 0 || strncmp(uri, "ldaps://", 8) == 0 ||
-	       strncmp(uri, "ldapi://", 8) == 0;
+	static const char *const schemes[] = { "ldap://", "ldaps://", "ldapi://", NULL };
+	const char *p = NULL;
+
+	if (uri == NULL)
+		return false;
+	for (size_t i = 0; schemes[i] != NULL && p == NULL; i++)
+		if (strncmp(uri, schemes[i], strlen(schemes[i])) == 0)
+			p = uri + strlen(schemes[i]);
+	if (p == NULL)
+		return false;
+	for (; *p != '\0' && *p != '/'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || strchr(".-_:[]%", *p) != NULL))
+			return false;
+	return *p == '\0' || (p[0] == '/' && p[1] == '\0');
+}
+
+static void check_uri(struct loader *L, const config_setting_t *m)
+{
+	const char *uri = str_of(m);
+
+	if (strncmp(uri, "ldap://", 7) != 0 && strncmp(uri, "ldaps://", 8) != 0 &&
+	    strncmp(uri, "ldapi://", 8) != 0)
+		ERR(L, AT(m), NULL, "ldap: %s must start with ldap://, ldaps:// or ldapi://, "
+		    "not '%s'", m->name, uri);
+	else if (!ldap_uri_single(uri))
+		ERR(L, AT(m), NULL, "ldap: %s must name exactly one server, "
+		    "scheme://host[:port] (no blanks, commas, second URI, DN or extensions: "
+		    "libldap would fail over to the next one, perhaps in clear text), not '%s'",
+		    m->name, uri);
 }
 
 /* A path setting made absolute from the settings file's folder; NULL if
@@ -149,12 +186,9 @@ static void take_ldap(struct loader *L, const config_setting_t *root, const char
 		return;
 	uri = str_of(m[LG_URI]);
 	base = str_of(m[LG_BASE]);
-	if (!uri_scheme_ok(uri))
-		ERR(L, AT(m[LG_URI]), NULL,
-		    "ldap: uri must start with ldap://, ldaps:// or ldapi://, not '%s'", uri);
-	if (m[LG_WRITE_URI] != NULL && !uri_scheme_ok(str_of(m[LG_WRITE_URI])))
-		ERR(L, AT(m[LG_WRITE_URI]), NULL, "ldap: write_uri must start with ldap://, "
-		    "ldaps:// or ldapi://, not '%s'", str_of(m[LG_WRITE_URI]));
+	check_uri(L, m[LG_URI]);
+	if (m[LG_WRITE_URI] != NULL)
+		check_uri(L, m[LG_WRITE_URI]);
 	if (base[0] == '\0')
 		ERR(L, AT(m[LG_BASE]), NULL, "ldap: base must name the records' DN");
 	if ((m[LG_BIND_DN] == NULL) != (m[LG_PW_FILE] == NULL))

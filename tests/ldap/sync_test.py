@@ -32,7 +32,12 @@ identity, and checks:
                unchanged and makes no copy; old copies, and what a killed sync
                left behind, are removed
   tls          ldaps:// with the test CA and ldap:// + StartTLS with the CA sync;
-               a CA that did not sign the server's certificate fails, saying so
+               a CA that did not sign the server's certificate fails, saying so,
+               even under LDAPTLS_REQCERT=never and ldaprc files saying the same;
+               uri or write_uri holding two URIs is a FILE:LINE error of check,
+               sync and the record commands; ldap:// without ca_file still
+               insists on StartTLS; a server that refuses StartTLS is sent no
+               bind and no search
   bind         a wrong password (exit 2, the bind named); a password file that
                group may read (refused); no such base (exit 2)
   strings      export_test.py's world of awkward strings (quotes, backslashes,
@@ -93,10 +98,12 @@ def report():
 
 # ---- running smpolicy ----------------------------------------------------
 
-def smpolicy(config, *args):
+def smpolicy(config, *args, env=None, cwd=None):
     pre = [] if os.geteuid() == 0 else ["--test-allow-nonroot"]
-    return subprocess.run([ARGS.exe, *pre, "-c", config, *with_store(args)], capture_output=True,
-                          text=True, env=dict(os.environ, TZ="America/New_York", LC_ALL="C"))
+    return subprocess.run([os.path.abspath(ARGS.exe), *pre, "-c", config, *with_store(args)],
+                          capture_output=True,
+                          text=True, cwd=cwd, env=dict(os.environ, TZ="America/New_York",
+                                                       LC_ALL="C", **(env or {})))
 
 
 def out(r):
@@ -127,7 +134,11 @@ def load_world(slapd, world, base=None):
 
 def ldap_config(tmp, slapd, name="dir", uri=None, ca_file=None, bind=True, max_offline=None,
                 base=None, timeout=10):
-    """A settings file with source = "ldap" in tmp/name; its path."""
+    """A settings file with source = "ldap" in tmp/name; its path.  ldap://
+    always starts TLS, so ca_file is the test CA unless given (False: none,
+    the system's CAs)."""
+    if ca_file is None:
+        ca_file = slapd.env["CA_FILE"]
     d = os.path.join(tmp, name)
     os.makedirs(d, 0o755, exist_ok=True)
     secret = os.path.join(d, "ldap.secret")
@@ -538,6 +549,154 @@ def case_tls(tmp, slapd):
            "certificate: exit 2, saying so", out(r))
         ok(not os.path.exists(os.path.join(copy_dir(conf), "state")),
            f"tls: {name}: nothing synced")
+    transport_refusals(tmp, slapd)
+
+
+class NoStartTLS:
+    """A TCP server on a free port of 127.0.0.1 that speaks just enough LDAP
+    to refuse StartTLS (resultCode unavailable) and remembers the protocol
+    operation of every request it was sent: a bind (0x60) or a search
+    (0x63) after the refusal would have gone in clear text; an unbind
+    (0x42) carries nothing."""
+
+    def __init__(self):
+        import threading
+        self.ops = []
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(4)
+        self.sock.settimeout(0.2)
+        self.uri = "ldap://127.0.0.1:%d" % self.sock.getsockname()[1]
+        self.stop = False
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    @staticmethod
+    def read_message(conn):
+        head = conn.recv(2)
+        if len(head) < 2 or head[0] != 0x30:
+            return None
+        n = head[1]
+        if n & 0x80:
+            raw = conn.recv(n & 0x7F)
+            n = int.from_bytes(raw, "big")
+        body = b""
+        while len(body) < n:
+            more = conn.recv(n - len(body))
+            if not more:
+                return None
+            body += more
+        return body
+
+    def serve(self):
+        while not self.stop:
+            try:
+                conn, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            conn.settimeout(5)
+            with conn:
+                while True:
+                    try:
+                        body = self.read_message(conn)
+                    except OSError:
+                        break
+                    if body is None or body[0] != 0x02:
+                        break
+                    msgid = body[2:2 + body[1]]
+                    op = body[2 + body[1]]
+                    self.ops.append(op)
+                    if op != 0x77:   # anything but an extended request: hang up
+                        break
+                    result = bytes([0x0A, 1, 52, 0x04, 0, 0x04, 0])   # unavailable
+                    resp = bytes([0x78, len(result)]) + result
+                    inner = bytes([0x02, len(msgid)]) + msgid + resp
+                    conn.sendall(bytes([0x30, len(inner)]) + inner)
+
+    def close(self):
+        self.stop = True
+        self.thread.join()
+        self.sock.close()
+
+
+def transport_refusals(tmp, slapd):
+    """Configurations and servers that would carry the records, or the bind
+    password, in clear text, or trust a certificate nobody vouched for."""
+    two = f'{slapd.env["LDAPS_URI"]} {slapd.env["LDAP_URI"]}'
+    for name, key, uri in (("two", "uri", two),
+                           ("comma", "uri", f'{slapd.env["LDAPS_URI"]},{slapd.env["LDAP_URI"]}'),
+                           ("write-two", "write_uri", two)):
+        conf = ldap_config(tmp, slapd, "refused-" + name)
+        with open(conf) as f:
+            text = f.read()
+        if key == "uri":
+            text = re.sub(r'uri = "[^"]*";', f'uri = "{uri}";', text, count=1)
+        else:
+            text = text.replace("base = ", f'write_uri = "{uri}";\n  base = ', 1)
+        with open(conf, "w") as f:
+            f.write(text)
+        line = next(i for i, t in enumerate(text.splitlines(), 1) if f'{key} = "' in t)
+        pw = os.path.join(os.path.dirname(conf), "dcpp.pw")
+        with open(pw, "w") as f:
+            f.write("pw-dcpp\n")
+        os.chmod(pw, 0o600)
+        for cmd in (["check"], ["sync"], ["request", "--by", "dcpp", "--staff", "jdoe",
+                                          "--kind", "long_term", "--platform", "facebook",
+                                          "--password-file", pw]):
+            r = smpolicy(conf, *cmd)
+            ok(r.returncode != 0 and f"{conf}:{line}" in r.stderr and
+               "exactly one server" in r.stderr,
+               f"tls: {key} holding two URIs ({name}): {cmd[0]} refuses it at FILE:LINE", out(r))
+        ok(not os.path.exists(os.path.join(copy_dir(conf), "state")),
+           f"tls: {key} holding two URIs ({name}): nothing synced")
+
+    # ldap:// and no CA file: still StartTLS, with the system's CAs, which
+    # did not sign the test server's certificate
+    conf = ldap_config(tmp, slapd, "starttls-system", ca_file=False)
+    r = smpolicy(conf, "sync")
+    ok(r.returncode == 2 and "StartTLS" in r.stderr and "certificate" in r.stderr,
+       "tls: ldap:// without ca_file still requires StartTLS (here: a certificate the system "
+       "does not trust): exit 2", out(r))
+    ok(not os.path.exists(os.path.join(copy_dir(conf), "state")),
+       "tls: ldap:// without ca_file: nothing synced")
+
+    # a server that refuses StartTLS: never a bind, nor a search, in clear
+    srv = NoStartTLS()
+    try:
+        conf = ldap_config(tmp, slapd, "nostarttls", uri=srv.uri)
+        r = smpolicy(conf, "sync")
+        time.sleep(0.3)
+        ok(r.returncode == 2 and "StartTLS" in r.stderr and srv.uri in r.stderr,
+           "tls: a server that refuses StartTLS: exit 2, saying so", out(r))
+        ok(srv.ops and srv.ops[0] == 0x77 and all(op in (0x77, 0x42) for op in srv.ops),
+           "tls: a server that refuses StartTLS is sent nothing but the StartTLS request "
+           "(no bind, no search in clear text)", [hex(o) for o in srv.ops])
+    finally:
+        srv.close()
+
+    # the environment and the ldaprc files cannot turn certificate checking off
+    other = wrong_ca(tmp)
+    home = os.path.join(tmp, "home")
+    os.makedirs(home, exist_ok=True)
+    for f in (os.path.join(home, ".ldaprc"), os.path.join(home, "ldaprc"),
+              os.path.join(tmp, "ldaprc")):
+        with open(f, "w") as fh:
+            fh.write("TLS_REQCERT never\n")
+    for name, uri in (("ldaps", slapd.env["LDAPS_URI"]), ("starttls", slapd.env["LDAP_URI"])):
+        conf = ldap_config(tmp, slapd, "reqcert-" + name, uri=uri, ca_file=other)
+        r = smpolicy(conf, "sync", cwd=tmp, env={"LDAPTLS_REQCERT": "never", "HOME": home,
+                                                 "LDAPTLS_CIPHER_SUITE": "NONE"})
+        ok(r.returncode == 2 and "certificate" in r.stderr,
+           f"tls: {name} with a wrong CA under LDAPTLS_REQCERT=never and ldaprc's TLS_REQCERT "
+           "never: still refused", out(r))
+        ok(not os.path.exists(os.path.join(copy_dir(conf), "state")),
+           f"tls: {name} under LDAPTLS_REQCERT=never: nothing synced")
+    conf = ldap_config(tmp, slapd, "reqcert-good", uri=slapd.env["LDAPS_URI"])
+    r = smpolicy(conf, "sync", cwd=tmp, env={"LDAPTLS_REQCERT": "never", "HOME": home,
+                                             "LDAPTLS_CIPHER_SUITE": "NONE"})
+    ok(r.returncode == 0 and r.stdout.startswith("synced: "), "tls: the right CA syncs under "
+       "the same environment (the refusals above are the CA's; its cipher list is not used)",
+       out(r))
 
 
 def case_bind(tmp, slapd):
@@ -620,7 +779,8 @@ def main():
         with Slapd(tmp) as slapd:
             globals()["case_" + ARGS.case](tmp, slapd)
     except Exception as e:  # a failure of the harness is a failed test, not a crash
-        ok(False, f"{ARGS.case}: the case ran to its end", repr(e))
+        import traceback
+        ok(False, f"{ARGS.case}: the case ran to its end", traceback.format_exc())
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         os.umask(old_umask)

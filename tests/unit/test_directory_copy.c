@@ -253,6 +253,57 @@ static void test_settings_faults(void)
 	site_remove(&s);
 }
 
+/* ldap.uri and ldap.write_uri name one server each: libldap reads a list
+ * (blanks or commas between) and fails over along it, perhaps to clear
+ * text with the bind password. */
+static void test_uri_one_server(void)
+{
+	static const char *const refused[] = {
+		"ldaps://a.example ldap://b.example", "ldaps://a.example,ldap://b.example",
+		"ldaps://a.example\\tldaps://b.example", "ldaps://a.example ldaps://b.example",
+		"ldaps://a.example:636ldap://b.example", "ldaps://a.example/ldap://b.example",
+		"ldaps://a.example/ou=x??sub", "ldap://a.example/?\?\?\?!StartTLS",
+		"ldaps://a.example ", " ldaps://a.example", "LDAP://a.example", "ldaps:/a.example",
+		"ldaps://a.example\\n", "ldaps://a.example;x", "ldaps://a.example//",
+		"ldaps://user@a.example", NULL,
+	};
+	static const char *const accepted[] = {
+		"ldaps://ldap.dcf.example.org", "ldaps://ldap.dcf.example.org:636/",
+		"ldap://127.0.0.1:389", "ldap://[::1]:389", "ldapi://%2Frun%2Fslapd%2Fldapi",
+		"ldapi:///", NULL,
+	};
+	struct site s;
+	char text[1024];
+
+	site_make(&s);
+	site_state(&s, "copy-1", 10);
+	for (size_t i = 0; refused[i] != NULL; i++) {
+		snprintf(text, sizeof(text), "version = 1;\nsettings = { source = \"ldap\"; };\n"
+		         "ldap = {\n  uri = \"%s\";\n  base = \"ou=smpolicy,dc=example,dc=org\";\n"
+		         "  copy_dir = \"%s\";\n};\n", refused[i], s.copy_dir);
+		put(s.conf, text);
+		expect(&s, SMP_ERR_PARSE, "smpolicy.conf", 4,
+		       strncmp(refused[i], "ldap", 4) == 0 && strstr(refused[i], "://") != NULL
+		           ? "uri must name exactly one server" : "uri must start with");
+		/* the same for write_uri, uri itself being one server */
+		snprintf(text, sizeof(text), "version = 1;\nsettings = { source = \"ldap\"; };\n"
+		         "ldap = {\n  uri = \"ldaps://r.example\";\n"
+		         "  write_uri = \"%s\";\n  base = \"ou=smpolicy,dc=example,dc=org\";\n"
+		         "  copy_dir = \"%s\";\n};\n", refused[i], s.copy_dir);
+		put(s.conf, text);
+		expect(&s, SMP_ERR_PARSE, "smpolicy.conf", 5, "write_uri must");
+	}
+	for (size_t i = 0; accepted[i] != NULL; i++) {
+		snprintf(text, sizeof(text), "version = 1;\nsettings = { source = \"ldap\"; };\n"
+		         "ldap = {\n  uri = \"%s\";\n  write_uri = \"%s\";\n"
+		         "  base = \"ou=smpolicy,dc=example,dc=org\";\n  copy_dir = \"%s\";\n};\n",
+		         accepted[i], accepted[i], s.copy_dir);
+		put(s.conf, text);
+		smp_policy_free(expect(&s, SMP_OK, NULL, 0, NULL));
+	}
+	site_remove(&s);
+}
+
 static void test_files_source(void)
 {
 	struct world w;
@@ -322,6 +373,7 @@ int main(void)
 	CU_add_test(s, "synced in the future: offline", test_synced_in_future);
 	CU_add_test(s, "state faults at FILE:LINE", test_bad_state);
 	CU_add_test(s, "ldap settings faults at FILE:LINE", test_settings_faults);
+	CU_add_test(s, "ldap.uri and write_uri: one server each", test_uri_one_server);
 	CU_add_test(s, "files source: ldap group and source checked", test_files_source);
 	CU_add_test(s, "record commands refused on the copy", test_edits_refused);
 	return run_suites();
