@@ -16,6 +16,11 @@
  * may break it: a sign-off writes its approval within milliseconds of
  * claiming; a claim this old is a killed or stalled command's. */
 #define OFFICE_CLAIM_LEASE 3
+/* How far ahead of this host's clock a claim may be dated and still hold:
+ * the clocks of two signing machines differ by a few seconds under NTP; a
+ * minute is generous, and a claim dated further ahead (a clock set wrong,
+ * or a forged value) is broken at once instead of locking the office. */
+#define OFFICE_CLAIM_SKEW 60
 #define LDAP_INTENT_ATTR "smpIntent"
 #define LDAP_FENCE_ATTR "smpFence"
 

@@ -27,6 +27,7 @@
  */
 #include "edit_ldap.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,18 +106,64 @@ static smp_status write_failed(struct run *r, int lrc, const char *dn, const cha
 
 /* ---- the office's claim ------------------------------------------------- */
 
+/*
+ * "TIME TOKEN ID" as dl_commit() writes it: TIME 1 to 19 digits (seconds
+ * since the epoch; more than LLONG_MAX is taken as LLONG_MAX), TOKEN 1 to
+ * 16 characters, ID what follows the second blank.  False for anything
+ * else.  No sscanf: "%lld" would take a sign, blanks, and overflow
+ * silently.
+ */
+static bool claim_parse(const char *intent, long long *when, size_t *id_at)
+{
+	unsigned long long t = 0;
+	size_t i = 0, tok;
+
+	for (; intent[i] >= '0' && intent[i] <= '9'; i++) {
+		if (i == 19)
+			return false;
+		t = t * 10 + (unsigned long long)(intent[i] - '0');   /* < 10^19 < 2^64 */
+	}
+	if (i == 0 || intent[i] != ' ')
+		return false;
+	*when = t > (unsigned long long)LLONG_MAX ? LLONG_MAX : (long long)t;
+	tok = ++i;
+	while (intent[i] != '\0' && intent[i] != ' ')
+		i++;
+	if (i == tok || i - tok > 16 || intent[i] != ' ')
+		return false;
+	*id_at = i + 1;
+	return true;
+}
+
+/*
+ * Does a claim made at when still hold at now?  Only while it is younger
+ * than OFFICE_CLAIM_LEASE; one dated ahead of now by more than
+ * OFFICE_CLAIM_SKEW never does (a clock set forward, or a forged value,
+ * must not lock the office's sign-offs for years).  Both times are checked
+ * against 0 and subtracted one from the other, never added: no overflow
+ * whatever the directory holds.
+ */
+static bool claim_holds(long long when, long long now)
+{
+	if (when < 0 || now < 0)
+		return false;
+	if (when > now)
+		return when - now <= OFFICE_CLAIM_SKEW;
+	return now - when < OFFICE_CLAIM_LEASE;
+}
+
 smp_status dl_break_claim(struct run *r, bool *conflict)
 {
 	long long when = 0;
-	int at = 0;
+	size_t at = 0;
 	char fence[17], *cont, *dn;
 	int lrc;
 
 	*conflict = true;   /* whatever happens here, the world is read again */
-	if (sscanf(r->intent, "%lld %*16s %n", &when, &at) < 1 || at == 0)
-		at = (int)strlen(r->intent);   /* not ours to parse: break it at once */
-	else if ((long long)time(NULL) < when + OFFICE_CLAIM_LEASE)
-		return SMP_OK;                 /* young: its holder is writing; wait */
+	if (!claim_parse(r->intent, &when, &at))
+		at = strlen(r->intent);   /* not ours to parse: break it at once */
+	else if (claim_holds(when, (long long)time(NULL)))
+		return SMP_OK;            /* young: its holder is writing; wait */
 	if (!token(fence))
 		return SMP_ERR_NOMEM;
 	/* the fence first: once the approval's entryCSN has moved, the
@@ -145,7 +192,7 @@ smp_status dl_break_claim(struct run *r, bool *conflict)
 /* Step 2: the office is this command's; *conflict if it was not free at R. */
 static smp_status claim(struct run *r, const char *intent, bool *conflict)
 {
-	long long rev = r->revision != NULL ? strtoll(r->revision, NULL, 10) : 0;
+	long long rev = 0;
 	char next[32], filter[128];
 	char *rv[2] = { next, NULL }, *iv[2] = { (char *)intent, NULL };
 	LDAPMod m[2] = {
@@ -155,6 +202,19 @@ static smp_status claim(struct run *r, const char *intent, bool *conflict)
 	LDAPMod *mods[3] = { &m[0], &m[1], NULL };
 	int lrc;
 
+	/* a count of sign-offs: 1 to 18 digits, so that rev + 1 cannot
+	 * overflow; anything else is no revision this library wrote */
+	if (r->revision != NULL) {
+		size_t n = strspn(r->revision, "0123456789");
+
+		if (n == 0 || n > 18 || r->revision[n] != '\0') {
+			diags_add(r->d, r->office_dn, 0, SMP_SEV_ERROR, NULL, "the office's "
+			          LDAP_REVISION_ATTR " is not a count (1 to 18 digits): '%s'; "
+			          "nothing was written", r->revision);
+			return SMP_ERR_DIRECTORY;
+		}
+		rev = strtoll(r->revision, NULL, 10);
+	}
 	snprintf(next, sizeof(next), "%lld", rev + 1);
 	if (r->revision != NULL)
 		snprintf(filter, sizeof(filter), "(&(%s=%lld)(!(%s=*)))", LDAP_REVISION_ATTR, rev,

@@ -472,6 +472,23 @@ def stale_claim(w):
     ok(r.returncode == 0 and waited >= 1.5,
        f"a fresh claim is waited for, not broken at once ({waited:.1f} s)", r.stderr)
     w.unsign_it("LT-2026-104")
+    # dated at the end of time, ten years ahead, past what 64 bits hold, or
+    # not a time: none may lock Camden's sign-offs (nor overflow: UBSan
+    # watches this case under tests/sanitize.sh)
+    ten_years = int(time.time()) + 10 * 366 * 86400
+    for what, stamp in (("LLONG_MAX", "9223372036854775807"), ("ten years ahead", str(ten_years)),
+                        ("20 digits", "99999999999999999999"), ("negative", "-5"),
+                        ("LLONG_MAX + 1", "9223372036854775808")):
+        planted = w.raw("root", f"dn: {office}\nchangetype: modify\nreplace: smpIntent\n"
+                                f"smpIntent: {stamp} 0123456789abcdef {aid}\n")
+        t0 = time.time()
+        r = w.as_("dit", "sign", "LT-2026-104", "--by", "dit")
+        waited = time.time() - t0
+        ok(planted == 0 and r.returncode == 0 and waited < 10 and
+           "smpIntent" not in w.search(office, "base", "(objectClass=*)", "smpIntent"),
+           f"a claim dated {what} ({stamp}) counts as broken: the sign-off succeeds "
+           f"({waited:.1f} s)", r.stderr)
+        w.unsign_it("LT-2026-104")
 
 
 def raw_trail(w):
