@@ -499,6 +499,22 @@ const char *smp_policy_platform_domain(const smp_policy *policy, size_t i, size_
  */
 const char *smp_policy_platform_for_host(const smp_policy *policy, const char *host);
 
+/*
+ * The device a DNS host name stands for: name ends in "." plus one of the
+ * settings' device_domains (at a label boundary; ASCII case ignored; a
+ * trailing dot of name ignored) and what comes before is exactly one label
+ * (letters, digits, '-', '_'; 1 to 63), which is the device id, written
+ * into id (size bytes, with its NUL) as name spells it.  SMP_OK;
+ * SMP_ERR_NOTFOUND when name is under no such domain or leaves more or
+ * less than one label (with no device_domains, every name: no DNS name is
+ * trusted to say which device it is); SMP_ERR_ARG for a NULL argument or
+ * an id that does not fit.  The web proxy helper asks it of a client's
+ * forward-confirmed reverse-DNS name, the PAM module of a host name that
+ * has a dot.
+ */
+smp_status smp_policy_device_for_name(const smp_policy *policy, const char *name, char *id,
+                                      size_t size);
+
 size_t smp_policy_approval_count(const smp_policy *policy);
 /* Fill *out for approval i (file order) with its state at t; false when
  * out of range.  Strings owned by policy. */

@@ -221,6 +221,8 @@ struct settings {
 	int warn_days;
 	int long_term_max_days;
 	char *audit;               /* absolute path */
+	char **device_domains;     /* lower case, no dot at either end; NULL-ended,
+	                              NULL when none: no DNS name is a device's */
 };
 
 struct smp_policy {

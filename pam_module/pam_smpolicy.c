@@ -72,6 +72,7 @@ struct run {
 	const char *user;
 	const char *device;
 	char host[HOST_NAME_MAX + 1];
+	char device_id[64];        /* the device a host name with a dot stands for */
 	smp_policy *policy;
 	int64_t at;
 	bool allowed;              /* the outcome is PAM_SUCCESS */
@@ -692,12 +693,26 @@ static int run_result(const struct run *r)
 	return PAM_PERM_DENIED;
 }
 
+/* A name with a dot under the settings' device_domains stands for its
+ * first label (the library's rule, which the login store followed too):
+ * ws-essex-0042.ws.dcf.example is the device ws-essex-0042.  Any other
+ * name is the device id as it is. */
+static void run_device_domain(struct run *r)
+{
+	if (strchr(r->device, '.') != NULL &&
+	    smp_policy_device_for_name(r->policy, r->device, r->device_id,
+	                               sizeof r->device_id) == SMP_OK)
+		r->device = r->device_id;
+}
+
 /* Load, then decide every platform; *result receives the PAM verdict.
  * Returns PAM_SUCCESS or, on a fault of the module's own, PAM_AUTH_ERR. */
 static int run_decide(struct run *r, int *result)
 {
 	int rc = run_load(r);
 
+	if (rc == PAM_SUCCESS)
+		run_device_domain(r);
 	if (rc == PAM_SUCCESS)
 		rc = run_platforms(r);
 	r->at = (int64_t)time(NULL);

@@ -115,3 +115,52 @@ const char *smp_policy_platform_domain(const smp_policy *p, size_t i, size_t j)
 			return d[k];
 	return NULL;
 }
+
+/* A label a device id may be: letters, digits, '-' and '_', 1 to 63. */
+static bool device_label(const char *s, size_t n)
+{
+	if (n == 0 || n > 63)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_'))
+			return false;
+	return true;
+}
+
+/*
+ * A DNS name stands for a device only inside a domain the settings name
+ * for devices (settings.device_domains): "ws-essex-0042.ws.dcf.example"
+ * under "ws.dcf.example" is the device ws-essex-0042, while
+ * "ws-essex-0042.guest.example" (the first label of any name, as a
+ * reverse zone's owner may write it) or "xws.dcf.example.evil" is none.
+ */
+smp_status smp_policy_device_for_name(const smp_policy *p, const char *name, char *id,
+                                      size_t size)
+{
+	size_t n;
+
+	if (p == NULL || name == NULL || id == NULL || size == 0)
+		return SMP_ERR_ARG;
+	id[0] = '\0';
+	n = strlen(name);
+	if (n > 0 && name[n - 1] == '.')
+		n--;   /* the root: "ws1.ws.dcf.example." is the same name */
+	for (size_t i = 0; p->set.device_domains != NULL && p->set.device_domains[i] != NULL; i++) {
+		const char *dom = p->set.device_domains[i];
+		size_t m = strlen(dom), left;
+
+		/* a whole-label suffix, and one label before it */
+		if (m + 2 > n || name[n - m - 1] != '.' || !same_name(name + n - m, dom, m))
+			continue;
+		left = n - m - 1;
+		if (!device_label(name, left))
+			continue;
+		if (left >= size)
+			return SMP_ERR_ARG;
+		memcpy(id, name, left);
+		id[left] = '\0';
+		return SMP_OK;
+	}
+	return SMP_ERR_NOTFOUND;
+}

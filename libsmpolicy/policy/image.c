@@ -593,6 +593,7 @@ static void walk_policy(struct walk *w, smp_policy *p, struct records *r)
 		fault(w, "settings out of range");
 	flag(w, &set->cap_long_term_only);
 	str(w, &p->set.audit, false);
+	strings(w, &p->set.device_domains, SIZE_MAX, true);
 	REF(w, p->digests, n.nrecords + 1, false);
 	REF(w, p->zone, n.nzone, n.nzone == 0);
 	/* records before their indexes, platforms before approvals: the

@@ -122,6 +122,16 @@ static void copy_settings(struct slicer *s)
 		q->records_paths[i] = dup(s, p->records_paths[i]);
 	q->set = p->set;
 	q->set.audit = dup(s, p->set.audit);
+	q->set.device_domains = NULL;
+	if (p->set.device_domains != NULL) {
+		size_t nd = 0;
+
+		while (p->set.device_domains[nd] != NULL)
+			nd++;
+		q->set.device_domains = alloc(s, nd + 1, sizeof(char *));
+		for (size_t k = 0; q->set.device_domains != NULL && k < nd; k++)
+			q->set.device_domains[k] = dup(s, p->set.device_domains[k]);
+	}
 	q->digests = alloc(s, p->nrecords + 1, sizeof(*q->digests));
 	if (q->digests != NULL)
 		memcpy(q->digests, p->digests, (p->nrecords + 1) * sizeof(*q->digests));

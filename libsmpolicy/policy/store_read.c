@@ -204,6 +204,7 @@ smp_status store_image_read(const void *bytes, size_t size, const char *user,
 	const char *data = bytes;
 	struct store_header h;
 	struct store_slot s, dslot;
+	char mapped[64];
 	bool found;
 	smp_policy *p = NULL;
 
@@ -224,6 +225,11 @@ smp_status store_image_read(const void *bytes, size_t size, const char *user,
 	*why = adopt_slice(data, &s, found ? user : NULL, &p);
 	if (*why == NULL && p->nplatforms != h.nplatforms)
 		*why = "a slice of another catalogue";
+	/* a host name under the settings' device_domains stands for its first
+	 * label, as the PAM module then asks smp_decide about */
+	if (*why == NULL && strchr(device, '.') != NULL &&
+	    smp_policy_device_for_name(p, device, mapped, sizeof(mapped)) == SMP_OK)
+		device = mapped;
 	if (*why == NULL && find_slot(data, size, h.device_off, h.device_slots, device, &dslot, why))
 		*why = attach_device(p, data, &dslot, device);
 	if (*why == NULL) {

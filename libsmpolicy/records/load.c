@@ -22,7 +22,7 @@ static const struct field conf_top[] = {
 };
 
 enum { SET_RECORDS, SET_MAX, SET_CAP_COUNTS, SET_WARN_DAYS, SET_LT_MAX, SET_AUDIT, SET_SOURCE,
-       SET_N };
+       SET_DEVICE_DOMAINS, SET_N };
 static const struct field settings_fields[SET_N + 1] = {
 	[SET_RECORDS] = { "records", F_STRLIST, true },
 	[SET_MAX] = { "max_approved_per_office", F_INT, false },
@@ -31,12 +31,76 @@ static const struct field settings_fields[SET_N + 1] = {
 	[SET_LT_MAX] = { "long_term_max_days", F_INT, false },
 	[SET_AUDIT] = { "audit", F_STR, false },
 	[SET_SOURCE] = { "source", F_STR, false },
+	[SET_DEVICE_DOMAINS] = { "device_domains", F_STRLIST, false },
 };
 
 static const struct field records_top[] = {
 	{ "staff", F_LIST, false }, { "devices", F_LIST, false },
 	{ "accounts", F_LIST, false }, { "approvals", F_LIST, false }, { NULL, 0, false },
 };
+
+/*
+ * s as a DNS domain in lower case, without the root's trailing dot, into
+ * out (254 bytes); false unless it is one: labels of letters, digits, '-'
+ * and '_' (not at a label's ends but '_'), 1 to 63 each, 253 in all.  The
+ * devices' names are matched against it (smp_policy_device_for_name).
+ */
+static bool device_domain(const char *s, char out[254])
+{
+	size_t n = strlen(s), label = 0;
+
+	if (n > 0 && s[n - 1] == '.')
+		n--;
+	if (n == 0 || n > 253)
+		return false;
+	for (size_t i = 0; i <= n; i++) {
+		char c = i < n ? s[i] : '.';
+
+		if (c == '.') {
+			if (label == 0 || label > 63 || s[i - 1] == '-')
+				return false;
+			label = 0;
+		} else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+		           (c >= 'A' && c <= 'Z') || (c == '-' && label > 0)) {
+			label++;
+		} else {
+			return false;
+		}
+		out[i] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+	}
+	out[n] = '\0';
+	return true;
+}
+
+static void parse_device_domains(struct loader *L, const config_setting_t *list)
+{
+	int n = list != NULL ? config_setting_length(list) : 0;
+	char **v;
+
+	if (n == 0)
+		return;   /* none: no reverse-DNS name stands for a device */
+	v = arena_alloc(&L->p->mem, ((size_t)n + 1) * sizeof(char *));
+	if (v == NULL) {
+		L->nomem = true;
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(list, (unsigned)i);
+		const char *s = config_setting_get_string(e);
+		char norm[254];
+
+		v[i] = NULL;
+		if (s == NULL || !device_domain(s, norm)) {
+			ERR(L, AT(e), NULL, "settings: device_domains: '%s' is not a DNS domain "
+			    "(labels of letters, digits and '-', 1 to 63 each, 253 in all)",
+			    s != NULL ? s : "");
+			continue;
+		}
+		v[i] = dup_or_null(L, norm);
+	}
+	v[n] = NULL;
+	L->p->set.device_domains = v;
+}
 
 static void parse_settings(struct loader *L, const config_setting_t *root,
                            const char *conf_dir)
@@ -63,6 +127,7 @@ static void parse_settings(struct loader *L, const config_setting_t *root,
 		ERR(L, AT(m[SET_CAP_COUNTS]), NULL,
 		    "settings: cap_counts must be \"all\" or \"long_term\", not '%s'", cc);
 	set->cap_long_term_only = cc != NULL && strcmp(cc, "long_term") == 0;
+	parse_device_domains(L, m[SET_DEVICE_DOMAINS]);
 	audit = str_of(m[SET_AUDIT]);
 	if (audit != NULL && audit[0] == '\0')
 		ERR(L, AT(m[SET_AUDIT]), NULL, "settings: audit must not be empty");

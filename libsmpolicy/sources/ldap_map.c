@@ -15,6 +15,7 @@ const struct ldap_attr ldap_settings_attrs[] = {
 	{ "cap_counts", "smpCapCounts", LV_STR },
 	{ "warn_days", "smpWarnDays", LV_INT },
 	{ "long_term_max_days", "smpLongTermMaxDays", LV_INT },
+	{ "device_domains", "smpDeviceDomains", LV_STRLIST },
 	{ NULL, NULL, LV_STR },
 };
 

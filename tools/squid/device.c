@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -108,8 +109,10 @@ static bool forward_confirmed(const char *host, const struct sockaddr_storage *s
 	return ok;
 }
 
-/* The short host name of the address, into name; false when it has none
- * that its forward lookup confirms. */
+/* The host name of the address, whole, into name; false when it has none
+ * that its forward lookup confirms.  Which device it is, if any, is the
+ * settings' to say (device_domains): its first label alone says nothing,
+ * since the owner of any reverse zone chooses it. */
 static bool reverse(const struct sockaddr_storage *ss, socklen_t len, char *name)
 {
 	char host[NI_MAXHOST];
@@ -118,7 +121,9 @@ static bool reverse(const struct sockaddr_storage *ss, socklen_t len, char *name
 	if (getnameinfo((const struct sockaddr *)ss, len, host, sizeof(host), NULL, 0,
 	                NI_NAMEREQD) != 0 || !forward_confirmed(host, ss))
 		return false;
-	n = strcspn(host, ".");
+	n = strlen(host);
+	if (n > 0 && host[n - 1] == '.')
+		n--;
 	if (n == 0 || n > DEVICE_NAME_MAX)
 		return false;
 	memcpy(name, host, n);
@@ -143,29 +148,37 @@ void device_remember(struct devices *c, const char *addr, const char *name, int6
 		return;
 	s = slot_of(c, addr);
 	strcpy(s->addr, addr);
-	strcpy(s->name, named ? name : addr);   /* both fit: checked, and a name is cut */
+	/* both fit: the address checked above, a name by reverse() */
+	snprintf(s->name, sizeof(s->name), "%s", named ? name : addr);
+	s->named = named;
 	s->expires_ms = now_ms + (named ? DEVICE_TTL_MS : DEVICE_NEGATIVE_TTL_MS);
 }
 
-const char *device_of(struct devices *c, const char *client, int64_t now_ms)
+const char *device_of(struct devices *c, const char *client, int64_t now_ms, bool *dns)
 {
 	static struct device_slot uncached;
 	struct device_slot *s;
 	char name[DEVICE_NAME_MAX + 1];
 	bool named;
 
+	*dns = false;
 	if (is_none(client))
 		return DEVICE_NONE;
 	if (!device_needs_lookup(c, client, now_ms)) {
 		/* no address, or one remembered */
 		s = c->slot != NULL && strlen(client) < sizeof(s->addr) ? slot_of(c, client) : NULL;
-		return s != NULL && fresh(s, client, now_ms) ? s->name : client;
+		if (s == NULL || !fresh(s, client, now_ms))
+			return client;
+		*dns = s->named;
+		return s->name;
 	}
 	named = device_reverse_name(client, name);
 	if (c->slot != NULL) {
 		device_remember(c, client, named ? name : NULL, now_ms);
+		*dns = slot_of(c, client)->named;
 		return slot_of(c, client)->name;
 	}
-	strcpy(uncached.name, named ? name : client);
+	snprintf(uncached.name, sizeof(uncached.name), "%s", named ? name : client);
+	*dns = named;
 	return uncached.name;
 }

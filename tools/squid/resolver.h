@@ -26,8 +26,8 @@ int resolver_fd(const struct resolver *r);
  * false when RESOLVER_QUEUE_MAX are outstanding or memory ran out. */
 bool resolver_ask(struct resolver *r, const char *addr);
 /* The next answer, without waiting: false when none is ready.  addr gets
- * the address asked (48 bytes), name its device name (DEVICE_NAME_MAX + 1
- * bytes; "" when it has none). */
+ * the address asked (48 bytes), name its forward-confirmed host name
+ * (DEVICE_NAME_MAX + 1 bytes; "" when it has none). */
 bool resolver_collect(struct resolver *r, char *addr, char *name);
 /* Stop the threads.  One still waiting on the resolver is left to the
  * end of the process. */

@@ -217,7 +217,9 @@ static void answer(struct helper *h, const struct request *rq)
 	struct smp_request req;
 	smp_decision *d = NULL;
 	const char *platform;
+	char id[DEVICE_NAME_MAX + 1];
 	smp_status st;
+	bool dns;
 
 	if (h->policy == NULL) {
 		answer_err(&h->out, rq->channel, UNAVAILABLE);
@@ -232,7 +234,13 @@ static void answer(struct helper *h, const struct request *rq)
 	req.user = rq->user;
 	req.platform = platform;
 	req.action = SMP_ACTION_VIEW;
-	req.device = device_of(&h->devices, rq->client, now_ms());
+	req.device = device_of(&h->devices, rq->client, now_ms(), &dns);
+	/* a reverse-DNS name is a device only under the settings'
+	 * device_domains: any other says nothing of which device it is, and
+	 * the address is decided as one without a name (device-unknown) */
+	if (dns)
+		req.device = smp_policy_device_for_name(h->policy, req.device, id, sizeof(id)) ==
+		             SMP_OK ? id : rq->client;
 	st = smp_decide(h->policy, &req, &d);
 	if (st != SMP_OK)
 		answer_err(&h->out, rq->channel, UNAVAILABLE);
