@@ -3,7 +3,8 @@
 it (DESIGN §8): channel ids, answers out of order, subdomains, look-alikes,
 case, dots, IP literals, %-escaping, devices, bad and 100 KB lines, a
 revocation while it runs, broken and insecure files, 20,000 requests, the
-end of input; and `smpolicy domains`.  Prints TAP.
+end of input, clients named by reverse DNS under settings.device_domains
+and outside it; and `smpolicy domains`.  Prints TAP.
 
     protocol_test.py --helper BUILD/tools/squid/smpolicy-squid --smpolicy BUILD/tools/smpolicy
 
@@ -68,10 +69,10 @@ def decisions(t, exe, w):
     expect(t, h, '23 w1 facebook.com 192.0.2.77', 'ERR', 'device-unknown', '23',
            what='an address without a name (TEST-NET) is an unknown device')
     if w.loopback_device:
-        expect(t, h, '24 w1 facebook.com 127.0.0.1', 'OK', channel='24',
-               what='an address named %s by reverse DNS, a DCF device' % w.loopback_device)
-        expect(t, h, '25 w2 facebook.com 127.0.0.1', 'ERR', 'no-approval', '25',
-               what='the same device, a worker without an approval')
+        expect(t, h, '24 w1 facebook.com 127.0.0.1', 'ERR', 'device-unknown', '24',
+               what='an address named %s by reverse DNS, a device id of the records, but '
+               'without settings.device_domains no DNS name stands for a device'
+               % w.loopback_device)
     expect(t, h, 'w1 facebook.com ws1', 'OK', what='without a channel (no concurrency)')
     expect(t, h, 'w2 facebook.com ws1', 'ERR', 'no-approval', what='without a channel, denied')
     expect(t, h, '26 w2 facebook.com ws1\r', 'ERR', 'no-approval', '26', what='a CRLF line')
@@ -86,6 +87,68 @@ def decisions(t, exe, w):
     t.ok(msg is not None and 'no-approval (C)' in msg and '; ' in msg,
          'the message names every failed rule', msg)
     t.ok(h.close() == 0, 'exit status 0 at the end of input')
+
+
+NAMES = {
+    # address: (its reverse-DNS name [@ what that name's forward lookup gives],
+    #           the answer for w1, its code, what it shows)
+    '203.0.113.1': ('ws1.ws.dcf.example', 'OK', None, 'a name under the domain: the device ws1'),
+    '203.0.113.2': ('ws1.guest.example', 'ERR', 'device-unknown',
+                    'the same first label under another domain'),
+    '203.0.113.3': ('ws1.ws.dcf.example.evil', 'ERR', 'device-unknown',
+                    'the domain inside a longer name'),
+    '203.0.113.4': ('ws1.xws.dcf.example', 'ERR', 'device-unknown',
+                    'a look-alike suffix, not at a label boundary'),
+    '203.0.113.5': ('a.ws1.ws.dcf.example', 'ERR', 'device-unknown',
+                    'two labels left before the domain'),
+    '203.0.113.6': ('ws1.WS.Dcf.EXAMPLE.', 'OK', None,
+                    'the domain in another case, with the root\'s trailing dot'),
+    '203.0.113.7': ('ws.dcf.example', 'ERR', 'device-unknown', 'the domain itself: no label left'),
+    '203.0.113.8': ('ws1.ws.dcf.example@203.0.113.99', 'ERR', 'device-unknown',
+                    'a name whose forward lookup gives another address'),
+    '203.0.113.9': ('home.ws.dcf.example', 'ERR', 'device-not-dcf',
+                    'under the domain, the personal device home'),
+    '203.0.113.10': ('ws1.guest.example.', 'ERR', 'device-unknown',
+                     'outside the domain, with a trailing dot'),
+    '203.0.113.11': ('ws1..ws.dcf.example', 'ERR', 'device-unknown', 'an empty label'),
+}
+
+
+def device_names(t, exe, preload, w):
+    """Which device an address is, by its reverse-DNS name: only under
+    settings.device_domains, the one label before it (a resolver of the
+    test's own, preloaded, gives the names)."""
+    env = dict(os.environ, LD_PRELOAD=preload, SMP_TEST_NAMES=','.join(
+        '%s=%s' % (a, n[0]) for a, n in NAMES.items()))
+    env['ASAN_OPTIONS'] = env.get('ASAN_OPTIONS', '') + ':verify_asan_link_order=0'
+    from helper import CONF
+    w.write('smpolicy.conf', CONF.replace(
+        'max_approved_per_office = 2;',
+        'max_approved_per_office = 2;\n  device_domains = [ "Ws.Dcf.Example.", "other.example" ];'))
+    h = Helper(exe, w.conf, env=env)
+    for i, (addr, (name, result, code, what)) in enumerate(NAMES.items()):
+        ch = str(200 + i)
+        msg = expect(t, h, '%s w1 facebook.com %s' % (ch, addr), result, code, ch,
+                     what='device_domains: %s (%s)' % (what, name))
+        if code == 'device-unknown':
+            t.ok(msg is not None and addr in msg,
+                 'device_domains: the unknown device is named by its address, not by the '
+                 'name (%s)' % name, msg)
+    expect(t, h, '230 w2 facebook.com 203.0.113.1', 'ERR', 'no-approval', '230',
+           what='device_domains: the same device, a worker without an approval')
+    expect(t, h, '231 w1 facebook.com ws1', 'OK', channel='231',
+           what='device_domains: a CLIENT that is a device id already is taken as it is')
+    expect(t, h, '232 w1 facebook.com ws1.ws.dcf.example', 'ERR', 'device-unknown', '232',
+           what='device_domains: a CLIENT that is a name, not an address, is an id as it is')
+    t.ok(h.close() == 0, 'device_domains: exit 0')
+    # the same names without device_domains: none stands for a device
+    w.write('smpolicy.conf', CONF)
+    h = Helper(exe, w.conf, env=env)
+    for i, addr in enumerate(('203.0.113.1', '203.0.113.6', '203.0.113.9')):
+        ch = str(240 + i)
+        expect(t, h, '%s w1 facebook.com %s' % (ch, addr), 'ERR', 'device-unknown', ch,
+               what='no device_domains: %s (%s) is no device' % (addr, NAMES[addr][0]))
+    t.ok(h.close() == 0, 'no device_domains: exit 0')
 
 
 def out_of_order_channels(t, exe, w):
@@ -342,6 +405,7 @@ def main():
                  lambda w: directory_copy(t, a.helper, w),
                  lambda w: never_readable(t, a.helper, w),
                  lambda w: slow_resolver(t, a.helper, a.slow_resolver, w),
+                 lambda w: device_names(t, a.helper, a.slow_resolver, w),
                  lambda w: many(t, a.helper, w),
                  lambda w: domains(t, a.smpolicy, w)):
         w = World()
