@@ -31,7 +31,7 @@ session_env session_lapsed silent syslog_line syslog_escaping
 stacked_auth stacked_password examples debug cache_refresh cache_stale
 cache_zone cache_use cache_off cache_damaged cache_insecure cache_bad_arg
 cache_follows_mode store_refresh store_same_size_edit store_damaged
-store_insecure store_off store_bad_arg"
+store_insecure store_off store_bad_arg device_domains"
 
 fail() { echo "FAIL: $*"; echo "---- output"; cat "$W/out" 2>/dev/null; exit 1; }
 skip() { echo "SKIP: $*"; exit 77; }
@@ -304,6 +304,37 @@ t_unknown_device() {
 	expect_fail; has "$PERM_DENIED"
 	has "not a registered DCF device"
 	log_has "codes=device-unknown"
+}
+
+# A host name with a dot stands for its first label under
+# settings.device_domains only (smp_policy_device_for_name), from the full
+# load and from the login store alike.
+t_device_domains() {
+	sed -i 's|^  long_term_max_days = 365;|&\n  device_domains = [ "WS.dcf.example" ];|' \
+		"$W/world/smpolicy.conf"
+	grep -q 'device_domains' "$W/world/smpolicy.conf" || fail "device_domains not written"
+	age
+	service fqdn device=ws-essex-0042.ws.dcf.example. debug
+	pt fqdn jdoe acct_mgmt
+	expect_ok; has "$SUCCESS"
+	log_has "device=ws-essex-0042 "
+	log_has "wrote the login store"
+	pt fqdn jdoe acct_mgmt
+	expect_ok; has "$SUCCESS"
+	log_has "login store used"
+	log_has "device=ws-essex-0042 "
+	service outside device=ws-essex-0042.guest.example
+	pt outside jdoe acct_mgmt
+	expect_fail; has "$PERM_DENIED"
+	has "not a registered DCF device"
+	log_has "device=ws-essex-0042.guest.example "
+	service twolabels device=a.ws-essex-0042.ws.dcf.example
+	pt twolabels jdoe acct_mgmt
+	expect_fail; has "not a registered DCF device"
+	service home device=laptop-home.Ws.Dcf.Example
+	pt home jdoe acct_mgmt
+	expect_fail; has "$PERM_DENIED"
+	log_has "codes=device-not-dcf"
 }
 
 t_unknown_user() {
