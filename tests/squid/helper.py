@@ -22,7 +22,9 @@ def day(offset):
 
 
 def client_name(address):
-    """The short name reverse DNS gives address, as the helper takes it, or None."""
+    """The first label of the name reverse DNS gives address, or None: a
+    device id of the records that the helper must not take from a name
+    outside settings.device_domains."""
     try:
         return socket.gethostbyaddr(address)[0].split('.')[0] or None
     except OSError:
@@ -73,8 +75,9 @@ approvals = (
 class World:
     """smpolicy.conf and records.conf in a fresh folder: w1 holds facebook
     and youtube, w3 facebook, w2 nothing; ws1 is a DCF workstation, home a
-    personal one, and the name 127.0.0.1 has by reverse DNS (if any) a DCF
-    workstation too."""
+    personal one, and the first label of the name 127.0.0.1 has by reverse
+    DNS (if any) a DCF workstation too, which that name must not reach
+    without device_domains."""
 
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix='smp-squid-')

@@ -8,7 +8,12 @@ network is needed.  Prints TAP lines; exit 0 pass, 1 fail, 77 skip (no
 squid or curl installed).
 
     proxy_test.py --helper BUILD/tools/squid/smpolicy-squid --smpolicy BUILD/tools/smpolicy
-                  --examples examples/squid
+                  --examples examples/squid --resolver BUILD/tests/squid/slow_resolver.so
+
+Squid gives the helper the client's address, 127.0.0.1; the helper runs
+with the tests' resolver preloaded, which names that address
+ws-loop.ws.test.example, and the settings list ws.test.example in
+device_domains, so the client is the DCF workstation ws-loop.
 
 SPDX-License-Identifier: BSD-3-Clause
 """
@@ -26,7 +31,9 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from helper import NONROOT, Tap, World  # noqa: E402
+from helper import CONF, NONROOT, Tap, World  # noqa: E402
+
+LOOP_NAME = "ws-loop.ws.test.example"
 
 SKIP = 77
 TEMPLATES = '/usr/share/squid/errors/templates'   # Debian's squid-common
@@ -60,14 +67,18 @@ class StandIn(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def squid_conf(example, w, var, helper, domains, port):
+def squid_conf(example, w, var, helper, domains, port, resolver):
     """The example with its /etc paths pointed at the world, and what a
     throwaway squid needs besides (logs, pid, no cache, the hosts file)."""
     with open(example) as f:
         text = f.read()
     for old, new in (
             ('http_port 3128', 'http_port 127.0.0.1:%d' % port),
-            ('/usr/libexec/smpolicy/smpolicy-squid', ' '.join([helper] + NONROOT)),
+            ('/usr/libexec/smpolicy/smpolicy-squid', ' '.join(
+                ['/usr/bin/env', 'LD_PRELOAD=' + resolver, 'SMP_TEST_NAMES=127.0.0.1=' + LOOP_NAME,
+                 # under AddressSanitizer the preloaded resolver comes first
+                 'ASAN_OPTIONS=%s:verify_asan_link_order=0' % os.environ.get('ASAN_OPTIONS', ''),
+                 helper] + NONROOT)),
             ('/etc/smpolicy/smpolicy.conf', w.conf),
             ('/etc/smpolicy/social.domains', domains),
             # any password will do here; the login is what counts
@@ -110,6 +121,7 @@ def main():
     ap.add_argument('--helper', required=True)
     ap.add_argument('--smpolicy', required=True)
     ap.add_argument('--examples', required=True)
+    ap.add_argument('--resolver', required=True, help='slow_resolver.so, for LD_PRELOAD')
     a = ap.parse_args()
     t = Tap()
     squid = find('squid', '/usr/sbin/squid')
@@ -120,6 +132,13 @@ def main():
         return SKIP
 
     w = World()
+    w.write('smpolicy.conf', CONF.replace(
+        'max_approved_per_office = 2;',
+        'max_approved_per_office = 2;\n  device_domains = [ "ws.test.example" ];'))
+    w.write('records.conf', w.records_text.replace(
+        '  { id = "ws1";',
+        '  { id = "ws-loop"; kind = "workstation"; owner = "dcf"; office = "o1"; },\n'
+        '  { id = "ws1";', 1))
     var = os.path.join(w.dir, 'var')
     os.mkdir(var)
     # squid started as root runs itself and its helpers as cache_effective_user
@@ -147,7 +166,8 @@ def main():
         conf = os.path.join(w.dir, 'squid.conf')
         with open(conf, 'w') as f:
             f.write(squid_conf(os.path.join(a.examples, 'squid.conf'), w, var,
-                               os.path.abspath(a.helper), domains, proxy_port))
+                               os.path.abspath(a.helper), domains, proxy_port,
+                               os.path.abspath(a.resolver)))
         os.chmod(conf, 0o644)
         r = subprocess.run([squid, '-k', 'parse', '-f', conf], capture_output=True, text=True)
         if not t.ok(r.returncode == 0, 'squid -k parse accepts the example configuration', r.stderr[-2000:]):
