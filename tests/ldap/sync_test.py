@@ -282,6 +282,10 @@ def case_office(tmp, slapd):
     if not good:
         return
     ok("57 records" in r.stdout, "office: sync counts the records", out(r))
+    copy_settings, _ = read_world(os.path.join(copy_dir(conf), "copy-1", "smpolicy.conf"))
+    ok(copy_settings["settings"].get("device_domains") == ["ws.dcf.example"],
+       "office: settings.device_domains came through the directory (smpDeviceDomains)",
+       copy_settings["settings"])
     same_answers(os.path.join(files, "smpolicy.conf"), conf, requests(entries, OFFICE_AT),
                  OFFICE_AT[:2], "office")
     c = smpolicy(conf, "check", "--online")
