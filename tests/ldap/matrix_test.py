@@ -294,13 +294,17 @@ def candidates(attr, ident, schema):
     uid = ident if ident not in ("anonymous", "reader") else "nobody"
     other = "dit" if uid != "dit" else "dcpp"
     if attr in ("smpApprovedCppBy", "smpApprovedItBy", "smpRevokedBy", "smpRequestedBy"):
-        return [uid, other]
+        # the last one tries to inject set syntax where access.ldif expands
+        # the value into a set ([${v1}]): the values are ids, nothing else
+        return [uid, other, f"x] | user/uid | [{uid}"]
     special = {"smpIntent": ["1762000100 0123456789abcdef LT-req", "mine for ever"],
                "smpRevision": ["9", "-5"], "smpFence": ["0123456789abcdef", "fenced"],
                "objectClass": ["extensibleObject"], "userPassword": ["pw-new"],
                "smpKind": ["limited"], "smpStaff": ["w2"]}
     if attr in special:
         return special[attr]
+    if attr in ("cn", "uid", "ou", "dc"):
+        return ["other", "other] | user/uid | [other"]
     syn = schema[attr]["syntax"]
     return ["TRUE"] if syn == "7" else ["5"] if syn == "27" else ["2099-01-01"]
 
@@ -689,6 +693,12 @@ def named_attacks(tap, env, s, tmp):
     rc = attempt(env, "dit", f"dn: cn=LT-req,{a}\nchangetype: modify\nadd: smpApprovedItBy\n"
                  "smpApprovedItBy: dcpp\n-\nadd: smpApprovedItOn\nsmpApprovedItOn: 2026-11-20\n")
     tap.ok(rc == 50, f"director_it cannot sign as director_cpp's uid (want 50, got {rc})")
+    rc = attempt(env, "dcpp", f"dn: cn=LT-req,{a}\nchangetype: modify\nadd: smpApprovedCppBy\n"
+                 "smpApprovedCppBy: dit] | user/uid | [dcpp\n")
+    tap.ok(rc == 50, f"a By value cannot carry set syntax into the rule's set (want 50, got {rc})")
+    rc = attempt(env, "w1", f"dn: cn={AUDIT_CN},ou=audit,{BASE}\nchangetype: modify\nadd: cn\n"
+                 f"cn: x] | [{AUDIT_CN}\n")
+    tap.ok(rc == 50, f"nor an audit record's cn (want 50, got {rc})")
     rc = attempt(env, "dcpp", f"dn: cn=LT-dcpp,{a}\nchangetype: modify\nadd: smpApprovedCppBy\n"
                  "smpApprovedCppBy: dcpp\n-\nadd: smpApprovedCppOn\nsmpApprovedCppOn: 2026-11-20\n")
     tap.ok(rc == 50, f"a director cannot sign their own approval (want 50, got {rc})")
