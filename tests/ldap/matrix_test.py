@@ -336,6 +336,9 @@ def entry_ldif(dn, entry, changetype=True):
     return "\n".join(lines) + "\n"
 
 
+TRIED = set()   # the attributes modify_cells tried on some entry
+
+
 def modify_cells(table, schema, classes, env, ident):
     cells = []
     for dn in BASE_DNS + [READER, SUFFIX, BASE]:
@@ -345,6 +348,7 @@ def modify_cells(table, schema, classes, env, ident):
         short = dn[:-len(SUFFIX) - 1] if dn != SUFFIX else dn
         g = lambda a, op, v: granted(table, env, ident, dn, entry, a, op, v)  # noqa: E731
         for a in attrs_of(entry, classes):
+            TRIED.add(a)
             have = entry.get(a, [])
             single = schema[a]["single"]
             for v in candidates(a, ident, schema):
@@ -432,10 +436,15 @@ def add_cells(table, schema, classes, env, ident):
                     continue
                 if e != tmpl:
                     variants.append((f"carrying {a}: {v}", e))
-        for what, e in variants:
-            ok = entry_allowed(table, env, ident, dn, e)
-            cells.append(Cell(ident, f"add {short} {what}", entry_ldif(dn, e), ok, new_dn=dn))
-    # ou=audit itself, in the phase where the baseline lacks it
+        rdn_attr, rest = dn.split("=", 1)
+        rdn_value, tail = rest.split(",", 1)
+        for k, (what, e) in enumerate(variants):
+            # a DN of its own: a cell wrongly allowed cannot shadow the next
+            name = f"{rdn_value}-{k}"
+            e[rdn_attr] = [name if v == rdn_value else v for v in e[rdn_attr]]
+            new = f"{rdn_attr}={name},{tail}"
+            ok = entry_allowed(table, env, ident, new, e)
+            cells.append(Cell(ident, f"add {short} {what}", entry_ldif(new, e), ok, new_dn=new))
     return cells
 
 
@@ -606,6 +615,13 @@ def main():
                 for c in allowed:
                     print(f"#   allowed: {c.what} ({c.got})")
         tap.ok(snapshot(env) == base_snap, "the directory is back to its baseline")
+        smp = {a for a in schema if a.startswith("smp")}
+        missing = sorted(smp - TRIED)
+        tap.ok(len(smp) >= 40 and not missing and
+               {"smpPolicyApproval", "smpAuditRecord", "smpPolicyStaff"} <= set(classes),
+               f"every attribute of ldap/smpolicy.schema was tried ({len(smp)}, in "
+               f"{sum(c.startswith('smp') for c in classes)} classes), and objectClass, "
+               "the RDNs, userPassword", missing)
 
         # ou=audit itself, when it is missing (the first record command makes it)
         audit = f"ou=audit,{BASE}"
