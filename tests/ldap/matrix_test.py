@@ -210,6 +210,8 @@ def containers(dn):
         return {"<suffix>"}
     if dn == BASE:
         return {"<base>"}
+    if not dn.endswith("," + BASE):
+        return {"<suffix>/*"} if dn.split(",", 1)[1] == SUFFIX else set()
     rel = dn[:-len("," + BASE)]
     parts = rel.split(",")
     if len(parts) == 1:
@@ -405,6 +407,8 @@ def templates(ident):
         (f"uid={n},ou=staff,{BASE}", {"objectClass": ["inetOrgPerson", "smpPolicyStaff"],
                                       "uid": [n], "cn": [n], "sn": [n]}),
         rec(n, None, "smpPolicySettings"),
+        (f"ou={n},{BASE}", {"objectClass": ["organizationalUnit"], "ou": [n]}),
+        (f"ou={n},{SUFFIX}", {"objectClass": ["organizationalUnit"], "ou": [n]}),
     ]
 
 
@@ -420,7 +424,7 @@ def entry_allowed(table, env, ident, dn, entry):
 def add_cells(table, schema, classes, env, ident):
     cells = []
     for dn, tmpl in templates(ident):
-        short = dn[:-len(BASE) - 1]
+        short = dn[:-len(BASE) - 1] if dn.endswith("," + BASE) else dn
         variants = [("as its author writes it", tmpl)]
         for a in attrs_of(tmpl, classes):
             if a == "userPassword" and not any("userPassword" in classes.get(oc, [])
