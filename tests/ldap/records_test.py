@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """records_test.py - the record commands on records in the directory
-(DESIGN §7, issue 14) against a throwaway slapd.
+against a throwaway slapd.
 
 A world of files (cap 2) is exported with `smpolicy export --ldif`, loaded,
 and its staff given passwords; a settings file names the directory.  Then:
 the full procedure (request by the office's manager, CP&P sign-off, IT
 sign-off, sync, ALLOW); a wrong password, an unknown person, no password;
 the files' refusals (a worker signing) recorded centrally; every access
-rule tried with raw ldapmodify by the wrong person; five processes
+rule tried with raw ldapmodify by the wrong person; each account event
+by the supervisor and a director_it, not the holder; five processes
 completing second sign-offs at once in an office with cap 2 (exactly two
 succeed, ten rounds); SIGKILL at random moments of a sign-off (all of it or
 nothing); the directory down; `smpolicy log`; a sync and check after all
@@ -371,6 +372,35 @@ def acls(w):
     ok(rc == 0, "raw ldapadd: Camden's manager requests for a Camden worker: allowed", f"got {rc}")
 
 
+def accounts(w):
+    """smpolicy account through the directory: the supervisor and a
+    director_it write each event as the command writes it (an add, then a
+    replace; a new compromise after a resolved one clears the resolution);
+    the holder cannot."""
+    dn = f"cn=fb-1,ou=accounts,{w.base}"
+
+    def entry():
+        return w.search(dn, "base", "(objectClass=*)", "*")
+
+    steps = [("sup", "password-changed", "2026-03-01", "smpPasswordChanged: 2026-03-01"),
+             ("sup", "password-changed", "2026-03-05", "smpPasswordChanged: 2026-03-05"),
+             ("dit", "password-escrowed", "2026-03-06", "smpPasswordEscrowed: 2026-03-06"),
+             ("sup", "compromised", "2026-03-07", "smpCompromisedReported: 2026-03-07"),
+             ("dit", "resolved", "2026-03-08", "smpCompromisedResolved: 2026-03-08"),
+             ("sup", "compromised", "2026-03-09", "smpCompromisedReported: 2026-03-09")]
+    for who, event, on, want in steps:
+        r = w.as_(who, "account", "fb-1", event, "--on", on, "--by", who)
+        e = entry()
+        ok(r.returncode == 0 and want in e, f"account: {who} records {event} on {on}",
+           r.stdout + r.stderr + e)
+    ok("smpCompromisedResolved" not in entry(),
+       "a new compromise cleared the old resolution (a delete, as the supervisor)", entry())
+    before = entry()
+    r = w.as_("w1", "account", "fb-1", "password-changed", "--on", "2026-03-10", "--by", "w1")
+    ok(r.returncode != 0 and entry() == before, "account: the holder cannot record an event",
+       r.stdout + r.stderr)
+
+
 def race(w):
     """Five second sign-offs at once in Camden (cap 2), by two Directors of
     IT: exactly two."""
@@ -544,6 +574,7 @@ def main():
                 phase("identities", identities, w, aid)
                 phase("terminal", terminal, w)
                 phase("acls", acls, w)
+                phase("accounts", accounts, w)
                 phase("race", race, w)
                 phase("kills", kills, w)
                 phase("stale claims", stale_claim, w)
