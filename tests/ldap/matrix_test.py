@@ -678,10 +678,13 @@ def main():
 
 # ---- the attacks found, by name ---------------------------------------------------
 
-def attempt(env, ident, ldif, pw=None, keep=False):
+def attempt(env, ident, ldif, pw=None, keep=False, controls=()):
     """The result code; what an attack changed is undone (unless keep), so
-    that each named case starts from the baseline even when one fails."""
+    that each named case starts from the baseline even when one fails.
+    controls: ldapmodify -e arguments (a leading ! marks one critical)."""
     args = bind_args(ident, env) if pw is None else ["-D", ident, "-w", pw]
+    for c in controls:
+        args += ["-e", c]
     r = subprocess.run(["ldapmodify", "-x", "-H", env["LDAP_URI"], *args], input=ldif,
                        capture_output=True, text=True)
     if r.returncode == 0 and not keep:
@@ -761,6 +764,25 @@ def named_attacks(tap, env):
     case("dcpp", modify(f"cn=LT-req,ou=approvals,{BASE}",
                         ("add", "smpApprovedCppOn", ["2025-01-01"])), 19, "... once: a second date is a constraint violation")
     restore_entry(env, f"cn=LT-req,ou=approvals,{BASE}")
+
+    # Controls that change whose rights count or which checks run: none
+    # lends a writer rights it lacks.  Proxied authorization is refused by
+    # slapd's default authz-policy (123); relax and manageDSAit need the
+    # manage privilege, which no rule grants (50).
+    dcpp_dn = dn_of("dcpp", env)
+    case("w1", sign("LT-req", "Cpp", "dcpp"), 123,
+         "a worker cannot sign as director_cpp through proxied authorization",
+         controls=(f"!authzid=dn:{dcpp_dn}",))
+    case("dcpp", modify(signed, ("replace", "smpApprovedCppOn", ["2025-01-01"])), 50,
+         "the relax control does not let a director back-date a sign-off", controls=("!relax",))
+    case("lom", modify(f"cn=LT-revoked,ou=approvals,{BASE}", ("delete", "smpRevokedOn", [])), 50,
+         "manageDSAit does not let a manager un-revoke", controls=("!manageDSAit",))
+    case("lom", req.replace("objectClass: smpPolicyApproval\n",
+                            "objectClass: smpPolicyApproval\nobjectClass: smpPolicyStaff\n")
+         + "smpRequestedBy: lom\nsmpRoles: director_cpp\n", 50,
+         "a request cannot carry the staff class and a director's role")
+    case("lom", modify(dn_of("lom", env), ("add", "smpRoles", ["director_cpp"])), 50,
+         "a manager cannot give themselves a director's role")
 
 
 if __name__ == "__main__":
