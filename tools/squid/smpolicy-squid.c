@@ -553,7 +553,7 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'c': config = optarg; break;
 		case 'h': fputs(usage_text, stdout); return 0;
-		case 'V': puts("smpolicy-squid 1.0.0"); return 0;
+		case 'V': puts("smpolicy-squid " SMP_VERSION); return 0;
 		case 'T': h.flags |= SMP_LOAD_ALLOW_NONROOT; break;
 		default:
 			fprintf(stderr, "smpolicy-squid: unknown or incomplete option '%s'\n%s",
