@@ -1,5 +1,5 @@
 /*
- * time.c - the time formats of DESIGN §2, read without touching the
+ * time.c - the time formats of smpolicy.conf(5), read without touching the
  * process's time zone or locale (localtime_r reads the zone as it is).
  *
  * SPDX-License-Identifier: BSD-3-Clause

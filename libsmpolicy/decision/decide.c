@@ -1,6 +1,7 @@
 /*
  * decide.c - a request into ALLOW or DENY with every failed rule
- * (DESIGN §3).  Reads the loaded policy only: safe from many threads.
+ * (smpolicy(1), REASON CODES).  Reads the loaded policy only: safe from
+ * many threads.
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */

@@ -1,6 +1,6 @@
 /*
  * device.h - the device of a proxy request: Squid's CLIENT field, a device
- * id or an address named by reverse DNS (DESIGN §8).
+ * id or an address named by reverse DNS (smpolicy-squid(8)).
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */

@@ -1,6 +1,6 @@
 /*
  * smpolicy-squid - the library's decision at the web proxy: a Squid
- * external_acl_type helper (DESIGN §8, smpolicy-squid(8)).
+ * external_acl_type helper (smpolicy-squid(8)).
  *
  * A small loop, as Squid's own helpers are: read what Squid wrote, answer
  * every whole line on its channel, write the answers out before reading
