@@ -186,7 +186,7 @@ smp_status smp_policy_cache_write(const smp_policy *policy, unsigned flags,
                                   smp_diags **diags);
 
 /*
- * The login store (issue 15): what one login needs, found by index.
+ * The login store: what one login needs, found by index.
  *
  * smp_policy_load_for() loads the policy of one person (user) at one
  * device (NULL: this host's name) for a login: from the login store of

@@ -50,7 +50,7 @@ extern const struct ldap_attr ldap_settings_attrs[];
 #define LDAP_SETTINGS_RDN "cn=settings"
 #define LDAP_SETTINGS_OC "smpPolicySettings"
 
-/* Beside the records (issue 14): smpRevision and smpIntent of an office,
+/* Beside the records: smpRevision and smpIntent of an office,
  * smpFence of an approval, and the audit
  * entries, cn=<UTC time>-<random> of class smpAuditRecord in ou=audit. */
 extern const struct ldap_attr ldap_office_revision_attrs[];

@@ -92,7 +92,7 @@ const struct ldap_kind ldap_kinds[] = {
 };
 
 /* What the record commands keep in the directory beside the records, no
- * key of smpolicy.conf(5) and never rendered into the files (issue 14): the
+ * key of smpolicy.conf(5) and never rendered into the files: the
  * office's revision and claim (on smpPolicyOffice), which every sign-off of
  * its staff takes, the approval's fence, written when an expired claim on
  * it is broken, and the audit trail (edit/edit_ldap_write.c). */
