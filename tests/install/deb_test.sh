@@ -309,12 +309,16 @@ else
 	cat "$W/apt.log"
 	no "apt-get purge"
 fi
+same=yes
 for f in /etc/pam.d/common-*; do
-	cmp -s "$f" "$W/saved$f" || { diff -u "$W/saved$f" "$f"; no "$f differs from before the install"; }
+	cmp -s "$f" "$W/saved$f" || { diff -u "$W/saved$f" "$f"; same=no; }
 done
-[ "$(ls /etc/pam.d/common-*)" = "$(cd "$W/saved" && ls /etc/pam.d/common-*)" ] ||
-	no "the set of /etc/pam.d/common-* changed"
-ok "/etc/pam.d/common-* are as they were"
+[ "$(ls /etc/pam.d/common-*)" = "$(cd "$W/saved" && ls /etc/pam.d/common-*)" ] || same=no
+[ "$same" = yes ] && ok "/etc/pam.d/common-* are byte for byte as they were" ||
+	no "/etc/pam.d/common-* differ from before the install (diff above)"
+same_tree /var/lib/pam "$W/saved/var/lib/pam" &&
+	ok "pam-auth-update's own state (/var/lib/pam) is as it was" ||
+	{ diff -r "$W/saved/var/lib/pam" /var/lib/pam; no "/var/lib/pam differs from before the install"; }
 for f in /usr/share/pam-configs/smpolicy "/lib/$multiarch/security/pam_smpolicy.so" \
 	/usr/bin/smpolicy /var/lib/smpolicy /var/cache/smpolicy /usr/share/smpolicy; do
 	[ ! -e "$f" ] || no "$f is still there after the purge"
