@@ -186,7 +186,7 @@ smp_status smp_policy_cache_write(const smp_policy *policy, unsigned flags,
                                   smp_diags **diags);
 
 /*
- * The login store (issue 15): what one login needs, found by index.
+ * The login store: what one login needs, found by index.
  *
  * smp_policy_load_for() loads the policy of one person (user) at one
  * device (NULL: this host's name) for a login: from the login store of
@@ -273,7 +273,7 @@ const char *smp_policy_records_path(const smp_policy *policy, size_t i);
 int smp_policy_warn_days(const smp_policy *policy);
 int smp_policy_office_cap(const smp_policy *policy);
 
-/* ---- export to a directory (DESIGN §7) -------------------------------- */
+/* ---- export to a directory (smpolicy-ldap(5)) --------------------------- */
 
 enum smp_export_flags {
 	/* Do not write the base entry itself: it exists in the directory. */
@@ -360,8 +360,8 @@ struct smp_request {
  * warn_days -1. */
 void smp_request_init(struct smp_request *req);
 
-/* Reason codes: stable API (DESIGN §3).  The order is the order in which
- * a decision lists its reasons. */
+/* Reason codes: stable API (smpolicy(1), REASON CODES).  The order is the
+ * order in which a decision lists its reasons. */
 typedef enum smp_reason {
 	SMP_R_UNKNOWN_USER = 0,
 	SMP_R_UNKNOWN_PLATFORM,
@@ -488,8 +488,8 @@ const char *smp_policy_platform_name(const smp_policy *policy, size_t i);
 const char *smp_policy_platform_domain(const smp_policy *policy, size_t i, size_t j);
 
 /*
- * The platform whose catalogue `domains` hold the web host `host` (DESIGN
- * §8): host equals one of them, or is a subdomain of one ("m.facebook.com"
+ * The platform whose catalogue `domains` hold the web host `host` (smpolicy-squid(8)):
+ * host equals one of them, or is a subdomain of one ("m.facebook.com"
  * for "facebook.com"; "notfacebook.com" is not).  ASCII case is ignored,
  * whatever the locale, and so are leading and trailing dots, in host and
  * in the domains.  When domains of several platforms hold host, the longest
@@ -689,7 +689,7 @@ smp_status smp_audit_read(const char *config_path, unsigned flags, const int64_t
                           smp_audit_fn fn, void *ctx, smp_diags **diags);
 
 /*
- * Records in the directory (settings.source = "ldap", DESIGN §7).  The
+ * Records in the directory (settings.source = "ldap", smpolicy-ldap(5)).  The
  * _as functions are the commands above with the password of the person
  * acting; on a settings file naming records files they are exactly the
  * functions above (password ignored; smp_edit_account_as's `by`, when not
@@ -751,7 +751,7 @@ bool smp_config_is_directory(const char *config_path, unsigned flags);
 
 /* ---- end of editing records ---- */
 
-/* ---- the directory's local copy: sync (DESIGN §7) ---- */
+/* ---- the directory's local copy: sync (smpolicy.conf(5)) ---- */
 
 enum smp_sync_flags {
 	/* Read and validate the directory, write nothing (check --online):

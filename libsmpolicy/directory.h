@@ -1,5 +1,5 @@
 /*
- * directory.h - the LDAP directory as the source of the records (DESIGN §7),
+ * directory.h - the LDAP directory as the source of the records (smpolicy-ldap(5)),
  * shared by the directory reader (sources/directory.c, smpolicy sync), the
  * LDIF export (sources/ldif.c) and the loader of the local copy
  * (policy/policy.c).  Not installed.
@@ -11,14 +11,14 @@
 
 #include "internal.h"
 
-/* ---- the mapping of DESIGN §2's keys to attributes -------------------- */
+/* ---- the mapping of smpolicy.conf(5)'s keys to attributes ---------- */
 
 enum ldap_vtype {
 	LV_STR,      /* one string */
 	LV_BOOL,     /* TRUE / FALSE (LDAP Boolean syntax) <-> true / false */
 	LV_INT,      /* an integer */
 	LV_STRLIST,  /* a multi-valued attribute <-> an array of strings */
-	LV_TIME      /* a time in the text forms of DESIGN §2, kept as written */
+	LV_TIME      /* a time in the text forms of smpolicy.conf(5), kept as written */
 };
 
 /* One key of a record: "expires", or in a group "approved_cpp.by". */
@@ -50,7 +50,7 @@ extern const struct ldap_attr ldap_settings_attrs[];
 #define LDAP_SETTINGS_RDN "cn=settings"
 #define LDAP_SETTINGS_OC "smpPolicySettings"
 
-/* Beside the records (issue 14): smpRevision and smpIntent of an office,
+/* Beside the records: smpRevision and smpIntent of an office,
  * smpFence of an approval, and the audit
  * entries, cn=<UTC time>-<random> of class smpAuditRecord in ou=audit. */
 extern const struct ldap_attr ldap_office_revision_attrs[];
@@ -106,7 +106,7 @@ bool ldap_uri_single(const char *uri);
  *   copy_dir/state             which copy is current, and when it was synced
  *   copy_dir/copy-<N>/smpolicy.conf, records.conf
  *                              the directory rendered in the grammar of
- *                              DESIGN §2: a files world, loaded (and
+ *                              smpolicy.conf(5): a files world, loaded (and
  *                              compiled into a cache beside it) as any other
  *   copy_dir/sync.lock         held by a sync while it writes
  *

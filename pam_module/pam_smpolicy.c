@@ -474,7 +474,7 @@ static int run_load(struct run *r)
 		log_arg(r, LOG_ERR, smp_status_string(st), r->opt.config);
 		log_diags(r, diags, LOG_ERR);
 		if (st == SMP_ERR_OFFLINE && smp_diags_get(diags, 0) != NULL)
-			/* DESIGN §7: the user is told when the records were last
+			/* pam_smpolicy(8), MESSAGES: the user is told when the records were last
 			 * synced, and from where */
 			tell(r, PAM_ERROR_MSG, smp_diags_get(diags, 0)->message, NULL);
 		smp_diags_free(diags);

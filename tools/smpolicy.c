@@ -438,7 +438,7 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'c': g.config = optarg; break;
 		case 'h': fputs(usage_text, stdout); return 0;
-		case 'V': puts("smpolicy 1.0.0"); return 0;
+		case 'V': puts("smpolicy " SMP_VERSION); return 0;
 		case 'T': g.flags |= SMP_LOAD_ALLOW_NONROOT; break;
 		default:
 			return usage_error("unknown or incomplete option '%s'", argv[optind - 1]);

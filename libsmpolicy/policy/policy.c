@@ -48,7 +48,7 @@ bool directory_synced_lately(const struct ldap_settings *ls, const struct ldap_s
 }
 
 /* The policy of a settings file with settings.source = "ldap": its local
- * copy (DESIGN §7), loaded as a files world (its compiled cache beside
+ * copy (smpolicy-ldap(5)), loaded as a files world (its compiled cache beside
  * it), and only while the last good sync is within max_offline. */
 static smp_status directory_load(const char *config_path, unsigned flags, smp_policy **out,
                                  smp_diags **diags)

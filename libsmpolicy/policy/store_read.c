@@ -372,7 +372,7 @@ out:
 }
 
 /* A settings file that names the directory has no store of its own: its
- * policy is its local copy's (DESIGN §7), whose store bears the copy's
+ * policy is its local copy's (smpolicy-ldap(5)), whose store bears the copy's
  * name.  The copy's smpolicy.conf when the last good sync is recent
  * enough (else NULL: the whole load then says so and fails closed), and
  * never for a files world; NULL on OOM too. */

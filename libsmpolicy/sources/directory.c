@@ -1,7 +1,7 @@
 /*
  * directory.c - smp_directory_sync() (smpolicy sync, check --online):
  * read the directory, validate it exactly as files are validated, and
- * replace the local copy atomically (DESIGN §7).
+ * replace the local copy atomically (smpolicy-ldap(5)).
  *
  * The copy (layout in directory.h) is written as a whole folder and
  * named by the state file only once it is on disk: a new copy goes into

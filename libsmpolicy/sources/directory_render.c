@@ -1,6 +1,6 @@
 /*
  * directory_render.c - the directory's entries written as a files world
- * in the grammar of DESIGN §2 (smpolicy.conf and records.conf), so that
+ * in the grammar of smpolicy.conf(5) (smpolicy.conf and records.conf), so that
  * the one records loader validates and loads them as it does any files;
  * and its diagnostics named back by DN.  Each entry is preceded by a
  * comment with its DN and each attribute is on a line of its own, and the

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """cli_hostile.py SMPOLICY - the smpolicy command against hostile records
-and hostile arguments (issue 6).
+and hostile arguments.
 
 Every output of every run must be safe for a terminal (no control byte but
 newline, well-formed UTF-8, no bidi override), every --json output must be

@@ -30,7 +30,7 @@ def ldap_map(top=TOP):
     return tables, kinds
 
 
-# ---- libconfig, as far as DESIGN §2 uses it ------------------------------
+# ---- libconfig, as far as smpolicy.conf(5) uses it ----------------------
 
 class Config:
     """parse(text) -> dict; lists and arrays are Python lists, groups dicts."""
@@ -152,7 +152,7 @@ def ldap_value(typ, v):
 
 def expected_entries(conf_path, base, top=TOP):
     """[(dn-without-base-as-(rdn, value, container), {attr: [values]})] of
-    the records, kind by kind in file order, as DESIGN §7 maps them."""
+    the records, kind by kind in file order, as smpolicy-ldap(5) maps them."""
     tables, kinds = ldap_map(top)
     settings, records = read_world(conf_path)
     out = []

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """records_test.py - the record commands on records in the directory
-against a throwaway slapd.
+(smpolicy-ldap(5)) against a throwaway slapd.
 
 A world of files (cap 2) is exported with `smpolicy export --ldif`, loaded,
 and its staff given passwords; a settings file names the directory.  Then:

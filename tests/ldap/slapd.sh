@@ -1,5 +1,5 @@
 #!/bin/sh
-# slapd.sh - a throwaway OpenLDAP server for the directory tests (DESIGN §7).
+# slapd.sh - a throwaway OpenLDAP server for the directory tests (smpolicy-ldap(5)).
 #
 #   tests/ldap/slapd.sh start DIR   build and start a slapd in DIR (a fresh,
 #                                   empty or missing folder); write DIR/env

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """protocol_test.py - smpolicy-squid driven over its pipes as Squid drives
-it (DESIGN §8): channel ids, answers out of order, subdomains, look-alikes,
+it (smpolicy-squid(8)): channel ids, answers out of order, subdomains, look-alikes,
 case, dots, IP literals, %-escaping, devices, bad and 100 KB lines, a
 revocation while it runs, broken and insecure files, 20,000 requests, the
 end of input, clients named by reverse DNS under settings.device_domains
@@ -257,7 +257,7 @@ def broken_files(t, exe, w):
 
 
 def directory_copy(t, exe, w):
-    """A settings file that names the directory (DESIGN §7): the helper
+    """A settings file that names the directory (smpolicy-ldap(5)): the helper
     decides from the local copy, notices a sync that names a new copy, and
     fails closed once the copy is older than max_offline."""
     import datetime as dt

@@ -1,6 +1,6 @@
 /*
  * test_directory_copy.c - a settings file that names the directory
- * (settings.source = "ldap", DESIGN §7): its faults at FILE:LINE, the local
+ * (settings.source = "ldap", smpolicy-ldap(5)): its faults at FILE:LINE, the local
  * copy's state, max_offline failing closed, and a fresh copy deciding as
  * the files it holds.  No directory is needed: the copy is written here as
  * `smpolicy sync` writes it (tests/ldap covers the sync itself).

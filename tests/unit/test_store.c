@@ -1,5 +1,5 @@
 /*
- * test_store.c - the login store (libsmpolicy/policy/store_*.c, issue 15):
+ * test_store.c - the login store (libsmpolicy/policy/store_*.c):
  * a policy of one person at one device, loaded through the store's
  * indexes, must answer every request of that person at that device as
  * the parse of the files does; it must refuse (SMP_ERR_ARG) any other;
