@@ -514,6 +514,28 @@ const char *smp_policy_staff_office(const smp_policy *policy, const char *staff)
 size_t smp_policy_accounts_held(const smp_policy *policy, const char *user,
                                 const char *platform, const char **ids, size_t max);
 
+/* The kinds of record ids, for smp_policy_suggest(). */
+typedef enum smp_id_kind {
+	SMP_ID_PLATFORM = 0,
+	SMP_ID_OFFICE,
+	SMP_ID_STAFF,
+	SMP_ID_DEVICE,
+	SMP_ID_ACCOUNT,
+	SMP_ID_APPROVAL
+} smp_id_kind;
+
+/*
+ * "Did you mean ...?": the id of that kind in policy nearest to id, for a
+ * message about an id that is not there.  Nearest: the fewest edits
+ * (insertions, deletions, substitutions, transpositions of neighbours),
+ * ASCII case ignored, at most 2 and fewer than either id's length; ties
+ * go to the first in file (catalogue) order.  Returns a new string (free
+ * with free(3)), or NULL: id is there exactly, nothing is near enough,
+ * a NULL or empty argument, or no memory.  A policy of one person
+ * (smp_policy_load_for) suggests from the records it holds.
+ */
+char *smp_policy_suggest(const smp_policy *policy, smp_id_kind kind, const char *id);
+
 /* ---- editing records (edit.c) ---- */
 
 /*

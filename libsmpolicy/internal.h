@@ -268,6 +268,9 @@ uint32_t policy_find_staff(const smp_policy *p, const char *id);
 uint32_t policy_find_device(const smp_policy *p, const char *id);
 uint32_t policy_find_account(const smp_policy *p, const char *id);
 uint32_t policy_find_approval(const smp_policy *p, const char *id);
+/* The id of that kind nearest to id (smp_policy_suggest), owned by p; NULL
+ * for none, or when id is there. */
+const char *policy_suggest(const smp_policy *p, smp_id_kind kind, const char *id);
 
 struct time_log;
 
