@@ -528,8 +528,10 @@ typedef enum smp_id_kind {
  * "Did you mean ...?": the id of that kind in policy nearest to id, for a
  * message about an id that is not there.  Nearest: the fewest edits
  * (insertions, deletions, substitutions, transpositions of neighbours),
- * ASCII case ignored, at most 2 and fewer than either id's length; ties
- * go to the first in file (catalogue) order.  Returns a new string (free
+ * ASCII case ignored, at most 2 and fewer than either id's length, and
+ * the same numbers in both (leading zeros aside: ws-9 is another device
+ * than ws-1, not a typo of it); ties go to the first in file (catalogue)
+ * order.  Returns a new string (free
  * with free(3)), or NULL: id is there exactly, nothing is near enough,
  * a NULL or empty argument, or no memory.  A policy of one person
  * (smp_policy_load_for) suggests from the records it holds.

@@ -7,6 +7,7 @@
  */
 #include "internal.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,6 +68,46 @@ static size_t distance(const char *a, const char *b)
 	return prev[lb];
 }
 
+/* The next run of digits of *s, leading zeros dropped, into *num and *len;
+ * false when there is none.  Advances *s past it. */
+static bool next_number(const char **s, const char **num, size_t *len)
+{
+	const char *p = *s;
+
+	while (*p != '\0' && (*p < '0' || *p > '9'))
+		p++;
+	if (*p == '\0')
+		return false;
+	while (*p == '0' && p[1] >= '0' && p[1] <= '9')
+		p++;
+	*num = p;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	*len = (size_t)(p - *num);
+	*s = p;
+	return true;
+}
+
+/* Do a and b hold the same numbers in the same order?  Ids are numbered
+ * (ws-1, LT-2026-001, UB-4431): another number is another record, never
+ * a typo worth suggesting, while ws-essex-042 for ws-essex-0042 is. */
+static bool same_numbers(const char *a, const char *b)
+{
+	const char *na, *nb;
+	size_t la, lb;
+
+	for (;;) {
+		bool ha = next_number(&a, &na, &la), hb = next_number(&b, &nb, &lb);
+
+		if (ha != hb)
+			return false;
+		if (!ha)
+			return true;
+		if (la != lb || memcmp(na, nb, la) != 0)
+			return false;
+	}
+}
+
 /* The i-th id of one kind, NULL past the last. */
 static const char *nth_id(const smp_policy *p, smp_id_kind kind, size_t i)
 {
@@ -96,7 +137,8 @@ const char *policy_suggest(const smp_policy *p, smp_id_kind kind, const char *id
 			return NULL;   /* it is there: nothing to suggest */
 		/* an id of two letters is two edits from every other short id:
 		 * only an edit that leaves most of it counts */
-		if (d > SUGGEST_MAX_DISTANCE || d >= len || d >= strlen(cand))
+		if (d > SUGGEST_MAX_DISTANCE || d >= len || d >= strlen(cand) ||
+		    !same_numbers(id, cand))
 			continue;
 		if (d < best_d) {   /* ties: the first in file order */
 			best = cand;

@@ -440,6 +440,11 @@ static void test_did_you_mean(void)
 	CU_ASSERT_PTR_NULL(smp_policy_suggest(p, SMP_ID_PLATFORM, "youtube"));   /* exact */
 	CU_ASSERT_PTR_NULL(smp_policy_suggest(p, SMP_ID_STAFF, "w"));   /* too short to guess */
 	CU_ASSERT_PTR_NULL(smp_policy_suggest(p, SMP_ID_STAFF, "worker1"));   /* 3 edits away */
+	/* another number is another record: w13 is not a typo of w1, w01 is */
+	CU_ASSERT_PTR_NULL(smp_policy_suggest(p, SMP_ID_STAFF, "w13"));
+	s = smp_policy_suggest(p, SMP_ID_STAFF, "W01");
+	CU_ASSERT_STRING_EQUAL(s ? s : "", "w1");
+	free(s);
 	s = smp_policy_suggest(p, SMP_ID_DEVICE, "WS1");
 	CU_ASSERT_STRING_EQUAL(s ? s : "", "ws1");
 	free(s);
