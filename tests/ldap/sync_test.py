@@ -461,6 +461,12 @@ def case_offline(tmp, slapd):
         p = pam(tmp, conf, "jdoe")
         ok(p[0] != 0 and "Authentication failure" in p[1],
            "offline: past max_offline PAM answers an authentication error", p[1])
+        said = "\n".join(l for l in p[1].splitlines()
+                          if "SYSLOG(" not in l and "PWRAP_" not in l)
+        ok("://" not in said and "smpolicy sync" not in said
+           and "have not been brought up to date" in said and "reference" in said,
+           "offline: the caseworker reads plain words and a reference, no URI or command",
+           said)
     synced_ok(conf, "offline: a sync (unchanged) makes the copy fresh again", changed=False)
     d = smpolicy(conf, "decide", *ask)
     ok(d.returncode == 0, "offline: fresh again, decide allows", out(d))
