@@ -19,6 +19,10 @@
 #define SMP_TIME_MAX INT64_MAX
 #define SMP_MAX_FILE_SIZE (64u * 1024u * 1024u)  /* larger records are refused */
 #define SMP_MAX_ID_LEN 128
+/* A load flag of the library's own: the files read must not be readable
+ * by others either (the directory's local copy, its state, its login
+ * store: records the directory shows to its readers only). */
+#define SMP_LOAD_PRIVATE (1u << 29)
 
 /* ---- arena: every allocation of a loaded policy lives here ------------ */
 

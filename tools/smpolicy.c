@@ -11,6 +11,7 @@
 #include "export.h"
 #include "domains.h"
 #include "output.h"
+#include "status.h"
 #ifdef SMP_HAVE_RECORDS
 #include "records.h"
 #endif
@@ -33,7 +34,7 @@ struct global {
 /* One command's usage each; continuation lines are indented to follow
  * "usage: " and the 7 spaces of the full text alike. */
 #define U_CHECK "smpolicy [-c CONFIG] check [--online]\n"
-#define U_STATUS "smpolicy [-c CONFIG] status [--json] [--store DIR]\n"
+#define U_STATUS "smpolicy [-c CONFIG] status [--json] [--store DIR] [--at TIME]\n"
 #define U_DECIDE \
 	"smpolicy [-c CONFIG] decide --user U --platform P [--device D] [--account A]\n" \
 	"                [--action A] [--purpose P] [--public-info-sufficient]\n" \
@@ -403,10 +404,12 @@ static smp_status write_store(const smp_policy *p, const char *dir)
  * written. */
 /* The one option of compile and sync, --store DIR, into *dir; -1 when
  * the arguments are good, else the usage error's exit status. */
-static int store_option(const char *cmd, int argc, char **argv, const char **dir)
+static int store_option(const char *cmd, int argc, char **argv, const char **dir,
+                        const char **metrics)
 {
 	static const struct option opts[] = {
 		{ "store", required_argument, NULL, 's' },
+		{ "metrics", required_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -415,6 +418,10 @@ static int store_option(const char *cmd, int argc, char **argv, const char **dir
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		if (c == 'm' && metrics != NULL) {
+			*metrics = optarg;
+			continue;
+		}
 		if (c != 's')
 			return usage_error("%s: unknown or incomplete option '%s'", cmd,
 			                   argv[optind - 1]);
@@ -434,7 +441,7 @@ static int cmd_compile(const struct global *g, int argc, char **argv)
 	smp_policy *p;
 	smp_diags *d = NULL;
 	smp_cache_state was;
-	int bad = store_option("compile", argc, argv, &dir);
+	int bad = store_option("compile", argc, argv, &dir, NULL);
 
 	if (bad >= 0)
 		return bad;
@@ -476,15 +483,18 @@ static int cmd_compile(const struct global *g, int argc, char **argv)
  * (a login then loads the whole copy): a warning, exit 0. */
 static int cmd_sync_store(const struct global *g, int argc, char **argv)
 {
-	const char *dir;
+	const char *dir, *metrics = NULL;
 	bool changed = false;
-	int bad = store_option("sync", argc, argv, &dir), status;
+	int bad = store_option("sync", argc, argv, &dir, &metrics), status;
 	smp_status st;
 	smp_policy *p;
 
 	if (bad >= 0)
 		return bad;
 	status = cmd_sync(g->config, g->flags, &changed);
+	/* the metrics say how this sync went, failed or not */
+	if (metrics != NULL && write_metrics(g->config, g->flags, metrics) != 0 && status == 0)
+		status = 2;
 	if (status != 0 || !changed)
 		return status;
 	p = load(g, 0, &st);
@@ -626,6 +636,8 @@ int main(int argc, char **argv)
 		return cmd_export(g.config, g.flags, argc, argv);
 	if (strcmp(cmd, "sync") == 0)
 		return cmd_sync_store(&g, argc, argv);
+	if (strcmp(cmd, "status") == 0)
+		return cmd_status(g.config, g.flags, argc, argv);
 #ifdef SMP_HAVE_RECORDS
 	for (size_t i = 0; i < sizeof(record_cmds) / sizeof(record_cmds[0]); i++)
 		if (strcmp(cmd, record_cmds[i].name) == 0)
