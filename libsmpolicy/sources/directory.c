@@ -104,6 +104,21 @@ static smp_status prepare_copy_dir(struct sync *y)
 		          "refusing it", (unsigned)(st.st_mode & 07777));
 		return SMP_ERR_INSECURE;
 	}
+	/* one made by systemd (StateDirectory=) or before copies were private
+	 * becomes the private group's, so that its members can reach the copy */
+	if (geteuid() == 0 && ((st.st_mode & 0777) != SMP_PRIVATE_DIR_MODE ||
+	                       st.st_gid != private_gid())) {
+		int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		bool ok = fd >= 0 && make_private(fd, SMP_PRIVATE_DIR_MODE);
+
+		if (fd >= 0)
+			close(fd);
+		if (!ok) {
+			diags_add(y->d, dir, 0, SMP_SEV_ERROR, NULL, "cannot make the local copy's "
+			          "folder private: %s", strerror(errno));
+			return SMP_ERR_IO;
+		}
+	}
 	return SMP_OK;
 }
 
