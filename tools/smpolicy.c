@@ -45,13 +45,13 @@ struct global {
 #define U_REQUEST \
 	"smpolicy [-c CONFIG] request --staff U --kind long_term|limited --platform P[,P...]\n" \
 	"                --by U [--ticket T] [--starts TIME] [--expires TIME] [--on TIME]\n" \
-	"                [--password-file FILE] [--sync]\n"
+	"                [--password-file FILE] [--sync [--store DIR]]\n"
 #define U_SIGN \
 	"smpolicy [-c CONFIG] sign ID --by DIRECTOR [--on TIME] [--password-file FILE]\n" \
-	"                [--sync]\n"
+	"                [--sync [--store DIR]]\n"
 #define U_REVOKE \
 	"smpolicy [-c CONFIG] revoke ID --by U --reason TEXT [--on TIME]\n" \
-	"                [--password-file FILE] [--sync]\n"
+	"                [--password-file FILE] [--sync [--store DIR]]\n"
 #define U_ACCOUNT \
 	"smpolicy [-c CONFIG] account ID password-changed|password-escrowed|compromised|resolved\n" \
 	"                [--on TIME] [--by U] [--password-file FILE]\n"
@@ -553,11 +553,19 @@ static int run_record_cmd(const struct global *g, size_t which, int argc, char *
 	bool changes = which <= 2;   /* request, sign, revoke */
 	int at = changes ? find_option(argc, argv, "--sync", NULL) : 0;
 	bool sync_now = at != 0, directory;
+	char *store = NULL;
 	int rc;
 
 	if (sync_now) {
 		memmove(argv + at, argv + at + 1, (size_t)(argc - at) * sizeof(char *));
 		argc--;
+		/* --store DIR: where that sync writes the login store */
+		at = find_option(argc, argv, "--store", NULL);
+		if (at != 0 && at + 1 < argc) {
+			store = argv[at + 1];
+			memmove(argv + at, argv + at + 2, (size_t)(argc - at - 1) * sizeof(char *));
+			argc -= 2;
+		}
 	}
 	rc = record_cmds[which].fn(g->config, g->flags, argc, argv);
 	directory = rc == 0 && changes && smp_config_is_directory(g->config, g->flags);
@@ -575,10 +583,10 @@ static int run_record_cmd(const struct global *g, size_t which, int argc, char *
 		return 0;
 	}
 	{
-		char *sync_argv[] = { (char *)"sync", NULL };
+		char *sync_argv[] = { (char *)"sync", (char *)"--store", store, NULL };
 
 		cur_usage = usage_of("sync");
-		return cmd_sync_store(g, 1, sync_argv) == 0 ? 0 : 2;
+		return cmd_sync_store(g, store != NULL ? 3 : 1, sync_argv) == 0 ? 0 : 2;
 	}
 }
 #endif
