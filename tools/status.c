@@ -187,7 +187,7 @@ static void print_text(const struct found *f, const struct health *h)
 	char buf[64], ago[64];
 
 	printf("SMPOLICY %s - ", level_name[h->level]);
-	print_escaped(stdout, h->why[0] != '\0' ? h->why : "the records are in order");
+	print_escaped(stdout, h->why);
 	putchar('\n');
 	fputs("settings: ", stdout);
 	print_escaped(stdout, f->config);
@@ -380,6 +380,8 @@ int cmd_status(const char *config, unsigned flags, int argc, char **argv)
 			judge(&h, ST_CRITICAL, "the policy does not load: %s", f.load_error);
 		judge_compiled(&f, &h);
 	}
+	if (h.why[0] == '\0')
+		snprintf(h.why, sizeof(h.why), "%s", "the records are in order");
 	if (json)
 		print_json(&f, &h);
 	else if (level == ST_OK)
