@@ -162,6 +162,29 @@ static bool parse_at(const char *arg, int64_t *out)
 
 /* ---- check ------------------------------------------------------------ */
 
+/* The files of a directory's copy can be in order while the syncs that
+ * should renew them fail: say so, as a warning (smpolicy status says more).
+ * Returns how many warnings were printed. */
+static size_t warn_failed_sync(const struct global *g)
+{
+	smp_sync_report *r = NULL;
+	struct smp_sync_status s;
+	char when[40];
+
+	if (!smp_config_is_directory(g->config, g->flags) ||
+	    smp_sync_report_read(g->config, g->flags, &r, NULL) != SMP_OK)
+		return 0;
+	smp_sync_report_info(r, &s);
+	if (s.attempted && !s.attempt_ok) {
+		fprintf(stderr, "smpolicy: warning: the last sync, at %s, failed: ",
+		        smp_time_format(s.attempted_at, when, sizeof(when)) ? when : "?");
+		print_escaped(stderr, s.attempt_error);
+		fputs(" (this checks the copy of the last good sync; see smpolicy status)\n", stderr);
+	}
+	smp_sync_report_free(r);
+	return s.attempted && !s.attempt_ok;
+}
+
 static int cmd_check(const struct global *g, int argc, char **argv)
 {
 	smp_status st;
@@ -183,7 +206,7 @@ static int cmd_check(const struct global *g, int argc, char **argv)
 	}
 	print_diags(stderr, d);
 	errors = smp_diags_errors(d);
-	warnings = smp_diags_count(d) - errors;
+	warnings = smp_diags_count(d) - errors + warn_failed_sync(g);
 	if (errors == 0) {
 		fputs("OK: ", stdout);
 		print_escaped(stdout, smp_policy_config_path(p));

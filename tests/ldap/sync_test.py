@@ -537,6 +537,10 @@ def case_status(tmp, slapd):
        m["smpolicy_last_sync_attempt_timestamp_seconds"] >=
        m["smpolicy_last_sync_success_timestamp_seconds"],
        "status: the metrics of a failed sync keep the last good one's", json.dumps(m))
+    c = smpolicy(conf, "check")
+    ok(c.returncode == 0 and "(with warnings)" in c.stdout and
+       "the last sync, at " in c.stderr and "failed: " in c.stderr,
+       "status: check of the copy warns that the last sync failed", out(c))
     r, j = status(conf, "--json")
     ok(r.returncode == 1 and j and j["status"] == "WARNING" and
        j["last_attempt"]["ok"] is False and
