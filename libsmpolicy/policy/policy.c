@@ -79,7 +79,7 @@ static smp_status directory_load(const char *config_path, unsigned flags, smp_po
 			if (!directory_synced_lately(&ls, &st, now))
 				rc = offline(d, &ls, &st, now);
 			else
-				rc = files_load(st.copy, flags, out, diags, &again);
+				rc = files_load(st.copy, flags | SMP_LOAD_PRIVATE, out, diags, &again);
 			ldap_state_free(&st);
 		}
 		ldap_settings_free(&ls);

@@ -185,7 +185,7 @@ check "sign --help exits 0" $S sign --help
 # ---- limited access ---------------------------------------------------------
 
 out=$($S request --staff w5 --kind limited --platform youtube --by w5 --ticket NJS-4431 \
-	--starts 2026-11-20T09:00 --expires 2026-11-27T17:00)
+	--starts 2026-11-20T09:00 --expires 2026-11-27T17:00 --on 2026-11-20)
 check "request limited: id from the ticket" [ "${out##* }" = "UB-4431" ]
 check "request limited: expiry written as given" grep -q 'expires = "2026-11-27T17:00:00' "$R"
 

@@ -270,11 +270,12 @@ _STORE = None
 
 def with_store(args):
     """args of an smpolicy command, with --store in a folder of this test
-    run's for a sync (which writes the login store after a new copy): a
-    test never writes the system's /var/cache/smpolicy."""
+    run's for a sync (which writes the login store after a new copy) and a
+    status (which reads it): a test never touches the system's
+    /var/cache/smpolicy."""
     global _STORE
     args = list(args)
-    if not args or args[0] != "sync":
+    if not args or args[0] not in ("sync", "status"):
         return args
     if _STORE is None:
         import atexit

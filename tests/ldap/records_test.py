@@ -232,9 +232,20 @@ def procedure(w):
     r = w.as_("dcpp", "sign", aid, "--by", "dcpp", "--on", "2026-02-02")
     ok(r.returncode == 0 and "Director of CP&P" in r.stdout, "sign: dcpp signs for CP&P",
        r.stdout + r.stderr)
-    r = w.as_("dit", "sign", aid, "--by", "dit", "--on", "2026-02-03")
+    ok("until its next sync (within about 25 minutes" in r.stderr and "--sync" in r.stderr
+       and r.stdout.count("\n") == 1,
+       "sign: says when workstations see the change, on standard error", r.stdout + r.stderr)
+    # --sync: this machine's copy follows at once (its store kept in the test's folder)
+    r = w.as_("dit", "sign", aid, "--by", "dit", "--on", "2026-02-03", "--sync", "--store",
+              with_store(["sync"])[-1])
     ok(r.returncode == 0 and "fully signed" in r.stdout, "sign: dit completes it",
        r.stdout + r.stderr)
+    ok(re.search(r"^(synced|unchanged): ", r.stdout, re.M) and "next sync" not in r.stderr,
+       "sign --sync: this machine synced at once", r.stdout + r.stderr)
+    r = w.smpolicy("decide", "--user", "t1", "--platform", "facebook", "--device",
+                   "ws-trenton-1", "--at", "2026-03-01T10:00")
+    ok(r.returncode == 0 and r.stdout.startswith("ALLOW"),
+       "decide: t1 is allowed right after sign --sync, no separate sync", r.stdout + r.stderr)
     e = w.approval(aid)
     ok("smpApprovedCppBy: dcpp" in e and "smpApprovedItOn: 2026-02-03" in e,
        "both sign-offs are in the directory", e)

@@ -28,6 +28,7 @@ config_dangling config_relative bad_argument bad_warn_days bad_platform_arg
 two_platforms two_platforms_one_missing account_not_escrowed
 account_any_passing lapse_warning warn_days_shorter warn_days_longer
 session_env session_lapsed silent syslog_line syslog_escaping
+denial_order denial_at_most_three denial_reference fault_reference
 stacked_auth stacked_password examples debug cache_refresh cache_stale
 cache_zone cache_use cache_off cache_damaged cache_insecure cache_bad_arg
 cache_follows_mode store_refresh store_same_size_edit store_damaged
@@ -255,21 +256,22 @@ t_no_approval() {
 	log_has "result=PAM_PERM_DENIED"
 }
 
-# A lapsed approval and nothing else in the way: PAM_ACCT_EXPIRED.
+# A lapsed approval is a denial like any other: PAM_PERM_DENIED, never
+# PAM_ACCT_EXPIRED (login would say the Unix account has expired).
 t_expired() {
 	pt plain kexp acct_mgmt
-	expect_fail; has "$ACCT_EXPIRED"
+	expect_fail; has "$PERM_DENIED"; lacks "$ACCT_EXPIRED"
 	has "Facebook: Your approval for this platform has lapsed; a new request is needed. Approval UB-3 lapsed at $(day -1)T00:00:00+00:00. (manual IX-H-2-100 §C, Proc. A)"
 	log_has "approval-expired"
-	log_has "result=PAM_ACCT_EXPIRED"
+	log_has "result=PAM_PERM_DENIED"
 }
 
 t_expired_platform() {
 	service fb platform=facebook
 	pt fb kexp acct_mgmt
-	expect_fail; has "$ACCT_EXPIRED"
+	expect_fail; has "$PERM_DENIED"; lacks "$ACCT_EXPIRED"
 	has "(manual IX-H-2-100 §C, Proc. A)"
-	log_has "codes=approval-expired result=PAM_ACCT_EXPIRED"
+	log_has "codes=approval-expired result=PAM_PERM_DENIED"
 }
 
 # Lapsed, but on a personal laptop too: not only a lapse, so denied.
@@ -492,7 +494,7 @@ t_session_lapsed() {
 	service fb platform=facebook
 	under_wrapper "$SESSION_ENV" -S fb kexp
 	expect_fail
-	has "open_session PAM_ACCT_EXPIRED"
+	has "open_session PAM_PERM_DENIED"
 	lacks "env SMPOLICY_"
 	log_has "session open: service=fb user=kexp"
 }
@@ -508,8 +510,69 @@ t_syslog_line() {
 	service both platform=facebook,youtube
 	pt both mwarn acct_mgmt
 	expect_fail
-	logs | grep -q 'SYSLOG(5): account: service=both user=mwarn device=[^ ]* platforms(all)=facebook,youtube decision=deny allowed=facebook codes=no-approval result=PAM_PERM_DENIED$' \
+	logs | grep -q 'SYSLOG(5): account: service=both user=mwarn device=[^ ]* platforms(all)=facebook,youtube decision=deny allowed=facebook codes=no-approval result=PAM_PERM_DENIED ref=[0-9a-f]\{8\}$' \
 		|| fail "log line not as expected: $(logs)"
+}
+
+# What the user reads, without the log lines and pamtester's verdict.
+user_text() { grep -vF -e 'SYSLOG(' -e 'PWRAP_' -e 'pamtester:' "$W/out"; }
+# The line number of the first line of the user's text holding $1.
+line_of() { user_text | grep -nF -- "$1" | head -n 1 | cut -d: -f1; }
+
+# The platform the user has an approval for comes first, before the
+# platforms that need a phone: kexp's lapsed Facebook approval, then the
+# others.
+t_denial_order() {
+	pt plain kexp acct_mgmt
+	expect_fail; has "$PERM_DENIED"
+	local lapse others phone
+	lapse=$(line_of "Approval UB-3 lapsed")
+	others=$(line_of "You have no approval")
+	phone=$(line_of "through its app")
+	[ -n "$lapse" ] && [ -n "$others" ] && [ -n "$phone" ] || fail "a reason is missing: $(user_text)"
+	[ "$lapse" -lt "$others" ] && [ "$lapse" -lt "$phone" ] \
+		|| fail "the lapsed approval is not told first: $(user_text)"
+	log_has "codes=app-not-approved,no-approval,approval-expired result=PAM_PERM_DENIED"
+}
+
+# Three reason lines at most; the rest are counted, and in the log.
+t_denial_at_most_three() {
+	service home device=laptop-home
+	pt home kexp acct_mgmt
+	expect_fail; has "$PERM_DENIED"
+	local n
+	n=$(user_text | grep -c "(manual IX-H-2-100 ")
+	[ "$n" -eq 3 ] || fail "$n reason lines, not 3: $(user_text)"
+	has "(1 more reason, less likely to concern you, is in the system log.)"
+	[ "$(line_of "Privately owned")" -lt "$(line_of "You have no approval")" ] \
+		|| fail "the device of this login is not told first: $(user_text)"
+	log_has "codes=device-not-dcf,app-not-approved,no-approval,approval-expired"
+}
+
+# The reference the user reads is the one of the log line, a fresh one per
+# login; no address or command reaches the user.
+t_denial_reference() {
+	pt plain kexp acct_mgmt
+	expect_fail
+	local ref logged
+	ref=$(user_text | sed -n 's/^Reference for the helpdesk: \([0-9a-f]\{8\}\)$/\1/p')
+	logged=$(logs | sed -n 's/.*decision=deny .* ref=\([0-9a-f]\{8\}\)$/\1/p')
+	[ -n "$ref" ] && [ "$ref" = "$logged" ] || fail "reference '$ref', logged '$logged'"
+	! user_text | grep -qE '://|smpolicy |/etc/|/var/' || fail "a URI, path or command in: $(user_text)"
+	pt plain kexp acct_mgmt
+	user_text | grep -qF "Reference for the helpdesk: $ref" && fail "the same reference twice"
+	return 0
+}
+
+# A fault of the module: PAM_AUTH_ERR, and the reference in both.
+t_fault_reference() {
+	service missing "config=$W/world/absent.conf"
+	pt missing jdoe acct_mgmt
+	expect_closed
+	local ref
+	ref=$(user_text | sed -n 's/.*Please tell the helpdesk, reference \([0-9a-f]\{8\}\)\.$/\1/p')
+	[ -n "$ref" ] || fail "no reference: $(user_text)"
+	log_has "no decision; failing closed ref=$ref"
 }
 
 # A user name crafted to forge a second log entry stays one escaped field.
@@ -593,7 +656,7 @@ t_cache_refresh() {
 	! logs | grep -qF "wrote" || fail "a fresh cache was written again"
 	log_has "account: platform=facebook account=fb-jdoe action=login allow approval=LT-1 valid_until=$(day 201)T00:00:00+00:00"
 	pt dbg kexp acct_mgmt
-	expect_fail; has "$ACCT_EXPIRED"
+	expect_fail; has "$PERM_DENIED"; lacks "$ACCT_EXPIRED"
 	log_has "compiled cache used"
 	has "Approval UB-3 lapsed at $(day -1)T00:00:00+00:00."
 }
@@ -673,12 +736,12 @@ t_cache_damaged() {
 	size=$(stat -c %s "$(CACHE_FILE)")
 	printf '\377' | dd of="$(CACHE_FILE)" bs=1 seek=$((size / 2)) conv=notrunc status=none
 	pt dbg kexp acct_mgmt
-	expect_fail; has "$ACCT_EXPIRED"
+	expect_fail; has "$PERM_DENIED"; lacks "$ACCT_EXPIRED"
 	log_has "SYSLOG(4): account: $(CACHE_FILE): the compiled cache is ignored (its digest does not match: the file is damaged)"
 	log_has "compiled cache rejected"
 	log_has "wrote a new compiled cache"
 	pt dbg kexp acct_mgmt
-	expect_fail; has "$ACCT_EXPIRED"
+	expect_fail; has "$PERM_DENIED"; lacks "$ACCT_EXPIRED"
 	log_has "compiled cache used"
 	: >"$(CACHE_FILE)"
 	pt dbg jdoe acct_mgmt
@@ -750,7 +813,7 @@ t_store_refresh() {
 	[ ! -e "$(CACHE_FILE)" ] || fail "a login with the store wrote beside the settings file"
 	log_has "account: platform=facebook account=fb-jdoe action=login allow approval=LT-1 valid_until=$(day 201)T00:00:00+00:00"
 	pt dbg kexp acct_mgmt
-	expect_fail; has "$ACCT_EXPIRED"
+	expect_fail; has "$PERM_DENIED"; lacks "$ACCT_EXPIRED"
 	log_has "login store used"
 	has "Approval UB-3 lapsed at $(day -1)T00:00:00+00:00."
 	pt dbg nobody-at-all acct_mgmt
@@ -797,12 +860,12 @@ t_store_damaged() {
 	log_has "wrote the login store"
 	printf '\377' | dd of="$(STORE_FILE)" bs=1 seek=105 conv=notrunc status=none
 	pt dbg kexp acct_mgmt
-	expect_fail; has "$ACCT_EXPIRED"
+	expect_fail; has "$PERM_DENIED"; lacks "$ACCT_EXPIRED"
 	log_has "the login store is ignored (its digest does not match: the file is damaged)"
 	log_has "login store rejected"
 	log_has "wrote a new login store"
 	pt dbg kexp acct_mgmt
-	expect_fail; has "$ACCT_EXPIRED"
+	expect_fail; has "$PERM_DENIED"; lacks "$ACCT_EXPIRED"
 	log_has "login store used"
 	: >"$(STORE_FILE)"
 	pt dbg jdoe acct_mgmt

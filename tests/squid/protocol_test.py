@@ -269,19 +269,20 @@ def directory_copy(t, exe, w):
             'ldap = { uri = "ldap://127.0.0.1:9"; base = "ou=smpolicy,dc=example,dc=org";\n'
             '  copy_dir = "%s"; max_offline = 3600; };\n' % copies)
     from helper import CONF
-    w.write('copy/copy-1/smpolicy.conf', CONF)
-    w.write('copy/copy-1/records.conf', w.records_text)
+    w.write('copy/copy-1/smpolicy.conf', CONF, mode=0o640)
+    w.write('copy/copy-1/records.conf', w.records_text, mode=0o640)
     # the next sync: LT-1 is gone from the directory
-    w.write('copy/copy-2/smpolicy.conf', CONF)
+    w.write('copy/copy-2/smpolicy.conf', CONF, mode=0o640)
     start = w.records_text.index('  { id = "LT-1"')
     w.write('copy/copy-2/records.conf',
-            w.records_text[:start] + w.records_text[w.records_text.index('  { id = "LT-3"'):])
+            w.records_text[:start] + w.records_text[w.records_text.index('  { id = "LT-3"'):],
+            mode=0o640)   # private, as a sync writes the copy
 
     def state(copy, ago):
         when = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=ago)).strftime('%Y-%m-%dT%H:%M:%SZ')
         w.write('copy/state', 'version = 1;\ncopy = "%s";\nsynced = "%s";\n'
                 'uri = "ldap://127.0.0.1:9";\nbase = "ou=smpolicy,dc=example,dc=org";\n'
-                'context_csn = "";\n' % (copy, when))
+                'context_csn = "";\n' % (copy, when), mode=0o640)
 
     state('copy-1', 10)
     h = Helper(exe, os.path.join(etc, 'smpolicy.conf'))
