@@ -47,6 +47,7 @@ for p in $PKGS; do
 done
 
 W=$(mktemp -d /tmp/smpolicy-deb-test.XXXXXX)
+group_was=$(getent group _smpolicy || true)
 chmod 0755 "$W"
 U_OK=smpok$$
 U_NO=smpno$$
@@ -99,6 +100,9 @@ cleanup() {
 	for d in /etc/smpolicy /var/lib/smpolicy /var/cache/smpolicy; do
 		restore_moved "$d"
 	done
+	# the packages' system group stays after a purge, as Debian's do;
+	# this machine gets back what it had
+	[ -n "$group_was" ] || ! getent group _smpolicy >/dev/null || groupdel _smpolicy
 	for u in $users_made; do
 		userdel "$u" >/dev/null 2>&1
 		getent group "$u" >/dev/null && groupdel "$u" >/dev/null 2>&1
@@ -150,6 +154,9 @@ done
 [ -d /var/lib/smpolicy ] && [ -d /var/cache/smpolicy ] &&
 	ok "tmpfiles.d made /var/lib/smpolicy and /var/cache/smpolicy" ||
 	no "/var/lib/smpolicy or /var/cache/smpolicy missing after the install"
+getent group _smpolicy | grep -Eq '[:,]proxy(,|$)' &&
+	ok "the group _smpolicy is made, and the Squid helper's user (proxy) is in it" ||
+	no "after the install: $(getent group _smpolicy || echo 'no group _smpolicy')"
 multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch)
 [ -f "/lib/$multiarch/security/pam_smpolicy.so" ] || no "no /lib/$multiarch/security/pam_smpolicy.so"
 grep -q pam_smpolicy /etc/pam.d/common-account /etc/pam.d/common-session &&
