@@ -14,6 +14,19 @@
 # runs under pam_wrapper, which reads those service files and prints every
 # pam_syslog line on stderr as "SYSLOG(PRIORITY): TEXT".
 #
+# The module decides at the real clock's time, which the case cannot fix;
+# so "today" is read once, in UTC, and every date of the world and of the
+# expected answers is counted from it.  The world keeps a day or more
+# between "now" and every date that matters, so a case that runs across
+# midnight (or in any zone) answers the same.
+#
+# pam_wrapper copies the service files into a folder of a fixed name,
+# /tmp/pam.X, choosing X without a lock: two transactions starting at once
+# may share one and read each other's services.  Each transaction here
+# therefore runs in a mount namespace of its own, with a /tmp of its own
+# (the case's folder tmp/); where namespaces are not allowed, the
+# transactions of this suite wait for each other on a lock instead.
+#
 # The module loads root-owned files only (it never passes the library's
 # tests-only flag), so the cases need root: run as anyone else they skip
 # (exit 77), as they do without pamtester or pam_wrapper.
@@ -39,8 +52,10 @@ note() { echo "# $*"; }
 
 # ---- the world ----------------------------------------------------------
 
-# day N: the date N days from today (negative: ago), YYYY-MM-DD, in $TZ.
-day() { date -d "$1 days" +%F; }
+# day N: the date N days from TODAY (negative: before), YYYY-MM-DD.
+# TODAY is read once (main); the sum is done in UTC, so no zone's clock
+# change moves it.
+day() { date -u -d "$TODAY $1 days" +%F; }
 
 write_file() {   # write_file PATH < text: mode 0644, owned by whoever runs us
 	cat >"$1" && chmod 0644 "$1"
@@ -168,8 +183,14 @@ setup() {
 	umask 022
 	W=$(mktemp -d "${TMPDIR:-/tmp}/smpolicy-pam.XXXXXX") || fail "mktemp"
 	trap 'rm -rf "$W"' EXIT
-	mkdir -p "$W/world" "$W/svc"
+	mkdir -p "$W/world" "$W/svc" "$W/tmp"
 	chmod 0755 "$W/world" "$W/svc"
+	chmod 1777 "$W/tmp"
+	# W's path below /tmp, made again inside the case's own /tmp (own_tmp)
+	case $W in
+	/tmp/*) W_IN_TMP=${W#/tmp/}; mkdir -p "$W/tmp/$W_IN_TMP" ;;
+	*) W_IN_TMP= ;;
+	esac
 	write_config
 	write_records
 	service plain
@@ -194,10 +215,30 @@ preload() {
 	echo "${rt:+$rt:}$PAM_WRAPPER_LIB"
 }
 
+# own_tmp COMMAND...: run it where pam_wrapper's /tmp/pam.X is this case's
+# alone.  In a mount namespace of its own, /tmp is $W/tmp, and W is bound
+# back at its own path inside it.  Without namespaces (a container that
+# forbids them), every transaction of this suite holds one lock instead,
+# which keeps them from each other (not from other users of pam_wrapper).
+own_tmp() {
+	if [ "$ISOLATION" = namespace ]; then
+		unshare --mount --propagation private -- /bin/sh -ec '
+			w=$1 rel=$2
+			shift 2
+			[ -z "$rel" ] || mount --bind "$w" "$w/tmp/$rel"
+			mount --rbind "$w/tmp" /tmp
+			exec "$@"' own_tmp "$W" "$W_IN_TMP" "$@"
+	else
+		flock "${TMPDIR:-/tmp}/smpolicy-pam-wrapper.lock" "$@"
+	fi
+}
+
 # Run a command under pam_wrapper; its stdout and stderr (the module's
-# messages, pamtester's verdict and the syslog lines) go to $W/out.
+# messages, pamtester's verdict and the syslog lines) go to $W/out.  A
+# preload already there (libfaketime, when the suite runs under faketime)
+# is kept, after ours.
 under_wrapper() {
-	env LD_PRELOAD="$(preload)" PAM_WRAPPER=1 \
+	own_tmp env LD_PRELOAD="$(preload)${LD_PRELOAD:+:$LD_PRELOAD}" PAM_WRAPPER=1 \
 	    PAM_WRAPPER_SERVICE_DIR="$W/svc" PAM_WRAPPER_DEBUGLEVEL=2 \
 	    TZ="$TZ" LC_ALL=C "$@" >"$W/out" 2>&1 </dev/null
 	RC=$?
@@ -597,7 +638,8 @@ t_cache_zone() {
 	TZ=America/New_York pt dbg jdoe acct_mgmt
 	expect_ok
 	log_has "compiled cache stale"
-	log_has "valid_until=$(TZ=America/New_York day 201)T00:00:00-0"
+	# the same record date, its end now at New York's midnight
+	log_has "valid_until=$(day 201)T00:00:00-0"
 	TZ=America/New_York pt dbg jdoe acct_mgmt
 	log_has "compiled cache used"
 	pt dbg jdoe acct_mgmt
@@ -829,6 +871,14 @@ main() {
 		skip "pam_wrapper (libpam_wrapper.so) is not installed"
 	[ "$(id -u)" -eq 0 ] || skip "the module accepts root-owned files only; run as root"
 	export TZ=UTC
+	TODAY=$(date -u +%F)
+	if unshare --mount --propagation private true 2>/dev/null; then
+		ISOLATION=namespace
+	else
+		ISOLATION=lock
+		command -v flock >/dev/null || skip "neither mount namespaces nor flock(1)"
+		note "no mount namespaces here: the PAM transactions take turns"
+	fi
 	setup
 	"t_$1"
 	echo "ok: $1"
