@@ -431,10 +431,16 @@ def pam(tmp, conf, user):
         if not os.path.exists(link):
             os.symlink(preload, link)
         preload = link
-    env = dict(os.environ, LD_PRELOAD=(preload + ":" if preload else "") + wrapper,
-               PAM_WRAPPER="1", PAM_WRAPPER_SERVICE_DIR=svc, LC_ALL="C")
-    r = subprocess.run(["pamtester", "smp", user, "acct_mgmt"], capture_output=True, text=True,
-                       env=env, stdin=subprocess.DEVNULL)
+    # a preload already there (libfaketime, under tests/clock.sh) is kept
+    outer = os.environ.get("LD_PRELOAD", "")
+    preload = (preload + ":" if preload else "") + wrapper + (":" + outer if outer else "")
+    # pam_wrapper's /tmp/pam.X is shared by every transaction on the host
+    # unless own_tmp.sh gives this one a /tmp of its own (tmp/tmp); the
+    # preload is set inside it, for pamtester alone
+    cmd = [os.path.join(TOP, "tests/pam/own_tmp.sh"), tmp,
+           "env", "LD_PRELOAD=" + preload, "PAM_WRAPPER=1", "PAM_WRAPPER_SERVICE_DIR=" + svc,
+           "LC_ALL=C", "pamtester", "smp", user, "acct_mgmt"]
+    r = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
     return r.returncode, r.stdout + r.stderr
 
 

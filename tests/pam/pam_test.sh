@@ -21,11 +21,9 @@
 # midnight (or in any zone) answers the same.
 #
 # pam_wrapper copies the service files into a folder of a fixed name,
-# /tmp/pam.X, choosing X without a lock: two transactions starting at once
-# may share one and read each other's services.  Each transaction here
-# therefore runs in a mount namespace of its own, with a /tmp of its own
-# (the case's folder tmp/); where namespaces are not allowed, the
-# transactions of this suite wait for each other on a lock instead.
+# /tmp/pam.X, chosen without a lock: two transactions starting at once may
+# share one.  Each transaction runs through own_tmp.sh, with a /tmp of its
+# own (the case's tmp/).
 #
 # The module loads root-owned files only (it never passes the library's
 # tests-only flag), so the cases need root: run as anyone else they skip
@@ -183,14 +181,8 @@ setup() {
 	umask 022
 	W=$(mktemp -d "${TMPDIR:-/tmp}/smpolicy-pam.XXXXXX") || fail "mktemp"
 	trap 'rm -rf "$W"' EXIT
-	mkdir -p "$W/world" "$W/svc" "$W/tmp"
+	mkdir -p "$W/world" "$W/svc"
 	chmod 0755 "$W/world" "$W/svc"
-	chmod 1777 "$W/tmp"
-	# W's path below /tmp, made again inside the case's own /tmp (own_tmp)
-	case $W in
-	/tmp/*) W_IN_TMP=${W#/tmp/}; mkdir -p "$W/tmp/$W_IN_TMP" ;;
-	*) W_IN_TMP= ;;
-	esac
 	write_config
 	write_records
 	service plain
@@ -215,30 +207,12 @@ preload() {
 	echo "${rt:+$rt:}$PAM_WRAPPER_LIB"
 }
 
-# own_tmp COMMAND...: run it where pam_wrapper's /tmp/pam.X is this case's
-# alone.  In a mount namespace of its own, /tmp is $W/tmp, and W is bound
-# back at its own path inside it.  Without namespaces (a container that
-# forbids them), every transaction of this suite holds one lock instead,
-# which keeps them from each other (not from other users of pam_wrapper).
-own_tmp() {
-	if [ "$ISOLATION" = namespace ]; then
-		unshare --mount --propagation private -- /bin/sh -ec '
-			w=$1 rel=$2
-			shift 2
-			[ -z "$rel" ] || mount --bind "$w" "$w/tmp/$rel"
-			mount --rbind "$w/tmp" /tmp
-			exec "$@"' own_tmp "$W" "$W_IN_TMP" "$@"
-	else
-		flock "${TMPDIR:-/tmp}/smpolicy-pam-wrapper.lock" "$@"
-	fi
-}
-
 # Run a command under pam_wrapper; its stdout and stderr (the module's
 # messages, pamtester's verdict and the syslog lines) go to $W/out.  A
 # preload already there (libfaketime, when the suite runs under faketime)
 # is kept, after ours.
 under_wrapper() {
-	own_tmp env LD_PRELOAD="$(preload)${LD_PRELOAD:+:$LD_PRELOAD}" PAM_WRAPPER=1 \
+	"$OWN_TMP" "$W" env LD_PRELOAD="$(preload)${LD_PRELOAD:+:$LD_PRELOAD}" PAM_WRAPPER=1 \
 	    PAM_WRAPPER_SERVICE_DIR="$W/svc" PAM_WRAPPER_DEBUGLEVEL=2 \
 	    TZ="$TZ" LC_ALL=C "$@" >"$W/out" 2>&1 </dev/null
 	RC=$?
@@ -872,13 +846,9 @@ main() {
 	[ "$(id -u)" -eq 0 ] || skip "the module accepts root-owned files only; run as root"
 	export TZ=UTC
 	TODAY=$(date -u +%F)
-	if unshare --mount --propagation private true 2>/dev/null; then
-		ISOLATION=namespace
-	else
-		ISOLATION=lock
-		command -v flock >/dev/null || skip "neither mount namespaces nor flock(1)"
-		note "no mount namespaces here: the PAM transactions take turns"
-	fi
+	OWN_TMP=$(dirname "$0")/own_tmp.sh
+	unshare --mount --propagation private true 2>/dev/null ||
+		note "no mount namespaces here: the PAM transactions take turns (own_tmp.sh)"
 	setup
 	"t_$1"
 	echo "ok: $1"
