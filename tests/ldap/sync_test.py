@@ -44,6 +44,7 @@ Speaks TAP.  Needs root (the library trusts root-owned files only; as anyone
 else the files are accepted with --test-allow-nonroot but PAM is skipped).
 """
 import argparse
+import datetime
 import fcntl
 import hashlib
 import json
@@ -111,6 +112,26 @@ def files_world(tmp, src, name="files"):
         shutil.copy(os.path.join(src, f), d)
         os.chmod(os.path.join(d, f), 0o644)
     return d
+
+
+# The day the sample office is written around (its README asks as of it).
+OFFICE_DAY = datetime.date(2026, 11, 25)
+
+
+def office_today(world):
+    """Every date of the sample office's records moved by the same number
+    of days, so that its day is today (read once, in the zone the commands
+    run in): for the cases that decide at the clock's time, as the PAM
+    module always does.  Without it they would fail once its approvals
+    lapse.  Ids such as LT-2026-014 are not dates and stay."""
+    shift = datetime.date.today() - OFFICE_DAY
+    path = os.path.join(world, "records.conf")
+    with open(path) as f:
+        text = f.read()
+    text = re.sub(r"\b\d{4}-\d{2}-\d{2}\b",
+                  lambda m: (datetime.date.fromisoformat(m.group(0)) + shift).isoformat(), text)
+    with open(path, "w") as f:
+        f.write(text)
 
 
 def load_world(slapd, world, base=None):
@@ -255,10 +276,13 @@ ASK = ["--user", "jdoe", "--platform", "facebook", "--device", "ws-essex-0042",
        "--at", "2026-11-25T10:00"]
 
 
-def office_synced(tmp, slapd, what, **config):
+def office_synced(tmp, slapd, what, today=False, **config):
     """The sample office in the directory and synced once: (files, conf), or
-    None when that sync failed (a failed test already)."""
+    None when that sync failed (a failed test already).  today: moved to
+    today (office_today)."""
     files = files_world(tmp, OFFICE)
+    if today:
+        office_today(files)
     load_world(slapd, files)
     conf = ldap_config(tmp, slapd, **config)
     return (files, conf) if synced_ok(conf, f"{what}: the first sync")[0] else None
@@ -445,7 +469,9 @@ def pam(tmp, conf, user):
 
 
 def case_offline(tmp, slapd):
-    synced = office_synced(tmp, slapd, "offline", max_offline=60)
+    # decided at the clock's time (max_offline is measured against it, and
+    # the PAM module takes no other): the office is moved to today
+    synced = office_synced(tmp, slapd, "offline", today=True, max_offline=60)
     if synced is None:
         return
     conf = synced[1]
