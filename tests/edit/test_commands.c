@@ -429,9 +429,10 @@ static void test_sign_refusals(void)
 	                              NULL, NULL, NULL), SMP_OK);
 	CU_ASSERT_EQUAL(smp_edit_sign(W.conf, FLAGS, "LT-2026-002", "dir-it", "2026-02-04",
 	                              NULL, NULL, NULL), SMP_OK);
-	/* over the cap at some moment: refused */
-	REFUSED(smp_edit_sign(W.conf, FLAGS, "LT-2026-003", "dir-it", NULL, NULL, NULL, &d_),
-	        SMP_ERR_REFUSED);
+	/* over the cap at some moment: refused (dated while both hold: signed
+	 * today it would fit once their year is over) */
+	REFUSED(smp_edit_sign(W.conf, FLAGS, "LT-2026-003", "dir-it", "2026-02-06", NULL, NULL,
+	                      &d_), SMP_ERR_REFUSED);
 	/* ... even back-dated, when it would push a holder out */
 	REFUSED(smp_edit_sign(W.conf, FLAGS, "LT-2026-003", "dir-it", "2026-02-02", NULL, NULL,
 	                      &d_), SMP_ERR_REFUSED);
