@@ -39,7 +39,7 @@ config_dangling config_relative bad_argument bad_warn_days bad_platform_arg
 two_platforms two_platforms_one_missing account_not_escrowed
 account_any_passing lapse_warning warn_days_shorter warn_days_longer
 session_env session_lapsed silent syslog_line syslog_escaping
-stacked_auth stacked_password examples debug cache_refresh cache_stale
+stacked_auth stacked_password examples debug parallel_transactions cache_refresh cache_stale
 cache_zone cache_use cache_off cache_damaged cache_insecure cache_bad_arg
 cache_follows_mode store_refresh store_same_size_edit store_damaged
 store_insecure store_off store_bad_arg"
@@ -552,6 +552,46 @@ t_debug() {
 	log_has "SYSLOG(7): account: platform=facebook account=fb-q1 action=login deny approval="
 	log_has "SYSLOG(7): account: password-not-escrowed: Your supervisor has never been given"
 	log_has "SYSLOG(7): account: platform=facebook account=fb-q2 action=login allow approval=UB-7 valid_until=$(day 31)T00:00:00+00:00"
+}
+
+# Transactions at once, as the cases run them: eight in parallel, each
+# running eight in a row, all with a service of the same name, the even
+# ones allowed, the odd ones naming settings that do not exist (failing
+# closed, naming them).  Under pam_wrapper alone, one starting as another
+# ends can take over its /tmp/pam.X as that one removes it, or read its
+# service files; own_tmp.sh keeps each in a /tmp of its own.
+t_parallel_transactions() {
+	local top=$W i k cfg rc
+	for i in 1 2 3 4 5 6 7 8; do
+		# inside the transaction's folder: own_tmp.sh shows it no other
+		mkdir -p "$top/p$i/svc" "$top/p$i/world"
+		cp -p "$top/world/smpolicy.conf" "$top/world/records.conf" "$top/p$i/world/"
+		cfg=$top/p$i/world/smpolicy.conf
+		[ $((i % 2)) -eq 0 ] || cfg=$top/p$i/world/absent-$i.conf
+		echo "account required $PAM_MODULE config=$cfg store=off" | write_file "$top/p$i/svc/par"
+		(
+			W=$top/p$i
+			for k in 1 2 3 4 5 6 7 8; do
+				pt par jdoe acct_mgmt
+				cp "$W/out" "$W/out.$k"
+				echo "$RC" >"$W/rc.$k"
+			done
+		) &
+	done
+	wait
+	for i in 1 2 3 4 5 6 7 8; do
+		for k in 1 2 3 4 5 6 7 8; do
+			rc=$(cat "$top/p$i/rc.$k" 2>/dev/null || echo none)
+			if [ $((i % 2)) -eq 0 ]; then
+				[ "$rc" = 0 ] && grep -qF "$SUCCESS" "$top/p$i/out.$k" ||
+					fail "transaction $i.$k (allowed): exit $rc: $(cat "$top/p$i/out.$k")"
+			else
+				[ "$rc" != 0 ] && [ "$rc" != none ] &&
+					grep -qF "absent-$i.conf" "$top/p$i/out.$k" ||
+					fail "transaction $i.$k (no settings): exit $rc: $(cat "$top/p$i/out.$k")"
+			fi
+		done
+	done
 }
 
 # ---- the compiled cache -------------------------------------------------
