@@ -44,7 +44,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 set -u
 
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 BUILD=${1:-build}
 status=0
 

@@ -37,6 +37,7 @@ case $dir in
 esac
 
 if unshare --mount --propagation private true 2>/dev/null; then
+	# shellcheck disable=SC2016 # the inner shell expands them
 	exec unshare --mount --propagation private -- /bin/sh -c '
 		dir=$1 below=$2
 		shift 2
