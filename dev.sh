@@ -27,6 +27,9 @@ PACKAGES="$PACKAGES squid curl"
 # the Debian packages (./dev.sh deb) and the test that installs them and logs
 # in through the real PAM stack (tests/install/deb_test.sh)
 PACKAGES="$PACKAGES dpkg-dev debhelper lintian libpam-runtime"
+# faketime: tests/clock.sh runs the tests that read the clock at the turn
+# of the day, in UTC and in New York.
+PACKAGES="$PACKAGES faketime"
 
 say() { printf '==> %s\n' "$*"; }
 die() { printf 'dev.sh: %s\n' "$*" >&2; exit 1; }
@@ -138,8 +141,9 @@ EOF
 	rm -rf "$DEMO"
 }
 
-# The sanitizer and valgrind runs first, the plain suite last, so that the
-# output ends with the plain suite's summary; the exit status covers both.
+# The sanitizer and valgrind runs first, then the clock runs, the plain
+# suite last, so that the output ends with the plain suite's summary; the
+# exit status covers all of them.
 run_tests() {
 	install_deps
 	build
@@ -148,6 +152,14 @@ run_tests() {
 		say "running the suite under the sanitizers and valgrind"
 		"$TOP"/tests/sanitize.sh || status=$?
 		[ "$status" -eq 0 ] || say "the sanitizer or valgrind runs FAILED (see above)"
+	fi
+	# the suites that read the clock (unit, cli, pam, edit, ldap, squid;
+	# tests/clock.sh says which are left out and why), four times under
+	# faketime: 23:59:30 and 00:00:30, in UTC and in New York
+	say "running the clock-reading tests at the turn of the day (faketime)"
+	if ! "$TOP"/tests/clock.sh "$BUILD"; then
+		status=1
+		say "the faketime runs FAILED (see above)"
 	fi
 	say "running the test suite"
 	meson test -C "$BUILD" --print-errorlogs || status=$?

@@ -509,12 +509,13 @@ static void test_sign_both_roles(void)
 	smp_sign_off_kind k;
 	bool complete;
 
+	/* dated: the id's year is the request's, whatever year it is now */
 	world("", 2);
-	CU_ASSERT_EQUAL_FATAL(request_lt("w1", "lom1", NULL, NULL, NULL), SMP_OK);
-	CU_ASSERT_EQUAL(smp_edit_sign(W.conf, FLAGS, "LT-2026-001", "dir-both", NULL, &k,
+	CU_ASSERT_EQUAL_FATAL(request_lt("w1", "lom1", "2026-03-01", NULL, NULL), SMP_OK);
+	CU_ASSERT_EQUAL(smp_edit_sign(W.conf, FLAGS, "LT-2026-001", "dir-both", "2026-03-02", &k,
 	                              &complete, NULL), SMP_OK);
 	CU_ASSERT_EQUAL(k, SMP_SIGN_OFF_CPP);
-	CU_ASSERT_EQUAL(smp_edit_sign(W.conf, FLAGS, "LT-2026-001", "dir-both", NULL, &k,
+	CU_ASSERT_EQUAL(smp_edit_sign(W.conf, FLAGS, "LT-2026-001", "dir-both", "2026-03-03", &k,
 	                              &complete, NULL), SMP_OK);
 	CU_ASSERT_EQUAL(k, SMP_SIGN_OFF_IT);
 	CU_ASSERT_TRUE(complete);
@@ -530,9 +531,10 @@ static void test_sign_refusals(void)
 	                              NULL, NULL, NULL), SMP_OK);
 	CU_ASSERT_EQUAL(smp_edit_sign(W.conf, FLAGS, "LT-2026-002", "dir-it", "2026-02-04",
 	                              NULL, NULL, NULL), SMP_OK);
-	/* over the cap at some moment: refused */
-	REFUSED(smp_edit_sign(W.conf, FLAGS, "LT-2026-003", "dir-it", NULL, NULL, NULL, &d_),
-	        SMP_ERR_REFUSED);
+	/* over the cap at some moment: refused (dated while both hold: signed
+	 * today it would fit once their year is over) */
+	REFUSED(smp_edit_sign(W.conf, FLAGS, "LT-2026-003", "dir-it", "2026-02-06", NULL, NULL,
+	                      &d_), SMP_ERR_REFUSED);
 	/* ... even back-dated, when it would push a holder out */
 	REFUSED(smp_edit_sign(W.conf, FLAGS, "LT-2026-003", "dir-it", "2026-02-02", NULL, NULL,
 	                      &d_), SMP_ERR_REFUSED);
@@ -705,9 +707,9 @@ static void test_comments_and_mode_kept(void)
 	snprintf(stale, sizeof(stale), "%s/.records.conf.tmp-AbC123", W.dir);
 	write_file(stale, "left by a killed command", 0600);
 	before = slurp(W.recs);
-	CU_ASSERT_EQUAL(request_lt("w1", "lom1", NULL, NULL, NULL), SMP_OK);
-	CU_ASSERT_EQUAL(smp_edit_sign(W.conf, FLAGS, "LT-2026-001", "dir-cpp", NULL, NULL, NULL,
-	                              NULL), SMP_OK);
+	CU_ASSERT_EQUAL(request_lt("w1", "lom1", "2026-03-01", NULL, NULL), SMP_OK);
+	CU_ASSERT_EQUAL(smp_edit_sign(W.conf, FLAGS, "LT-2026-001", "dir-cpp", "2026-03-02", NULL,
+	                              NULL, NULL), SMP_OK);
 	after = slurp(W.recs);
 	/* everything before the approvals is byte for byte as it was */
 	CU_ASSERT_EQUAL(strncmp(before, after, strlen(people)), 0);

@@ -57,6 +57,7 @@ Speaks TAP.  Needs root (the library trusts root-owned files only; as anyone
 else the files are accepted with --test-allow-nonroot but PAM is skipped).
 """
 import argparse
+import datetime
 import fcntl
 import hashlib
 import json
@@ -126,6 +127,26 @@ def files_world(tmp, src, name="files"):
         shutil.copy(os.path.join(src, f), d)
         os.chmod(os.path.join(d, f), 0o644)
     return d
+
+
+# The day the sample office is written around (its README asks as of it).
+OFFICE_DAY = datetime.date(2026, 11, 25)
+
+
+def office_today(world):
+    """Every date of the sample office's records moved by the same number
+    of days, so that its day is today (read once, in the zone the commands
+    run in): for the cases that decide at the clock's time, as the PAM
+    module always does.  Without it they would fail once its approvals
+    lapse.  Ids such as LT-2026-014 are not dates and stay."""
+    shift = datetime.date.today() - OFFICE_DAY
+    path = os.path.join(world, "records.conf")
+    with open(path) as f:
+        text = f.read()
+    text = re.sub(r"\b\d{4}-\d{2}-\d{2}\b",
+                  lambda m: (datetime.date.fromisoformat(m.group(0)) + shift).isoformat(), text)
+    with open(path, "w") as f:
+        f.write(text)
 
 
 def load_world(slapd, world, base=None):
@@ -275,10 +296,13 @@ ASK = ["--user", "jdoe", "--platform", "facebook", "--device", "ws-essex-0042",
        "--at", "2026-11-25T10:00"]
 
 
-def office_synced(tmp, slapd, what, **config):
+def office_synced(tmp, slapd, what, today=False, **config):
     """The sample office in the directory and synced once: (files, conf), or
-    None when that sync failed (a failed test already)."""
+    None when that sync failed (a failed test already).  today: moved to
+    today (office_today)."""
     files = files_world(tmp, OFFICE)
+    if today:
+        office_today(files)
     load_world(slapd, files)
     conf = ldap_config(tmp, slapd, **config)
     return (files, conf) if synced_ok(conf, f"{what}: the first sync")[0] else None
@@ -455,15 +479,23 @@ def pam(tmp, conf, user):
         if not os.path.exists(link):
             os.symlink(preload, link)
         preload = link
-    env = dict(os.environ, LD_PRELOAD=(preload + ":" if preload else "") + wrapper,
-               PAM_WRAPPER="1", PAM_WRAPPER_SERVICE_DIR=svc, LC_ALL="C")
-    r = subprocess.run(["pamtester", "smp", user, "acct_mgmt"], capture_output=True, text=True,
-                       env=env, stdin=subprocess.DEVNULL)
+    # a preload already there (libfaketime, under tests/clock.sh) is kept
+    outer = os.environ.get("LD_PRELOAD", "")
+    preload = (preload + ":" if preload else "") + wrapper + (":" + outer if outer else "")
+    # pam_wrapper's /tmp/pam.X is shared by every transaction on the host
+    # unless own_tmp.sh gives this one a /tmp of its own (tmp/tmp); the
+    # preload is set inside it, for pamtester alone
+    cmd = [os.path.join(TOP, "tests/pam/own_tmp.sh"), tmp,
+           "env", "LD_PRELOAD=" + preload, "PAM_WRAPPER=1", "PAM_WRAPPER_SERVICE_DIR=" + svc,
+           "LC_ALL=C", "pamtester", "smp", user, "acct_mgmt"]
+    r = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
     return r.returncode, r.stdout + r.stderr
 
 
 def case_offline(tmp, slapd):
-    synced = office_synced(tmp, slapd, "offline", max_offline=60)
+    # decided at the clock's time (max_offline is measured against it, and
+    # the PAM module takes no other): the office is moved to today
+    synced = office_synced(tmp, slapd, "offline", today=True, max_offline=60)
     if synced is None:
         return
     conf = synced[1]

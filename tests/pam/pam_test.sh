@@ -14,6 +14,17 @@
 # runs under pam_wrapper, which reads those service files and prints every
 # pam_syslog line on stderr as "SYSLOG(PRIORITY): TEXT".
 #
+# The module decides at the real clock's time, which the case cannot fix;
+# so "today" is read once, in UTC, and every date of the world and of the
+# expected answers is counted from it.  The world keeps a day or more
+# between "now" and every date that matters, so a case that runs across
+# midnight (or in any zone) answers the same.
+#
+# pam_wrapper copies the service files into a folder of a fixed name,
+# /tmp/pam.X, chosen without a lock: two transactions starting at once may
+# share one.  Each transaction runs through own_tmp.sh, with a /tmp of its
+# own (the case's tmp/).
+#
 # The module loads root-owned files only (it never passes the library's
 # tests-only flag), so the cases need root: run as anyone else they skip
 # (exit 77), as they do without pamtester or pam_wrapper.
@@ -29,7 +40,7 @@ two_platforms two_platforms_one_missing account_not_escrowed
 account_any_passing lapse_warning warn_days_shorter warn_days_longer
 session_env session_lapsed silent syslog_line syslog_escaping
 denial_order denial_at_most_three denial_reference fault_reference
-stacked_auth stacked_password examples debug cache_refresh cache_stale
+stacked_auth stacked_password examples debug parallel_transactions cache_refresh cache_stale
 cache_zone cache_use cache_off cache_damaged cache_insecure cache_bad_arg
 cache_follows_mode store_refresh store_same_size_edit store_damaged
 store_insecure store_off store_bad_arg device_domains"
@@ -40,8 +51,10 @@ note() { echo "# $*"; }
 
 # ---- the world ----------------------------------------------------------
 
-# day N: the date N days from today (negative: ago), YYYY-MM-DD, in $TZ.
-day() { date -d "$1 days" +%F; }
+# day N: the date N days from TODAY (negative: before), YYYY-MM-DD.
+# TODAY is read once (main); the sum is done in UTC, so no zone's clock
+# change moves it.
+day() { date -u -d "$TODAY $1 days" +%F; }
 
 write_file() {   # write_file PATH < text: mode 0644, owned by whoever runs us
 	cat >"$1" && chmod 0644 "$1"
@@ -196,9 +209,11 @@ preload() {
 }
 
 # Run a command under pam_wrapper; its stdout and stderr (the module's
-# messages, pamtester's verdict and the syslog lines) go to $W/out.
+# messages, pamtester's verdict and the syslog lines) go to $W/out.  A
+# preload already there (libfaketime, when the suite runs under faketime)
+# is kept, after ours.
 under_wrapper() {
-	env LD_PRELOAD="$(preload)" PAM_WRAPPER=1 \
+	"$OWN_TMP" "$W" env LD_PRELOAD="$(preload)${LD_PRELOAD:+:$LD_PRELOAD}" PAM_WRAPPER=1 \
 	    PAM_WRAPPER_SERVICE_DIR="$W/svc" PAM_WRAPPER_DEBUGLEVEL=2 \
 	    TZ="$TZ" LC_ALL=C "$@" >"$W/out" 2>&1 </dev/null
 	RC=$?
@@ -633,6 +648,46 @@ t_debug() {
 	log_has "SYSLOG(7): account: platform=facebook account=fb-q2 action=login allow approval=UB-7 valid_until=$(day 31)T00:00:00+00:00"
 }
 
+# Transactions at once, as the cases run them: eight in parallel, each
+# running eight in a row, all with a service of the same name, the even
+# ones allowed, the odd ones naming settings that do not exist (failing
+# closed, naming them).  Under pam_wrapper alone, one starting as another
+# ends can take over its /tmp/pam.X as that one removes it, or read its
+# service files; own_tmp.sh keeps each in a /tmp of its own.
+t_parallel_transactions() {
+	local top=$W i k cfg rc
+	for i in 1 2 3 4 5 6 7 8; do
+		# inside the transaction's folder: own_tmp.sh shows it no other
+		mkdir -p "$top/p$i/svc" "$top/p$i/world"
+		cp -p "$top/world/smpolicy.conf" "$top/world/records.conf" "$top/p$i/world/"
+		cfg=$top/p$i/world/smpolicy.conf
+		[ $((i % 2)) -eq 0 ] || cfg=$top/p$i/world/absent-$i.conf
+		echo "account required $PAM_MODULE config=$cfg store=off" | write_file "$top/p$i/svc/par"
+		(
+			W=$top/p$i
+			for k in 1 2 3 4 5 6 7 8; do
+				pt par jdoe acct_mgmt
+				cp "$W/out" "$W/out.$k"
+				echo "$RC" >"$W/rc.$k"
+			done
+		) &
+	done
+	wait
+	for i in 1 2 3 4 5 6 7 8; do
+		for k in 1 2 3 4 5 6 7 8; do
+			rc=$(cat "$top/p$i/rc.$k" 2>/dev/null || echo none)
+			if [ $((i % 2)) -eq 0 ]; then
+				[ "$rc" = 0 ] && grep -qF "$SUCCESS" "$top/p$i/out.$k" ||
+					fail "transaction $i.$k (allowed): exit $rc: $(cat "$top/p$i/out.$k")"
+			else
+				[ "$rc" != 0 ] && [ "$rc" != none ] &&
+					grep -qF "absent-$i.conf" "$top/p$i/out.$k" ||
+					fail "transaction $i.$k (no settings): exit $rc: $(cat "$top/p$i/out.$k")"
+			fi
+		done
+	done
+}
+
 # ---- the compiled cache -------------------------------------------------
 
 CACHE_FILE() { echo "$W/world/smpolicy.conf.cache"; }
@@ -691,9 +746,7 @@ t_cache_zone() {
 	TZ=America/New_York pt dbg jdoe acct_mgmt
 	expect_ok
 	log_has "compiled cache stale"
-	# LT-1's expires is the date day 200 gives in the world's zone (the
-	# test's); read in New York it ends at the next New York midnight,
-	# whatever New York's own date is now
+	# the same record date, its end now at New York's midnight
 	log_has "valid_until=$(day 201)T00:00:00-0"
 	TZ=America/New_York pt dbg jdoe acct_mgmt
 	log_has "compiled cache used"
@@ -926,6 +979,10 @@ main() {
 		skip "pam_wrapper (libpam_wrapper.so) is not installed"
 	[ "$(id -u)" -eq 0 ] || skip "the module accepts root-owned files only; run as root"
 	export TZ=UTC
+	TODAY=$(date -u +%F)
+	OWN_TMP=$(dirname "$0")/own_tmp.sh
+	unshare --mount --propagation private true 2>/dev/null ||
+		note "no mount namespaces here: the PAM transactions take turns (own_tmp.sh)"
 	setup
 	"t_$1"
 	echo "ok: $1"

@@ -304,7 +304,9 @@ def slow_resolver(t, exe, preload, w):
     addresses it is asked about, and those only for a while: then they are
     denied as devices without a name, never let through."""
     import time
-    env = dict(os.environ, LD_PRELOAD=preload)
+    # a preload already there (libfaketime, under tests/clock.sh) is kept
+    outer = os.environ.get('LD_PRELOAD')
+    env = dict(os.environ, LD_PRELOAD=preload + (':' + outer if outer else ''))
     # under AddressSanitizer the preloaded resolver comes before its runtime
     env['ASAN_OPTIONS'] = env.get('ASAN_OPTIONS', '') + ':verify_asan_link_order=0'
     h = Helper(exe, w.conf, env=env)
