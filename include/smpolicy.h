@@ -263,6 +263,23 @@ smp_status smp_policy_store_write(const smp_policy *policy, const char *store_di
  */
 smp_status smp_policy_check(const smp_policy *policy, smp_diags **out);
 
+/*
+ * The void records: a fault of one staff, device, account or approval
+ * entry (a bad value, an unknown key, a reference to an id that is not
+ * there, an id defined twice) does not fail the load but voids that record
+ * alone.  A void approval never grants (approval-invalid, naming the
+ * fault); a void staff, device or account record denies every request
+ * that needs it (unknown-user, device-unknown, account-unknown, naming the
+ * fault), and an approval signed or requested by a void staff record is
+ * invalid; every other decision is made as without the record.
+ * smp_policy_check() reports each as an error.  smp_policy_void_count()
+ * says how many the load voided (0 for a policy of one person);
+ * smp_policy_voids() gives them as warnings at their FILE:LINE (*out NULL
+ * when there are none): SMP_OK, SMP_ERR_NOMEM or SMP_ERR_ARG.
+ */
+size_t smp_policy_void_count(const smp_policy *policy);
+smp_status smp_policy_voids(const smp_policy *policy, smp_diags **out);
+
 /* The absolute path of the settings file and of the i-th records file;
  * NULL when out of range. */
 const char *smp_policy_config_path(const smp_policy *policy);

@@ -127,6 +127,8 @@ struct staff {
 	size_t naccounts;
 	struct pick *by_platform;  /* its approvals grouped by platform, file order in each */
 	uint32_t *platform_start;  /* nplatforms + 1 offsets into by_platform */
+	char *void_why;            /* the entry's own fault, NULL if none: a void
+	                              record is known by its id but allows nothing */
 };
 
 /* One entry of a staff member's per-platform list of approvals, with what a
@@ -151,6 +153,7 @@ struct device {
 	uint32_t *apps;            /* platform indexes */
 	size_t napps;
 	struct where at;
+	char *void_why;            /* as a staff member's */
 };
 
 /* A moment that may be absent. */
@@ -168,6 +171,8 @@ struct account {
 	struct opt_time password_changed, password_escrowed;
 	struct opt_time compromised_reported, compromised_resolved;
 	struct where at;
+	char *void_why;            /* as a staff member's; platform and holder may
+	                              then be NONE */
 };
 
 struct sign_off {
@@ -205,6 +210,8 @@ struct approval {
 
 	/* derived after load (validate.c) */
 	char *invalid_why;         /* procedural fault, NULL if none */
+	bool is_void;              /* a fault of the entry itself: invalid_why
+	                              names it, and the procedure is not judged */
 	bool capped;               /* counts toward (and is subject to) the cap */
 	int64_t rank_time;         /* the second sign-off; SMP_TIME_MAX if unsigned */
 	int64_t start;             /* effective start; SMP_TIME_MIN if unknown */
@@ -225,6 +232,14 @@ struct settings {
 	                              NULL when none: no DNS name is a device's */
 };
 
+/* One record the load voided: a fault of that entry alone (records.c's
+ * scoped faults), which smpolicy check reports and sync counts. */
+struct void_record {
+	struct where at;           /* the fault's own line */
+	char *subject;             /* the record's id, NULL if it has none */
+	char *why;
+};
+
 struct smp_policy {
 	struct arena mem;
 	char *config_path;
@@ -238,6 +253,7 @@ struct smp_policy {
 	struct device *devices;     size_t ndevices;   struct idmap device_ix;
 	struct account *accounts;   size_t naccounts;  struct idmap account_ix;
 	struct approval *approvals; size_t napprovals; struct idmap approval_ix;
+	struct void_record *voids;  size_t nvoids;     /* in the order met */
 
 	/* What the compiled cache (cache.c) needs of the load that made the
 	 * policy: it is fresh only for files of exactly these bytes, read

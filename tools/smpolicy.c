@@ -63,19 +63,29 @@ static int usage_error(const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+/* A flag of load() alone, above the library's: do not warn of the void
+ * records (check reports them as errors). */
+#define LOAD_QUIET_VOIDS (1u << 30)
+
 /* Load the policy; on failure print every diagnostic and return NULL. */
 static smp_policy *load(const struct global *g, unsigned flags, smp_status *status)
 {
 	smp_policy *p = NULL;
 	smp_diags *d = NULL;
 
-	*status = smp_policy_load(g->config, g->flags | flags, &p, &d);
+	*status = smp_policy_load(g->config, (g->flags | flags) & ~LOAD_QUIET_VOIDS, &p, &d);
 	print_diags(stderr, d);
 	if (*status != SMP_OK && smp_diags_count(d) == 0) {
 		fputs("smpolicy: ", stderr);
 		print_escaped(stderr, g->config);
 		fprintf(stderr, ": %s\n", smp_status_string(*status));
 	}
+	smp_diags_free(d);
+	/* every command but check (which says them as errors) warns of the
+	 * void records: what it answers is without them */
+	d = NULL;
+	if (p != NULL && !(flags & LOAD_QUIET_VOIDS) && smp_policy_voids(p, &d) == SMP_OK)
+		print_diags(stderr, d);
 	smp_diags_free(d);
 	return p;
 }
@@ -98,7 +108,7 @@ static int cmd_check(const struct global *g, int argc, char **argv)
 		return cmd_check_online(g->config, g->flags);   /* the directory itself */
 	if (argc > 1)
 		return usage_error("check: unexpected argument '%s'", argv[1]);
-	p = load(g, SMP_LOAD_NO_CACHE, &st);   /* the files themselves */
+	p = load(g, SMP_LOAD_NO_CACHE | LOAD_QUIET_VOIDS, &st);   /* the files themselves */
 	if (p == NULL)
 		return st == SMP_ERR_PARSE ? 1 : 2;
 	if (smp_policy_check(p, &d) != SMP_OK) {

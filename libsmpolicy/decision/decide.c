@@ -270,6 +270,11 @@ static void device_rules(const smp_policy *p, struct smp_decision *d, const char
 		return;
 	}
 	dv = &p->devices[i];
+	if (dv->void_why != NULL) {
+		add(d, SMP_R_DEVICE_UNKNOWN, false, "The record of device '%s' is void: %s.", dv->id,
+		    dv->void_why);
+		return;
+	}
 	if (!dv->dcf_owned)
 		add(d, SMP_R_DEVICE_NOT_DCF, false, "Device '%s' is privately owned.", dv->id);
 	if (platform != NONE && p->platforms[platform].mobile_only &&
@@ -303,6 +308,11 @@ static int64_t account_rules(const smp_policy *p, struct smp_decision *d,
 		return next;
 	}
 	a = &p->accounts[i];
+	if (a->void_why != NULL) {
+		add(d, SMP_R_ACCOUNT_UNKNOWN, false, "The record of account '%s' is void: %s.", a->id,
+		    a->void_why);
+		return next;
+	}
 	if (!a->official)
 		add(d, SMP_R_ACCOUNT_NOT_OFFICIAL, false, "Account '%s' is a personal account.", a->id);
 	else if (platform != NONE && a->platform != platform)
@@ -386,8 +396,13 @@ static void evaluate(const smp_policy *p, const struct smp_request *req, const c
 	if (user != NONE && platform != NONE)
 		__builtin_prefetch(&p->staff[user].platform_start[platform]);
 
-	if (user == NONE)
+	if (user == NONE) {
 		add(d, SMP_R_UNKNOWN_USER, false, "'%s' is not in the staff records.", req->user);
+	} else if (p->staff[user].void_why != NULL) {
+		add(d, SMP_R_UNKNOWN_USER, false, "The staff record of '%s' is void: %s.",
+		    p->staff[user].id, p->staff[user].void_why);
+		user = NONE;   /* nothing of a void record is read */
+	}
 	if (platform == NONE)
 		add(d, SMP_R_UNKNOWN_PLATFORM, false, "'%s' is not in the catalogue.", req->platform);
 	device_rules(p, d, device, dev, platform);

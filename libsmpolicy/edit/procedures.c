@@ -90,6 +90,18 @@ static smp_status check_platforms(struct txn *t, const char *const *platforms)
 	return SMP_OK;
 }
 
+/* A void record (its entry has a fault of its own) is neither changed nor
+ * acted on through a command: what it holds was not read, so a change
+ * could not be checked against it.  Its entry is corrected by hand (or in
+ * the directory) first. */
+static smp_status refuse_void(struct txn *t, const char *kind, const char *id,
+                              const char *why, const struct where *at)
+{
+	return FAIL(t, SMP_ERR_REFUSED, at->file, at->line, id,
+	            "refused: the %s record '%s' is void (%s); correct its entry first", kind,
+	            id, why);
+}
+
 /* Procedures A: who may ask for what. */
 static smp_status check_procedure_a(struct txn *t, const struct smp_edit_request *req)
 {
@@ -101,6 +113,10 @@ static smp_status check_procedure_a(struct txn *t, const struct smp_edit_request
 		return refuse_unknown_staff(t, "staff member", req->staff);
 	if (by == NULL)
 		return refuse_unknown_staff(t, "requester", req->by);
+	if (s->void_why != NULL)
+		return refuse_void(t, "staff", s->id, s->void_why, &s->at);
+	if (by->void_why != NULL)
+		return refuse_void(t, "staff", by->id, by->void_why, &by->at);
 	while (req->platforms[np] != NULL)
 		np++;
 	if (req->kind == SMP_APPROVAL_LONG_TERM &&
@@ -326,6 +342,10 @@ static smp_status check_signer(struct txn *t, const struct approval *a, const ch
 
 	if (s == NULL)
 		return refuse_unknown_staff(t, "signer", by);
+	if (a->is_void)
+		return refuse_void(t, "approval", a->id, a->invalid_why, &a->at);
+	if (s->void_why != NULL)
+		return refuse_void(t, "staff", s->id, s->void_why, &s->at);
 	if (a->staff != NONE && strcmp(t->base->staff[a->staff].id, by) == 0)
 		return FAIL(t, SMP_ERR_REFUSED, a->at.file, a->at.line, a->id,
 		            "refused: '%s' cannot sign their own approval '%s'", by, a->id);
@@ -418,10 +438,16 @@ static smp_status do_revoke(struct txn *t, const char *id, const char *by,
 	int64_t moment;
 	smp_status rc;
 
+	const struct staff *s = find_staff(t->base, by);
+
 	if (a == NULL)
 		return SMP_ERR_NOTFOUND;
-	if (find_staff(t->base, by) == NULL)
+	if (s == NULL)
 		return refuse_unknown_staff(t, "revoker", by);
+	if (a->is_void)
+		return refuse_void(t, "approval", a->id, a->invalid_why, &a->at);
+	if (s->void_why != NULL)
+		return refuse_void(t, "staff", s->id, s->void_why, &s->at);
 	if (a->revoked.present)
 		return FAIL(t, SMP_ERR_REFUSED, a->at.file, a->at.line, a->id,
 		            "refused: approval '%s' is already revoked", a->id);
@@ -543,6 +569,8 @@ static smp_status do_account(struct txn *t, const char *id, smp_account_event e,
 
 	if (a == NULL)
 		return FAIL(t, SMP_ERR_NOTFOUND, NULL, 0, id, "there is no account '%s'", id);
+	if (a->void_why != NULL)
+		return refuse_void(t, "account", a->id, a->void_why, &a->at);
 	rc = time_text(t, "on", on, SMP_TIME_START, when, &moment);
 	if (rc == SMP_OK)
 		rc = event_setting(t, a, e, moment, path);

@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 #define CACHE_MAGIC "SMPCACH\n"
-#define CACHE_FORMAT 1u
+#define CACHE_FORMAT 2u
 #define CACHE_BYTE_ORDER 0x01020304u
 #define CACHE_MAX_IMAGE IMAGE_MAX_SIZE
 #define CACHE_LOCK_WAIT_MS 10000            /* how long a writer waits for the lock */

@@ -139,7 +139,7 @@ size_t smp_policy_accounts_held(const smp_policy *p, const char *user, const cha
 	for (size_t i = 0; i < p->staff[u].naccounts; i++) {
 		const struct account *a = &p->accounts[p->staff[u].accounts[i]];
 
-		if (!a->official || a->platform != pl)
+		if (a->void_why != NULL || !a->official || a->platform != pl)
 			continue;
 		if (ids != NULL && n < max)
 			ids[n] = a->id;

@@ -217,6 +217,7 @@ static void copy_account(struct slicer *s, const struct account *from, struct ac
 	*to = *from;
 	to->id = dup(s, from->id);
 	to->handle = dup(s, from->handle);
+	to->void_why = dup(s, from->void_why);
 	to->holder = 0;
 	to->supervisor = keep(&s->staff, from->supervisor);
 	to->at = where(s, from->at);
@@ -299,6 +300,7 @@ static void copy_staff(struct slicer *s, uint32_t user)
 		to->name = dup(s, from->name);
 		to->office = keep(&s->offices, from->office);
 		to->roles = from->roles;
+		to->void_why = dup(s, from->void_why);
 		to->at = where(s, from->at);
 		if (i == 0)
 			continue;   /* the person: copy_person */

@@ -269,10 +269,41 @@ static bool keep_provenance(struct loader *L)
 	return true;
 }
 
+/* The void records into the policy (smpolicy check reports them); when
+ * the load fails for another fault, into the diagnostics as errors, so
+ * that one reading shows every fault.  False on OOM. */
+static bool keep_voids(struct loader *L, bool loaded)
+{
+	smp_policy *p = L->p;
+
+	if (!loaded) {
+		for (size_t i = 0; i < L->nvoids; i++) {
+			const struct void_record *v = &L->voids[i];
+
+			if (!diags_add(L->d, v->at.file, v->at.line, SMP_SEV_ERROR, v->subject,
+			               "%s", v->why))
+				return false;
+		}
+		return true;
+	}
+	p->nvoids = 0;
+	p->voids = arena_alloc(&p->mem, (L->nvoids + 1) * sizeof(*p->voids));
+	if (p->voids == NULL)
+		return false;
+	if (L->nvoids > 0)
+		memcpy(p->voids, L->voids, L->nvoids * sizeof(*p->voids));
+	p->nvoids = L->nvoids;
+	return true;
+}
+
 static smp_status finish(struct loader *L, smp_status rc, smp_policy **out, smp_diags **diags)
 {
 	if (rc == SMP_OK && !L->failed && !L->nomem && !keep_provenance(L))
 		L->nomem = true;
+	if (!L->nomem &&
+	    !keep_voids(L, rc == SMP_OK && !L->failed && smp_diags_errors(L->d) == 0))
+		L->nomem = true;
+	free(L->voids);
 	time_log_free(&L->zone);
 	for (size_t i = 0; i < L->nsrc; i++) {
 		if (L->src[i]->parsed)

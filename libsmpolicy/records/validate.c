@@ -51,7 +51,9 @@ static void check_signer(const smp_policy *p, const struct approval *a, const st
 	if (!so->present)
 		return;
 	s = &p->staff[so->by];
-	if (!(s->roles & role))
+	if (s->void_why != NULL)   /* whose roles cannot be read */
+		why_add(w, "it is signed by '%s', whose staff record is void", s->id);
+	else if (!(s->roles & role))
 		why_add(w, "it is signed by '%s', who does not hold the %s role", s->id, role_name);
 	if (so->by == a->staff)
 		why_add(w, "it is signed by '%s', the approved person", s->id);
@@ -61,6 +63,10 @@ static void find_faults(const smp_policy *p, const struct approval *a, struct wh
 {
 	const struct staff *s = &p->staff[a->staff];
 
+	if (s->void_why != NULL) {   /* its person's office and roles are unknown */
+		why_add(w, "the staff record of '%s' is void", s->id);
+		return;
+	}
 	check_signer(p, a, &a->cpp, ROLE_DIRECTOR_CPP, "director_cpp", w);
 	check_signer(p, a, &a->it, ROLE_DIRECTOR_IT, "director_it", w);
 	if (a->kind == KIND_LONG_TERM) {
@@ -70,7 +76,9 @@ static void find_faults(const smp_policy *p, const struct approval *a, struct wh
 		} else {
 			const struct staff *r = &p->staff[a->requested_by];
 
-			if (!(r->roles & ROLE_LOM) || r->office != s->office)
+			if (r->void_why != NULL)
+				why_add(w, "it is requested by '%s', whose staff record is void", r->id);
+			else if (!(r->roles & ROLE_LOM) || r->office != s->office)
 				why_add(w, "a long-term approval must be requested by a Local Office "
 				        "Manager of the person's office, and '%s' is not one of '%s'",
 				        r->id, s->office != NONE ? p->offices[s->office].id : "?");
@@ -109,7 +117,8 @@ static bool derive_approval(smp_policy *p, struct approval *a, struct time_log *
 		}
 	}
 	w.buf[0] = '\0';
-	find_faults(p, a, &w);
+	if (!a->is_void)   /* a void one says its own fault (entries.c) */
+		find_faults(p, a, &w);
 	if (w.len > 0) {
 		a->invalid_why = arena_strdup(&p->mem, w.buf);
 		if (a->invalid_why == NULL)
@@ -675,14 +684,15 @@ static void holders_at(const smp_policy *p, const struct office *o, int64_t t,
 static void check_approval(const smp_policy *p, const struct approval *a, smp_diags *d)
 {
 	const struct staff *s = &p->staff[a->staff];
-	const struct office *o = &p->offices[s->office];
+	/* over the cap only if it holds, and then its person is not void */
+	const struct office *o = s->office != NONE ? &p->offices[s->office] : NULL;
 	char t1[40], t2[40], who[1024];
 
 	if (a->invalid_why != NULL)
 		diags_add(d, a->at.file, a->at.line, SMP_SEV_ERROR, a->id,
 		          "approval '%s' breaks the procedure (§C, Procedures A): %s",
 		          a->id, a->invalid_why);
-	for (size_t k = 0; k < a->nover_cap; k++) {
+	for (size_t k = 0; o != NULL && k < a->nover_cap; k++) {
 		fmt_time(a->over_cap[k].from, t1, sizeof(t1));
 		fmt_time(a->over_cap[k].to, t2, sizeof(t2));
 		holders_at(p, o, a->over_cap[k].from, who, sizeof(who));
@@ -699,6 +709,46 @@ static void check_approval(const smp_policy *p, const struct approval *a, smp_di
 	}
 }
 
+/* Each void record's fault: an error of the records (check exits 1), though
+ * the load stands, the record left out of every decision but its own. */
+static void check_voids(const smp_policy *p, smp_diags *d, smp_severity sev)
+{
+	for (size_t i = 0; i < p->nvoids; i++) {
+		const struct void_record *v = &p->voids[i];
+
+		diags_add(d, v->at.file, v->at.line, sev, v->subject,
+		          "%s; the record is void (it allows nothing)", v->why);
+	}
+}
+
+size_t smp_policy_void_count(const smp_policy *p)
+{
+	return p != NULL ? p->nvoids : 0;
+}
+
+smp_status smp_policy_voids(const smp_policy *p, smp_diags **out)
+{
+	smp_diags *d;
+
+	if (out != NULL)
+		*out = NULL;
+	if (p == NULL || out == NULL)
+		return SMP_ERR_ARG;
+	if (p->nvoids == 0)
+		return SMP_OK;
+	d = diags_new();
+	if (d == NULL)
+		return SMP_ERR_NOMEM;
+	check_voids(p, d, SMP_SEV_WARNING);
+	if (d->oom) {
+		smp_diags_free(d);
+		return SMP_ERR_NOMEM;
+	}
+	diags_sort(d);
+	*out = d;
+	return SMP_OK;
+}
+
 smp_status smp_policy_check(const smp_policy *p, smp_diags **out)
 {
 	smp_diags *d;
@@ -710,8 +760,10 @@ smp_status smp_policy_check(const smp_policy *p, smp_diags **out)
 	d = diags_new();
 	if (d == NULL)
 		return SMP_ERR_NOMEM;
+	check_voids(p, d, SMP_SEV_ERROR);
 	for (size_t i = 0; i < p->napprovals; i++)
-		check_approval(p, &p->approvals[i], d);
+		if (!p->approvals[i].is_void)   /* said by check_voids() */
+			check_approval(p, &p->approvals[i], d);
 	if (d->oom) {
 		smp_diags_free(d);
 		return SMP_ERR_NOMEM;
