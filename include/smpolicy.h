@@ -790,6 +790,9 @@ struct smp_sync_info {
 	const char *copy;    /* the current copy's smpolicy.conf; NULL with CHECK_ONLY */
 	const char *uri;     /* the directory read (ldap.uri) */
 	const char *base;    /* and its base DN (ldap.base) */
+	size_t void_records; /* records of the copy void by a fault of their own
+	                        entry (smp_policy_voids()): the copy is installed
+	                        all the same, each named by smp_sync_void() */
 };
 
 /*
@@ -838,6 +841,10 @@ smp_status smp_directory_sync(const char *config_path, unsigned flags, smp_sync 
                               smp_diags **diags);
 /* Fill *out from sync (zeroed for NULL). */
 void smp_sync_info(const smp_sync *sync, struct smp_sync_info *out);
+/* The i-th void record of the copy: its entry's DN, and *why its first
+ * fault; NULL past the last (and for a sync that found the directory
+ * unchanged: the sync that made the copy named them). */
+const char *smp_sync_void(const smp_sync *sync, size_t i, const char **why);
 void smp_sync_free(smp_sync *sync);
 
 #ifdef __cplusplus

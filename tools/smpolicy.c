@@ -372,7 +372,8 @@ static int cmd_compile(const struct global *g, int argc, char **argv)
 /* smpolicy sync (tools/directory.c), then, when it made a new copy, the
  * copy's login store, so that the first login after a sync need not load
  * the whole policy.  A store that cannot be written leaves the sync done
- * (a login then loads the whole copy): a warning, exit 0. */
+ * (a login then loads the whole copy): a warning, exit 0 (3 when the copy
+ * holds void records). */
 static int cmd_sync_store(const struct global *g, int argc, char **argv)
 {
 	const char *dir;
@@ -384,14 +385,15 @@ static int cmd_sync_store(const struct global *g, int argc, char **argv)
 	if (bad >= 0)
 		return bad;
 	status = cmd_sync(g->config, g->flags, &changed);
-	if (status != 0 || !changed)
+	/* 3: applied, with void records (named already) */
+	if ((status != 0 && status != 3) || !changed)
 		return status;
-	p = load(g, 0, &st);
+	p = load(g, LOAD_QUIET_VOIDS, &st);
 	if (p == NULL || write_store(p, dir) != SMP_OK)
 		fputs("smpolicy: sync: warning: the login store was not written; logins load "
 		      "the whole copy until `smpolicy compile` writes it\n", stderr);
 	smp_policy_free(p);
-	return 0;
+	return status;
 }
 
 /* ---- domains ---------------------------------------------------------- */

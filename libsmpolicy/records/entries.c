@@ -286,8 +286,22 @@ void load_offices(struct loader *L)
 	free(e);
 }
 
-enum { ST_ID, ST_NAME, ST_OFFICE, ST_ROLES, ST_SUPERVISOR, ST_N };
+/*
+ * "void": a record entry that says it is void, with why.  The local copy
+ * of a directory writes it for an entry the directory reader found in
+ * fault (directory_read.c); in files it can only void a record.  A
+ * records file's list `void = ( { why = "..."; } )` holds the faults of
+ * entries that could not be placed at all (no container, no id).
+ */
+static void said_void(struct loader *L, const config_setting_t *m, const char *id)
+{
+	if (m != NULL)
+		ERR(L, AT(m), id, "%s", str_of(m));
+}
+
+enum { ST_ID, ST_NAME, ST_OFFICE, ST_ROLES, ST_SUPERVISOR, ST_VOID, ST_N };
 static const struct field staff_fields[ST_N + 1] = {
+	[ST_VOID] = { "void", F_STR, false },
 	[ST_ID] = { "id", F_STR, true }, [ST_NAME] = { "name", F_STR, false },
 	[ST_OFFICE] = { "office", F_STR, true }, [ST_ROLES] = { "roles", F_STRLIST, true },
 	[ST_SUPERVISOR] = { "supervisor", F_STR, false },
@@ -338,6 +352,7 @@ static void load_staff(struct loader *L, const config_setting_t **e,
 
 		rec_begin(L, &sc, e[i], s->id, what, twice, i);
 		take_fields(L, e[i], what, staff_fields, m);
+		said_void(L, m[ST_VOID], s->id);
 		set_where(&s->at, e[i]);
 		s->name = dup_or_null(L, str_of(m[ST_NAME]));
 		s->office = ref_of(L, m[ST_OFFICE], &p->office_ix, "office", what);
@@ -350,8 +365,9 @@ static void load_staff(struct loader *L, const config_setting_t **e,
 	}
 }
 
-enum { DV_ID, DV_KIND, DV_OWNER, DV_OFFICE, DV_APPS, DV_N };
+enum { DV_ID, DV_KIND, DV_OWNER, DV_OFFICE, DV_APPS, DV_VOID, DV_N };
 static const struct field device_fields[DV_N + 1] = {
+	[DV_VOID] = { "void", F_STR, false },
 	[DV_ID] = { "id", F_STR, true }, [DV_KIND] = { "kind", F_STR, true },
 	[DV_OWNER] = { "owner", F_STR, true }, [DV_OFFICE] = { "office", F_STR, false },
 	[DV_APPS] = { "apps", F_STRLIST, false },
@@ -372,6 +388,7 @@ static void load_devices(struct loader *L, const config_setting_t **e,
 
 		rec_begin(L, &sc, e[i], dv->id, what, twice, i);
 		take_fields(L, e[i], what, device_fields, m);
+		said_void(L, m[DV_VOID], dv->id);
 		set_where(&dv->at, e[i]);
 		kind = str_of(m[DV_KIND]);
 		owner = str_of(m[DV_OWNER]);
@@ -398,8 +415,9 @@ static void load_devices(struct loader *L, const config_setting_t **e,
 }
 
 enum { AC_ID, AC_PLATFORM, AC_HANDLE, AC_HOLDER, AC_OFFICIAL, AC_PERSONAL, AC_SUPERVISOR,
-       AC_PW_CHANGED, AC_PW_ESCROWED, AC_COMPROMISED, AC_N };
+       AC_PW_CHANGED, AC_PW_ESCROWED, AC_COMPROMISED, AC_VOID, AC_N };
 static const struct field account_fields[AC_N + 1] = {
+	[AC_VOID] = { "void", F_STR, false },
 	[AC_ID] = { "id", F_STR, true }, [AC_PLATFORM] = { "platform", F_STR, true },
 	[AC_HANDLE] = { "handle", F_STR, false }, [AC_HOLDER] = { "holder", F_STR, true },
 	[AC_OFFICIAL] = { "official", F_BOOL, true },
@@ -429,6 +447,7 @@ static void load_accounts(struct loader *L, const config_setting_t **e,
 
 		rec_begin(L, &sc, e[i], a->id, what, twice, i);
 		take_fields(L, e[i], what, account_fields, m);
+		said_void(L, m[AC_VOID], a->id);
 		set_where(&a->at, e[i]);
 		a->handle = dup_or_null(L, str_of(m[AC_HANDLE]));
 		a->platform = ref_of(L, m[AC_PLATFORM], &p->platform_ix, "platform", what);
@@ -452,8 +471,9 @@ static void load_accounts(struct loader *L, const config_setting_t **e,
 }
 
 enum { AP_ID, AP_STAFF, AP_KIND, AP_PLATFORMS, AP_TICKET, AP_REQUESTED_BY, AP_REQUESTED,
-       AP_CPP, AP_IT, AP_STARTS, AP_EXPIRES, AP_REVOKED, AP_N };
+       AP_CPP, AP_IT, AP_STARTS, AP_EXPIRES, AP_REVOKED, AP_VOID, AP_N };
 static const struct field approval_fields[AP_N + 1] = {
+	[AP_VOID] = { "void", F_STR, false },
 	[AP_ID] = { "id", F_STR, true }, [AP_STAFF] = { "staff", F_STR, true },
 	[AP_KIND] = { "kind", F_STR, true }, [AP_PLATFORMS] = { "platforms", F_STRLIST, true },
 	[AP_TICKET] = { "ticket", F_STR, false },
@@ -502,6 +522,7 @@ static void load_approval(struct loader *L, const config_setting_t *e, struct ap
 	const char *kind, *ticket;
 
 	take_fields(L, e, what, approval_fields, m);
+	said_void(L, m[AP_VOID], a->id);
 	set_where(&a->at, e);
 	a->staff = ref_of(L, m[AP_STAFF], &p->staff_ix, "staff member", what);
 	kind = str_of(m[AP_KIND]);
@@ -664,6 +685,22 @@ static bool settle_void_approvals(struct loader *L, const config_setting_t **e,
 	return true;
 }
 
+static const struct field stray_fields[] = { { "why", F_STR, true }, { NULL, 0, false } };
+
+/* Each records file's `void` list: entries that are void and no record. */
+static void load_strays(struct loader *L)
+{
+	struct entry_iter it = { L, 1, L->nsrc, -1, "void", NULL };
+	const config_setting_t *e, *m[1];
+
+	while ((e = next_entry(&it)) != NULL) {
+		if (config_setting_type(e) != CONFIG_TYPE_GROUP ||
+		    !take_fields(L, e, "void entry", stray_fields, m))
+			continue;
+		void_at(L, AT(e), NULL, str_of(m[0]));
+	}
+}
+
 void load_records(struct loader *L)
 {
 	smp_policy *p = L->p;
@@ -681,6 +718,7 @@ void load_records(struct loader *L)
 	ap = index_entries(L, "approvals", "approval", 1, n, (void **)&p->approvals,
 	                   sizeof(*p->approvals), &p->napprovals, &p->approval_ix, &ap2);
 	if (st && dv && ac && ap && !L->nomem) {
+		load_strays(L);
 		load_staff(L, st, st2);
 		load_devices(L, dv, dv2);
 		load_accounts(L, ac, ac2);

@@ -36,7 +36,8 @@ static const struct field settings_fields[SET_N + 1] = {
 
 static const struct field records_top[] = {
 	{ "staff", F_LIST, false }, { "devices", F_LIST, false },
-	{ "accounts", F_LIST, false }, { "approvals", F_LIST, false }, { NULL, 0, false },
+	{ "accounts", F_LIST, false }, { "approvals", F_LIST, false },
+	{ "void", F_LIST, false }, { NULL, 0, false },
 };
 
 /*

@@ -311,55 +311,106 @@ def case_genworld(tmp, slapd):
                  times, "genworld")
 
 
+def state_voids(conf):
+    with open(os.path.join(copy_dir(conf), "state")) as f:
+        m = re.search(r"^void_records = (\d+);$", f.read(), re.M)
+    return int(m.group(1)) if m else None
+
+
+APATEL = ["--user", "apatel", "--platform", "facebook", "--device", "ws-hudson-0107",
+          "--at", "2026-11-25T10:00"]
+
+
 def case_faults(tmp, slapd):
     synced = office_synced(tmp, slapd, "faults")
     if synced is None:
         return
     files, conf = synced
     base = slapd.env["BASE"]
-    before = fingerprint(conf)
     decided = smpolicy(conf, "decide", *ASK)
+    other = smpolicy(conf, "decide", *APATEL)
+    ok(decided.returncode == 0 and other.returncode == 0, "faults: both requests allowed first",
+       out(decided) + out(other))
     dn = f"cn=LT-2026-014,ou=approvals,{base}"
+    revoked = f"cn=LT-2026-022,ou=approvals,{base}"
     faults = [
         ("a dangling reference", dn, "replace: smpStaff\nsmpStaff: nobody",
          "replace: smpStaff\nsmpStaff: jdoe", "smpStaff: approval 'LT-2026-014': staff member "
-         "'nobody' does not exist"),
+         "'nobody' does not exist", "approval-expired"),   # jdoe's older LT-2025-007
         ("an impossible date", dn, "replace: smpExpires\nsmpExpires: 2027-02-30",
          "replace: smpExpires\nsmpExpires: 2027-06-05",
-         "smpExpires: approval 'LT-2026-014': expires: '2027-02-30' is not a valid time"),
+         "smpExpires: approval 'LT-2026-014': expires: '2027-02-30' is not a valid time",
+         "approval-invalid"),
     ]
-    for what, edn, change, undo, message in faults:
+    for what, edn, change, undo, message, reason in faults:
+        before = fingerprint(conf)
+        # the fault, and a revocation elsewhere that the same sync must carry
         modify(slapd, f"dn: {edn}\nchangetype: modify\n{change}\n")
+        modify(slapd, f"dn: {revoked}\nchangetype: modify\nreplace: smpRevokedOn\n"
+                      "smpRevokedOn: 2026-11-20\n-\nreplace: smpRevokedBy\nsmpRevokedBy: dir-it\n"
+                      "-\nreplace: smpRevokedReason\nsmpRevokedReason: moved\n")
         r = smpolicy(conf, "sync")
-        ok(r.returncode == 1 and f"{edn}: error: {message}" in r.stderr and r.stdout == "",
-           f"faults: {what}: sync exits 1 naming the DN and the attribute", out(r))
-        ok(fingerprint(conf) == before, f"faults: {what}: the copy and the state are kept "
-           "byte for byte")
+        ok(r.returncode == 3 and f"void: {edn}: " in r.stdout and message in r.stdout
+           and "applied, with 1 void record" in r.stdout and f"{edn}: warning: " in r.stderr,
+           f"faults: {what}: sync applies the copy, exits 3, names the DN", out(r))
+        ok(fingerprint(conf) != before and state_voids(conf) == 1,
+           f"faults: {what}: a new copy, its state counting 1 void record")
         d = smpolicy(conf, "decide", *ASK)
-        ok((d.returncode, d.stdout) == (decided.returncode, decided.stdout),
-           f"faults: {what}: decisions still come from the old copy", out(d))
+        ok(d.returncode == 1 and reason in d.stdout,
+           f"faults: {what}: the void record allows nothing ({reason})", out(d))
+        d = smpolicy(conf, "decide", *APATEL)
+        ok(d.returncode == 1 and "approval-revoked" in d.stdout,
+           f"faults: {what}: the revocation in the same sync took effect", out(d))
         c = smpolicy(conf, "check", "--online")
         ok(c.returncode == 1 and f"{edn}: error: {message}" in c.stderr,
            f"faults: {what}: check --online exits 1 naming the DN", out(c))
+        c = smpolicy(conf, "check")
+        ok(c.returncode == 1 and "the record is void" in c.stderr,
+           f"faults: {what}: check of the copy exits 1 naming the void record", out(c))
+        r = smpolicy(conf, "sync")
+        ok(r.returncode == 3 and r.stdout.startswith("unchanged: ")
+           and "applied, with 1 void record" in r.stdout,
+           f"faults: {what}: an unchanged directory: exit 3 still", out(r))
         modify(slapd, f"dn: {edn}\nchangetype: modify\n{undo}\n")
+        modify(slapd, f"dn: {revoked}\nchangetype: modify\ndelete: smpRevokedOn\n-\n"
+                      "delete: smpRevokedBy\n-\ndelete: smpRevokedReason\n")
+        synced_ok(conf, f"faults: {what}: repaired, synced with no void record")
+        ok(state_voids(conf) == 0, f"faults: {what}: the state counts none")
+    # entries in no place of a record, or not of their container's class:
+    # each void, named by DN; the rest decides as before
     stray = f"cn=LT-9,{base}"
-    a = slapd.ldap("ldapadd", stdin=(f"dn: {stray}\nobjectClass: smpPolicyApproval\n"
-                                     "cn: LT-9\nsmpStaff: jdoe\n").encode())
-    ok(a.returncode == 0, "faults: a record added outside the containers", a.stderr)
+    classless = f"cn=LT-8,ou=approvals,{base}"
+    deep = f"cn=LT-7,cn=LT-2026-014,ou=approvals,{base}"
+    for ldif in (f"dn: {stray}\nobjectClass: smpPolicyApproval\ncn: LT-9\nsmpStaff: jdoe\n",
+                 f"dn: {classless}\nobjectClass: device\ncn: LT-8\n",
+                 f"dn: {deep}\nobjectClass: smpPolicyApproval\ncn: LT-7\nsmpStaff: jdoe\n"):
+        a = slapd.ldap("ldapadd", stdin=ldif.encode())
+        ok(a.returncode == 0, "faults: an entry added in a wrong place or of a wrong class",
+           a.stderr)
     r = smpolicy(conf, "sync")
-    ok(r.returncode == 1 and f"{stray}: error: not a smpolicy record" in r.stderr,
-       "faults: a record in no container: sync exits 1 naming it", out(r))
-    ok(fingerprint(conf) == before, "faults: still the old copy and state")
-    slapd.ldap("ldapdelete", stray)
+    ok(r.returncode == 3 and all(f"void: {x}: " in r.stdout for x in (stray, classless, deep))
+       and "applied, with 3 void records" in r.stdout and state_voids(conf) == 3,
+       "faults: three stray entries: applied, exit 3, each named by DN", out(r))
+    d = smpolicy(conf, "decide", *ASK)
+    ok((d.returncode, d.stdout) == (decided.returncode, decided.stdout),
+       "faults: the strays change no decision", out(d))
+    for x in (deep, stray, classless):
+        slapd.ldap("ldapdelete", x)
+    synced_ok(conf, "faults: strays removed, synced")
+    before = fingerprint(conf)
     settings = f"cn=settings,{base}"
     saved = slapd.ldap("ldapsearch", "-LLL", "-b", settings, "-s", "base").stdout.decode()
     slapd.ldap("ldapdelete", settings)
     r = smpolicy(conf, "sync")
     ok(r.returncode == 1 and f"{settings}: error: missing" in r.stderr,
-       "faults: no cn=settings: sync exits 1 naming it", out(r))
-    ok(fingerprint(conf) == before, "faults: still the old copy and state")
+       "faults: no cn=settings (a global fault): sync exits 1 naming it", out(r))
+    ok(fingerprint(conf) == before, "faults: the old copy and state kept byte for byte")
+    d = smpolicy(conf, "decide", *ASK)
+    ok((d.returncode, d.stdout) == (decided.returncode, decided.stdout),
+       "faults: decisions still come from the old copy", out(d))
     slapd.ldap("ldapadd", stdin=saved.encode())
     synced_ok(conf, "faults: repaired, the directory syncs again")
+    dn = f"cn=LT-2026-014,ou=approvals,{base}"
     modify(slapd, f"dn: {dn}\nchangetype: modify\nreplace: smpApprovedCppBy\n"
                   "smpApprovedCppBy: msmith\n")
     r = smpolicy(conf, "sync")
