@@ -225,6 +225,8 @@ struct approval {
 struct settings {
 	int max_per_office;
 	bool cap_long_term_only;
+	unsigned max_line, cap_counts_line;   /* where the two were set in the
+	                                         settings file, 0 if not */
 	int warn_days;
 	int long_term_max_days;
 	char *audit;               /* absolute path */

@@ -310,10 +310,29 @@ static const char *director_title(smp_sign_off_kind k)
 
 /* Which sign-off the signer gives: their role says; one holding both
  * gives the missing one, CP&P first. */
+/* The other sign-off of a, if it is by s: §C's two directors are two
+ * persons, whatever roles one of them holds. */
+static smp_status refuse_second_by_same(struct txn *t, const struct approval *a,
+                                        const struct staff *s)
+{
+	const struct sign_off *other = a->cpp.present ? &a->cpp : a->it.present ? &a->it : NULL;
+
+	if (other == NULL || other->by == NONE || strcmp(t->base->staff[other->by].id, s->id) != 0)
+		return SMP_OK;
+	return FAIL(t, SMP_ERR_REFUSED, a->at.file, a->at.line, a->id,
+	            "refused: '%s' gave approval '%s' its %s sign-off already; the other must be "
+	            "given by another person (§C: the Director of CP&P and the Director of IT)",
+	            s->id, a->id, other == &a->cpp ? "CP&P" : "IT");
+}
+
 static smp_status choose_sign_off(struct txn *t, const struct approval *a,
                                   const struct staff *s, smp_sign_off_kind *k)
 {
 	bool cpp = s->roles & ROLE_DIRECTOR_CPP, it = s->roles & ROLE_DIRECTOR_IT;
+
+	if ((cpp || it) && !(a->cpp.present && a->it.present) &&
+	    refuse_second_by_same(t, a, s) != SMP_OK)
+		return SMP_ERR_REFUSED;
 
 	if (cpp && !a->cpp.present) {
 		*k = SMP_SIGN_OFF_CPP;

@@ -121,6 +121,8 @@ static void parse_settings(struct loader *L, const config_setting_t *root,
 	if (st == NULL || !take_fields(L, st, "settings", settings_fields, m))
 		return;
 	set->max_per_office = int_setting(L, L->src[0], m[SET_MAX], 2, 1, 1000000);
+	set->max_line = m[SET_MAX] != NULL ? src_line(m[SET_MAX]) : 0;
+	set->cap_counts_line = m[SET_CAP_COUNTS] != NULL ? src_line(m[SET_CAP_COUNTS]) : 0;
 	set->warn_days = int_setting(L, L->src[0], m[SET_WARN_DAYS], 14, 0, 36500);
 	set->long_term_max_days = int_setting(L, L->src[0], m[SET_LT_MAX], 365, 1, 36500);
 	cc = str_of(m[SET_CAP_COUNTS]);

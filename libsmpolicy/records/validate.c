@@ -59,6 +59,15 @@ static void check_signer(const smp_policy *p, const struct approval *a, const st
 		why_add(w, "it is signed by '%s', the approved person", s->id);
 }
 
+/* §C asks for the approval of two directors: one person holding both
+ * roles gives one of the two sign-offs, never both. */
+static void check_two_signers(const smp_policy *p, const struct approval *a, struct why *w)
+{
+	if (a->cpp.present && a->it.present && a->cpp.by == a->it.by)
+		why_add(w, "both sign-offs are by '%s': the Director of CP&P and the Director of IT "
+		        "must be two persons", p->staff[a->cpp.by].id);
+}
+
 static void find_faults(const smp_policy *p, const struct approval *a, struct why *w)
 {
 	const struct staff *s = &p->staff[a->staff];
@@ -69,6 +78,7 @@ static void find_faults(const smp_policy *p, const struct approval *a, struct wh
 	}
 	check_signer(p, a, &a->cpp, ROLE_DIRECTOR_CPP, "director_cpp", w);
 	check_signer(p, a, &a->it, ROLE_DIRECTOR_IT, "director_it", w);
+	check_two_signers(p, a, w);
 	if (a->kind == KIND_LONG_TERM) {
 		if (a->requested_by == NONE) {
 			why_add(w, "a long-term approval must be requested by a Local Office Manager "
@@ -749,6 +759,25 @@ smp_status smp_policy_voids(const smp_policy *p, smp_diags **out)
 	return SMP_OK;
 }
 
+/* Settings that loosen the manual's cap (§C: "shall not exceed two
+ * persons" per local or area office): allowed, for an agency that has
+ * decided otherwise, but never without a word. */
+static void check_cap_settings(const smp_policy *p, smp_diags *d)
+{
+	const struct settings *set = &p->set;
+
+	if (set->max_per_office > 2)
+		diags_add(d, p->config_path, set->max_line, SMP_SEV_WARNING, NULL,
+		          "settings: max_approved_per_office = %d allows more persons per office "
+		          "than the two of the manual (§C: \"shall not exceed two persons\")",
+		          set->max_per_office);
+	if (set->cap_long_term_only)
+		diags_add(d, p->config_path, set->cap_counts_line, SMP_SEV_WARNING, NULL,
+		          "settings: cap_counts = \"long_term\" leaves the persons with limited "
+		          "approvals out of the cap; the manual counts every approved person "
+		          "(§C: \"shall not exceed two persons\")");
+}
+
 smp_status smp_policy_check(const smp_policy *p, smp_diags **out)
 {
 	smp_diags *d;
@@ -761,6 +790,7 @@ smp_status smp_policy_check(const smp_policy *p, smp_diags **out)
 	if (d == NULL)
 		return SMP_ERR_NOMEM;
 	check_voids(p, d, SMP_SEV_ERROR);
+	check_cap_settings(p, d);
 	for (size_t i = 0; i < p->napprovals; i++)
 		if (!p->approvals[i].is_void)   /* said by check_voids() */
 			check_approval(p, &p->approvals[i], d);

@@ -412,12 +412,25 @@ static void test_sign_both_roles(void)
 	CU_ASSERT_EQUAL(smp_edit_sign(W.conf, FLAGS, "LT-2026-001", "dir-both", NULL, &k,
 	                              &complete, NULL), SMP_OK);
 	CU_ASSERT_EQUAL(k, SMP_SIGN_OFF_CPP);
-	CU_ASSERT_EQUAL(smp_edit_sign(W.conf, FLAGS, "LT-2026-001", "dir-both", NULL, &k,
+	CU_ASSERT_FALSE(complete);
+	/* one person holding both roles gives one sign-off, never both (§C:
+	 * two directors) */
+	REFUSED(smp_edit_sign(W.conf, FLAGS, "LT-2026-001", "dir-both", NULL, NULL, NULL, &d_),
+	        SMP_ERR_REFUSED);
+	CU_ASSERT_EQUAL(smp_edit_sign(W.conf, FLAGS, "LT-2026-001", "dir-it", NULL, &k,
 	                              &complete, NULL), SMP_OK);
 	CU_ASSERT_EQUAL(k, SMP_SIGN_OFF_IT);
 	CU_ASSERT_TRUE(complete);
 	REFUSED(smp_edit_sign(W.conf, FLAGS, "LT-2026-001", "dir-both", NULL, NULL, NULL, &d_),
 	        SMP_ERR_REFUSED);
+	/* and the other way round: IT by dir-it first, then dir-both for CP&P */
+	CU_ASSERT_EQUAL_FATAL(request_lt("w2", "lom1", NULL, NULL, NULL), SMP_OK);
+	CU_ASSERT_EQUAL(smp_edit_sign(W.conf, FLAGS, "LT-2026-002", "dir-it", NULL, &k,
+	                              &complete, NULL), SMP_OK);
+	CU_ASSERT_EQUAL(smp_edit_sign(W.conf, FLAGS, "LT-2026-002", "dir-both", NULL, &k,
+	                              &complete, NULL), SMP_OK);
+	CU_ASSERT_EQUAL(k, SMP_SIGN_OFF_CPP);
+	CU_ASSERT_TRUE(complete);
 }
 
 static void test_sign_refusals(void)
