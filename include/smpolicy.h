@@ -111,6 +111,7 @@ smp_status smp_time_parse(const char *text, smp_time_edge edge, int64_t *out);
  * represented or buf is too small. */
 char *smp_time_format(int64_t t, char *buf, size_t size);
 
+
 /* ---- loading ---------------------------------------------------------- */
 
 typedef struct smp_policy smp_policy;
@@ -250,6 +251,18 @@ smp_cache_state smp_policy_store_state(const smp_policy *policy);
  */
 smp_status smp_policy_store_write(const smp_policy *policy, const char *store_dir,
                                   unsigned flags, smp_diags **diags);
+
+/*
+ * The times of one policy: with settings.time_zone, a time without an
+ * offset is read in that zone and times are written in it, on every host
+ * and whatever the process's TZ (the library reads the zone's TZif file
+ * itself); without it, as smp_time_parse() and smp_time_format() do, in
+ * the process's zone.  smp_policy_time_zone() is the zone's name, or NULL.
+ */
+smp_status smp_policy_time_parse(const smp_policy *policy, const char *text,
+                                 smp_time_edge edge, int64_t *out);
+char *smp_policy_time_format(const smp_policy *policy, int64_t t, char *buf, size_t size);
+const char *smp_policy_time_zone(const smp_policy *policy);
 
 /*
  * Procedural validation (Manual §C and Procedures A): every approval that

@@ -232,6 +232,7 @@ struct settings {
 	char *audit;               /* absolute path */
 	char **device_domains;     /* lower case, no dot at either end; NULL-ended,
 	                              NULL when none: no DNS name is a device's */
+	char *time_zone;           /* settings.time_zone, NULL: the process's TZ */
 };
 
 /* One record the load voided: a fault of that entry alone (records.c's
@@ -256,6 +257,9 @@ struct smp_policy {
 	struct account *accounts;   size_t naccounts;  struct idmap account_ix;
 	struct approval *approvals; size_t napprovals; struct idmap approval_ix;
 	struct void_record *voids;  size_t nvoids;     /* in the order met */
+	/* the zone of set.time_zone, read from its TZif file into mem by the
+	 * load (or by image_adopt() for a compiled policy); never in an image */
+	const struct tz *tz;
 
 	/* What the compiled cache (cache.c) needs of the load that made the
 	 * policy: it is fresh only for files of exactly these bytes, read
@@ -319,7 +323,22 @@ struct zone_obs {
 	int64_t gmtoff;
 };
 
+/* zone.c: a zone of the tz database, read from its TZif file. */
+struct tz;
+/* Is name a zone's name: letters, digits, '/', '_', '-', '+', no "..",
+ * not absolute? */
+bool zone_name_ok(const char *name);
+/* Read /usr/share/zoneinfo/name into a (a root-owned file only root may
+ * write): SMP_OK and *out; SMP_ERR_PARSE with why; SMP_ERR_NOMEM. */
+smp_status zone_load(const char *name, struct arena *a, const struct tz **out, char *why,
+                     size_t nwhy);
+/* The zone's UTC offset at t, seconds east. */
+int32_t zone_offset(const struct tz *z, int64_t t);
+
 struct time_log {
+	const struct tz *tz;   /* the zone local times are read in; NULL: the
+	                          process's (localtime_r) */
+	bool quiet;            /* answers are not written down */
 	struct zone_obs *v;    /* malloc'd; one answer per t, in the order asked */
 	size_t n, cap;
 	uint32_t *index;       /* malloc'd: 1 + the place in v of each t, by hash */
@@ -328,8 +347,13 @@ struct time_log {
 };
 
 void time_log_free(struct time_log *log);
-/* True if the zone answers each of v[0..n) as it did. */
-bool time_log_holds(const struct zone_obs *v, size_t n);
+/* True if the zone (tz, or the process's when NULL) answers each of
+ * v[0..n) as it did. */
+bool time_log_holds(const struct tz *tz, const struct zone_obs *v, size_t n);
+/* smp_time_parse and smp_time_format in zone tz (NULL: the process's). */
+smp_status time_parse_tz(const struct tz *tz, const char *text, smp_time_edge edge,
+                         int64_t *out);
+char *time_format_tz(const struct tz *tz, int64_t t, char *buf, size_t size);
 
 /* Calendar days later, local time; the zone's answers go to log if not
  * NULL. */

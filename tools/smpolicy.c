@@ -90,9 +90,22 @@ static smp_policy *load(const struct global *g, unsigned flags, smp_status *stat
 	return p;
 }
 
+/* --at: checked now, read again in the records' zone once they are
+ * loaded (at_again), so that a time without an offset means the same on
+ * every host (settings.time_zone). */
+static const char *at_text;
+
 static bool parse_at(const char *arg, int64_t *out)
 {
+	at_text = arg;
 	return smp_time_parse(arg, SMP_TIME_START, out) == SMP_OK;
+}
+
+static void at_again(const smp_policy *p, int64_t *at)
+{
+	output_zone(p);
+	if (at_text != NULL)
+		(void)smp_policy_time_parse(p, at_text, SMP_TIME_START, at);
 }
 
 /* ---- check ------------------------------------------------------------ */
@@ -216,6 +229,7 @@ static int cmd_decide(const struct global *g, int argc, char **argv)
 	p = load(g, 0, &st);
 	if (p == NULL)
 		return EXIT_USAGE;
+	at_again(p, &req.at);
 	st = smp_decide(p, &req, &d);
 	if (st != SMP_OK) {
 		fprintf(stderr, "smpolicy: decide: %s\n", smp_status_string(st));
@@ -269,6 +283,9 @@ static int cmd_report(const struct global *g, int argc, char **argv)
 	p = load(g, 0, &st);
 	if (p == NULL)
 		return EXIT_USAGE;
+	if (have_at)
+		at_again(p, &at);
+	output_zone(p);
 	rc = json ? print_report_json(stdout, p, at) : print_report_text(stdout, p, at);
 	smp_policy_free(p);
 	return rc;

@@ -142,9 +142,9 @@ static void add(struct smp_decision *d, int code, bool warning, const char *fmt,
 	}
 }
 
-static const char *fmt_time(int64_t t, char *buf, size_t n)
+static const char *fmt_time(const smp_policy *p, int64_t t, char *buf, size_t n)
 {
-	if (smp_time_format(t, buf, n) == NULL)
+	if (time_format_tz(p->tz, t, buf, n) == NULL)
 		snprintf(buf, n, "@%lld", (long long)t);
 	return buf;
 }
@@ -215,7 +215,7 @@ static void approval_rules(const smp_policy *p, struct smp_decision *d, const st
 
 	if (a == NULL) {
 		add(d, SMP_R_NO_APPROVAL, false, "No approval of '%s' for '%s' has started by %s.",
-		    s->id, p->platforms[platform].id, fmt_time(t, tb, sizeof(tb)));
+		    s->id, p->platforms[platform].id, fmt_time(p, t, tb, sizeof(tb)));
 		return;
 	}
 	d->approval = a->id;
@@ -231,7 +231,7 @@ static void approval_rules(const smp_policy *p, struct smp_decision *d, const st
 			add(d, SMP_R_OFFICE_CAP_EXCEEDED, false,
 			    "Approval %s is beyond the cap of %d persons for office '%s' until %s.",
 			    a->id, p->set.max_per_office, p->offices[s->office].id,
-			    fmt_time(next, tb, sizeof(tb)));
+			    fmt_time(p, next, tb, sizeof(tb)));
 		else
 			add(d, SMP_R_OFFICE_CAP_EXCEEDED, false,
 			    "Approval %s is beyond the cap of %d persons for office '%s' for the rest "
@@ -242,13 +242,13 @@ static void approval_rules(const smp_policy *p, struct smp_decision *d, const st
 		break;
 	case SMP_STATE_REVOKED:
 		add(d, SMP_R_APPROVAL_REVOKED, false, "Approval %s was revoked at %s by %s (\"%s\").",
-		    a->id, fmt_time(a->revoked.on, tb, sizeof(tb)),
+		    a->id, fmt_time(p, a->revoked.on, tb, sizeof(tb)),
 		    a->revoked.by != NONE ? p->staff[a->revoked.by].id : "?",
 		    a->revoked.reason ? a->revoked.reason : "");
 		break;
 	case SMP_STATE_EXPIRED:
 		add(d, SMP_R_APPROVAL_EXPIRED, false, "Approval %s lapsed at %s.", a->id,
-		    fmt_time(a->end, tb, sizeof(tb)));
+		    fmt_time(p, a->end, tb, sizeof(tb)));
 		break;
 	case SMP_STATE_PENDING:
 	case SMP_STATE_NOT_STARTED:
@@ -329,10 +329,10 @@ static int64_t account_rules(const smp_policy *p, struct smp_decision *d,
 	         a->password_changed.t > a->password_escrowed.t)
 		add(d, SMP_R_PASSWORD_CHANGE_UNREPORTED, false,
 		    "The password of '%s' changed at %s.", a->id,
-		    fmt_time(a->password_changed.t, tb, sizeof(tb)));
+		    fmt_time(p, a->password_changed.t, tb, sizeof(tb)));
 	if (at_or_before(&a->compromised_reported, t) && !at_or_before(&a->compromised_resolved, t))
 		add(d, SMP_R_ACCOUNT_COMPROMISED, false, "Reported at %s.",
-		    fmt_time(a->compromised_reported.t, tb, sizeof(tb)));
+		    fmt_time(p, a->compromised_reported.t, tb, sizeof(tb)));
 	if (a->password_changed.set && a->password_changed.t > t)
 		next = a->password_changed.t;
 	if (a->compromised_reported.set && a->compromised_reported.t > t &&
@@ -342,13 +342,13 @@ static int64_t account_rules(const smp_policy *p, struct smp_decision *d,
 }
 
 /* The approval-expiring warning, saying what ends the approval's hold. */
-static void warn_lapse(struct smp_decision *d, int64_t t)
+static void warn_lapse(const smp_policy *p, struct smp_decision *d, int64_t t)
 {
 	const struct approval *a = d->relied;
 	char tb[40];
 	int64_t next;
 
-	fmt_time(d->until, tb, sizeof(tb));
+	fmt_time(p, d->until, tb, sizeof(tb));
 	approval_over_cap(a, t, &next);
 	if (next == d->until && next < a->valid.to)
 		add(d, SMP_W_APPROVAL_EXPIRING, true,
@@ -435,7 +435,7 @@ static void evaluate(const smp_policy *p, const struct smp_request *req, const c
 	warn_days = req->warn_days >= 0 ? req->warn_days : p->set.warn_days;
 	if (d->until != SMP_TIME_MAX && !__builtin_sub_overflow(d->until, req->at, &left) &&
 	    left <= (int64_t)warn_days * 86400)   /* an overflow is a gap past any warning */
-		warn_lapse(d, req->at);
+		warn_lapse(p, d, req->at);
 	if (account_next < d->until)
 		d->until = account_next;
 	if (d->until == SMP_TIME_MAX)

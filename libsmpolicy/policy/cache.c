@@ -319,7 +319,7 @@ static bool still_fresh(const smp_policy *p, const char *config_path, unsigned f
 	}
 	smp_diags_free(quiet);
 	/* files made less readable since: the cache must follow them */
-	return fresh && perm_holds(&pm, cache_st) && time_log_holds(p->zone, p->nzone);
+	return fresh && perm_holds(&pm, cache_st) && time_log_holds(p->tz, p->zone, p->nzone);
 }
 
 /* Ask for transparent huge pages for the image's buffer: reading a

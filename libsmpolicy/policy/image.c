@@ -613,6 +613,9 @@ static void walk_policy(struct walk *w, smp_policy *p, struct records *r)
 	flag(w, &set->cap_long_term_only);
 	str(w, &p->set.audit, false);
 	strings(w, &p->set.device_domains, SIZE_MAX, true);
+	str(w, &p->set.time_zone, true);
+	if (w->mode != CHECK)   /* read again from its file (image_adopt) */
+		memset(&p->tz, 0, sizeof(p->tz));
 	REF(w, p->digests, n.nrecords + 1, false);
 	REF(w, p->zone, n.nzone, n.nzone == 0);
 	/* records before their indexes, platforms before approvals: the
@@ -753,5 +756,17 @@ const char *image_adopt(smp_policy *p, char *img, uint64_t size)
 	p->mem = mem;
 	/* what only a load says: never taken from the bytes */
 	memset(&p->login, 0, sizeof(p->login));
+	p->tz = NULL;
+	if (w.why == NULL && p->set.time_zone != NULL) {
+		/* the zone as its file says now: the caller checks the image's
+		 * moments against it (time_log_holds) */
+		char why[512];
+		smp_status rc = zone_load(p->set.time_zone, &p->mem, &p->tz, why, sizeof(why));
+
+		if (rc == SMP_ERR_NOMEM)
+			return "out of memory";
+		if (rc != SMP_OK)
+			return "its time zone cannot be read";
+	}
 	return w.why;
 }

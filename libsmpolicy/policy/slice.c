@@ -122,6 +122,8 @@ static void copy_settings(struct slicer *s)
 		q->records_paths[i] = dup(s, p->records_paths[i]);
 	q->set = p->set;
 	q->set.audit = dup(s, p->set.audit);
+	q->set.time_zone = dup(s, p->set.time_zone);
+	q->tz = NULL;   /* the image holds the name; a reader loads the zone */
 	q->set.device_domains = NULL;
 	if (p->set.device_domains != NULL) {
 		size_t nd = 0;
@@ -351,6 +353,8 @@ static void index_ids(struct slicer *s, struct idmap *m, const void *records, si
 bool slice_policy(const smp_policy *p, uint32_t user, smp_policy *q)
 {
 	struct slicer s = { .p = p, .q = q };
+
+	s.zone.tz = p->tz;   /* the moments' answers in the records' zone */
 
 	copy_settings(&s);
 	copy_platforms(&s);

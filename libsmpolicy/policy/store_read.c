@@ -249,7 +249,7 @@ smp_status store_image_read(const void *bytes, size_t size, const char *user,
 		return **why == '\0' ? SMP_ERR_NOMEM : SMP_OK;
 	}
 	/* the slice's moments as the zone gives them now: another zone is a miss */
-	if (!time_log_holds(p->zone, p->nzone)) {
+	if (!time_log_holds(p->tz, p->zone, p->nzone)) {
 		*state = SMP_CACHE_STALE;
 		*why = "compiled under another time zone";
 		smp_policy_free(p);

@@ -22,7 +22,7 @@ static const struct field conf_top[] = {
 };
 
 enum { SET_RECORDS, SET_MAX, SET_CAP_COUNTS, SET_WARN_DAYS, SET_LT_MAX, SET_AUDIT, SET_SOURCE,
-       SET_DEVICE_DOMAINS, SET_N };
+       SET_DEVICE_DOMAINS, SET_TIME_ZONE, SET_N };
 static const struct field settings_fields[SET_N + 1] = {
 	[SET_RECORDS] = { "records", F_STRLIST, true },
 	[SET_MAX] = { "max_approved_per_office", F_INT, false },
@@ -32,6 +32,7 @@ static const struct field settings_fields[SET_N + 1] = {
 	[SET_AUDIT] = { "audit", F_STR, false },
 	[SET_SOURCE] = { "source", F_STR, false },
 	[SET_DEVICE_DOMAINS] = { "device_domains", F_STRLIST, false },
+	[SET_TIME_ZONE] = { "time_zone", F_STR, false },
 };
 
 static const struct field records_top[] = {
@@ -103,6 +104,29 @@ static void parse_device_domains(struct loader *L, const config_setting_t *list)
 	L->p->set.device_domains = v;
 }
 
+/* settings.time_zone: every time without an offset is read in it, on
+ * every host, whatever the process's TZ. */
+static void parse_time_zone(struct loader *L, const config_setting_t *m)
+{
+	const char *name = str_of(m);
+	char why[512];
+	smp_status rc;
+
+	if (name == NULL)
+		return;
+	rc = zone_load(name, &L->p->mem, &L->p->tz, why, sizeof(why));
+	if (rc == SMP_ERR_NOMEM) {
+		L->nomem = true;
+		return;
+	}
+	if (rc != SMP_OK) {
+		ERR(L, AT(m), NULL, "settings: time_zone: %s", why);
+		return;
+	}
+	L->p->set.time_zone = dup_or_null(L, name);
+	L->zone.tz = L->p->tz;   /* the records are read in it */
+}
+
 static void parse_settings(struct loader *L, const config_setting_t *root,
                            const char *conf_dir)
 {
@@ -131,6 +155,7 @@ static void parse_settings(struct loader *L, const config_setting_t *root,
 		    "settings: cap_counts must be \"all\" or \"long_term\", not '%s'", cc);
 	set->cap_long_term_only = cc != NULL && strcmp(cc, "long_term") == 0;
 	parse_device_domains(L, m[SET_DEVICE_DOMAINS]);
+	parse_time_zone(L, m[SET_TIME_ZONE]);
 	audit = str_of(m[SET_AUDIT]);
 	if (audit != NULL && audit[0] == '\0')
 		ERR(L, AT(m[SET_AUDIT]), NULL, "settings: audit must not be empty");

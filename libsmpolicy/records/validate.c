@@ -650,11 +650,11 @@ smp_approval_state approval_state(const smp_policy *p, const struct approval *a,
 
 /* ---- smpolicy check --------------------------------------------------- */
 
-static void fmt_time(int64_t t, char *buf, size_t n)
+static void fmt_time(const smp_policy *p, int64_t t, char *buf, size_t n)
 {
 	if (t == SMP_TIME_MAX)
 		snprintf(buf, n, "(no end)");
-	else if (smp_time_format(t, buf, n) == NULL)
+	else if (time_format_tz(p->tz, t, buf, n) == NULL)
 		snprintf(buf, n, "@%lld", (long long)t);
 }
 
@@ -703,8 +703,8 @@ static void check_approval(const smp_policy *p, const struct approval *a, smp_di
 		          "approval '%s' breaks the procedure (§C, Procedures A): %s",
 		          a->id, a->invalid_why);
 	for (size_t k = 0; o != NULL && k < a->nover_cap; k++) {
-		fmt_time(a->over_cap[k].from, t1, sizeof(t1));
-		fmt_time(a->over_cap[k].to, t2, sizeof(t2));
+		fmt_time(p, a->over_cap[k].from, t1, sizeof(t1));
+		fmt_time(p, a->over_cap[k].to, t2, sizeof(t2));
 		holders_at(p, o, a->over_cap[k].from, who, sizeof(who));
 		diags_add(d, a->at.file, a->at.line, SMP_SEV_ERROR, a->id,
 		          "office '%s' would be over its cap of %d persons from %s until %s: "
@@ -712,7 +712,7 @@ static void check_approval(const smp_policy *p, const struct approval *a, smp_di
 		          o->id, p->set.max_per_office, t1, t2, a->id, s->id, who);
 	}
 	if (a->capped_at_max) {
-		fmt_time(a->end, t1, sizeof(t1));
+		fmt_time(p, a->end, t1, sizeof(t1));
 		diags_add(d, a->at.file, a->at.line, SMP_SEV_WARNING, a->id,
 		          "approval '%s' expires later than long_term_max_days (%d) after it "
 		          "starts; it lapses at %s", a->id, p->set.long_term_max_days, t1);
