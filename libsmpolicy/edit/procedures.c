@@ -151,7 +151,7 @@ static smp_status request_times(struct txn *t, const struct smp_edit_request *re
 	smp_status rc = SMP_OK;
 
 	if (req->on == NULL)
-		today(rt->requested, &rt->t_requested);
+		today(t->base->tz, rt->requested, &rt->t_requested);
 	else
 		rc = time_text(t, "requested", req->on, SMP_TIME_START, rt->requested,
 		               &rt->t_requested);
