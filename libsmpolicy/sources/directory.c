@@ -422,6 +422,13 @@ static smp_status validate(struct sync *y, const struct dir_render *r, smp_polic
 	}
 	if (rc == SMP_OK)
 		rc = name_voids(y, r, *p);
+	if (rc == SMP_OK && (*p)->set.time_zone == NULL)
+		/* statewide, hosts run under many TZs: without a zone each would
+		 * end "expires = 2027-06-05" at its own midnight */
+		diags_add(y->d, r->base, 0, SMP_SEV_WARNING, NULL,
+		          "cn=settings has no smpTimeZone: a time without an offset is read in "
+		          "each host's own TZ, so hosts in different zones disagree; set it "
+		          "(settings.time_zone, e.g. America/New_York)");
 	smp_diags_free(ld);
 	smp_diags_free(pd);
 	if (rc != SMP_OK) {

@@ -16,6 +16,7 @@ const struct ldap_attr ldap_settings_attrs[] = {
 	{ "warn_days", "smpWarnDays", LV_INT },
 	{ "long_term_max_days", "smpLongTermMaxDays", LV_INT },
 	{ "device_domains", "smpDeviceDomains", LV_STRLIST },
+	{ "time_zone", "smpTimeZone", LV_STR },
 	{ NULL, NULL, LV_STR },
 };
 

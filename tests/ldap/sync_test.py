@@ -291,6 +291,30 @@ def case_office(tmp, slapd):
     c = smpolicy(conf, "check", "--online")
     ok(c.returncode == 0 and c.stdout.startswith("OK: ") and "57 records" in c.stdout,
        "office: check --online passes", out(c))
+    ok("has no smpTimeZone" in c.stderr, "office: check --online warns of no smpTimeZone",
+       out(c))
+    # settings.time_zone through the directory: one answer whatever the TZ
+    modify(slapd, f"dn: cn=settings,{slapd.env['BASE']}\nchangetype: modify\n"
+                  "replace: smpTimeZone\nsmpTimeZone: America/New_York\n")
+    good, r = synced_ok(conf, "office: synced with smpTimeZone")
+    ok("smpTimeZone" not in r.stderr, "office: no warning once it is set", out(r))
+    copy_settings, _ = read_world(os.path.join(copy_dir(conf), copies(conf)[-1],
+                                               "smpolicy.conf"))
+    ok(copy_settings["settings"].get("time_zone") == "America/New_York",
+       "office: settings.time_zone came through the directory (smpTimeZone)", copy_settings)
+    pre = [] if os.geteuid() == 0 else ["--test-allow-nonroot"]
+    answers = {}
+    for tz in ("UTC", "America/New_York", "Asia/Tokyo"):
+        got = []
+        for args in requests(entries, ["2026-11-25T10:00", "2026-12-04T17:30"], 6):
+            d = subprocess.run([os.path.abspath(ARGS.exe), *pre, "-c", conf, "decide", "--json",
+                                *args], capture_output=True, text=True,
+                               env=dict(os.environ, TZ=tz, LC_ALL="C"))
+            got.append((d.returncode, d.stdout))
+        answers[tz] = got
+    ok(answers["UTC"] == answers["America/New_York"] == answers["Asia/Tokyo"]
+       and any(rc == 0 for rc, _ in answers["UTC"]),
+       f"office: {len(answers['UTC'])} decisions alike under TZ=UTC, New York and Tokyo")
 
 
 def case_genworld(tmp, slapd):
