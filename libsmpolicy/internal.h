@@ -115,10 +115,28 @@ struct office {
 	size_t napprovals;
 };
 
+/* A moment that may be absent. */
+struct opt_time {
+	bool set;
+	int64_t t;
+};
+
+/* One period a role was (or is) held: a staff member's `held` entry. */
+struct tenure {
+	unsigned role;             /* one ROLE_* bit */
+	uint32_t office;           /* where, for local_office_manager; NONE: the
+	                              person's office */
+	int64_t from, until;       /* [from, until); until SMP_TIME_MAX: still held */
+};
+
 struct staff {
 	char *id, *name;
 	uint32_t office;           /* NONE if none */
-	unsigned roles;
+	unsigned roles;            /* held now; one without a dated tenure in
+	                              held counts as held at every date before */
+	struct tenure *held;       /* the roles' dated tenures, file order */
+	size_t nheld;
+	struct opt_time left;      /* left the agency: no user, no role from then */
 	uint32_t supervisor;       /* NONE if none */
 	struct where at;
 	uint32_t *approvals;       /* file order */
@@ -154,12 +172,6 @@ struct device {
 	size_t napps;
 	struct where at;
 	char *void_why;            /* as a staff member's */
-};
-
-/* A moment that may be absent. */
-struct opt_time {
-	bool set;
-	int64_t t;
 };
 
 struct account {

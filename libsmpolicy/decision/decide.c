@@ -402,6 +402,12 @@ static void evaluate(const smp_policy *p, const struct smp_request *req, const c
 		add(d, SMP_R_UNKNOWN_USER, false, "The staff record of '%s' is void: %s.",
 		    p->staff[user].id, p->staff[user].void_why);
 		user = NONE;   /* nothing of a void record is read */
+	} else if (p->staff[user].left.set && req->at >= p->staff[user].left.t) {
+		char tb[40];
+
+		add(d, SMP_R_UNKNOWN_USER, false, "'%s' left the agency at %s.", p->staff[user].id,
+		    fmt_time(p, p->staff[user].left.t, tb, sizeof(tb)));
+		user = NONE;
 	}
 	if (platform == NONE)
 		add(d, SMP_R_UNKNOWN_PLATFORM, false, "'%s' is not in the catalogue.", req->platform);

@@ -358,6 +358,19 @@ static void walk_staff(struct walk *w, smp_policy *p, const struct counts *n,
 		/* a void record may name an office that is not there */
 		index_in(w, s->office, n->noffices, str(w, &s->void_why, true) != NULL);
 		index_in(w, s->supervisor, n->nstaff, true);
+		opt_time(w, &s->left);
+		if (!count_ok(w, s->nheld))
+			return;
+		{
+			const struct tenure *h = REF(w, s->held, s->nheld, s->nheld == 0);
+
+			for (size_t k = 0; checking(w) && h != NULL && k < s->nheld; k++) {
+				index_in(w, h[k].office, n->noffices, true);
+				if (h[k].role == 0 || (h[k].role & (h[k].role - 1)) != 0 ||
+				    h[k].role > ROLE_DIRECTOR_IT || h[k].until <= h[k].from)
+					fault(w, "a tenure that is none");
+			}
+		}
 		where(w, &s->at, false);
 		if (!count_ok(w, na) || !count_ok(w, nc))
 			return;

@@ -303,6 +303,8 @@ static void copy_staff(struct slicer *s, uint32_t user)
 		to->office = keep(&s->offices, from->office);
 		to->roles = from->roles;
 		to->void_why = dup(s, from->void_why);
+		to->left = from->left;   /* the tenures stay behind: judged at the load */
+		ask_opt(s, &from->left);
 		to->at = where(s, from->at);
 		if (i == 0)
 			continue;   /* the person: copy_person */

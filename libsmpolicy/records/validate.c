@@ -43,18 +43,69 @@ static void why_add(struct why *w, const char *fmt, ...)
 		w->len = (size_t)min64((int64_t)(w->len + (size_t)n), (int64_t)sizeof(w->buf) - 1);
 }
 
+static void fmt_time(const smp_policy *p, int64_t t, char *buf, size_t n);
+
+/*
+ * Did s hold role at t (has_t false: now, their current roles)?  *office:
+ * where (a local_office_manager's).  A sign-off or a request is judged by
+ * the role its author held on its date, so that a retirement or a
+ * transfer, recorded as a tenure that ends (held), changes nothing done
+ * before.  A role of `roles` without an open dated tenure counts as held
+ * at every date (records kept before tenures were); with one, from its
+ * start.  Nobody holds a role from the moment they left.
+ */
+static bool held_at(const struct staff *s, unsigned role, bool has_t, int64_t t,
+                    uint32_t *office)
+{
+	bool dated_open = false;
+
+	if (has_t && s->left.set && t >= s->left.t)
+		return false;
+	for (size_t i = 0; i < s->nheld; i++) {
+		const struct tenure *h = &s->held[i];
+
+		if (h->role != role)
+			continue;
+		dated_open = dated_open || h->until == SMP_TIME_MAX;
+		if (has_t ? h->from <= t && t < h->until : h->until == SMP_TIME_MAX) {
+			*office = h->office != NONE ? h->office : s->office;
+			return true;
+		}
+	}
+	*office = s->office;
+	return (s->roles & role) && !dated_open;
+}
+
+/* Has s ever held role, by their records? */
+static bool ever_held(const struct staff *s, unsigned role)
+{
+	for (size_t i = 0; i < s->nheld; i++)
+		if (s->held[i].role == role)
+			return true;
+	return (s->roles & role) != 0;
+}
+
 static void check_signer(const smp_policy *p, const struct approval *a, const struct sign_off *so,
                          unsigned role, const char *role_name, struct why *w)
 {
 	const struct staff *s;
+	uint32_t office;
+	char when[40];
 
 	if (!so->present)
 		return;
 	s = &p->staff[so->by];
-	if (s->void_why != NULL)   /* whose roles cannot be read */
+	if (s->void_why != NULL) {   /* whose roles cannot be read */
 		why_add(w, "it is signed by '%s', whose staff record is void", s->id);
-	else if (!(s->roles & role))
-		why_add(w, "it is signed by '%s', who does not hold the %s role", s->id, role_name);
+	} else if (!held_at(s, role, true, so->on, &office)) {
+		fmt_time(p, so->on, when, sizeof(when));
+		if (ever_held(s, role))
+			why_add(w, "it is signed by '%s', who did not hold the %s role on %s", s->id,
+			        role_name, when);
+		else
+			why_add(w, "it is signed by '%s', who does not hold the %s role", s->id,
+			        role_name);
+	}
 	if (so->by == a->staff)
 		why_add(w, "it is signed by '%s', the approved person", s->id);
 }
@@ -85,10 +136,12 @@ static void find_faults(const smp_policy *p, const struct approval *a, struct wh
 			        "of the person's office (requested_by is missing)");
 		} else {
 			const struct staff *r = &p->staff[a->requested_by];
+			uint32_t office = NONE;
 
 			if (r->void_why != NULL)
 				why_add(w, "it is requested by '%s', whose staff record is void", r->id);
-			else if (!(r->roles & ROLE_LOM) || r->office != s->office)
+			else if (!held_at(r, ROLE_LOM, a->requested.set, a->requested.t, &office) ||
+			         office != s->office)
 				why_add(w, "a long-term approval must be requested by a Local Office "
 				        "Manager of the person's office, and '%s' is not one of '%s'",
 				        r->id, s->office != NONE ? p->offices[s->office].id : "?");

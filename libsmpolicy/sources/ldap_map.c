@@ -39,6 +39,8 @@ static const struct ldap_attr staff_attrs[] = {
 	{ "office", "smpOffice", LV_STR },
 	{ "roles", "smpRoles", LV_STRLIST },
 	{ "supervisor", "smpSupervisor", LV_STR },
+	{ "held", "smpHeld", LV_STRLIST },
+	{ "left", "smpLeft", LV_TIME },
 	{ NULL, NULL, LV_STR },
 };
 

@@ -400,6 +400,26 @@ def case_faults(tmp, slapd):
                       "delete: smpRevokedBy\n-\ndelete: smpRevokedReason\n")
         synced_ok(conf, f"faults: {what}: repaired, synced with no void record")
         ok(state_voids(conf) == 0, f"faults: {what}: the state counts none")
+    # the Director of IT retires and the Essex manager moves to Hudson: each
+    # tenure recorded (smpHeld, smpLeft), nothing they did before changes
+    modify(slapd, f"dn: uid=dir-it,ou=staff,{base}\nchangetype: modify\ndelete: smpRoles\n-\n"
+                  "add: smpHeld\nsmpHeld: director_it 2019-01-01 2026-11-25\n-\n"
+                  "add: smpLeft\nsmpLeft: 2026-11-25\n")
+    modify(slapd, f"dn: uid=lom-essex,ou=staff,{base}\nchangetype: modify\n"
+                  "replace: smpOffice\nsmpOffice: hudson-north\n-\n"
+                  "add: smpHeld\nsmpHeld: local_office_manager@essex-central 2024-01-01 "
+                  "2026-11-25\nsmpHeld: local_office_manager 2026-11-25\n")
+    synced_ok(conf, "faults: a retirement and a transfer recorded, synced")
+    d = smpolicy(conf, "decide", *ASK)
+    ok((d.returncode, d.stdout) == (decided.returncode, decided.stdout),
+       "faults: what the retired director signed and the moved manager asked for holds", out(d))
+    d = smpolicy(conf, "decide", "--user", "dir-it", "--platform", "facebook", "--device",
+                 "ws-essex-0042", "--at", "2026-11-25T10:00")
+    ok(d.returncode == 1 and "left the agency" in d.stdout,
+       "faults: the retired director is no user", out(d))
+    c = smpolicy(conf, "check", "--online")
+    ok("dir-it" not in c.stderr and "lom-essex" not in c.stderr,
+       "faults: check finds nothing wrong with their approvals", out(c))
     # entries in no place of a record, or not of their container's class:
     # each void, named by DN; the rest decides as before
     stray = f"cn=LT-9,{base}"
