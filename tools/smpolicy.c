@@ -213,6 +213,87 @@ static int parse_decide(int argc, char **argv, struct smp_request *req, bool *js
 	return 0;
 }
 
+/* One request of a batch: "USER PLATFORM DEVICE ACCOUNT ACTION PURPOSE
+ * [AT]", tab-separated, "-" for none (bench/genworld's requests.tsv).
+ * false if the line is not one. */
+static bool batch_request(const smp_policy *p, char *line, struct smp_request *req,
+                          int64_t at)
+{
+	char *f[8], *save = NULL;
+	int n = 0;
+
+	for (char *t = strtok_r(line, "\t\n", &save); t != NULL && n < 8;
+	     t = strtok_r(NULL, "\t\n", &save))
+		f[n++] = t;
+	if (n < 6 || n > 7)
+		return false;
+	smp_request_init(req);
+	req->at = at;
+	req->user = f[0];
+	req->platform = f[1];
+	req->device = strcmp(f[2], "-") != 0 ? f[2] : NULL;
+	req->account = strcmp(f[3], "-") != 0 ? f[3] : NULL;
+	return smp_action_parse(f[4], &req->action) == SMP_OK &&
+	       smp_purpose_parse(f[5], &req->purpose) == SMP_OK &&
+	       (n == 6 || smp_policy_time_parse(p, f[6], SMP_TIME_START, &req->at) == SMP_OK);
+}
+
+/* decide --batch [--at TIME]: one decision per line of standard input,
+ * one JSON object per line of output, from one load (a statewide
+ * comparison needs thousands). */
+static int cmd_decide_batch(const struct global *g, int argc, char **argv)
+{
+	struct smp_request now;
+	int64_t at;
+	smp_status st;
+	smp_policy *p;
+	char *line = NULL;
+	size_t cap = 0;
+	unsigned long lineno = 0;
+	int rc = 0;
+
+	smp_request_init(&now);
+	at = now.at;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--batch") == 0)
+			continue;
+		if (strcmp(argv[i], "--at") == 0 && i + 1 < argc && parse_at(argv[i + 1], &at)) {
+			i++;
+			continue;
+		}
+		return usage_error("decide --batch: unexpected argument '%s' (only --at TIME)",
+		                   argv[i]);
+	}
+	p = load(g, 0, &st);
+	if (p == NULL)
+		return EXIT_USAGE;
+	at_again(p, &at);
+	while (rc == 0 && getline(&line, &cap, stdin) > 0) {
+		struct smp_request req;
+		smp_decision *d = NULL;
+
+		lineno++;
+		if (line[0] == '#' || line[0] == '\n')
+			continue;
+		if (!batch_request(p, line, &req, at)) {
+			fprintf(stderr, "smpolicy: decide --batch: line %lu: not USER PLATFORM DEVICE "
+			        "ACCOUNT ACTION PURPOSE [AT], tab-separated\n", lineno);
+			rc = EXIT_USAGE;
+			break;
+		}
+		if (smp_decide(p, &req, &d) != SMP_OK) {
+			fprintf(stderr, "smpolicy: decide --batch: line %lu: cannot decide\n", lineno);
+			rc = EXIT_USAGE;
+			break;
+		}
+		rc = print_decision_json(stdout, d);
+		smp_decision_free(d);
+	}
+	free(line);
+	smp_policy_free(p);
+	return rc;
+}
+
 static int cmd_decide(const struct global *g, int argc, char **argv)
 {
 	struct smp_request req;
@@ -222,6 +303,9 @@ static int cmd_decide(const struct global *g, int argc, char **argv)
 	smp_decision *d = NULL;
 	int rc;
 
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--batch") == 0)
+			return cmd_decide_batch(g, argc, argv);
 	smp_request_init(&req);
 	rc = parse_decide(argc, argv, &req, &json);
 	if (rc != 0)
