@@ -40,6 +40,15 @@ identity, and checks:
                bind and no search
   bind         a wrong password (exit 2, the bind named); a password file that
                group may read (refused); no such base (exit 2)
+  statewide    bench/genworld's statewide world (--offices/--staff make it
+               smaller), then 22 kinds of fault written with ldapmodify, each in
+               an entry of its own (bad values, dangling ids, a class from
+               elsewhere, records outside or below the containers, another
+               RDN), a director retired, a signer and a requester who left, a
+               manager moved, a double sign-off and a revocation: the sync
+               applies (exit 3) naming exactly the planted entries, and
+               12,000 decisions (decide --batch) over the copy equal the clean
+               files' for every request needing none of them
   strings      export_test.py's world of awkward strings (quotes, backslashes,
                control characters, UTF-8) under a base whose DN needs escaping:
                the copy, read by an independent libconfig reader, holds exactly
@@ -53,6 +62,7 @@ import fcntl
 import hashlib
 import json
 import os
+import random
 import re
 import shutil
 import socket
@@ -67,7 +77,7 @@ from ldaptest import TOP, Slapd, parse_ldif, read_world, with_store  # noqa: E40
 OFFICE = os.path.join(TOP, "examples/office")
 OFFICE_AT = ["2026-11-25T10:00", "2026-05-20T09:00", "2027-01-15T12:00", "2027-07-01T08:00"]
 CASES = ["office", "genworld", "faults", "down", "offline", "incremental", "tls", "bind",
-         "strings"]
+         "strings", "statewide"]
 results = []
 ARGS = None
 
@@ -851,12 +861,224 @@ def case_strings(tmp, slapd):
        "spells it", text[:400])
 
 
+
+# ---- the statewide world with faults -------------------------------------
+
+def case_statewide(tmp, slapd):
+    """bench/genworld's statewide world in the directory, then more than
+    twenty kinds of fault written into it with ldapmodify, each in an entry
+    of its own, with the changes it must take without harm and a
+    revocation: the sync applies (exit 3) naming exactly the planted
+    entries; every decision that needs none of them is the clean files'."""
+    sys.path.insert(0, os.path.join(TOP, "tests", "cli"))
+    import statewide_faults as sf   # noqa: E402
+    gen = os.path.join(tmp, "gen")
+    size = ["--offices", str(ARGS.offices)] + (["--staff", str(ARGS.staff), "--devices",
+                                                 str(ARGS.staff), "--approvals",
+                                                 str(ARGS.staff * 7)] if ARGS.staff else [])
+    r = subprocess.run([sys.executable, ARGS.genworld, "--ref", sf.REF, "--seed", "11", *size,
+                        gen], capture_output=True, text=True)
+    if not ok(r.returncode == 0, "statewide: a world generated", r.stderr):
+        return
+    files = files_world(tmp, gen)
+    fconf = os.path.join(files, "smpolicy.conf")
+    load_world(slapd, files)
+    conf = ldap_config(tmp, slapd)
+    if not synced_ok(conf, "statewide: the first sync")[0]:
+        return
+    base = slapd.env["BASE"]
+    _lines, ents = sf.read_entries(os.path.join(files, "records.conf"))
+    rng = random.Random(21)
+    p = sf.Planter(_lines, ents, rng)
+    approvals = p.by["approvals"]
+    cont = {"staff": ("uid", "ou=staff"), "devices": ("cn", "ou=devices"),
+            "accounts": ("cn", "ou=accounts"), "approvals": ("cn", "ou=approvals")}
+    dn = lambda kind, i: "%s=%s,%s,%s" % (cont[kind][0], i, cont[kind][1], base)
+    ldif, void_dns = [], set()
+
+    def change(kind, e, mod, what, void=True):
+        ldif.append("dn: %s\nchangetype: modify\n%s\n" % (dn(kind, e.id), mod))
+        p.kinds.append(what)
+        if void:
+            void_dns.add(dn(kind, e.id))
+            {"staff": p.users, "devices": p.devices, "accounts": p.accounts}.get(
+                kind, p.users).add(e.id if kind != "approvals" else e.get("staff"))
+
+    def rep(attr, value):
+        return "replace: %s\n%s: %s\n" % (attr, attr, value)
+
+    ap = lambda e: not e.get("staff").startswith("dir")
+    with_req = lambda e: ap(e) and e.get("requested") is not None
+    change("approvals", p.pick("approvals", with_req), rep("smpRequested", "2026-02-30"),
+           "approval: an impossible date")
+    change("approvals", p.pick("approvals", ap), rep("smpStaff", "gone-person-1"),
+           "approval: its person deleted outright")
+    change("approvals", p.pick("approvals", ap), "add: smpPlatforms\nsmpPlatforms: myspace\n",
+           "approval: a platform that is not there")
+    change("approvals", p.pick("approvals", lambda e: ap(e) and e.get("requested_by")),
+           rep("smpRequestedBy", "gone-lom-1"), "approval: its requester deleted outright")
+    change("approvals", p.pick("approvals", lambda e: ap(e) and e.signer("cpp")[0]),
+           rep("smpApprovedCppBy", "gone-director-1"), "approval: its signer deleted outright")
+    change("approvals", p.pick("approvals", ap), rep("smpKind", "forever"),
+           "approval: a kind that is none")
+    change("approvals", p.pick("approvals", ap),
+           "add: objectClass\nobjectClass: extensibleObject\n-\nadd: smpHolder\nsmpHolder: x\n",
+           "approval: an attribute of another class")
+    change("approvals", p.pick("approvals", lambda e: ap(e) and e.signer("it")[0]),
+           rep("smpApprovedItOn", "2026-13-40"), "approval: a sign-off date that is none")
+    change("staff", p.pick("staff", sf.worker), rep("smpRoles", "wizard"),
+           "staff: a role that is none")
+    change("staff", p.pick("staff", sf.worker), rep("smpOffice", "gone-office"),
+           "staff: their office deleted")
+    change("staff", p.pick("staff", sf.worker), "add: smpHeld\nsmpHeld: worker 2020-01-01 2019-01-01\n",
+           "staff: a tenure that ends before it begins")
+    change("staff", p.pick("staff", sf.worker), "add: smpLeft\nsmpLeft: 2026-02-29\n",
+           "staff: a date of leaving that is none")
+    change("devices", p.pick("devices"), rep("smpKind", "toaster"), "device: a kind that is none")
+    change("devices", p.pick("devices", lambda e: e.get("office")), rep("smpOffice", "gone-office"),
+           "device: its office deleted")
+    change("devices", p.pick("devices"), rep("smpOwner", "neighbour"),
+           "device: an owner that is none")
+    change("accounts", p.pick("accounts"), rep("smpHolder", "gone-person-2"),
+           "account: its holder deleted outright")
+    change("accounts", p.pick("accounts", lambda e: e.get("password_escrowed")),
+           rep("smpPasswordEscrowed", "2026-04-31"), "account: an impossible date")
+    change("accounts", p.pick("accounts"), rep("smpPlatform", "gone-platform"),
+           "account: a platform that is not there")
+    parent = p.pick("approvals", ap)
+    strays = {
+        "cn=LT-X8,ou=approvals,%s" % base: "objectClass: device\ncn: LT-X8\n",
+        "cn=LT-X9,%s" % base: "objectClass: smpPolicyApproval\ncn: LT-X9\nsmpStaff: x\n",
+        "cn=LT-X7,%s" % dn("approvals", parent.id):
+            "objectClass: smpPolicyApproval\ncn: LT-X7\nsmpStaff: x\n",
+        "uid=ws-x,ou=devices,%s" % base:
+            "objectClass: smpPolicyDevice\nobjectClass: uidObject\ncn: ws-x\nuid: ws-x\n",
+    }
+    for sdn, attrs in strays.items():
+        ldif.append("dn: %s\nchangetype: add\n%s\n" % (sdn, attrs))
+        void_dns.add(sdn)
+    p.kinds += ["an entry of another class in a container", "a record outside the containers",
+                "a record below a record", "a record named by another RDN"]
+    # what must do no harm: a director retired, a signer and a requester who
+    # left, a manager moved; and a revocation, and a double sign-off
+    until = "2026-11-26"
+    ldif.append("dn: %s\nchangetype: modify\ndelete: smpRoles\n-\nadd: smpHeld\nsmpHeld: "
+                "director_it 1990-01-01 %s\n-\nadd: smpLeft\nsmpLeft: %s\n"
+                % (dn("staff", "dir-it-2"), until, until))
+    ldif.append("dn: %s\nchangetype: modify\nadd: smpLeft\nsmpLeft: %s\n"
+                % (dn("staff", "dir-cpp-2"), until))
+    holders = {a.get("staff") for a in approvals}
+    requesters = {a.get("requested_by") for a in approvals if a.get("kind") == "long_term"}
+    lom = p.pick("staff", lambda e: e.roles() == ["local_office_manager"] and
+                 e.id in requesters and e.id not in holders)
+    other = next(o for o in sorted({e.get("office") for e in p.by["staff"]})
+                 if o != lom.get("office"))
+    ldif.append("dn: %s\nchangetype: modify\n%s-\nadd: smpHeld\nsmpHeld: local_office_manager@%s "
+                "1990-01-01 %s\nsmpHeld: local_office_manager %s\n"
+                % (dn("staff", lom.id), rep("smpOffice", other), lom.get("office"), until, until))
+    req = p.pick("staff", lambda e: e.roles() == ["local_office_manager"] and
+                 e.id in requesters and e.id not in holders)
+    ldif.append("dn: %s\nchangetype: modify\nadd: smpLeft\nsmpLeft: %s\n" % (dn("staff", req.id), until))
+    p.users.update({"dir-it-2", "dir-cpp-2", lom.id, req.id})
+    p.kinds += ["a director retired", "a signer who left", "a manager moved",
+                "a requester who left"]
+    live = sf.holding(approvals, sf.REF)
+    twice = p.pick("approvals", lambda e: e in live)
+    by1 = twice.signer("cpp")[0]
+    ldif.append("dn: %s\nchangetype: modify\n%s\n" % (dn("approvals", twice.id),
+                                                       rep("smpApprovedItBy", by1)))
+    ldif.append("dn: %s\nchangetype: modify\nadd: smpRoles\nsmpRoles: director_it\n"
+                % dn("staff", by1))
+    # revoked: an approval the clean files allow under, on a DCF workstation
+    desk = {}
+    for e in p.by["devices"]:
+        if 'kind = "workstation"' in e.text and 'owner = "dcf"' in e.text:
+            desk.setdefault(e.get("office"), e.id)
+    rev = ask = None
+    for cand in rng.sample(live, min(len(live), 40)):
+        office = p.ids["staff"][cand.get("staff")].get("office")
+        pl = [x for x in cand.platforms() if x not in ("snapchat", "whatsapp", "kik")]
+        if cand.id in p.used or cand.get("staff") == twice.get("staff") or \
+                office not in desk or not pl:
+            continue
+        ask = ["decide", "--user", cand.get("staff"), "--platform", pl[0], "--device",
+               desk[office], "--at", sf.AT]
+        if "under approval %s " % cand.id in smpolicy(fconf, *ask).stdout:
+            rev = cand
+            break
+    if not ok(rev is not None, "statewide: an approval in force to revoke"):
+        return
+    ldif.append("dn: %s\nchangetype: modify\nadd: smpRevokedOn\nsmpRevokedOn: 2026-11-20\n-\n"
+                "add: smpRevokedBy\nsmpRevokedBy: dir-it-1\n-\nadd: smpRevokedReason\n"
+                "smpRevokedReason: case closed\n" % dn("approvals", rev.id))
+    p.users.update({twice.get("staff"), rev.get("staff")})
+    p.kinds += ["a double sign-off", "a revocation"]
+    void_staff = {e.id for e in p.by["staff"] if dn("staff", e.id) in void_dns}
+    for a in approvals:
+        if {a.get("requested_by"), a.signer("cpp")[0], a.signer("it")[0]} & void_staff:
+            p.users.add(a.get("staff"))
+    m = slapd.ldap("ldapmodify", stdin="\n".join(ldif).encode())
+    if not ok(m.returncode == 0, "statewide: %d kinds of fault and change written with "
+              "ldapmodify" % len(p.kinds), m.stderr.decode()[-2000:]):
+        return
+    ok(len(p.kinds) >= 28, "statewide: at least 28 kinds planted", "\n".join(p.kinds))
+    r = smpolicy(conf, "sync")
+    got = set(re.findall(r"^void: (.*?): ", r.stdout, re.M))
+    ok(r.returncode == 3 and got == void_dns and
+       "applied, with %d void records" % len(void_dns) in r.stdout,
+       "statewide: the sync applies, exit 3, naming exactly the %d planted entries"
+       % len(void_dns), "missing: %s\nextra: %s\n%s" % (void_dns - got, got - void_dns,
+                                                        out(r)[-3000:]))
+    c = smpolicy(conf, "check", "--online")
+    ok(c.returncode == 1 and "both sign-offs are by '%s'" % by1 in c.stderr,
+       "statewide: check --online exits 1 and reports the double sign-off", c.stderr[-1500:])
+    harmed = [l for l in c.stderr.splitlines() if ": error: " in l and "is void" not in l and
+              ("dir-it-2" in l or "dir-cpp-2" in l or "'%s'" % lom.id in l or
+               "'%s'" % req.id in l)]
+    ok(not harmed, "statewide: nothing the retired, the moved or those who left did is harmed",
+       "\n".join(harmed[:5]))
+    reqs = sf.requests(ents, rng, 12000)
+    text = "".join("\t".join(q) + "\n" for q in reqs)
+    a = subprocess.run([os.path.abspath(ARGS.exe)] + ([] if os.geteuid() == 0 else
+                       ["--test-allow-nonroot"]) + ["-c", fconf, "decide", "--batch"],
+                       input=text, capture_output=True, text=True,
+                       env=dict(os.environ, TZ="America/New_York", LC_ALL="C"))
+    b = subprocess.run([os.path.abspath(ARGS.exe)] + ([] if os.geteuid() == 0 else
+                       ["--test-allow-nonroot"]) + ["-c", conf, "decide", "--batch"],
+                       input=text, capture_output=True, text=True,
+                       env=dict(os.environ, TZ="America/New_York", LC_ALL="C"))
+    ja, jb = a.stdout.splitlines(), b.stdout.splitlines()
+    if not ok(a.returncode == 0 and b.returncode == 0 and len(ja) == len(jb) == len(reqs),
+              "statewide: decide --batch over the files and over the copy", a.stderr[-500:] +
+              b.stderr[-500:]):
+        return
+    same = skipped = allowed = 0
+    bad = []
+    for q, x, y in zip(reqs, ja, jb):
+        if q[0] in p.users or q[2] in p.devices or q[3] in p.accounts:
+            skipped += 1
+        elif x == y:
+            same += 1
+            allowed += '"decision":"allow"' in x
+        else:
+            bad.append("%s\nfiles: %s\ncopy:  %s" % ("\t".join(q), x, y))
+    ok(not bad and same >= 10000, "statewide: %d decisions that need no planted entry are the "
+       "clean files' (%d set aside)" % (same, skipped), "\n".join(bad[:5]))
+    ok(allowed > 500, "statewide: %d of them allow" % allowed)
+    d = smpolicy(conf, *ask)
+    ok("under approval %s " % rev.id not in d.stdout and
+       ("approval-revoked" in d.stdout or d.returncode == 0),
+       "statewide: the revocation written with the faults took effect", out(d))
+
+
 def main():
     global ARGS
     ap = argparse.ArgumentParser()
     ap.add_argument("--exe")
     ap.add_argument("--genworld", default=os.path.join(TOP, "bench/genworld"))
     ap.add_argument("--list", action="store_true")
+    ap.add_argument("--offices", type=int, default=55, help="statewide: the world's size")
+    ap.add_argument("--staff", type=int, default=0, help="statewide: 0, genworld's default")
     ap.add_argument("case", nargs="?")
     ARGS = ap.parse_args()
     if ARGS.list:
