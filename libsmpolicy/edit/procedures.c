@@ -14,17 +14,30 @@
 /* ---- request ------------------------------------------------------------ */
 
 /* The highest N of the ids "<prefix>N" (digits only). */
+/* Is id an approval's, or a void record's (one dropped from the records,
+ * whose person is gone, still holds its id: a new one must not reuse it)? */
+static bool approval_id_taken(const smp_policy *p, const char *id)
+{
+	if (policy_find_approval(p, id) != NONE)
+		return true;
+	for (size_t i = 0; i < p->nvoids; i++)
+		if (p->voids[i].subject != NULL && strcmp(p->voids[i].subject, id) == 0)
+			return true;
+	return false;
+}
+
 static unsigned long highest_serial(const smp_policy *p, const char *prefix)
 {
 	size_t n = strlen(prefix);
 	unsigned long best = 0;
 
-	for (size_t i = 0; i < p->napprovals; i++) {
-		const char *id = p->approvals[i].id, *s;
+	for (size_t i = 0; i < p->napprovals + p->nvoids; i++) {
+		const char *id = i < p->napprovals ? p->approvals[i].id
+		                                   : p->voids[i - p->napprovals].subject, *s;
 		char *end;
 		unsigned long v;
 
-		if (strncmp(id, prefix, n) != 0 || id[n] < '0' || id[n] > '9')
+		if (id == NULL || strncmp(id, prefix, n) != 0 || id[n] < '0' || id[n] > '9')
 			continue;
 		s = id + n;
 		v = strtoul(s, &end, 10);
@@ -53,7 +66,7 @@ static void new_approval_id(const smp_policy *p, const struct smp_edit_request *
 	digits[k] = '\0';
 	if (k > 0) {
 		snprintf(out, n, "UB-%s", digits);
-		for (unsigned i = 2; policy_find_approval(p, out) != NONE; i++)
+		for (unsigned i = 2; approval_id_taken(p, out); i++)
 			snprintf(out, n, "UB-%s-%u", digits, i);
 		return;
 	}
