@@ -312,6 +312,13 @@ struct time_log;
  * go to log. */
 bool policy_derive(smp_policy *p, struct time_log *log);
 
+/* tenure.c: did s hold role at t (has_t false: now)?  *office: where.
+ * ever_held: has s held it at all, by the records? */
+bool held_at(const struct staff *s, unsigned role, bool has_t, int64_t t, uint32_t *office);
+bool ever_held(const struct staff *s, unsigned role);
+/* voids.c: each void record's fault into d, with severity sev. */
+void check_voids(const smp_policy *p, smp_diags *d, smp_severity sev);
+
 /* When an approval counts as started for "the latest started decides":
  * its stated start; without one, its request (or always, if it has none),
  * so that an approval awaiting its signatures reads as pending. */

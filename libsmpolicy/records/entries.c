@@ -308,15 +308,6 @@ static const struct field staff_fields[ST_N + 1] = {
 	[ST_SUPERVISOR] = { "supervisor", F_STR, false },
 };
 
-static const struct {
-	const char *name;
-	unsigned bit;
-} role_names[] = {
-	{ "worker", ROLE_WORKER }, { "supervisor", ROLE_SUPERVISOR },
-	{ "local_office_manager", ROLE_LOM }, { "director_cpp", ROLE_DIRECTOR_CPP },
-	{ "director_it", ROLE_DIRECTOR_IT },
-};
-
 static unsigned parse_roles(struct loader *L, const config_setting_t *m, const char *what)
 {
 	unsigned bits = 0;
@@ -324,119 +315,15 @@ static unsigned parse_roles(struct loader *L, const config_setting_t *m, const c
 	for (int i = 0; m && i < config_setting_length(m); i++) {
 		const config_setting_t *e = config_setting_get_elem(m, (unsigned)i);
 		const char *r = config_setting_get_string(e);
-		size_t k;
+		unsigned bit = role_bit(r);
 
-		for (k = 0; k < sizeof(role_names) / sizeof(role_names[0]); k++)
-			if (strcmp(role_names[k].name, r) == 0)
-				break;
-		if (k == sizeof(role_names) / sizeof(role_names[0]))
+		if (bit == 0)
 			ERR(L, AT(e), NULL,
 			    "%s: unknown role '%s' (roles: worker, supervisor, local_office_manager, "
 			    "director_cpp, director_it)", what, r);
-		else
-			bits |= role_names[k].bit;
+		bits |= bit;
 	}
 	return bits;
-}
-
-/* One role name, its bit; 0 if it is none. */
-static unsigned role_bit(const char *r)
-{
-	for (size_t k = 0; k < sizeof(role_names) / sizeof(role_names[0]); k++)
-		if (strcmp(role_names[k].name, r) == 0)
-			return role_names[k].bit;
-	return 0;
-}
-
-/* The two or three words of a tenure, one space apart, no more. */
-static bool held_words(const char *v, char role[64], char from[40], char until[40], int *k)
-{
-	char *out[3] = { role, from, until };
-	size_t cap[3] = { 64, 40, 40 };
-
-	*k = 0;
-	while (*v != '\0') {
-		size_t n = strcspn(v, " ");
-
-		if (n == 0 || *k == 3 || n >= cap[*k])
-			return false;
-		memcpy(out[*k], v, n);
-		out[(*k)++][n] = '\0';
-		v += n;
-		if (*v == ' ' && *++v == '\0')
-			return false;
-	}
-	return *k >= 2;
-}
-
-/*
- * held = [ "ROLE[@OFFICE] FROM [UNTIL]", ... ]: when each role was held
- * (UNTIL exclusive; without it, still held, and then a role of `roles`).
- * A sign-off or a request is judged by the role its author held on its
- * date, so that a retirement or a transfer changes nothing done before.
- */
-static void parse_held(struct loader *L, const config_setting_t *m, const char *what,
-                       struct staff *s)
-{
-	int n = m != NULL ? config_setting_length(m) : 0;
-
-	if (n == 0)
-		return;
-	s->held = arena_alloc(&L->p->mem, (size_t)n * sizeof(*s->held));
-	if (s->held == NULL) {
-		L->nomem = true;
-		return;
-	}
-	for (int i = 0; i < n; i++) {
-		const config_setting_t *e = config_setting_get_elem(m, (unsigned)i);
-		const char *v = config_setting_get_string(e);
-		char role[64], office[SMP_MAX_ID_LEN + 1], from[40], until[40];
-		struct tenure *t = &s->held[s->nheld];
-		const char *at;
-		int k = 0;
-
-		until[0] = office[0] = '\0';
-		if (v == NULL || strlen(v) > 200 || !held_words(v, role, from, until, &k)) {
-			ERR(L, AT(e), NULL, "%s: held: '%s' is not \"ROLE[@OFFICE] FROM [UNTIL]\"",
-			    what, v != NULL ? v : "");
-			continue;
-		}
-		if ((at = strchr(role, '@')) != NULL) {
-			snprintf(office, sizeof(office), "%s", at + 1);
-			role[at - role] = '\0';
-		}
-		t->role = role_bit(role);
-		t->office = NONE;
-		if (t->role == 0) {
-			ERR(L, AT(e), NULL, "%s: held: unknown role '%s'", what, role);
-			continue;
-		}
-		if (office[0] != '\0' && (t->office = idmap_find(&L->p->office_ix, office)) == NONE) {
-			ERR(L, AT(e), NULL, "%s: held: office '%s' does not exist", what, office);
-			continue;
-		}
-		if (office[0] != '\0' && t->role != ROLE_LOM) {
-			ERR(L, AT(e), NULL, "%s: held: only a local_office_manager is held at an "
-			    "office", what);
-			continue;
-		}
-		t->until = SMP_TIME_MAX;
-		if (time_parse_memo(&L->times, from, SMP_TIME_START, &t->from) != SMP_OK ||
-		    (k == 3 && time_parse_memo(&L->times, until, SMP_TIME_START, &t->until) != SMP_OK)) {
-			ERR(L, AT(e), NULL, "%s: held: '%s' has a time that is not valid", what, v);
-			continue;
-		}
-		if (t->until <= t->from) {
-			ERR(L, AT(e), NULL, "%s: held: '%s' ends before it begins", what, v);
-			continue;
-		}
-		if (k == 2 && !(s->roles & t->role)) {
-			ERR(L, AT(e), NULL, "%s: held: '%s' is still held, but %s is not in roles",
-			    what, v, role);
-			continue;
-		}
-		s->nheld++;
-	}
 }
 
 static void load_staff(struct loader *L, const config_setting_t **e,

@@ -115,6 +115,15 @@ smp_status parse_source(struct loader *L, struct source *s, const char *read_fro
 /* ---- entries.c -------------------------------------------------------- */
 
 void load_platforms(struct loader *L);
+
+/* ---- tenure.c --------------------------------------------------------- */
+
+/* A role's bit (ROLE_*), or 0 for a name that is none. */
+unsigned role_bit(const char *name);
+/* s's `held` (m): its tenures into s->held; a fault voids s. */
+void parse_held(struct loader *L, const config_setting_t *m, const char *what,
+                struct staff *s);
+
 void load_offices(struct loader *L);
 void load_records(struct loader *L);
 

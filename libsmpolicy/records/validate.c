@@ -45,46 +45,6 @@ static void why_add(struct why *w, const char *fmt, ...)
 
 static void fmt_time(const smp_policy *p, int64_t t, char *buf, size_t n);
 
-/*
- * Did s hold role at t (has_t false: now, their current roles)?  *office:
- * where (a local_office_manager's).  A sign-off or a request is judged by
- * the role its author held on its date, so that a retirement or a
- * transfer, recorded as a tenure that ends (held), changes nothing done
- * before.  A role of `roles` without an open dated tenure counts as held
- * at every date (records kept before tenures were); with one, from its
- * start.  Nobody holds a role from the moment they left.
- */
-static bool held_at(const struct staff *s, unsigned role, bool has_t, int64_t t,
-                    uint32_t *office)
-{
-	bool dated_open = false;
-
-	if (has_t && s->left.set && t >= s->left.t)
-		return false;
-	for (size_t i = 0; i < s->nheld; i++) {
-		const struct tenure *h = &s->held[i];
-
-		if (h->role != role)
-			continue;
-		dated_open = dated_open || h->until == SMP_TIME_MAX;
-		if (has_t ? h->from <= t && t < h->until : h->until == SMP_TIME_MAX) {
-			*office = h->office != NONE ? h->office : s->office;
-			return true;
-		}
-	}
-	*office = s->office;
-	return (s->roles & role) && !dated_open;
-}
-
-/* Has s ever held role, by their records? */
-static bool ever_held(const struct staff *s, unsigned role)
-{
-	for (size_t i = 0; i < s->nheld; i++)
-		if (s->held[i].role == role)
-			return true;
-	return (s->roles & role) != 0;
-}
-
 static void check_signer(const smp_policy *p, const struct approval *a, const struct sign_off *so,
                          unsigned role, const char *role_name, struct why *w)
 {
@@ -770,46 +730,6 @@ static void check_approval(const smp_policy *p, const struct approval *a, smp_di
 		          "approval '%s' expires later than long_term_max_days (%d) after it "
 		          "starts; it lapses at %s", a->id, p->set.long_term_max_days, t1);
 	}
-}
-
-/* Each void record's fault: an error of the records (check exits 1), though
- * the load stands, the record left out of every decision but its own. */
-static void check_voids(const smp_policy *p, smp_diags *d, smp_severity sev)
-{
-	for (size_t i = 0; i < p->nvoids; i++) {
-		const struct void_record *v = &p->voids[i];
-
-		diags_add(d, v->at.file, v->at.line, sev, v->subject,
-		          "%s; the record is void (it allows nothing)", v->why);
-	}
-}
-
-size_t smp_policy_void_count(const smp_policy *p)
-{
-	return p != NULL ? p->nvoids : 0;
-}
-
-smp_status smp_policy_voids(const smp_policy *p, smp_diags **out)
-{
-	smp_diags *d;
-
-	if (out != NULL)
-		*out = NULL;
-	if (p == NULL || out == NULL)
-		return SMP_ERR_ARG;
-	if (p->nvoids == 0)
-		return SMP_OK;
-	d = diags_new();
-	if (d == NULL)
-		return SMP_ERR_NOMEM;
-	check_voids(p, d, SMP_SEV_WARNING);
-	if (d->oom) {
-		smp_diags_free(d);
-		return SMP_ERR_NOMEM;
-	}
-	diags_sort(d);
-	*out = d;
-	return SMP_OK;
 }
 
 /* Settings that loosen the manual's cap (§C: "shall not exceed two
