@@ -68,7 +68,7 @@ static const char *usable_device(const smp_policy *p, uint32_t platform)
 
 		for (size_t k = 0; k < dv->napps; k++)
 			app |= dv->apps[k] == platform;
-		if (dv->dcf_owned &&
+		if (dv->dcf_owned && dv->void_why == NULL &&   /* a void device allows nothing */
 		    (!p->platforms[platform].mobile_only || (dv->kind == DEV_MOBILE && app)))
 			return dv->id;
 	}
@@ -96,6 +96,14 @@ static void check_view(const smp_policy *p, const char *user, const char *platfo
 			expect = true;
 			fuzz_assert(!a.has_valid_until || a.valid_until > t);
 		}
+	}
+	{
+		/* a person whose record is void, or who has left, is no user */
+		uint32_t ui = policy_find_staff(p, user);
+
+		if (ui != NONE && (p->staff[ui].void_why != NULL ||
+		                   (p->staff[ui].left.set && t >= p->staff[ui].left.t)))
+			expect = false;
 	}
 	smp_request_init(&req);
 	req.user = user;

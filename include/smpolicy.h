@@ -111,6 +111,7 @@ smp_status smp_time_parse(const char *text, smp_time_edge edge, int64_t *out);
  * represented or buf is too small. */
 char *smp_time_format(int64_t t, char *buf, size_t size);
 
+
 /* ---- loading ---------------------------------------------------------- */
 
 typedef struct smp_policy smp_policy;
@@ -252,6 +253,18 @@ smp_status smp_policy_store_write(const smp_policy *policy, const char *store_di
                                   unsigned flags, smp_diags **diags);
 
 /*
+ * The times of one policy: with settings.time_zone, a time without an
+ * offset is read in that zone and times are written in it, on every host
+ * and whatever the process's TZ (the library reads the zone's TZif file
+ * itself); without it, as smp_time_parse() and smp_time_format() do, in
+ * the process's zone.  smp_policy_time_zone() is the zone's name, or NULL.
+ */
+smp_status smp_policy_time_parse(const smp_policy *policy, const char *text,
+                                 smp_time_edge edge, int64_t *out);
+char *smp_policy_time_format(const smp_policy *policy, int64_t t, char *buf, size_t size);
+const char *smp_policy_time_zone(const smp_policy *policy);
+
+/*
  * Procedural validation (Manual §C and Procedures A): every approval that
  * breaks the procedure, every period in which an office would be over its
  * cap (one error per breach, at the line of the approval denied), and
@@ -262,6 +275,23 @@ smp_status smp_policy_store_write(const smp_policy *policy, const char *store_di
  * person (smp_policy_load_for), which cannot say.
  */
 smp_status smp_policy_check(const smp_policy *policy, smp_diags **out);
+
+/*
+ * The void records: a fault of one staff, device, account or approval
+ * entry (a bad value, an unknown key, a reference to an id that is not
+ * there, an id defined twice) does not fail the load but voids that record
+ * alone.  A void approval never grants (approval-invalid, naming the
+ * fault); a void staff, device or account record denies every request
+ * that needs it (unknown-user, device-unknown, account-unknown, naming the
+ * fault), and an approval signed or requested by a void staff record is
+ * invalid; every other decision is made as without the record.
+ * smp_policy_check() reports each as an error.  smp_policy_void_count()
+ * says how many the load voided (0 for a policy of one person);
+ * smp_policy_voids() gives them as warnings at their FILE:LINE (*out NULL
+ * when there are none): SMP_OK, SMP_ERR_NOMEM or SMP_ERR_ARG.
+ */
+size_t smp_policy_void_count(const smp_policy *policy);
+smp_status smp_policy_voids(const smp_policy *policy, smp_diags **out);
 
 /* The absolute path of the settings file and of the i-th records file;
  * NULL when out of range. */
@@ -797,6 +827,9 @@ struct smp_sync_info {
 	const char *copy;    /* the current copy's smpolicy.conf; NULL with CHECK_ONLY */
 	const char *uri;     /* the directory read (ldap.uri) */
 	const char *base;    /* and its base DN (ldap.base) */
+	size_t void_records; /* records of the copy void by a fault of their own
+	                        entry (smp_policy_voids()): the copy is installed
+	                        all the same, each named by smp_sync_void() */
 };
 
 /*
@@ -845,6 +878,10 @@ smp_status smp_directory_sync(const char *config_path, unsigned flags, smp_sync 
                               smp_diags **diags);
 /* Fill *out from sync (zeroed for NULL). */
 void smp_sync_info(const smp_sync *sync, struct smp_sync_info *out);
+/* The i-th void record of the copy: its entry's DN, and *why its first
+ * fault; NULL past the last (and for a sync that found the directory
+ * unchanged: the sync that made the copy named them). */
+const char *smp_sync_void(const smp_sync *sync, size_t i, const char **why);
 void smp_sync_free(smp_sync *sync);
 
 /* ---- the health of a machine's records (smpolicy status) ---- */

@@ -119,6 +119,7 @@ bool ldap_uri_single(const char *uri);
  *   uri = "ldap://ldap.example.org";        # where from
  *   base = "ou=smpolicy,dc=example,dc=org";
  *   context_csn = "20261204141500.123456Z#000000#000#000000";  # "" if none
+ *   void_records = 0;                       # entries the copy holds void
  *
  * A sync that finds the directory unchanged (the same context_csn) only
  * replaces the state with a new `synced`.
@@ -129,6 +130,7 @@ bool ldap_uri_single(const char *uri);
 struct ldap_state {
 	char *copy;                /* absolute path of the copy's smpolicy.conf */
 	int64_t synced;
+	size_t void_records;       /* of the copy: its void records (0 if unsaid) */
 	char *uri, *base, *context_csn;
 };
 

@@ -119,10 +119,28 @@ struct office {
 	size_t napprovals;
 };
 
+/* A moment that may be absent. */
+struct opt_time {
+	bool set;
+	int64_t t;
+};
+
+/* One period a role was (or is) held: a staff member's `held` entry. */
+struct tenure {
+	unsigned role;             /* one ROLE_* bit */
+	uint32_t office;           /* where, for local_office_manager; NONE: the
+	                              person's office */
+	int64_t from, until;       /* [from, until); until SMP_TIME_MAX: still held */
+};
+
 struct staff {
 	char *id, *name;
 	uint32_t office;           /* NONE if none */
-	unsigned roles;
+	unsigned roles;            /* held now; one without a dated tenure in
+	                              held counts as held at every date before */
+	struct tenure *held;       /* the roles' dated tenures, file order */
+	size_t nheld;
+	struct opt_time left;      /* left the agency: no user, no role from then */
 	uint32_t supervisor;       /* NONE if none */
 	struct where at;
 	uint32_t *approvals;       /* file order */
@@ -131,6 +149,8 @@ struct staff {
 	size_t naccounts;
 	struct pick *by_platform;  /* its approvals grouped by platform, file order in each */
 	uint32_t *platform_start;  /* nplatforms + 1 offsets into by_platform */
+	char *void_why;            /* the entry's own fault, NULL if none: a void
+	                              record is known by its id but allows nothing */
 };
 
 /* One entry of a staff member's per-platform list of approvals, with what a
@@ -155,12 +175,7 @@ struct device {
 	uint32_t *apps;            /* platform indexes */
 	size_t napps;
 	struct where at;
-};
-
-/* A moment that may be absent. */
-struct opt_time {
-	bool set;
-	int64_t t;
+	char *void_why;            /* as a staff member's */
 };
 
 struct account {
@@ -172,6 +187,8 @@ struct account {
 	struct opt_time password_changed, password_escrowed;
 	struct opt_time compromised_reported, compromised_resolved;
 	struct where at;
+	char *void_why;            /* as a staff member's; platform and holder may
+	                              then be NONE */
 };
 
 struct sign_off {
@@ -209,6 +226,8 @@ struct approval {
 
 	/* derived after load (validate.c) */
 	char *invalid_why;         /* procedural fault, NULL if none */
+	bool is_void;              /* a fault of the entry itself: invalid_why
+	                              names it, and the procedure is not judged */
 	bool capped;               /* counts toward (and is subject to) the cap */
 	int64_t rank_time;         /* the second sign-off; SMP_TIME_MAX if unsigned */
 	int64_t start;             /* effective start; SMP_TIME_MIN if unknown */
@@ -222,11 +241,22 @@ struct approval {
 struct settings {
 	int max_per_office;
 	bool cap_long_term_only;
+	unsigned max_line, cap_counts_line;   /* where the two were set in the
+	                                         settings file, 0 if not */
 	int warn_days;
 	int long_term_max_days;
 	char *audit;               /* absolute path */
 	char **device_domains;     /* lower case, no dot at either end; NULL-ended,
 	                              NULL when none: no DNS name is a device's */
+	char *time_zone;           /* settings.time_zone, NULL: the process's TZ */
+};
+
+/* One record the load voided: a fault of that entry alone (records.c's
+ * scoped faults), which smpolicy check reports and sync counts. */
+struct void_record {
+	struct where at;           /* the fault's own line */
+	char *subject;             /* the record's id, NULL if it has none */
+	char *why;
 };
 
 struct smp_policy {
@@ -242,6 +272,10 @@ struct smp_policy {
 	struct device *devices;     size_t ndevices;   struct idmap device_ix;
 	struct account *accounts;   size_t naccounts;  struct idmap account_ix;
 	struct approval *approvals; size_t napprovals; struct idmap approval_ix;
+	struct void_record *voids;  size_t nvoids;     /* in the order met */
+	/* the zone of set.time_zone, read from its TZif file into mem by the
+	 * load (or by image_adopt() for a compiled policy); never in an image */
+	const struct tz *tz;
 
 	/* What the compiled cache (cache.c) needs of the load that made the
 	 * policy: it is fresh only for files of exactly these bytes, read
@@ -285,6 +319,13 @@ struct time_log;
  * go to log. */
 bool policy_derive(smp_policy *p, struct time_log *log);
 
+/* tenure.c: did s hold role at t (has_t false: now)?  *office: where.
+ * ever_held: has s held it at all, by the records? */
+bool held_at(const struct staff *s, unsigned role, bool has_t, int64_t t, uint32_t *office);
+bool ever_held(const struct staff *s, unsigned role);
+/* voids.c: each void record's fault into d, with severity sev. */
+void check_voids(const smp_policy *p, smp_diags *d, smp_severity sev);
+
 /* When an approval counts as started for "the latest started decides":
  * its stated start; without one, its request (or always, if it has none),
  * so that an approval awaiting its signatures reads as pending. */
@@ -308,7 +349,22 @@ struct zone_obs {
 	int64_t gmtoff;
 };
 
+/* zone.c: a zone of the tz database, read from its TZif file. */
+struct tz;
+/* Is name a zone's name: letters, digits, '/', '_', '-', '+', no "..",
+ * not absolute? */
+bool zone_name_ok(const char *name);
+/* Read /usr/share/zoneinfo/name into a (a root-owned file only root may
+ * write): SMP_OK and *out; SMP_ERR_PARSE with why; SMP_ERR_NOMEM. */
+smp_status zone_load(const char *name, struct arena *a, const struct tz **out, char *why,
+                     size_t nwhy);
+/* The zone's UTC offset at t, seconds east. */
+int32_t zone_offset(const struct tz *z, int64_t t);
+
 struct time_log {
+	const struct tz *tz;   /* the zone local times are read in; NULL: the
+	                          process's (localtime_r) */
+	bool quiet;            /* answers are not written down */
 	struct zone_obs *v;    /* malloc'd; one answer per t, in the order asked */
 	size_t n, cap;
 	uint32_t *index;       /* malloc'd: 1 + the place in v of each t, by hash */
@@ -317,8 +373,13 @@ struct time_log {
 };
 
 void time_log_free(struct time_log *log);
-/* True if the zone answers each of v[0..n) as it did. */
-bool time_log_holds(const struct zone_obs *v, size_t n);
+/* True if the zone (tz, or the process's when NULL) answers each of
+ * v[0..n) as it did. */
+bool time_log_holds(const struct tz *tz, const struct zone_obs *v, size_t n);
+/* smp_time_parse and smp_time_format in zone tz (NULL: the process's). */
+smp_status time_parse_tz(const struct tz *tz, const char *text, smp_time_edge edge,
+                         int64_t *out);
+char *time_format_tz(const struct tz *tz, int64_t t, char *buf, size_t size);
 
 /* Calendar days later, local time; the zone's answers go to log if not
  * NULL. */

@@ -1193,7 +1193,8 @@ static void log_one(const struct run *r, const struct verdict *v, size_t j)
 	char when[64] = "-";
 	int64_t t;
 
-	if (smp_decision_valid_until(d, &t) && smp_time_format(t, when, sizeof when) == NULL)
+	if (smp_decision_valid_until(d, &t) &&
+	    smp_policy_time_format(r->policy, t, when, sizeof when) == NULL)
 		strcpy(when, "?");
 	pam_syslog(r->pamh, LOG_DEBUG, "%s: platform=%s account=%s action=%s %s approval=%s "
 	           "valid_until=%s", r->step, v->platform, account != NULL ? account : "-",
@@ -1263,7 +1264,7 @@ static void put_valid_until(FILE *f, const struct run *r)
 			found = true;
 		}
 	}
-	if (found && smp_time_format(earliest, when, sizeof when) != NULL)
+	if (found && smp_policy_time_format(r->policy, earliest, when, sizeof when) != NULL)
 		fputs(when, f);
 	else if (found)
 		fputc('?', f);   /* unreachable for a sane time; never silently dropped */

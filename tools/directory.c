@@ -10,6 +10,7 @@
 #include "smpolicy.h"
 
 #include <stdio.h>
+#include <syslog.h>
 
 /* The sync (or check), its diagnostics printed; the exit status: 1 for
  * errors of the records (structural, or any with a check), 2 for every
@@ -46,6 +47,42 @@ static void print_source(FILE *f, const struct smp_sync_info *i)
 	print_escaped(f, i->base);
 }
 
+/* s with control characters shown as '?', cut to fit out (for syslog). */
+static const char *log_safe(const char *s, char *out, size_t n)
+{
+	size_t i = 0;
+
+	for (; s != NULL && s[i] != '\0' && i + 1 < n; i++)
+		out[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	out[i] = '\0';
+	return out;
+}
+
+/* The copy's void records: named on stdout and in syslog, where
+ * monitoring looks; the exit status says so (3). */
+static void report_voids(const smp_sync *s, const struct smp_sync_info *info)
+{
+	const char *dn, *why;
+	char b1[1024], b2[1024];
+
+	if (info->void_records == 0)
+		return;
+	openlog("smpolicy", LOG_PID, LOG_DAEMON);
+	syslog(LOG_WARNING, "sync: the copy of %s holds %zu void record%s: each allows nothing",
+	       log_safe(info->base, b1, sizeof(b1)), info->void_records,
+	       info->void_records == 1 ? "" : "s");
+	for (size_t i = 0; (dn = smp_sync_void(s, i, &why)) != NULL; i++) {
+		fputs("void: ", stdout);
+		print_escaped(stdout, dn);
+		fputs(": ", stdout);
+		print_escaped(stdout, why);
+		fputc('\n', stdout);
+		syslog(LOG_WARNING, "sync: void record %s: %s", log_safe(dn, b1, sizeof(b1)),
+		       log_safe(why, b2, sizeof(b2)));
+	}
+	closelog();
+}
+
 int cmd_sync(const char *config, unsigned load_flags, bool *changed)
 {
 	struct smp_sync_info info;
@@ -65,8 +102,12 @@ int cmd_sync(const char *config, unsigned load_flags, bool *changed)
 	printf(info.changed ? " -> " : " has not changed since the last sync; ");
 	print_escaped(stdout, info.copy);
 	printf(" (%zu records%s) at %s\n", info.records, warnings ? ", with warnings" : "", when);
+	if (info.void_records > 0)
+		printf("applied, with %zu void record%s: each allows nothing until its entry is "
+		       "corrected\n", info.void_records, info.void_records == 1 ? "" : "s");
+	report_voids(s, &info);
 	smp_sync_free(s);
-	return 0;
+	return info.void_records > 0 ? 3 : 0;
 }
 
 int cmd_check_online(const char *config, unsigned load_flags)

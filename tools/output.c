@@ -150,9 +150,18 @@ void print_diags(FILE *f, const smp_diags *d)
 	}
 }
 
+/* The policy whose zone the times are written in (settings.time_zone),
+ * or NULL: the process's. */
+static const smp_policy *zone_of;
+
+void output_zone(const smp_policy *p)
+{
+	zone_of = p;
+}
+
 static const char *time_or(int64_t t, char *buf, size_t n, const char *fallback)
 {
-	const char *s = smp_time_format(t, buf, n);
+	const char *s = smp_policy_time_format(zone_of, t, buf, n);
 
 	return s ? s : fallback;
 }
@@ -226,7 +235,7 @@ static json_object *json_time(int64_t t)
 {
 	char tb[40];
 
-	return smp_time_format(t, tb, sizeof(tb)) ? json_object_new_string(tb)
+	return smp_policy_time_format(zone_of, t, tb, sizeof(tb)) ? json_object_new_string(tb)
 	                                          : json_object_new_int64(t);
 }
 

@@ -17,6 +17,8 @@ void print_escaped(FILE *f, const char *s);
 void print_usage_error(const char *usage, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
 /* FILE:LINE: error: MESSAGE, one line each. */
+/* Write times in the zone of p (settings.time_zone; NULL: the process's). */
+void output_zone(const smp_policy *p);
 void print_diags(FILE *f, const smp_diags *d);
 /* These return 0, or 2 if the output could not be written. */
 int print_decision_text(FILE *f, const smp_decision *d, const struct smp_request *req);

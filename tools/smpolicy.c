@@ -138,13 +138,17 @@ static int usage_error(const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+/* A flag of load() alone, above the library's: do not warn of the void
+ * records (check reports them as errors). */
+#define LOAD_QUIET_VOIDS (1u << 30)
+
 /* Load the policy; on failure print every diagnostic and return NULL. */
 static smp_policy *load(const struct global *g, unsigned flags, smp_status *status)
 {
 	smp_policy *p = NULL;
 	smp_diags *d = NULL;
 
-	*status = smp_policy_load(g->config, g->flags | flags, &p, &d);
+	*status = smp_policy_load(g->config, (g->flags | flags) & ~LOAD_QUIET_VOIDS, &p, &d);
 	print_diags(stderr, d);
 	if (*status != SMP_OK && smp_diags_count(d) == 0) {
 		fputs("smpolicy: ", stderr);
@@ -152,12 +156,31 @@ static smp_policy *load(const struct global *g, unsigned flags, smp_status *stat
 		fprintf(stderr, ": %s\n", smp_status_string(*status));
 	}
 	smp_diags_free(d);
+	/* every command but check (which says them as errors) warns of the
+	 * void records: what it answers is without them */
+	d = NULL;
+	if (p != NULL && !(flags & LOAD_QUIET_VOIDS) && smp_policy_voids(p, &d) == SMP_OK)
+		print_diags(stderr, d);
+	smp_diags_free(d);
 	return p;
 }
 
+/* --at: checked now, read again in the records' zone once they are
+ * loaded (at_again), so that a time without an offset means the same on
+ * every host (settings.time_zone). */
+static const char *at_text;
+
 static bool parse_at(const char *arg, int64_t *out)
 {
+	at_text = arg;
 	return smp_time_parse(arg, SMP_TIME_START, out) == SMP_OK;
+}
+
+static void at_again(const smp_policy *p, int64_t *at)
+{
+	output_zone(p);
+	if (at_text != NULL)
+		(void)smp_policy_time_parse(p, at_text, SMP_TIME_START, at);
 }
 
 /* ---- check ------------------------------------------------------------ */
@@ -196,7 +219,7 @@ static int cmd_check(const struct global *g, int argc, char **argv)
 		return cmd_check_online(g->config, g->flags);   /* the directory itself */
 	if (argc > 1)
 		return usage_error("check: unexpected argument '%s'", argv[1]);
-	p = load(g, SMP_LOAD_NO_CACHE, &st);   /* the files themselves */
+	p = load(g, SMP_LOAD_NO_CACHE | LOAD_QUIET_VOIDS, &st);   /* the files themselves */
 	if (p == NULL)
 		return st == SMP_ERR_PARSE ? 1 : 2;
 	if (smp_policy_check(p, &d) != SMP_OK) {
@@ -324,6 +347,87 @@ static void hint_unknown(const smp_policy *p, const smp_decision *d,
 	}
 }
 
+/* One request of a batch: "USER PLATFORM DEVICE ACCOUNT ACTION PURPOSE
+ * [AT]", tab-separated, "-" for none (bench/genworld's requests.tsv).
+ * false if the line is not one. */
+static bool batch_request(const smp_policy *p, char *line, struct smp_request *req,
+                          int64_t at)
+{
+	char *f[8], *save = NULL;
+	int n = 0;
+
+	for (char *t = strtok_r(line, "\t\n", &save); t != NULL && n < 8;
+	     t = strtok_r(NULL, "\t\n", &save))
+		f[n++] = t;
+	if (n < 6 || n > 7)
+		return false;
+	smp_request_init(req);
+	req->at = at;
+	req->user = f[0];
+	req->platform = f[1];
+	req->device = strcmp(f[2], "-") != 0 ? f[2] : NULL;
+	req->account = strcmp(f[3], "-") != 0 ? f[3] : NULL;
+	return smp_action_parse(f[4], &req->action) == SMP_OK &&
+	       smp_purpose_parse(f[5], &req->purpose) == SMP_OK &&
+	       (n == 6 || smp_policy_time_parse(p, f[6], SMP_TIME_START, &req->at) == SMP_OK);
+}
+
+/* decide --batch [--at TIME]: one decision per line of standard input,
+ * one JSON object per line of output, from one load (a statewide
+ * comparison needs thousands). */
+static int cmd_decide_batch(const struct global *g, int argc, char **argv)
+{
+	struct smp_request now;
+	int64_t at;
+	smp_status st;
+	smp_policy *p;
+	char *line = NULL;
+	size_t cap = 0;
+	unsigned long lineno = 0;
+	int rc = 0;
+
+	smp_request_init(&now);
+	at = now.at;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--batch") == 0)
+			continue;
+		if (strcmp(argv[i], "--at") == 0 && i + 1 < argc && parse_at(argv[i + 1], &at)) {
+			i++;
+			continue;
+		}
+		return usage_error("decide --batch: unexpected argument '%s' (only --at TIME)",
+		                   argv[i]);
+	}
+	p = load(g, 0, &st);
+	if (p == NULL)
+		return EXIT_USAGE;
+	at_again(p, &at);
+	while (rc == 0 && getline(&line, &cap, stdin) > 0) {
+		struct smp_request req;
+		smp_decision *d = NULL;
+
+		lineno++;
+		if (line[0] == '#' || line[0] == '\n')
+			continue;
+		if (!batch_request(p, line, &req, at)) {
+			fprintf(stderr, "smpolicy: decide --batch: line %lu: not USER PLATFORM DEVICE "
+			        "ACCOUNT ACTION PURPOSE [AT], tab-separated\n", lineno);
+			rc = EXIT_USAGE;
+			break;
+		}
+		if (smp_decide(p, &req, &d) != SMP_OK) {
+			fprintf(stderr, "smpolicy: decide --batch: line %lu: cannot decide\n", lineno);
+			rc = EXIT_USAGE;
+			break;
+		}
+		rc = print_decision_json(stdout, d);
+		smp_decision_free(d);
+	}
+	free(line);
+	smp_policy_free(p);
+	return rc;
+}
+
 static int cmd_decide(const struct global *g, int argc, char **argv)
 {
 	struct smp_request req;
@@ -333,6 +437,9 @@ static int cmd_decide(const struct global *g, int argc, char **argv)
 	smp_decision *d = NULL;
 	int rc;
 
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--batch") == 0)
+			return cmd_decide_batch(g, argc, argv);
 	smp_request_init(&req);
 	rc = parse_decide(argc, argv, &req, &json);
 	if (rc != 0)
@@ -340,6 +447,7 @@ static int cmd_decide(const struct global *g, int argc, char **argv)
 	p = load(g, 0, &st);
 	if (p == NULL)
 		return EXIT_USAGE;
+	at_again(p, &req.at);
 	st = smp_decide(p, &req, &d);
 	if (st != SMP_OK) {
 		fprintf(stderr, "smpolicy: decide: %s\n", smp_status_string(st));
@@ -394,6 +502,9 @@ static int cmd_report(const struct global *g, int argc, char **argv)
 	p = load(g, 0, &st);
 	if (p == NULL)
 		return EXIT_USAGE;
+	if (have_at)
+		at_again(p, &at);
+	output_zone(p);
 	rc = json ? print_report_json(stdout, p, at) : print_report_text(stdout, p, at);
 	smp_policy_free(p);
 	return rc;
@@ -503,7 +614,8 @@ static int cmd_compile(const struct global *g, int argc, char **argv)
 /* smpolicy sync (tools/directory.c), then, when it made a new copy, the
  * copy's login store, so that the first login after a sync need not load
  * the whole policy.  A store that cannot be written leaves the sync done
- * (a login then loads the whole copy): a warning, exit 0. */
+ * (a login then loads the whole copy): a warning, exit 0 (3 when the copy
+ * holds void records). */
 static int cmd_sync_store(const struct global *g, int argc, char **argv)
 {
 	const char *dir, *metrics = NULL;
@@ -516,16 +628,18 @@ static int cmd_sync_store(const struct global *g, int argc, char **argv)
 		return bad;
 	status = cmd_sync(g->config, g->flags, &changed);
 	/* the metrics say how this sync went, failed or not */
-	if (metrics != NULL && write_metrics(g->config, g->flags, metrics) != 0 && status == 0)
+	if (metrics != NULL && write_metrics(g->config, g->flags, metrics) != 0 &&
+	    (status == 0 || status == 3))
 		status = 2;
-	if (status != 0 || !changed)
+	/* 3: applied, with void records (named already) */
+	if ((status != 0 && status != 3) || !changed)
 		return status;
-	p = load(g, 0, &st);
+	p = load(g, LOAD_QUIET_VOIDS, &st);
 	if (p == NULL || write_store(p, dir) != SMP_OK)
 		fputs("smpolicy: sync: warning: the login store was not written; logins load "
 		      "the whole copy until `smpolicy compile` writes it\n", stderr);
 	smp_policy_free(p);
-	return 0;
+	return status;
 }
 
 /* ---- domains ---------------------------------------------------------- */

@@ -182,9 +182,29 @@ static void log_answer(struct time_log *log, int64_t t, bool ok, const struct tm
 static bool local_tm(struct time_log *log, int64_t t, struct tm *tm)
 {
 	time_t tt = (time_t)t;
-	bool ok = (int64_t)tt == t && localtime_r(&tt, tm) != NULL;
+	bool ok;
 
-	if (log != NULL)
+	if (log != NULL && log->tz != NULL) {
+		/* the configured zone, whatever the process's TZ */
+		int32_t off = zone_offset(log->tz, t);
+		struct civil c;
+		int64_t local = t + off, day = local / 86400 - (local % 86400 < 0);
+		int64_t sec = local - day * 86400;
+
+		civil_from_days(day, &c);
+		memset(tm, 0, sizeof(*tm));
+		tm->tm_year = c.year - 1900;
+		tm->tm_mon = c.mon - 1;
+		tm->tm_mday = c.day;
+		tm->tm_hour = (int)(sec / 3600);
+		tm->tm_min = (int)(sec / 60 % 60);
+		tm->tm_sec = (int)(sec % 60);
+		tm->tm_gmtoff = off;
+		ok = c.year >= -100000 && c.year <= 100000;
+	} else {
+		ok = (int64_t)tt == t && localtime_r(&tt, tm) != NULL;
+	}
+	if (log != NULL && !log->quiet)
 		log_answer(log, t, ok, tm);
 	return ok;
 }
@@ -366,6 +386,14 @@ smp_status smp_time_parse(const char *text, smp_time_edge edge, int64_t *out)
 	return time_parse_log(NULL, text, edge, out);
 }
 
+smp_status time_parse_tz(const struct tz *tz, const char *text, smp_time_edge edge,
+                         int64_t *out)
+{
+	struct time_log in = { .tz = tz, .quiet = true };
+
+	return time_parse_log(tz != NULL ? &in : NULL, text, edge, out);
+}
+
 static char *put2(char *p, long v)
 {
 	p[0] = (char)('0' + v / 10);
@@ -375,12 +403,18 @@ static char *put2(char *p, long v)
 
 char *smp_time_format(int64_t t, char *buf, size_t size)
 {
+	return time_format_tz(NULL, t, buf, size);
+}
+
+char *time_format_tz(const struct tz *tz, int64_t t, char *buf, size_t size)
+{
+	struct time_log in = { .tz = tz, .quiet = true };
 	struct tm tm;
 	long off, aoff;
 	int y;
 	char *p;
 
-	if (buf == NULL || !local_tm(NULL, t, &tm))
+	if (buf == NULL || !local_tm(tz != NULL ? &in : NULL, t, &tm))
 		return NULL;
 	y = tm.tm_year + 1900;
 	if (y < 1 || y > 9999)
@@ -554,11 +588,13 @@ void time_log_ask(struct time_log *log, int64_t t)
 	(void)local_tm(log, t, &tm);
 }
 
-bool time_log_holds(const struct zone_obs *v, size_t n)
+bool time_log_holds(const struct tz *tz, const struct zone_obs *v, size_t n)
 {
+	struct time_log in = { .tz = tz, .quiet = true };
+
 	for (size_t i = 0; i < n; i++) {
 		struct tm tm;
-		bool ok = local_tm(NULL, v[i].t, &tm);
+		bool ok = local_tm(tz != NULL ? &in : NULL, v[i].t, &tm);
 
 		if (ok ? v[i].clock != tm_seconds(&tm) || v[i].gmtoff != tm.tm_gmtoff
 		       : v[i].clock != INT64_MIN)

@@ -143,9 +143,9 @@ static void add(struct smp_decision *d, int code, bool warning, const char *fmt,
 	}
 }
 
-static const char *fmt_time(int64_t t, char *buf, size_t n)
+static const char *fmt_time(const smp_policy *p, int64_t t, char *buf, size_t n)
 {
-	if (smp_time_format(t, buf, n) == NULL)
+	if (time_format_tz(p->tz, t, buf, n) == NULL)
 		snprintf(buf, n, "@%lld", (long long)t);
 	return buf;
 }
@@ -216,7 +216,7 @@ static void approval_rules(const smp_policy *p, struct smp_decision *d, const st
 
 	if (a == NULL) {
 		add(d, SMP_R_NO_APPROVAL, false, "No approval of '%s' for '%s' has started by %s.",
-		    s->id, p->platforms[platform].id, fmt_time(t, tb, sizeof(tb)));
+		    s->id, p->platforms[platform].id, fmt_time(p, t, tb, sizeof(tb)));
 		return;
 	}
 	d->approval = a->id;
@@ -232,7 +232,7 @@ static void approval_rules(const smp_policy *p, struct smp_decision *d, const st
 			add(d, SMP_R_OFFICE_CAP_EXCEEDED, false,
 			    "Approval %s is beyond the cap of %d persons for office '%s' until %s.",
 			    a->id, p->set.max_per_office, p->offices[s->office].id,
-			    fmt_time(next, tb, sizeof(tb)));
+			    fmt_time(p, next, tb, sizeof(tb)));
 		else
 			add(d, SMP_R_OFFICE_CAP_EXCEEDED, false,
 			    "Approval %s is beyond the cap of %d persons for office '%s' for the rest "
@@ -243,13 +243,13 @@ static void approval_rules(const smp_policy *p, struct smp_decision *d, const st
 		break;
 	case SMP_STATE_REVOKED:
 		add(d, SMP_R_APPROVAL_REVOKED, false, "Approval %s was revoked at %s by %s (\"%s\").",
-		    a->id, fmt_time(a->revoked.on, tb, sizeof(tb)),
+		    a->id, fmt_time(p, a->revoked.on, tb, sizeof(tb)),
 		    a->revoked.by != NONE ? p->staff[a->revoked.by].id : "?",
 		    a->revoked.reason ? a->revoked.reason : "");
 		break;
 	case SMP_STATE_EXPIRED:
 		add(d, SMP_R_APPROVAL_EXPIRED, false, "Approval %s lapsed at %s.", a->id,
-		    fmt_time(a->end, tb, sizeof(tb)));
+		    fmt_time(p, a->end, tb, sizeof(tb)));
 		break;
 	case SMP_STATE_PENDING:
 	case SMP_STATE_NOT_STARTED:
@@ -271,6 +271,11 @@ static void device_rules(const smp_policy *p, struct smp_decision *d, const char
 		return;
 	}
 	dv = &p->devices[i];
+	if (dv->void_why != NULL) {
+		add(d, SMP_R_DEVICE_UNKNOWN, false, "The record of device '%s' is void: %s.", dv->id,
+		    dv->void_why);
+		return;
+	}
 	if (!dv->dcf_owned)
 		add(d, SMP_R_DEVICE_NOT_DCF, false, "Device '%s' is privately owned.", dv->id);
 	if (platform != NONE && p->platforms[platform].mobile_only &&
@@ -304,6 +309,11 @@ static int64_t account_rules(const smp_policy *p, struct smp_decision *d,
 		return next;
 	}
 	a = &p->accounts[i];
+	if (a->void_why != NULL) {
+		add(d, SMP_R_ACCOUNT_UNKNOWN, false, "The record of account '%s' is void: %s.", a->id,
+		    a->void_why);
+		return next;
+	}
 	if (!a->official)
 		add(d, SMP_R_ACCOUNT_NOT_OFFICIAL, false, "Account '%s' is a personal account.", a->id);
 	else if (platform != NONE && a->platform != platform)
@@ -320,10 +330,10 @@ static int64_t account_rules(const smp_policy *p, struct smp_decision *d,
 	         a->password_changed.t > a->password_escrowed.t)
 		add(d, SMP_R_PASSWORD_CHANGE_UNREPORTED, false,
 		    "The password of '%s' changed at %s.", a->id,
-		    fmt_time(a->password_changed.t, tb, sizeof(tb)));
+		    fmt_time(p, a->password_changed.t, tb, sizeof(tb)));
 	if (at_or_before(&a->compromised_reported, t) && !at_or_before(&a->compromised_resolved, t))
 		add(d, SMP_R_ACCOUNT_COMPROMISED, false, "Reported at %s.",
-		    fmt_time(a->compromised_reported.t, tb, sizeof(tb)));
+		    fmt_time(p, a->compromised_reported.t, tb, sizeof(tb)));
 	if (a->password_changed.set && a->password_changed.t > t)
 		next = a->password_changed.t;
 	if (a->compromised_reported.set && a->compromised_reported.t > t &&
@@ -333,13 +343,13 @@ static int64_t account_rules(const smp_policy *p, struct smp_decision *d,
 }
 
 /* The approval-expiring warning, saying what ends the approval's hold. */
-static void warn_lapse(struct smp_decision *d, int64_t t)
+static void warn_lapse(const smp_policy *p, struct smp_decision *d, int64_t t)
 {
 	const struct approval *a = d->relied;
 	char tb[40];
 	int64_t next;
 
-	fmt_time(d->until, tb, sizeof(tb));
+	fmt_time(p, d->until, tb, sizeof(tb));
 	approval_over_cap(a, t, &next);
 	if (next == d->until && next < a->valid.to)
 		add(d, SMP_W_APPROVAL_EXPIRING, true,
@@ -387,8 +397,19 @@ static void evaluate(const smp_policy *p, const struct smp_request *req, const c
 	if (user != NONE && platform != NONE)
 		__builtin_prefetch(&p->staff[user].platform_start[platform]);
 
-	if (user == NONE)
+	if (user == NONE) {
 		add(d, SMP_R_UNKNOWN_USER, false, "'%s' is not in the staff records.", req->user);
+	} else if (p->staff[user].void_why != NULL) {
+		add(d, SMP_R_UNKNOWN_USER, false, "The staff record of '%s' is void: %s.",
+		    p->staff[user].id, p->staff[user].void_why);
+		user = NONE;   /* nothing of a void record is read */
+	} else if (p->staff[user].left.set && req->at >= p->staff[user].left.t) {
+		char tb[40];
+
+		add(d, SMP_R_UNKNOWN_USER, false, "'%s' left the agency at %s.", p->staff[user].id,
+		    fmt_time(p, p->staff[user].left.t, tb, sizeof(tb)));
+		user = NONE;
+	}
 	if (platform == NONE)
 		add(d, SMP_R_UNKNOWN_PLATFORM, false, "'%s' is not in the catalogue.", req->platform);
 	device_rules(p, d, device, dev, platform);
@@ -421,7 +442,7 @@ static void evaluate(const smp_policy *p, const struct smp_request *req, const c
 	warn_days = req->warn_days >= 0 ? req->warn_days : p->set.warn_days;
 	if (d->until != SMP_TIME_MAX && !__builtin_sub_overflow(d->until, req->at, &left) &&
 	    left <= (int64_t)warn_days * 86400)   /* an overflow is a gap past any warning */
-		warn_lapse(d, req->at);
+		warn_lapse(p, d, req->at);
 	if (account_next < d->until)
 		d->until = account_next;
 	if (d->until == SMP_TIME_MAX)

@@ -68,36 +68,41 @@ static bool is_date_only(const char *s)
 smp_status time_text(struct txn *t, const char *what, const char *in,
                      smp_time_edge edge, char out[TIME_TEXT], int64_t *when)
 {
+	const struct tz *tz = t->base != NULL ? t->base->tz : NULL;   /* settings.time_zone */
 	int64_t start;
 
 	if (in == NULL) {
 		*when = (int64_t)time(NULL);
-		if (smp_time_format(*when, out, TIME_TEXT) == NULL)
+		if (time_format_tz(tz, *when, out, TIME_TEXT) == NULL)
 			return FAIL(t, SMP_ERR_TIME, NULL, 0, NULL, "the clock cannot be read");
 		return SMP_OK;
 	}
-	if (smp_time_parse(in, SMP_TIME_START, &start) != SMP_OK ||
-	    smp_time_parse(in, edge, when) != SMP_OK)
+	if (time_parse_tz(tz, in, SMP_TIME_START, &start) != SMP_OK ||
+	    time_parse_tz(tz, in, edge, when) != SMP_OK)
 		return FAIL(t, SMP_ERR_TIME, NULL, 0, NULL,
 		            "%s: '%s' is not a time (YYYY-MM-DD, YYYY-MM-DDTHH:MM or "
 		            "YYYY-MM-DDTHH:MM:SS, optionally with Z or +HH:MM; it must exist "
 		            "in local time)", what, in);
 	if (is_date_only(in))
 		snprintf(out, TIME_TEXT, "%s", in);
-	else if (smp_time_format(start, out, TIME_TEXT) == NULL)
+	else if (time_format_tz(tz, start, out, TIME_TEXT) == NULL)
 		return FAIL(t, SMP_ERR_TIME, NULL, 0, NULL, "%s: '%s' is out of range", what, in);
 	return SMP_OK;
 }
 
-/* Today's date, local time. */
-void today(char out[TIME_TEXT], int64_t *when)
+/* Today's date, local time (in settings.time_zone when set). */
+void today(const struct tz *tz, char out[TIME_TEXT], int64_t *when)
 {
 	time_t now = time(NULL);
 	struct tm tm;
 
-	localtime_r(&now, &tm);
-	strftime(out, TIME_TEXT, "%Y-%m-%d", &tm);
-	smp_time_parse(out, SMP_TIME_START, when);
+	if (tz != NULL && time_format_tz(tz, (int64_t)now, out, TIME_TEXT) != NULL) {
+		out[10] = '\0';   /* YYYY-MM-DD of the zone's clock */
+	} else {
+		localtime_r(&now, &tm);
+		strftime(out, TIME_TEXT, "%Y-%m-%d", &tm);
+	}
+	time_parse_tz(tz, out, SMP_TIME_START, when);
 }
 
 /* ---- the lock --------------------------------------------------------- */

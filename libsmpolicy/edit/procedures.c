@@ -15,17 +15,30 @@
 /* ---- request ------------------------------------------------------------ */
 
 /* The highest N of the ids "<prefix>N" (digits only). */
+/* Is id an approval's, or a void record's (one dropped from the records,
+ * whose person is gone, still holds its id: a new one must not reuse it)? */
+static bool approval_id_taken(const smp_policy *p, const char *id)
+{
+	if (policy_find_approval(p, id) != NONE)
+		return true;
+	for (size_t i = 0; i < p->nvoids; i++)
+		if (p->voids[i].subject != NULL && strcmp(p->voids[i].subject, id) == 0)
+			return true;
+	return false;
+}
+
 static unsigned long highest_serial(const smp_policy *p, const char *prefix)
 {
 	size_t n = strlen(prefix);
 	unsigned long best = 0;
 
-	for (size_t i = 0; i < p->napprovals; i++) {
-		const char *id = p->approvals[i].id, *s;
+	for (size_t i = 0; i < p->napprovals + p->nvoids; i++) {
+		const char *id = i < p->napprovals ? p->approvals[i].id
+		                                   : p->voids[i - p->napprovals].subject, *s;
 		char *end;
 		unsigned long v;
 
-		if (strncmp(id, prefix, n) != 0 || id[n] < '0' || id[n] > '9')
+		if (id == NULL || strncmp(id, prefix, n) != 0 || id[n] < '0' || id[n] > '9')
 			continue;
 		s = id + n;
 		v = strtoul(s, &end, 10);
@@ -54,7 +67,7 @@ static void new_approval_id(const smp_policy *p, const struct smp_edit_request *
 	digits[k] = '\0';
 	if (k > 0) {
 		snprintf(out, n, "UB-%s", digits);
-		for (unsigned i = 2; policy_find_approval(p, out) != NONE; i++)
+		for (unsigned i = 2; approval_id_taken(p, out); i++)
 			snprintf(out, n, "UB-%s-%u", digits, i);
 		return;
 	}
@@ -95,6 +108,18 @@ static smp_status check_platforms(struct txn *t, const char *const *platforms)
 	return SMP_OK;
 }
 
+/* A void record (its entry has a fault of its own) is neither changed nor
+ * acted on through a command: what it holds was not read, so a change
+ * could not be checked against it.  Its entry is corrected by hand (or in
+ * the directory) first. */
+static smp_status refuse_void(struct txn *t, const char *kind, const char *id,
+                              const char *why, const struct where *at)
+{
+	return FAIL(t, SMP_ERR_REFUSED, at->file, at->line, id,
+	            "refused: the %s record '%s' is void (%s); correct its entry first", kind,
+	            id, why);
+}
+
 /* Procedures A: who may ask for what. */
 static smp_status check_procedure_a(struct txn *t, const struct smp_edit_request *req)
 {
@@ -106,6 +131,10 @@ static smp_status check_procedure_a(struct txn *t, const struct smp_edit_request
 		return refuse_unknown_staff(t, "staff member", req->staff);
 	if (by == NULL)
 		return refuse_unknown_staff(t, "requester", req->by);
+	if (s->void_why != NULL)
+		return refuse_void(t, "staff", s->id, s->void_why, &s->at);
+	if (by->void_why != NULL)
+		return refuse_void(t, "staff", by->id, by->void_why, &by->at);
 	while (req->platforms[np] != NULL)
 		np++;
 	if (req->kind == SMP_APPROVAL_LONG_TERM &&
@@ -172,7 +201,7 @@ static smp_status request_times(struct txn *t, const struct smp_edit_request *re
 	smp_status rc = SMP_OK;
 
 	if (req->on == NULL)
-		today(rt->requested, &rt->t_requested);
+		today(t->base->tz, rt->requested, &rt->t_requested);
 	else
 		rc = time_text(t, "requested", req->on, SMP_TIME_START, rt->requested,
 		               &rt->t_requested);
@@ -333,10 +362,29 @@ static const char *director_title(smp_sign_off_kind k)
 
 /* Which sign-off the signer gives: their role says; one holding both
  * gives the missing one, CP&P first. */
+/* The other sign-off of a, if it is by s: §C's two directors are two
+ * persons, whatever roles one of them holds. */
+static smp_status refuse_second_by_same(struct txn *t, const struct approval *a,
+                                        const struct staff *s)
+{
+	const struct sign_off *other = a->cpp.present ? &a->cpp : a->it.present ? &a->it : NULL;
+
+	if (other == NULL || other->by == NONE || strcmp(t->base->staff[other->by].id, s->id) != 0)
+		return SMP_OK;
+	return FAIL(t, SMP_ERR_REFUSED, a->at.file, a->at.line, a->id,
+	            "refused: '%s' gave approval '%s' its %s sign-off already; the other must be "
+	            "given by another person (§C: the Director of CP&P and the Director of IT)",
+	            s->id, a->id, other == &a->cpp ? "CP&P" : "IT");
+}
+
 static smp_status choose_sign_off(struct txn *t, const struct approval *a,
                                   const struct staff *s, smp_sign_off_kind *k)
 {
 	bool cpp = s->roles & ROLE_DIRECTOR_CPP, it = s->roles & ROLE_DIRECTOR_IT;
+
+	if ((cpp || it) && !(a->cpp.present && a->it.present) &&
+	    refuse_second_by_same(t, a, s) != SMP_OK)
+		return SMP_ERR_REFUSED;
 
 	if (cpp && !a->cpp.present) {
 		*k = SMP_SIGN_OFF_CPP;
@@ -365,6 +413,10 @@ static smp_status check_signer(struct txn *t, const struct approval *a, const ch
 
 	if (s == NULL)
 		return refuse_unknown_staff(t, "signer", by);
+	if (a->is_void)
+		return refuse_void(t, "approval", a->id, a->invalid_why, &a->at);
+	if (s->void_why != NULL)
+		return refuse_void(t, "staff", s->id, s->void_why, &s->at);
 	if (a->staff != NONE && strcmp(t->base->staff[a->staff].id, by) == 0)
 		return FAIL(t, SMP_ERR_REFUSED, a->at.file, a->at.line, a->id,
 		            "refused: '%s' cannot sign their own approval '%s'", by, a->id);
@@ -457,10 +509,16 @@ static smp_status do_revoke(struct txn *t, const char *id, const char *by,
 	int64_t moment;
 	smp_status rc;
 
+	const struct staff *s = find_staff(t->base, by);
+
 	if (a == NULL)
 		return SMP_ERR_NOTFOUND;
-	if (find_staff(t->base, by) == NULL)
+	if (s == NULL)
 		return refuse_unknown_staff(t, "revoker", by);
+	if (a->is_void)
+		return refuse_void(t, "approval", a->id, a->invalid_why, &a->at);
+	if (s->void_why != NULL)
+		return refuse_void(t, "staff", s->id, s->void_why, &s->at);
 	if (a->revoked.present)
 		return FAIL(t, SMP_ERR_REFUSED, a->at.file, a->at.line, a->id,
 		            "refused: approval '%s' is already revoked", a->id);
@@ -585,6 +643,8 @@ static smp_status do_account(struct txn *t, const char *id, smp_account_event e,
 	if (a == NULL)
 		return FAIL(t, SMP_ERR_NOTFOUND, NULL, 0, id, "there is no account '%s'%s", id,
 		            did_you_mean(t->base, SMP_ID_ACCOUNT, id, hint, sizeof(hint)));
+	if (a->void_why != NULL)
+		return refuse_void(t, "account", a->id, a->void_why, &a->at);
 	rc = time_text(t, "on", on, SMP_TIME_START, when, &moment);
 	if (rc == SMP_OK)
 		rc = event_setting(t, a, e, moment, path);

@@ -65,7 +65,7 @@ smp_status txn_end(struct txn *t, smp_status rc, smp_diags **diags);
 smp_status time_text(struct txn *t, const char *what, const char *in, smp_time_edge edge,
                      char out[TIME_TEXT], int64_t *when);
 /* Today's date, local time. */
-void today(char out[TIME_TEXT], int64_t *when);
+void today(const struct tz *tz, char out[TIME_TEXT], int64_t *when);
 
 /* ---- looking things up in the records read under the lock ------------- */
 

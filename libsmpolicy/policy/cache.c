@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 #define CACHE_MAGIC "SMPCACH\n"
-#define CACHE_FORMAT 1u
+#define CACHE_FORMAT 2u
 #define CACHE_BYTE_ORDER 0x01020304u
 #define CACHE_MAX_IMAGE IMAGE_MAX_SIZE
 #define CACHE_LOCK_WAIT_MS 10000            /* how long a writer waits for the lock */
@@ -319,7 +319,7 @@ static bool still_fresh(const smp_policy *p, const char *config_path, unsigned f
 	}
 	smp_diags_free(quiet);
 	/* files made less readable since: the cache must follow them */
-	return fresh && perm_holds(&pm, cache_st) && time_log_holds(p->zone, p->nzone);
+	return fresh && perm_holds(&pm, cache_st) && time_log_holds(p->tz, p->zone, p->nzone);
 }
 
 /* Ask for transparent huge pages for the image's buffer: reading a

@@ -294,7 +294,20 @@ struct records {
 /* The counts of the policy's struct, read once (see RELOCATE). */
 struct counts {
 	size_t nrecords, nplatforms, noffices, nstaff, ndevices, naccounts, napprovals, nzone;
+	size_t nvoids;
 };
+
+/* The faults of the records the load voided (smpolicy check names them). */
+static void walk_voids(struct walk *w, smp_policy *p, const struct counts *n)
+{
+	struct void_record *v = REF(w, p->voids, n->nvoids, n->nvoids == 0);
+
+	for (size_t i = 0; w->why == NULL && v != NULL && i < n->nvoids; i++) {
+		where(w, &v[i].at, false);
+		str(w, &v[i].subject, true);
+		str(w, &v[i].why, false);
+	}
+}
 
 static void walk_platforms(struct walk *w, smp_policy *p, const struct counts *n,
                            struct records *r)
@@ -342,8 +355,22 @@ static void walk_staff(struct walk *w, smp_policy *p, const struct counts *n,
 
 		str(w, &s->id, false);
 		str(w, &s->name, true);
-		index_in(w, s->office, n->noffices, false);
+		/* a void record may name an office that is not there */
+		index_in(w, s->office, n->noffices, str(w, &s->void_why, true) != NULL);
 		index_in(w, s->supervisor, n->nstaff, true);
+		opt_time(w, &s->left);
+		if (!count_ok(w, s->nheld))
+			return;
+		{
+			const struct tenure *h = REF(w, s->held, s->nheld, s->nheld == 0);
+
+			for (size_t k = 0; checking(w) && h != NULL && k < s->nheld; k++) {
+				index_in(w, h[k].office, n->noffices, true);
+				if (h[k].role == 0 || (h[k].role & (h[k].role - 1)) != 0 ||
+				    h[k].role > ROLE_DIRECTOR_IT || h[k].until <= h[k].from)
+					fault(w, "a tenure that is none");
+			}
+		}
 		where(w, &s->at, false);
 		if (!count_ok(w, na) || !count_ok(w, nc))
 			return;
@@ -378,6 +405,7 @@ static void walk_devices(struct walk *w, smp_policy *p, const struct counts *n,
 		unsigned kind;
 
 		str(w, &dv->id, false);
+		str(w, &dv->void_why, true);
 		memcpy(&kind, &dv->kind, sizeof(kind));
 		if (checking(w) && kind != DEV_WORKSTATION && kind != DEV_MOBILE)
 			fault(w, "a device of no known kind");
@@ -396,11 +424,13 @@ static void walk_accounts(struct walk *w, smp_policy *p, const struct counts *n,
 	r->accounts = REF(w, p->accounts, n->naccounts, n->naccounts == 0);
 	for (size_t i = 0; w->why == NULL && r->accounts != NULL && i < n->naccounts; i++) {
 		struct account *a = &r->accounts[i];
+		bool is_void;
 
 		str(w, &a->id, false);
 		str(w, &a->handle, true);
-		index_in(w, a->platform, n->nplatforms, false);
-		index_in(w, a->holder, n->nstaff, false);
+		is_void = str(w, &a->void_why, true) != NULL;
+		index_in(w, a->platform, n->nplatforms, is_void);
+		index_in(w, a->holder, n->nstaff, is_void);
 		index_in(w, a->supervisor, n->nstaff, true);
 		flag(w, &a->official);
 		flag(w, &a->personal_info);
@@ -501,6 +531,7 @@ static void walk_approvals(struct walk *w, smp_policy *p, const struct counts *n
 		str(w, &a->revoked.reason, true);
 		where(w, &a->at, false);
 		str(w, &a->invalid_why, true);
+		flag(w, &a->is_void);
 		flag(w, &a->capped);
 		flag(w, &a->capped_at_max);
 		approval_moments(w, a, REF(w, a->over_cap, no, no == 0));
@@ -573,7 +604,7 @@ static void walk_policy(struct walk *w, smp_policy *p, struct records *r)
 {
 	const struct settings *set = &p->set;
 	struct counts n = { p->nrecords, p->nplatforms, p->noffices, p->nstaff, p->ndevices,
-	                    p->naccounts, p->napprovals, p->nzone };
+	                    p->naccounts, p->napprovals, p->nzone, p->nvoids };
 
 	w->file_in = w->file_out = 0;
 	memset(r, 0, sizeof(*r));
@@ -581,7 +612,8 @@ static void walk_policy(struct walk *w, smp_policy *p, struct records *r)
 		memset(&p->mem, 0, sizeof(p->mem));
 	if (!count_ok(w, n.nrecords) || !count_ok(w, n.nplatforms) ||
 	    !count_ok(w, n.noffices) || !count_ok(w, n.nstaff) || !count_ok(w, n.ndevices) ||
-	    !count_ok(w, n.naccounts) || !count_ok(w, n.napprovals) || !count_ok(w, n.nzone))
+	    !count_ok(w, n.naccounts) || !count_ok(w, n.napprovals) || !count_ok(w, n.nzone) ||
+	    !count_ok(w, n.nvoids))
 		return;
 	str(w, &p->config_path, false);
 	str(w, &p->cache_path, false);
@@ -594,6 +626,9 @@ static void walk_policy(struct walk *w, smp_policy *p, struct records *r)
 	flag(w, &set->cap_long_term_only);
 	str(w, &p->set.audit, false);
 	strings(w, &p->set.device_domains, SIZE_MAX, true);
+	str(w, &p->set.time_zone, true);
+	if (w->mode != CHECK)   /* read again from its file (image_adopt) */
+		memset(&p->tz, 0, sizeof(p->tz));
 	REF(w, p->digests, n.nrecords + 1, false);
 	REF(w, p->zone, n.nzone, n.nzone == 0);
 	/* records before their indexes, platforms before approvals: the
@@ -604,6 +639,7 @@ static void walk_policy(struct walk *w, smp_policy *p, struct records *r)
 	walk_devices(w, p, &n, r);
 	walk_accounts(w, p, &n, r);
 	walk_approvals(w, p, &n, r);
+	walk_voids(w, p, &n);
 	walk_idmap(w, &p->platform_ix, r->platforms, sizeof(*r->platforms), n.nplatforms);
 	walk_idmap(w, &p->office_ix, r->offices, sizeof(*r->offices), n.noffices);
 	walk_idmap(w, &p->staff_ix, r->staff, sizeof(*r->staff), n.nstaff);
@@ -733,5 +769,17 @@ const char *image_adopt(smp_policy *p, char *img, uint64_t size)
 	p->mem = mem;
 	/* what only a load says: never taken from the bytes */
 	memset(&p->login, 0, sizeof(p->login));
+	p->tz = NULL;
+	if (w.why == NULL && p->set.time_zone != NULL) {
+		/* the zone as its file says now: the caller checks the image's
+		 * moments against it (time_log_holds) */
+		char why[512];
+		smp_status rc = zone_load(p->set.time_zone, &p->mem, &p->tz, why, sizeof(why));
+
+		if (rc == SMP_ERR_NOMEM)
+			return "out of memory";
+		if (rc != SMP_OK)
+			return "its time zone cannot be read";
+	}
 	return w.why;
 }

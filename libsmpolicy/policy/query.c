@@ -112,6 +112,22 @@ bool smp_policy_approval(const smp_policy *p, size_t i, int64_t t, struct smp_ap
 	return true;
 }
 
+smp_status smp_policy_time_parse(const smp_policy *p, const char *text, smp_time_edge edge,
+                                 int64_t *out)
+{
+	return time_parse_tz(p != NULL ? p->tz : NULL, text, edge, out);
+}
+
+char *smp_policy_time_format(const smp_policy *p, int64_t t, char *buf, size_t size)
+{
+	return time_format_tz(p != NULL ? p->tz : NULL, t, buf, size);
+}
+
+const char *smp_policy_time_zone(const smp_policy *p)
+{
+	return p != NULL ? p->set.time_zone : NULL;
+}
+
 const char *smp_policy_staff_office(const smp_policy *p, const char *staff)
 {
 	uint32_t i;
@@ -139,7 +155,7 @@ size_t smp_policy_accounts_held(const smp_policy *p, const char *user, const cha
 	for (size_t i = 0; i < p->staff[u].naccounts; i++) {
 		const struct account *a = &p->accounts[p->staff[u].accounts[i]];
 
-		if (!a->official || a->platform != pl)
+		if (a->void_why != NULL || !a->official || a->platform != pl)
 			continue;
 		if (ids != NULL && n < max)
 			ids[n] = a->id;

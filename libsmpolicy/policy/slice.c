@@ -122,6 +122,8 @@ static void copy_settings(struct slicer *s)
 		q->records_paths[i] = dup(s, p->records_paths[i]);
 	q->set = p->set;
 	q->set.audit = dup(s, p->set.audit);
+	q->set.time_zone = dup(s, p->set.time_zone);
+	q->tz = NULL;   /* the image holds the name; a reader loads the zone */
 	q->set.device_domains = NULL;
 	if (p->set.device_domains != NULL) {
 		size_t nd = 0;
@@ -217,6 +219,7 @@ static void copy_account(struct slicer *s, const struct account *from, struct ac
 	*to = *from;
 	to->id = dup(s, from->id);
 	to->handle = dup(s, from->handle);
+	to->void_why = dup(s, from->void_why);
 	to->holder = 0;
 	to->supervisor = keep(&s->staff, from->supervisor);
 	to->at = where(s, from->at);
@@ -299,6 +302,9 @@ static void copy_staff(struct slicer *s, uint32_t user)
 		to->name = dup(s, from->name);
 		to->office = keep(&s->offices, from->office);
 		to->roles = from->roles;
+		to->void_why = dup(s, from->void_why);
+		to->left = from->left;   /* the tenures stay behind: judged at the load */
+		ask_opt(s, &from->left);
 		to->at = where(s, from->at);
 		if (i == 0)
 			continue;   /* the person: copy_person */
@@ -349,6 +355,8 @@ static void index_ids(struct slicer *s, struct idmap *m, const void *records, si
 bool slice_policy(const smp_policy *p, uint32_t user, smp_policy *q)
 {
 	struct slicer s = { .p = p, .q = q };
+
+	s.zone.tz = p->tz;   /* the moments' answers in the records' zone */
 
 	copy_settings(&s);
 	copy_platforms(&s);

@@ -29,7 +29,7 @@
 #include "internal.h"
 
 #define STORE_MAGIC "SMPLOGN\n"
-#define STORE_FORMAT 1u
+#define STORE_FORMAT 2u
 #define STORE_BYTE_ORDER 0x01020304u
 #define STORE_MAX_SIZE (1ull << 31)       /* a larger store is neither written nor read */
 #define STORE_MAX_HEAD (1u << 20)         /* header, sources and paths */
@@ -83,9 +83,10 @@ struct store_header {
 };
 
 /* A device's record: then napps uint32_t platform indexes (catalogue
- * order), then its id, id_len bytes and a NUL. */
+ * order), then its id, id_len bytes and a NUL, then, for a void record
+ * (why_len > 0), its fault, why_len bytes and a NUL. */
 struct store_device {
-	uint32_t kind, dcf_owned, napps, id_len;
+	uint32_t kind, dcf_owned, napps, id_len, why_len, zero;
 };
 
 /* The bytes of the store of p whose sources (nrecords + 1 of them, in

@@ -145,14 +145,20 @@ static const char *attach_device(smp_policy *p, const char *data, const struct s
 		return "a device's record is cut short";
 	memcpy(&r, data + s->off, sizeof(r));
 	need = sizeof(r) + (uint64_t)r.napps * sizeof(uint32_t) + (uint64_t)r.id_len + 1;
-	if (need != s->size || (r.kind != DEV_WORKSTATION && r.kind != DEV_MOBILE) ||
+	if (need + (r.why_len > 0 ? (uint64_t)r.why_len + 1 : 0) != s->size ||
+	    (r.kind != DEV_WORKSTATION && r.kind != DEV_MOBILE) || r.zero != 0 ||
 	    r.dcf_owned > 1 || r.id_len != strlen(device) ||
-	    memcmp(data + s->off + need - r.id_len - 1, device, (size_t)r.id_len + 1) != 0)
+	    memcmp(data + s->off + need - r.id_len - 1, device, (size_t)r.id_len + 1) != 0 ||
+	    (r.why_len > 0 && (data[s->off + need + r.why_len] != '\0' ||
+	                       memchr(data + s->off + need, '\0', r.why_len) != NULL)))
 		return "a device's record is not its own";
 	dv = arena_alloc(&p->mem, sizeof(*dv));
 	if (dv == NULL)
 		return "";
 	dv->id = arena_strdup(&p->mem, device);
+	if (r.why_len > 0 &&
+	    (dv->void_why = arena_strndup(&p->mem, data + s->off + need, r.why_len)) == NULL)
+		return "";
 	dv->kind = (enum device_kind)r.kind;
 	dv->dcf_owned = r.dcf_owned != 0;
 	dv->office = NONE;   /* no rule reads a device's office */
@@ -243,7 +249,7 @@ smp_status store_image_read(const void *bytes, size_t size, const char *user,
 		return **why == '\0' ? SMP_ERR_NOMEM : SMP_OK;
 	}
 	/* the slice's moments as the zone gives them now: another zone is a miss */
-	if (!time_log_holds(p->zone, p->nzone)) {
+	if (!time_log_holds(p->tz, p->zone, p->nzone)) {
 		*state = SMP_CACHE_STALE;
 		*why = "compiled under another time zone";
 		smp_policy_free(p);

@@ -164,11 +164,14 @@ static size_t add_slice(struct buf *b, const smp_policy *p, uint32_t user, size_
 static size_t add_device(struct buf *b, const struct device *dv, size_t *size)
 {
 	struct store_device r = { (uint32_t)dv->kind, dv->dcf_owned, (uint32_t)dv->napps,
-	                          (uint32_t)strlen(dv->id) };
+	                          (uint32_t)strlen(dv->id),
+	                          dv->void_why != NULL ? (uint32_t)strlen(dv->void_why) : 0, 0 };
 	size_t at = append(b, &r, sizeof(r), 16);
 
 	append(b, dv->apps, dv->napps * sizeof(uint32_t), 1);
 	append(b, dv->id, r.id_len + 1, 1);
+	if (r.why_len > 0)
+		append(b, dv->void_why, r.why_len + 1, 1);
 	*size = b->n - at;
 	return b->oom ? SIZE_MAX : at;
 }

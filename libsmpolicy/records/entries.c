@@ -66,19 +66,31 @@ static size_t count_entries(struct loader *L, const char *name, size_t from, siz
 static const config_setting_t **index_entries(struct loader *L, const char *list,
                                        const char *kind, size_t from, size_t to,
                                               void **array, size_t elem, size_t *count,
-                                              struct idmap *ix)
+                                              struct idmap *ix, const config_setting_t ***twice)
 {
 	size_t n = count_entries(L, list, from, to), k = 0;
 	struct entry_iter it = { L, from, to, -1, list, NULL };
 	const config_setting_t **ents = calloc(n + 1, sizeof(*ents));
 	const config_setting_t *e;
+	/* a record entry's fault voids that entry alone (struct rec_scope):
+	 * one without a usable id is then left out, and an id defined twice
+	 * voids both (*twice[k]: the other definition of entry k) */
+	struct rec_scope none = { NULL, NULL, NULL };
 
+	if (twice != NULL)
+		*twice = calloc(n + 1, sizeof(**twice));
 	*array = arena_alloc(&L->p->mem, (n + 1) * elem);
-	if (ents == NULL || *array == NULL || !idmap_init(ix, &L->p->mem, n)) {
+	if (ents == NULL || *array == NULL || !idmap_init(ix, &L->p->mem, n) ||
+	    (twice != NULL && *twice == NULL)) {
 		free(ents);
+		if (twice != NULL) {
+			free(*twice);
+			*twice = NULL;
+		}
 		L->nomem = true;
 		return NULL;
 	}
+	L->rec = twice != NULL ? &none : NULL;
 	while ((e = next_entry(&it)) != NULL) {
 		const config_setting_t *idm;
 		const char *id;
@@ -110,16 +122,38 @@ static const config_setting_t **index_entries(struct loader *L, const char *list
 			break;
 		prev = idmap_insert(ix, *slot, (uint32_t)k);
 		if (prev != NONE) {
+			struct rec_scope dup = { id, NULL, NULL };
+
+			L->rec = twice != NULL ? &dup : NULL;
 			ERR(L, AT(idm), id, "duplicate %s id '%s' (first defined at %s:%u)", kind, id,
 			    ents[prev] ? src_file(ents[prev]) : "?",
 			    ents[prev] ? ents[prev]->line : 0);
+			L->rec = twice != NULL ? &none : NULL;
+			if (twice != NULL && (*twice)[prev] == NULL)
+				(*twice)[prev] = e;
 			*slot = NULL;
 			continue;
 		}
 		ents[k++] = e;
 	}
+	L->rec = NULL;
 	*count = k;
 	return ents;
+}
+
+/* Begin loading record entry e (id, the k-th of its kind): its faults void
+ * it from here; one defined twice is void already. */
+static void rec_begin(struct loader *L, struct rec_scope *sc, const config_setting_t *e,
+                      const char *id, const char *what, const config_setting_t *const *twice,
+                      size_t k)
+{
+	sc->id = id;
+	sc->what = what;
+	sc->why = NULL;
+	L->rec = sc;
+	if (twice != NULL && twice[k] != NULL)
+		ERR(L, AT(e), id, "%s is defined again at %s:%u: neither is used", what,
+		    src_file(twice[k]), twice[k]->line);
 }
 
 static void set_where(struct where *w, const config_setting_t *e)
@@ -193,7 +227,7 @@ void load_platforms(struct loader *L)
 	smp_policy *p = L->p;
 	const config_setting_t **e = index_entries(L, "platforms", "platform", 0, 1,
 	                                           (void **)&p->platforms, sizeof(*p->platforms),
-	                                           &p->nplatforms, &p->platform_ix);
+	                                           &p->nplatforms, &p->platform_ix, NULL);
 
 	for (size_t i = 0; e && i < p->nplatforms; i++) {
 		struct platform *pl = &p->platforms[i];
@@ -231,7 +265,7 @@ void load_offices(struct loader *L)
 	smp_policy *p = L->p;
 	const config_setting_t **e = index_entries(L, "offices", "office", 0, 1,
 	                                           (void **)&p->offices, sizeof(*p->offices),
-	                                           &p->noffices, &p->office_ix);
+	                                           &p->noffices, &p->office_ix, NULL);
 
 	for (size_t i = 0; e && i < p->noffices; i++) {
 		struct office *o = &p->offices[i];
@@ -252,20 +286,26 @@ void load_offices(struct loader *L)
 	free(e);
 }
 
-enum { ST_ID, ST_NAME, ST_OFFICE, ST_ROLES, ST_SUPERVISOR, ST_N };
-static const struct field staff_fields[ST_N + 1] = {
-	[ST_ID] = { "id", F_STR, true }, [ST_NAME] = { "name", F_STR, false },
-	[ST_OFFICE] = { "office", F_STR, true }, [ST_ROLES] = { "roles", F_STRLIST, true },
-	[ST_SUPERVISOR] = { "supervisor", F_STR, false },
-};
+/*
+ * "void": a record entry that says it is void, with why.  The local copy
+ * of a directory writes it for an entry the directory reader found in
+ * fault (directory_read.c); in files it can only void a record.  A
+ * records file's list `void = ( { why = "..."; } )` holds the faults of
+ * entries that could not be placed at all (no container, no id).
+ */
+static void said_void(struct loader *L, const config_setting_t *m, const char *id)
+{
+	if (m != NULL)
+		ERR(L, AT(m), id, "%s", str_of(m));
+}
 
-static const struct {
-	const char *name;
-	unsigned bit;
-} role_names[] = {
-	{ "worker", ROLE_WORKER }, { "supervisor", ROLE_SUPERVISOR },
-	{ "local_office_manager", ROLE_LOM }, { "director_cpp", ROLE_DIRECTOR_CPP },
-	{ "director_it", ROLE_DIRECTOR_IT },
+enum { ST_ID, ST_NAME, ST_OFFICE, ST_ROLES, ST_SUPERVISOR, ST_HELD, ST_LEFT, ST_VOID, ST_N };
+static const struct field staff_fields[ST_N + 1] = {
+	[ST_VOID] = { "void", F_STR, false },
+	[ST_HELD] = { "held", F_STRLIST, false }, [ST_LEFT] = { "left", F_TIME, false },
+	[ST_ID] = { "id", F_STR, true }, [ST_NAME] = { "name", F_STR, false },
+	[ST_OFFICE] = { "office", F_STR, true }, [ST_ROLES] = { "roles", F_STRLIST, false },
+	[ST_SUPERVISOR] = { "supervisor", F_STR, false },
 };
 
 static unsigned parse_roles(struct loader *L, const config_setting_t *m, const char *what)
@@ -275,22 +315,19 @@ static unsigned parse_roles(struct loader *L, const config_setting_t *m, const c
 	for (int i = 0; m && i < config_setting_length(m); i++) {
 		const config_setting_t *e = config_setting_get_elem(m, (unsigned)i);
 		const char *r = config_setting_get_string(e);
-		size_t k;
+		unsigned bit = role_bit(r);
 
-		for (k = 0; k < sizeof(role_names) / sizeof(role_names[0]); k++)
-			if (strcmp(role_names[k].name, r) == 0)
-				break;
-		if (k == sizeof(role_names) / sizeof(role_names[0]))
+		if (bit == 0)
 			ERR(L, AT(e), NULL,
 			    "%s: unknown role '%s' (roles: worker, supervisor, local_office_manager, "
 			    "director_cpp, director_it)", what, r);
-		else
-			bits |= role_names[k].bit;
+		bits |= bit;
 	}
 	return bits;
 }
 
-static void load_staff(struct loader *L, const config_setting_t **e)
+static void load_staff(struct loader *L, const config_setting_t **e,
+                       const config_setting_t *const *twice)
 {
 	smp_policy *p = L->p;
 
@@ -299,26 +336,35 @@ static void load_staff(struct loader *L, const config_setting_t **e)
 		char wbuf[WHAT_SIZE];
 		const char *what = entry_what(wbuf, "staff", s->id);
 		const config_setting_t *m[ST_N];
+		struct rec_scope sc;
 
+		rec_begin(L, &sc, e[i], s->id, what, twice, i);
 		take_fields(L, e[i], what, staff_fields, m);
+		said_void(L, m[ST_VOID], s->id);
 		set_where(&s->at, e[i]);
 		s->name = dup_or_null(L, str_of(m[ST_NAME]));
 		s->office = ref_of(L, m[ST_OFFICE], &p->office_ix, "office", what);
 		s->roles = parse_roles(L, m[ST_ROLES], what);
 		s->supervisor = ref_of(L, m[ST_SUPERVISOR], &p->staff_ix, "staff member", what);
+		parse_held(L, m[ST_HELD], what, s);
+		time_of(L, m[ST_LEFT], SMP_TIME_START, what, &s->left);
 		if (s->supervisor == i)
 			ERR(L, AT(e[i]), s->id, "%s: is their own supervisor", what);
+		L->rec = NULL;
+		s->void_why = sc.why;
 	}
 }
 
-enum { DV_ID, DV_KIND, DV_OWNER, DV_OFFICE, DV_APPS, DV_N };
+enum { DV_ID, DV_KIND, DV_OWNER, DV_OFFICE, DV_APPS, DV_VOID, DV_N };
 static const struct field device_fields[DV_N + 1] = {
+	[DV_VOID] = { "void", F_STR, false },
 	[DV_ID] = { "id", F_STR, true }, [DV_KIND] = { "kind", F_STR, true },
 	[DV_OWNER] = { "owner", F_STR, true }, [DV_OFFICE] = { "office", F_STR, false },
 	[DV_APPS] = { "apps", F_STRLIST, false },
 };
 
-static void load_devices(struct loader *L, const config_setting_t **e)
+static void load_devices(struct loader *L, const config_setting_t **e,
+                         const config_setting_t *const *twice)
 {
 	smp_policy *p = L->p;
 
@@ -328,8 +374,11 @@ static void load_devices(struct loader *L, const config_setting_t **e)
 		const char *what = entry_what(wbuf, "device", dv->id);
 		const config_setting_t *m[DV_N];
 		const char *kind, *owner;
+		struct rec_scope sc;
 
+		rec_begin(L, &sc, e[i], dv->id, what, twice, i);
 		take_fields(L, e[i], what, device_fields, m);
+		said_void(L, m[DV_VOID], dv->id);
 		set_where(&dv->at, e[i]);
 		kind = str_of(m[DV_KIND]);
 		owner = str_of(m[DV_OWNER]);
@@ -350,12 +399,15 @@ static void load_devices(struct loader *L, const config_setting_t **e)
 		if (m[DV_APPS] != NULL && kind != NULL && strcmp(kind, "workstation") == 0)
 			ERR(L, AT(m[DV_APPS]), NULL,
 			    "%s: apps are approved on mobile devices only", what);
+		L->rec = NULL;
+		dv->void_why = sc.why;
 	}
 }
 
 enum { AC_ID, AC_PLATFORM, AC_HANDLE, AC_HOLDER, AC_OFFICIAL, AC_PERSONAL, AC_SUPERVISOR,
-       AC_PW_CHANGED, AC_PW_ESCROWED, AC_COMPROMISED, AC_N };
+       AC_PW_CHANGED, AC_PW_ESCROWED, AC_COMPROMISED, AC_VOID, AC_N };
 static const struct field account_fields[AC_N + 1] = {
+	[AC_VOID] = { "void", F_STR, false },
 	[AC_ID] = { "id", F_STR, true }, [AC_PLATFORM] = { "platform", F_STR, true },
 	[AC_HANDLE] = { "handle", F_STR, false }, [AC_HOLDER] = { "holder", F_STR, true },
 	[AC_OFFICIAL] = { "official", F_BOOL, true },
@@ -371,7 +423,8 @@ static const struct field compromised_fields[CO_N + 1] = {
 	[CO_REPORTED] = { "reported", F_TIME, true }, [CO_RESOLVED] = { "resolved", F_TIME, false },
 };
 
-static void load_accounts(struct loader *L, const config_setting_t **e)
+static void load_accounts(struct loader *L, const config_setting_t **e,
+                          const config_setting_t *const *twice)
 {
 	smp_policy *p = L->p;
 
@@ -380,8 +433,11 @@ static void load_accounts(struct loader *L, const config_setting_t **e)
 		char wbuf[WHAT_SIZE];
 		const char *what = entry_what(wbuf, "account", a->id);
 		const config_setting_t *m[AC_N], *c, *cm[CO_N];
+		struct rec_scope sc;
 
+		rec_begin(L, &sc, e[i], a->id, what, twice, i);
 		take_fields(L, e[i], what, account_fields, m);
+		said_void(L, m[AC_VOID], a->id);
 		set_where(&a->at, e[i]);
 		a->handle = dup_or_null(L, str_of(m[AC_HANDLE]));
 		a->platform = ref_of(L, m[AC_PLATFORM], &p->platform_ix, "platform", what);
@@ -399,12 +455,15 @@ static void load_accounts(struct loader *L, const config_setting_t **e)
 			    a->compromised_resolved.t < a->compromised_reported.t)
 				ERR(L, AT(c), a->id, "%s: compromise resolved before it was reported", what);
 		}
+		L->rec = NULL;
+		a->void_why = sc.why;
 	}
 }
 
 enum { AP_ID, AP_STAFF, AP_KIND, AP_PLATFORMS, AP_TICKET, AP_REQUESTED_BY, AP_REQUESTED,
-       AP_CPP, AP_IT, AP_STARTS, AP_EXPIRES, AP_REVOKED, AP_N };
+       AP_CPP, AP_IT, AP_STARTS, AP_EXPIRES, AP_REVOKED, AP_VOID, AP_N };
 static const struct field approval_fields[AP_N + 1] = {
+	[AP_VOID] = { "void", F_STR, false },
 	[AP_ID] = { "id", F_STR, true }, [AP_STAFF] = { "staff", F_STR, true },
 	[AP_KIND] = { "kind", F_STR, true }, [AP_PLATFORMS] = { "platforms", F_STRLIST, true },
 	[AP_TICKET] = { "ticket", F_STR, false },
@@ -453,6 +512,7 @@ static void load_approval(struct loader *L, const config_setting_t *e, struct ap
 	const char *kind, *ticket;
 
 	take_fields(L, e, what, approval_fields, m);
+	said_void(L, m[AP_VOID], a->id);
 	set_where(&a->at, e);
 	a->staff = ref_of(L, m[AP_STAFF], &p->staff_ix, "staff member", what);
 	kind = str_of(m[AP_KIND]);
@@ -579,27 +639,81 @@ oom:
 	L->nomem = true;
 }
 
+/* The approvals whose entry is void: their fault is what a decision names
+ * (approval-invalid), and the procedure is not judged.  One of no known
+ * person is dropped (no one's request can reach it; it stays listed among
+ * the void records); the others keep their id.  False on OOM. */
+static bool settle_void_approvals(struct loader *L, const config_setting_t **e,
+                                  const config_setting_t *const *twice)
+{
+	smp_policy *p = L->p;
+	size_t k = 0;
+
+	for (size_t i = 0; i < p->napprovals && !L->nomem; i++) {
+		struct approval *a = &p->approvals[i];
+		char wbuf[WHAT_SIZE];
+		struct rec_scope sc;
+
+		rec_begin(L, &sc, e[i], a->id, entry_what(wbuf, "approval", a->id), twice, i);
+		load_approval(L, e[i], a);
+		L->rec = NULL;
+		if (sc.why != NULL) {
+			a->is_void = true;
+			a->invalid_why = sc.why;
+		}
+	}
+	for (size_t i = 0; i < p->napprovals; i++)
+		if (p->approvals[i].staff != NONE)
+			p->approvals[k++] = p->approvals[i];
+	if (k == p->napprovals)
+		return true;
+	p->napprovals = k;
+	if (!idmap_init(&p->approval_ix, &p->mem, k))
+		return false;
+	for (size_t i = 0; i < k; i++)
+		idmap_insert(&p->approval_ix, p->approvals[i].id, (uint32_t)i);
+	return true;
+}
+
+static const struct field stray_fields[] = { { "why", F_STR, true }, { NULL, 0, false } };
+
+/* Each records file's `void` list: entries that are void and no record. */
+static void load_strays(struct loader *L)
+{
+	struct entry_iter it = { L, 1, L->nsrc, -1, "void", NULL };
+	const config_setting_t *e, *m[1];
+
+	while ((e = next_entry(&it)) != NULL) {
+		if (config_setting_type(e) != CONFIG_TYPE_GROUP ||
+		    !take_fields(L, e, "void entry", stray_fields, m))
+			continue;
+		void_at(L, AT(e), NULL, str_of(m[0]));
+	}
+}
+
 void load_records(struct loader *L)
 {
 	smp_policy *p = L->p;
 	size_t n = L->nsrc;
 	const config_setting_t **st, **dv, **ac, **ap;
+	const config_setting_t **st2 = NULL, **dv2 = NULL, **ac2 = NULL, **ap2 = NULL;
 
 	/* ids first, so that references may point forward and across files */
 	st = index_entries(L, "staff", "staff", 1, n, (void **)&p->staff, sizeof(*p->staff),
-	                   &p->nstaff, &p->staff_ix);
+	                   &p->nstaff, &p->staff_ix, &st2);
 	dv = index_entries(L, "devices", "device", 1, n, (void **)&p->devices,
-	                   sizeof(*p->devices), &p->ndevices, &p->device_ix);
+	                   sizeof(*p->devices), &p->ndevices, &p->device_ix, &dv2);
 	ac = index_entries(L, "accounts", "account", 1, n, (void **)&p->accounts,
-	                   sizeof(*p->accounts), &p->naccounts, &p->account_ix);
+	                   sizeof(*p->accounts), &p->naccounts, &p->account_ix, &ac2);
 	ap = index_entries(L, "approvals", "approval", 1, n, (void **)&p->approvals,
-	                   sizeof(*p->approvals), &p->napprovals, &p->approval_ix);
+	                   sizeof(*p->approvals), &p->napprovals, &p->approval_ix, &ap2);
 	if (st && dv && ac && ap && !L->nomem) {
-		load_staff(L, st);
-		load_devices(L, dv);
-		load_accounts(L, ac);
-		for (size_t i = 0; i < p->napprovals && !L->nomem; i++)
-			load_approval(L, ap[i], &p->approvals[i]);
+		load_strays(L);
+		load_staff(L, st, st2);
+		load_devices(L, dv, dv2);
+		load_accounts(L, ac, ac2);
+		if (!L->nomem && !settle_void_approvals(L, ap, ap2))
+			L->nomem = true;
 		if (!L->nomem)
 			link_staff(L);
 	}
@@ -607,4 +721,8 @@ void load_records(struct loader *L)
 	free(dv);
 	free(ac);
 	free(ap);
+	free(st2);
+	free(dv2);
+	free(ac2);
+	free(ap2);
 }

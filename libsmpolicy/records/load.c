@@ -22,7 +22,7 @@ static const struct field conf_top[] = {
 };
 
 enum { SET_RECORDS, SET_MAX, SET_CAP_COUNTS, SET_WARN_DAYS, SET_LT_MAX, SET_AUDIT, SET_SOURCE,
-       SET_DEVICE_DOMAINS, SET_N };
+       SET_DEVICE_DOMAINS, SET_TIME_ZONE, SET_N };
 static const struct field settings_fields[SET_N + 1] = {
 	[SET_RECORDS] = { "records", F_STRLIST, true },
 	[SET_MAX] = { "max_approved_per_office", F_INT, false },
@@ -32,11 +32,13 @@ static const struct field settings_fields[SET_N + 1] = {
 	[SET_AUDIT] = { "audit", F_STR, false },
 	[SET_SOURCE] = { "source", F_STR, false },
 	[SET_DEVICE_DOMAINS] = { "device_domains", F_STRLIST, false },
+	[SET_TIME_ZONE] = { "time_zone", F_STR, false },
 };
 
 static const struct field records_top[] = {
 	{ "staff", F_LIST, false }, { "devices", F_LIST, false },
-	{ "accounts", F_LIST, false }, { "approvals", F_LIST, false }, { NULL, 0, false },
+	{ "accounts", F_LIST, false }, { "approvals", F_LIST, false },
+	{ "void", F_LIST, false }, { NULL, 0, false },
 };
 
 /*
@@ -102,6 +104,29 @@ static void parse_device_domains(struct loader *L, const config_setting_t *list)
 	L->p->set.device_domains = v;
 }
 
+/* settings.time_zone: every time without an offset is read in it, on
+ * every host, whatever the process's TZ. */
+static void parse_time_zone(struct loader *L, const config_setting_t *m)
+{
+	const char *name = str_of(m);
+	char why[512];
+	smp_status rc;
+
+	if (name == NULL)
+		return;
+	rc = zone_load(name, &L->p->mem, &L->p->tz, why, sizeof(why));
+	if (rc == SMP_ERR_NOMEM) {
+		L->nomem = true;
+		return;
+	}
+	if (rc != SMP_OK) {
+		ERR(L, AT(m), NULL, "settings: time_zone: %s", why);
+		return;
+	}
+	L->p->set.time_zone = dup_or_null(L, name);
+	L->zone.tz = L->p->tz;   /* the records are read in it */
+}
+
 static void parse_settings(struct loader *L, const config_setting_t *root,
                            const char *conf_dir)
 {
@@ -120,6 +145,8 @@ static void parse_settings(struct loader *L, const config_setting_t *root,
 	if (st == NULL || !take_fields(L, st, "settings", settings_fields, m))
 		return;
 	set->max_per_office = int_setting(L, L->src[0], m[SET_MAX], 2, 1, 1000000);
+	set->max_line = m[SET_MAX] != NULL ? src_line(m[SET_MAX]) : 0;
+	set->cap_counts_line = m[SET_CAP_COUNTS] != NULL ? src_line(m[SET_CAP_COUNTS]) : 0;
 	set->warn_days = int_setting(L, L->src[0], m[SET_WARN_DAYS], 14, 0, 36500);
 	set->long_term_max_days = int_setting(L, L->src[0], m[SET_LT_MAX], 365, 1, 36500);
 	cc = str_of(m[SET_CAP_COUNTS]);
@@ -128,6 +155,7 @@ static void parse_settings(struct loader *L, const config_setting_t *root,
 		    "settings: cap_counts must be \"all\" or \"long_term\", not '%s'", cc);
 	set->cap_long_term_only = cc != NULL && strcmp(cc, "long_term") == 0;
 	parse_device_domains(L, m[SET_DEVICE_DOMAINS]);
+	parse_time_zone(L, m[SET_TIME_ZONE]);
 	audit = str_of(m[SET_AUDIT]);
 	if (audit != NULL && audit[0] == '\0')
 		ERR(L, AT(m[SET_AUDIT]), NULL, "settings: audit must not be empty");
@@ -269,10 +297,41 @@ static bool keep_provenance(struct loader *L)
 	return true;
 }
 
+/* The void records into the policy (smpolicy check reports them); when
+ * the load fails for another fault, into the diagnostics as errors, so
+ * that one reading shows every fault.  False on OOM. */
+static bool keep_voids(struct loader *L, bool loaded)
+{
+	smp_policy *p = L->p;
+
+	if (!loaded) {
+		for (size_t i = 0; i < L->nvoids; i++) {
+			const struct void_record *v = &L->voids[i];
+
+			if (!diags_add(L->d, v->at.file, v->at.line, SMP_SEV_ERROR, v->subject,
+			               "%s", v->why))
+				return false;
+		}
+		return true;
+	}
+	p->nvoids = 0;
+	p->voids = arena_alloc(&p->mem, (L->nvoids + 1) * sizeof(*p->voids));
+	if (p->voids == NULL)
+		return false;
+	if (L->nvoids > 0)
+		memcpy(p->voids, L->voids, L->nvoids * sizeof(*p->voids));
+	p->nvoids = L->nvoids;
+	return true;
+}
+
 static smp_status finish(struct loader *L, smp_status rc, smp_policy **out, smp_diags **diags)
 {
 	if (rc == SMP_OK && !L->failed && !L->nomem && !keep_provenance(L))
 		L->nomem = true;
+	if (!L->nomem &&
+	    !keep_voids(L, rc == SMP_OK && !L->failed && smp_diags_errors(L->d) == 0))
+		L->nomem = true;
+	free(L->voids);
 	time_log_free(&L->zone);
 	for (size_t i = 0; i < L->nsrc; i++) {
 		if (L->src[i]->parsed)

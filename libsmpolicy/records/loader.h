@@ -26,8 +26,19 @@ struct source {
 	struct digest digest;  /* of text, for the compiled cache */
 };
 
+/* The record entry being loaded: a fault found while it is set voids that
+ * entry alone (it is kept as void_record) instead of failing the load. */
+struct rec_scope {
+	const char *id;        /* NULL: an entry without a usable id */
+	const char *what;      /* "approval 'X'", how its messages begin */
+	char *why;             /* the first fault, in the policy's arena */
+};
+
 struct loader {
 	smp_policy *p;
+	struct rec_scope *rec; /* the entry being loaded, or NULL */
+	struct void_record *voids;   /* malloc'd; p->voids on success */
+	size_t nvoids, capvoids;
 	smp_diags *d;
 	unsigned flags;
 	struct source **src;   /* [0] is smpolicy.conf, then the records; each
@@ -44,6 +55,10 @@ struct loader {
 /* Record a structural error (marks the load failed). */
 void err_at(struct loader *L, const char *file, unsigned line, const char *subject,
             const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* A fault of one record entry: voids it (see struct rec_scope) whether or
+ * not a scope is set; id NULL for an entry without one. */
+void void_at(struct loader *L, const char *file, unsigned line, const char *id,
+             const char *msg);
 /* ERR(L, file, line, subject, fmt, ...); AT(s) stands for "file, line" */
 #define ERR(L, ...) err_at((L), __VA_ARGS__)
 const char *src_file(const config_setting_t *s);
@@ -100,6 +115,15 @@ smp_status parse_source(struct loader *L, struct source *s, const char *read_fro
 /* ---- entries.c -------------------------------------------------------- */
 
 void load_platforms(struct loader *L);
+
+/* ---- tenure.c --------------------------------------------------------- */
+
+/* A role's bit (ROLE_*), or 0 for a name that is none. */
+unsigned role_bit(const char *name);
+/* s's `held` (m): its tenures into s->held; a fault voids s. */
+void parse_held(struct loader *L, const config_setting_t *m, const char *what,
+                struct staff *s);
+
 void load_offices(struct loader *L);
 void load_records(struct loader *L);
 

@@ -23,11 +23,50 @@ void err_at(struct loader *L, const char *file, unsigned line, const char *subje
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (L->rec != NULL) {
+		void_at(L, file, line, L->rec->id, msg);
+		/* the reason a decision gives, without the "approval 'X': " the
+		 * decision says already */
+		const char *why = msg;
+		size_t k = L->rec->what != NULL ? strlen(L->rec->what) : 0;
+
+		if (k > 0 && strncmp(msg, L->rec->what, k) == 0 && strncmp(msg + k, ": ", 2) == 0)
+			why = msg + k + 2;
+		if (L->rec->why == NULL && (L->rec->why = dup_or_null(L, why)) == NULL)
+			L->nomem = true;
+		return;
+	}
 	L->failed = true;
 	if (!diags_add(L->d, file, line, SMP_SEV_ERROR, subject, "%s", msg))
 		L->nomem = true;
 }
 
+void void_at(struct loader *L, const char *file, unsigned line, const char *id,
+             const char *msg)
+{
+	struct void_record *v;
+
+	if (L->nvoids == L->capvoids) {
+		size_t nc = L->capvoids ? L->capvoids * 2 : 16;
+		struct void_record *nv = realloc(L->voids, nc * sizeof(*nv));
+
+		if (nv == NULL) {
+			L->nomem = true;
+			return;
+		}
+		L->voids = nv;
+		L->capvoids = nc;
+	}
+	v = &L->voids[L->nvoids];
+	v->at.file = file;   /* a source's path: in the policy's arena */
+	v->at.line = line;
+	v->subject = id != NULL ? dup_or_null(L, id) : NULL;
+	v->why = dup_or_null(L, msg);
+	if (v->why == NULL || (id != NULL && v->subject == NULL))
+		L->nomem = true;
+	else
+		L->nvoids++;
+}
 
 static struct source *src_of(const config_setting_t *s)
 {

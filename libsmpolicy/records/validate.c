@@ -43,34 +43,65 @@ static void why_add(struct why *w, const char *fmt, ...)
 		w->len = (size_t)min64((int64_t)(w->len + (size_t)n), (int64_t)sizeof(w->buf) - 1);
 }
 
+static void fmt_time(const smp_policy *p, int64_t t, char *buf, size_t n);
+
 static void check_signer(const smp_policy *p, const struct approval *a, const struct sign_off *so,
                          unsigned role, const char *role_name, struct why *w)
 {
 	const struct staff *s;
+	uint32_t office;
+	char when[40];
 
 	if (!so->present)
 		return;
 	s = &p->staff[so->by];
-	if (!(s->roles & role))
-		why_add(w, "it is signed by '%s', who does not hold the %s role", s->id, role_name);
+	if (s->void_why != NULL) {   /* whose roles cannot be read */
+		why_add(w, "it is signed by '%s', whose staff record is void", s->id);
+	} else if (!held_at(s, role, true, so->on, &office)) {
+		fmt_time(p, so->on, when, sizeof(when));
+		if (ever_held(s, role))
+			why_add(w, "it is signed by '%s', who did not hold the %s role on %s", s->id,
+			        role_name, when);
+		else
+			why_add(w, "it is signed by '%s', who does not hold the %s role", s->id,
+			        role_name);
+	}
 	if (so->by == a->staff)
 		why_add(w, "it is signed by '%s', the approved person", s->id);
+}
+
+/* §C asks for the approval of two directors: one person holding both
+ * roles gives one of the two sign-offs, never both. */
+static void check_two_signers(const smp_policy *p, const struct approval *a, struct why *w)
+{
+	if (a->cpp.present && a->it.present && a->cpp.by == a->it.by)
+		why_add(w, "both sign-offs are by '%s': the Director of CP&P and the Director of IT "
+		        "must be two persons", p->staff[a->cpp.by].id);
 }
 
 static void find_faults(const smp_policy *p, const struct approval *a, struct why *w)
 {
 	const struct staff *s = &p->staff[a->staff];
 
+	if (s->void_why != NULL) {   /* its person's office and roles are unknown */
+		why_add(w, "the staff record of '%s' is void", s->id);
+		return;
+	}
 	check_signer(p, a, &a->cpp, ROLE_DIRECTOR_CPP, "director_cpp", w);
 	check_signer(p, a, &a->it, ROLE_DIRECTOR_IT, "director_it", w);
+	check_two_signers(p, a, w);
 	if (a->kind == KIND_LONG_TERM) {
 		if (a->requested_by == NONE) {
 			why_add(w, "a long-term approval must be requested by a Local Office Manager "
 			        "of the person's office (requested_by is missing)");
 		} else {
 			const struct staff *r = &p->staff[a->requested_by];
+			uint32_t office = NONE;
 
-			if (!(r->roles & ROLE_LOM) || r->office != s->office)
+			if (r->void_why != NULL)
+				why_add(w, "it is requested by '%s', whose staff record is void", r->id);
+			else if (!held_at(r, ROLE_LOM, a->requested.set, a->requested.t, &office) ||
+			         office != s->office)
 				why_add(w, "a long-term approval must be requested by a Local Office "
 				        "Manager of the person's office, and '%s' is not one of '%s'",
 				        r->id, s->office != NONE ? p->offices[s->office].id : "?");
@@ -109,7 +140,8 @@ static bool derive_approval(smp_policy *p, struct approval *a, struct time_log *
 		}
 	}
 	w.buf[0] = '\0';
-	find_faults(p, a, &w);
+	if (!a->is_void)   /* a void one says its own fault (entries.c) */
+		find_faults(p, a, &w);
 	if (w.len > 0) {
 		a->invalid_why = arena_strdup(&p->mem, w.buf);
 		if (a->invalid_why == NULL)
@@ -631,11 +663,11 @@ smp_approval_state approval_state(const smp_policy *p, const struct approval *a,
 
 /* ---- smpolicy check --------------------------------------------------- */
 
-static void fmt_time(int64_t t, char *buf, size_t n)
+static void fmt_time(const smp_policy *p, int64_t t, char *buf, size_t n)
 {
 	if (t == SMP_TIME_MAX)
 		snprintf(buf, n, "(no end)");
-	else if (smp_time_format(t, buf, n) == NULL)
+	else if (time_format_tz(p->tz, t, buf, n) == NULL)
 		snprintf(buf, n, "@%lld", (long long)t);
 }
 
@@ -675,16 +707,17 @@ static void holders_at(const smp_policy *p, const struct office *o, int64_t t,
 static void check_approval(const smp_policy *p, const struct approval *a, smp_diags *d)
 {
 	const struct staff *s = &p->staff[a->staff];
-	const struct office *o = &p->offices[s->office];
+	/* over the cap only if it holds, and then its person is not void */
+	const struct office *o = s->office != NONE ? &p->offices[s->office] : NULL;
 	char t1[40], t2[40], who[1024];
 
 	if (a->invalid_why != NULL)
 		diags_add(d, a->at.file, a->at.line, SMP_SEV_ERROR, a->id,
 		          "approval '%s' breaks the procedure (§C, Procedures A): %s",
 		          a->id, a->invalid_why);
-	for (size_t k = 0; k < a->nover_cap; k++) {
-		fmt_time(a->over_cap[k].from, t1, sizeof(t1));
-		fmt_time(a->over_cap[k].to, t2, sizeof(t2));
+	for (size_t k = 0; o != NULL && k < a->nover_cap; k++) {
+		fmt_time(p, a->over_cap[k].from, t1, sizeof(t1));
+		fmt_time(p, a->over_cap[k].to, t2, sizeof(t2));
 		holders_at(p, o, a->over_cap[k].from, who, sizeof(who));
 		diags_add(d, a->at.file, a->at.line, SMP_SEV_ERROR, a->id,
 		          "office '%s' would be over its cap of %d persons from %s until %s: "
@@ -692,11 +725,30 @@ static void check_approval(const smp_policy *p, const struct approval *a, smp_di
 		          o->id, p->set.max_per_office, t1, t2, a->id, s->id, who);
 	}
 	if (a->capped_at_max) {
-		fmt_time(a->end, t1, sizeof(t1));
+		fmt_time(p, a->end, t1, sizeof(t1));
 		diags_add(d, a->at.file, a->at.line, SMP_SEV_WARNING, a->id,
 		          "approval '%s' expires later than long_term_max_days (%d) after it "
 		          "starts; it lapses at %s", a->id, p->set.long_term_max_days, t1);
 	}
+}
+
+/* Settings that loosen the manual's cap (§C: "shall not exceed two
+ * persons" per local or area office): allowed, for an agency that has
+ * decided otherwise, but never without a word. */
+static void check_cap_settings(const smp_policy *p, smp_diags *d)
+{
+	const struct settings *set = &p->set;
+
+	if (set->max_per_office > 2)
+		diags_add(d, p->config_path, set->max_line, SMP_SEV_WARNING, NULL,
+		          "settings: max_approved_per_office = %d allows more persons per office "
+		          "than the two of the manual (§C: \"shall not exceed two persons\")",
+		          set->max_per_office);
+	if (set->cap_long_term_only)
+		diags_add(d, p->config_path, set->cap_counts_line, SMP_SEV_WARNING, NULL,
+		          "settings: cap_counts = \"long_term\" leaves the persons with limited "
+		          "approvals out of the cap; the manual counts every approved person "
+		          "(§C: \"shall not exceed two persons\")");
 }
 
 smp_status smp_policy_check(const smp_policy *p, smp_diags **out)
@@ -710,8 +762,11 @@ smp_status smp_policy_check(const smp_policy *p, smp_diags **out)
 	d = diags_new();
 	if (d == NULL)
 		return SMP_ERR_NOMEM;
+	check_voids(p, d, SMP_SEV_ERROR);
+	check_cap_settings(p, d);
 	for (size_t i = 0; i < p->napprovals; i++)
-		check_approval(p, &p->approvals[i], d);
+		if (!p->approvals[i].is_void)   /* said by check_voids() */
+			check_approval(p, &p->approvals[i], d);
 	if (d->oom) {
 		smp_diags_free(d);
 		return SMP_ERR_NOMEM;

@@ -30,9 +30,16 @@
 #define STATE_TEMP_PREFIX ".state-"
 #define COPY_PREFIX "copy-"
 
+/* A void record of the copy, named by its entry's DN. */
+struct sync_void {
+	char *dn, *why;
+};
+
 struct smp_sync {
 	struct smp_sync_info info;   /* its strings are the three below */
 	char *copy, *uri, *base;
+	struct sync_void *voids;     /* info.void_records of them, or none */
+	size_t nvoids;
 };
 
 /* What one sync works with. */
@@ -52,6 +59,9 @@ struct sync {
 	                               can be recorded in it */
 	char *temp;                 /* the folder rendered into, until renamed */
 	smp_sync *res;
+	struct sync_void *voids;    /* of the copy validated (malloc'd) */
+	size_t nvoids;
+	size_t void_records;        /* of the copy installed or kept */
 };
 
 /* ---- copy_dir ------------------------------------------------------------ */
@@ -217,6 +227,7 @@ static smp_status write_state(struct sync *y, const char *copy, int64_t synced)
 	state_line(&b, "uri", y->s.uri);
 	state_line(&b, "base", y->s.base);
 	state_line(&b, "context_csn", y->w.context_csn);
+	ebuf_addf(&b, "void_records = %zu;\n", y->void_records);
 	if (b.oom || asprintf(&tmp, "%s/" STATE_TEMP_PREFIX "XXXXXX", y->s.copy_dir) < 0 ||
 	    asprintf(&path, "%s/" LDAP_STATE_FILE, y->s.copy_dir) < 0) {
 		rc = SMP_ERR_NOMEM;
@@ -262,7 +273,12 @@ static smp_status result(struct sync *y, bool changed, size_t records, int64_t s
 		smp_sync_free(r);
 		return SMP_ERR_NOMEM;
 	}
-	r->info = (struct smp_sync_info){ changed, records, synced, r->copy, r->uri, r->base };
+	r->info = (struct smp_sync_info){ changed, records, synced, r->copy, r->uri, r->base,
+	                                  y->void_records };
+	r->voids = y->voids;   /* handed over */
+	r->nvoids = y->nvoids;
+	y->voids = NULL;
+	y->nvoids = 0;
 	y->res = r;
 	return SMP_OK;
 }
@@ -325,6 +341,7 @@ static bool try_unchanged(struct sync *y, smp_status *rc)
 	split_path(y->state.copy, folder, sizeof(folder), &base);
 	same = audit_current(y, p, folder);
 	if (same) {
+		y->void_records = y->state.void_records;
 		snprintf(name, sizeof(name), COPY_PREFIX "%lu", state_copy_number(y));
 		*rc = write_state(y, name, y->started);
 		if (*rc == SMP_OK)
@@ -368,6 +385,51 @@ static smp_status make_temp(struct sync *y)
 	return dir_temp_folder(y->s.copy_dir, NEW_PREFIX, SMP_PRIVATE_DIR_MODE, &y->temp, y->d);
 }
 
+/* The void records of the copy p, one per entry's DN (an entry with
+ * several faults is one void record), with the first fault of each. */
+static smp_status name_voids(struct sync *y, const struct dir_render *r, const smp_policy *p)
+{
+	smp_diags *vd = NULL, *named = diags_new();
+	smp_status rc = named != NULL ? smp_policy_voids(p, &vd) : SMP_ERR_NOMEM;
+
+	if (rc == SMP_OK && vd != NULL && !dir_translate(r, vd, false, named))
+		rc = SMP_ERR_NOMEM;
+	y->voids = rc == SMP_OK ? calloc(smp_diags_count(named) + 1, sizeof(*y->voids)) : NULL;
+	if (rc == SMP_OK && y->voids == NULL)
+		rc = SMP_ERR_NOMEM;
+	for (size_t i = 0; rc == SMP_OK && i < smp_diags_count(named); i++) {
+		const struct smp_diag *g = smp_diags_get(named, i);
+		size_t k = 0;
+
+		while (k < y->nvoids && strcmp(y->voids[k].dn, g->file) != 0)
+			k++;
+		if (k < y->nvoids)
+			continue;
+		y->voids[k].dn = strdup(g->file);
+		y->voids[k].why = strdup(g->message);
+		if (y->voids[k].dn == NULL || y->voids[k].why == NULL) {
+			free(y->voids[k].dn);
+			free(y->voids[k].why);
+			rc = SMP_ERR_NOMEM;
+		} else {
+			y->nvoids++;
+		}
+	}
+	y->void_records = y->nvoids;
+	smp_diags_free(vd);
+	smp_diags_free(named);
+	return rc;
+}
+
+static void voids_free(struct sync_void *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].dn);
+		free(v[i].why);
+	}
+	free(v);
+}
+
 /*
  * Validate the rendered world with the one loader of files and the
  * procedural checks, the diagnostics named by DN.  Structural faults fail
@@ -388,6 +450,15 @@ static smp_status validate(struct sync *y, const struct dir_render *r, smp_polic
 		if (rc == SMP_OK && !dir_translate(r, pd, !y->check_only, y->d))
 			rc = SMP_ERR_NOMEM;
 	}
+	if (rc == SMP_OK)
+		rc = name_voids(y, r, *p);
+	if (rc == SMP_OK && (*p)->set.time_zone == NULL)
+		/* statewide, hosts run under many TZs: without a zone each would
+		 * end "expires = 2027-06-05" at its own midnight */
+		diags_add(y->d, r->base, 0, SMP_SEV_WARNING, NULL,
+		          "cn=settings has no smpTimeZone: a time without an offset is read in "
+		          "each host's own TZ, so hosts in different zones disagree; set it "
+		          "(settings.time_zone, e.g. America/New_York)");
 	smp_diags_free(ld);
 	smp_diags_free(pd);
 	if (rc != SMP_OK) {
@@ -650,6 +721,7 @@ smp_status smp_directory_sync(const char *config_path, unsigned flags, smp_sync 
 	else
 		smp_diags_free(y.d);
 	free(y.temp);
+	voids_free(y.voids, y.nvoids);
 	dir_world_free(&y.w);
 	ldap_state_free(&y.state);
 	ldap_settings_free(&y.s);
@@ -663,10 +735,20 @@ void smp_sync_info(const smp_sync *s, struct smp_sync_info *out)
 	*out = s != NULL ? s->info : none;
 }
 
+const char *smp_sync_void(const smp_sync *s, size_t i, const char **why)
+{
+	if (s == NULL || i >= s->nvoids)
+		return NULL;
+	if (why != NULL)
+		*why = s->voids[i].why;
+	return s->voids[i].dn;
+}
+
 void smp_sync_free(smp_sync *s)
 {
 	if (s == NULL)
 		return;
+	voids_free(s->voids, s->nvoids);
 	free(s->copy);
 	free(s->uri);
 	free(s->base);

@@ -121,6 +121,8 @@ struct read_ctx {
 	bool settings;          /* cn=settings exists */
 	bool failed;            /* a structural fault */
 	bool nomem;
+	struct dir_entry *cur;  /* the record entry being read: its faults void it */
+	const char *stray;      /* the DN of an entry with no place: its faults void it */
 };
 
 static size_t nkinds(void)
@@ -143,6 +145,42 @@ static void fault(struct read_ctx *x, const char *dn, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (x->cur != NULL) {
+		/* a record's own fault: the record is void, the rest stands */
+		struct dir_entry *r = x->cur;
+		size_t had = r->void_why != NULL ? strlen(r->void_why) : 0;
+		char *why = arena_alloc(&x->w->mem, had + 2 + strlen(msg) + 1);
+
+		if (why == NULL) {
+			x->nomem = true;
+			return;
+		}
+		sprintf(why, "%s%s%s", had ? r->void_why : "", had ? "; " : "", msg);
+		r->void_why = why;
+		return;
+	}
+	if (x->stray != NULL) {
+		struct dir_world *w = x->w;
+
+		if (w->nstrays == w->capstrays) {
+			size_t nc = w->capstrays ? w->capstrays * 2 : 16;
+			struct dir_stray *nv = realloc(w->strays, nc * sizeof(*nv));
+
+			if (nv == NULL) {
+				x->nomem = true;
+				return;
+			}
+			w->strays = nv;
+			w->capstrays = nc;
+		}
+		w->strays[w->nstrays].dn = arena_strdup(&w->mem, x->stray);
+		w->strays[w->nstrays].why = arena_strdup(&w->mem, msg);
+		if (w->strays[w->nstrays].dn == NULL || w->strays[w->nstrays].why == NULL)
+			x->nomem = true;
+		else
+			w->nstrays++;
+		return;
+	}
 	diags_add(x->d, dn, 0, SMP_SEV_ERROR, NULL, "%s", msg);
 	x->failed = true;
 }
@@ -224,14 +262,20 @@ static bool take_values(struct read_ctx *x, struct dir_entry *r, const struct ld
 		if (out[j] == NULL)
 			return false;
 	}
-	if (at->type == LV_BOOL && strcmp(out[0], "TRUE") != 0 && strcmp(out[0], "FALSE") != 0)
+	/* a value in fault is not kept: the copy never holds what the loader
+	 * could not read back */
+	if (at->type == LV_BOOL && strcmp(out[0], "TRUE") != 0 && strcmp(out[0], "FALSE") != 0) {
 		fault(x, r->dn, "%s must be TRUE or FALSE, not '%s'", at->attr, out[0]);
+		return true;
+	}
 	if (at->type == LV_INT) {
 		const char *s = out[0] + (out[0][0] == '-');
 		size_t digits = strspn(s, "0123456789");
 
-		if (digits == 0 || s[digits] != '\0' || digits > 18)
+		if (digits == 0 || s[digits] != '\0' || digits > 18) {
 			fault(x, r->dn, "%s must be an integer, not '%s'", at->attr, out[0]);
+			return true;
+		}
 	}
 	r->values[i] = out;
 	return true;
@@ -273,17 +317,19 @@ static smp_status take_entry(struct read_ctx *x, LDAP *ld, LDAPMessage *e, const
 	struct dir_world *w = x->w;
 	struct dir_entry *r;
 	size_t nattrs = 0;
+	bool classed = has_class(ld, e, k != NULL ? k->oc : LDAP_SETTINGS_OC);
 
-	if (!has_class(ld, e, k != NULL ? k->oc : LDAP_SETTINGS_OC)) {
+	if (k == NULL && !classed) {
 		fault(x, dn, "not a smpolicy record: it lacks the object class %s that the "
-		      "entries of %s hold", k != NULL ? k->oc : LDAP_SETTINGS_OC,
-		      k != NULL ? k->container : "the settings entry");
+		      "entries of %s hold", LDAP_SETTINGS_OC, "the settings entry");
 		return SMP_OK;
 	}
 	if (k != NULL && (rdn[1] != NULL || (rdn[0]->la_flags & LDAP_AVA_BINARY) ||
 	                  strncasecmp(rdn[0]->la_attr.bv_val, k->rdn, rdn[0]->la_attr.bv_len) != 0 ||
 	                  rdn[0]->la_attr.bv_len != strlen(k->rdn))) {
+		x->stray = dn;   /* no id it could be known by */
 		fault(x, dn, "the RDN of a record of %s must be one %s=ID", k->container, k->rdn);
+		x->stray = NULL;
 		return SMP_OK;
 	}
 	if (w->n == w->cap) {
@@ -308,7 +354,13 @@ static smp_status take_entry(struct read_ctx *x, LDAP *ld, LDAPMessage *e, const
 		return SMP_ERR_NOMEM;
 	w->n++;
 	w->records += k != NULL;
-	take_attrs(x, ld, e, r, table);
+	x->cur = k != NULL ? r : NULL;
+	if (!classed)   /* under its id, void: nothing of it is read */
+		fault(x, dn, "not a smpolicy record: it lacks the object class %s that the "
+		      "entries of %s hold", k->oc, k->container);
+	else
+		take_attrs(x, ld, e, r, table);
+	x->cur = NULL;
 	return SMP_OK;
 }
 
@@ -341,11 +393,15 @@ static smp_status place_entry(void *ctx, LDAP *ld, LDAPMessage *e)
 	} else if (depth == 2 && (k = container_of(parsed[1])) != NULL) {
 		rc = take_entry(x, ld, e, dn, parsed[0], k);
 	} else if (depth > 2 && container_of(parsed[depth - 1]) != NULL) {
+		x->stray = dn;
 		fault(x, dn, "not a smpolicy record: the records of %s are its direct children",
 		      ldap_kinds[container_of(parsed[depth - 1]) - ldap_kinds].container);
+		x->stray = NULL;
 	} else if (depth > 0 && looks_ours(ld, e)) {
+		x->stray = dn;
 		fault(x, dn, "not a smpolicy record: records live in cn=settings and ou=platforms, "
 		      "ou=offices, ou=staff, ou=devices, ou=accounts, ou=approvals under the base");
+		x->stray = NULL;
 	}
 	ldap_dnfree(parsed);
 	ldap_memfree(dn);
@@ -436,6 +492,7 @@ smp_status dir_read_world(struct dir_conn *c, struct dir_world *w, smp_diags *d)
 void dir_world_free(struct dir_world *w)
 {
 	free(w->v);
+	free(w->strays);
 	arena_release(&w->mem);
 	memset(w, 0, sizeof(*w));
 }

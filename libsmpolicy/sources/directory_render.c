@@ -162,6 +162,13 @@ static void put_list(struct out *o, const struct dir_world *w, const struct ldap
 		ebuf_adds(&o->b, "  { id = ");
 		conf_quote(&o->b, e->id);
 		ebuf_adds(&o->b, ";\n");
+		if (e->void_why != NULL) {
+			/* the entry's own faults: the loader voids the record */
+			mark(o, e->dn, NULL);
+			ebuf_adds(&o->b, "    void = ");
+			conf_quote(&o->b, e->void_why);
+			ebuf_adds(&o->b, ";\n");
+		}
 		put_attrs(o, e, k->attrs, "    ");
 		mark(o, e->dn, NULL);
 		ebuf_adds(&o->b, i == last ? "  }\n" : "  },\n");
@@ -263,6 +270,20 @@ smp_status dir_render(const struct dir_world *w, const struct ldap_settings *s,
 			break;
 		}
 		put_list(strcmp(k->file, "settings") == 0 ? &conf : &rec, w, k, cdn);
+	}
+	if (w->nstrays > 0) {
+		/* the entries in no place of a record: void, each on its line */
+		mark(&rec, r->base, NULL);
+		ebuf_adds(&rec.b, "void = (\n");
+		for (size_t i = 0; i < w->nstrays; i++) {
+			comment(&rec, w->strays[i].dn, "  # dn: ", w->strays[i].dn);
+			mark(&rec, w->strays[i].dn, NULL);
+			ebuf_adds(&rec.b, "  { why = ");
+			conf_quote(&rec.b, w->strays[i].why);
+			ebuf_adds(&rec.b, i + 1 < w->nstrays ? "; },\n" : "; }\n");
+		}
+		mark(&rec, r->base, NULL);
+		ebuf_adds(&rec.b, ");\n");
 	}
 	rc = write_out(&conf, dir, "smpolicy.conf", &r->conf_path, d);
 	if (rc == SMP_OK)

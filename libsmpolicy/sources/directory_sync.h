@@ -87,6 +87,14 @@ struct dir_entry {
 	const char *const **values;      /* per attribute of the kind's table
 	                                    (ldap_settings_attrs for settings):
 	                                    NULL-terminated, or NULL if absent */
+	char *void_why;                  /* a record's own faults ("; "-joined):
+	                                    it is kept, void, under its id */
+};
+
+/* An entry in no place a record may be, or with no id a record could be
+ * known by, that carries something of ours: void, and named by its DN. */
+struct dir_stray {
+	const char *dn, *why;
 };
 
 struct dir_world {
@@ -95,6 +103,8 @@ struct dir_world {
 	size_t n, cap;
 	const char *context_csn;         /* "" when the server keeps none */
 	size_t records;                  /* entries but the settings entry */
+	struct dir_stray *strays;        /* malloc'd */
+	size_t nstrays, capstrays;
 };
 
 /* The suffix's contextCSN: the naming context of the root DSE that holds
@@ -104,9 +114,11 @@ smp_status dir_read_csn(struct dir_conn *c, struct dir_world *w);
 /*
  * Read every entry under the base into w, checking each against the
  * table of ldap_map.c: its place (a container's child, cn=settings), its
- * object class, its RDN, the count and syntax of its values.  Structural
- * faults go to d named by the entry's DN, and make it SMP_ERR_PARSE; the
- * connection's faults are SMP_ERR_DIRECTORY.
+ * object class, its RDN, the count and syntax of its values.  A fault of
+ * one record entry voids that entry alone (dir_entry.void_why, or a
+ * dir_stray when it has no place or id); the faults of the settings entry
+ * and a missing container go to d named by the DN, and make it
+ * SMP_ERR_PARSE; the connection's faults are SMP_ERR_DIRECTORY.
  */
 smp_status dir_read_world(struct dir_conn *c, struct dir_world *w, smp_diags *d);
 void dir_world_free(struct dir_world *w);

@@ -16,6 +16,7 @@ const struct ldap_attr ldap_settings_attrs[] = {
 	{ "warn_days", "smpWarnDays", LV_INT },
 	{ "long_term_max_days", "smpLongTermMaxDays", LV_INT },
 	{ "device_domains", "smpDeviceDomains", LV_STRLIST },
+	{ "time_zone", "smpTimeZone", LV_STR },
 	{ NULL, NULL, LV_STR },
 };
 
@@ -38,6 +39,8 @@ static const struct ldap_attr staff_attrs[] = {
 	{ "office", "smpOffice", LV_STR },
 	{ "roles", "smpRoles", LV_STRLIST },
 	{ "supervisor", "smpSupervisor", LV_STR },
+	{ "held", "smpHeld", LV_STRLIST },
+	{ "left", "smpLeft", LV_TIME },
 	{ NULL, NULL, LV_STR },
 };
 

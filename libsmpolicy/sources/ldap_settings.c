@@ -286,11 +286,12 @@ out:
 
 /* ---- the local copy's state -------------------------------------------- */
 
-enum { SS_VERSION, SS_COPY, SS_SYNCED, SS_URI, SS_BASE, SS_CSN, SS_N };
+enum { SS_VERSION, SS_COPY, SS_SYNCED, SS_URI, SS_BASE, SS_CSN, SS_VOID, SS_N };
 static const struct field state_fields[SS_N + 1] = {
 	[SS_VERSION] = { "version", F_INT, true }, [SS_COPY] = { "copy", F_STR, true },
 	[SS_SYNCED] = { "synced", F_STR, true }, [SS_URI] = { "uri", F_STR, true },
 	[SS_BASE] = { "base", F_STR, true }, [SS_CSN] = { "context_csn", F_STR, true },
+	[SS_VOID] = { "void_records", F_INT, false },
 };
 
 /* "copy-N": a folder of copy_dir, never a path out of it. */
@@ -354,6 +355,10 @@ smp_status ldap_state_read(const char *copy_dir, unsigned flags, struct ldap_sta
 	                                     SMP_OK)
 		ERR(&L, AT(m[SS_SYNCED]), NULL, "synced must be a UTC time (YYYY-MM-DDTHH:MM:SSZ), "
 		    "not '%s'", synced);
+	if (m[SS_VOID] != NULL && (!int_exact(L.src[0], m[SS_VOID], &ver) || ver < 0))
+		ERR(&L, AT(m[SS_VOID]), NULL, "void_records must be a count");
+	else if (m[SS_VOID] != NULL)
+		out->void_records = (size_t)ver;
 	if (L.failed)
 		goto out;
 	if (asprintf(&out->copy, "%s/%s/smpolicy.conf", copy_dir, copy) < 0)

@@ -547,6 +547,16 @@ smp_status smp_policy_export_ldif(const char *config_path, unsigned flags, const
 	                     diags);
 	if (rc != SMP_OK)
 		goto done;
+	if (p->nvoids > 0) {
+		/* what is exported is what was loaded: a void record would reach
+		 * the directory as something else than its entry says */
+		for (size_t i = 0; i < p->nvoids; i++)
+			diags_add(x.d, p->voids[i].at.file, p->voids[i].at.line, SMP_SEV_ERROR,
+			          p->voids[i].subject, "%s (a void record is not exported: correct it "
+			          "first)", p->voids[i].why);
+		rc = SMP_ERR_PARSE;
+		goto done;
+	}
 	x.out = open_memstream(&buf, &size);
 	if (x.out == NULL) {
 		rc = SMP_ERR_NOMEM;

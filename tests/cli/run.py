@@ -297,7 +297,9 @@ def run_regress(exe, case, regen):
 def run_fault(exe, case, regen):
     """faults/NAME: a world with structural faults: `check` exits 1 and
     `decide` 2, both printing exactly expected.err, which names every fault
-    at its FILE:LINE (the `error` lines of the edits file) and nothing more."""
+    at its FILE:LINE (the `error` lines of the edits file) and nothing more.
+    With a `void` file the faults are all of record entries: check prints
+    expected.err and decide answers (expected.decide)."""
     name = os.path.basename(case)
     with tempfile.TemporaryDirectory(prefix="smpolicy-cli.") as tmp:
         world, ops = make_world(case, tmp)
@@ -315,8 +317,30 @@ def run_fault(exe, case, regen):
     # and the `error` lines below say where.
     want = read_text(exp) if os.path.exists(exp) else cerr
     results = []
-    for cmd, rc, want_rc, out, err in (("check", crc, 1, cout, cerr),
-                                       ("decide", drc, 2, dout, derr)):
+    void = os.path.exists(os.path.join(case, "void"))
+    if void:
+        # Faults of record entries only: each voids its record, the rest
+        # loads, and decide answers as it would without that record
+        # (expected.decide: its exit status, its stdout, and its stderr, a
+        # warning for each void record).
+        expd = os.path.join(case, "expected.decide")
+        got = "%d\n%s--- stderr\n%s" % (drc, dout, derr)
+        if regen:
+            write_text(expd, got)
+        problems = []
+        want_d = read_expected(case, "expected.decide")
+        if got != want_d:
+            problems.append(diff("decide", want_d, got))
+        if derr.count(": warning: ") != len([l for l in lines if "the record is void" in l]):
+            problems.append("decide does not warn once of each void record\n")
+        results.append((not problems, "faults/%s: decide answers without the void records"
+                        % name, "".join(problems)))
+        # what the void records take with them is said too, but not as a
+        # fault of its own: only the void records' lines are counted
+        lines = [l for l in lines if "the record is void" in l]
+    checks = (("check", crc, 1, cout, cerr),) if void else \
+        (("check", crc, 1, cout, cerr), ("decide", drc, 2, dout, derr))
+    for cmd, rc, want_rc, out, err in checks:
         problems = []
         if rc != want_rc:
             problems.append("exit status: expected %d, got %s\n" % (want_rc, describe_rc(rc)))

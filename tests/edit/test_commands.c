@@ -515,12 +515,25 @@ static void test_sign_both_roles(void)
 	CU_ASSERT_EQUAL(smp_edit_sign(W.conf, FLAGS, "LT-2026-001", "dir-both", "2026-03-02", &k,
 	                              &complete, NULL), SMP_OK);
 	CU_ASSERT_EQUAL(k, SMP_SIGN_OFF_CPP);
-	CU_ASSERT_EQUAL(smp_edit_sign(W.conf, FLAGS, "LT-2026-001", "dir-both", "2026-03-03", &k,
+	CU_ASSERT_FALSE(complete);
+	/* one person holding both roles gives one sign-off, never both (§C:
+	 * two directors) */
+	REFUSED(smp_edit_sign(W.conf, FLAGS, "LT-2026-001", "dir-both", "2026-03-03", NULL, NULL, &d_),
+	        SMP_ERR_REFUSED);
+	CU_ASSERT_EQUAL(smp_edit_sign(W.conf, FLAGS, "LT-2026-001", "dir-it", "2026-03-03", &k,
 	                              &complete, NULL), SMP_OK);
 	CU_ASSERT_EQUAL(k, SMP_SIGN_OFF_IT);
 	CU_ASSERT_TRUE(complete);
 	REFUSED(smp_edit_sign(W.conf, FLAGS, "LT-2026-001", "dir-both", NULL, NULL, NULL, &d_),
 	        SMP_ERR_REFUSED);
+	/* and the other way round: IT by dir-it first, then dir-both for CP&P */
+	CU_ASSERT_EQUAL_FATAL(request_lt("w2", "lom1", NULL, NULL, NULL), SMP_OK);
+	CU_ASSERT_EQUAL(smp_edit_sign(W.conf, FLAGS, "LT-2026-002", "dir-it", NULL, &k,
+	                              &complete, NULL), SMP_OK);
+	CU_ASSERT_EQUAL(smp_edit_sign(W.conf, FLAGS, "LT-2026-002", "dir-both", NULL, &k,
+	                              &complete, NULL), SMP_OK);
+	CU_ASSERT_EQUAL(k, SMP_SIGN_OFF_CPP);
+	CU_ASSERT_TRUE(complete);
 }
 
 static void test_sign_refusals(void)
@@ -727,8 +740,8 @@ static void test_broken_records_not_touched(void)
 	char *recs;
 
 	world("", 2);
-	CU_ASSERT_FATAL(asprintf(&recs, "%sapprovals = ( { id = \"A\"; expries = \"2026-01-01\"; } );\n",
-	                         people) > 0);
+	/* a fault of the file itself: nothing loads, nothing is changed */
+	CU_ASSERT_FATAL(asprintf(&recs, "%sbogus = 1;\n", people) > 0);
 	write_file(W.recs, recs, 0644);
 	free(recs);
 	REFUSED(request_lt("w1", "lom1", NULL, NULL, &d_), SMP_ERR_PARSE);
@@ -747,6 +760,42 @@ static void test_broken_records_not_touched(void)
 		        SMP_ERR_IO);
 		CU_ASSERT_TRUE(file_has(real, "password_escrowed = \"2026-01-01\"; }   #"));
 	}
+}
+
+/* One void record (an approval with a typo, a director's entry with an
+ * unknown role): the commands change everything else, but never the void
+ * record itself, nor act as a void person. */
+static void test_void_records(void)
+{
+	char *recs, *text, *at;
+	const char *xx = "roles = [ \"director_xx\" ]";
+
+	world("", 2);
+	CU_ASSERT_FATAL(asprintf(&recs, "%s"
+	                         "approvals = ( { id = \"A\"; staff = \"w2\"; kind = \"limited\";\n"
+	                         "  ticket = \"T-1\"; platforms = [ \"facebook\" ];\n"
+	                         "  expries = \"2026-01-01\"; } );\n", people) > 0);
+	write_file(W.recs, recs, 0644);
+	free(recs);
+	CU_ASSERT_EQUAL(request_lt("w1", "lom1", NULL, NULL, NULL), SMP_OK);
+	CU_ASSERT_EQUAL(smp_edit_sign(W.conf, FLAGS, "LT-2026-001", "dir-cpp", NULL, NULL, NULL,
+	                              NULL), SMP_OK);
+	CU_ASSERT_TRUE(file_has(W.recs, "expries = \"2026-01-01\""));
+	REFUSED(smp_edit_sign(W.conf, FLAGS, "A", "dir-cpp", NULL, NULL, NULL, &d_),
+	        SMP_ERR_REFUSED);
+	REFUSED(smp_edit_revoke(W.conf, FLAGS, "A", "lom1", "typo", NULL, &d_), SMP_ERR_REFUSED);
+	/* the Director of IT's entry void: they sign nothing */
+	text = slurp(W.recs);
+	at = strstr(text, "roles = [ \"director_it\" ]");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+	memcpy(at, xx, strlen(xx));
+	write_file(W.recs, text, 0644);
+	free(text);
+	REFUSED(smp_edit_sign(W.conf, FLAGS, "LT-2026-001", "dir-it", NULL, NULL, NULL, &d_),
+	        SMP_ERR_REFUSED);
+	/* and the rest still works */
+	CU_ASSERT_EQUAL(smp_edit_account(W.conf, FLAGS, "fb1", SMP_ACCOUNT_COMPROMISED, NULL, NULL),
+	                SMP_OK);
 }
 
 /* ---- lock and audit ----------------------------------------------------- */
@@ -998,6 +1047,7 @@ int main(void)
 		{ "account: password and compromise events", test_account_events },
 		{ "comments, mode kept; stale temporaries removed", test_comments_and_mode_kept },
 		{ "broken or insecure records are not touched", test_broken_records_not_touched },
+		{ "void records: the rest is changed, the void record never", test_void_records },
 		{ "lock held elsewhere", test_lock_busy },
 		{ "audit trail", test_audit_trail },
 		{ "12 processes sign at once against the cap", test_parallel_signatures },

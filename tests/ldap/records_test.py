@@ -258,6 +258,37 @@ def procedure(w):
     return aid
 
 
+def void_records(w):
+    """The directory holds void records (an approval whose person is gone, an
+    entry outside the containers): the commands still work on everything
+    else, and refuse the void record itself."""
+    r = w.as_("lomt", "request", "--staff", "t1", "--kind", "long_term", "--platform",
+              "facebook", "--by", "lomt", "--on", "2026-02-01")
+    m = re.search(r"(LT-\d{4}-\d+)", r.stdout)
+    if not ok(r.returncode == 0 and m, "void: a request to be voided", r.stdout + r.stderr):
+        return
+    gone = m.group(1)
+    stray = f"cn=LT-X9,{w.base}"
+    ok(w.raw("root", f"dn: cn={gone},ou=approvals,{w.base}\nchangetype: modify\n"
+                     "replace: smpStaff\nsmpStaff: gone-person\n\n"
+                     f"dn: {stray}\nchangetype: add\nobjectClass: smpPolicyApproval\n"
+                     "cn: LT-X9\nsmpStaff: t1\n") == 0, "void: the root DN writes two faults")
+    r = w.as_("dcpp", "sign", gone, "--by", "dcpp", "--on", "2026-02-02")
+    ok(r.returncode != 0 and gone in r.stdout + r.stderr,
+       "void: the void approval is not signed", r.stdout + r.stderr)
+    r = w.as_("lomt", "request", "--staff", "t1", "--kind", "long_term", "--platform",
+              "facebook", "--by", "lomt", "--on", "2026-02-01")
+    m = re.search(r"(LT-\d{4}-\d+)", r.stdout)
+    ok(r.returncode == 0 and m, "void: another request goes through", r.stdout + r.stderr)
+    fresh = m.group(1) if m else None
+    if fresh:
+        r = w.as_("dcpp", "sign", fresh, "--by", "dcpp", "--on", "2026-02-02")
+        ok(r.returncode == 0, "void: and is signed", r.stdout + r.stderr)
+        w.raw("root", f"dn: cn={fresh},ou=approvals,{w.base}\nchangetype: delete\n")
+    w.raw("root", f"dn: cn={gone},ou=approvals,{w.base}\nchangetype: delete\n\n"
+                  f"dn: {stray}\nchangetype: delete\n")
+
+
 def terminal(w):
     """No --password-file: the password is asked on the terminal, unechoed."""
     pre = [] if os.geteuid() == 0 else ["--test-allow-nonroot"]
@@ -584,6 +615,7 @@ def main():
                 setup(w)
                 aid = phase("procedure", procedure, w)
                 phase("identities", identities, w, aid)
+                phase("void records", void_records, w)
                 phase("terminal", terminal, w)
                 phase("acls", acls, w)
                 phase("accounts", accounts, w)

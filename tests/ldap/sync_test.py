@@ -48,6 +48,15 @@ identity, and checks:
                are 0640 (folders 0750) in the _smpolicy group or root's; a copy
                file, the state or the store made readable by others is refused
                at load, the path named
+  statewide    bench/genworld's statewide world (--offices/--staff make it
+               smaller), then 22 kinds of fault written with ldapmodify, each in
+               an entry of its own (bad values, dangling ids, a class from
+               elsewhere, records outside or below the containers, another
+               RDN), a director retired, a signer and a requester who left, a
+               manager moved, a double sign-off and a revocation: the sync
+               applies (exit 3) naming exactly the planted entries, and
+               12,000 decisions (decide --batch) over the copy equal the clean
+               files' for every request needing none of them
   strings      export_test.py's world of awkward strings (quotes, backslashes,
                control characters, UTF-8) under a base whose DN needs escaping:
                the copy, read by an independent libconfig reader, holds exactly
@@ -62,6 +71,7 @@ import fcntl
 import hashlib
 import json
 import os
+import random
 import re
 import shutil
 import socket
@@ -76,7 +86,7 @@ from ldaptest import TOP, Slapd, parse_ldif, read_world, with_store  # noqa: E40
 OFFICE = os.path.join(TOP, "examples/office")
 OFFICE_AT = ["2026-11-25T10:00", "2026-05-20T09:00", "2027-01-15T12:00", "2027-07-01T08:00"]
 CASES = ["office", "genworld", "faults", "down", "offline", "incremental", "tls", "bind",
-         "strings", "status", "private"]
+         "strings", "status", "private", "statewide"]
 results = []
 ARGS = None
 
@@ -324,6 +334,30 @@ def case_office(tmp, slapd):
     c = smpolicy(conf, "check", "--online")
     ok(c.returncode == 0 and c.stdout.startswith("OK: ") and "57 records" in c.stdout,
        "office: check --online passes", out(c))
+    ok("has no smpTimeZone" in c.stderr, "office: check --online warns of no smpTimeZone",
+       out(c))
+    # settings.time_zone through the directory: one answer whatever the TZ
+    modify(slapd, f"dn: cn=settings,{slapd.env['BASE']}\nchangetype: modify\n"
+                  "replace: smpTimeZone\nsmpTimeZone: America/New_York\n")
+    good, r = synced_ok(conf, "office: synced with smpTimeZone")
+    ok("smpTimeZone" not in r.stderr, "office: no warning once it is set", out(r))
+    copy_settings, _ = read_world(os.path.join(copy_dir(conf), copies(conf)[-1],
+                                               "smpolicy.conf"))
+    ok(copy_settings["settings"].get("time_zone") == "America/New_York",
+       "office: settings.time_zone came through the directory (smpTimeZone)", copy_settings)
+    pre = [] if os.geteuid() == 0 else ["--test-allow-nonroot"]
+    answers = {}
+    for tz in ("UTC", "America/New_York", "Asia/Tokyo"):
+        got = []
+        for args in requests(entries, ["2026-11-25T10:00", "2026-12-04T17:30"], 6):
+            d = subprocess.run([os.path.abspath(ARGS.exe), *pre, "-c", conf, "decide", "--json",
+                                *args], capture_output=True, text=True,
+                               env=dict(os.environ, TZ=tz, LC_ALL="C"))
+            got.append((d.returncode, d.stdout))
+        answers[tz] = got
+    ok(answers["UTC"] == answers["America/New_York"] == answers["Asia/Tokyo"]
+       and any(rc == 0 for rc, _ in answers["UTC"]),
+       f"office: {len(answers['UTC'])} decisions alike under TZ=UTC, New York and Tokyo")
 
 
 def case_genworld(tmp, slapd):
@@ -344,55 +378,126 @@ def case_genworld(tmp, slapd):
                  times, "genworld")
 
 
+def state_voids(conf):
+    with open(os.path.join(copy_dir(conf), "state")) as f:
+        m = re.search(r"^void_records = (\d+);$", f.read(), re.M)
+    return int(m.group(1)) if m else None
+
+
+APATEL = ["--user", "apatel", "--platform", "facebook", "--device", "ws-hudson-0107",
+          "--at", "2026-11-25T10:00"]
+
+
 def case_faults(tmp, slapd):
     synced = office_synced(tmp, slapd, "faults")
     if synced is None:
         return
     files, conf = synced
     base = slapd.env["BASE"]
-    before = fingerprint(conf)
     decided = smpolicy(conf, "decide", *ASK)
+    other = smpolicy(conf, "decide", *APATEL)
+    ok(decided.returncode == 0 and other.returncode == 0, "faults: both requests allowed first",
+       out(decided) + out(other))
     dn = f"cn=LT-2026-014,ou=approvals,{base}"
+    revoked = f"cn=LT-2026-022,ou=approvals,{base}"
     faults = [
         ("a dangling reference", dn, "replace: smpStaff\nsmpStaff: nobody",
          "replace: smpStaff\nsmpStaff: jdoe", "smpStaff: approval 'LT-2026-014': staff member "
-         "'nobody' does not exist"),
+         "'nobody' does not exist", "approval-expired"),   # jdoe's older LT-2025-007
         ("an impossible date", dn, "replace: smpExpires\nsmpExpires: 2027-02-30",
          "replace: smpExpires\nsmpExpires: 2027-06-05",
-         "smpExpires: approval 'LT-2026-014': expires: '2027-02-30' is not a valid time"),
+         "smpExpires: approval 'LT-2026-014': expires: '2027-02-30' is not a valid time",
+         "approval-invalid"),
     ]
-    for what, edn, change, undo, message in faults:
+    for what, edn, change, undo, message, reason in faults:
+        before = fingerprint(conf)
+        # the fault, and a revocation elsewhere that the same sync must carry
         modify(slapd, f"dn: {edn}\nchangetype: modify\n{change}\n")
+        modify(slapd, f"dn: {revoked}\nchangetype: modify\nreplace: smpRevokedOn\n"
+                      "smpRevokedOn: 2026-11-20\n-\nreplace: smpRevokedBy\nsmpRevokedBy: dir-it\n"
+                      "-\nreplace: smpRevokedReason\nsmpRevokedReason: moved\n")
         r = smpolicy(conf, "sync")
-        ok(r.returncode == 1 and f"{edn}: error: {message}" in r.stderr and r.stdout == "",
-           f"faults: {what}: sync exits 1 naming the DN and the attribute", out(r))
-        ok(fingerprint(conf) == before, f"faults: {what}: the copy and the state are kept "
-           "byte for byte")
+        ok(r.returncode == 3 and f"void: {edn}: " in r.stdout and message in r.stdout
+           and "applied, with 1 void record" in r.stdout and f"{edn}: warning: " in r.stderr,
+           f"faults: {what}: sync applies the copy, exits 3, names the DN", out(r))
+        ok(fingerprint(conf) != before and state_voids(conf) == 1,
+           f"faults: {what}: a new copy, its state counting 1 void record")
         d = smpolicy(conf, "decide", *ASK)
-        ok((d.returncode, d.stdout) == (decided.returncode, decided.stdout),
-           f"faults: {what}: decisions still come from the old copy", out(d))
+        ok(d.returncode == 1 and reason in d.stdout,
+           f"faults: {what}: the void record allows nothing ({reason})", out(d))
+        d = smpolicy(conf, "decide", *APATEL)
+        ok(d.returncode == 1 and "approval-revoked" in d.stdout,
+           f"faults: {what}: the revocation in the same sync took effect", out(d))
         c = smpolicy(conf, "check", "--online")
         ok(c.returncode == 1 and f"{edn}: error: {message}" in c.stderr,
            f"faults: {what}: check --online exits 1 naming the DN", out(c))
+        c = smpolicy(conf, "check")
+        ok(c.returncode == 1 and "the record is void" in c.stderr,
+           f"faults: {what}: check of the copy exits 1 naming the void record", out(c))
+        r = smpolicy(conf, "sync")
+        ok(r.returncode == 3 and r.stdout.startswith("unchanged: ")
+           and "applied, with 1 void record" in r.stdout,
+           f"faults: {what}: an unchanged directory: exit 3 still", out(r))
         modify(slapd, f"dn: {edn}\nchangetype: modify\n{undo}\n")
+        modify(slapd, f"dn: {revoked}\nchangetype: modify\ndelete: smpRevokedOn\n-\n"
+                      "delete: smpRevokedBy\n-\ndelete: smpRevokedReason\n")
+        synced_ok(conf, f"faults: {what}: repaired, synced with no void record")
+        ok(state_voids(conf) == 0, f"faults: {what}: the state counts none")
+    # the Director of IT retires and the Essex manager moves to Hudson: each
+    # tenure recorded (smpHeld, smpLeft), nothing they did before changes
+    modify(slapd, f"dn: uid=dir-it,ou=staff,{base}\nchangetype: modify\ndelete: smpRoles\n-\n"
+                  "add: smpHeld\nsmpHeld: director_it 2019-01-01 2026-11-25\n-\n"
+                  "add: smpLeft\nsmpLeft: 2026-11-25\n")
+    modify(slapd, f"dn: uid=lom-essex,ou=staff,{base}\nchangetype: modify\n"
+                  "replace: smpOffice\nsmpOffice: hudson-north\n-\n"
+                  "add: smpHeld\nsmpHeld: local_office_manager@essex-central 2024-01-01 "
+                  "2026-11-25\nsmpHeld: local_office_manager 2026-11-25\n")
+    synced_ok(conf, "faults: a retirement and a transfer recorded, synced")
+    d = smpolicy(conf, "decide", *ASK)
+    ok((d.returncode, d.stdout) == (decided.returncode, decided.stdout),
+       "faults: what the retired director signed and the moved manager asked for holds", out(d))
+    d = smpolicy(conf, "decide", "--user", "dir-it", "--platform", "facebook", "--device",
+                 "ws-essex-0042", "--at", "2026-11-25T10:00")
+    ok(d.returncode == 1 and "left the agency" in d.stdout,
+       "faults: the retired director is no user", out(d))
+    c = smpolicy(conf, "check", "--online")
+    ok("dir-it" not in c.stderr and "lom-essex" not in c.stderr,
+       "faults: check finds nothing wrong with their approvals", out(c))
+    # entries in no place of a record, or not of their container's class:
+    # each void, named by DN; the rest decides as before
     stray = f"cn=LT-9,{base}"
-    a = slapd.ldap("ldapadd", stdin=(f"dn: {stray}\nobjectClass: smpPolicyApproval\n"
-                                     "cn: LT-9\nsmpStaff: jdoe\n").encode())
-    ok(a.returncode == 0, "faults: a record added outside the containers", a.stderr)
+    classless = f"cn=LT-8,ou=approvals,{base}"
+    deep = f"cn=LT-7,cn=LT-2026-014,ou=approvals,{base}"
+    for ldif in (f"dn: {stray}\nobjectClass: smpPolicyApproval\ncn: LT-9\nsmpStaff: jdoe\n",
+                 f"dn: {classless}\nobjectClass: device\ncn: LT-8\n",
+                 f"dn: {deep}\nobjectClass: smpPolicyApproval\ncn: LT-7\nsmpStaff: jdoe\n"):
+        a = slapd.ldap("ldapadd", stdin=ldif.encode())
+        ok(a.returncode == 0, "faults: an entry added in a wrong place or of a wrong class",
+           a.stderr)
     r = smpolicy(conf, "sync")
-    ok(r.returncode == 1 and f"{stray}: error: not a smpolicy record" in r.stderr,
-       "faults: a record in no container: sync exits 1 naming it", out(r))
-    ok(fingerprint(conf) == before, "faults: still the old copy and state")
-    slapd.ldap("ldapdelete", stray)
+    ok(r.returncode == 3 and all(f"void: {x}: " in r.stdout for x in (stray, classless, deep))
+       and "applied, with 3 void records" in r.stdout and state_voids(conf) == 3,
+       "faults: three stray entries: applied, exit 3, each named by DN", out(r))
+    d = smpolicy(conf, "decide", *ASK)
+    ok((d.returncode, d.stdout) == (decided.returncode, decided.stdout),
+       "faults: the strays change no decision", out(d))
+    for x in (deep, stray, classless):
+        slapd.ldap("ldapdelete", x)
+    synced_ok(conf, "faults: strays removed, synced")
+    before = fingerprint(conf)
     settings = f"cn=settings,{base}"
     saved = slapd.ldap("ldapsearch", "-LLL", "-b", settings, "-s", "base").stdout.decode()
     slapd.ldap("ldapdelete", settings)
     r = smpolicy(conf, "sync")
     ok(r.returncode == 1 and f"{settings}: error: missing" in r.stderr,
-       "faults: no cn=settings: sync exits 1 naming it", out(r))
-    ok(fingerprint(conf) == before, "faults: still the old copy and state")
+       "faults: no cn=settings (a global fault): sync exits 1 naming it", out(r))
+    ok(fingerprint(conf) == before, "faults: the old copy and state kept byte for byte")
+    d = smpolicy(conf, "decide", *ASK)
+    ok((d.returncode, d.stdout) == (decided.returncode, decided.stdout),
+       "faults: decisions still come from the old copy", out(d))
     slapd.ldap("ldapadd", stdin=saved.encode())
     synced_ok(conf, "faults: repaired, the directory syncs again")
+    dn = f"cn=LT-2026-014,ou=approvals,{base}"
     modify(slapd, f"dn: {dn}\nchangetype: modify\nreplace: smpApprovedCppBy\n"
                   "smpApprovedCppBy: msmith\n")
     r = smpolicy(conf, "sync")
@@ -940,12 +1045,225 @@ def case_strings(tmp, slapd):
        "spells it", text[:400])
 
 
+
+# ---- the statewide world with faults -------------------------------------
+
+def case_statewide(tmp, slapd):
+    """bench/genworld's statewide world in the directory, then more than
+    twenty kinds of fault written into it with ldapmodify, each in an entry
+    of its own, with the changes it must take without harm and a
+    revocation: the sync applies (exit 3) naming exactly the planted
+    entries; every decision that needs none of them is the clean files'."""
+    sys.path.insert(0, os.path.join(TOP, "tests", "cli"))
+    import statewide_faults as sf   # noqa: E402
+    gen = os.path.join(tmp, "gen")
+    size = ["--offices", str(ARGS.offices)] + (["--staff", str(ARGS.staff), "--devices",
+                                                 str(ARGS.staff), "--approvals",
+                                                 str(ARGS.staff * 7)] if ARGS.staff else [])
+    r = subprocess.run([sys.executable, ARGS.genworld, "--ref", sf.REF, "--seed", "11", *size,
+                        gen], capture_output=True, text=True)
+    if not ok(r.returncode == 0, "statewide: a world generated", r.stderr):
+        return
+    files = files_world(tmp, gen)
+    fconf = os.path.join(files, "smpolicy.conf")
+    load_world(slapd, files)
+    conf = ldap_config(tmp, slapd)
+    if not synced_ok(conf, "statewide: the first sync")[0]:
+        return
+    base = slapd.env["BASE"]
+    _lines, ents = sf.read_entries(os.path.join(files, "records.conf"))
+    rng = random.Random(21)
+    p = sf.Planter(_lines, ents, rng)
+    approvals = p.by["approvals"]
+    cont = {"staff": ("uid", "ou=staff"), "devices": ("cn", "ou=devices"),
+            "accounts": ("cn", "ou=accounts"), "approvals": ("cn", "ou=approvals")}
+    dn = lambda kind, i: "%s=%s,%s,%s" % (cont[kind][0], i, cont[kind][1], base)
+    ldif, void_dns = [], set()
+
+    def change(kind, e, mod, what, void=True):
+        ldif.append("dn: %s\nchangetype: modify\n%s\n" % (dn(kind, e.id), mod))
+        p.kinds.append(what)
+        if void:
+            void_dns.add(dn(kind, e.id))
+            {"staff": p.users, "devices": p.devices, "accounts": p.accounts}.get(
+                kind, p.users).add(e.id if kind != "approvals" else e.get("staff"))
+
+    def rep(attr, value):
+        return "replace: %s\n%s: %s\n" % (attr, attr, value)
+
+    ap = lambda e: not e.get("staff").startswith("dir")
+    with_req = lambda e: ap(e) and e.get("requested") is not None
+    change("approvals", p.pick("approvals", with_req), rep("smpRequested", "2026-02-30"),
+           "approval: an impossible date")
+    change("approvals", p.pick("approvals", ap), rep("smpStaff", "gone-person-1"),
+           "approval: its person deleted outright")
+    change("approvals", p.pick("approvals", ap), "add: smpPlatforms\nsmpPlatforms: myspace\n",
+           "approval: a platform that is not there")
+    change("approvals", p.pick("approvals", lambda e: ap(e) and e.get("requested_by")),
+           rep("smpRequestedBy", "gone-lom-1"), "approval: its requester deleted outright")
+    change("approvals", p.pick("approvals", lambda e: ap(e) and e.signer("cpp")[0]),
+           rep("smpApprovedCppBy", "gone-director-1"), "approval: its signer deleted outright")
+    change("approvals", p.pick("approvals", ap), rep("smpKind", "forever"),
+           "approval: a kind that is none")
+    change("approvals", p.pick("approvals", ap),
+           "add: objectClass\nobjectClass: extensibleObject\n-\nadd: smpHolder\nsmpHolder: x\n",
+           "approval: an attribute of another class")
+    change("approvals", p.pick("approvals", lambda e: ap(e) and e.signer("it")[0]),
+           rep("smpApprovedItOn", "2026-13-40"), "approval: a sign-off date that is none")
+    change("staff", p.pick("staff", sf.worker), rep("smpRoles", "wizard"),
+           "staff: a role that is none")
+    change("staff", p.pick("staff", sf.worker), rep("smpOffice", "gone-office"),
+           "staff: their office deleted")
+    change("staff", p.pick("staff", sf.worker), "add: smpHeld\nsmpHeld: worker 2020-01-01 2019-01-01\n",
+           "staff: a tenure that ends before it begins")
+    change("staff", p.pick("staff", sf.worker), "add: smpLeft\nsmpLeft: 2026-02-29\n",
+           "staff: a date of leaving that is none")
+    change("devices", p.pick("devices"), rep("smpKind", "toaster"), "device: a kind that is none")
+    change("devices", p.pick("devices", lambda e: e.get("office")), rep("smpOffice", "gone-office"),
+           "device: its office deleted")
+    change("devices", p.pick("devices"), rep("smpOwner", "neighbour"),
+           "device: an owner that is none")
+    change("accounts", p.pick("accounts"), rep("smpHolder", "gone-person-2"),
+           "account: its holder deleted outright")
+    change("accounts", p.pick("accounts", lambda e: e.get("password_escrowed")),
+           rep("smpPasswordEscrowed", "2026-04-31"), "account: an impossible date")
+    change("accounts", p.pick("accounts"), rep("smpPlatform", "gone-platform"),
+           "account: a platform that is not there")
+    parent = p.pick("approvals", ap)
+    strays = {
+        "cn=LT-X8,ou=approvals,%s" % base: "objectClass: device\ncn: LT-X8\n",
+        "cn=LT-X9,%s" % base: "objectClass: smpPolicyApproval\ncn: LT-X9\nsmpStaff: x\n",
+        "cn=LT-X7,%s" % dn("approvals", parent.id):
+            "objectClass: smpPolicyApproval\ncn: LT-X7\nsmpStaff: x\n",
+        "uid=ws-x,ou=devices,%s" % base:
+            "objectClass: smpPolicyDevice\nobjectClass: uidObject\ncn: ws-x\nuid: ws-x\n",
+    }
+    for sdn, attrs in strays.items():
+        ldif.append("dn: %s\nchangetype: add\n%s\n" % (sdn, attrs))
+        void_dns.add(sdn)
+    p.kinds += ["an entry of another class in a container", "a record outside the containers",
+                "a record below a record", "a record named by another RDN"]
+    # what must do no harm: a director retired, a signer and a requester who
+    # left, a manager moved; and a revocation, and a double sign-off
+    until = "2026-11-26"
+    ldif.append("dn: %s\nchangetype: modify\ndelete: smpRoles\n-\nadd: smpHeld\nsmpHeld: "
+                "director_it 1990-01-01 %s\n-\nadd: smpLeft\nsmpLeft: %s\n"
+                % (dn("staff", "dir-it-2"), until, until))
+    ldif.append("dn: %s\nchangetype: modify\nadd: smpLeft\nsmpLeft: %s\n"
+                % (dn("staff", "dir-cpp-2"), until))
+    holders = {a.get("staff") for a in approvals}
+    requesters = {a.get("requested_by") for a in approvals if a.get("kind") == "long_term"}
+    lom = p.pick("staff", lambda e: e.roles() == ["local_office_manager"] and
+                 e.id in requesters and e.id not in holders)
+    other = next(o for o in sorted({e.get("office") for e in p.by["staff"]})
+                 if o != lom.get("office"))
+    ldif.append("dn: %s\nchangetype: modify\n%s-\nadd: smpHeld\nsmpHeld: local_office_manager@%s "
+                "1990-01-01 %s\nsmpHeld: local_office_manager %s\n"
+                % (dn("staff", lom.id), rep("smpOffice", other), lom.get("office"), until, until))
+    req = p.pick("staff", lambda e: e.roles() == ["local_office_manager"] and
+                 e.id in requesters and e.id not in holders)
+    ldif.append("dn: %s\nchangetype: modify\nadd: smpLeft\nsmpLeft: %s\n" % (dn("staff", req.id), until))
+    p.users.update({"dir-it-2", "dir-cpp-2", lom.id, req.id})
+    p.kinds += ["a director retired", "a signer who left", "a manager moved",
+                "a requester who left"]
+    live = sf.holding(approvals, sf.REF)
+    twice = p.pick("approvals", lambda e: e in live)
+    by1 = twice.signer("cpp")[0]
+    ldif.append("dn: %s\nchangetype: modify\n%s\n" % (dn("approvals", twice.id),
+                                                       rep("smpApprovedItBy", by1)))
+    ldif.append("dn: %s\nchangetype: modify\nadd: smpRoles\nsmpRoles: director_it\n"
+                % dn("staff", by1))
+    # revoked: an approval the clean files allow under, on a DCF workstation
+    desk = {}
+    for e in p.by["devices"]:
+        if 'kind = "workstation"' in e.text and 'owner = "dcf"' in e.text:
+            desk.setdefault(e.get("office"), e.id)
+    rev = ask = None
+    for cand in rng.sample(live, min(len(live), 40)):
+        office = p.ids["staff"][cand.get("staff")].get("office")
+        pl = [x for x in cand.platforms() if x not in ("snapchat", "whatsapp", "kik")]
+        if cand.id in p.used or cand.get("staff") == twice.get("staff") or \
+                office not in desk or not pl:
+            continue
+        ask = ["decide", "--user", cand.get("staff"), "--platform", pl[0], "--device",
+               desk[office], "--at", sf.AT]
+        if "under approval %s " % cand.id in smpolicy(fconf, *ask).stdout:
+            rev = cand
+            break
+    if not ok(rev is not None, "statewide: an approval in force to revoke"):
+        return
+    ldif.append("dn: %s\nchangetype: modify\nadd: smpRevokedOn\nsmpRevokedOn: 2026-11-20\n-\n"
+                "add: smpRevokedBy\nsmpRevokedBy: dir-it-1\n-\nadd: smpRevokedReason\n"
+                "smpRevokedReason: case closed\n" % dn("approvals", rev.id))
+    p.users.update({twice.get("staff"), rev.get("staff")})
+    p.kinds += ["a double sign-off", "a revocation"]
+    void_staff = {e.id for e in p.by["staff"] if dn("staff", e.id) in void_dns}
+    for a in approvals:
+        if {a.get("requested_by"), a.signer("cpp")[0], a.signer("it")[0]} & void_staff:
+            p.users.add(a.get("staff"))
+    m = slapd.ldap("ldapmodify", stdin="\n".join(ldif).encode())
+    if not ok(m.returncode == 0, "statewide: %d kinds of fault and change written with "
+              "ldapmodify" % len(p.kinds), m.stderr.decode()[-2000:]):
+        return
+    ok(len(p.kinds) >= 28, "statewide: at least 28 kinds planted", "\n".join(p.kinds))
+    r = smpolicy(conf, "sync")
+    got = set(re.findall(r"^void: (.*?): ", r.stdout, re.M))
+    ok(r.returncode == 3 and got == void_dns and
+       "applied, with %d void records" % len(void_dns) in r.stdout,
+       "statewide: the sync applies, exit 3, naming exactly the %d planted entries"
+       % len(void_dns), "missing: %s\nextra: %s\n%s" % (void_dns - got, got - void_dns,
+                                                        out(r)[-3000:]))
+    c = smpolicy(conf, "check", "--online")
+    ok(c.returncode == 1 and "both sign-offs are by '%s'" % by1 in c.stderr,
+       "statewide: check --online exits 1 and reports the double sign-off", c.stderr[-1500:])
+    harmed = [l for l in c.stderr.splitlines() if ": error: " in l and "is void" not in l and
+              ("dir-it-2" in l or "dir-cpp-2" in l or "'%s'" % lom.id in l or
+               "'%s'" % req.id in l)]
+    ok(not harmed, "statewide: nothing the retired, the moved or those who left did is harmed",
+       "\n".join(harmed[:5]))
+    reqs = sf.requests(ents, rng, 12000)
+    text = "".join("\t".join(q) + "\n" for q in reqs)
+    a = subprocess.run([os.path.abspath(ARGS.exe)] + ([] if os.geteuid() == 0 else
+                       ["--test-allow-nonroot"]) + ["-c", fconf, "decide", "--batch"],
+                       input=text, capture_output=True, text=True,
+                       env=dict(os.environ, TZ="America/New_York", LC_ALL="C"))
+    b = subprocess.run([os.path.abspath(ARGS.exe)] + ([] if os.geteuid() == 0 else
+                       ["--test-allow-nonroot"]) + ["-c", conf, "decide", "--batch"],
+                       input=text, capture_output=True, text=True,
+                       env=dict(os.environ, TZ="America/New_York", LC_ALL="C"))
+    ja, jb = a.stdout.splitlines(), b.stdout.splitlines()
+    if not ok(a.returncode == 0 and b.returncode == 0 and len(ja) == len(jb) == len(reqs),
+              "statewide: decide --batch over the files and over the copy", a.stderr[-500:] +
+              b.stderr[-500:]):
+        return
+    same = skipped = allowed = 0
+    bad = []
+    for q, x, y in zip(reqs, ja, jb):
+        if q[0] in p.users or q[2] in p.devices or q[3] in p.accounts:
+            skipped += 1
+        elif x == y:
+            same += 1
+            allowed += '"decision":"allow"' in x
+        else:
+            bad.append("%s\nfiles: %s\ncopy:  %s" % ("\t".join(q), x, y))
+    ok(not bad and same >= 10000, "statewide: %d decisions that need no planted entry are the "
+       "clean files' (%d set aside)" % (same, skipped), "\n".join(bad[:5]))
+    ok(allowed > 500, "statewide: %d of them allow" % allowed)
+    d = smpolicy(conf, *ask)
+    # no longer allowed under it (what answers now may be another approval
+    # of the person's: the latest started answers a DENY)
+    ok("under approval %s " % rev.id not in d.stdout and d.returncode in (0, 1),
+       "statewide: the revocation written with the faults took effect", out(d))
+
+
 def main():
     global ARGS
     ap = argparse.ArgumentParser()
     ap.add_argument("--exe")
     ap.add_argument("--genworld", default=os.path.join(TOP, "bench/genworld"))
     ap.add_argument("--list", action="store_true")
+    ap.add_argument("--offices", type=int, default=55, help="statewide: the world's size")
+    ap.add_argument("--staff", type=int, default=0, help="statewide: 0, genworld's default")
     ap.add_argument("case", nargs="?")
     ARGS = ap.parse_args()
     if ARGS.list:

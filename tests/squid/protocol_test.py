@@ -18,7 +18,7 @@ import sys
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from helper import NONROOT, Helper, Tap, World, parse_answer  # noqa: E402
+from helper import NONROOT, Helper, Tap, World, day, parse_answer  # noqa: E402
 
 
 def expect(t, h, line, result, code=None, channel=None, what=None):
@@ -229,9 +229,20 @@ def revocation_while_running(t, exe, smpolicy, w):
 def broken_files(t, exe, w):
     h = Helper(exe, w.conf)
     expect(t, h, '70 w1 facebook.com ws1', 'OK', channel='70', what='before the records break')
+    # a typo voids that one approval: what it names is ERR, the rest decides
     w.write('records.conf', w.records_text.replace('expires', 'expries', 1))
-    for ch, line in ((71, 'w1 facebook.com ws1'), (72, 'w2 facebook.com ws1'),
-                     (73, 'w1 m.youtube.com ws1'), (74, 'w1 notfacebook.com ws1')):
+    expect(t, h, '71 w1 facebook.com ws1', 'ERR', 'approval-invalid', '71',
+           what='a void approval grants nothing')
+    expect(t, h, '72 w2 facebook.com ws1', 'ERR', 'no-approval', '72',
+           what='a void record: the others decide as before')
+    expect(t, h, '74 w1 notfacebook.com ws1', 'OK', channel='74',
+           what='a void record: a host of no platform is OK as before')
+    t.ok(any('expries' in l and 'void' in l for l in h.stderr),
+         'the void record was told on standard error', h.stderr[-5:])
+    # a file that does not parse: nothing decides
+    w.write('records.conf', w.records_text + 'x = ;\n')
+    for ch, line in ((81, 'w1 facebook.com ws1'), (82, 'w2 facebook.com ws1'),
+                     (83, 'w1 m.youtube.com ws1'), (84, 'w1 notfacebook.com ws1')):
         got = h.ask('%d %s' % (ch, line))
         t.ok(got is not None and got.startswith('%d ERR message="' % ch),
              'records with a structural fault: ERR, never OK (%s)' % line, got)
@@ -253,7 +264,8 @@ def broken_files(t, exe, w):
     os.unlink(w.conf + '.away')
     expect(t, h, '79 w1 facebook.com ws1', 'OK', channel='79', what='the settings back: OK again')
     t.ok(h.close() == 0, 'exit 0')
-    t.ok(any('expries' in l for l in h.stderr), 'each fault was told on standard error', h.stderr[-5:])
+    t.ok(any('syntax error' in l for l in h.stderr), 'each fault was told on standard error',
+         h.stderr[-5:])
 
 
 def directory_copy(t, exe, w):
@@ -391,6 +403,33 @@ def w_conf_with(w, facebook_domains):
     return CONF.replace('"facebook.com", "fb.com"', facebook_domains + ', "fb.com"')
 
 
+def time_zone(t, exe, w):
+    """settings.time_zone: one answer whatever the helper's TZ.  LT-1 lapses
+    two hours from now on New York's wall clock; read in UTC without the
+    setting it lapsed hours ago."""
+    ny = subprocess.run(['date', '-d', '+2 hours', '+%FT%H:%M'], capture_output=True, text=True,
+                        env=dict(os.environ, TZ='America/New_York')).stdout.strip()
+    w.write('records.conf', w.records_text.replace('expires = "%s"; },\n  { id = "LT-3"'
+                                                   % day(200),
+                                                   'expires = "%s"; },\n  { id = "LT-3"' % ny))
+    env = dict(os.environ, TZ='UTC')
+    h = Helper(exe, w.conf, env=env)
+    expect(t, h, '1 w1 facebook.com ws1', 'ERR', 'approval-expired', '1',
+           what='without time_zone, TZ=UTC reads the wall clock as UTC: lapsed')
+    h.close()
+    with open(w.conf) as f:
+        conf = f.read()
+    w.write('smpolicy.conf', conf.replace('settings = {', 'settings = { time_zone = '
+                                          '"America/New_York";', 1))
+    for tz in ('UTC', 'America/New_York', 'Asia/Tokyo'):
+        h = Helper(exe, w.conf, env=dict(os.environ, TZ=tz))
+        expect(t, h, '2 w1 facebook.com ws1', 'OK', channel='2',
+               what='time_zone = "America/New_York", TZ=%s: the same answer' % tz)
+        expect(t, h, '3 w3 facebook.com ws1', 'OK', channel='3',
+               what='TZ=%s: another approval as before' % tz)
+        t.ok(h.close() == 0, 'TZ=%s: exit 0' % tz)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--helper', required=True)
@@ -410,7 +449,8 @@ def main():
                  lambda w: slow_resolver(t, a.helper, a.slow_resolver, w),
                  lambda w: device_names(t, a.helper, a.slow_resolver, w),
                  lambda w: many(t, a.helper, w),
-                 lambda w: domains(t, a.smpolicy, w)):
+                 lambda w: domains(t, a.smpolicy, w),
+                 lambda w: time_zone(t, a.helper, w)):
         w = World()
         try:
             test(w)

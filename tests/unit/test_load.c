@@ -1,6 +1,8 @@
 /*
- * test_load.c - structural faults fail the whole load, each at its
- * FILE:LINE; insecure files are refused; nothing is silently ignored.
+ * test_load.c - structural faults of the settings, the catalogue and the
+ * files fail the whole load, each at its FILE:LINE; a fault of one record
+ * entry voids that record alone, and check names it at its FILE:LINE;
+ * insecure files are refused; nothing is silently ignored.
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
@@ -26,7 +28,8 @@
 	");\n"
 
 /* Load; expect SMP_ERR_PARSE (or want) with a diagnostic at file:line
- * whose message contains needle. */
+ * whose message contains needle.  want SMP_OK: a void record, the load
+ * stands and smpolicy check's diagnostics say so. */
 static void expect_fault(const char *conf, const char *records, smp_status want,
                          const char *file, unsigned line, const char *needle)
 {
@@ -37,6 +40,16 @@ static void expect_fault(const char *conf, const char *records, smp_status want,
 
 	CU_ASSERT_TRUE_FATAL(world_write_raw(&w, conf, records));
 	CU_ASSERT_EQUAL(smp_policy_load(w.conf, SMP_LOAD_ALLOW_NONROOT, &p, &d), want);
+	if (want == SMP_OK) {
+		CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+		CU_ASSERT_EQUAL(smp_diags_errors(d), 0);
+		smp_diags_free(d);
+		d = NULL;
+		CU_ASSERT_EQUAL(smp_policy_check(p, &d), SMP_OK);
+		CU_ASSERT_TRUE(smp_diags_errors(d) > 0);
+		smp_policy_free(p);
+		p = NULL;
+	}
 	CU_ASSERT_PTR_NULL(p);
 	for (size_t i = 0; i < smp_diags_count(d); i++) {
 		const struct smp_diag *g = smp_diags_get(d, i);
@@ -57,7 +70,17 @@ static void expect_fault(const char *conf, const char *records, smp_status want,
 	world_remove(&w);
 }
 
+/* A fault of one record entry: it is void, the rest loads. */
 static void records_fault(const char *tail, unsigned line, const char *needle)
+{
+	char records[4096];
+
+	snprintf(records, sizeof(records), PEOPLE "%s", tail);
+	expect_fault(CONF(""), records, SMP_OK, "records.conf", line, needle);
+}
+
+/* A fault of the file itself: nothing loads. */
+static void file_fault(const char *tail, unsigned line, const char *needle)
 {
 	char records[4096];
 
@@ -161,7 +184,7 @@ static void test_bad_time(void)
 static void test_unknown_values(void)
 {
 	expect_fault(CONF(""), "staff = ( { id = \"w2\"; office = \"o1\"; roles = [ \"wizard\" ]; } );\n",
-	             SMP_ERR_PARSE, "records.conf", 1, "unknown role 'wizard'");
+	             SMP_OK, "records.conf", 1, "unknown role 'wizard'");
 	records_fault("devices = ( { id = \"d\"; kind = \"tablet\"; owner = \"dcf\"; } );\n",
 	              6, "kind must be \"workstation\" or \"mobile\"");
 	records_fault("approvals = ( { id = \"X\"; staff = \"w1\"; kind = \"forever\"; "
@@ -187,18 +210,18 @@ static void test_settings(void)
 
 static void test_syntax_and_directives(void)
 {
-	records_fault("devices = ( { id = \"d\"; kind = ; } );\n", 6, "syntax error");
-	records_fault("@include \"/etc/shadow\"\n", 6, "directives such as @include are not allowed");
+	file_fault("devices = ( { id = \"d\"; kind = ; } );\n", 6, "syntax error");
+	file_fault("@include \"/etc/shadow\"\n", 6, "directives such as @include are not allowed");
 	/* a directive is refused on any line, in a comment or a string too */
-	records_fault("/* a note\n \t @include \"x\"\n*/\n", 7,
+	file_fault("/* a note\n \t @include \"x\"\n*/\n", 7,
 	              "directives such as @include are not allowed");
-	records_fault("staff = ( { id = \"w9\"; name = \"A\n@B\"; office = \"o1\";\n"
+	file_fault("staff = ( { id = \"w9\"; name = \"A\n@B\"; office = \"o1\";\n"
 	              "            roles = [ \"worker\" ]; } );\n", 7,
 	              "directives such as @include are not allowed");
-	records_fault("x = [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[ ]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]];\n", 6,
+	file_fault("x = [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[ ]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]];\n", 6,
 	              "brackets nested too deep");
 	/* when the file has both, the directive is the fault reported */
-	records_fault("x = [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[ ]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]];\n"
+	file_fault("x = [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[ ]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]];\n"
 	              "# fine\n  @include \"y\"\n", 8, "directives such as @include are not allowed");
 }
 
@@ -208,13 +231,16 @@ static void test_every_error_reported(void)
 	smp_policy *p = NULL;
 	smp_diags *d = NULL;
 
-	CU_ASSERT_TRUE_FATAL(world_write_raw(&w, CONF(""), PEOPLE
+	/* four void records, and a fault of the settings fails the load:
+	 * every fault is reported, the records' with the rest */
+	CU_ASSERT_TRUE_FATAL(world_write_raw(&w, CONF("warn_days = -1;"), PEOPLE
 		"devices = ( { id = \"d1\"; kind = \"tablet\"; owner = \"dcf\"; },\n"
 		"            { id = \"d2\"; kind = \"mobile\"; owner = \"friend\"; } );\n"
 		"accounts = ( { id = \"a1\"; platform = \"nope\"; holder = \"w1\"; official = true;\n"
 		"               passwrd_escrowed = \"2026-01-01\"; } );\n"));
 	CU_ASSERT_EQUAL(smp_policy_load(w.conf, SMP_LOAD_ALLOW_NONROOT, &p, &d), SMP_ERR_PARSE);
-	CU_ASSERT_EQUAL(smp_diags_errors(d), 4);
+	CU_ASSERT_EQUAL_FATAL(smp_diags_errors(d), 5);
+	CU_ASSERT_STRING_EQUAL(strrchr(smp_diags_get(d, 0)->file, '/'), "/records.conf");
 	/* sorted by line */
 	CU_ASSERT_EQUAL(smp_diags_get(d, 0)->line, 6);
 	CU_ASSERT_EQUAL(smp_diags_get(d, 1)->line, 7);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *zone(void)
@@ -122,6 +123,68 @@ static void test_edge_cases(void)
 	}
 }
 
+/* The library's own reader of the zone's TZif file (settings.time_zone)
+ * gives the offsets, times and texts glibc gives with TZ set: every 3
+ * hours from 1901 to 2100 (the footer rule beyond the file's last
+ * transition included), and the text forms around each change. */
+static void test_tzif_matches(void)
+{
+	struct arena a = { 0 };
+	const struct tz *z = NULL;
+	char why[256];
+	size_t bad = 0;
+
+	if (zone()[0] == '\0')
+		return;
+	CU_ASSERT_EQUAL_FATAL(zone_load(zone(), &a, &z, why, sizeof(why)), SMP_OK);
+	for (int64_t t = -2177452800LL; t < 4102444800LL; t += 3 * 3600 + 17) {
+		time_t tt = (time_t)t;
+		struct tm tm;
+		char x[40], y[40];
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(localtime_r(&tt, &tm));
+		if (zone_offset(z, t) != tm.tm_gmtoff && bad++ < 5)
+			fprintf(stderr, "\n  %s at %lld: %d, glibc %ld", zone(), (long long)t,
+			        zone_offset(z, t), tm.tm_gmtoff);
+		if (t % (24 * 3600 * 7) < 3 * 3600 + 17) {
+			int64_t p1 = 0, p2 = 0;
+
+			CU_ASSERT_PTR_NOT_NULL(time_format_tz(z, t, x, sizeof(x)));
+			CU_ASSERT_PTR_NOT_NULL(smp_time_format(t, y, sizeof(y)));
+			CU_ASSERT_STRING_EQUAL(x, y);
+			x[19] = '\0';   /* without its offset: read in the zone */
+			CU_ASSERT_EQUAL(time_parse_tz(z, x, SMP_TIME_START, &p1),
+			                smp_time_parse(x, SMP_TIME_START, &p2));
+			CU_ASSERT_EQUAL(p1, p2);
+		}
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	arena_release(&a);
+}
+
+/* Names that could leave the zone folder, and files that are no zone. */
+static void test_tzif_refusals(void)
+{
+	static const char *const names[] = { "../etc/passwd", "/etc/localtime", "America/../../x",
+	                                     "", "America/New York", "Europe/", "a\nb" };
+	struct arena a = { 0 };
+	const struct tz *z = NULL;
+	char why[256];
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		CU_ASSERT_EQUAL(zone_load(names[i], &a, &z, why, sizeof(why)), SMP_ERR_PARSE);
+		CU_ASSERT_PTR_NULL(z);
+	}
+	CU_ASSERT_EQUAL(zone_load("Mars/Olympus_Mons", &a, &z, why, sizeof(why)), SMP_ERR_PARSE);
+	CU_ASSERT_EQUAL(zone_load("zone.tab", &a, &z, why, sizeof(why)), SMP_ERR_PARSE);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "not a time zone name"));
+	if (access("/usr/share/zoneinfo/leapseconds", F_OK) == 0) {   /* text, not TZif */
+		CU_ASSERT_EQUAL(zone_load("leapseconds", &a, &z, why, sizeof(why)), SMP_ERR_PARSE);
+		CU_ASSERT_PTR_NOT_NULL(strstr(why, "not a TZif file"));
+	}
+	arena_release(&a);
+}
+
 int main(void)
 {
 	CU_pSuite s;
@@ -134,5 +197,7 @@ int main(void)
 	CU_add_test(s, "the zone is installed", test_zone_installed);
 	CU_add_test(s, "the loader's memo reads 1965-2040 as smp_time_parse", test_memo_matches);
 	CU_add_test(s, "gaps, repeated hours, skipped days", test_edge_cases);
+	CU_add_test(s, "the TZif reader gives glibc's answers", test_tzif_matches);
+	CU_add_test(s, "zone names and files refused", test_tzif_refusals);
 	return run_suites();
 }

@@ -128,6 +128,28 @@ static void report_load(struct helper *h, smp_status st, const smp_diags *d)
 	h->last_report = text;
 }
 
+/* The void records of a policy that loaded (each allows nothing, the
+ * rest decides): on standard error, once per load. */
+static void report_voids(const smp_policy *p)
+{
+	smp_diags *d = NULL;
+
+	if (smp_policy_voids(p, &d) != SMP_OK)
+		return;
+	for (size_t i = 0; i < smp_diags_count(d); i++) {
+		const struct smp_diag *g = smp_diags_get(d, i);
+
+		fputs("smpolicy-squid: ", stderr);
+		put_log(stderr, g->file != NULL ? g->file : "?");
+		if (g->line > 0)
+			fprintf(stderr, ":%u", g->line);
+		fputs(": warning: ", stderr);
+		put_log(stderr, g->message);
+		fputc('\n', stderr);
+	}
+	smp_diags_free(d);
+}
+
 static bool same_file(const char *a, const char *b)
 {
 	struct stat sa, sb;
@@ -156,6 +178,7 @@ static void load(struct helper *h)
 				put_log(stderr, h->config);
 				fputs(": loaded again\n", stderr);
 			}
+			report_voids(p);
 			free(h->last_report);
 			h->last_report = NULL;
 		}
