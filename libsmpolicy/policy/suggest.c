@@ -135,9 +135,11 @@ const char *policy_suggest(const smp_policy *p, smp_id_kind kind, const char *id
 
 		if (d == 0 && strcmp(id, cand) == 0)
 			return NULL;   /* it is there: nothing to suggest */
-		/* an id of two letters is two edits from every other short id:
-		 * only an edit that leaves most of it counts */
+		/* an id of two letters is two edits from every other short id,
+		 * and one of four from many (ws-1, ph-1): only an edit that
+		 * leaves most of it counts, one edit up to four letters */
 		if (d > SUGGEST_MAX_DISTANCE || d >= len || d >= strlen(cand) ||
+		    (d > 1 && (len <= 4 || strlen(cand) <= 4)) ||
 		    !same_numbers(id, cand))
 			continue;
 		if (d < best_d) {   /* ties: the first in file order */

@@ -440,6 +440,8 @@ static void test_did_you_mean(void)
 	CU_ASSERT_PTR_NULL(smp_policy_suggest(p, SMP_ID_PLATFORM, "youtube"));   /* exact */
 	CU_ASSERT_PTR_NULL(smp_policy_suggest(p, SMP_ID_STAFF, "w"));   /* too short to guess */
 	CU_ASSERT_PTR_NULL(smp_policy_suggest(p, SMP_ID_STAFF, "worker1"));   /* 3 edits away */
+	/* two edits of four letters leave too little: ws-1 is not ph-1's typo */
+	CU_ASSERT_PTR_NULL(smp_policy_suggest(p, SMP_ID_DEVICE, "ph1"));
 	/* another number is another record: w13 is not a typo of w1, w01 is */
 	CU_ASSERT_PTR_NULL(smp_policy_suggest(p, SMP_ID_STAFF, "w13"));
 	s = smp_policy_suggest(p, SMP_ID_STAFF, "W01");

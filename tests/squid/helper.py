@@ -92,7 +92,7 @@ class World:
         self.write('smpolicy.conf', CONF)
         # the helper decides at the clock's time: the approvals are dated
         # from today, read once, with weeks to spare on either side
-        today = datetime.date.today()
+        today = self.today = datetime.date.today()
         self.records_text = RECORDS % {
             'client_device': extra, 'm30': day(today, -30), 'm29': day(today, -29),
             'm28': day(today, -28), 'p200': day(today, 200)}

@@ -410,7 +410,7 @@ def time_zone(t, exe, w):
     ny = subprocess.run(['date', '-d', '+2 hours', '+%FT%H:%M'], capture_output=True, text=True,
                         env=dict(os.environ, TZ='America/New_York')).stdout.strip()
     w.write('records.conf', w.records_text.replace('expires = "%s"; },\n  { id = "LT-3"'
-                                                   % day(200),
+                                                   % day(w.today, 200),
                                                    'expires = "%s"; },\n  { id = "LT-3"' % ny))
     env = dict(os.environ, TZ='UTC')
     h = Helper(exe, w.conf, env=env)
