@@ -170,11 +170,27 @@ struct account {
 	struct where at;
 };
 
+/* A signature on a sign-off or a revocation and what the load's check
+ * (records/signatures.c) made of it. */
+enum sig_state {
+	SIG_UNCHECKED = 0,   /* not asked for (require_signatures off, none given) */
+	SIG_VALID,
+	SIG_MISSING,
+	SIG_INVALID
+};
+
+struct sig {
+	char *value;         /* base64, as written; NULL if none */
+	char *why;           /* SIG_MISSING, SIG_INVALID: the reason */
+	unsigned char state; /* enum sig_state */
+};
+
 struct sign_off {
 	bool present;
 	uint32_t by;
 	int64_t on;
 	struct where at;
+	struct sig sig;
 };
 
 struct interval {
@@ -200,6 +216,7 @@ struct approval {
 		int64_t on;
 		uint32_t by;
 		char *reason;
+		struct sig sig;
 	} revoked;
 	struct where at;
 
@@ -223,6 +240,8 @@ struct settings {
 	char *audit;               /* absolute path */
 	char **device_domains;     /* lower case, no dot at either end; NULL-ended,
 	                              NULL when none: no DNS name is a device's */
+	bool require_signatures;   /* an approval grants only with both signatures */
+	char *signers;             /* signers.conf (absolute), NULL when not read */
 };
 
 struct smp_policy {
@@ -242,7 +261,8 @@ struct smp_policy {
 	/* What the compiled cache (cache.c) needs of the load that made the
 	 * policy: it is fresh only for files of exactly these bytes, read
 	 * under a zone that answers exactly so. */
-	struct digest *digests;     /* of [0] smpolicy.conf, [1 + i] records_paths[i] */
+	struct digest *digests;     /* of [0] smpolicy.conf, [1 + i] records_paths[i],
+	                               then set.signers if read (policy_source()) */
 	struct zone_obs *zone;      /* the zone's answers its local times took, by t */
 	size_t nzone;
 	char *cache_path;           /* "<config_path>.cache" */
@@ -256,6 +276,10 @@ struct smp_policy {
 		char *only_user, *only_device;
 		bool looked;            /* smp_policy_load_for() looked at the store: */
 		smp_cache_state store;  /* what it made of it */
+		/* signatures were asked for and this program cannot verify
+		 * them (no crypto library linked in): neither the compiled
+		 * cache nor the login store may be written from it */
+		bool sig_unverified;
 	} login;
 };
 
@@ -263,6 +287,18 @@ struct smp_policy {
 struct digest {
 	uint64_t lo, hi;
 };
+
+/* The files a policy was loaded from: smpolicy.conf, the records files,
+ * signers.conf when read. */
+static inline size_t policy_nsources(const smp_policy *p)
+{
+	return p->nrecords + 1 + (p->set.signers != NULL);
+}
+
+static inline const char *policy_source(const smp_policy *p, size_t i)
+{
+	return i == 0 ? p->config_path : i <= p->nrecords ? p->records_paths[i - 1] : p->set.signers;
+}
 
 uint32_t policy_find_platform(const smp_policy *p, const char *id);
 uint32_t policy_find_office(const smp_policy *p, const char *id);

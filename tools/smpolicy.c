@@ -11,6 +11,7 @@
 #include "export.h"
 #include "domains.h"
 #include "output.h"
+#include "sigcmd.h"
 #ifdef SMP_HAVE_RECORDS
 #include "records.h"
 #endif
@@ -41,7 +42,12 @@ static const char usage_text[] =
 	"       smpolicy [-c CONFIG] request --staff U --kind long_term|limited --platform P[,P...]\n"
 	"                --by U [--ticket T] [--starts TIME] [--expires TIME] [--on TIME]\n"
 	"                [--password-file FILE]\n"
-	"       smpolicy [-c CONFIG] sign ID --by DIRECTOR [--on TIME] [--password-file FILE]\n"
+	"       smpolicy [-c CONFIG] sign ID --by DIRECTOR [--on TIME] [--key URI|FILE]\n"
+	"                [--pin-file FILE] [--password-file FILE]\n"
+	"       smpolicy [-c CONFIG] sign --resign --by DIRECTOR --key URI|FILE [--at TIME] [--dry-run]\n"
+	"       smpolicy [-c CONFIG] verify [--json]\n"
+	"       smpolicy keygen --out FILE [--pin-file FILE] [--id ID --role ROLE --from TIME]\n"
+	"       smpolicy keygen --public URI|FILE [--pin-file FILE]\n"
 	"       smpolicy [-c CONFIG] revoke ID --by U --reason TEXT [--on TIME]\n"
 	"                [--password-file FILE]\n"
 	"       smpolicy [-c CONFIG] account ID password-changed|password-escrowed|compromised|resolved\n"
@@ -463,6 +469,10 @@ int main(int argc, char **argv)
 		return cmd_export(g.config, g.flags, argc, argv);
 	if (strcmp(cmd, "sync") == 0)
 		return cmd_sync_store(&g, argc, argv);
+	if (strcmp(cmd, "keygen") == 0)
+		return cmd_keygen(argc, argv);
+	if (strcmp(cmd, "verify") == 0)
+		return cmd_verify(g.config, g.flags, argc, argv);
 #ifdef SMP_HAVE_RECORDS
 	for (size_t i = 0; i < sizeof(record_cmds) / sizeof(record_cmds[0]); i++)
 		if (strcmp(cmd, record_cmds[i].name) == 0)

@@ -412,6 +412,14 @@ static void walk_accounts(struct walk *w, smp_policy *p, const struct counts *n,
 	}
 }
 
+static void walk_sig(struct walk *w, struct sig *g)
+{
+	str(w, &g->value, true);
+	str(w, &g->why, true);
+	if (checking(w) && g->state > SIG_INVALID)
+		fault(w, "a signature of no known state");
+}
+
 static void walk_sign_off(struct walk *w, const struct counts *n, struct sign_off *so)
 {
 	bool absent = true;   /* RELOCATE takes any pointer; CHECK knows */
@@ -422,6 +430,7 @@ static void walk_sign_off(struct walk *w, const struct counts *n, struct sign_of
 		index_in(w, so->by, n->nstaff, absent);
 	}
 	where(w, &so->at, absent);
+	walk_sig(w, &so->sig);
 }
 
 /* The moments of an approval that a decision computes with (valid_until -
@@ -499,6 +508,7 @@ static void walk_approvals(struct walk *w, smp_policy *p, const struct counts *n
 		flag(w, &a->revoked.present);
 		index_in(w, a->revoked.by, n->nstaff, true);
 		str(w, &a->revoked.reason, true);
+		walk_sig(w, &a->revoked.sig);
 		where(w, &a->at, false);
 		str(w, &a->invalid_why, true);
 		flag(w, &a->capped);
@@ -594,7 +604,9 @@ static void walk_policy(struct walk *w, smp_policy *p, struct records *r)
 	flag(w, &set->cap_long_term_only);
 	str(w, &p->set.audit, false);
 	strings(w, &p->set.device_domains, SIZE_MAX, true);
-	REF(w, p->digests, n.nrecords + 1, false);
+	flag(w, &set->require_signatures);
+	str(w, &p->set.signers, !set->require_signatures);
+	REF(w, p->digests, n.nrecords + 1 + (p->set.signers != NULL), false);
 	REF(w, p->zone, n.nzone, n.nzone == 0);
 	/* records before their indexes, platforms before approvals: the
 	 * checks of one compare with pointers of the other */

@@ -132,9 +132,10 @@ static void copy_settings(struct slicer *s)
 		for (size_t k = 0; q->set.device_domains != NULL && k < nd; k++)
 			q->set.device_domains[k] = dup(s, p->set.device_domains[k]);
 	}
-	q->digests = alloc(s, p->nrecords + 1, sizeof(*q->digests));
+	q->set.signers = dup(s, p->set.signers);
+	q->digests = alloc(s, policy_nsources(p), sizeof(*q->digests));
 	if (q->digests != NULL)
-		memcpy(q->digests, p->digests, (p->nrecords + 1) * sizeof(*q->digests));
+		memcpy(q->digests, p->digests, policy_nsources(p) * sizeof(*q->digests));
 }
 
 static void copy_platforms(struct slicer *s)
@@ -187,6 +188,11 @@ static void copy_approval(struct slicer *s, const struct approval *from, struct 
 	to->it.at = where(s, from->it.at);
 	to->revoked.by = keep(&s->staff, from->revoked.by);
 	to->revoked.reason = dup(s, from->revoked.reason);
+	/* a login needs the verdicts (in invalid_why), not the signatures */
+	to->cpp.sig = (struct sig){ NULL, dup(s, from->cpp.sig.why), from->cpp.sig.state };
+	to->it.sig = (struct sig){ NULL, dup(s, from->it.sig.why), from->it.sig.state };
+	to->revoked.sig = (struct sig){ NULL, dup(s, from->revoked.sig.why),
+	                                from->revoked.sig.state };
 	to->at = where(s, from->at);
 	to->invalid_why = dup(s, from->invalid_why);
 	to->over_cap = NULL;

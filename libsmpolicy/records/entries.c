@@ -417,15 +417,16 @@ static const struct field approval_fields[AP_N + 1] = {
 
 _Static_assert(AP_N <= MAX_FIELDS && AC_N <= MAX_FIELDS, "MAX_FIELDS is too small");
 
-enum { SO_BY, SO_ON, SO_N };
+enum { SO_BY, SO_ON, SO_SIG, SO_N };
 static const struct field sign_off_fields[SO_N + 1] = {
 	[SO_BY] = { "by", F_STR, true }, [SO_ON] = { "on", F_TIME, true },
+	[SO_SIG] = { "sig", F_STR, false },
 };
 
-enum { RV_ON, RV_BY, RV_REASON, RV_N };
+enum { RV_ON, RV_BY, RV_REASON, RV_SIG, RV_N };
 static const struct field revoked_fields[RV_N + 1] = {
 	[RV_ON] = { "on", F_TIME, true }, [RV_BY] = { "by", F_STR, true },
-	[RV_REASON] = { "reason", F_STR, true },
+	[RV_REASON] = { "reason", F_STR, true }, [RV_SIG] = { "sig", F_STR, false },
 };
 
 static void load_sign_off(struct loader *L, const config_setting_t *g, const char *what,
@@ -441,6 +442,7 @@ static void load_sign_off(struct loader *L, const config_setting_t *g, const cha
 		return;
 	so->present = true;
 	so->on = on.t;
+	so->sig.value = dup_or_null(L, str_of(m[SO_SIG]));
 	set_where(&so->at, g);
 }
 
@@ -489,6 +491,7 @@ static void load_approval(struct loader *L, const config_setting_t *e, struct ap
 
 		a->revoked.by = ref_of(L, rm[RV_BY], &p->staff_ix, "staff member", what);
 		a->revoked.reason = dup_or_null(L, str_of(rm[RV_REASON]));
+		a->revoked.sig.value = dup_or_null(L, str_of(rm[RV_SIG]));
 		if (time_of(L, rm[RV_ON], SMP_TIME_START, what, &on) && on.set) {
 			a->revoked.present = true;
 			a->revoked.on = on.t;

@@ -7,6 +7,7 @@
  * SPDX-License-Identifier: BSD-3-Clause
  */
 #include "loader.h"
+#include "signatures.h"
 
 #include <errno.h>
 #include <libconfig.h>
@@ -22,7 +23,7 @@ static const struct field conf_top[] = {
 };
 
 enum { SET_RECORDS, SET_MAX, SET_CAP_COUNTS, SET_WARN_DAYS, SET_LT_MAX, SET_AUDIT, SET_SOURCE,
-       SET_DEVICE_DOMAINS, SET_N };
+       SET_DEVICE_DOMAINS, SET_REQUIRE_SIGS, SET_SIGNERS, SET_N };
 static const struct field settings_fields[SET_N + 1] = {
 	[SET_RECORDS] = { "records", F_STRLIST, true },
 	[SET_MAX] = { "max_approved_per_office", F_INT, false },
@@ -32,6 +33,8 @@ static const struct field settings_fields[SET_N + 1] = {
 	[SET_AUDIT] = { "audit", F_STR, false },
 	[SET_SOURCE] = { "source", F_STR, false },
 	[SET_DEVICE_DOMAINS] = { "device_domains", F_STRLIST, false },
+	[SET_REQUIRE_SIGS] = { "require_signatures", F_BOOL, false },
+	[SET_SIGNERS] = { "signers", F_STR, false },
 };
 
 static const struct field records_top[] = {
@@ -102,6 +105,24 @@ static void parse_device_domains(struct loader *L, const config_setting_t *list)
 	L->p->set.device_domains = v;
 }
 
+/* settings.require_signatures (default off for files: a directory's copy
+ * says on) and settings.signers, the pinned signers (default signers.conf
+ * beside this file, read when signatures are required or it is named). */
+static void parse_signature_settings(struct loader *L, const config_setting_t *req,
+                                     const config_setting_t *signers, const char *conf_dir)
+{
+	struct settings *set = &L->p->set;
+	const char *path = str_of(signers);
+
+	set->require_signatures = bool_of(req, false);
+	if (path != NULL && path[0] == '\0')
+		ERR(L, AT(signers), NULL, "settings: signers must not be empty");
+	else if (path != NULL)
+		set->signers = absolute_path(L, conf_dir, path);
+	else if (set->require_signatures)
+		set->signers = absolute_path(L, conf_dir, "signers.conf");
+}
+
 static void parse_settings(struct loader *L, const config_setting_t *root,
                            const char *conf_dir)
 {
@@ -133,6 +154,7 @@ static void parse_settings(struct loader *L, const config_setting_t *root,
 		ERR(L, AT(m[SET_AUDIT]), NULL, "settings: audit must not be empty");
 	else if (audit != NULL)
 		set->audit = absolute_path(L, conf_dir, audit);
+	parse_signature_settings(L, m[SET_REQUIRE_SIGS], m[SET_SIGNERS], conf_dir);
 }
 
 /* settings.source: "files" (the default) or "ldap" (DESIGN §7: the records
@@ -252,7 +274,7 @@ static bool keep_provenance(struct loader *L)
 	smp_policy *p = L->p;
 	size_t len = strlen(p->config_path);
 
-	if (L->zone.oom || L->nsrc != p->nrecords + 1)
+	if (L->zone.oom || L->nsrc != policy_nsources(p))
 		return false;
 	p->digests = arena_alloc(&p->mem, L->nsrc * sizeof(*p->digests));
 	p->zone = arena_alloc(&p->mem, (L->zone.n + 1) * sizeof(*p->zone));
@@ -382,6 +404,8 @@ smp_status policy_load_files(const char *config_path, unsigned flags,
 		}
 	}
 	load_records(&L);
+	if (rc == SMP_OK && !L.failed && !L.nomem && !sig_check_policy(&L))
+		L.nomem = true;
 	if (rc == SMP_OK && !L.failed && !L.nomem && !policy_derive(L.p, &L.zone))
 		L.nomem = true;
 	return finish(&L, rc, out, diags);
