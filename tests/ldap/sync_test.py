@@ -157,7 +157,7 @@ def ldap_config(tmp, slapd, name="dir", uri=None, ca_file=None, bind=True, max_o
     lines += [f"timeout = {timeout};", 'copy_dir = "copy";']
     conf = os.path.join(d, "smpolicy.conf")
     with open(conf, "w") as f:
-        f.write('version = 1;\nsettings = { source = "ldap"; };\nldap = {\n  ' +
+        f.write('version = 1;\nsettings = { source = "ldap"; require_signatures = false; };\nldap = {\n  ' +
                 "\n  ".join(lines) + "\n};\n")
     os.chmod(conf, 0o644)
     return conf
