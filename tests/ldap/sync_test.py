@@ -741,6 +741,9 @@ def case_strings(tmp, slapd):
                                                         "smpolicy.conf"))
     for tree in (want_settings, got_settings):
         tree["settings"].pop("records")
+    # local settings the copy carries: the test's own, not the directory's
+    ok(got_settings["settings"].pop("require_signatures", None) is False,
+       "strings: the copy carries the local require_signatures")
     merged = {}
     for r in want_records:
         merged.update(r)
