@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""dir_sig_test.py - signed sign-offs on records in the directory, each
+director's key in a PKCS#11 token of their own (SoftHSM2, through the same
+GnuTLS/p11-kit path as a smartcard): request, both sign, sync, ALLOW; then
+what the root DN (or anyone who slips past an access rule) can still write
+does not grant.  A throwaway slapd (tests/ldap), fixed instants.  TAP.
+
+usage: dir_sig_test.py --exe BUILD/tools/smpolicy
+"""
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "ldap"))
+import records_test as rt  # noqa: E402
+from ldaptest import Slapd  # noqa: E402
+
+ok = rt.ok
+SOFTHSM = "/usr/lib/softhsm/libsofthsm2.so"
+
+
+def tokens(tmp):
+    """Two SoftHSM2 tokens, dcpp and dit, each with a P-256 key "key";
+    the environment that reaches them and the PIN files."""
+    conf = os.path.join(tmp, "softhsm2.conf")
+    tokdir = os.path.join(tmp, "tokens")
+    os.mkdir(tokdir, 0o700)
+    with open(conf, "w") as f:
+        f.write(f"directories.tokendir = {tokdir}\nobjectstore.backend = file\n")
+    env = dict(os.environ, SOFTHSM2_CONF=conf)
+    pins = {}
+    for who, pin in (("dcpp", "1111"), ("dit", "2222")):
+        r = subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", who,
+                            "--so-pin", "9999", "--pin", pin], capture_output=True, text=True,
+                           env=env)
+        ok(r.returncode == 0, f"softhsm2: token {who}", r.stdout + r.stderr)
+        r = subprocess.run(["p11tool", f"--provider={SOFTHSM}", "--login",
+                            "--generate-privkey=ecdsa", "--curve=secp256r1", "--label=key",
+                            f"pkcs11:token={who}"], capture_output=True, text=True,
+                           env=dict(env, GNUTLS_PIN=pin))
+        ok(r.returncode == 0, f"p11tool: a P-256 key in token {who}", r.stdout + r.stderr)
+        p = os.path.join(tmp, who + ".pin")
+        with open(p, "w") as f:
+            f.write(pin + "\n")
+        os.chmod(p, 0o600)
+        pins[who] = p
+    return env, pins
+
+
+def uri(who):
+    return f"pkcs11:token={who};object=key;type=private"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--exe", required=True)
+    exe = os.path.abspath(ap.parse_args().exe)
+    if shutil.which("softhsm2-util") is None or shutil.which("p11tool") is None:
+        ok(False, "softhsm2-util and p11tool are installed (./dev.sh installs softhsm2, gnutls-bin)")
+        print(f"1..{len(rt.results)}")
+        return 1
+    with tempfile.TemporaryDirectory(prefix="smp-dirsig-") as tmp:
+        os.chmod(tmp, 0o755)
+        env, pins = tokens(tmp)
+        os.environ.update(env)   # the record commands open the tokens
+        pub = {}
+        for who in ("dcpp", "dit"):
+            r = subprocess.run([exe, "keygen", "--public", uri(who), "--pin-file", pins[who]],
+                               capture_output=True, text=True)
+            ok(r.returncode == 0 and re.fullmatch(r"[A-Za-z0-9+/]+=*\n", r.stdout),
+               f"keygen --public reads {who}'s token", r.stdout + r.stderr)
+            pub[who] = r.stdout.strip()
+        with Slapd(tmp) as s:
+            w = rt.World(tmp, s, exe)
+            signers = os.path.join(tmp, "site", "signers.conf")
+            with open(signers, "w") as f:
+                f.write('version = 1;\nsigners = (\n'
+                        f'  {{ id = "dcpp"; role = "director_cpp"; from = "2017-02-06"; key = "{pub["dcpp"]}"; }},\n'
+                        f'  {{ id = "dit"; role = "director_it"; from = "2017-02-06"; key = "{pub["dit"]}"; }}\n);\n')
+            os.chmod(signers, 0o644)
+            with open(w.conf) as f:
+                text = f.read()
+            with open(w.conf, "w") as f:   # the default of a directory source
+                f.write(text.replace(" require_signatures = false;", ""))
+            rt.setup(w)
+            r = w.as_("lomt", "request", "--staff", "t1", "--kind", "long_term", "--platform",
+                      "facebook", "--by", "lomt", "--on", "2026-02-01")
+            m = re.search(r"(LT-\d{4}-\d+)", r.stdout)
+            ok(r.returncode == 0 and m, "request by the office manager", r.stdout + r.stderr)
+            aid = m.group(1) if m else "LT-none"
+            r = w.as_("dcpp", "sign", aid, "--by", "dcpp", "--on", "2026-02-02", "--key",
+                      uri("dcpp"), "--pin-file", pins["dcpp"])
+            ok(r.returncode == 0, "dcpp signs with the token", r.stdout + r.stderr)
+            r = w.as_("dit", "sign", aid, "--by", "dit", "--on", "2026-02-03", "--key",
+                      uri("dcpp"), "--pin-file", pins["dcpp"])
+            ok(r.returncode == 1, "dit cannot sign with dcpp's token", r.stdout + r.stderr)
+            r = w.as_("dit", "sign", aid, "--by", "dit", "--on", "2026-02-03", "--key",
+                      uri("dit"), "--pin-file", pins["dit"])
+            ok(r.returncode == 0 and "fully signed" in r.stdout, "dit signs with the token",
+               r.stdout + r.stderr)
+            e = w.approval(aid)
+            ok("smpApprovedCppSig: " in e and "smpApprovedItSig: " in e,
+               "both signatures are in the directory", e)
+            r = w.smpolicy("sync")
+            ok(r.returncode == 0, "sync", r.stdout + r.stderr)
+
+            def decide():
+                return w.smpolicy("decide", "--user", "t1", "--platform", "facebook",
+                                  "--device", "ws-trenton-1", "--at", "2026-03-01T10:00")
+            r = decide()
+            ok(r.returncode == 0 and r.stdout.startswith("ALLOW"), "decide: ALLOW", r.stdout + r.stderr)
+            r = w.smpolicy("verify")
+            ok(f"{aid}: approved_cpp by dcpp valid; approved_it by dit valid;" in r.stdout,
+               "verify on the workstation's copy", r.stdout + r.stderr)
+
+            # what the root DN can write does not grant
+            dn = f"cn={aid},ou=approvals,{w.base}"
+            w.raw("root", f"dn: {dn}\nchangetype: modify\nreplace: smpExpires\nsmpExpires: 2030-01-01\n")
+            w.smpolicy("sync")
+            r = decide()
+            ok(r.returncode == 1 and "approval-invalid" in r.stdout and "does not verify" in r.stdout,
+               "root DN extends the expiry: denied", r.stdout + r.stderr)
+            w.raw("root", f"dn: {dn}\nchangetype: modify\ndelete: smpExpires\n")
+            w.smpolicy("sync")
+            r = decide()
+            ok(r.returncode == 0, "the expiry put back: ALLOW again", r.stdout + r.stderr)
+            w.raw("root", f"dn: {dn}\nchangetype: modify\nreplace: smpApprovedItBy\nsmpApprovedItBy: dit2\n")
+            w.smpolicy("sync")
+            r = decide()
+            ok(r.returncode == 1 and "'dit2' is not a signer" in r.stdout,
+               "root DN names another IT director: denied", r.stdout + r.stderr)
+            whole = (f"dn: cn=LT-9999-1,ou=approvals,{w.base}\nchangetype: add\n"
+                     "objectClass: smpPolicyApproval\ncn: LT-9999-1\nsmpStaff: t1\n"
+                     "smpKind: long_term\nsmpPlatforms: facebook\nsmpRequestedBy: lomt\n"
+                     "smpRequested: 2026-02-01\nsmpApprovedCppBy: dcpp\nsmpApprovedCppOn: 2026-02-02\n"
+                     "smpApprovedItBy: dit\nsmpApprovedItOn: 2026-02-03\n")
+            ok(w.raw("root", whole) == 0, "the root DN writes a whole approval")
+            w.smpolicy("sync")
+            r = decide()
+            ok(r.returncode == 1 and "has no signature" in r.stdout,
+               "an approval written whole by the root DN: denied", r.stdout + r.stderr)
+            sig = re.search(r"smpApprovedCppSig: (\S+)", e)
+            sig_it = re.search(r"smpApprovedItSig: (\S+)", e)
+            if sig and sig_it:
+                w.raw("root", f"dn: cn=LT-9999-1,ou=approvals,{w.base}\nchangetype: modify\n"
+                      f"add: smpApprovedCppSig\nsmpApprovedCppSig: {sig.group(1)}\n-\n"
+                      f"add: smpApprovedItSig\nsmpApprovedItSig: {sig_it.group(1)}\n")
+            w.smpolicy("sync")
+            r = decide()
+            ok(r.returncode == 1 and "does not verify" in r.stdout,
+               "the signatures of another approval copied in: denied", r.stdout + r.stderr)
+    print(f"1..{len(rt.results)}")
+    return 0 if all(g for g, _w, _d in rt.results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
