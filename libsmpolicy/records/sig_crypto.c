@@ -1,10 +1,10 @@
 /*
- * sig_crypto.c - the directors' keys and signatures through GnuTLS:
- * ECDSA P-256 with SHA-256, the signature a DER ECDSA-Sig-Value.  A
- * private key is a PKCS#11 object named by a "pkcs11:" URI (a smartcard,
- * a security key, a SoftHSM token: GnuTLS reaches them through p11-kit)
- * or a PEM file, encrypted (PKCS#8) or not.  The only file of the library
- * that calls a crypto library: no cryptography is written here.
+ * sig_crypto.c - the directors' keys and signing through GnuTLS: ECDSA
+ * P-256 with SHA-256, the signature a DER ECDSA-Sig-Value.  A private key
+ * is a PKCS#11 object named by a "pkcs11:" URI (a smartcard, a security
+ * key, a SoftHSM token: GnuTLS reaches them through p11-kit) or a PEM
+ * file, encrypted (PKCS#8) or not.  Verification is sig_verify.c's.  No
+ * cryptography is written here.
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
@@ -19,10 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-struct sig_pubkey {
-	gnutls_pubkey_t k;
-};
 
 struct sig_privkey {
 	gnutls_privkey_t k;
@@ -45,44 +41,6 @@ static bool p256(gnutls_pubkey_t k)
 	gnutls_free(x.data);
 	gnutls_free(y.data);
 	return ok;
-}
-
-struct sig_pubkey *sig_pubkey_import(const unsigned char *spki, size_t n, const char **why)
-{
-	struct sig_pubkey *pk = calloc(1, sizeof(*pk));
-	gnutls_datum_t d = { (unsigned char *)spki, (unsigned)n };
-
-	*why = "out of memory";
-	if (pk == NULL || gnutls_pubkey_init(&pk->k) < 0) {
-		free(pk);
-		return NULL;
-	}
-	if (gnutls_pubkey_import(pk->k, &d, GNUTLS_X509_FMT_DER) < 0)
-		*why = "not a DER SubjectPublicKeyInfo";
-	else if (!p256(pk->k))
-		*why = "not an ECDSA P-256 public key";
-	else
-		return pk;
-	gnutls_pubkey_deinit(pk->k);
-	free(pk);
-	return NULL;
-}
-
-bool sig_pubkey_verify(const struct sig_pubkey *k, const unsigned char *msg, size_t n,
-                       const unsigned char *sig, size_t siglen)
-{
-	gnutls_datum_t m = { (unsigned char *)msg, (unsigned)n };
-	gnutls_datum_t s = { (unsigned char *)sig, (unsigned)siglen };
-
-	return gnutls_pubkey_verify_data2(k->k, GNUTLS_SIGN_ECDSA_SHA256, 0, &m, &s) >= 0;
-}
-
-void sig_pubkey_free(struct sig_pubkey *k)
-{
-	if (k == NULL)
-		return;
-	gnutls_pubkey_deinit(k->k);
-	free(k);
 }
 
 /* ---- private keys ---------------------------------------------------------- */

@@ -45,7 +45,7 @@ char *sig_base64_encode(const unsigned char *v, size_t n);
  * read; false on OOM. */
 bool sig_check_policy(struct loader *L);
 
-/* ---- sig_crypto.c: the only file that calls the crypto library --------- */
+/* ---- sig_verify.c, sig_crypto.c: the files that call crypto libraries ---- */
 
 /*
  * These are referenced weakly by signatures.c: a program linked from the
@@ -60,6 +60,10 @@ struct sig_pubkey *sig_pubkey_import(const unsigned char *spki, size_t n, const 
 bool sig_pubkey_verify(const struct sig_pubkey *k, const unsigned char *msg, size_t n,
                        const unsigned char *sig, size_t siglen) __attribute__((weak));
 void sig_pubkey_free(struct sig_pubkey *k) __attribute__((weak));
+/* Does nothing: a program linked from the archive that must verify calls
+ * it, a reference that brings sig_verify.o in (the shared library has
+ * every object). */
+void sig_verify_link(void);
 
 /* A director's private key: "pkcs11:..." (a token, pin its PIN) or a PEM
  * file (pin its passphrase, NULL if not encrypted). */
