@@ -5,12 +5,16 @@ files must leave the approval approval-invalid with its reason.  TAP.
 Hermetic: a fresh temporary world, keys made by `smpolicy keygen`, fixed
 instants (--on, --at), TZ fixed for the child."""
 import argparse
+import base64
+import datetime
 import os
 import re
 import shutil
 import subprocess
 import sys
+import struct
 import tempfile
+import zoneinfo
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SMALL = os.path.join(HERE, '..', 'cli', 'worlds', 'small')
@@ -59,6 +63,59 @@ def unsign(text):
     """The small world's sign-offs without them: LT-1 and UB-1 unsigned."""
     return re.sub(r'\n    approved_(cpp|it) = \{\n      by = "[^"]*";\n      on = "[^"]*";\n    \};',
                   '', text)
+
+
+def message(act, aid, staff, kind, platforms, ticket, requested_by, requested, starts,
+            expires, signer, on, reason=None):
+    """The signed message as docs/SIGNATURES.md specifies it, written
+    independently of the library."""
+    def s(v):
+        b = v.encode()
+        return struct.pack('>I', len(b)) + b
+
+    def t(v):
+        return struct.pack('>q', v)
+
+    def opt(v, f):
+        return b'\x00' if v is None else b'\x01' + f(v)
+    out = b'smpolicy-signoff-v1\x00' + s(act) + s(aid) + s(staff) + s(kind)
+    out += struct.pack('>I', len(platforms)) + b''.join(s(p) for p in platforms)
+    out += opt(ticket, s) + opt(requested_by, s) + opt(requested, t) + opt(starts, t)
+    out += opt(expires, t) + s(signer) + t(on)
+    if act == 'revoked':
+        out += s(reason)
+    return out
+
+
+def local(day, tz='America/New_York'):
+    """The instant a date alone denotes in the records (its start)."""
+    y, m, d = map(int, day.split('-'))
+    return int(datetime.datetime(y, m, d, tzinfo=zoneinfo.ZoneInfo(tz)).timestamp())
+
+
+def doc_example():
+    """The hex of the example in docs/SIGNATURES.md."""
+    text = read(os.path.join(HERE, '..', '..', 'docs', 'SIGNATURES.md'))
+    block = text.split('is the bytes (hex, grouped by field):', 1)[1].split('```')[1]
+    return bytes.fromhex(''.join(re.split(r'\s{2,}', line.strip())[0].replace(' ', '')
+                                 for line in block.strip().splitlines()))
+
+
+def openssl_verifies(pub_b64, msg, sig_b64, tmp):
+    """Does the openssl command (not the library) accept the signature?"""
+    der = os.path.join(tmp, 'pub.der')
+    with open(der, 'wb') as f:
+        f.write(base64.b64decode(pub_b64))
+    with open(os.path.join(tmp, 'msg'), 'wb') as f:
+        f.write(msg)
+    with open(os.path.join(tmp, 'sig'), 'wb') as f:
+        f.write(base64.b64decode(sig_b64))
+    pem = subprocess.run(['openssl', 'pkey', '-pubin', '-inform', 'DER', '-in', der,
+                          '-out', os.path.join(tmp, 'pub.pem')], capture_output=True)
+    r = subprocess.run(['openssl', 'dgst', '-sha256', '-verify', os.path.join(tmp, 'pub.pem'),
+                        '-signature', os.path.join(tmp, 'sig'), os.path.join(tmp, 'msg')],
+                       capture_output=True, text=True)
+    return pem.returncode == 0 and r.returncode == 0 and 'Verified OK' in r.stdout
 
 
 def signers_conf(entries):
@@ -145,6 +202,26 @@ def main():
         ok('"state":"valid"' in out.replace(' ', '') and '"require_signatures":true' in out.replace(' ', ''),
            'verify --json', out)
         signed = read(os.path.join(w, 'records.conf'))
+
+        # the encoding as documented: the doc's example, and the library's
+        # signature verified by openssl over an independent encoding
+        ex = message('approved_cpp', 'LT-1', 'w1', 'long_term', ['facebook'], None, 'lom',
+                     1779235200, None, None, 'dir-cpp', 1779926400)
+        ok(doc_example() == ex, 'docs/SIGNATURES.md: the example is the encoding',
+           doc_example().hex() + '\n' + ex.hex())
+        lt1 = re.findall(r'sig = "([^"]+)"', signed)
+        msg_cpp = message('approved_cpp', 'LT-1', 'w1', 'long_term', ['facebook', 'snapchat'],
+                          None, 'lom', local('2026-05-20'), local('2026-06-01'),
+                          local('2027-01-01'), 'dir-cpp', local('2026-05-28'))
+        ok(len(lt1) == 2 and openssl_verifies(pub['cpp'], msg_cpp, lt1[0], top),
+           'openssl verifies the CP&P signature over the documented message')
+        msg_it = message('approved_it', 'LT-1', 'w1', 'long_term', ['facebook', 'snapchat'],
+                         None, 'lom', local('2026-05-20'), local('2026-06-01'),
+                         local('2027-01-01'), 'dir-it', local('2026-06-01'))
+        ok(len(lt1) == 2 and openssl_verifies(pub['it'], msg_it, lt1[1], top),
+           'openssl verifies the IT signature over the documented message')
+        ok(len(lt1) == 2 and not openssl_verifies(pub['cpp'], msg_it, lt1[0], top),
+           'and not the CP&P signature over the IT message')
 
         def attack(name, records=None, signers=None, why=''):
             w2 = world(name, signers if signers is not None else good_signers)
