@@ -440,6 +440,9 @@ static smp_status full_sync(struct sync *y)
 
 	rc = dir_read_world(&y->conn, &y->w, y->d);
 	dir_close(&y->conn);   /* everything is read: no connection held while writing */
+	if (rc == SMP_OK)
+		rc = dir_remember_revocations(y->s.copy_dir, y->load_flags, !y->check_only, &y->w,
+		                              y->d);
 	if (rc != SMP_OK)
 		return rc;
 	rc = make_temp(y);

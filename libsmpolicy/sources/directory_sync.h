@@ -111,6 +111,14 @@ smp_status dir_read_csn(struct dir_conn *c, struct dir_world *w);
 smp_status dir_read_world(struct dir_conn *c, struct dir_world *w, smp_diags *d);
 void dir_world_free(struct dir_world *w);
 
+/*
+ * The revocations this machine has seen (revocations.c): put those w no
+ * longer has back into its approvals, and (write) add the ones w has to
+ * copy_dir/revoked, fsynced.  A warning in d says how many were put back.
+ */
+smp_status dir_remember_revocations(const char *copy_dir, unsigned flags, bool write,
+                                    struct dir_world *w, smp_diags *d);
+
 /* ---- the files world (directory_render.c) ----------------------------- */
 
 /* What a line of a rendered file came from. */

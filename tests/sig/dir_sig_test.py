@@ -154,6 +154,43 @@ def main():
             r = decide()
             ok(r.returncode == 1 and "does not verify" in r.stdout,
                "the signatures of another approval copied in: denied", r.stdout + r.stderr)
+
+            # revocation memory: a revocation seen stays in force here
+            w.raw("root", f"dn: cn=LT-9999-1,ou=approvals,{w.base}\nchangetype: delete\n")
+            w.raw("root", f"dn: {dn}\nchangetype: modify\nreplace: smpApprovedItBy\nsmpApprovedItBy: dit\n")
+            w.smpolicy("sync")
+            r = decide()
+            ok(r.returncode == 0, "the records put back: ALLOW", r.stdout + r.stderr)
+            r = w.as_("dcpp", "revoke", aid, "--by", "dcpp", "--reason", "left the agency",
+                      "--on", "2026-02-20", "--key", uri("dcpp"), "--pin-file", pins["dcpp"])
+            ok(r.returncode == 0, "dcpp revokes it, signed", r.stdout + r.stderr)
+            ok("smpRevokedSig: " in w.approval(aid), "the revocation's signature is in the directory")
+            r = w.smpolicy("sync")
+            ok(r.returncode == 0, "sync", r.stdout + r.stderr)
+            r = decide()
+            ok(r.returncode == 1 and "revoked" in r.stdout, "revoked: DENY", r.stdout + r.stderr)
+            memory = os.path.join(tmp, "site", "copy", "revoked")
+            ok(os.path.exists(memory) and aid in open(memory).read(),
+               "the revocation is kept in copy_dir/revoked")
+            w.raw("root", f"dn: {dn}\nchangetype: modify\ndelete: smpRevokedOn\n-\n"
+                  "delete: smpRevokedBy\n-\ndelete: smpRevokedReason\n-\ndelete: smpRevokedSig\n")
+            ok("smpRevokedOn" not in w.approval(aid), "the root DN deletes the revocation")
+            r = w.smpolicy("sync")
+            ok(r.returncode == 0 and "no longer in the directory" in r.stderr,
+               "sync says the revocation is kept", r.stdout + r.stderr)
+            r = decide()
+            ok(r.returncode == 1 and "revoked" in r.stdout,
+               "a revocation deleted after this machine saw it: still DENY", r.stdout + r.stderr)
+            r = w.smpolicy("verify")
+            ok(re.search(aid + r": .*revoked by dcpp valid", r.stdout) is not None,
+               "the kept revocation's signature still verifies", r.stdout + r.stderr)
+            w.raw("root", f"dn: {w.dn('w1')}\nchangetype: modify\nreplace: smpName\nsmpName: W One\n")
+            r = w.smpolicy("sync")
+            ok(r.returncode == 0 and "no longer in the directory" in r.stderr,
+               "another change, another sync", r.stdout + r.stderr)
+            r = decide()
+            ok(r.returncode == 1 and "revoked" in r.stdout, "and after another sync",
+               r.stdout + r.stderr)
     print(f"1..{len(rt.results)}")
     return 0 if all(g for g, _w, _d in rt.results) else 1
 
