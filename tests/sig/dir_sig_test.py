@@ -56,10 +56,58 @@ def uri(who):
     return f"pkcs11:token={who};object=key;type=private"
 
 
+FIXED = "2026-03-01 10:00:00"   # the instant PAM and the helper decide at (faketime)
+FAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
+
+
+def at_fixed(preload=()):
+    """The environment of a process of the test's clock (FIXED), with more
+    preloaded libraries.  The zone is the sync's: a date alone in the
+    records is a day of the local zone, and both the signature's message
+    and the compiled cache are of the instants it gives."""
+    return dict(os.environ, LD_PRELOAD=":".join([FAKETIME, *preload]), LC_ALL="C")
+
+
+def pam(tmp, module, wrapper, conf, extra=""):
+    """pamtester acct_mgmt for t1 on ws-trenton-1 under pam_wrapper: (rc, output)."""
+    svc = os.path.join(tmp, "svc")
+    os.makedirs(svc, mode=0o755, exist_ok=True)
+    with open(os.path.join(svc, "sig"), "w") as f:
+        f.write(f"account required {module} config={conf} device=ws-trenton-1 "
+                f"platform=facebook {extra}\n")
+    env = at_fixed([wrapper])
+    env.update(PAM_WRAPPER="1", PAM_WRAPPER_SERVICE_DIR=svc, PAM_WRAPPER_DEBUGLEVEL="2")
+    r = subprocess.run(["pamtester", "sig", "t1", "acct_mgmt"], capture_output=True, text=True,
+                       env=env, stdin=subprocess.DEVNULL, timeout=60)
+    return r.returncode, r.stdout + r.stderr
+
+
+def squid(helper, conf):
+    """One request to the Squid helper, at FIXED: its answer line."""
+    r = subprocess.run([helper, "-c", conf], input="1 t1 facebook.com ws-trenton-1\n",
+                       capture_output=True, text=True, env=at_fixed(), timeout=60)
+    return r.stdout.strip() + r.stderr
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--exe", required=True)
-    exe = os.path.abspath(ap.parse_args().exe)
+    ap.add_argument("--pam-module", required=True)
+    ap.add_argument("--pam-wrapper", default="")
+    ap.add_argument("--squid-helper", required=True)
+    args = ap.parse_args()
+    exe = os.path.abspath(args.exe)
+    # The whole test lives on a clock that starts at FIXED: the server's
+    # certificates, the sync, PAM and the helper agree on what "now" is,
+    # and it is the same on any day the test runs.
+    if os.environ.get("FAKETIME") != "@" + FIXED and os.path.exists(FAKETIME):
+        env = dict(os.environ, LD_PRELOAD=FAKETIME, FAKETIME="@" + FIXED)
+        os.execve(sys.executable, [sys.executable, *sys.argv], env)
+    for tool, what in (("pamtester", "pamtester"), ("faketime", "faketime")):
+        if shutil.which(tool) is None:
+            ok(False, f"{what} is installed (./dev.sh installs it)")
+    if not args.pam_wrapper or not os.path.exists(FAKETIME):
+        ok(False, "pam_wrapper and libfaketime are installed (./dev.sh installs them)")
     if shutil.which("softhsm2-util") is None or shutil.which("p11tool") is None:
         ok(False, "softhsm2-util and p11tool are installed (./dev.sh installs softhsm2, gnutls-bin)")
         print(f"1..{len(rt.results)}")
@@ -117,6 +165,16 @@ def main():
             r = w.smpolicy("verify")
             ok(f"{aid}: approved_cpp by dcpp valid; approved_it by dit valid;" in r.stdout,
                "verify on the workstation's copy", r.stdout + r.stderr)
+            rc, out = pam(tmp, os.path.abspath(args.pam_module), args.pam_wrapper, w.conf,
+                          "cache=use")
+            ok(rc == 0 and "decision=allow" in out,
+               "PAM: ALLOW from the copy's compiled cache (the verdicts of the sync)", out)
+            rc, out = pam(tmp, os.path.abspath(args.pam_module), args.pam_wrapper, w.conf,
+                          "cache=off")
+            ok(rc != 0 and "cannot verify signatures" in out,
+               "PAM parsing the records itself verifies nothing and denies", out)
+            out = squid(os.path.abspath(args.squid_helper), w.conf)
+            ok(out.startswith("1 OK"), "Squid helper: OK", out)
 
             # what the root DN can write does not grant
             dn = f"cn={aid},ou=approvals,{w.base}"
