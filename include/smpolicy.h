@@ -541,7 +541,9 @@ struct smp_sig_info {
 	bool present;         /* the act is in the records (else nothing below) */
 	const char *signer;   /* its by */
 	int64_t on;
-	bool has_sig;
+	bool has_sig;         /* a policy parsed from the records only: the
+	                         compiled cache and the login store keep the
+	                         verdict (state, why), not the signature */
 	smp_sig_state state;
 	const char *why;      /* SMP_SIG_MISSING, SMP_SIG_INVALID: the reason */
 };

@@ -180,7 +180,8 @@ enum sig_state {
 };
 
 struct sig {
-	char *value;         /* base64, as written; NULL if none */
+	char *value;         /* base64, as written, in sigmem; NULL if none,
+	                        and always NULL in a policy from an image */
 	char *why;           /* SIG_MISSING, SIG_INVALID: the reason */
 	unsigned char state; /* enum sig_state */
 };
@@ -246,6 +247,10 @@ struct settings {
 
 struct smp_policy {
 	struct arena mem;
+	/* the signatures' text (sig.value): read at a parse for the check and
+	 * `smpolicy verify`, never part of the compiled cache or the login
+	 * store (an image carries the verdicts, not the 100 bytes of each) */
+	struct arena sigmem;
 	char *config_path;
 	char **records_paths;
 	size_t nrecords;

@@ -414,7 +414,11 @@ static void walk_accounts(struct walk *w, smp_policy *p, const struct counts *n,
 
 static void walk_sig(struct walk *w, struct sig *g)
 {
-	str(w, &g->value, true);
+	/* the text is not in the image (sigmem): the verdict is */
+	if (w->mode == WRITE)
+		memset(&g->value, 0, sizeof(g->value));
+	else if (checking(w) && memcmp(&g->value, &(char *){ NULL }, sizeof(g->value)) != 0)
+		fault(w, "a signature's text in an image");
 	str(w, &g->why, true);
 	if (checking(w) && g->state > SIG_INVALID)
 		fault(w, "a signature of no known state");
@@ -589,6 +593,8 @@ static void walk_policy(struct walk *w, smp_policy *p, struct records *r)
 	memset(r, 0, sizeof(*r));
 	if (w->mode != CHECK)
 		memset(&p->mem, 0, sizeof(p->mem));
+	if (w->mode != CHECK)
+		memset(&p->sigmem, 0, sizeof(p->sigmem));
 	if (!count_ok(w, n.nrecords) || !count_ok(w, n.nplatforms) ||
 	    !count_ok(w, n.noffices) || !count_ok(w, n.nstaff) || !count_ok(w, n.ndevices) ||
 	    !count_ok(w, n.naccounts) || !count_ok(w, n.napprovals) || !count_ok(w, n.nzone))

@@ -429,6 +429,20 @@ static const struct field revoked_fields[RV_N + 1] = {
 	[RV_REASON] = { "reason", F_STR, true }, [RV_SIG] = { "sig", F_STR, false },
 };
 
+/* A signature's text, kept apart from the policy's memory (sigmem). */
+static char *sig_text(struct loader *L, const config_setting_t *m)
+{
+	const char *s = str_of(m);
+	char *c;
+
+	if (s == NULL)
+		return NULL;
+	c = arena_strdup(&L->p->sigmem, s);
+	if (c == NULL)
+		L->nomem = true;
+	return c;
+}
+
 static void load_sign_off(struct loader *L, const config_setting_t *g, const char *what,
                    struct sign_off *so)
 {
@@ -442,7 +456,7 @@ static void load_sign_off(struct loader *L, const config_setting_t *g, const cha
 		return;
 	so->present = true;
 	so->on = on.t;
-	so->sig.value = dup_or_null(L, str_of(m[SO_SIG]));
+	so->sig.value = sig_text(L, m[SO_SIG]);
 	set_where(&so->at, g);
 }
 
@@ -491,7 +505,7 @@ static void load_approval(struct loader *L, const config_setting_t *e, struct ap
 
 		a->revoked.by = ref_of(L, rm[RV_BY], &p->staff_ix, "staff member", what);
 		a->revoked.reason = dup_or_null(L, str_of(rm[RV_REASON]));
-		a->revoked.sig.value = dup_or_null(L, str_of(rm[RV_SIG]));
+		a->revoked.sig.value = sig_text(L, rm[RV_SIG]);
 		if (time_of(L, rm[RV_ON], SMP_TIME_START, what, &on) && on.set) {
 			a->revoked.present = true;
 			a->revoked.on = on.t;
