@@ -23,9 +23,9 @@ slapd ldap-utils libldap-dev openssl"
 # squid, curl: tests/squid/proxy_test.py runs its own squid on loopback and
 # browses through it; the squid the package starts is never used.
 PACKAGES="$PACKAGES squid curl"
-# libgnutls28-dev, libssl-dev: the directors' signatures (signing, verifying); softhsm2, gnutls-bin (p11tool),
-# p11-kit: the signing tests' PKCS#11 tokens, one per director; faketime: their
-# clock (tests/sig/dir_sig_test.py)
+# libgnutls28-dev, libssl-dev: the directors' signatures (signing, verifying);
+# softhsm2, gnutls-bin (p11tool), p11-kit: the signing tests' PKCS#11 tokens,
+# one per director; faketime: their clock (tests/sig/dir_sig_test.py)
 PACKAGES="$PACKAGES libgnutls28-dev libssl-dev softhsm2 gnutls-bin p11-kit faketime"
 
 say() { printf '==> %s\n' "$*"; }

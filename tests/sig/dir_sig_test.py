@@ -60,12 +60,16 @@ FIXED = "2026-03-01 10:00:00"   # the instant PAM and the helper decide at (fake
 FAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
 
 
+PRELOAD_FIRST = []   # --pam-preload: the sanitizer runtime an instrumented module needs
+
+
 def at_fixed(preload=()):
     """The environment of a process of the test's clock (FIXED), with more
     preloaded libraries.  The zone is the sync's: a date alone in the
     records is a day of the local zone, and both the signature's message
     and the compiled cache are of the instants it gives."""
-    return dict(os.environ, LD_PRELOAD=":".join([FAKETIME, *preload]), LC_ALL="C")
+    return dict(os.environ, LD_PRELOAD=":".join([*PRELOAD_FIRST, FAKETIME, *preload]),
+                LC_ALL="C")
 
 
 def pam(tmp, module, wrapper, conf, extra=""):
@@ -95,13 +99,18 @@ def main():
     ap.add_argument("--pam-module", required=True)
     ap.add_argument("--pam-wrapper", default="")
     ap.add_argument("--squid-helper", required=True)
+    ap.add_argument("--pam-preload", default="")
     args = ap.parse_args()
+    if args.pam_preload:
+        PRELOAD_FIRST.append(args.pam_preload)
     exe = os.path.abspath(args.exe)
     # The whole test lives on a clock that starts at FIXED: the server's
     # certificates, the sync, PAM and the helper agree on what "now" is,
     # and it is the same on any day the test runs.
     if os.environ.get("FAKETIME") != "@" + FIXED and os.path.exists(FAKETIME):
         env = dict(os.environ, LD_PRELOAD=FAKETIME, FAKETIME="@" + FIXED)
+        # a sanitizer's runtime then does not come first: it need not
+        env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0"
         os.execve(sys.executable, [sys.executable, *sys.argv], env)
     for tool, what in (("pamtester", "pamtester"), ("faketime", "faketime")):
         if shutil.which(tool) is None:
