@@ -820,8 +820,9 @@ smp_status smp_edit_revoke_with(const char *config_path, unsigned flags, const c
  * approval not revoked and not lapsed at `at` (NULL: now); each approval
  * is one transaction.  dry_run: sign nothing.  each (if not NULL) is
  * called with the id of every approval signed (or, dry_run, to sign).
- * Files only: a directory's records are re-signed one approval at a time
- * with smp_edit_sign_with() on the sign-off's own date (docs).
+ * On a directory the candidates are those of the local copy (smpolicy
+ * sync first), each read again from the directory and written as `by`
+ * (password) adding the signature attribute.
  */
 smp_status smp_edit_resign(const char *config_path, unsigned flags, const char *by,
                            const char *at, const char *password,

@@ -32,7 +32,7 @@ static const char sign_usage[] =
 	"usage: smpolicy sign ID --by DIRECTOR [--on TIME] [--key URI|FILE [--pin-file FILE]]\n"
 	"                     [--password-file FILE]\n"
 	"       smpolicy sign --resign --by DIRECTOR --key URI|FILE [--pin-file FILE]\n"
-	"                     [--at TIME] [--dry-run]\n";
+	"                     [--at TIME] [--dry-run] [--password-file FILE]\n";
 static const char revoke_usage[] =
 	"usage: smpolicy revoke ID --by U --reason TEXT [--on TIME]\n"
 	"                       [--key URI|FILE [--pin-file FILE]] [--password-file FILE]\n";
@@ -313,7 +313,7 @@ static void print_resigned(const char *id, void *ctx)
 static int cmd_resign(const char *config, unsigned load_flags, const struct args *a)
 {
 	smp_diags *d = NULL;
-	char *pin = NULL;
+	char *pin = NULL, *pw = NULL;
 	struct smp_signing key;
 	smp_status st;
 	int rc = require(sign_usage, "sign --resign", a->by, "--by");
@@ -324,12 +324,15 @@ static int cmd_resign(const char *config, unsigned load_flags, const struct args
 		rc = signing_key(a, &key, &pin);
 	if (rc < 0 && key.key == NULL && !a->dry_run)
 		rc = usage_error(sign_usage, "sign --resign: --key is required");
+	if (rc < 0 && !a->dry_run)
+		rc = get_password(config, load_flags, a, a->by, &pw);
 	if (rc >= 0) {
 		forget(pin);
 		return rc;
 	}
-	st = smp_edit_resign(config, load_flags, a->by, a->at, NULL, &key, a->dry_run,
+	st = smp_edit_resign(config, load_flags, a->by, a->at, pw, &key, a->dry_run,
 	                     print_resigned, (void *)(a->dry_run ? "would sign " : "signed "), &d);
+	forget(pw);
 	forget(pin);
 	rc = finish("sign --resign", st, d);
 	smp_diags_free(d);

@@ -98,6 +98,22 @@ static smp_status resign_one(const char *config, unsigned flags, const char *id,
 	return txn_end(&t, rc, diags);
 }
 
+struct resign_args {
+	int64_t at;
+	const struct smp_signing *key;
+};
+
+/* On the directory: the files' own migration of one approval, on a
+ * private rendering, carried back as the director's own write. */
+static smp_status apply_resign(const struct dir_edit *e, const char *conf, unsigned flags,
+                               char **new_id, smp_diags **d)
+{
+	const struct resign_args *a = e->args;
+
+	(void)new_id;
+	return resign_one(conf, flags, e->id, e->by, a->at, a->key, d);
+}
+
 smp_status smp_edit_resign(const char *config_path, unsigned flags, const char *by,
                            const char *at, const char *password,
                            const struct smp_signing *key, bool dry_run,
@@ -111,8 +127,8 @@ smp_status smp_edit_resign(const char *config_path, unsigned flags, const char *
 	smp_status rc;
 	char **ids = NULL;
 	size_t n = 0;
-
-	(void)password;
+	bool dir;
+	struct resign_args args;
 	if (diags != NULL)
 		*diags = NULL;
 	if (by == NULL || (!dry_run && (key == NULL || key->key == NULL)))
@@ -121,8 +137,9 @@ smp_status smp_edit_resign(const char *config_path, unsigned flags, const char *
 	rc = at != NULL ? smp_time_parse(at, SMP_TIME_START, &moment) : SMP_OK;
 	if (rc != SMP_OK)
 		return rc;
-	if (edit_names_directory(config_path, flags))
-		return SMP_ERR_ARG;   /* the directory: smpolicy sync, then on its copy (docs) */
+	dir = edit_names_directory(config_path, flags);
+	/* the candidates: the records as read now (a directory's local copy;
+	 * each one is read again from the directory before it is signed) */
 	rc = smp_policy_load(config_path, flags | SMP_LOAD_NO_CACHE, &p, &d);
 	if (rc != SMP_OK)
 		goto out;
@@ -142,8 +159,15 @@ smp_status smp_edit_resign(const char *config_path, unsigned flags, const char *
 	for (size_t i = 0; i < n && rc == SMP_OK; i++) {
 		smp_diags *one = NULL;
 
-		if (!dry_run)
+		if (!dry_run && dir) {
+			struct dir_edit e = { "sign", by, password, "approvals", ids[i], false,
+			                      apply_resign, &args };
+
+			args = (struct resign_args){ moment, key };
+			rc = dir_edit_run(config_path, flags, &e, NULL, &one);
+		} else if (!dry_run) {
 			rc = resign_one(config_path, flags, ids[i], by, moment, key, &one);
+		}
 		if (rc == SMP_OK && each != NULL)
 			each(ids[i], ctx);
 		if (one != NULL && !diags_merge(&d, one))

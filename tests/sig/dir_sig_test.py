@@ -185,6 +185,28 @@ def main():
             out = squid(os.path.abspath(args.squid_helper), w.conf)
             ok(out.startswith("1 OK"), "Squid helper: OK", out)
 
+            # the migration on the directory: the exported approvals carry
+            # dcpp's sign-off without a signature
+            r = w.smpolicy("verify")
+            ok("LT-2026-101: approved_cpp by dcpp missing" in r.stdout,
+               "an approval signed before signatures: missing", r.stdout + r.stderr)
+            r = w.smpolicy("sign", "--resign", "--by", "dcpp", "--dry-run", "--at", "2026-03-01")
+            ok(r.returncode == 0 and "would sign LT-2026-101" in r.stdout,
+               "resign --dry-run on the directory", r.stdout + r.stderr)
+            before = w.approval("LT-2026-101")
+            ok("smpApprovedCppSig" not in before, "the dry run wrote nothing", before)
+            r = w.as_("dcpp", "sign", "--resign", "--by", "dcpp", "--at", "2026-03-01",
+                      "--key", uri("dcpp"), "--pin-file", pins["dcpp"])
+            ok(r.returncode == 0 and r.stdout.count("signed LT-2026-10") == 6,
+               "dcpp re-signs the six approvals in one command", r.stdout + r.stderr)
+            e2 = w.approval("LT-2026-101")
+            ok("smpApprovedCppSig: " in e2 and f"modifiersName: {w.dn('dcpp')}" in e2,
+               "the signature is in the directory, written by dcpp's own bind", e2)
+            w.smpolicy("sync")
+            r = w.smpolicy("verify")
+            ok("LT-2026-101: approved_cpp by dcpp valid;" in r.stdout,
+               "after the sync: valid", r.stdout + r.stderr)
+
             # what the root DN can write does not grant
             dn = f"cn={aid},ou=approvals,{w.base}"
             w.raw("root", f"dn: {dn}\nchangetype: modify\nreplace: smpExpires\nsmpExpires: 2030-01-01\n")
