@@ -90,6 +90,31 @@ static void put_opt_time(struct sig_msg *m, const struct opt_time *t)
 		put_time(m, t->t);
 }
 
+static int str_cmp(const void *x, const void *y)
+{
+	return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/* The platform ids in byte order (strcmp): a directory keeps no order of
+ * a multi-valued attribute's values, so the order a record lists them in
+ * is not part of what is signed. */
+static void put_platforms(struct sig_msg *m, const smp_policy *p, const struct approval *a)
+{
+	const char **v = malloc((a->nplatforms + 1) * sizeof(*v));
+
+	if (v == NULL) {
+		m->oom = true;
+		return;
+	}
+	for (size_t i = 0; i < a->nplatforms; i++)
+		v[i] = p->platforms[a->platforms[i]].id;
+	qsort(v, a->nplatforms, sizeof(*v), str_cmp);
+	put_u32(m, (uint32_t)a->nplatforms);
+	for (size_t i = 0; i < a->nplatforms; i++)
+		put_str(m, v[i]);
+	free(v);
+}
+
 static const char *const slot_names[] = { "approved_cpp", "approved_it", "revoked" };
 
 bool sig_message(const smp_policy *p, const struct approval *a, enum sig_slot slot,
@@ -101,9 +126,7 @@ bool sig_message(const smp_policy *p, const struct approval *a, enum sig_slot sl
 	put_str(m, a->id);
 	put_str(m, p->staff[a->staff].id);
 	put_str(m, a->kind == KIND_LONG_TERM ? "long_term" : "limited");
-	put_u32(m, (uint32_t)a->nplatforms);
-	for (size_t i = 0; i < a->nplatforms; i++)
-		put_str(m, p->platforms[a->platforms[i]].id);
+	put_platforms(m, p, a);
 	put_opt_str(m, a->ticket);
 	put_opt_str(m, a->requested_by != NONE ? p->staff[a->requested_by].id : NULL);
 	put_opt_time(m, &a->requested);

@@ -79,7 +79,7 @@ def message(act, aid, staff, kind, platforms, ticket, requested_by, requested, s
     def opt(v, f):
         return b'\x00' if v is None else b'\x01' + f(v)
     out = b'smpolicy-signoff-v1\x00' + s(act) + s(aid) + s(staff) + s(kind)
-    out += struct.pack('>I', len(platforms)) + b''.join(s(p) for p in platforms)
+    out += struct.pack('>I', len(platforms)) + b''.join(s(p) for p in sorted(platforms))
     out += opt(ticket, s) + opt(requested_by, s) + opt(requested, t) + opt(starts, t)
     out += opt(expires, t) + s(signer) + t(on)
     if act == 'revoked':
@@ -248,6 +248,13 @@ def main():
         attack('platform-added', signed.replace('platforms = [ "facebook", "snapchat" ];',
                                                 'platforms = [ "facebook", "snapchat", "youtube" ];'),
                why='does not verify')
+        w2 = world('platforms-reordered')
+        write(os.path.join(w2, 'records.conf'),
+              signed.replace('platforms = [ "facebook", "snapchat" ];',
+                             'platforms = [ "snapchat", "facebook" ];'))
+        rc, out, _ = decide(exe, w2)
+        ok(rc == 0 and out.startswith('ALLOW'),
+           'the platforms listed in another order: still ALLOW (a set is signed)', out)
         attack('date-changed', signed.replace('on = "2026-06-01";', 'on = "2026-06-02";', 1),
                why='does not verify')
         # dir-cpp's signature in the IT slot (and dir-cpp made a director_it in the records)
