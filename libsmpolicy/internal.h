@@ -387,6 +387,11 @@ smp_status policy_load_ex(const char *config_path, unsigned flags,
 smp_status policy_load_files(const char *config_path, unsigned flags,
                              const char *records_path, const char *records_from,
                              smp_policy **out, smp_diags **diags, bool *directory);
+/* The records of config_path (files, no cache), each signature verified
+ * at most once over the loads given the same memo (records/signatures.h). */
+struct sig_memo;
+smp_status policy_load_memo(const char *config_path, unsigned flags, struct sig_memo *memo,
+                            smp_policy **out, smp_diags **diags);
 
 /* Open path as file_read_secure() does (owner, mode, folder, links, a
  * regular file of at most limit bytes) and return the open descriptor

@@ -327,6 +327,11 @@ static smp_status finish(struct loader *L, smp_status rc, smp_policy **out, smp_
 	return rc;
 }
 
+static smp_status load_files(const char *config_path, unsigned flags,
+                             const char *records_path, const char *records_from,
+                             smp_policy **out, smp_diags **diags, bool *directory,
+                             struct sig_memo *memo);
+
 smp_status policy_load_ex(const char *config_path, unsigned flags,
                           const char *records_path, const char *records_from,
                           smp_policy **out, smp_diags **diags)
@@ -337,6 +342,22 @@ smp_status policy_load_ex(const char *config_path, unsigned flags,
 smp_status policy_load_files(const char *config_path, unsigned flags,
                              const char *records_path, const char *records_from,
                              smp_policy **out, smp_diags **diags, bool *directory)
+{
+	return load_files(config_path, flags, records_path, records_from, out, diags, directory,
+	                  NULL);
+}
+
+smp_status policy_load_memo(const char *config_path, unsigned flags, struct sig_memo *memo,
+                            smp_policy **out, smp_diags **diags)
+{
+	return load_files(config_path, flags | SMP_LOAD_NO_CACHE, NULL, NULL, out, diags, NULL,
+	                  memo);
+}
+
+static smp_status load_files(const char *config_path, unsigned flags,
+                             const char *records_path, const char *records_from,
+                             smp_policy **out, smp_diags **diags, bool *directory,
+                             struct sig_memo *memo)
 {
 	struct loader L = { 0 };
 	const char *conf_dir;
@@ -350,6 +371,7 @@ smp_status policy_load_files(const char *config_path, unsigned flags,
 	if (config_path == NULL)
 		config_path = SMP_DEFAULT_CONFIG;
 	L.flags = flags;
+	L.sig_memo = memo;
 	L.times.log = &L.zone;
 	L.d = diags_new();
 	L.p = calloc(1, sizeof(*L.p));

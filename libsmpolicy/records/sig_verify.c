@@ -69,6 +69,21 @@ void sig_pubkey_free(struct sig_pubkey *k)
 	free(k);
 }
 
+void sig_memo_digest(const unsigned char *spki, size_t nspki, const unsigned char *msg,
+                     size_t n, const unsigned char *sig, size_t siglen, unsigned char out[32])
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	uint64_t len[3] = { nspki, n, siglen };
+	bool ok = c != NULL && EVP_DigestInit_ex(c, EVP_sha256(), NULL) == 1 &&
+	          EVP_DigestUpdate(c, len, sizeof(len)) == 1 &&
+	          EVP_DigestUpdate(c, spki, nspki) == 1 && EVP_DigestUpdate(c, msg, n) == 1 &&
+	          EVP_DigestUpdate(c, sig, siglen) == 1 && EVP_DigestFinal_ex(c, out, NULL) == 1;
+
+	if (!ok)
+		memset(out, 0, 32);   /* the empty slot: never found, never added */
+	EVP_MD_CTX_free(c);
+}
+
 void sig_verify_link(void)
 {
 }

@@ -220,6 +220,8 @@ char *sig_base64_encode(const unsigned char *v, size_t n)
 
 struct signer {
 	const char *id;            /* in the source's tree */
+	unsigned char *spki;       /* the key's DER (malloc'd), for the memo */
+	size_t nspki;
 	unsigned role;             /* ROLE_DIRECTOR_CPP or ROLE_DIRECTOR_IT */
 	int64_t from, until;       /* tenure [from, until); until SMP_TIME_MAX if open */
 	struct sig_pubkey *key;    /* NULL: no crypto in this program */
@@ -284,7 +286,8 @@ static void load_signer(struct loader *L, const config_setting_t *e, struct sign
 		if (sg->key == NULL)
 			ERR(L, AT(m[SG_KEY]), sg->id, "signer '%s': key: %s", sg->id, why);
 	}
-	free(der);
+	sg->spki = der;
+	sg->nspki = nder;
 }
 
 /* Read settings.signers as source L->src[L->nsrc]; its faults are the
@@ -322,9 +325,11 @@ static bool read_signers(struct loader *L, struct signers *out)
 
 static void signers_free(struct signers *s)
 {
-	for (size_t i = 0; i < s->n; i++)
+	for (size_t i = 0; i < s->n; i++) {
 		if (s->v[i].key != NULL && sig_pubkey_free != NULL)
 			sig_pubkey_free(s->v[i].key);
+		free(s->v[i].spki);
+	}
 	free(s->v);
 }
 
@@ -334,7 +339,84 @@ struct check {
 	struct loader *L;
 	const struct signers *sg;
 	bool require;
+	struct sig_memo *memo;     /* NULL: none */
 };
+
+/* ---- the memo ------------------------------------------------------------ */
+
+static const unsigned char zero32[32];
+
+static size_t memo_home(const struct sig_memo *m, const unsigned char d[32])
+{
+	size_t h;
+
+	memcpy(&h, d, sizeof(h));   /* a digest's bytes are uniform */
+	return h & m->mask;
+}
+
+static bool memo_has(const struct sig_memo *m, const unsigned char d[32])
+{
+	if (m->slot == NULL || memcmp(d, zero32, 32) == 0)
+		return false;
+	for (size_t i = memo_home(m, d);; i = (i + 1) & m->mask) {
+		if (memcmp(m->slot[i], d, 32) == 0)
+			return true;
+		if (memcmp(m->slot[i], zero32, 32) == 0)
+			return false;
+	}
+}
+
+/* Add d (a failure to grow only forgets). */
+static void memo_add(struct sig_memo *m, const unsigned char d[32])
+{
+	if (memcmp(d, zero32, 32) == 0 || memo_has(m, d))
+		return;
+	if (m->slot == NULL || (m->n + 1) * 2 > m->mask + 1) {
+		size_t ncap = m->slot == NULL ? 1024 : (m->mask + 1) * 2;
+		struct sig_memo g = { calloc(ncap, 32), ncap - 1, 0 };
+
+		if (g.slot == NULL)
+			return;
+		for (size_t i = 0; m->slot != NULL && i <= m->mask; i++)
+			if (memcmp(m->slot[i], zero32, 32) != 0)
+				memo_add(&g, m->slot[i]);
+		free(m->slot);
+		*m = g;
+	}
+	for (size_t i = memo_home(m, d);; i = (i + 1) & m->mask) {
+		if (memcmp(m->slot[i], zero32, 32) == 0) {
+			memcpy(m->slot[i], d, 32);
+			m->n++;
+			return;
+		}
+	}
+}
+
+void sig_memo_free(struct sig_memo *m)
+{
+	free(m->slot);
+	memset(m, 0, sizeof(*m));
+}
+
+/* Does s's key verify sig over msg?  The memo first. */
+static bool verifies(struct check *c, const struct signer *s, const struct sig_msg *msg,
+                     const unsigned char *sig, size_t nsig)
+{
+	unsigned char d[32];
+	bool ok;
+
+	if (s->key == NULL)
+		return false;
+	if (c->memo == NULL || sig_memo_digest == NULL)
+		return sig_pubkey_verify(s->key, msg->v, msg->n, sig, nsig);
+	sig_memo_digest(s->spki, s->nspki, msg->v, msg->n, sig, nsig, d);
+	if (memo_has(c->memo, d))
+		return true;
+	ok = sig_pubkey_verify(s->key, msg->v, msg->n, sig, nsig);
+	if (ok)
+		memo_add(c->memo, d);
+	return ok;
+}
 
 static bool set_why(struct check *c, struct sig *sg, unsigned char state, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -407,7 +489,7 @@ static bool check_one(struct check *c, const struct approval *a, enum sig_slot s
 		if (on < s->from || on >= s->until)
 			continue;
 		in_tenure = true;
-		ok = s->key != NULL && sig_pubkey_verify(s->key, m.v, m.n, der, nder);
+		ok = verifies(c, s, &m, der, nder);
 	}
 	free(der);
 	free(m.v);
@@ -461,7 +543,7 @@ bool sig_check_policy(struct loader *L)
 {
 	smp_policy *p = L->p;
 	struct signers sg = { NULL, 0 };
-	struct check c = { L, &sg, p->set.require_signatures };
+	struct check c = { L, &sg, p->set.require_signatures, L->sig_memo };
 	bool ok = true;
 
 	if (p->set.signers == NULL)

@@ -39,6 +39,18 @@ bool sig_base64_decode(const char *s, unsigned char **out, size_t *n);
 /* Encoded into a malloc'd string; NULL on OOM. */
 char *sig_base64_encode(const unsigned char *v, size_t n);
 
+/*
+ * The signatures one caller has seen verify: a sync parses its copy twice
+ * (to validate it, then to compile its cache) and verifies each signature
+ * once.  A set of SHA-256 digests of (key, message, signature); zeroed to
+ * start, sig_memo_free() after.  Never kept beyond the caller.
+ */
+struct sig_memo {
+	unsigned char (*slot)[32];   /* all zero: empty */
+	size_t mask, n;
+};
+void sig_memo_free(struct sig_memo *m);
+
 /* Check every approval's signatures against the signers of the settings
  * (settings.signers, settings.require_signatures), reading signers.conf as
  * one more source of the load.  Called by the loader once the records are
@@ -60,6 +72,10 @@ struct sig_pubkey *sig_pubkey_import(const unsigned char *spki, size_t n, const 
 bool sig_pubkey_verify(const struct sig_pubkey *k, const unsigned char *msg, size_t n,
                        const unsigned char *sig, size_t siglen) __attribute__((weak));
 void sig_pubkey_free(struct sig_pubkey *k) __attribute__((weak));
+/* out = SHA-256(spki || msg || sig), each part length-prefixed. */
+void sig_memo_digest(const unsigned char *spki, size_t nspki, const unsigned char *msg,
+                     size_t n, const unsigned char *sig, size_t siglen, unsigned char out[32])
+	__attribute__((weak));
 /* Does nothing: a program linked from the archive that must verify calls
  * it, a reference that brings sig_verify.o in (the shared library has
  * every object). */

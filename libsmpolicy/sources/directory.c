@@ -15,6 +15,7 @@
  */
 #include "directory_sync.h"
 #include "edit_internal.h"
+#include "records/signatures.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -50,6 +51,7 @@ struct sync {
 	                               is read is at least this fresh */
 	char *temp;                 /* the folder rendered into, until renamed */
 	smp_sync *res;
+	struct sig_memo memo;       /* the copy's signatures, verified once */
 };
 
 /* ---- copy_dir ------------------------------------------------------------ */
@@ -350,7 +352,7 @@ static smp_status validate(struct sync *y, const struct dir_render *r, smp_polic
 	smp_diags *ld = NULL, *pd = NULL;
 	smp_status rc;
 
-	rc = policy_load_ex(r->conf_path, y->load_flags | SMP_LOAD_NO_CACHE, NULL, NULL, p, &ld);
+	rc = policy_load_memo(r->conf_path, y->load_flags, &y->memo, p, &ld);
 	if (!dir_translate(r, ld, false, y->d))
 		rc = SMP_ERR_NOMEM;
 	if (rc == SMP_OK) {
@@ -375,8 +377,7 @@ static void compile_copy(struct sync *y, const char *conf)
 	smp_policy *p = NULL;
 	smp_diags *cd = NULL;
 
-	if (policy_load_ex(conf, y->load_flags | SMP_LOAD_NO_CACHE, NULL, NULL, &p, NULL) ==
-	        SMP_OK &&
+	if (policy_load_memo(conf, y->load_flags, &y->memo, &p, NULL) == SMP_OK &&
 	    smp_policy_cache_write(p, y->load_flags, &cd) != SMP_OK)
 		diags_add(y->d, conf, 0, SMP_SEV_WARNING, NULL,
 		          "the compiled cache of the new copy could not be written (%s): logins "
@@ -577,6 +578,7 @@ smp_status smp_directory_sync(const char *config_path, unsigned flags, smp_sync 
 	else
 		smp_diags_free(y.d);
 	free(y.temp);
+	sig_memo_free(&y.memo);
 	dir_world_free(&y.w);
 	ldap_state_free(&y.state);
 	ldap_settings_free(&y.s);
