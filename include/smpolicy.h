@@ -541,10 +541,11 @@ struct smp_sig_info {
 	bool present;         /* the act is in the records (else nothing below) */
 	const char *signer;   /* its by */
 	int64_t on;
-	bool has_sig;         /* a policy parsed from the records only: the
-	                         compiled cache and the login store keep the
-	                         verdict (state, why), not the signature */
-	smp_sig_state state;
+	bool has_sig;
+	smp_sig_state state;  /* has_sig, state and why: of a policy parsed from
+	                         the records (SMP_LOAD_NO_CACHE); the compiled
+	                         cache and the login store keep only the
+	                         approval's verdict (SMP_SIG_UNCHECKED here) */
 	const char *why;      /* SMP_SIG_MISSING, SMP_SIG_INVALID: the reason */
 };
 

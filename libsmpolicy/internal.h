@@ -180,10 +180,14 @@ enum sig_state {
 };
 
 struct sig {
-	char *value;         /* base64, as written, in sigmem; NULL if none,
-	                        and always NULL in a policy from an image */
+	char *value;         /* base64, as written; NULL if none */
 	char *why;           /* SIG_MISSING, SIG_INVALID: the reason */
 	unsigned char state; /* enum sig_state */
+};
+
+/* An approval's signatures: [SIG_CPP], [SIG_IT], [SIG_REVOKED]. */
+struct approval_sigs {
+	struct sig s[3];
 };
 
 struct sign_off {
@@ -191,7 +195,6 @@ struct sign_off {
 	uint32_t by;
 	int64_t on;
 	struct where at;
-	struct sig sig;
 };
 
 struct interval {
@@ -217,7 +220,6 @@ struct approval {
 		int64_t on;
 		uint32_t by;
 		char *reason;
-		struct sig sig;
 	} revoked;
 	struct where at;
 
@@ -247,10 +249,13 @@ struct settings {
 
 struct smp_policy {
 	struct arena mem;
-	/* the signatures' text (sig.value): read at a parse for the check and
-	 * `smpolicy verify`, never part of the compiled cache or the login
-	 * store (an image carries the verdicts, not the 100 bytes of each) */
+	/* The signatures and their verdicts, [napprovals] in an arena of their
+	 * own: a parse has them (the check, `smpolicy verify`); an image (the
+	 * compiled cache, the login store) has only the verdicts folded into
+	 * each approval's invalid_why, and sigs NULL.  The statewide world's
+	 * signatures are 12 MB of text. */
 	struct arena sigmem;
+	struct approval_sigs *sigs;
 	char *config_path;
 	char **records_paths;
 	size_t nrecords;

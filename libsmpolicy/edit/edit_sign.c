@@ -40,6 +40,14 @@ smp_status edit_signature(struct txn *t, const struct approval *a, enum sig_slot
 
 /* ---- smpolicy sign --resign ------------------------------------------------ */
 
+/* Does a's signature in slot k not count yet?  A policy from the compiled
+ * cache keeps no verdict of each signature: then the caller's list (made
+ * from the records) said so. */
+static bool to_sign(const smp_policy *p, const struct approval *a, int k)
+{
+	return p->sigs == NULL || p->sigs[a - p->approvals].s[k].state != SIG_VALID;
+}
+
 /* The slot of a's sign-off by staff index s still to sign, or -1. */
 static int unsigned_slot(const smp_policy *p, const struct approval *a, uint32_t s, int64_t at)
 {
@@ -47,10 +55,10 @@ static int unsigned_slot(const smp_policy *p, const struct approval *a, uint32_t
 		return -1;
 	if (a->end != SMP_TIME_MAX && a->end <= at)
 		return -1;
-	if (a->cpp.present && a->cpp.by == s && a->cpp.sig.state != SIG_VALID &&
+	if (a->cpp.present && a->cpp.by == s && to_sign(p, a, SIG_CPP) &&
 	    (p->staff[s].roles & ROLE_DIRECTOR_CPP))
 		return SIG_CPP;
-	if (a->it.present && a->it.by == s && a->it.sig.state != SIG_VALID &&
+	if (a->it.present && a->it.by == s && to_sign(p, a, SIG_IT) &&
 	    (p->staff[s].roles & ROLE_DIRECTOR_IT))
 		return SIG_IT;
 	return -1;

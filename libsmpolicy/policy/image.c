@@ -412,18 +412,6 @@ static void walk_accounts(struct walk *w, smp_policy *p, const struct counts *n,
 	}
 }
 
-static void walk_sig(struct walk *w, struct sig *g)
-{
-	/* the text is not in the image (sigmem): the verdict is */
-	if (w->mode == WRITE)
-		memset(&g->value, 0, sizeof(g->value));
-	else if (checking(w) && memcmp(&g->value, &(char *){ NULL }, sizeof(g->value)) != 0)
-		fault(w, "a signature's text in an image");
-	str(w, &g->why, true);
-	if (checking(w) && g->state > SIG_INVALID)
-		fault(w, "a signature of no known state");
-}
-
 static void walk_sign_off(struct walk *w, const struct counts *n, struct sign_off *so)
 {
 	bool absent = true;   /* RELOCATE takes any pointer; CHECK knows */
@@ -434,7 +422,6 @@ static void walk_sign_off(struct walk *w, const struct counts *n, struct sign_of
 		index_in(w, so->by, n->nstaff, absent);
 	}
 	where(w, &so->at, absent);
-	walk_sig(w, &so->sig);
 }
 
 /* The moments of an approval that a decision computes with (valid_until -
@@ -512,7 +499,6 @@ static void walk_approvals(struct walk *w, smp_policy *p, const struct counts *n
 		flag(w, &a->revoked.present);
 		index_in(w, a->revoked.by, n->nstaff, true);
 		str(w, &a->revoked.reason, true);
-		walk_sig(w, &a->revoked.sig);
 		where(w, &a->at, false);
 		str(w, &a->invalid_why, true);
 		flag(w, &a->capped);
@@ -593,8 +579,16 @@ static void walk_policy(struct walk *w, smp_policy *p, struct records *r)
 	memset(r, 0, sizeof(*r));
 	if (w->mode != CHECK)
 		memset(&p->mem, 0, sizeof(p->mem));
-	if (w->mode != CHECK)
+	/* the signatures are not in an image (only their verdicts) */
+	if (w->mode == WRITE) {
 		memset(&p->sigmem, 0, sizeof(p->sigmem));
+		memset(&p->sigs, 0, sizeof(p->sigs));
+	} else if (w->mode == RELOCATE) {
+		memset(&p->sigmem, 0, sizeof(p->sigmem));
+	}
+	if (checking(w) && (memcmp(&p->sigs, &(void *){ NULL }, sizeof(p->sigs)) != 0 ||
+	                    memcmp(&p->sigmem, &(struct arena){ NULL }, sizeof(p->sigmem)) != 0))
+		fault(w, "signatures in an image");
 	if (!count_ok(w, n.nrecords) || !count_ok(w, n.nplatforms) ||
 	    !count_ok(w, n.noffices) || !count_ok(w, n.nstaff) || !count_ok(w, n.ndevices) ||
 	    !count_ok(w, n.naccounts) || !count_ok(w, n.napprovals) || !count_ok(w, n.nzone))

@@ -188,11 +188,6 @@ static void copy_approval(struct slicer *s, const struct approval *from, struct 
 	to->it.at = where(s, from->it.at);
 	to->revoked.by = keep(&s->staff, from->revoked.by);
 	to->revoked.reason = dup(s, from->revoked.reason);
-	/* a login needs the verdicts (in invalid_why), not the signatures */
-	to->cpp.sig = (struct sig){ NULL, dup(s, from->cpp.sig.why), from->cpp.sig.state };
-	to->it.sig = (struct sig){ NULL, dup(s, from->it.sig.why), from->it.sig.state };
-	to->revoked.sig = (struct sig){ NULL, dup(s, from->revoked.sig.why),
-	                                from->revoked.sig.state };
 	to->at = where(s, from->at);
 	to->invalid_why = dup(s, from->invalid_why);
 	to->over_cap = NULL;

@@ -444,7 +444,7 @@ static char *sig_text(struct loader *L, const config_setting_t *m)
 }
 
 static void load_sign_off(struct loader *L, const config_setting_t *g, const char *what,
-                   struct sign_off *so)
+                   struct sign_off *so, struct sig *sig)
 {
 	const config_setting_t *m[SO_N];
 	struct opt_time on;
@@ -456,11 +456,12 @@ static void load_sign_off(struct loader *L, const config_setting_t *g, const cha
 		return;
 	so->present = true;
 	so->on = on.t;
-	so->sig.value = sig_text(L, m[SO_SIG]);
+	sig->value = sig_text(L, m[SO_SIG]);
 	set_where(&so->at, g);
 }
 
-static void load_approval(struct loader *L, const config_setting_t *e, struct approval *a)
+static void load_approval(struct loader *L, const config_setting_t *e, struct approval *a,
+                          struct approval_sigs *sigs)
 {
 	smp_policy *p = L->p;
 	char wbuf[WHAT_SIZE];
@@ -496,8 +497,8 @@ static void load_approval(struct loader *L, const config_setting_t *e, struct ap
 	a->ticket = dup_or_null(L, ticket);
 	a->requested_by = ref_of(L, m[AP_REQUESTED_BY], &p->staff_ix, "staff member", what);
 	time_of(L, m[AP_REQUESTED], SMP_TIME_START, what, &a->requested);
-	load_sign_off(L, m[AP_CPP], what, &a->cpp);
-	load_sign_off(L, m[AP_IT], what, &a->it);
+	load_sign_off(L, m[AP_CPP], what, &a->cpp, &sigs->s[0]);
+	load_sign_off(L, m[AP_IT], what, &a->it, &sigs->s[1]);
 	time_of(L, m[AP_STARTS], SMP_TIME_START, what, &a->starts);
 	time_of(L, m[AP_EXPIRES], SMP_TIME_END, what, &a->expires);
 	if (m[AP_REVOKED] != NULL && take_fields(L, m[AP_REVOKED], what, revoked_fields, rm)) {
@@ -505,7 +506,7 @@ static void load_approval(struct loader *L, const config_setting_t *e, struct ap
 
 		a->revoked.by = ref_of(L, rm[RV_BY], &p->staff_ix, "staff member", what);
 		a->revoked.reason = dup_or_null(L, str_of(rm[RV_REASON]));
-		a->revoked.sig.value = sig_text(L, rm[RV_SIG]);
+		sigs->s[2].value = sig_text(L, rm[RV_SIG]);
 		if (time_of(L, rm[RV_ON], SMP_TIME_START, what, &on) && on.set) {
 			a->revoked.present = true;
 			a->revoked.on = on.t;
@@ -615,8 +616,11 @@ void load_records(struct loader *L)
 		load_staff(L, st);
 		load_devices(L, dv);
 		load_accounts(L, ac);
+		p->sigs = arena_alloc(&p->sigmem, (p->napprovals + 1) * sizeof(*p->sigs));
+		if (p->sigs == NULL)
+			L->nomem = true;
 		for (size_t i = 0; i < p->napprovals && !L->nomem; i++)
-			load_approval(L, ap[i], &p->approvals[i]);
+			load_approval(L, ap[i], &p->approvals[i], &p->sigs[i]);
 		if (!L->nomem)
 			link_staff(L);
 	}

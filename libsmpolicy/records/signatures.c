@@ -514,7 +514,7 @@ static bool check_one(struct check *c, const struct approval *a, enum sig_slot s
 
 /* The signatures of one approval; their faults go to its invalid_why
  * through find_faults() (validate.c). */
-static bool check_approval(struct check *c, struct approval *a)
+static bool check_approval(struct check *c, struct approval *a, struct approval_sigs *g)
 {
 	const smp_policy *p = c->L->p;
 
@@ -522,11 +522,11 @@ static bool check_approval(struct check *c, struct approval *a)
 		return true;
 	if (a->cpp.present &&
 	    !check_one(c, a, SIG_CPP, ROLE_DIRECTOR_CPP, p->staff[a->cpp.by].id, a->cpp.on, NULL,
-	               &a->cpp.sig))
+	               &g->s[SIG_CPP]))
 		return false;
 	if (a->it.present &&
 	    !check_one(c, a, SIG_IT, ROLE_DIRECTOR_IT, p->staff[a->it.by].id, a->it.on, NULL,
-	               &a->it.sig))
+	               &g->s[SIG_IT]))
 		return false;
 	/* a revocation counts whatever its signature says (it only takes
 	 * access away); its signature decides whether a workstation keeps it
@@ -534,7 +534,7 @@ static bool check_approval(struct check *c, struct approval *a)
 	if (a->revoked.present && a->revoked.by != NONE &&
 	    !check_one(c, a, SIG_REVOKED, ROLE_DIRECTOR_CPP | ROLE_DIRECTOR_IT,
 	               p->staff[a->revoked.by].id, a->revoked.on, a->revoked.reason,
-	               &a->revoked.sig))
+	               &g->s[SIG_REVOKED]))
 		return false;
 	return true;
 }
@@ -552,8 +552,8 @@ bool sig_check_policy(struct loader *L)
 		signers_free(&sg);
 		return false;
 	}
-	for (size_t i = 0; ok && !L->failed && i < p->napprovals; i++)
-		ok = check_approval(&c, &p->approvals[i]);
+	for (size_t i = 0; ok && !L->failed && p->sigs != NULL && i < p->napprovals; i++)
+		ok = check_approval(&c, &p->approvals[i], &p->sigs[i]);
 	signers_free(&sg);
 	return ok;
 }
@@ -563,6 +563,7 @@ bool sig_check_policy(struct loader *L)
 bool smp_policy_approval_signature(const smp_policy *p, size_t i, smp_sig_slot slot,
                                    struct smp_sig_info *out)
 {
+	static const struct sig none = { NULL, NULL, SIG_UNCHECKED };
 	const struct approval *a;
 	const struct sig *g;
 	uint32_t by;
@@ -575,15 +576,14 @@ bool smp_policy_approval_signature(const smp_policy *p, size_t i, smp_sig_slot s
 		out->present = a->revoked.present;
 		by = a->revoked.by;
 		out->on = a->revoked.on;
-		g = &a->revoked.sig;
 	} else {
 		const struct sign_off *so = slot == SMP_SIG_CPP ? &a->cpp : &a->it;
 
 		out->present = so->present;
 		by = so->by;
 		out->on = so->on;
-		g = &so->sig;
 	}
+	g = p->sigs != NULL ? &p->sigs[i].s[slot] : &none;
 	if (!out->present)
 		return true;
 	out->signer = by != NONE ? p->staff[by].id : NULL;

@@ -111,10 +111,13 @@ static bool derive_approval(smp_policy *p, struct approval *a, struct time_log *
 	w.buf[0] = '\0';
 	find_faults(p, a, &w);
 	/* the signatures' verdicts (records/signatures.c) */
-	if (a->cpp.sig.why != NULL)
-		why_add(&w, "%s", a->cpp.sig.why);
-	if (a->it.sig.why != NULL)
-		why_add(&w, "%s", a->it.sig.why);
+	if (p->sigs != NULL) {
+		const struct approval_sigs *g = &p->sigs[a - p->approvals];
+
+		for (int k = 0; k < 2; k++)
+			if (g->s[k].why != NULL)
+				why_add(&w, "%s", g->s[k].why);
+	}
 	if (w.len > 0) {
 		a->invalid_why = arena_strdup(&p->mem, w.buf);
 		if (a->invalid_why == NULL)
@@ -682,21 +685,27 @@ static void check_approval(const smp_policy *p, const struct approval *a, smp_di
 	const struct staff *s = &p->staff[a->staff];
 	const struct office *o = &p->offices[s->office];
 	char t1[40], t2[40], who[1024];
-
 	struct why w = { .len = 0 };
 
 	/* the procedure's faults, then each signature's on its own, so that
-	 * one director's signature leaves the other's fault as it was */
+	 * one director's signature leaves the other's fault as it was (a
+	 * policy from an image has only the verdicts, in invalid_why) */
 	w.buf[0] = '\0';
-	find_faults(p, a, &w);
+	if (p->sigs != NULL)
+		find_faults(p, a, &w);
+	else if (a->invalid_why != NULL)
+		why_add(&w, "%s", a->invalid_why);
 	if (w.len > 0)
 		diags_add(d, a->at.file, a->at.line, SMP_SEV_ERROR, a->id,
 		          "approval '%s' breaks the procedure (§C, Procedures A): %s",
 		          a->id, w.buf);
-	for (const struct sig *g = &a->cpp.sig; g != NULL; g = g == &a->cpp.sig ? &a->it.sig : NULL)
+	for (int k = 0; p->sigs != NULL && k < 2; k++) {
+		const struct sig *g = &p->sigs[a - p->approvals].s[k];
+
 		if (g->why != NULL)
 			diags_add(d, a->at.file, a->at.line, SMP_SEV_ERROR, a->id,
 			          "approval '%s' is not signed as required: %s", a->id, g->why);
+	}
 	for (size_t k = 0; k < a->nover_cap; k++) {
 		fmt_time(a->over_cap[k].from, t1, sizeof(t1));
 		fmt_time(a->over_cap[k].to, t2, sizeof(t2));
