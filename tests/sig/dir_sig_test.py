@@ -60,7 +60,7 @@ FIXED = "2026-03-01 10:00:00"   # the instant PAM and the helper decide at (fake
 FAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
 
 
-PRELOAD_FIRST = []   # --pam-preload: the sanitizer runtime an instrumented module needs
+RUNTIME = []   # --pam-preload: the sanitizer runtime an instrumented module needs
 
 
 def at_fixed(preload=()):
@@ -68,8 +68,8 @@ def at_fixed(preload=()):
     preloaded libraries.  The zone is the sync's: a date alone in the
     records is a day of the local zone, and both the signature's message
     and the compiled cache are of the instants it gives."""
-    return dict(os.environ, LD_PRELOAD=":".join([*PRELOAD_FIRST, FAKETIME, *preload]),
-                LC_ALL="C")
+    # libfaketime first: after a preloaded ASan runtime it deadlocks
+    return dict(os.environ, LD_PRELOAD=":".join([FAKETIME, *RUNTIME, *preload]), LC_ALL="C")
 
 
 def pam(tmp, module, wrapper, conf, extra=""):
@@ -102,7 +102,7 @@ def main():
     ap.add_argument("--pam-preload", default="")
     args = ap.parse_args()
     if args.pam_preload:
-        PRELOAD_FIRST.append(args.pam_preload)
+        RUNTIME.append(args.pam_preload)
     exe = os.path.abspath(args.exe)
     # The whole test lives on a clock that starts at FIXED: the server's
     # certificates, the sync, PAM and the helper agree on what "now" is,
