@@ -154,7 +154,7 @@ static int b64_value(char c)
 	return at != NULL ? (int)(at - b64) : -1;
 }
 
-bool sig_base64_decode(const char *s, unsigned char **out, size_t *n)
+int sig_base64_decode(const char *s, unsigned char **out, size_t *n)
 {
 	size_t len = strlen(s), k = 0;
 	unsigned char *v;
@@ -162,10 +162,10 @@ bool sig_base64_decode(const char *s, unsigned char **out, size_t *n)
 	*out = NULL;
 	*n = 0;
 	if (len == 0 || len % 4 != 0 || len > 4096)
-		return false;
+		return 0;
 	v = malloc(len / 4 * 3);
 	if (v == NULL)
-		return false;
+		return -1;
 	for (size_t i = 0; i < len; i += 4) {
 		int d[4];
 		bool last = i + 4 == len;
@@ -191,10 +191,10 @@ bool sig_base64_decode(const char *s, unsigned char **out, size_t *n)
 	}
 	*out = v;
 	*n = k;
-	return true;
+	return 1;
 bad:
 	free(v);
-	return false;
+	return 0;
 }
 
 char *sig_base64_encode(const unsigned char *v, size_t n)
@@ -274,7 +274,13 @@ static void load_signer(struct loader *L, const config_setting_t *e, struct sign
 	if (sg->until <= sg->from)
 		ERR(L, AT(e), sg->id, "signer '%s': until is not after from", sg->id);
 	key = str_of(m[SG_KEY]);
-	if (!sig_base64_decode(key, &der, &nder)) {
+	switch (sig_base64_decode(key, &der, &nder)) {
+	case 1:
+		break;
+	case -1:
+		L->nomem = true;
+		return;
+	default:
 		ERR(L, AT(m[SG_KEY]), sg->id, "signer '%s': key is not base64 (the line "
 		    "smpolicy keygen prints)", sg->id);
 		return;
@@ -471,8 +477,14 @@ static bool check_one(struct check *c, const struct approval *a, enum sig_slot s
 		return set_why(c, sg, SIG_INVALID, "%s: this program cannot verify signatures "
 		               "(smpolicy compile or sync verifies them)", what);
 	}
-	if (!sig_base64_decode(sg->value, &der, &nder))
+	switch (sig_base64_decode(sg->value, &der, &nder)) {
+	case 1:
+		break;
+	case -1:
+		return false;
+	default:
 		return set_why(c, sg, SIG_INVALID, "%s: sig is not base64", what);
+	}
 	if (!sig_message(p, a, slot, signer, on, reason, &m)) {
 		free(der);
 		return false;

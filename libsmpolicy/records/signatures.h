@@ -33,9 +33,9 @@ struct sig_msg {
 bool sig_message(const smp_policy *p, const struct approval *a, enum sig_slot slot,
                  const char *signer, int64_t on, const char *reason, struct sig_msg *m);
 
-/* Strict base64 (RFC 4648, padded, no blanks): decoded into a malloc'd
- * buffer; false if s is not that. */
-bool sig_base64_decode(const char *s, unsigned char **out, size_t *n);
+/* Strict base64 (RFC 4648, padded, no blanks, at most 4096 characters):
+ * decoded into a malloc'd buffer.  1, 0 if s is not that, -1 on OOM. */
+int sig_base64_decode(const char *s, unsigned char **out, size_t *n);
 /* Encoded into a malloc'd string; NULL on OOM. */
 char *sig_base64_encode(const unsigned char *v, size_t n);
 
