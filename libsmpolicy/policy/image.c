@@ -605,7 +605,12 @@ static void walk_policy(struct walk *w, smp_policy *p, struct records *r)
 	str(w, &p->set.audit, false);
 	strings(w, &p->set.device_domains, SIZE_MAX, true);
 	flag(w, &set->require_signatures);
-	str(w, &p->set.signers, !set->require_signatures);
+	{
+		unsigned char required;   /* a byte: RELOCATE reads it before CHECK */
+
+		memcpy(&required, &set->require_signatures, 1);
+		str(w, &p->set.signers, required == 0);
+	}
 	REF(w, p->digests, n.nrecords + 1 + (p->set.signers != NULL), false);
 	REF(w, p->zone, n.nzone, n.nzone == 0);
 	/* records before their indexes, platforms before approvals: the
