@@ -194,6 +194,8 @@ static bool take_signature_settings(struct loader *L, const config_setting_t *st
 		return true;   /* none read: signatures are not checked */
 	out->signers = absolute_path(L, dir, "signers.conf");
 	out->signers = out->signers != NULL ? keep(out->signers) : NULL;
+	if (out->signers == NULL)
+		L->nomem = true;
 	return out->signers != NULL;
 }
 
