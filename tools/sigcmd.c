@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 static const char keygen_usage[] =
-	"usage: smpolicy keygen --out FILE [--pin-file FILE] [--id ID --role ROLE --from TIME]\n"
+	"usage: smpolicy keygen --out FILE --pin-file FILE [--id ID --role ROLE --from TIME]\n"
 	"       smpolicy keygen --public URI|FILE [--pin-file FILE]\n";
 static const char verify_usage[] = "usage: smpolicy verify [--json]\n";
 
@@ -82,6 +82,12 @@ int cmd_keygen(int argc, char **argv)
 	    (id != NULL) != (role != NULL) || (id != NULL) != (from != NULL)) {
 		fprintf(stderr, "smpolicy: keygen: give --out or --public (and --id, --role, "
 		        "--from together)\n%s", keygen_usage);
+		return 2;
+	}
+	if (out != NULL && pin_file == NULL) {
+		/* a director's key never lies on a disk in clear */
+		fprintf(stderr, "smpolicy: keygen: --out needs --pin-file, the passphrase that "
+		        "encrypts the key\n%s", keygen_usage);
 		return 2;
 	}
 	if (role != NULL && strcmp(role, "director_cpp") != 0 && strcmp(role, "director_it") != 0) {

@@ -46,7 +46,7 @@ static const char usage_text[] =
 	"                [--pin-file FILE] [--password-file FILE]\n"
 	"       smpolicy [-c CONFIG] sign --resign --by DIRECTOR --key URI|FILE [--at TIME] [--dry-run]\n"
 	"       smpolicy [-c CONFIG] verify [--json]\n"
-	"       smpolicy keygen --out FILE [--pin-file FILE] [--id ID --role ROLE --from TIME]\n"
+	"       smpolicy keygen --out FILE --pin-file FILE [--id ID --role ROLE --from TIME]\n"
 	"       smpolicy keygen --public URI|FILE [--pin-file FILE]\n"
 	"       smpolicy [-c CONFIG] revoke ID --by U --reason TEXT [--on TIME]\n"
 	"                [--password-file FILE]\n"

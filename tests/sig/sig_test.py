@@ -154,6 +154,14 @@ def main():
                                capture_output=True, text=True, env=ENV)
         ok(wrong.returncode == 2 and 'wrong passphrase' in wrong.stderr,
            'a key file does not open with another passphrase', wrong.stderr)
+        clear = subprocess.run([exe, 'keygen', '--out', os.path.join(keys, 'clear.pem')],
+                               capture_output=True, text=True, env=ENV)
+        ok(clear.returncode == 2 and not os.path.exists(os.path.join(keys, 'clear.pem')),
+           'keygen writes no key in clear', clear.stderr)
+        with open(os.path.join(keys, 'cpp.pem')) as f:
+            pem = f.read()
+        ok('ENCRYPTED PRIVATE KEY' in pem and oct(os.stat(os.path.join(keys, 'cpp.pem')).st_mode & 0o777) == '0o600',
+           'the key file is encrypted PKCS#8, mode 0600')
 
         def key(who):
             return ['--key', os.path.join(keys, who + '.pem'),
