@@ -283,6 +283,25 @@ def main():
         attack('key-swapped-in-signers-conf', signers=signers_conf(
             [entry('dir-cpp', 'director_cpp', pub['rogue']),
              entry('dir-it', 'director_it', pub['it'])]), why='does not verify')
+        # the signers file is the settings': kept as safe, and P-256 keys only
+        w2 = world('signers-writable')
+        write(os.path.join(w2, 'records.conf'), signed)
+        os.chmod(os.path.join(w2, 'signers.conf'), 0o666)
+        rc, out, err = decide(exe, w2)
+        ok(rc == 2 and 'signers.conf' in err and not out.startswith('ALLOW'),
+           'a signers file anyone can write: no decision', out + err)
+        rsa = subprocess.run('openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 '
+                             '2>/dev/null | openssl pkey -pubout -outform DER | base64 -w0',
+                             shell=True, capture_output=True, text=True).stdout.strip()
+        w2 = world('signers-rsa-key', signers_conf([entry('dir-cpp', 'director_cpp', rsa),
+                                                    entry('dir-it', 'director_it', pub['it'])]))
+        write(os.path.join(w2, 'records.conf'), signed)
+        rc, out, err = decide(exe, w2)
+        ok(rc == 2 and 'not an ECDSA P-256 public key' in err, 'an RSA key in signers.conf: an error',
+           out + err)
+        w2 = world('signers-bad-role', signers_conf([entry('dir-cpp', 'director', pub['cpp'])]))
+        rc, out, err = decide(exe, w2)
+        ok(rc == 2 and 'role must be' in err, 'a signer of no known role: an error', out + err)
         attack('signature-removed', re.sub(r' sig = "[^"]+";', '', signed, count=1),
                why='has no signature')
         attack('signature-not-base64', signed.replace(sigs[1], '!!' + sigs[1][2:]),
