@@ -285,9 +285,9 @@ int main(int argc, char **argv)
 		}
 	}
 	/* a sync's two parses of its copy share what they verified */
-	double tm1, tm2;
+	double tm1, tm2, tm3;
 	{
-		struct sig_memo memo = { NULL, 0, 0 };
+		struct sig_memo memo = { NULL, 0, 0, NULL }, next = { NULL, 0, 0, &memo };
 		smp_policy *q = NULL;
 		double t0 = cpu_ms();
 
@@ -305,6 +305,18 @@ int main(int argc, char **argv)
 			    (ps->approvals[i].invalid_why == NULL))
 				bad++;
 		smp_policy_free(q);
+		q = NULL;
+		/* the next sync: what this one verified is its prior memo */
+		t0 = cpu_ms();
+		if (policy_load_memo(path, 0, &next, &q, NULL) != SMP_OK)
+			die("the signed world does not load with a prior memo");
+		tm3 = cpu_ms() - t0;
+		for (size_t i = 0; i < q->napprovals; i++)
+			if ((q->approvals[i].invalid_why == NULL) !=
+			    (ps->approvals[i].invalid_why == NULL))
+				bad++;
+		smp_policy_free(q);
+		sig_memo_free(&next);
 		sig_memo_free(&memo);
 	}
 	printf("approvals %zu  signatures %zu  directors %zu\n", ps->napprovals, nsig, nkeys);
@@ -314,6 +326,7 @@ int main(int argc, char **argv)
 	       "%.0f signatures/s on one core\n", ts - tu, (ts - tu) * 1e3 / (double)nsig,
 	       (double)nsig / ((ts - tu) / 1e3));
 	printf("a sync's two parses with one memo %9.1f ms CPU + %.1f ms CPU\n", tm1, tm2);
+	printf("the next sync's parse (prior memo) %9.1f ms CPU\n", tm3);
 	smp_policy_free(p);
 	smp_policy_free(ps);
 	smp_policy_free(pu);

@@ -360,7 +360,7 @@ static size_t memo_home(const struct sig_memo *m, const unsigned char d[32])
 	return h & m->mask;
 }
 
-static bool memo_has(const struct sig_memo *m, const unsigned char d[32])
+bool sig_memo_has(const struct sig_memo *m, const unsigned char d[32])
 {
 	if (m->slot == NULL || memcmp(d, zero32, 32) == 0)
 		return false;
@@ -372,20 +372,19 @@ static bool memo_has(const struct sig_memo *m, const unsigned char d[32])
 	}
 }
 
-/* Add d (a failure to grow only forgets). */
-static void memo_add(struct sig_memo *m, const unsigned char d[32])
+bool sig_memo_add(struct sig_memo *m, const unsigned char d[32])
 {
-	if (memcmp(d, zero32, 32) == 0 || memo_has(m, d))
-		return;
+	if (memcmp(d, zero32, 32) == 0 || sig_memo_has(m, d))
+		return true;
 	if (m->slot == NULL || (m->n + 1) * 2 > m->mask + 1) {
 		size_t ncap = m->slot == NULL ? 1024 : (m->mask + 1) * 2;
-		struct sig_memo g = { calloc(ncap, 32), ncap - 1, 0 };
+		struct sig_memo g = { calloc(ncap, 32), ncap - 1, 0, m->prior };
 
 		if (g.slot == NULL)
-			return;
+			return false;
 		for (size_t i = 0; m->slot != NULL && i <= m->mask; i++)
 			if (memcmp(m->slot[i], zero32, 32) != 0)
-				memo_add(&g, m->slot[i]);
+				sig_memo_add(&g, m->slot[i]);
 		free(m->slot);
 		*m = g;
 	}
@@ -393,7 +392,7 @@ static void memo_add(struct sig_memo *m, const unsigned char d[32])
 		if (memcmp(m->slot[i], zero32, 32) == 0) {
 			memcpy(m->slot[i], d, 32);
 			m->n++;
-			return;
+			return true;
 		}
 	}
 }
@@ -401,7 +400,8 @@ static void memo_add(struct sig_memo *m, const unsigned char d[32])
 void sig_memo_free(struct sig_memo *m)
 {
 	free(m->slot);
-	memset(m, 0, sizeof(*m));
+	m->slot = NULL;
+	m->mask = m->n = 0;
 }
 
 /* Does s's key verify sig over msg?  The memo first. */
@@ -416,11 +416,12 @@ static bool verifies(struct check *c, const struct signer *s, const struct sig_m
 	if (c->memo == NULL || sig_memo_digest == NULL)
 		return sig_pubkey_verify(s->key, msg->v, msg->n, sig, nsig);
 	sig_memo_digest(s->spki, s->nspki, msg->v, msg->n, sig, nsig, d);
-	if (memo_has(c->memo, d))
+	if (sig_memo_has(c->memo, d))
 		return true;
-	ok = sig_pubkey_verify(s->key, msg->v, msg->n, sig, nsig);
+	ok = (c->memo->prior != NULL && sig_memo_has(c->memo->prior, d)) ||
+	     sig_pubkey_verify(s->key, msg->v, msg->n, sig, nsig);
 	if (ok)
-		memo_add(c->memo, d);
+		sig_memo_add(c->memo, d);   /* a failure only forgets */
 	return ok;
 }
 

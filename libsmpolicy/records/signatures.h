@@ -43,13 +43,19 @@ char *sig_base64_encode(const unsigned char *v, size_t n);
  * The signatures one caller has seen verify: a sync parses its copy twice
  * (to validate it, then to compile its cache) and verifies each signature
  * once.  A set of SHA-256 digests of (key, message, signature); zeroed to
- * start, sig_memo_free() after.  Never kept beyond the caller.
+ * start, sig_memo_free() after.  prior, if set, is what an earlier sync
+ * verified (copy_dir/verified, sources/verified.c): a digest found there
+ * is not verified again, and is carried into this memo.
  */
 struct sig_memo {
 	unsigned char (*slot)[32];   /* all zero: empty */
 	size_t mask, n;
+	const struct sig_memo *prior;
 };
 void sig_memo_free(struct sig_memo *m);
+bool sig_memo_has(const struct sig_memo *m, const unsigned char d[32]);
+/* Add d; false when it could not be added (memory). */
+bool sig_memo_add(struct sig_memo *m, const unsigned char d[32]);
 
 /* Check every approval's signatures against the signers of the settings
  * (settings.signers, settings.require_signatures), reading signers.conf as

@@ -52,6 +52,7 @@ struct sync {
 	char *temp;                 /* the folder rendered into, until renamed */
 	smp_sync *res;
 	struct sig_memo memo;       /* the copy's signatures, verified once */
+	struct sig_memo prior;      /* those the last sync verified */
 };
 
 /* ---- copy_dir ------------------------------------------------------------ */
@@ -418,6 +419,9 @@ static smp_status install(struct sync *y, size_t records)
 	free(y->temp);
 	y->temp = NULL;
 	compile_copy(y, conf);
+	/* only a speed-up: a failure is the warning it gives */
+	if (y->memo.n > 0)
+		dir_verified_write(y->s.copy_dir, &y->memo, y->d);
 	rc = write_state(y, name, y->started);
 	if (rc == SMP_OK) {
 		unsigned long keep[2] = { n, y->have_state ? state_copy_number(y) : 0 };
@@ -447,6 +451,10 @@ static smp_status full_sync(struct sync *y)
 	if (rc != SMP_OK)
 		return rc;
 	rc = make_temp(y);
+	if (!y->check_only) {
+		dir_verified_read(y->s.copy_dir, y->load_flags, &y->prior);
+		y->memo.prior = &y->prior;
+	}
 	if (rc == SMP_OK)
 		rc = dir_render(&y->w, &y->s, y->temp, &r, y->d);
 	if (rc == SMP_OK)
@@ -579,6 +587,7 @@ smp_status smp_directory_sync(const char *config_path, unsigned flags, smp_sync 
 		smp_diags_free(y.d);
 	free(y.temp);
 	sig_memo_free(&y.memo);
+	sig_memo_free(&y.prior);
 	dir_world_free(&y.w);
 	ldap_state_free(&y.state);
 	ldap_settings_free(&y.s);

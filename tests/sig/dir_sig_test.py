@@ -174,6 +174,10 @@ def main():
             r = w.smpolicy("verify")
             ok(f"{aid}: approved_cpp by dcpp valid; approved_it by dit valid;" in r.stdout,
                "verify on the workstation's copy", r.stdout + r.stderr)
+            verified = os.path.join(tmp, "site", "copy", "verified")
+            lines = open(verified).read().splitlines() if os.path.exists(verified) else []
+            ok(len(lines) == 3 and all(re.fullmatch(r"[0-9a-f]{64}", x) for x in lines[1:]),
+               "the sync kept the two signatures it verified (copy_dir/verified)", "\n".join(lines))
             rc, out = pam(tmp, os.path.abspath(args.pam_module), args.pam_wrapper, w.conf,
                           "cache=use")
             ok(rc == 0 and "decision=allow" in out,
@@ -214,6 +218,14 @@ def main():
             r = decide()
             ok(r.returncode == 1 and "approval-invalid" in r.stdout and "does not verify" in r.stdout,
                "root DN extends the expiry: denied", r.stdout + r.stderr)
+            with open(verified, "a") as f:   # the memo is root's, but a damaged one is ignored
+                f.write("not hex\n")
+            w.raw("root", f"dn: {dn}\nchangetype: modify\nreplace: smpTicket\nsmpTicket: T-2\n")
+            r = w.smpolicy("sync")
+            ok(r.returncode == 0 and decide().returncode == 1,
+               "a damaged memo of verified signatures: verified again, still denied",
+               r.stdout + r.stderr)
+            w.raw("root", f"dn: {dn}\nchangetype: modify\ndelete: smpTicket\n")
             w.raw("root", f"dn: {dn}\nchangetype: modify\ndelete: smpExpires\n")
             w.smpolicy("sync")
             r = decide()
