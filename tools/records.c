@@ -27,15 +27,16 @@
 static const char request_usage[] =
 	"usage: smpolicy request --staff U --kind long_term|limited --platform P[,P...] --by U\n"
 	"                        [--ticket T] [--starts TIME] [--expires TIME] [--on TIME]\n"
-	"                        [--password-file FILE]\n";
+	"                        [--password-file FILE] [--sync [--store DIR]]\n";
 static const char sign_usage[] =
 	"usage: smpolicy sign ID --by DIRECTOR [--on TIME] [--key URI|FILE [--pin-file FILE]]\n"
-	"                     [--password-file FILE]\n"
+	"                     [--password-file FILE] [--sync [--store DIR]]\n"
 	"       smpolicy sign --resign --by DIRECTOR --key URI|FILE [--pin-file FILE]\n"
 	"                     [--at TIME] [--dry-run] [--password-file FILE]\n";
 static const char revoke_usage[] =
 	"usage: smpolicy revoke ID --by U --reason TEXT [--on TIME]\n"
-	"                       [--key URI|FILE [--pin-file FILE]] [--password-file FILE]\n";
+	"                       [--key URI|FILE [--pin-file FILE]] [--password-file FILE]\n"
+	"                       [--sync [--store DIR]]\n";
 static const char account_usage[] =
 	"usage: smpolicy account ID password-changed|password-escrowed|compromised|resolved\n"
 	"                        [--on TIME] [--by U] [--password-file FILE]\n";

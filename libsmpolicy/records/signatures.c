@@ -313,6 +313,8 @@ static bool read_signers(struct loader *L, struct signers *out)
 	L->src = grown;
 	L->src[L->nsrc++] = s;
 	s->path = L->p->set.signers;
+	/* read as the other sources are: for a directory's copy, private like
+	 * the copy, so that its cache and store keep the copy's permissions */
 	if (parse_source(L, s, NULL) != SMP_OK)
 		return true;   /* reported: the load fails */
 	root = config_root_setting(&s->cfg);

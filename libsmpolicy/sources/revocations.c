@@ -109,7 +109,7 @@ static smp_status revmem_read(const char *copy_dir, unsigned flags, struct revme
 		free(path);
 		return SMP_OK;
 	}
-	rc = file_read_secure(path, NULL, flags, &text, &len, d);
+	rc = file_read_secure(path, NULL, flags | SMP_LOAD_PRIVATE, &text, &len, d);
 	if (rc != SMP_OK) {
 		free(path);
 		return rc;
@@ -261,7 +261,7 @@ static smp_status revmem_write(const char *copy_dir, const struct revmem *m, smp
 		goto out;
 	}
 	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0 || fchmod(fd, 0644) != 0 || !write_all(fd, buf, len) || fsync(fd) != 0 ||
+	if (fd < 0 || !make_private(fd, 0640) || !write_all(fd, buf, len) || fsync(fd) != 0 ||
 	    close(fd) != 0 || (fd = -1, rename(tmp, path) != 0) || !fsync_folder(copy_dir)) {
 		diags_add(d, path, 0, SMP_SEV_ERROR, NULL,
 		          "cannot keep the revocations seen: %s", strerror(errno));

@@ -44,7 +44,7 @@ void dir_verified_read(const char *copy_dir, unsigned flags, struct sig_memo *m)
 	if (quiet == NULL || asprintf(&path, "%s/" VERIFIED_FILE, copy_dir) < 0)
 		path = NULL;
 	if (path != NULL && access(path, F_OK) == 0 &&
-	    file_read_secure(path, NULL, flags, &text, &len, quiet) == SMP_OK &&
+	    file_read_secure(path, NULL, flags | SMP_LOAD_PRIVATE, &text, &len, quiet) == SMP_OK &&
 	    len >= head && memcmp(text, VERIFIED_HEAD, head) == 0 && (len - head) % 65 == 0) {
 		for (size_t at = head; at < len; at += 65) {
 			unsigned char d[32];
@@ -95,7 +95,7 @@ smp_status dir_verified_write(const char *copy_dir, const struct sig_memo *m, sm
 		goto out;
 	}
 	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0 || fchmod(fd, 0644) != 0 || !write_all(fd, buf, at) || fsync(fd) != 0 ||
+	if (fd < 0 || !make_private(fd, 0640) || !write_all(fd, buf, at) || fsync(fd) != 0 ||
 	    close(fd) != 0 || (fd = -1, rename(tmp, path) != 0)) {
 		diags_add(d, path, 0, SMP_SEV_WARNING, NULL, "cannot keep the signatures verified "
 		          "(the next sync verifies them all again): %s", strerror(errno));

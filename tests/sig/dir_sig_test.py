@@ -139,7 +139,7 @@ def main():
                 f.write('version = 1;\nsigners = (\n'
                         f'  {{ id = "dcpp"; role = "director_cpp"; from = "2017-02-06"; key = "{pub["dcpp"]}"; }},\n'
                         f'  {{ id = "dit"; role = "director_it"; from = "2017-02-06"; key = "{pub["dit"]}"; }}\n);\n')
-            os.chmod(signers, 0o644)
+            os.chmod(signers, 0o640)   # private, like the copy it is read with
             with open(w.conf) as f:
                 text = f.read()
             with open(w.conf, "w") as f:   # the default of a directory source
