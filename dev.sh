@@ -28,8 +28,13 @@ PACKAGES="$PACKAGES squid curl"
 # in through the real PAM stack (tests/install/deb_test.sh)
 PACKAGES="$PACKAGES dpkg-dev debhelper lintian libpam-runtime"
 # faketime: tests/clock.sh runs the tests that read the clock at the turn
-# of the day, in UTC and in New York.
+# of the day, in UTC and in New York; and the signing tests' clock
+# (tests/sig/dir_sig_test.py).
 PACKAGES="$PACKAGES faketime"
+# libgnutls28-dev, libssl-dev: the directors' signatures (signing, verifying);
+# softhsm2, gnutls-bin (p11tool), p11-kit: the signing tests' PKCS#11 tokens,
+# one per director
+PACKAGES="$PACKAGES libgnutls28-dev libssl-dev softhsm2 gnutls-bin p11-kit"
 
 say() { printf '==> %s\n' "$*"; }
 die() { printf 'dev.sh: %s\n' "$*" >&2; exit 1; }

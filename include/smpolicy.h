@@ -551,6 +551,55 @@ size_t smp_policy_approval_count(const smp_policy *policy);
 bool smp_policy_approval(const smp_policy *policy, size_t i, int64_t t,
                          struct smp_approval_info *out);
 
+/* ---- signatures (docs/SIGNATURES.md) ---- */
+
+/* The three signed acts of an approval. */
+typedef enum smp_sig_slot {
+	SMP_SIG_CPP,          /* approved_cpp */
+	SMP_SIG_IT,           /* approved_it */
+	SMP_SIG_REVOKED       /* revoked */
+} smp_sig_slot;
+
+typedef enum smp_sig_state {
+	SMP_SIG_UNCHECKED,    /* not checked: no signers.conf read, none required */
+	SMP_SIG_VALID,        /* verified with a pinned key of the signer's role and tenure */
+	SMP_SIG_MISSING,      /* required and absent */
+	SMP_SIG_INVALID       /* present and does not count: why says why */
+} smp_sig_state;
+
+struct smp_sig_info {
+	bool present;         /* the act is in the records (else nothing below) */
+	const char *signer;   /* its by */
+	int64_t on;
+	bool has_sig;
+	smp_sig_state state;  /* has_sig, state and why: of a policy parsed from
+	                         the records (SMP_LOAD_NO_CACHE); the compiled
+	                         cache and the login store keep only the
+	                         approval's verdict (SMP_SIG_UNCHECKED here) */
+	const char *why;      /* SMP_SIG_MISSING, SMP_SIG_INVALID: the reason */
+};
+
+/* The signature on act slot of approval i (file order), as the load's
+ * check found it; false when out of range.  Strings owned by policy. */
+bool smp_policy_approval_signature(const smp_policy *policy, size_t i, smp_sig_slot slot,
+                                   struct smp_sig_info *out);
+/* settings.require_signatures of the policy. */
+bool smp_policy_requires_signatures(const smp_policy *policy);
+
+/*
+ * A new ECDSA P-256 key for a director, written to path (created, mode
+ * 0600; an existing file is not replaced) as PKCS#8 PEM, encrypted with
+ * passphrase (AES-256, PBES2) unless it is NULL.  *public_key receives
+ * the public key as signers.conf takes it (base64 of its DER
+ * SubjectPublicKeyInfo), to free().
+ */
+smp_status smp_sig_keygen(const char *path, const char *passphrase, char **public_key,
+                          smp_diags **diags);
+/* The public key (as above) of key: a "pkcs11:" URI (pin: the token's
+ * PIN) or a PEM file (pin: its passphrase). */
+smp_status smp_sig_public_key(const char *key, const char *pin, char **public_key,
+                              smp_diags **diags);
+
 /* Staff member's office id, NULL when the staff id is unknown. */
 const char *smp_policy_staff_office(const smp_policy *policy, const char *staff);
 
@@ -801,6 +850,41 @@ smp_status smp_edit_account_as(const char *config_path, unsigned flags, const ch
 /* Does the settings file at config_path (NULL: SMP_DEFAULT_CONFIG) name
  * the directory (settings.source = "ldap")?  false when it cannot be
  * read.  The command line asks for a password only then. */
+/*
+ * The sign and revoke commands with the director's signature (docs/
+ * SIGNATURES.md): key is a "pkcs11:" URI or a PEM file, pin the token's
+ * PIN or the file's passphrase (NULL: none).  The signature is over the
+ * approval as it is read under the lock and the act as it is recorded.
+ * key NULL: as smp_edit_sign_as() and smp_edit_revoke_as().
+ */
+struct smp_signing {
+	const char *key;
+	const char *pin;
+};
+smp_status smp_edit_sign_with(const char *config_path, unsigned flags, const char *id,
+                              const char *by, const char *on, const char *password,
+                              const struct smp_signing *key, smp_sign_off_kind *recorded,
+                              bool *complete, smp_diags **diags);
+smp_status smp_edit_revoke_with(const char *config_path, unsigned flags, const char *id,
+                                const char *by, const char *reason, const char *on,
+                                const char *password, const struct smp_signing *key,
+                                smp_diags **diags);
+/*
+ * Migration to signed sign-offs: sign every sign-off `by` gave, in the
+ * slot of `by`'s role, whose signature is missing or does not count, on an
+ * approval not revoked and not lapsed at `at` (NULL: now); each approval
+ * is one transaction.  dry_run: sign nothing.  each (if not NULL) is
+ * called with the id of every approval signed (or, dry_run, to sign).
+ * On a directory the candidates are those of the local copy (smpolicy
+ * sync first), each read again from the directory and written as `by`
+ * (password) adding the signature attribute.
+ */
+smp_status smp_edit_resign(const char *config_path, unsigned flags, const char *by,
+                           const char *at, const char *password,
+                           const struct smp_signing *key, bool dry_run,
+                           void (*each)(const char *id, void *ctx), void *ctx,
+                           smp_diags **diags);
+
 bool smp_config_is_directory(const char *config_path, unsigned flags);
 
 /* ---- end of editing records ---- */

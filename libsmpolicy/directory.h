@@ -76,6 +76,8 @@ struct ldap_settings {
 	                              (several providers: docs/SEMANTICS.md); NULL: uri */
 	char *config_path;         /* absolute: the settings file they came from */
 	char *audit;               /* absolute: the settings' audit, or NULL */
+	bool require_signatures;   /* local: default true, never the directory's */
+	char *signers;             /* absolute: the local signers.conf */
 };
 
 #define SMP_DEFAULT_COPY_DIR "/var/lib/smpolicy"

@@ -139,11 +139,11 @@ smp_status dir_edit_run(const char *config, unsigned flags, const struct dir_edi
 smp_status dir_request(const char *config, unsigned flags, const struct smp_edit_request *req,
                        const char *password, char **new_id, smp_diags **diags);
 smp_status dir_sign(const char *config, unsigned flags, const char *id, const char *by,
-                    const char *on, const char *password, smp_sign_off_kind *recorded,
-                    bool *complete, smp_diags **diags);
+                    const char *on, const char *password, const struct smp_signing *key,
+                    smp_sign_off_kind *recorded, bool *complete, smp_diags **diags);
 smp_status dir_revoke(const char *config, unsigned flags, const char *id, const char *by,
                       const char *reason, const char *on, const char *password,
-                      smp_diags **diags);
+                      const struct smp_signing *key, smp_diags **diags);
 smp_status dir_account(const char *config, unsigned flags, const char *id,
                        smp_account_event event, const char *on, const char *by,
                        const char *password, smp_diags **diags);

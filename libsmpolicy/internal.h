@@ -191,6 +191,26 @@ struct account {
 	                              then be NONE */
 };
 
+/* A signature on a sign-off or a revocation and what the load's check
+ * (records/signatures.c) made of it. */
+enum sig_state {
+	SIG_UNCHECKED = 0,   /* not asked for (require_signatures off, none given) */
+	SIG_VALID,
+	SIG_MISSING,
+	SIG_INVALID
+};
+
+struct sig {
+	char *value;         /* base64, as written; NULL if none */
+	char *why;           /* SIG_MISSING, SIG_INVALID: the reason */
+	unsigned char state; /* enum sig_state */
+};
+
+/* An approval's signatures: [SIG_CPP], [SIG_IT], [SIG_REVOKED]. */
+struct approval_sigs {
+	struct sig s[3];
+};
+
 struct sign_off {
 	bool present;
 	uint32_t by;
@@ -249,6 +269,8 @@ struct settings {
 	char **device_domains;     /* lower case, no dot at either end; NULL-ended,
 	                              NULL when none: no DNS name is a device's */
 	char *time_zone;           /* settings.time_zone, NULL: the process's TZ */
+	bool require_signatures;   /* an approval grants only with both signatures */
+	char *signers;             /* signers.conf (absolute), NULL when not read */
 };
 
 /* One record the load voided: a fault of that entry alone (records.c's
@@ -261,6 +283,13 @@ struct void_record {
 
 struct smp_policy {
 	struct arena mem;
+	/* The signatures and their verdicts, [napprovals] in an arena of their
+	 * own: a parse has them (the check, `smpolicy verify`); an image (the
+	 * compiled cache, the login store) has only the verdicts folded into
+	 * each approval's invalid_why, and sigs NULL.  The statewide world's
+	 * signatures are 12 MB of text. */
+	struct arena sigmem;
+	struct approval_sigs *sigs;
 	char *config_path;
 	char **records_paths;
 	size_t nrecords;
@@ -280,7 +309,8 @@ struct smp_policy {
 	/* What the compiled cache (cache.c) needs of the load that made the
 	 * policy: it is fresh only for files of exactly these bytes, read
 	 * under a zone that answers exactly so. */
-	struct digest *digests;     /* of [0] smpolicy.conf, [1 + i] records_paths[i] */
+	struct digest *digests;     /* of [0] smpolicy.conf, [1 + i] records_paths[i],
+	                               then set.signers if read (policy_source()) */
 	struct zone_obs *zone;      /* the zone's answers its local times took, by t */
 	size_t nzone;
 	char *cache_path;           /* "<config_path>.cache" */
@@ -294,6 +324,10 @@ struct smp_policy {
 		char *only_user, *only_device;
 		bool looked;            /* smp_policy_load_for() looked at the store: */
 		smp_cache_state store;  /* what it made of it */
+		/* signatures were asked for and this program cannot verify
+		 * them (no crypto library linked in): neither the compiled
+		 * cache nor the login store may be written from it */
+		bool sig_unverified;
 	} login;
 };
 
@@ -301,6 +335,18 @@ struct smp_policy {
 struct digest {
 	uint64_t lo, hi;
 };
+
+/* The files a policy was loaded from: smpolicy.conf, the records files,
+ * signers.conf when read. */
+static inline size_t policy_nsources(const smp_policy *p)
+{
+	return p->nrecords + 1 + (p->set.signers != NULL);
+}
+
+static inline const char *policy_source(const smp_policy *p, size_t i)
+{
+	return i == 0 ? p->config_path : i <= p->nrecords ? p->records_paths[i - 1] : p->set.signers;
+}
 
 uint32_t policy_find_platform(const smp_policy *p, const char *id);
 uint32_t policy_find_office(const smp_policy *p, const char *id);
@@ -414,6 +460,11 @@ smp_status policy_load_ex(const char *config_path, unsigned flags,
 smp_status policy_load_files(const char *config_path, unsigned flags,
                              const char *records_path, const char *records_from,
                              smp_policy **out, smp_diags **diags, bool *directory);
+/* The records of config_path (files, no cache), each signature verified
+ * at most once over the loads given the same memo (records/signatures.h). */
+struct sig_memo;
+smp_status policy_load_memo(const char *config_path, unsigned flags, struct sig_memo *memo,
+                            smp_policy **out, smp_diags **diags);
 
 /* Open path as file_read_secure() does (owner, mode, folder, links, a
  * regular file of at most limit bytes) and return the open descriptor

@@ -29,10 +29,13 @@ static const char request_usage[] =
 	"                        [--ticket T] [--starts TIME] [--expires TIME] [--on TIME]\n"
 	"                        [--password-file FILE] [--sync [--store DIR]]\n";
 static const char sign_usage[] =
-	"usage: smpolicy sign ID --by DIRECTOR [--on TIME] [--password-file FILE]\n"
-	"                     [--sync [--store DIR]]\n";
+	"usage: smpolicy sign ID --by DIRECTOR [--on TIME] [--key URI|FILE [--pin-file FILE]]\n"
+	"                     [--password-file FILE] [--sync [--store DIR]]\n"
+	"       smpolicy sign --resign --by DIRECTOR --key URI|FILE [--pin-file FILE]\n"
+	"                     [--at TIME] [--dry-run] [--password-file FILE]\n";
 static const char revoke_usage[] =
-	"usage: smpolicy revoke ID --by U --reason TEXT [--on TIME] [--password-file FILE]\n"
+	"usage: smpolicy revoke ID --by U --reason TEXT [--on TIME]\n"
+	"                       [--key URI|FILE [--pin-file FILE]] [--password-file FILE]\n"
 	"                       [--sync [--store DIR]]\n";
 static const char account_usage[] =
 	"usage: smpolicy account ID password-changed|password-escrowed|compromised|resolved\n"
@@ -69,13 +72,15 @@ static int finish(const char *cmd, smp_status st, const smp_diags *d)
 struct args {
 	const char *staff, *kind, *platform, *by, *ticket, *starts, *expires, *on;
 	const char *reason, *since, *password_file;
+	const char *key, *pin_file, *at;
+	bool resign, dry_run;
 	const char *pos[2];        /* positional arguments */
 	int npos;
 };
 
 enum {
 	O_STAFF = 256, O_KIND, O_PLATFORM, O_BY, O_TICKET, O_STARTS, O_EXPIRES, O_ON,
-	O_REASON, O_SINCE, O_PASSWORD_FILE, O_HELP,
+	O_REASON, O_SINCE, O_PASSWORD_FILE, O_HELP, O_KEY, O_PIN_FILE, O_AT, O_RESIGN, O_DRY_RUN,
 };
 
 static const struct option all_opts[] = {
@@ -91,6 +96,11 @@ static const struct option all_opts[] = {
 	{ "since", required_argument, NULL, O_SINCE },
 	{ "password-file", required_argument, NULL, O_PASSWORD_FILE },
 	{ "help", no_argument, NULL, O_HELP },
+	{ "key", required_argument, NULL, O_KEY },
+	{ "pin-file", required_argument, NULL, O_PIN_FILE },
+	{ "at", required_argument, NULL, O_AT },
+	{ "resign", no_argument, NULL, O_RESIGN },
+	{ "dry-run", no_argument, NULL, O_DRY_RUN },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -108,6 +118,9 @@ static const char **slot(struct args *a, int opt)
 	case O_REASON: return &a->reason;
 	case O_SINCE: return &a->since;
 	case O_PASSWORD_FILE: return &a->password_file;
+	case O_KEY: return &a->key;
+	case O_PIN_FILE: return &a->pin_file;
+	case O_AT: return &a->at;
 	default: return NULL;
 	}
 }
@@ -132,6 +145,17 @@ static int parse(int argc, char **argv, const int *allowed, int maxpos, const ch
 		if (c == O_HELP) {
 			fputs(usage, stdout);
 			return 0;
+		}
+		if (c == O_RESIGN || c == O_DRY_RUN) {
+			bool *f = c == O_RESIGN ? &a->resign : &a->dry_run;
+
+			for (const int *o = allowed; *o != 0; o++)
+				ok |= *o == c;
+			if (!ok)
+				return usage_error(usage, "%s: unknown option '%s'", argv[0],
+				                   argv[optind - 1]);
+			*f = true;
+			continue;
 		}
 		if (c == 1) {   /* a positional argument, in order */
 			if (a->npos == maxpos)
@@ -256,6 +280,66 @@ static void forget(char *pw)
 	free(pw);
 }
 
+/* ---- the director's signing key ---------------------------------------- */
+
+/*
+ * The key of --key (else $SMPOLICY_KEY) and its PIN or passphrase from
+ * --pin-file (else $SMPOLICY_PIN_FILE), a file only its owner can read.
+ * key->key stays NULL when none is named.  Returns -1 to go on, else the
+ * exit code.
+ */
+static int signing_key(const struct args *a, struct smp_signing *key, char **pin)
+{
+	const char *pin_file = a->pin_file != NULL ? a->pin_file : getenv("SMPOLICY_PIN_FILE");
+
+	key->key = a->key != NULL ? a->key : getenv("SMPOLICY_KEY");
+	if (key->key != NULL && key->key[0] == '\0')
+		key->key = NULL;
+	key->pin = *pin = NULL;
+	if (key->key == NULL || pin_file == NULL || pin_file[0] == '\0')
+		return -1;
+	*pin = password_from_file(pin_file);
+	key->pin = *pin;
+	return *pin != NULL ? -1 : EXIT_ERROR;
+}
+
+static void print_resigned(const char *id, void *ctx)
+{
+	fputs((const char *)ctx, stdout);
+	print_escaped(stdout, id);
+	fputs("\n", stdout);
+}
+
+/* smpolicy sign --resign: the migration to signed sign-offs. */
+static int cmd_resign(const char *config, unsigned load_flags, const struct args *a)
+{
+	smp_diags *d = NULL;
+	char *pin = NULL, *pw = NULL;
+	struct smp_signing key;
+	smp_status st;
+	int rc = require(sign_usage, "sign --resign", a->by, "--by");
+
+	if (rc < 0 && a->npos > 0)
+		rc = usage_error(sign_usage, "sign --resign: no approval ID: it signs every one");
+	if (rc < 0)
+		rc = signing_key(a, &key, &pin);
+	if (rc < 0 && key.key == NULL && !a->dry_run)
+		rc = usage_error(sign_usage, "sign --resign: --key is required");
+	if (rc < 0 && !a->dry_run)
+		rc = get_password(config, load_flags, a, a->by, &pw);
+	if (rc >= 0) {
+		forget(pin);
+		return rc;
+	}
+	st = smp_edit_resign(config, load_flags, a->by, a->at, pw, &key, a->dry_run,
+	                     print_resigned, (void *)(a->dry_run ? "would sign " : "signed "), &d);
+	forget(pw);
+	forget(pin);
+	rc = finish("sign --resign", st, d);
+	smp_diags_free(d);
+	return rc;
+}
+
 /* ---- request ---------------------------------------------------------- */
 
 /* "a,b" -> { "a", "b", NULL } in one allocation; NULL on an empty item. */
@@ -355,27 +439,39 @@ int cmd_request(const char *config, unsigned load_flags, int argc, char **argv)
 
 int cmd_sign(const char *config, unsigned load_flags, int argc, char **argv)
 {
-	static const int allowed[] = { O_BY, O_ON, O_PASSWORD_FILE, 0 };
+	static const int allowed[] = { O_BY, O_ON, O_PASSWORD_FILE, O_KEY, O_PIN_FILE, O_AT,
+	                               O_RESIGN, O_DRY_RUN, 0 };
 	static const char *const who[] = { "the Director of CP&P",
 	                                   "the Director of Information Technology" };
 	struct args a;
 	smp_diags *d = NULL;
 	smp_sign_off_kind kind;
 	bool complete;
-	char *pw = NULL;
+	char *pw = NULL, *pin = NULL;
+	struct smp_signing key;
 	smp_status st;
 	int rc = parse(argc, argv, allowed, 1, sign_usage, &a);
 
+	if (rc < 0 && a.resign)
+		return cmd_resign(config, load_flags, &a);
+	if (rc < 0 && (a.at != NULL || a.dry_run))
+		return usage_error(sign_usage, "sign: --at and --dry-run go with --resign");
 	if (rc < 0)
 		rc = require(sign_usage, "sign", a.pos[0], "the approval ID");
 	if (rc < 0)
 		rc = require(sign_usage, "sign", a.by, "--by");
 	if (rc < 0)
+		rc = signing_key(&a, &key, &pin);
+	if (rc < 0)
 		rc = get_password(config, load_flags, &a, a.by, &pw);
-	if (rc >= 0)
+	if (rc >= 0) {
+		forget(pin);
 		return rc;
-	st = smp_edit_sign_as(config, load_flags, a.pos[0], a.by, a.on, pw, &kind, &complete, &d);
+	}
+	st = smp_edit_sign_with(config, load_flags, a.pos[0], a.by, a.on, pw,
+	                        key.key != NULL ? &key : NULL, &kind, &complete, &d);
 	forget(pw);
+	forget(pin);
 	rc = finish("sign", st, d);
 	if (st == SMP_OK) {
 		print_escaped(stdout, a.pos[0]);
@@ -395,10 +491,11 @@ int cmd_sign(const char *config, unsigned load_flags, int argc, char **argv)
 
 int cmd_revoke(const char *config, unsigned load_flags, int argc, char **argv)
 {
-	static const int allowed[] = { O_BY, O_REASON, O_ON, O_PASSWORD_FILE, 0 };
+	static const int allowed[] = { O_BY, O_REASON, O_ON, O_PASSWORD_FILE, O_KEY, O_PIN_FILE, 0 };
 	struct args a;
 	smp_diags *d = NULL;
-	char *pw = NULL;
+	char *pw = NULL, *pin = NULL;
+	struct smp_signing key;
 	smp_status st;
 	int rc = parse(argc, argv, allowed, 1, revoke_usage, &a);
 
@@ -409,11 +506,17 @@ int cmd_revoke(const char *config, unsigned load_flags, int argc, char **argv)
 	if (rc < 0)
 		rc = require(revoke_usage, "revoke", a.reason, "--reason");
 	if (rc < 0)
+		rc = signing_key(&a, &key, &pin);
+	if (rc < 0)
 		rc = get_password(config, load_flags, &a, a.by, &pw);
-	if (rc >= 0)
+	if (rc >= 0) {
+		forget(pin);
 		return rc;
-	st = smp_edit_revoke_as(config, load_flags, a.pos[0], a.by, a.reason, a.on, pw, &d);
+	}
+	st = smp_edit_revoke_with(config, load_flags, a.pos[0], a.by, a.reason, a.on, pw,
+	                          key.key != NULL ? &key : NULL, &d);
 	forget(pw);
+	forget(pin);
 	rc = finish("revoke", st, d);
 	if (st == SMP_OK) {
 		print_escaped(stdout, a.pos[0]);

@@ -11,6 +11,7 @@
 #include "export.h"
 #include "domains.h"
 #include "output.h"
+#include "sigcmd.h"
 #include "status.h"
 #ifdef SMP_HAVE_RECORDS
 #include "records.h"
@@ -47,11 +48,18 @@ struct global {
 	"                --by U [--ticket T] [--starts TIME] [--expires TIME] [--on TIME]\n" \
 	"                [--password-file FILE] [--sync [--store DIR]]\n"
 #define U_SIGN \
-	"smpolicy [-c CONFIG] sign ID --by DIRECTOR [--on TIME] [--password-file FILE]\n" \
-	"                [--sync [--store DIR]]\n"
+	"smpolicy [-c CONFIG] sign ID --by DIRECTOR [--on TIME] [--key URI|FILE]\n" \
+	"                [--pin-file FILE] [--password-file FILE] [--sync [--store DIR]]\n" \
+	"       smpolicy [-c CONFIG] sign --resign --by DIRECTOR --key URI|FILE\n" \
+	"                [--pin-file FILE] [--at TIME] [--dry-run] [--password-file FILE]\n"
 #define U_REVOKE \
 	"smpolicy [-c CONFIG] revoke ID --by U --reason TEXT [--on TIME]\n" \
-	"                [--password-file FILE] [--sync [--store DIR]]\n"
+	"                [--key URI|FILE [--pin-file FILE]] [--password-file FILE]\n" \
+	"                [--sync [--store DIR]]\n"
+#define U_VERIFY "smpolicy [-c CONFIG] verify [--json]\n"
+#define U_KEYGEN \
+	"smpolicy keygen --out FILE --pin-file FILE [--id ID --role ROLE --from TIME]\n" \
+	"       smpolicy keygen --public URI|FILE [--pin-file FILE]\n"
 #define U_ACCOUNT \
 	"smpolicy [-c CONFIG] account ID password-changed|password-escrowed|compromised|resolved\n" \
 	"                [--on TIME] [--by U] [--password-file FILE]\n"
@@ -64,7 +72,7 @@ static const char usage_text[] =
 	"usage: " U_CHECK "       " U_STATUS "       " U_DECIDE "       " U_REPORT
 	"       " U_COMPILE "       " U_DOMAINS "       " U_REQUEST "       " U_SIGN
 	"       " U_REVOKE "       " U_ACCOUNT "       " U_LOG "       " U_EXPORT
-	"       " U_SYNC U_CONFIG;
+	"       " U_SYNC "       " U_VERIFY "       " U_KEYGEN U_CONFIG;
 
 static const struct {
 	const char *name, *usage;
@@ -82,6 +90,8 @@ static const struct {
 	{ "log", "usage: " U_LOG U_CONFIG },
 	{ "export", "usage: " U_EXPORT U_CONFIG },
 	{ "sync", "usage: " U_SYNC U_CONFIG },
+	{ "verify", "usage: " U_VERIFY U_CONFIG },
+	{ "keygen", "usage: " U_KEYGEN },
 };
 
 /* What a usage error prints: the running command's usage, or all of them. */
@@ -98,7 +108,8 @@ static const char *usage_of(const char *cmd)
 static const char *const valued_options[] = {
 	"--user", "--platform", "--device", "--account", "--action", "--purpose", "--at",
 	"--store", "--metrics", "--base", "--staff", "--kind", "--by", "--ticket",
-	"--starts", "--expires", "--on", "--reason", "--since", "--password-file", NULL,
+	"--starts", "--expires", "--on", "--reason", "--since", "--password-file", "--key",
+	"--pin-file", "--out", "--public", "--id", "--role", "--from", NULL,
 };
 
 /* Index of the first argument (argv[0] the command) equal to one of a, b
@@ -783,6 +794,10 @@ int main(int argc, char **argv)
 		return cmd_sync_store(&g, argc, argv);
 	if (strcmp(cmd, "status") == 0)
 		return cmd_status(g.config, g.flags, argc, argv);
+	if (strcmp(cmd, "keygen") == 0)
+		return cmd_keygen(argc, argv);
+	if (strcmp(cmd, "verify") == 0)
+		return cmd_verify(g.config, g.flags, argc, argv);
 #ifdef SMP_HAVE_RECORDS
 	for (size_t i = 0; i < sizeof(record_cmds) / sizeof(record_cmds[0]); i++)
 		if (strcmp(cmd, record_cmds[i].name) == 0)

@@ -432,16 +432,44 @@ static bool covered(const struct approval *b, struct interval iv)
 	return from >= iv.to;
 }
 
+/* Is the fault part[0, n) one of the "; "-joined faults of old? */
+static bool part_in(const char *part, size_t n, const char *old)
+{
+	for (const char *o = old; o != NULL;) {
+		if (strncmp(o, part, n) == 0 && (o[n] == '\0' || strncmp(o + n, "; ", 2) == 0))
+			return true;
+		o = strstr(o, "; ");
+		if (o != NULL)
+			o += 2;
+	}
+	return false;
+}
+
+/* Is every fault of why one of old's?  A director's signature takes one
+ * part away and leaves the other's as it was. */
+static bool why_within(const char *why, const char *old)
+{
+	while (*why != '\0') {
+		const char *end = strstr(why, "; ");
+		size_t n = end != NULL ? (size_t)(end - why) : strlen(why);
+
+		if (!part_in(why, n, old))
+			return false;
+		why += end != NULL ? n + 2 : n;
+	}
+	return true;
+}
+
 /* Does candidate approval c have a fault its old self did not have?  A
- * fault that shrinks (a revocation shortening a period over the cap) is
- * not new. */
+ * fault that shrinks (a revocation shortening a period over the cap, one
+ * of two missing signatures given) is not new. */
 static bool fault_is_new(const smp_policy *base, const struct approval *c)
 {
 	uint32_t bi = policy_find_approval(base, c->id);
 	const struct approval *b = bi == NONE ? NULL : &base->approvals[bi];
 
 	if (c->invalid_why != NULL &&
-	    (b == NULL || b->invalid_why == NULL || strcmp(b->invalid_why, c->invalid_why) != 0))
+	    (b == NULL || b->invalid_why == NULL || !why_within(c->invalid_why, b->invalid_why)))
 		return true;
 	for (size_t i = 0; i < c->nover_cap; i++)
 		if (!covered(b, c->over_cap[i]))

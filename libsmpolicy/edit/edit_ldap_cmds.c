@@ -41,6 +41,7 @@ smp_status dir_request(const char *config, unsigned flags, const struct smp_edit
 
 struct sign_args {
 	const char *on;
+	const struct smp_signing *key;
 	smp_sign_off_kind kind;
 	bool complete;
 };
@@ -51,14 +52,15 @@ static smp_status apply_sign(const struct dir_edit *e, const char *conf, unsigne
 	struct sign_args *a = e->args;
 
 	(void)new_id;
-	return smp_edit_sign(conf, flags, e->id, e->by, a->on, &a->kind, &a->complete, d);
+	return smp_edit_sign_with(conf, flags, e->id, e->by, a->on, NULL, a->key, &a->kind,
+	                          &a->complete, d);
 }
 
 smp_status dir_sign(const char *config, unsigned flags, const char *id, const char *by,
-                    const char *on, const char *password, smp_sign_off_kind *recorded,
-                    bool *complete, smp_diags **diags)
+                    const char *on, const char *password, const struct smp_signing *key,
+                    smp_sign_off_kind *recorded, bool *complete, smp_diags **diags)
 {
-	struct sign_args a = { on, SMP_SIGN_OFF_CPP, false };
+	struct sign_args a = { on, key, SMP_SIGN_OFF_CPP, false };
 	struct dir_edit e = { "sign", by, password, "approvals", id, true, apply_sign, &a };
 	smp_status rc = dir_edit_run(config, flags, &e, NULL, diags);
 
@@ -71,6 +73,7 @@ smp_status dir_sign(const char *config, unsigned flags, const char *id, const ch
 
 struct revoke_args {
 	const char *reason, *on;
+	const struct smp_signing *key;
 };
 
 static smp_status apply_revoke(const struct dir_edit *e, const char *conf, unsigned flags,
@@ -79,14 +82,14 @@ static smp_status apply_revoke(const struct dir_edit *e, const char *conf, unsig
 	const struct revoke_args *a = e->args;
 
 	(void)new_id;
-	return smp_edit_revoke(conf, flags, e->id, e->by, a->reason, a->on, d);
+	return smp_edit_revoke_with(conf, flags, e->id, e->by, a->reason, a->on, NULL, a->key, d);
 }
 
 smp_status dir_revoke(const char *config, unsigned flags, const char *id, const char *by,
                       const char *reason, const char *on, const char *password,
-                      smp_diags **diags)
+                      const struct smp_signing *key, smp_diags **diags)
 {
-	struct revoke_args a = { reason, on };
+	struct revoke_args a = { reason, on, key };
 	/* a revocation only ever lowers an office's count: no revision */
 	struct dir_edit e = { "revoke", by, password, "approvals", id, false, apply_revoke, &a };
 

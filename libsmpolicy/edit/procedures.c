@@ -6,6 +6,7 @@
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
+#include "records/signatures.h"
 #include "txn.h"
 
 #include <stdio.h>
@@ -431,8 +432,10 @@ static smp_status check_signer(struct txn *t, const struct approval *a, const ch
 }
 
 static smp_status do_sign(struct txn *t, const char *id, const char *by, const char *on,
-                          smp_sign_off_kind *kind, bool *complete)
+                          const struct smp_signing *key, smp_sign_off_kind *kind,
+                          bool *complete)
 {
+	char *sig = NULL;
 	const struct approval *a = find_approval(t, id);
 	const char *path[] = { NULL, NULL };
 	char when[TIME_TEXT];
@@ -449,10 +452,19 @@ static smp_status do_sign(struct txn *t, const char *id, const char *by, const c
 		return rc;
 	*complete = *kind == SMP_SIGN_OFF_CPP ? a->it.present : a->cpp.present;
 	path[0] = sign_off_name(*kind);
+	if (key != NULL) {
+		rc = edit_signature(t, a, *kind == SMP_SIGN_OFF_CPP ? SIG_CPP : SIG_IT, by, moment,
+		                    NULL, key, &sig);
+		if (rc != SMP_OK)
+			return rc;
+	}
 	ebuf_adds(&value, "{");
 	add_field(&value, "by", by);
 	add_field(&value, "on", when);
+	if (sig != NULL)
+		add_field(&value, "sig", sig);
 	ebuf_adds(&value, " }");
+	free(sig);
 	rc = value.oom ? SMP_ERR_NOMEM : edit_entry(t, a->at.file, "approvals", id, path, value.s);
 	ebuf_free(&value);
 	snprintf(t->detail, sizeof(t->detail), "%s on %s%s", path[0], when,
@@ -471,6 +483,15 @@ smp_status smp_edit_sign_as(const char *config_path, unsigned flags, const char 
                             const char *by, const char *on, const char *password,
                             smp_sign_off_kind *recorded, bool *complete, smp_diags **diags)
 {
+	return smp_edit_sign_with(config_path, flags, id, by, on, password, NULL, recorded,
+	                          complete, diags);
+}
+
+smp_status smp_edit_sign_with(const char *config_path, unsigned flags, const char *id,
+                              const char *by, const char *on, const char *password,
+                              const struct smp_signing *key, smp_sign_off_kind *recorded,
+                              bool *complete, smp_diags **diags)
+{
 	struct txn t;
 	smp_sign_off_kind kind = SMP_SIGN_OFF_CPP;
 	bool done = false;
@@ -481,14 +502,15 @@ smp_status smp_edit_sign_as(const char *config_path, unsigned flags, const char 
 	if (id == NULL || by == NULL)
 		return SMP_ERR_ARG;
 	if (edit_names_directory(config_path, flags))
-		return dir_sign(config_path, flags, id, by, on, password, recorded, complete, diags);
+		return dir_sign(config_path, flags, id, by, on, password, key, recorded, complete,
+		                diags);
 	if (txn_init(&t, config_path, flags, "sign") != SMP_OK)
 		return SMP_ERR_NOMEM;
 	t.audit.by = by;
 	t.audit.id = id;
 	rc = txn_begin(&t);
 	if (rc == SMP_OK)
-		rc = do_sign(&t, id, by, on, &kind, &done);
+		rc = do_sign(&t, id, by, on, key, &kind, &done);
 	rc = txn_end(&t, rc, diags);
 	if (recorded != NULL)
 		*recorded = kind;
@@ -500,8 +522,9 @@ smp_status smp_edit_sign_as(const char *config_path, unsigned flags, const char 
 /* ---- revoke ------------------------------------------------------------- */
 
 static smp_status do_revoke(struct txn *t, const char *id, const char *by,
-                            const char *reason, const char *on)
+                            const char *reason, const char *on, const struct smp_signing *key)
 {
+	char *sig = NULL;
 	const struct approval *a = find_approval(t, id);
 	const char *path[] = { "revoked", NULL };
 	char when[TIME_TEXT];
@@ -525,11 +548,19 @@ static smp_status do_revoke(struct txn *t, const char *id, const char *by,
 	rc = time_text(t, "on", on, SMP_TIME_START, when, &moment);
 	if (rc != SMP_OK)
 		return rc;
+	if (key != NULL) {
+		rc = edit_signature(t, a, SIG_REVOKED, by, moment, reason, key, &sig);
+		if (rc != SMP_OK)
+			return rc;
+	}
 	ebuf_adds(&value, "{");
 	add_field(&value, "on", when);
 	add_field(&value, "by", by);
 	add_field(&value, "reason", reason);
+	if (sig != NULL)
+		add_field(&value, "sig", sig);
 	ebuf_adds(&value, " }");
+	free(sig);
 	rc = value.oom ? SMP_ERR_NOMEM : edit_entry(t, a->at.file, "approvals", id, path, value.s);
 	ebuf_free(&value);
 	snprintf(t->detail, sizeof(t->detail), "revoked on %s: %s", when, reason);
@@ -547,6 +578,14 @@ smp_status smp_edit_revoke_as(const char *config_path, unsigned flags, const cha
                               const char *by, const char *reason, const char *on,
                               const char *password, smp_diags **diags)
 {
+	return smp_edit_revoke_with(config_path, flags, id, by, reason, on, password, NULL, diags);
+}
+
+smp_status smp_edit_revoke_with(const char *config_path, unsigned flags, const char *id,
+                                const char *by, const char *reason, const char *on,
+                                const char *password, const struct smp_signing *key,
+                                smp_diags **diags)
+{
 	struct txn t;
 	smp_status rc;
 
@@ -555,7 +594,7 @@ smp_status smp_edit_revoke_as(const char *config_path, unsigned flags, const cha
 	if (id == NULL || by == NULL || reason == NULL)
 		return SMP_ERR_ARG;
 	if (edit_names_directory(config_path, flags) && reason[0] != '\0')
-		return dir_revoke(config_path, flags, id, by, reason, on, password, diags);
+		return dir_revoke(config_path, flags, id, by, reason, on, password, key, diags);
 	if (txn_init(&t, config_path, flags, "revoke") != SMP_OK)
 		return SMP_ERR_NOMEM;
 	t.audit.by = by;
@@ -566,7 +605,7 @@ smp_status smp_edit_revoke_as(const char *config_path, unsigned flags, const cha
 	if (rc == SMP_OK)
 		rc = txn_begin(&t);
 	if (rc == SMP_OK)
-		rc = do_revoke(&t, id, by, reason, on);
+		rc = do_revoke(&t, id, by, reason, on, key);
 	return txn_end(&t, rc, diags);
 }
 

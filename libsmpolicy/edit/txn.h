@@ -79,4 +79,14 @@ smp_status refuse_unknown_staff(struct txn *t, const char *what, const char *id)
 /* Approval id of base, or NULL with the refusal in t's diagnostics. */
 const struct approval *find_approval(struct txn *t, const char *id);
 
+/* ---- signatures (edit_sign.c) ----------------------------------------- */
+
+struct approval;
+enum sig_slot;
+/* The signature (base64, malloc'd into *sig) of act slot of a, by `by` at
+ * on, with key; its faults into t's diagnostics. */
+smp_status edit_signature(struct txn *t, const struct approval *a, enum sig_slot slot,
+                          const char *by, int64_t on, const char *reason,
+                          const struct smp_signing *key, char **sig);
+
 #endif /* SMP_EDIT_TXN_H */

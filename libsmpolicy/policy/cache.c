@@ -110,8 +110,8 @@ bool perm_holds(const struct perm *pm, const struct stat *st)
 static bool wanted_perm(const smp_policy *p, struct perm *pm, smp_diags *d)
 {
 	*pm = (struct perm){ 0, 0 };
-	for (size_t i = 0; i <= p->nrecords; i++) {
-		const char *src = i == 0 ? p->config_path : p->records_paths[i - 1];
+	for (size_t i = 0; i < policy_nsources(p); i++) {
+		const char *src = policy_source(p, i);
 		struct stat st;
 
 		if (stat(src, &st) != 0) {
@@ -248,6 +248,12 @@ smp_status smp_policy_cache_write(const smp_policy *p, unsigned flags, smp_diags
 	d = diags_new();
 	if (d == NULL)
 		return SMP_ERR_NOMEM;
+	if (p->login.sig_unverified) {
+		/* it would keep this program's "cannot verify" as the verdict */
+		diags_add(d, p->cache_path, 0, SMP_SEV_ERROR, NULL, "not written: this program "
+		          "cannot verify the signatures (smpolicy compile writes the cache)");
+		return writer_result(SMP_ERR_REFUSED, d, diags);
+	}
 	return writer_result(write_cache(p, (flags & SMP_EDIT_NOWAIT) != 0, d), d, diags);
 }
 
@@ -307,10 +313,10 @@ static bool still_fresh(const smp_policy *p, const char *config_path, unsigned f
 	if (quiet == NULL)
 		return false;
 	fresh = true;
-	for (size_t i = 0; fresh && i <= p->nrecords; i++) {
+	for (size_t i = 0; fresh && i < policy_nsources(p); i++) {
 		struct digest dg;
 		struct stat st;
-		const char *src = i == 0 ? p->config_path : p->records_paths[i - 1];
+		const char *src = policy_source(p, i);
 
 		fresh = file_digest_secure(src, flags, &dg, &st, quiet) == SMP_OK &&
 		        dg.lo == p->digests[i].lo && dg.hi == p->digests[i].hi;

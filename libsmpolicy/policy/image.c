@@ -610,6 +610,16 @@ static void walk_policy(struct walk *w, smp_policy *p, struct records *r)
 	memset(r, 0, sizeof(*r));
 	if (w->mode != CHECK)
 		memset(&p->mem, 0, sizeof(p->mem));
+	/* the signatures are not in an image (only their verdicts) */
+	if (w->mode == WRITE) {
+		memset(&p->sigmem, 0, sizeof(p->sigmem));
+		memset(&p->sigs, 0, sizeof(p->sigs));
+	} else if (w->mode == RELOCATE) {
+		memset(&p->sigmem, 0, sizeof(p->sigmem));
+	}
+	if (checking(w) && (memcmp(&p->sigs, &(void *){ NULL }, sizeof(p->sigs)) != 0 ||
+	                    memcmp(&p->sigmem, &(struct arena){ NULL }, sizeof(p->sigmem)) != 0))
+		fault(w, "signatures in an image");
 	if (!count_ok(w, n.nrecords) || !count_ok(w, n.nplatforms) ||
 	    !count_ok(w, n.noffices) || !count_ok(w, n.nstaff) || !count_ok(w, n.ndevices) ||
 	    !count_ok(w, n.naccounts) || !count_ok(w, n.napprovals) || !count_ok(w, n.nzone) ||
@@ -629,7 +639,14 @@ static void walk_policy(struct walk *w, smp_policy *p, struct records *r)
 	str(w, &p->set.time_zone, true);
 	if (w->mode != CHECK)   /* read again from its file (image_adopt) */
 		memset(&p->tz, 0, sizeof(p->tz));
-	REF(w, p->digests, n.nrecords + 1, false);
+	flag(w, &set->require_signatures);
+	{
+		unsigned char required;   /* a byte: RELOCATE reads it before CHECK */
+
+		memcpy(&required, &set->require_signatures, 1);
+		str(w, &p->set.signers, required == 0);
+	}
+	REF(w, p->digests, n.nrecords + 1 + (p->set.signers != NULL), false);
 	REF(w, p->zone, n.nzone, n.nzone == 0);
 	/* records before their indexes, platforms before approvals: the
 	 * checks of one compare with pointers of the other */

@@ -172,6 +172,7 @@ void smp_policy_free(smp_policy *p)
 {
 	if (p == NULL)
 		return;
+	arena_release(&p->sigmem);
 	arena_release(&p->mem);
 	free(p);
 }

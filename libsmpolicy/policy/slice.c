@@ -134,9 +134,10 @@ static void copy_settings(struct slicer *s)
 		for (size_t k = 0; q->set.device_domains != NULL && k < nd; k++)
 			q->set.device_domains[k] = dup(s, p->set.device_domains[k]);
 	}
-	q->digests = alloc(s, p->nrecords + 1, sizeof(*q->digests));
+	q->set.signers = dup(s, p->set.signers);
+	q->digests = alloc(s, policy_nsources(p), sizeof(*q->digests));
 	if (q->digests != NULL)
-		memcpy(q->digests, p->digests, (p->nrecords + 1) * sizeof(*q->digests));
+		memcpy(q->digests, p->digests, policy_nsources(p) * sizeof(*q->digests));
 }
 
 static void copy_platforms(struct slicer *s)

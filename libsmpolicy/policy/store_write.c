@@ -189,12 +189,12 @@ smp_status store_image(const smp_policy *p, const struct store_source *sources,
 	*out = NULL;
 	memcpy(h.magic, STORE_MAGIC, sizeof(h.magic));
 	snprintf(h.build, sizeof(h.build), "%s", cache_build());
-	h.nsources = (uint32_t)(p->nrecords + 1);
+	h.nsources = (uint32_t)policy_nsources(p);
 	h.nplatforms = (uint32_t)p->nplatforms;
 	reserve(&b, sizeof(h), 16);
 	h.sources_off = append(&b, sources, h.nsources * sizeof(*sources), 16);
 	for (uint32_t i = 0; i < h.nsources && !b.oom; i++) {
-		const char *path = i == 0 ? p->config_path : p->records_paths[i - 1];
+		const char *path = policy_source(p, i);
 		size_t len = strlen(path), at = append(&b, path, len + 1, 1);
 		struct store_source *s = (struct store_source *)(void *)(b.v + h.sources_off) + i;
 
@@ -303,10 +303,10 @@ static smp_status settle(const smp_policy *p, bool nowait, smp_diags *d)
 {
 	int64_t latest = INT64_MIN, now = now_ns();
 
-	for (size_t i = 0; i <= p->nrecords; i++) {
+	for (size_t i = 0; i < policy_nsources(p); i++) {
 		struct stat st;
 
-		if (stat(i == 0 ? p->config_path : p->records_paths[i - 1], &st) != 0)
+		if (stat(policy_source(p, i), &st) != 0)
 			continue;   /* the digests below say why */
 		if (ns_of(st.st_mtim) > latest)
 			latest = ns_of(st.st_mtim);
@@ -335,8 +335,8 @@ static smp_status settle(const smp_policy *p, bool nowait, smp_diags *d)
 static smp_status examine(const smp_policy *p, unsigned flags, struct store_source *src,
                           struct perm *pm, smp_diags *d)
 {
-	for (size_t i = 0; i <= p->nrecords; i++) {
-		const char *path = i == 0 ? p->config_path : p->records_paths[i - 1];
+	for (size_t i = 0; i < policy_nsources(p); i++) {
+		const char *path = policy_source(p, i);
 		struct digest dg;
 		struct stat st;
 		smp_status rc = file_digest_secure(path, flags, &dg, &st, d);
@@ -376,7 +376,7 @@ static smp_status write_store(const smp_policy *p, const char *dir, unsigned fla
 {
 	bool nowait = (flags & SMP_EDIT_NOWAIT) != 0;
 	char *path = store_path(dir, p->config_path), *img = NULL;
-	struct store_source *src = calloc(p->nrecords + 1, sizeof(*src));
+	struct store_source *src = calloc(policy_nsources(p), sizeof(*src));
 	struct perm perm = { 0, 0 };
 	const char *why;
 	size_t size;
@@ -424,6 +424,12 @@ smp_status smp_policy_store_write(const smp_policy *p, const char *store_dir, un
 	d = diags_new();
 	if (d == NULL)
 		return SMP_ERR_NOMEM;
+	if (p->login.sig_unverified) {
+		diags_add(d, store_dir != NULL ? store_dir : SMP_DEFAULT_STORE_DIR, 0, SMP_SEV_ERROR,
+		          NULL, "not written: this program cannot verify the signatures "
+		          "(smpolicy compile writes the login store)");
+		return writer_result(SMP_ERR_REFUSED, d, diags);
+	}
 	return writer_result(write_store(p, store_dir != NULL ? store_dir : SMP_DEFAULT_STORE_DIR,
 	                                 flags, d), d, diags);
 }

@@ -476,19 +476,34 @@ static const struct field approval_fields[AP_N + 1] = {
 
 _Static_assert(AP_N <= MAX_FIELDS && AC_N <= MAX_FIELDS, "MAX_FIELDS is too small");
 
-enum { SO_BY, SO_ON, SO_N };
+enum { SO_BY, SO_ON, SO_SIG, SO_N };
 static const struct field sign_off_fields[SO_N + 1] = {
 	[SO_BY] = { "by", F_STR, true }, [SO_ON] = { "on", F_TIME, true },
+	[SO_SIG] = { "sig", F_STR, false },
 };
 
-enum { RV_ON, RV_BY, RV_REASON, RV_N };
+enum { RV_ON, RV_BY, RV_REASON, RV_SIG, RV_N };
 static const struct field revoked_fields[RV_N + 1] = {
 	[RV_ON] = { "on", F_TIME, true }, [RV_BY] = { "by", F_STR, true },
-	[RV_REASON] = { "reason", F_STR, true },
+	[RV_REASON] = { "reason", F_STR, true }, [RV_SIG] = { "sig", F_STR, false },
 };
 
+/* A signature's text, kept apart from the policy's memory (sigmem). */
+static char *sig_text(struct loader *L, const config_setting_t *m)
+{
+	const char *s = str_of(m);
+	char *c;
+
+	if (s == NULL)
+		return NULL;
+	c = arena_strdup(&L->p->sigmem, s);
+	if (c == NULL)
+		L->nomem = true;
+	return c;
+}
+
 static void load_sign_off(struct loader *L, const config_setting_t *g, const char *what,
-                   struct sign_off *so)
+                   struct sign_off *so, struct sig *sig)
 {
 	const config_setting_t *m[SO_N];
 	struct opt_time on;
@@ -500,10 +515,12 @@ static void load_sign_off(struct loader *L, const config_setting_t *g, const cha
 		return;
 	so->present = true;
 	so->on = on.t;
+	sig->value = sig_text(L, m[SO_SIG]);
 	set_where(&so->at, g);
 }
 
-static void load_approval(struct loader *L, const config_setting_t *e, struct approval *a)
+static void load_approval(struct loader *L, const config_setting_t *e, struct approval *a,
+                          struct approval_sigs *sigs)
 {
 	smp_policy *p = L->p;
 	char wbuf[WHAT_SIZE];
@@ -540,8 +557,8 @@ static void load_approval(struct loader *L, const config_setting_t *e, struct ap
 	a->ticket = dup_or_null(L, ticket);
 	a->requested_by = ref_of(L, m[AP_REQUESTED_BY], &p->staff_ix, "staff member", what);
 	time_of(L, m[AP_REQUESTED], SMP_TIME_START, what, &a->requested);
-	load_sign_off(L, m[AP_CPP], what, &a->cpp);
-	load_sign_off(L, m[AP_IT], what, &a->it);
+	load_sign_off(L, m[AP_CPP], what, &a->cpp, &sigs->s[0]);
+	load_sign_off(L, m[AP_IT], what, &a->it, &sigs->s[1]);
 	time_of(L, m[AP_STARTS], SMP_TIME_START, what, &a->starts);
 	time_of(L, m[AP_EXPIRES], SMP_TIME_END, what, &a->expires);
 	if (m[AP_REVOKED] != NULL && take_fields(L, m[AP_REVOKED], what, revoked_fields, rm)) {
@@ -549,6 +566,7 @@ static void load_approval(struct loader *L, const config_setting_t *e, struct ap
 
 		a->revoked.by = ref_of(L, rm[RV_BY], &p->staff_ix, "staff member", what);
 		a->revoked.reason = dup_or_null(L, str_of(rm[RV_REASON]));
+		sigs->s[2].value = sig_text(L, rm[RV_SIG]);
 		if (time_of(L, rm[RV_ON], SMP_TIME_START, what, &on) && on.set) {
 			a->revoked.present = true;
 			a->revoked.on = on.t;
@@ -649,13 +667,18 @@ static bool settle_void_approvals(struct loader *L, const config_setting_t **e,
 	smp_policy *p = L->p;
 	size_t k = 0;
 
+	/* each approval's signatures, beside it and compacted with it */
+	p->sigs = arena_alloc(&p->sigmem, (p->napprovals + 1) * sizeof(*p->sigs));
+	if (p->sigs == NULL)
+		return false;
+	memset(p->sigs, 0, (p->napprovals + 1) * sizeof(*p->sigs));
 	for (size_t i = 0; i < p->napprovals && !L->nomem; i++) {
 		struct approval *a = &p->approvals[i];
 		char wbuf[WHAT_SIZE];
 		struct rec_scope sc;
 
 		rec_begin(L, &sc, e[i], a->id, entry_what(wbuf, "approval", a->id), twice, i);
-		load_approval(L, e[i], a);
+		load_approval(L, e[i], a, &p->sigs[i]);
 		L->rec = NULL;
 		if (sc.why != NULL) {
 			a->is_void = true;
@@ -663,8 +686,10 @@ static bool settle_void_approvals(struct loader *L, const config_setting_t **e,
 		}
 	}
 	for (size_t i = 0; i < p->napprovals; i++)
-		if (p->approvals[i].staff != NONE)
+		if (p->approvals[i].staff != NONE) {
+			p->sigs[k] = p->sigs[i];
 			p->approvals[k++] = p->approvals[i];
+		}
 	if (k == p->napprovals)
 		return true;
 	p->napprovals = k;

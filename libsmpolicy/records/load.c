@@ -7,6 +7,7 @@
  * SPDX-License-Identifier: BSD-3-Clause
  */
 #include "loader.h"
+#include "signatures.h"
 
 #include <errno.h>
 #include <libconfig.h>
@@ -22,7 +23,7 @@ static const struct field conf_top[] = {
 };
 
 enum { SET_RECORDS, SET_MAX, SET_CAP_COUNTS, SET_WARN_DAYS, SET_LT_MAX, SET_AUDIT, SET_SOURCE,
-       SET_DEVICE_DOMAINS, SET_TIME_ZONE, SET_N };
+       SET_DEVICE_DOMAINS, SET_TIME_ZONE, SET_REQUIRE_SIGS, SET_SIGNERS, SET_N };
 static const struct field settings_fields[SET_N + 1] = {
 	[SET_RECORDS] = { "records", F_STRLIST, true },
 	[SET_MAX] = { "max_approved_per_office", F_INT, false },
@@ -33,6 +34,8 @@ static const struct field settings_fields[SET_N + 1] = {
 	[SET_SOURCE] = { "source", F_STR, false },
 	[SET_DEVICE_DOMAINS] = { "device_domains", F_STRLIST, false },
 	[SET_TIME_ZONE] = { "time_zone", F_STR, false },
+	[SET_REQUIRE_SIGS] = { "require_signatures", F_BOOL, false },
+	[SET_SIGNERS] = { "signers", F_STR, false },
 };
 
 static const struct field records_top[] = {
@@ -127,6 +130,24 @@ static void parse_time_zone(struct loader *L, const config_setting_t *m)
 	L->zone.tz = L->p->tz;   /* the records are read in it */
 }
 
+/* settings.require_signatures (default off for files: a directory's copy
+ * says on) and settings.signers, the pinned signers (default signers.conf
+ * beside this file, read when signatures are required or it is named). */
+static void parse_signature_settings(struct loader *L, const config_setting_t *req,
+                                     const config_setting_t *signers, const char *conf_dir)
+{
+	struct settings *set = &L->p->set;
+	const char *path = str_of(signers);
+
+	set->require_signatures = bool_of(req, false);
+	if (path != NULL && path[0] == '\0')
+		ERR(L, AT(signers), NULL, "settings: signers must not be empty");
+	else if (path != NULL)
+		set->signers = absolute_path(L, conf_dir, path);
+	else if (set->require_signatures)
+		set->signers = absolute_path(L, conf_dir, "signers.conf");
+}
+
 static void parse_settings(struct loader *L, const config_setting_t *root,
                            const char *conf_dir)
 {
@@ -161,6 +182,7 @@ static void parse_settings(struct loader *L, const config_setting_t *root,
 		ERR(L, AT(m[SET_AUDIT]), NULL, "settings: audit must not be empty");
 	else if (audit != NULL)
 		set->audit = absolute_path(L, conf_dir, audit);
+	parse_signature_settings(L, m[SET_REQUIRE_SIGS], m[SET_SIGNERS], conf_dir);
 }
 
 /* settings.source: "files" (the default) or "ldap" (smpolicy-ldap(5): the records
@@ -280,7 +302,7 @@ static bool keep_provenance(struct loader *L)
 	smp_policy *p = L->p;
 	size_t len = strlen(p->config_path);
 
-	if (L->zone.oom || L->nsrc != p->nrecords + 1)
+	if (L->zone.oom || L->nsrc != policy_nsources(p))
 		return false;
 	p->digests = arena_alloc(&p->mem, L->nsrc * sizeof(*p->digests));
 	p->zone = arena_alloc(&p->mem, (L->zone.n + 1) * sizeof(*p->zone));
@@ -364,6 +386,11 @@ static smp_status finish(struct loader *L, smp_status rc, smp_policy **out, smp_
 	return rc;
 }
 
+static smp_status load_files(const char *config_path, unsigned flags,
+                             const char *records_path, const char *records_from,
+                             smp_policy **out, smp_diags **diags, bool *directory,
+                             struct sig_memo *memo);
+
 smp_status policy_load_ex(const char *config_path, unsigned flags,
                           const char *records_path, const char *records_from,
                           smp_policy **out, smp_diags **diags)
@@ -374,6 +401,22 @@ smp_status policy_load_ex(const char *config_path, unsigned flags,
 smp_status policy_load_files(const char *config_path, unsigned flags,
                              const char *records_path, const char *records_from,
                              smp_policy **out, smp_diags **diags, bool *directory)
+{
+	return load_files(config_path, flags, records_path, records_from, out, diags, directory,
+	                  NULL);
+}
+
+smp_status policy_load_memo(const char *config_path, unsigned flags, struct sig_memo *memo,
+                            smp_policy **out, smp_diags **diags)
+{
+	return load_files(config_path, flags | SMP_LOAD_NO_CACHE, NULL, NULL, out, diags, NULL,
+	                  memo);
+}
+
+static smp_status load_files(const char *config_path, unsigned flags,
+                             const char *records_path, const char *records_from,
+                             smp_policy **out, smp_diags **diags, bool *directory,
+                             struct sig_memo *memo)
 {
 	struct loader L = { 0 };
 	const char *conf_dir;
@@ -387,6 +430,7 @@ smp_status policy_load_files(const char *config_path, unsigned flags,
 	if (config_path == NULL)
 		config_path = SMP_DEFAULT_CONFIG;
 	L.flags = flags;
+	L.sig_memo = memo;
 	L.times.log = &L.zone;
 	L.d = diags_new();
 	L.p = calloc(1, sizeof(*L.p));
@@ -441,6 +485,8 @@ smp_status policy_load_files(const char *config_path, unsigned flags,
 		}
 	}
 	load_records(&L);
+	if (rc == SMP_OK && !L.failed && !L.nomem && !sig_check_policy(&L))
+		L.nomem = true;
 	if (rc == SMP_OK && !L.failed && !L.nomem && !policy_derive(L.p, &L.zone))
 		L.nomem = true;
 	return finish(&L, rc, out, diags);

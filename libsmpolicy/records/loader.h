@@ -13,6 +13,8 @@
 
 #include <libconfig.h>
 
+struct sig_memo;
+
 struct source {
 	char *path;            /* absolute, owned by the policy arena */
 	char *text;            /* malloc'd */
@@ -48,6 +50,7 @@ struct loader {
 	bool failed;           /* a structural error was found */
 	struct time_memo times;  /* local days met in time strings */
 	struct time_log zone;    /* every answer of the zone the load took */
+	struct sig_memo *sig_memo;  /* signatures already verified, or NULL */
 };
 
 /* ---- where a setting is ------------------------------------------------ */

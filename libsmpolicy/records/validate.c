@@ -140,8 +140,17 @@ static bool derive_approval(smp_policy *p, struct approval *a, struct time_log *
 		}
 	}
 	w.buf[0] = '\0';
-	if (!a->is_void)   /* a void one says its own fault (entries.c) */
+	if (!a->is_void) {   /* a void one says its own fault (entries.c) */
 		find_faults(p, a, &w);
+		/* the signatures' verdicts (records/signatures.c) */
+		if (p->sigs != NULL) {
+			const struct approval_sigs *g = &p->sigs[a - p->approvals];
+
+			for (int k = 0; k < 2; k++)
+				if (g->s[k].why != NULL)
+					why_add(&w, "%s", g->s[k].why);
+		}
+	}
 	if (w.len > 0) {
 		a->invalid_why = arena_strdup(&p->mem, w.buf);
 		if (a->invalid_why == NULL)
@@ -710,11 +719,27 @@ static void check_approval(const smp_policy *p, const struct approval *a, smp_di
 	/* over the cap only if it holds, and then its person is not void */
 	const struct office *o = s->office != NONE ? &p->offices[s->office] : NULL;
 	char t1[40], t2[40], who[1024];
+	struct why w = { .len = 0 };
 
-	if (a->invalid_why != NULL)
+	/* the procedure's faults, then each signature's on its own, so that
+	 * one director's signature leaves the other's fault as it was (a
+	 * policy from an image has only the verdicts, in invalid_why) */
+	w.buf[0] = '\0';
+	if (p->sigs != NULL && !a->is_void)
+		find_faults(p, a, &w);
+	else if (a->invalid_why != NULL)
+		why_add(&w, "%s", a->invalid_why);
+	if (w.len > 0)
 		diags_add(d, a->at.file, a->at.line, SMP_SEV_ERROR, a->id,
 		          "approval '%s' breaks the procedure (§C, Procedures A): %s",
-		          a->id, a->invalid_why);
+		          a->id, w.buf);
+	for (int k = 0; p->sigs != NULL && !a->is_void && k < 2; k++) {
+		const struct sig *g = &p->sigs[a - p->approvals].s[k];
+
+		if (g->why != NULL)
+			diags_add(d, a->at.file, a->at.line, SMP_SEV_ERROR, a->id,
+			          "approval '%s' is not signed as required: %s", a->id, g->why);
+	}
 	for (size_t k = 0; o != NULL && k < a->nover_cap; k++) {
 		fmt_time(p, a->over_cap[k].from, t1, sizeof(t1));
 		fmt_time(p, a->over_cap[k].to, t2, sizeof(t2));

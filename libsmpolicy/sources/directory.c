@@ -15,6 +15,7 @@
  */
 #include "directory_sync.h"
 #include "edit_internal.h"
+#include "records/signatures.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -62,6 +63,8 @@ struct sync {
 	struct sync_void *voids;    /* of the copy validated (malloc'd) */
 	size_t nvoids;
 	size_t void_records;        /* of the copy installed or kept */
+	struct sig_memo memo;       /* the copy's signatures, verified once */
+	struct sig_memo prior;      /* those the last sync verified */
 };
 
 /* ---- copy_dir ------------------------------------------------------------ */
@@ -442,7 +445,7 @@ static smp_status validate(struct sync *y, const struct dir_render *r, smp_polic
 	smp_diags *ld = NULL, *pd = NULL;
 	smp_status rc;
 
-	rc = policy_load_ex(r->conf_path, y->load_flags | SMP_LOAD_NO_CACHE, NULL, NULL, p, &ld);
+	rc = policy_load_memo(r->conf_path, y->load_flags, &y->memo, p, &ld);
 	if (!dir_translate(r, ld, false, y->d))
 		rc = SMP_ERR_NOMEM;
 	if (rc == SMP_OK) {
@@ -476,8 +479,7 @@ static void compile_copy(struct sync *y, const char *conf)
 	smp_policy *p = NULL;
 	smp_diags *cd = NULL;
 
-	if (policy_load_ex(conf, y->load_flags | SMP_LOAD_NO_CACHE, NULL, NULL, &p, NULL) ==
-	        SMP_OK &&
+	if (policy_load_memo(conf, y->load_flags, &y->memo, &p, NULL) == SMP_OK &&
 	    smp_policy_cache_write(p, y->load_flags, &cd) != SMP_OK)
 		diags_add(y->d, conf, 0, SMP_SEV_WARNING, NULL,
 		          "the compiled cache of the new copy could not be written (%s): logins "
@@ -518,6 +520,9 @@ static smp_status install(struct sync *y, size_t records)
 	free(y->temp);
 	y->temp = NULL;
 	compile_copy(y, conf);
+	/* only a speed-up: a failure is the warning it gives */
+	if (y->memo.n > 0)
+		dir_verified_write(y->s.copy_dir, &y->memo, y->d);
 	rc = write_state(y, name, y->started);
 	if (rc == SMP_OK) {
 		unsigned long keep[2] = { n, y->have_state ? state_copy_number(y) : 0 };
@@ -541,9 +546,16 @@ static smp_status full_sync(struct sync *y)
 
 	rc = dir_read_world(&y->conn, &y->w, y->d);
 	dir_close(&y->conn);   /* everything is read: no connection held while writing */
+	if (rc == SMP_OK)
+		rc = dir_remember_revocations(y->s.copy_dir, y->load_flags, !y->check_only, &y->w,
+		                              y->d);
 	if (rc != SMP_OK)
 		return rc;
 	rc = make_temp(y);
+	if (!y->check_only) {
+		dir_verified_read(y->s.copy_dir, y->load_flags, &y->prior);
+		y->memo.prior = &y->prior;
+	}
 	if (rc == SMP_OK)
 		rc = dir_render(&y->w, &y->s, y->temp, &r, y->d);
 	if (rc == SMP_OK)
@@ -722,6 +734,8 @@ smp_status smp_directory_sync(const char *config_path, unsigned flags, smp_sync 
 		smp_diags_free(y.d);
 	free(y.temp);
 	voids_free(y.voids, y.nvoids);
+	sig_memo_free(&y.memo);
+	sig_memo_free(&y.prior);
 	dir_world_free(&y.w);
 	ldap_state_free(&y.state);
 	ldap_settings_free(&y.s);

@@ -210,6 +210,15 @@ static void put_settings(struct out *o, const struct dir_world *w, const struct 
 		conf_quote(&o->b, s->audit);
 		ebuf_adds(&o->b, ";\n");
 	}
+	mark(o, s->config_path, "require_signatures");
+	ebuf_adds(&o->b, s->require_signatures ? "  require_signatures = true;\n"
+	                                       : "  require_signatures = false;\n");
+	if (s->signers != NULL) {
+		mark(o, s->config_path, "signers");
+		ebuf_adds(&o->b, "  signers = ");
+		conf_quote(&o->b, s->signers);
+		ebuf_adds(&o->b, ";\n");
+	}
 	mark(o, dn, NULL);
 	ebuf_adds(&o->b, "};\n");
 }

@@ -123,6 +123,21 @@ smp_status dir_read_csn(struct dir_conn *c, struct dir_world *w);
 smp_status dir_read_world(struct dir_conn *c, struct dir_world *w, smp_diags *d);
 void dir_world_free(struct dir_world *w);
 
+/*
+ * The revocations this machine has seen (revocations.c): put those w no
+ * longer has back into its approvals, and (write) add the ones w has to
+ * copy_dir/revoked, fsynced.  A warning in d says how many were put back.
+ */
+smp_status dir_remember_revocations(const char *copy_dir, unsigned flags, bool write,
+                                    struct dir_world *w, smp_diags *d);
+
+/* copy_dir/verified (verified.c): the signatures the last sync found
+ * valid, read into m (empty when absent, not root's or damaged), and m
+ * written there after a sync (a warning in d if it cannot be). */
+struct sig_memo;
+void dir_verified_read(const char *copy_dir, unsigned flags, struct sig_memo *m);
+smp_status dir_verified_write(const char *copy_dir, const struct sig_memo *m, smp_diags *d);
+
 /* ---- the files world (directory_render.c) ----------------------------- */
 
 /* What a line of a rendered file came from. */

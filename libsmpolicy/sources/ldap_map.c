@@ -75,13 +75,16 @@ static const struct ldap_attr approval_attrs[] = {
 	{ "requested", "smpRequested", LV_TIME },
 	{ "approved_cpp.by", "smpApprovedCppBy", LV_STR },
 	{ "approved_cpp.on", "smpApprovedCppOn", LV_TIME },
+	{ "approved_cpp.sig", "smpApprovedCppSig", LV_STR },
 	{ "approved_it.by", "smpApprovedItBy", LV_STR },
 	{ "approved_it.on", "smpApprovedItOn", LV_TIME },
+	{ "approved_it.sig", "smpApprovedItSig", LV_STR },
 	{ "starts", "smpStarts", LV_TIME },
 	{ "expires", "smpExpires", LV_TIME },
 	{ "revoked.on", "smpRevokedOn", LV_TIME },
 	{ "revoked.by", "smpRevokedBy", LV_STR },
 	{ "revoked.reason", "smpRevokedReason", LV_STR },
+	{ "revoked.sig", "smpRevokedSig", LV_STR },
 	{ NULL, NULL, LV_STR },
 };
 

@@ -87,7 +87,8 @@ static void refuse_directory_keys(struct loader *L, const config_setting_t *root
 	for (int i = 0; st != NULL && i < config_setting_length(st); i++) {
 		const config_setting_t *m = config_setting_get_elem(st, (unsigned)i);
 
-		if (strcmp(m->name, "source") == 0 || strcmp(m->name, "audit") == 0)
+		if (strcmp(m->name, "source") == 0 || strcmp(m->name, "audit") == 0 ||
+		    strcmp(m->name, "require_signatures") == 0 || strcmp(m->name, "signers") == 0)
 			continue;
 		if (strcmp(m->name, "records") == 0)
 			ERR(L, AT(m), NULL, "settings: records are the directory's when "
@@ -165,6 +166,39 @@ static bool path_setting(struct loader *L, const config_setting_t *m, const char
 	return *out != NULL;
 }
 
+/*
+ * settings.require_signatures (default true: whoever can write the
+ * directory must not be able to grant) and settings.signers (default
+ * signers.conf beside this file): local settings, rendered into the copy,
+ * which the directory has no attribute for.
+ */
+static bool take_signature_settings(struct loader *L, const config_setting_t *st,
+                                    const char *dir, struct ldap_settings *out)
+{
+	const config_setting_t *req = st != NULL ? config_setting_get_member(st, "require_signatures")
+	                                         : NULL;
+	const config_setting_t *sg = st != NULL ? config_setting_get_member(st, "signers") : NULL;
+
+	out->require_signatures = true;
+	if (req != NULL && !type_matches(req, F_BOOL))
+		ERR(L, AT(req), NULL, "settings: 'require_signatures' must be true or false");
+	else if (req != NULL)
+		out->require_signatures = config_setting_get_bool(req) != 0;
+	if (sg != NULL && (!type_matches(sg, F_STR) || str_of(sg)[0] == '\0')) {
+		ERR(L, AT(sg), NULL, "settings: 'signers' must be a file name");
+		return false;
+	}
+	if (sg != NULL)
+		return path_setting(L, sg, dir, &out->signers);
+	if (!out->require_signatures)
+		return true;   /* none read: signatures are not checked */
+	out->signers = absolute_path(L, dir, "signers.conf");
+	out->signers = out->signers != NULL ? keep(out->signers) : NULL;
+	if (out->signers == NULL)
+		L->nomem = true;
+	return out->signers != NULL;
+}
+
 static void take_ldap(struct loader *L, const config_setting_t *root, const char *dir,
                       struct ldap_settings *out)
 {
@@ -181,6 +215,8 @@ static void take_ldap(struct loader *L, const config_setting_t *root, const char
 		audit = NULL;
 	}
 	if (audit != NULL && !path_setting(L, audit, dir, &out->audit))
+		return;
+	if (!take_signature_settings(L, st, dir, out))
 		return;
 	if (g == NULL || !take_fields(L, g, "ldap", ldap_fields, m))
 		return;
@@ -227,6 +263,7 @@ void ldap_settings_free(struct ldap_settings *s)
 	free(s->copy_dir);
 	free(s->config_path);
 	free(s->audit);
+	free(s->signers);
 	memset(s, 0, sizeof(*s));
 }
 

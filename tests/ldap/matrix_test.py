@@ -41,7 +41,8 @@ SUFFIX = "dc=example,dc=org"
 BASE = "ou=smpolicy," + SUFFIX
 VERBOSE = "-v" in sys.argv
 SIGNED = ("smpApprovedCppBy", "smpApprovedCppOn", "smpApprovedItBy", "smpApprovedItOn",
-          "smpRevokedOn", "smpRevokedBy", "smpRevokedReason", "smpFence")
+          "smpRevokedOn", "smpRevokedBy", "smpRevokedReason", "smpFence",
+          "smpApprovedCppSig", "smpApprovedItSig", "smpRevokedSig")
 
 
 # ---- the table ---------------------------------------------------------------

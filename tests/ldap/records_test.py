@@ -100,7 +100,7 @@ class World:
         os.chmod(pw, 0o600)
         self.conf = os.path.join(site, "smpolicy.conf")
         with open(self.conf, "w") as f:
-            f.write(f'version = 1;\nsettings = {{ source = "ldap"; }};\n'
+            f.write(f'version = 1;\nsettings = {{ source = "ldap"; require_signatures = false; }};\n'
                     # sync reads over ldaps://; the record commands write to
                     # write_uri (StartTLS, the same CA)
                     f'ldap = {{ uri = "{slapd.env["LDAPS_URI"]}"; base = "{self.base}";\n'

@@ -196,7 +196,7 @@ def ldap_config(tmp, slapd, name="dir", uri=None, ca_file=None, bind=True, max_o
     lines += [f"timeout = {timeout};", 'copy_dir = "copy";']
     conf = os.path.join(d, "smpolicy.conf")
     with open(conf, "w") as f:
-        f.write('version = 1;\nsettings = { source = "ldap"; };\nldap = {\n  ' +
+        f.write('version = 1;\nsettings = { source = "ldap"; require_signatures = false; };\nldap = {\n  ' +
                 "\n  ".join(lines) + "\n};\n")
     os.chmod(conf, 0o644)
     return conf
@@ -1030,6 +1030,9 @@ def case_strings(tmp, slapd):
                                                         "smpolicy.conf"))
     for tree in (want_settings, got_settings):
         tree["settings"].pop("records")
+    # local settings the copy carries: the test's own, not the directory's
+    ok(got_settings["settings"].pop("require_signatures", None) is False,
+       "strings: the copy carries the local require_signatures")
     merged = {}
     for r in want_records:
         merged.update(r)
