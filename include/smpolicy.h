@@ -987,6 +987,8 @@ struct smp_sync_status {
 	bool attempt_ok;
 	const char *attempt_uri;
 	const char *attempt_error;  /* its first error when it failed, else NULL */
+	size_t void_records;        /* records the current copy holds void (0 when
+	                               never synced): each named by that sync */
 };
 
 typedef struct smp_sync_report smp_sync_report;

@@ -134,6 +134,10 @@ static void judge_sync(struct found *f, struct health *h)
 		      ago, (long long)s->max_offline);
 	else if (s->attempted && !s->attempt_ok)
 		judge(h, ST_WARNING, "the last attempt failed: %s", s->attempt_error);
+	else if (s->void_records > 0)
+		judge(h, ST_WARNING, "the current copy holds %zu void record%s (each allows "
+		      "nothing; `smpolicy check` names them)", s->void_records,
+		      s->void_records == 1 ? "" : "s");
 }
 
 static void judge_compiled(const struct found *f, struct health *h)
@@ -207,6 +211,8 @@ static void print_text(const struct found *f, const struct health *h)
 			print_escaped(stdout, s->synced_uri);
 			if (s->has_records)
 				printf(", %zu records", s->records);
+			if (s->void_records > 0)
+				printf(", %zu void", s->void_records);
 			putchar('\n');
 		} else {
 			puts("last good sync: never");
@@ -285,6 +291,8 @@ static int print_json(const struct found *f, const struct health *h)
 			json_object_object_add(x, "uri", json_object_new_string(s->synced_uri));
 			json_object_object_add(x, "records", s->has_records ?
 			                       json_object_new_int64((int64_t)s->records) : NULL);
+			json_object_object_add(x, "void_records",
+			                       json_object_new_int64((int64_t)s->void_records));
 		}
 		json_object_object_add(o, "last_success", x);
 		x = NULL;
@@ -447,6 +455,9 @@ int write_metrics(const char *config, unsigned flags, const char *file)
 	fputs("# HELP smpolicy_max_offline_seconds ldap.max_offline: past it logins are "
 	      "refused.\n# TYPE smpolicy_max_offline_seconds gauge\n", out);
 	fprintf(out, "smpolicy_max_offline_seconds %lld\n", (long long)s.max_offline);
+	fputs("# HELP smpolicy_void_records Records of the current copy void by a fault of "
+	      "their own entry.\n# TYPE smpolicy_void_records gauge\n", out);
+	fprintf(out, "smpolicy_void_records %zu\n", s.void_records);
 	if (s.has_records) {
 		fputs("# HELP smpolicy_records Entries of the directory in the current copy.\n"
 		      "# TYPE smpolicy_records gauge\n", out);

@@ -719,6 +719,22 @@ def case_status(tmp, slapd):
        out(r))
     r = smpolicy(conf, "status", "--bogus")
     ok(r.returncode == 3, "status: UNKNOWN (3) on a usage error", out(r))
+    # a record void by a fault of its own entry: the copy is applied, and
+    # monitoring sees a WARNING and the count
+    dn = f"cn=LT-2026-014,ou=approvals,{slapd.env['BASE']}"
+    modify(slapd, f"dn: {dn}\nchangetype: modify\nreplace: smpExpires\nsmpExpires: 2027-02-30\n")
+    r = smpolicy(conf, "sync", "--metrics", prom)
+    ok(r.returncode == 3, "status: a sync that voids a record exits 3", out(r))
+    m = metrics(prom)
+    ok(m.get("smpolicy_void_records") == 1 and m.get("smpolicy_last_sync_ok") == 1,
+       "status: the metrics count the void record", json.dumps(m))
+    r, j = status(conf, "--json")
+    ok(r.returncode == 1 and j and j["status"] == "WARNING" and
+       j["last_success"]["void_records"] == 1,
+       "status: WARNING while the copy holds a void record, counted in the JSON", out(r))
+    r, _ = status(conf)
+    ok(r.returncode == 1 and "1 void record" in r.stdout and ", 1 void" in r.stdout,
+       "status: the text names the void record count", out(r))
 
 
 def mode_of(path):
