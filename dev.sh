@@ -5,6 +5,7 @@
 #   ./dev.sh test    install what is missing, build, run every test
 #   ./dev.sh build   install what is missing and build (into ./build)
 #   ./dev.sh bench   the benchmark (bench/run)
+#   ./dev.sh deb     build the Debian packages (into ./build-deb) and lintian them
 #
 # It installs Debian packages with apt-get only when one is missing (as root,
 # or through sudo), and never asks a question.
@@ -23,6 +24,12 @@ slapd ldap-utils libldap-dev openssl"
 # squid, curl: tests/squid/proxy_test.py runs its own squid on loopback and
 # browses through it; the squid the package starts is never used.
 PACKAGES="$PACKAGES squid curl"
+# the Debian packages (./dev.sh deb) and the test that installs them and logs
+# in through the real PAM stack (tests/install/deb_test.sh)
+PACKAGES="$PACKAGES dpkg-dev debhelper lintian libpam-runtime"
+# faketime: tests/clock.sh runs the tests that read the clock at the turn
+# of the day, in UTC and in New York.
+PACKAGES="$PACKAGES faketime"
 
 say() { printf '==> %s\n' "$*"; }
 die() { printf 'dev.sh: %s\n' "$*" >&2; exit 1; }
@@ -134,8 +141,9 @@ EOF
 	rm -rf "$DEMO"
 }
 
-# The sanitizer and valgrind runs first, the plain suite last, so that the
-# output ends with the plain suite's summary; the exit status covers both.
+# The sanitizer and valgrind runs first, then the clock runs, the plain
+# suite last, so that the output ends with the plain suite's summary; the
+# exit status covers all of them.
 run_tests() {
 	install_deps
 	build
@@ -145,9 +153,48 @@ run_tests() {
 		"$TOP"/tests/sanitize.sh || status=$?
 		[ "$status" -eq 0 ] || say "the sanitizer or valgrind runs FAILED (see above)"
 	fi
+	# the suites that read the clock (unit, cli, pam, edit, ldap, squid;
+	# tests/clock.sh says which are left out and why), four times under
+	# faketime: 23:59:30 and 00:00:30, in UTC and in New York
+	say "running the clock-reading tests at the turn of the day (faketime)"
+	if ! "$TOP"/tests/clock.sh "$BUILD"; then
+		status=1
+		say "the faketime runs FAILED (see above)"
+	fi
 	say "running the test suite"
 	meson test -C "$BUILD" --print-errorlogs || status=$?
 	return "$status"
+}
+
+# The packages are built from a copy of the tracked (and new, unignored)
+# files, as a fresh clone would build them, never from ./build; the .debs,
+# the .changes and the native source land in $DEBS.
+DEBS=${DEBS:-$TOP/build-deb}
+build_debs() {
+	install_deps
+	version=$(dpkg-parsechangelog -l "$TOP/debian/changelog" -S Version)
+	work=$(mktemp -d /tmp/smpolicy-deb.XXXXXX)
+	trap 'rm -rf "$work"' EXIT
+	src=$work/libsmpolicy-$version
+	mkdir "$src"
+	if [ -d "$TOP/.git" ] || [ -f "$TOP/.git" ]; then
+		git -C "$TOP" ls-files -z --cached --others --exclude-standard |
+			(cd "$TOP" && xargs -0 cp --parents -t "$src" --)
+	else
+		tar -C "$TOP" --exclude='./build*' -cf - . | tar -C "$src" -xf -
+	fi
+	say "building the packages of libsmpolicy $version"
+	(cd "$src" && dpkg-buildpackage -us -uc --build=full) >"$work/build.log" 2>&1 ||
+		{ tail -n 40 "$work/build.log"; die "dpkg-buildpackage failed (log above)"; }
+	rm -rf "$DEBS"
+	mkdir -p "$DEBS"
+	find "$work" -maxdepth 1 -type f -exec mv -t "$DEBS" {} +
+	say "lintian"
+	lintian --fail-on error,warning "$DEBS"/*.changes ||
+		die "lintian reported errors or warnings"
+	ls "$DEBS"/*.deb
+	rm -rf "$work"
+	trap - EXIT
 }
 
 case ${1:-} in
@@ -155,8 +202,9 @@ demo) demo ;;
 test) run_tests ;;
 build) install_deps; build ;;
 bench) install_deps; exec "$TOP"/bench/run ;;
+deb) build_debs ;;
 *)
-	sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
 	exit 2
 	;;
 esac

@@ -1,6 +1,6 @@
 /*
- * lmdbcmp.c - the login store's lookup against LMDB's (issue 15: "decide
- * by measurement").  Built only when liblmdb is installed (bench/meson.build);
+ * lmdbcmp.c - the login store's lookup against LMDB's (decided by
+ * measurement, docs/PERFORMANCE.md).  Built only when liblmdb is installed (bench/meson.build);
  * bench/instructions counts both with callgrind.
  *
  *   lmdbcmp build CONFIG DIR        put every slice and device record of the

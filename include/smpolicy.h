@@ -187,7 +187,7 @@ smp_status smp_policy_cache_write(const smp_policy *policy, unsigned flags,
                                   smp_diags **diags);
 
 /*
- * The login store (issue 15): what one login needs, found by index.
+ * The login store: what one login needs, found by index.
  *
  * smp_policy_load_for() loads the policy of one person (user) at one
  * device (NULL: this host's name) for a login: from the login store of
@@ -303,7 +303,7 @@ const char *smp_policy_records_path(const smp_policy *policy, size_t i);
 int smp_policy_warn_days(const smp_policy *policy);
 int smp_policy_office_cap(const smp_policy *policy);
 
-/* ---- export to a directory (DESIGN §7) -------------------------------- */
+/* ---- export to a directory (smpolicy-ldap(5)) --------------------------- */
 
 enum smp_export_flags {
 	/* Do not write the base entry itself: it exists in the directory. */
@@ -390,8 +390,8 @@ struct smp_request {
  * warn_days -1. */
 void smp_request_init(struct smp_request *req);
 
-/* Reason codes: stable API (DESIGN §3).  The order is the order in which
- * a decision lists its reasons. */
+/* Reason codes: stable API (smpolicy(1), REASON CODES).  The order is the
+ * order in which a decision lists its reasons. */
 typedef enum smp_reason {
 	SMP_R_UNKNOWN_USER = 0,
 	SMP_R_UNKNOWN_PLATFORM,
@@ -518,8 +518,8 @@ const char *smp_policy_platform_name(const smp_policy *policy, size_t i);
 const char *smp_policy_platform_domain(const smp_policy *policy, size_t i, size_t j);
 
 /*
- * The platform whose catalogue `domains` hold the web host `host` (DESIGN
- * §8): host equals one of them, or is a subdomain of one ("m.facebook.com"
+ * The platform whose catalogue `domains` hold the web host `host` (smpolicy-squid(8)):
+ * host equals one of them, or is a subdomain of one ("m.facebook.com"
  * for "facebook.com"; "notfacebook.com" is not).  ASCII case is ignored,
  * whatever the locale, and so are leading and trailing dots, in host and
  * in the domains.  When domains of several platforms hold host, the longest
@@ -559,6 +559,30 @@ const char *smp_policy_staff_office(const smp_policy *policy, const char *staff)
  * how many there are in all. */
 size_t smp_policy_accounts_held(const smp_policy *policy, const char *user,
                                 const char *platform, const char **ids, size_t max);
+
+/* The kinds of record ids, for smp_policy_suggest(). */
+typedef enum smp_id_kind {
+	SMP_ID_PLATFORM = 0,
+	SMP_ID_OFFICE,
+	SMP_ID_STAFF,
+	SMP_ID_DEVICE,
+	SMP_ID_ACCOUNT,
+	SMP_ID_APPROVAL
+} smp_id_kind;
+
+/*
+ * "Did you mean ...?": the id of that kind in policy nearest to id, for a
+ * message about an id that is not there.  Nearest: the fewest edits
+ * (insertions, deletions, substitutions, transpositions of neighbours),
+ * ASCII case ignored, at most 2 and fewer than either id's length, and
+ * the same numbers in both (leading zeros aside: ws-9 is another device
+ * than ws-1, not a typo of it); ties go to the first in file (catalogue)
+ * order.  Returns a new string (free
+ * with free(3)), or NULL: id is there exactly, nothing is near enough,
+ * a NULL or empty argument, or no memory.  A policy of one person
+ * (smp_policy_load_for) suggests from the records it holds.
+ */
+char *smp_policy_suggest(const smp_policy *policy, smp_id_kind kind, const char *id);
 
 /* ---- editing records (edit.c) ---- */
 
@@ -719,7 +743,7 @@ smp_status smp_audit_read(const char *config_path, unsigned flags, const int64_t
                           smp_audit_fn fn, void *ctx, smp_diags **diags);
 
 /*
- * Records in the directory (settings.source = "ldap", DESIGN §7).  The
+ * Records in the directory (settings.source = "ldap", smpolicy-ldap(5)).  The
  * _as functions are the commands above with the password of the person
  * acting; on a settings file naming records files they are exactly the
  * functions above (password ignored; smp_edit_account_as's `by`, when not
@@ -781,7 +805,7 @@ bool smp_config_is_directory(const char *config_path, unsigned flags);
 
 /* ---- end of editing records ---- */
 
-/* ---- the directory's local copy: sync (DESIGN §7) ---- */
+/* ---- the directory's local copy: sync (smpolicy.conf(5)) ---- */
 
 enum smp_sync_flags {
 	/* Read and validate the directory, write nothing (check --online):
@@ -859,6 +883,61 @@ void smp_sync_info(const smp_sync *sync, struct smp_sync_info *out);
  * unchanged: the sync that made the copy named them). */
 const char *smp_sync_void(const smp_sync *sync, size_t i, const char **why);
 void smp_sync_free(smp_sync *sync);
+
+/* ---- the health of a machine's records (smpolicy status) ---- */
+
+/* What is known of a directory-sourced configuration's syncs.  Strings
+ * are owned by the smp_sync_report they came from; NULL when unknown. */
+struct smp_sync_status {
+	const char *uri, *base;     /* the settings' ldap.uri and ldap.base */
+	const char *copy_dir;       /* ldap.copy_dir */
+	int64_t max_offline;        /* ldap.max_offline, seconds */
+	bool synced;                /* a good sync is recorded (copy_dir/state) */
+	int64_t synced_at;          /* the last good sync: when it asked the directory */
+	const char *synced_uri;     /* and which server it read */
+	const char *copy;           /* the current copy's smpolicy.conf */
+	bool has_records;           /* records is known (recorded by the sync) */
+	size_t records;             /* entries of the last good sync (as smp_sync_info) */
+	bool attempted;             /* a sync attempt is recorded (copy_dir/last-attempt) */
+	int64_t attempted_at;       /* the last attempt, success or failure */
+	bool attempt_ok;
+	const char *attempt_uri;
+	const char *attempt_error;  /* its first error when it failed, else NULL */
+};
+
+typedef struct smp_sync_report smp_sync_report;
+
+/*
+ * Read what the syncs of config_path (NULL: SMP_DEFAULT_CONFIG) have
+ * recorded: the settings' ldap group, copy_dir/state (the last good sync)
+ * and copy_dir/last-attempt (the last sync that could write copy_dir,
+ * success or failure, with its first error), each checked as the copy is
+ * (root's, readable by root and one group only).  Reads no network and
+ * changes nothing.  Never synced, or no attempt recorded, is SMP_OK with
+ * synced or attempted false.  flags: SMP_LOAD_ALLOW_NONROOT.
+ * Returns SMP_OK and *out (free with smp_sync_report_free); SMP_ERR_ARG
+ * (the settings name files; no directory), SMP_ERR_PARSE, SMP_ERR_IO,
+ * SMP_ERR_INSECURE (with *diags naming the file), SMP_ERR_NOMEM.
+ */
+smp_status smp_sync_report_read(const char *config_path, unsigned flags, smp_sync_report **out,
+                                smp_diags **diags);
+/* Fill *out from report (zeroed for NULL). */
+void smp_sync_report_info(const smp_sync_report *report, struct smp_sync_status *out);
+void smp_sync_report_free(smp_sync_report *report);
+
+/*
+ * What smp_policy_load_for() would make of the login store of config_path
+ * (NULL: SMP_DEFAULT_CONFIG; for a directory-sourced one, of its current
+ * copy) in store_dir (NULL: SMP_DEFAULT_STORE_DIR) now, for any user:
+ * SMP_CACHE_USED (fresh), SMP_CACHE_ABSENT, SMP_CACHE_STALE (compiled
+ * from other files, or by another build), SMP_CACHE_REJECTED (insecure,
+ * unreadable or damaged: *diags says why).  The time zone is not compared
+ * (a store holds it per person).  *path (when not NULL) receives the
+ * store's file name (free with free(3)), or NULL.  SMP_CACHE_OFF when
+ * store_dir is "" or memory runs out.
+ */
+smp_cache_state smp_policy_store_check(const char *config_path, const char *store_dir,
+                                       unsigned flags, char **path, smp_diags **diags);
 
 #ifdef __cplusplus
 }

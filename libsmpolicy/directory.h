@@ -1,5 +1,5 @@
 /*
- * directory.h - the LDAP directory as the source of the records (DESIGN §7),
+ * directory.h - the LDAP directory as the source of the records (smpolicy-ldap(5)),
  * shared by the directory reader (sources/directory.c, smpolicy sync), the
  * LDIF export (sources/ldif.c) and the loader of the local copy
  * (policy/policy.c).  Not installed.
@@ -11,14 +11,14 @@
 
 #include "internal.h"
 
-/* ---- the mapping of DESIGN §2's keys to attributes -------------------- */
+/* ---- the mapping of smpolicy.conf(5)'s keys to attributes ---------- */
 
 enum ldap_vtype {
 	LV_STR,      /* one string */
 	LV_BOOL,     /* TRUE / FALSE (LDAP Boolean syntax) <-> true / false */
 	LV_INT,      /* an integer */
 	LV_STRLIST,  /* a multi-valued attribute <-> an array of strings */
-	LV_TIME      /* a time in the text forms of DESIGN §2, kept as written */
+	LV_TIME      /* a time in the text forms of smpolicy.conf(5), kept as written */
 };
 
 /* One key of a record: "expires", or in a group "approved_cpp.by". */
@@ -50,7 +50,7 @@ extern const struct ldap_attr ldap_settings_attrs[];
 #define LDAP_SETTINGS_RDN "cn=settings"
 #define LDAP_SETTINGS_OC "smpPolicySettings"
 
-/* Beside the records (issue 14): smpRevision and smpIntent of an office,
+/* Beside the records: smpRevision and smpIntent of an office,
  * smpFence of an approval, and the audit
  * entries, cn=<UTC time>-<random> of class smpAuditRecord in ou=audit. */
 extern const struct ldap_attr ldap_office_revision_attrs[];
@@ -106,7 +106,7 @@ bool ldap_uri_single(const char *uri);
  *   copy_dir/state             which copy is current, and when it was synced
  *   copy_dir/copy-<N>/smpolicy.conf, records.conf
  *                              the directory rendered in the grammar of
- *                              DESIGN §2: a files world, loaded (and
+ *                              smpolicy.conf(5): a files world, loaded (and
  *                              compiled into a cache beside it) as any other
  *   copy_dir/sync.lock         held by a sync while it writes
  *
@@ -139,6 +139,49 @@ struct ldap_state {
 smp_status ldap_state_read(const char *copy_dir, unsigned flags, struct ldap_state *out,
                            smp_diags *d);
 void ldap_state_free(struct ldap_state *s);
+
+/*
+ * copy_dir/last-attempt: what the last sync that could write copy_dir
+ * made of it, success or failure, so that `smpolicy status` can tell a
+ * sync that keeps failing from one that has not run.  Replaced
+ * atomically like the state, by every sync (not by check --online):
+ *
+ *   version = 1;
+ *   attempted = "2026-12-04T14:15:00Z";   # when it first asked, UTC
+ *   ok = false;
+ *   uri = "ldaps://ldap.example.org";
+ *   error = "ldaps://...: Can't contact LDAP server";   # "" when ok
+ *   records = 0;            # what this attempt read, when ok
+ *   success_records = 412;  # of the last good sync, carried over; -1 unknown
+ */
+#define LDAP_ATTEMPT_FILE "last-attempt"
+
+struct ldap_attempt {
+	int64_t attempted;
+	bool ok;
+	char *uri, *error;
+	long long records, success_records;
+};
+
+/* Read copy_dir's last attempt: SMP_OK, SMP_ERR_NOTFOUND (none recorded),
+ * or the errors of ldap_state_read(). */
+smp_status ldap_attempt_read(const char *copy_dir, unsigned flags, struct ldap_attempt *out,
+                             smp_diags *d);
+void ldap_attempt_free(struct ldap_attempt *a);
+/* Record an attempt into copy_dir (sync_status.c). */
+smp_status ldap_attempt_write(const char *copy_dir, const struct ldap_attempt *a);
+
+/* The mode and group the local copy, its state, the compiled cache and
+ * the login store are written with: readable by root and the group
+ * SMP_PRIVATE_GROUP when it exists (gid 0 otherwise), by nobody else.
+ * private_gid() is that group's id, looked up on each call. */
+#define SMP_PRIVATE_GROUP "_smpolicy"
+#define SMP_PRIVATE_FILE_MODE 0640
+#define SMP_PRIVATE_DIR_MODE 0750
+gid_t private_gid(void);
+/* fchown to root:private_gid() (when root; the caller's ids otherwise
+ * stay) and fchmod to mode: false with errno on failure. */
+bool make_private(int fd, mode_t mode);
 
 /* Is the copy of st recent enough to decide from at now (within
  * ls->max_offline of the last good sync, and not dated ahead of the

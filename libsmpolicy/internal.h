@@ -19,6 +19,10 @@
 #define SMP_TIME_MAX INT64_MAX
 #define SMP_MAX_FILE_SIZE (64u * 1024u * 1024u)  /* larger records are refused */
 #define SMP_MAX_ID_LEN 128
+/* A load flag of the library's own: the files read must not be readable
+ * by others either (the directory's local copy, its state, its login
+ * store: records the directory shows to its readers only). */
+#define SMP_LOAD_PRIVATE (1u << 29)
 
 /* ---- arena: every allocation of a loaded policy lives here ------------ */
 
@@ -150,7 +154,7 @@ struct staff {
 };
 
 /* One entry of a staff member's per-platform list of approvals, with what a
- * decision needs to pass over an approval without reading it (issue 7: the
+ * decision needs to pass over an approval without reading it (docs/PERFORMANCE.md: the
  * approvals themselves, scattered over the arena, were half a decision's
  * cache misses).  The approval can hold at t (SMP_STATE_VALID or
  * SMP_STATE_OVER_CAP) only if from <= t and (t < to or to == SMP_TIME_MAX);
@@ -304,6 +308,9 @@ uint32_t policy_find_staff(const smp_policy *p, const char *id);
 uint32_t policy_find_device(const smp_policy *p, const char *id);
 uint32_t policy_find_account(const smp_policy *p, const char *id);
 uint32_t policy_find_approval(const smp_policy *p, const char *id);
+/* The id of that kind nearest to id (smp_policy_suggest), owned by p; NULL
+ * for none, or when id is there. */
+const char *policy_suggest(const smp_policy *p, smp_id_kind kind, const char *id);
 
 struct time_log;
 

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,6 +33,8 @@
 #define LOG_FIELD_MAX 256   /* bytes of one user-controlled field put in a log line */
 #define LOG_DIAGS_MAX 20    /* load errors logged before "and N more" */
 #define SECONDS_PER_DAY 86400
+#define REF_LEN 8           /* hex digits of a login's reference */
+#define TELL_MAX 3          /* reason lines a denied user reads */
 
 #ifndef HOST_NAME_MAX
 #define HOST_NAME_MAX 255
@@ -60,7 +63,7 @@ struct verdict {
 	smp_decision **decisions;
 	const char **accounts;     /* parallel to decisions; NULL for view */
 	bool allowed;              /* some decision allows */
-	bool expired_only;         /* some decision's only reason is approval-expired */
+	int rank;                  /* how much its denial concerns the user: 0 most */
 };
 
 /* One call of the module: its inputs and the decisions it made. */
@@ -78,6 +81,10 @@ struct run {
 	bool allowed;              /* the outcome is PAM_SUCCESS */
 	struct verdict *verdicts;
 	size_t verdict_count;
+	/* The reference the user reads and the log line carries, so that the
+	 * helpdesk finds this login's line in syslog from what the user says. */
+	char ref[REF_LEN + 1];
+	size_t told, untold;       /* reason lines shown, and held back */
 };
 
 /* ---- logging ------------------------------------------------------------ */
@@ -234,10 +241,12 @@ static void tell(const struct run *r, int style, const char *text, const char *s
  * access is refused (the log says why). */
 static int fail_closed(const struct run *r)
 {
-	pam_syslog(r->pamh, LOG_ERR, "%s: no decision; failing closed", r->step);
-	tell(r, PAM_ERROR_MSG,
-	     "The social media policy could not be checked, so access is refused. "
-	     "Please tell your system administrator.", NULL);
+	char text[200];
+
+	pam_syslog(r->pamh, LOG_ERR, "%s: no decision; failing closed ref=%s", r->step, r->ref);
+	snprintf(text, sizeof(text), "The social media policy could not be checked, so access "
+	         "is refused. Please tell the helpdesk, reference %s.", r->ref);
+	tell(r, PAM_ERROR_MSG, text, NULL);
 	return PAM_AUTH_ERR;
 }
 
@@ -473,10 +482,13 @@ static int run_load(struct run *r)
 	if (st != SMP_OK || r->policy == NULL) {
 		log_arg(r, LOG_ERR, smp_status_string(st), r->opt.config);
 		log_diags(r, diags, LOG_ERR);
-		if (st == SMP_ERR_OFFLINE && smp_diags_get(diags, 0) != NULL)
-			/* DESIGN §7: the user is told when the records were last
-			 * synced, and from where */
-			tell(r, PAM_ERROR_MSG, smp_diags_get(diags, 0)->message, NULL);
+		if (st == SMP_ERR_OFFLINE)
+			/* when and from where the records were last synced, and
+			 * what to run, are in the log line above: the caseworker
+			 * reads what happened, in plain words */
+			tell(r, PAM_ERROR_MSG, "The social media records on this computer have not "
+			     "been brought up to date for too long, so they cannot be trusted.",
+			     NULL);
 		smp_diags_free(diags);
 		return PAM_AUTH_ERR;
 	}
@@ -624,9 +636,6 @@ static int decide_one(struct run *r, struct verdict *v, size_t i)
 	v->count = i + 1;
 	if (smp_decision_allowed(d))
 		v->allowed = true;
-	else if (smp_decision_reason_count(d) == 1 &&
-	         smp_decision_reason(d, 0) == SMP_R_APPROVAL_EXPIRED)
-		v->expired_only = true;
 	return PAM_SUCCESS;
 }
 
@@ -672,24 +681,21 @@ static bool any_reason(const struct run *r, smp_reason reason)
 }
 
 /* With platform= every named platform must be allowed, without it one.
- * PAM_ACCT_EXPIRED only when a lapsed approval is all that stands in the
- * way: on every denied platform (platform=) or on one (the catalogue). */
+ * A lapsed approval is a denial like any other (PAM_PERM_DENIED): the
+ * Unix account has not expired, and PAM_ACCT_EXPIRED would make login(1)
+ * and sshd say so. */
 static int run_result(const struct run *r)
 {
 	bool need_all = r->opt.platforms != NULL;
-	size_t allowed = 0, expired = 0, denied;
+	size_t allowed = 0, denied;
 
-	for (size_t i = 0; i < r->verdict_count; i++) {
+	for (size_t i = 0; i < r->verdict_count; i++)
 		allowed += r->verdicts[i].allowed;
-		expired += !r->verdicts[i].allowed && r->verdicts[i].expired_only;
-	}
 	denied = r->verdict_count - allowed;
 	if (r->verdict_count > 0 && (need_all ? denied == 0 : allowed > 0))
 		return PAM_SUCCESS;
 	if (any_reason(r, SMP_R_UNKNOWN_USER))
 		return PAM_USER_UNKNOWN;
-	if (need_all ? expired == denied : expired > 0)
-		return PAM_ACCT_EXPIRED;
 	return PAM_PERM_DENIED;
 }
 
@@ -738,6 +744,22 @@ static void run_free(struct run *r)
 	opt_free(&r->opt);
 }
 
+/* A fresh reference: random where the kernel gives it, else from the
+ * clock and the process; unique enough to find one line in a day's log. */
+static void make_ref(struct run *r)
+{
+	uint32_t v = 0;
+
+	if (getrandom(&v, sizeof v, GRND_NONBLOCK) != (ssize_t)sizeof v) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		v = (uint32_t)ts.tv_nsec ^ (uint32_t)ts.tv_sec * 2654435761u ^
+		    (uint32_t)getpid() << 16;
+	}
+	snprintf(r->ref, sizeof r->ref, "%08x", (unsigned)v);
+}
+
 /* Parse the arguments and find the user and the device. */
 static int run_start(struct run *r, pam_handle_t *pamh, const char *step, int flags,
                      int argc, const char **argv)
@@ -747,6 +769,7 @@ static int run_start(struct run *r, pam_handle_t *pamh, const char *step, int fl
 	memset(r, 0, sizeof *r);
 	r->pamh = pamh;
 	r->step = step;
+	make_ref(r);
 	rc = opt_parse(r, flags, argc, argv);
 	if (rc == PAM_SUCCESS)
 		rc = run_user(r);
@@ -835,12 +858,17 @@ static void put_names(FILE *f, const struct run *r, smp_reason reason)
 
 /* Tell "PLATFORMS: TEXT (manual ... §S)" for reason, or without the names
  * when the reason concerns every platform alike. */
-static void tell_reason(const struct run *r, smp_reason reason, bool with_names,
+static void tell_reason(struct run *r, smp_reason reason, bool with_names,
                         const char *text)
 {
 	struct line l;
 	char *out;
 
+	if (r->told >= TELL_MAX) {
+		r->untold++;
+		return;
+	}
+	r->told++;
 	if (!line_open(&l)) {
 		log_oom(r);
 		return;
@@ -860,7 +888,7 @@ static void tell_reason(const struct run *r, smp_reason reason, bool with_names,
 }
 
 /* One platform, several accounts: each distinct message once. */
-static void tell_each(const struct run *r, smp_reason reason)
+static void tell_each(struct run *r, smp_reason reason)
 {
 	for (size_t i = 0; i < r->verdict_count; i++) {
 		const struct verdict *v = &r->verdicts[i];
@@ -880,30 +908,125 @@ static void tell_each(const struct run *r, smp_reason reason)
 	}
 }
 
-/* Every reason of the decisive decisions, in the library's order, each
- * once: its message when all agree (naming the platforms unless it holds
- * for every denied one), a platform's messages one by one, or the table's
- * sentence after the names of the platforms when their particulars differ.
- * Someone not in the staff records hears only that. */
-static void tell_denial(const struct run *r, int result)
+/* Does the user hold an approval naming platform, in whatever state? */
+static bool has_approval_for(const struct run *r, const char *platform)
 {
-	size_t denied = 0;
+	size_t n = smp_policy_approval_count(r->policy);
+
+	for (size_t i = 0; i < n; i++) {
+		struct smp_approval_info a;
+
+		if (!smp_policy_approval(r->policy, i, r->at, &a) || a.staff == NULL ||
+		    strcmp(a.staff, r->user) != 0)
+			continue;
+		for (const char *const *p = a.platforms; p != NULL && *p != NULL; p++)
+			if (strcmp(*p, platform) == 0)
+				return true;
+	}
+	return false;
+}
+
+static bool gives_reason(const struct run *r, const struct verdict *v, smp_reason reason)
+{
+	for (size_t j = 0; j < v->count; j++)
+		if (decisive_message(r, v, j, reason) != NULL)
+			return true;
+	return false;
+}
+
+/* How much each platform's denial concerns the user, 0 most: with
+ * platform= those named (what is being logged into); else one the user
+ * has an approval for (its lapse is the news), then one where the user
+ * holds an official account, then the rest, and last the platforms that
+ * are refused only because they need a phone's app (on a workstation
+ * they were never in reach). */
+static void rank_verdicts(struct run *r)
+{
+	for (size_t i = 0; i < r->verdict_count; i++) {
+		struct verdict *v = &r->verdicts[i];
+
+		if (r->opt.platforms != NULL || has_approval_for(r, v->platform))
+			v->rank = 0;
+		else if (v->count > 0 && v->accounts[0] != NULL)
+			v->rank = 1;
+		else if (!gives_reason(r, v, SMP_R_APP_NOT_APPROVED))
+			v->rank = 2;
+		else
+			v->rank = 3;
+	}
+}
+
+/* Where reason comes in what the user reads: the rank, then the
+ * catalogue position, of the first platform whose denial gives it;
+ * SIZE_MAX when none does. */
+static size_t reason_order(const struct run *r, smp_reason reason)
+{
+	size_t best = SIZE_MAX;
+
+	for (size_t i = 0; i < r->verdict_count; i++) {
+		const struct verdict *v = &r->verdicts[i];
+		size_t key = (size_t)v->rank * (r->verdict_count + 1) + i;
+
+		if (key < best && gives_reason(r, v, reason))
+			best = key;
+	}
+	return best;
+}
+
+/* One reason, once: its message when all agree (naming the platforms
+ * unless it holds for every denied one), a platform's messages one by
+ * one, or the table's sentence after the names of the platforms when
+ * their particulars differ. */
+static void tell_one_reason(struct run *r, smp_reason reason, size_t denied)
+{
+	struct reason_use u = reason_use(r, reason);
+
+	if (u.first == NULL)
+		return;
+	if (u.same)
+		tell_reason(r, reason, u.platforms < denied || denied == 1, u.first);
+	else if (u.platforms == 1)
+		tell_each(r, reason);
+	else
+		tell_reason(r, reason, true, smp_reason_sentence(reason));
+}
+
+/* The reasons of the decisive decisions, most relevant first (the
+ * platform being logged into, rank_verdicts), each once and at most
+ * TELL_MAX lines: a long list buries the one that matters.  Someone not in
+ * the staff records hears only that.  Then the reference, which the log
+ * line carries with every reason. */
+static void tell_denial(struct run *r, int result)
+{
+	size_t denied = 0, order[SMP_R__COUNT];
+	bool done[SMP_R__COUNT] = { false };
+	char text[160];
 
 	for (size_t i = 0; i < r->verdict_count; i++)
 		denied += !r->verdicts[i].allowed;
-	for (int i = 0; i < SMP_R__COUNT; i++) {
-		smp_reason reason = (smp_reason)i;
-		struct reason_use u = reason_use(r, reason);
+	rank_verdicts(r);
+	for (int i = 0; i < SMP_R__COUNT; i++)
+		order[i] = result == PAM_USER_UNKNOWN && i != SMP_R_UNKNOWN_USER
+		           ? SIZE_MAX : reason_order(r, (smp_reason)i);
+	for (;;) {
+		int next = -1;
 
-		if (u.first == NULL || (result == PAM_USER_UNKNOWN && reason != SMP_R_UNKNOWN_USER))
-			continue;
-		if (u.same)
-			tell_reason(r, reason, u.platforms < denied || denied == 1, u.first);
-		else if (u.platforms == 1)
-			tell_each(r, reason);
-		else
-			tell_reason(r, reason, true, smp_reason_sentence(reason));
+		for (int i = 0; i < SMP_R__COUNT; i++)
+			if (!done[i] && order[i] != SIZE_MAX && (next < 0 || order[i] < order[next]))
+				next = i;
+		if (next < 0)
+			break;
+		done[next] = true;
+		tell_one_reason(r, (smp_reason)next, denied);
 	}
+	if (r->untold > 0) {
+		snprintf(text, sizeof(text), "(%zu more reason%s, less likely to concern you, "
+		         "%s in the system log.)", r->untold, r->untold == 1 ? "" : "s",
+		         r->untold == 1 ? "is" : "are");
+		tell(r, PAM_ERROR_MSG, text, NULL);
+	}
+	snprintf(text, sizeof(text), "Reference for the helpdesk: %s", r->ref);
+	tell(r, PAM_ERROR_MSG, text, NULL);
 }
 
 /* The moment platform access holds until: the latest valid_until of its
@@ -1050,7 +1173,7 @@ static void log_decision(const struct run *r, int result)
 	put_platforms(l.f, r, true);
 	fputs(" codes=", l.f);
 	put_codes(l.f, r);
-	fprintf(l.f, " result=%s", pam_code_name(result));
+	fprintf(l.f, " result=%s ref=%s", pam_code_name(result), r->ref);
 	text = line_close(&l);
 	if (text == NULL) {
 		log_oom(r);

@@ -1,6 +1,6 @@
 #!/bin/sh
-# tests/sanitize.sh - the suite again under the sanitizers and valgrind
-# (issue 6).  ./dev.sh test runs it after the normal suite; it runs alone
+# tests/sanitize.sh - the suite again under the sanitizers and valgrind.
+# ./dev.sh test runs it after the normal suite; it runs alone
 # too.  Three builds, each in its own folder beside ./build:
 #
 #  build-sanitize  gcc -fsanitize=address,undefined (-fno-sanitize-recover:

@@ -1,7 +1,7 @@
 /*
  * directory.h - smpolicy sync and smpolicy check --online: the
  * directory's local copy brought up to date, or the directory itself
- * validated (DESIGN §7).
+ * validated (smpolicy-ldap(5)).
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */

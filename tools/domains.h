@@ -1,6 +1,6 @@
 /*
  * domains.h - `smpolicy domains`: the catalogue's domains for Squid's
- * dstdomain acl (DESIGN §8).
+ * dstdomain acl (smpolicy-squid(8)).
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */

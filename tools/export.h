@@ -1,6 +1,6 @@
 /*
  * export.h - smpolicy export: the files world as LDIF for a directory
- * (DESIGN §7, the migration path).
+ * (smpolicy-ldap(5), the migration path).
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */

@@ -27,11 +27,13 @@
 static const char request_usage[] =
 	"usage: smpolicy request --staff U --kind long_term|limited --platform P[,P...] --by U\n"
 	"                        [--ticket T] [--starts TIME] [--expires TIME] [--on TIME]\n"
-	"                        [--password-file FILE]\n";
+	"                        [--password-file FILE] [--sync [--store DIR]]\n";
 static const char sign_usage[] =
-	"usage: smpolicy sign ID --by DIRECTOR [--on TIME] [--password-file FILE]\n";
+	"usage: smpolicy sign ID --by DIRECTOR [--on TIME] [--password-file FILE]\n"
+	"                     [--sync [--store DIR]]\n";
 static const char revoke_usage[] =
-	"usage: smpolicy revoke ID --by U --reason TEXT [--on TIME] [--password-file FILE]\n";
+	"usage: smpolicy revoke ID --by U --reason TEXT [--on TIME] [--password-file FILE]\n"
+	"                       [--sync [--store DIR]]\n";
 static const char account_usage[] =
 	"usage: smpolicy account ID password-changed|password-escrowed|compromised|resolved\n"
 	"                        [--on TIME] [--by U] [--password-file FILE]\n";

@@ -11,6 +11,7 @@
 #include "export.h"
 #include "domains.h"
 #include "output.h"
+#include "status.h"
 #ifdef SMP_HAVE_RECORDS
 #include "records.h"
 #endif
@@ -30,26 +31,100 @@ struct global {
 	unsigned flags;
 };
 
-static const char usage_text[] =
-	"usage: smpolicy [-c CONFIG] check [--online]\n"
-	"       smpolicy [-c CONFIG] decide --user U --platform P [--device D] [--account A]\n"
-	"                [--action A] [--purpose P] [--public-info-sufficient]\n"
+/* One command's usage each; continuation lines are indented to follow
+ * "usage: " and the 7 spaces of the full text alike. */
+#define U_CHECK "smpolicy [-c CONFIG] check [--online]\n"
+#define U_STATUS "smpolicy [-c CONFIG] status [--json] [--store DIR] [--at TIME]\n"
+#define U_DECIDE \
+	"smpolicy [-c CONFIG] decide --user U --platform P [--device D] [--account A]\n" \
+	"                [--action A] [--purpose P] [--public-info-sufficient]\n" \
 	"                [--other-means-available] [--at TIME] [--json]\n"
-	"       smpolicy [-c CONFIG] report [--at TIME] [--json]\n"
-	"       smpolicy [-c CONFIG] compile [--store DIR]\n"
-	"       smpolicy [-c CONFIG] domains\n"
-	"       smpolicy [-c CONFIG] request --staff U --kind long_term|limited --platform P[,P...]\n"
-	"                --by U [--ticket T] [--starts TIME] [--expires TIME] [--on TIME]\n"
-	"                [--password-file FILE]\n"
-	"       smpolicy [-c CONFIG] sign ID --by DIRECTOR [--on TIME] [--password-file FILE]\n"
-	"       smpolicy [-c CONFIG] revoke ID --by U --reason TEXT [--on TIME]\n"
-	"                [--password-file FILE]\n"
-	"       smpolicy [-c CONFIG] account ID password-changed|password-escrowed|compromised|resolved\n"
+#define U_REPORT "smpolicy [-c CONFIG] report [--at TIME] [--json]\n"
+#define U_COMPILE "smpolicy [-c CONFIG] compile [--store DIR]\n"
+#define U_DOMAINS "smpolicy [-c CONFIG] domains\n"
+#define U_REQUEST \
+	"smpolicy [-c CONFIG] request --staff U --kind long_term|limited --platform P[,P...]\n" \
+	"                --by U [--ticket T] [--starts TIME] [--expires TIME] [--on TIME]\n" \
+	"                [--password-file FILE] [--sync [--store DIR]]\n"
+#define U_SIGN \
+	"smpolicy [-c CONFIG] sign ID --by DIRECTOR [--on TIME] [--password-file FILE]\n" \
+	"                [--sync [--store DIR]]\n"
+#define U_REVOKE \
+	"smpolicy [-c CONFIG] revoke ID --by U --reason TEXT [--on TIME]\n" \
+	"                [--password-file FILE] [--sync [--store DIR]]\n"
+#define U_ACCOUNT \
+	"smpolicy [-c CONFIG] account ID password-changed|password-escrowed|compromised|resolved\n" \
 	"                [--on TIME] [--by U] [--password-file FILE]\n"
-	"       smpolicy [-c CONFIG] log [--since TIME]\n"
-	"       smpolicy [-c CONFIG] export --ldif --base DN [--no-base-entry]\n"
-	"       smpolicy [-c CONFIG] sync [--store DIR]\n"
-	"CONFIG defaults to $SMPOLICY_CONFIG, then " SMP_DEFAULT_CONFIG ".\n";
+#define U_LOG "smpolicy [-c CONFIG] log [--since TIME]\n"
+#define U_EXPORT "smpolicy [-c CONFIG] export --ldif --base DN [--no-base-entry]\n"
+#define U_SYNC "smpolicy [-c CONFIG] sync [--store DIR] [--metrics FILE]\n"
+#define U_CONFIG "CONFIG defaults to $SMPOLICY_CONFIG, then " SMP_DEFAULT_CONFIG ".\n"
+
+static const char usage_text[] =
+	"usage: " U_CHECK "       " U_STATUS "       " U_DECIDE "       " U_REPORT
+	"       " U_COMPILE "       " U_DOMAINS "       " U_REQUEST "       " U_SIGN
+	"       " U_REVOKE "       " U_ACCOUNT "       " U_LOG "       " U_EXPORT
+	"       " U_SYNC U_CONFIG;
+
+static const struct {
+	const char *name, *usage;
+} command_usage[] = {
+	{ "check", "usage: " U_CHECK U_CONFIG },
+	{ "status", "usage: " U_STATUS U_CONFIG },
+	{ "decide", "usage: " U_DECIDE U_CONFIG },
+	{ "report", "usage: " U_REPORT U_CONFIG },
+	{ "compile", "usage: " U_COMPILE U_CONFIG },
+	{ "domains", "usage: " U_DOMAINS U_CONFIG },
+	{ "request", "usage: " U_REQUEST U_CONFIG },
+	{ "sign", "usage: " U_SIGN U_CONFIG },
+	{ "revoke", "usage: " U_REVOKE U_CONFIG },
+	{ "account", "usage: " U_ACCOUNT U_CONFIG },
+	{ "log", "usage: " U_LOG U_CONFIG },
+	{ "export", "usage: " U_EXPORT U_CONFIG },
+	{ "sync", "usage: " U_SYNC U_CONFIG },
+};
+
+/* What a usage error prints: the running command's usage, or all of them. */
+static const char *cur_usage = usage_text;
+
+static const char *usage_of(const char *cmd)
+{
+	for (size_t i = 0; i < sizeof(command_usage) / sizeof(command_usage[0]); i++)
+		if (strcmp(cmd, command_usage[i].name) == 0)
+			return command_usage[i].usage;
+	return NULL;
+}
+
+static const char *const valued_options[] = {
+	"--user", "--platform", "--device", "--account", "--action", "--purpose", "--at",
+	"--store", "--metrics", "--base", "--staff", "--kind", "--by", "--ticket",
+	"--starts", "--expires", "--on", "--reason", "--since", "--password-file", NULL,
+};
+
+/* Index of the first argument (argv[0] the command) equal to one of a, b
+ * as an option, not the value of one that takes a value (revoke --reason
+ * -h) nor after "--"; 0 when there is none. */
+static int find_option(int argc, char **argv, const char *a, const char *b)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return 0;
+		if (strcmp(argv[i], a) == 0 || (b != NULL && strcmp(argv[i], b) == 0))
+			return i;
+		for (const char *const *v = valued_options; *v != NULL; v++)
+			if (strcmp(argv[i], *v) == 0) {
+				i++;   /* its value, whatever it looks like */
+				break;
+			}
+	}
+	return 0;
+}
+
+/* Does the command line (argv[0] the command) ask for help? */
+static bool wants_help(int argc, char **argv)
+{
+	return find_option(argc, argv, "--help", "-h") != 0;
+}
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -58,7 +133,7 @@ static int usage_error(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	print_usage_error(usage_text, fmt, ap);
+	print_usage_error(cur_usage, fmt, ap);
 	va_end(ap);
 	return EXIT_USAGE;
 }
@@ -110,6 +185,29 @@ static void at_again(const smp_policy *p, int64_t *at)
 
 /* ---- check ------------------------------------------------------------ */
 
+/* The files of a directory's copy can be in order while the syncs that
+ * should renew them fail: say so, as a warning (smpolicy status says more).
+ * Returns how many warnings were printed. */
+static size_t warn_failed_sync(const struct global *g)
+{
+	smp_sync_report *r = NULL;
+	struct smp_sync_status s;
+	char when[40];
+
+	if (!smp_config_is_directory(g->config, g->flags) ||
+	    smp_sync_report_read(g->config, g->flags, &r, NULL) != SMP_OK)
+		return 0;
+	smp_sync_report_info(r, &s);
+	if (s.attempted && !s.attempt_ok) {
+		fprintf(stderr, "smpolicy: warning: the last sync, at %s, failed: ",
+		        smp_time_format(s.attempted_at, when, sizeof(when)) ? when : "?");
+		print_escaped(stderr, s.attempt_error);
+		fputs(" (this checks the copy of the last good sync; see smpolicy status)\n", stderr);
+	}
+	smp_sync_report_free(r);
+	return s.attempted && !s.attempt_ok;
+}
+
 static int cmd_check(const struct global *g, int argc, char **argv)
 {
 	smp_status st;
@@ -131,7 +229,7 @@ static int cmd_check(const struct global *g, int argc, char **argv)
 	}
 	print_diags(stderr, d);
 	errors = smp_diags_errors(d);
-	warnings = smp_diags_count(d) - errors;
+	warnings = smp_diags_count(d) - errors + warn_failed_sync(g);
 	if (errors == 0) {
 		fputs("OK: ", stdout);
 		print_escaped(stdout, smp_policy_config_path(p));
@@ -294,6 +392,44 @@ static int cmd_decide_batch(const struct global *g, int argc, char **argv)
 	return rc;
 }
 
+/* For each id of the request that is not in the records, the nearest one
+ * that is, on standard error: the decision itself stays as it is. */
+static void hint_unknown(const smp_policy *p, const smp_decision *d,
+                         const struct smp_request *req)
+{
+	const struct {
+		smp_reason reason;
+		smp_id_kind kind;
+		const char *option, *value;
+	} ids[] = {
+		{ SMP_R_UNKNOWN_USER, SMP_ID_STAFF, "--user", req->user },
+		{ SMP_R_UNKNOWN_PLATFORM, SMP_ID_PLATFORM, "--platform", req->platform },
+		{ SMP_R_DEVICE_UNKNOWN, SMP_ID_DEVICE, "--device", req->device },
+		{ SMP_R_ACCOUNT_UNKNOWN, SMP_ID_ACCOUNT, "--account", req->account },
+	};
+
+	for (size_t k = 0; k < sizeof(ids) / sizeof(ids[0]); k++) {
+		char *near;
+		bool named = false;
+
+		/* a void record is in the records: nothing to suggest */
+		for (size_t i = 0; i < smp_decision_reason_count(d); i++)
+			named |= smp_decision_reason(d, i) == ids[k].reason &&
+			         strstr(smp_decision_reason_message(d, i), " is void: ") == NULL;
+		if (!named || ids[k].value == NULL)
+			continue;
+		near = smp_policy_suggest(p, ids[k].kind, ids[k].value);
+		if (near == NULL)
+			continue;
+		fprintf(stderr, "smpolicy: decide: %s '", ids[k].option);
+		print_escaped(stderr, ids[k].value);
+		fputs("' is not in the records; did you mean '", stderr);
+		print_escaped(stderr, near);
+		fputs("'?\n", stderr);
+		free(near);
+	}
+}
+
 static int cmd_decide(const struct global *g, int argc, char **argv)
 {
 	struct smp_request req;
@@ -321,6 +457,7 @@ static int cmd_decide(const struct global *g, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	rc = json ? print_decision_json(stdout, d) : print_decision_text(stdout, d, &req);
+	hint_unknown(p, d, &req);
 	if (rc == 0)
 		rc = smp_decision_allowed(d) ? 0 : EXIT_DENY;
 	smp_decision_free(d);
@@ -403,10 +540,12 @@ static smp_status write_store(const smp_policy *p, const char *dir)
  * written. */
 /* The one option of compile and sync, --store DIR, into *dir; -1 when
  * the arguments are good, else the usage error's exit status. */
-static int store_option(const char *cmd, int argc, char **argv, const char **dir)
+static int store_option(const char *cmd, int argc, char **argv, const char **dir,
+                        const char **metrics)
 {
 	static const struct option opts[] = {
 		{ "store", required_argument, NULL, 's' },
+		{ "metrics", required_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -415,6 +554,10 @@ static int store_option(const char *cmd, int argc, char **argv, const char **dir
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		if (c == 'm' && metrics != NULL) {
+			*metrics = optarg;
+			continue;
+		}
 		if (c != 's')
 			return usage_error("%s: unknown or incomplete option '%s'", cmd,
 			                   argv[optind - 1]);
@@ -434,7 +577,7 @@ static int cmd_compile(const struct global *g, int argc, char **argv)
 	smp_policy *p;
 	smp_diags *d = NULL;
 	smp_cache_state was;
-	int bad = store_option("compile", argc, argv, &dir);
+	int bad = store_option("compile", argc, argv, &dir, NULL);
 
 	if (bad >= 0)
 		return bad;
@@ -477,15 +620,19 @@ static int cmd_compile(const struct global *g, int argc, char **argv)
  * holds void records). */
 static int cmd_sync_store(const struct global *g, int argc, char **argv)
 {
-	const char *dir;
+	const char *dir, *metrics = NULL;
 	bool changed = false;
-	int bad = store_option("sync", argc, argv, &dir), status;
+	int bad = store_option("sync", argc, argv, &dir, &metrics), status;
 	smp_status st;
 	smp_policy *p;
 
 	if (bad >= 0)
 		return bad;
 	status = cmd_sync(g->config, g->flags, &changed);
+	/* the metrics say how this sync went, failed or not */
+	if (metrics != NULL && write_metrics(g->config, g->flags, metrics) != 0 &&
+	    status == 0)
+		status = 2;
 	/* 3: applied, with void records (named already) */
 	if ((status != 0 && status != 3) || !changed)
 		return status;
@@ -530,6 +677,59 @@ static const struct {
 };
 #endif
 
+#ifdef SMP_HAVE_RECORDS
+/*
+ * A record command.  On records in the directory the change is in the
+ * directory at once, but every machine decides from its local copy,
+ * this one included, until its next sync: say so, or with --sync (request,
+ * sign and revoke) sync this machine now.  The period is the one of
+ * examples/systemd/smpolicy-sync.timer: OnUnitActiveSec=15min plus up to
+ * RandomizedDelaySec=10min.  On standard error: standard output is the
+ * command's one line, whose last word a script may take.
+ */
+static int run_record_cmd(const struct global *g, size_t which, int argc, char **argv)
+{
+	bool changes = which <= 2;   /* request, sign, revoke */
+	int at = changes ? find_option(argc, argv, "--sync", NULL) : 0;
+	bool sync_now = at != 0, directory;
+	char *store = NULL;
+	int rc;
+
+	if (sync_now) {
+		memmove(argv + at, argv + at + 1, (size_t)(argc - at) * sizeof(char *));
+		argc--;
+		/* --store DIR: where that sync writes the login store */
+		at = find_option(argc, argv, "--store", NULL);
+		if (at != 0 && at + 1 < argc) {
+			store = argv[at + 1];
+			memmove(argv + at, argv + at + 2, (size_t)(argc - at - 1) * sizeof(char *));
+			argc -= 2;
+		}
+	}
+	rc = record_cmds[which].fn(g->config, g->flags, argc, argv);
+	directory = rc == 0 && changes && smp_config_is_directory(g->config, g->flags);
+	if (!directory) {
+		if (rc == 0 && sync_now)
+			fprintf(stderr, "smpolicy: %s: --sync: the records are files, read as they "
+			        "are: there is nothing to sync\n", record_cmds[which].name);
+		return rc;
+	}
+	if (!sync_now) {
+		fputs("smpolicy: the change is in the directory; workstations, this one "
+		      "included, decide from their local copy until its next sync (within about "
+		      "25 minutes with smpolicy-sync.timer); `smpolicy sync`, or --sync, updates "
+		      "this machine now\n", stderr);
+		return 0;
+	}
+	{
+		char *sync_argv[] = { (char *)"sync", (char *)"--store", store, NULL };
+
+		cur_usage = usage_of("sync");
+		return cmd_sync_store(g, store != NULL ? 3 : 1, sync_argv) == 0 ? 0 : 2;
+	}
+}
+#endif
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -551,7 +751,7 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'c': g.config = optarg; break;
 		case 'h': fputs(usage_text, stdout); return 0;
-		case 'V': puts("smpolicy 1.0.0"); return 0;
+		case 'V': puts("smpolicy " SMP_VERSION); return 0;
 		case 'T': g.flags |= SMP_LOAD_ALLOW_NONROOT; break;
 		default:
 			return usage_error("unknown or incomplete option '%s'", argv[optind - 1]);
@@ -562,6 +762,13 @@ int main(int argc, char **argv)
 	cmd = argv[optind];
 	argc -= optind;
 	argv += optind;
+	if (usage_of(cmd) != NULL) {
+		cur_usage = usage_of(cmd);
+		if (wants_help(argc, argv)) {
+			fputs(cur_usage, stdout);
+			return 0;
+		}
+	}
 	if (strcmp(cmd, "check") == 0)
 		return cmd_check(&g, argc, argv);
 	if (strcmp(cmd, "decide") == 0)
@@ -576,10 +783,12 @@ int main(int argc, char **argv)
 		return cmd_export(g.config, g.flags, argc, argv);
 	if (strcmp(cmd, "sync") == 0)
 		return cmd_sync_store(&g, argc, argv);
+	if (strcmp(cmd, "status") == 0)
+		return cmd_status(g.config, g.flags, argc, argv);
 #ifdef SMP_HAVE_RECORDS
 	for (size_t i = 0; i < sizeof(record_cmds) / sizeof(record_cmds[0]); i++)
 		if (strcmp(cmd, record_cmds[i].name) == 0)
-			return record_cmds[i].fn(g.config, g.flags, argc, argv);
+			return run_record_cmd(&g, i, argc, argv);
 #endif
 	return usage_error("unknown command '%s'", cmd);
 }

@@ -1,5 +1,5 @@
 /*
- * time.c - the time formats of DESIGN §2, read without touching the
+ * time.c - the time formats of smpolicy.conf(5), read without touching the
  * process's time zone or locale (localtime_r reads the zone as it is).
  *
  * SPDX-License-Identifier: BSD-3-Clause
@@ -141,7 +141,7 @@ static size_t log_slot(const struct time_log *log, int64_t t)
 
 /* Write down the zone's answer at t, once per t: a load asks about the
  * same instants again and again (each day's neighbours), and keeping
- * them in the order asked spares a sort (issue 7: qsort was 4.6% of a
+ * them in the order asked spares a sort (docs/PERFORMANCE.md: qsort was 4.6% of a
  * parse). */
 static void log_answer(struct time_log *log, int64_t t, bool ok, const struct tm *tm)
 {

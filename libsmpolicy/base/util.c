@@ -287,7 +287,7 @@ static bool slot_holds(const struct idslot *slot, const char *key, size_t len)
 /* The slot holding key, or the empty one where it would go.  The slot's
  * bits of the hash choose where to start; its upper half and the key's
  * head, kept in the slot, settle a probe for an id of up to 15 bytes
- * without reading the key elsewhere (issue 7: one cache line, not two). */
+ * without reading the key elsewhere (docs/PERFORMANCE.md: one cache line, not two). */
 static struct idslot *idmap_slot(const struct idmap *m, const char *key, size_t len, uint64_t h)
 {
 	size_t i = h & m->mask;

@@ -1,6 +1,7 @@
 /*
  * decide.c - a request into ALLOW or DENY with every failed rule
- * (DESIGN §3).  Reads the loaded policy only: safe from many threads.
+ * (smpolicy(1), REASON CODES).  Reads the loaded policy only: safe from
+ * many threads.
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
@@ -32,7 +33,7 @@ struct smp_decision {
 
 /* A decision is one malloc of this size.  glibc serves a request of up to
  * 1008 bytes from its per-thread cache or a small bin; a larger one took
- * _int_malloc's large-request path on every decision (issue 7: 130 of a
+ * _int_malloc's large-request path on every decision (docs/PERFORMANCE.md: 130 of a
  * statewide decision's 2,075 instructions).  The messages of a typical
  * decision fit in the rest; more go to mem. */
 #define DECISION_SIZE 1008
@@ -388,7 +389,7 @@ static void evaluate(const smp_policy *p, const struct smp_request *req, const c
 
 	/* The records the rules read, found first and fetched together: on a
 	 * statewide policy each is a cache miss, and one after another they
-	 * were most of a decision's time (issue 7). */
+	 * were most of a decision's time (docs/PERFORMANCE.md). */
 	if (dev != NONE)
 		__builtin_prefetch(&p->devices[dev]);
 	if (account != NONE)

@@ -1,6 +1,6 @@
 /*
  * host.c - which platform a web host belongs to, through the catalogue's
- * domains (DESIGN §8): the web proxy's question before it decides.
+ * domains (smpolicy-squid(8)): the web proxy's question before it decides.
  *
  * A linear scan: the catalogue names about twenty domains, and a scan of
  * them costs less than the hash of the host name an index would need

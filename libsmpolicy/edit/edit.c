@@ -614,18 +614,33 @@ const char *office_id(const smp_policy *p, const struct staff *s)
 	return s->office == NONE ? "(none)" : p->offices[s->office].id;
 }
 
+const char *did_you_mean(const smp_policy *p, smp_id_kind kind, const char *id, char *buf,
+                         size_t n)
+{
+	const char *near = policy_suggest(p, kind, id);
+
+	if (near == NULL || (size_t)snprintf(buf, n, "; did you mean '%s'?", near) >= n)
+		return "";
+	return buf;
+}
+
 smp_status refuse_unknown_staff(struct txn *t, const char *what, const char *id)
 {
+	char hint[SMP_MAX_ID_LEN + 32];
+
 	return FAIL(t, SMP_ERR_REFUSED, NULL, 0, id,
-	            "refused: %s '%s' is not in the staff records", what, id);
+	            "refused: %s '%s' is not in the staff records%s", what, id,
+	            did_you_mean(t->base, SMP_ID_STAFF, id, hint, sizeof(hint)));
 }
 
 const struct approval *find_approval(struct txn *t, const char *id)
 {
 	uint32_t i = policy_find_approval(t->base, id);
+	char hint[SMP_MAX_ID_LEN + 32];
 
 	if (i != NONE)
 		return &t->base->approvals[i];
-	diags_add(t->d, NULL, 0, SMP_SEV_ERROR, id, "there is no approval '%s'", id);
+	diags_add(t->d, NULL, 0, SMP_SEV_ERROR, id, "there is no approval '%s'%s", id,
+	          did_you_mean(t->base, SMP_ID_APPROVAL, id, hint, sizeof(hint)));
 	return NULL;
 }

@@ -1,6 +1,6 @@
 /*
- * edit_ldap.c - the record commands on records in the directory (DESIGN
- * §7): bound as the person acting, checked by the files' own rules,
+ * edit_ldap.c - the record commands on records in the directory (smpolicy-ldap(5)):
+ * bound as the person acting, checked by the files' own rules,
  * written by single-entry modifies that assert what they were checked
  * against (RFC 4528).
  *

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 /* ---- request ------------------------------------------------------------ */
 
 /* The highest N of the ids "<prefix>N" (digits only). */
@@ -91,10 +92,14 @@ static smp_status check_request_args(struct txn *t, const struct smp_edit_reques
 static smp_status check_platforms(struct txn *t, const char *const *platforms)
 {
 	for (size_t i = 0; platforms[i] != NULL; i++) {
+		char hint[SMP_MAX_ID_LEN + 32];
+
 		if (policy_find_platform(t->base, platforms[i]) == NONE)
 			return FAIL(t, SMP_ERR_REFUSED, NULL, 0, platforms[i],
-			            "refused: '%s' is not in the platform catalogue (settings file)",
-			            platforms[i]);
+			            "refused: '%s' is not in the platform catalogue (settings "
+			            "file)%s", platforms[i],
+			            did_you_mean(t->base, SMP_ID_PLATFORM, platforms[i], hint,
+			                         sizeof(hint)));
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(platforms[i], platforms[j]) == 0)
 				return FAIL(t, SMP_ERR_REFUSED, NULL, 0, platforms[i],
@@ -158,6 +163,38 @@ struct request_times {
 	int64_t t_requested, t_starts, t_expires;
 };
 
+/* How far before the request a start may be backdated: a request typed
+ * the morning after the Unblock Form was filed, not a record of the past. */
+#define REQUEST_BACKDATE_MAX (24 * 3600)
+
+/*
+ * A request is for access to come: one that has lapsed before it is made
+ * would be approved and signed for nothing, and `check` finds nothing
+ * wrong with it, so it is refused when made.  The moment of the request
+ * is --on when given (so that a request can be recorded, and tested, at
+ * a fixed day), else now.
+ */
+static smp_status request_not_past(struct txn *t, const struct smp_edit_request *req,
+                                   const struct request_times *rt)
+{
+	int64_t at = req->on != NULL ? rt->t_requested : (int64_t)time(NULL);
+	char when[TIME_TEXT];
+
+	if (req->on != NULL)
+		snprintf(when, sizeof(when), "%s", req->on);
+	else if (smp_time_format(at, when, sizeof(when)) == NULL)
+		snprintf(when, sizeof(when), "now");
+	if (req->expires != NULL && rt->t_expires <= at)
+		return FAIL(t, SMP_ERR_REFUSED, NULL, 0, NULL,
+		            "refused: expires (%s) is not after the request (%s): the access "
+		            "would be over before it was approved", req->expires, when);
+	if (req->starts != NULL && rt->t_starts < at - REQUEST_BACKDATE_MAX)
+		return FAIL(t, SMP_ERR_REFUSED, NULL, 0, NULL,
+		            "refused: starts (%s) is more than a day before the request (%s); "
+		            "access cannot be approved for the past", req->starts, when);
+	return SMP_OK;
+}
+
 static smp_status request_times(struct txn *t, const struct smp_edit_request *req,
                                 struct request_times *rt)
 {
@@ -178,6 +215,8 @@ static smp_status request_times(struct txn *t, const struct smp_edit_request *re
 		rc = FAIL(t, SMP_ERR_REFUSED, NULL, 0, NULL,
 		          "refused: expires (%s) is not after starts (%s)", req->expires,
 		          req->starts);
+	if (rc == SMP_OK)
+		rc = request_not_past(t, req, rt);
 	return rc;
 }
 
@@ -599,8 +638,11 @@ static smp_status do_account(struct txn *t, const char *id, smp_account_event e,
 	int64_t moment;
 	smp_status rc;
 
+	char hint[SMP_MAX_ID_LEN + 32];
+
 	if (a == NULL)
-		return FAIL(t, SMP_ERR_NOTFOUND, NULL, 0, id, "there is no account '%s'", id);
+		return FAIL(t, SMP_ERR_NOTFOUND, NULL, 0, id, "there is no account '%s'%s", id,
+		            did_you_mean(t->base, SMP_ID_ACCOUNT, id, hint, sizeof(hint)));
 	if (a->void_why != NULL)
 		return refuse_void(t, "account", a->id, a->void_why, &a->at);
 	rc = time_text(t, "on", on, SMP_TIME_START, when, &moment);

@@ -72,6 +72,9 @@ void today(const struct tz *tz, char out[TIME_TEXT], int64_t *when);
 const struct staff *find_staff(const smp_policy *p, const char *id);
 const char *office_id(const smp_policy *p, const struct staff *s);
 /* The refusal of a staff id that is not in the records. */
+/* "; did you mean 'X'?" (in buf) for an id of that kind not in p, else "". */
+const char *did_you_mean(const smp_policy *p, smp_id_kind kind, const char *id, char *buf,
+                         size_t n);
 smp_status refuse_unknown_staff(struct txn *t, const char *what, const char *id);
 /* Approval id of base, or NULL with the refusal in t's diagnostics. */
 const struct approval *find_approval(struct txn *t, const char *id);

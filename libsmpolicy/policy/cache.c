@@ -1,5 +1,5 @@
 /*
- * cache.c - the compiled cache (issue 7): a loaded policy written as one
+ * cache.c - the compiled cache (docs/PERFORMANCE.md): a loaded policy written as one
  * relocatable image beside smpolicy.conf, "<config>.cache", so that a
  * login need not parse the records.
  *

@@ -48,7 +48,7 @@ bool directory_synced_lately(const struct ldap_settings *ls, const struct ldap_s
 }
 
 /* The policy of a settings file with settings.source = "ldap": its local
- * copy (DESIGN §7), loaded as a files world (its compiled cache beside
+ * copy (smpolicy-ldap(5)), loaded as a files world (its compiled cache beside
  * it), and only while the last good sync is within max_offline. */
 static smp_status directory_load(const char *config_path, unsigned flags, smp_policy **out,
                                  smp_diags **diags)
@@ -79,7 +79,7 @@ static smp_status directory_load(const char *config_path, unsigned flags, smp_po
 			if (!directory_synced_lately(&ls, &st, now))
 				rc = offline(d, &ls, &st, now);
 			else
-				rc = files_load(st.copy, flags, out, diags, &again);
+				rc = files_load(st.copy, flags | SMP_LOAD_PRIVATE, out, diags, &again);
 			ldap_state_free(&st);
 		}
 		ldap_settings_free(&ls);

@@ -1,5 +1,5 @@
 /*
- * slice.c - the policy of one person cut from a loaded policy (issue 15):
+ * slice.c - the policy of one person cut from a loaded policy:
  * what a decision for that person needs and nothing else, so that a login
  * reads a few kilobytes of the login store (store.c) instead of the
  * whole records.

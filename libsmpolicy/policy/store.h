@@ -1,5 +1,5 @@
 /*
- * store.h - the login store's file format (issue 15), shared by its
+ * store.h - the login store's file format, shared by its
  * writer (store_write.c), its reader (store_read.c), the tests and the
  * fuzzer.  Not installed.
  *

@@ -378,7 +378,7 @@ out:
 }
 
 /* A settings file that names the directory has no store of its own: its
- * policy is its local copy's (DESIGN §7), whose store bears the copy's
+ * policy is its local copy's (smpolicy-ldap(5)), whose store bears the copy's
  * name.  The copy's smpolicy.conf when the last good sync is recent
  * enough (else NULL: the whole load then says so and fails closed), and
  * never for a files world; NULL on OOM too. */
@@ -443,7 +443,8 @@ smp_status smp_policy_load_for(const char *config_path, const char *store_dir, u
 		if (rc == SMP_OK && *out == NULL && abs != NULL &&
 		    (copy = directory_copy(abs, flags)) != NULL) {
 			/* the copy's files change only by a new sync, as a new copy */
-			rc = store_load(copy, dir, flags, user, device, out, &state, sd);
+			rc = store_load(copy, dir, flags | SMP_LOAD_PRIVATE, user, device, out,
+			                &state, sd);
 			free(copy);
 		}
 		free(abs);
@@ -469,4 +470,77 @@ smp_status smp_policy_load_for(const char *config_path, const char *store_dir, u
 smp_cache_state smp_policy_store_state(const smp_policy *p)
 {
 	return p != NULL && p->login.looked ? p->login.store : SMP_CACHE_OFF;
+}
+
+smp_cache_state smp_policy_store_check(const char *config_path, const char *store_dir,
+                                       unsigned flags, char **path_out, smp_diags **diags)
+{
+	char *abs, *copy, *path = NULL;
+	const char *dir = store_dir != NULL ? store_dir : SMP_DEFAULT_STORE_DIR;
+	smp_cache_state state = SMP_CACHE_OFF;
+	smp_diags *d = diags_new(), *quiet = diags_new();
+	const char *why = NULL;
+	struct store_header h;
+	struct stat st;
+	void *map = MAP_FAILED;
+	int fd = -1;
+
+	if (path_out != NULL)
+		*path_out = NULL;
+	if (diags != NULL)
+		*diags = NULL;
+	flags &= SMP_LOAD_ALLOW_NONROOT;
+	abs = config_path_absolute(config_path != NULL ? config_path : SMP_DEFAULT_CONFIG);
+	if (d == NULL || quiet == NULL || abs == NULL || dir[0] == '\0')
+		goto out;
+	/* a directory's settings are served by the store of the current copy */
+	copy = directory_copy(abs, flags);
+	if (copy != NULL) {
+		free(abs);
+		abs = copy;
+		flags |= SMP_LOAD_PRIVATE;
+	}
+	path = store_path(dir, abs);
+	if (path == NULL)
+		goto out;
+	state = SMP_CACHE_ABSENT;
+	if (access(path, F_OK) != 0 && errno == ENOENT)
+		goto out;
+	state = SMP_CACHE_REJECTED;
+	if (compiled_open(path, flags, STORE_MAX_SIZE, &fd, &st, &why, quiet) != SMP_OK) {
+		state = SMP_CACHE_OFF;
+		goto out;
+	}
+	if (why == NULL && st.st_size == 0)
+		why = "it is cut short";
+	if (why == NULL) {
+		map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (map == MAP_FAILED)
+			why = "it cannot be mapped";
+	}
+	if (map != MAP_FAILED) {
+		why = header_fault(map, (size_t)st.st_size, &h, &state);
+		if (why == NULL)
+			state = store_fresh(map, &st, abs, flags) ? SMP_CACHE_USED : SMP_CACHE_STALE;
+		else if (why[0] == '\0')
+			state = SMP_CACHE_OFF;   /* no memory */
+		munmap(map, (size_t)st.st_size);
+	}
+	if (state == SMP_CACHE_REJECTED)
+		diags_add(d, path, 0, SMP_SEV_WARNING, NULL, "the login store is ignored (%s)",
+		          why != NULL ? why : "no reason given");
+out:
+	if (fd >= 0)
+		close(fd);
+	if (path_out != NULL && state != SMP_CACHE_OFF)
+		*path_out = path;
+	else
+		free(path);
+	free(abs);
+	smp_diags_free(quiet);
+	if (diags != NULL && smp_diags_count(d) > 0)
+		*diags = d;
+	else
+		smp_diags_free(d);
+	return state;
 }

@@ -163,7 +163,7 @@ static void parse_settings(struct loader *L, const config_setting_t *root,
 		set->audit = absolute_path(L, conf_dir, audit);
 }
 
-/* settings.source: "files" (the default) or "ldap" (DESIGN §7: the records
+/* settings.source: "files" (the default) or "ldap" (smpolicy-ldap(5): the records
  * are the directory's, read from its local copy by sources/ldap_settings.c).
  * True for "ldap"; anything else but "files" is an error, and so is an
  * ldap group beside files, which would otherwise be silently ignored. */

@@ -1,5 +1,5 @@
 /*
- * tree.c - the records as libconfig trees (the grammar of DESIGN §2, whatever
+ * tree.c - the records as libconfig trees (the grammar of smpolicy.conf(5), whatever
  * source wrote them): reading a source's text into its tree, where each
  * setting stands (FILE:LINE), its type against the schema's tables, its
  * value, and the structural errors they give.

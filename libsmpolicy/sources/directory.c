@@ -1,7 +1,7 @@
 /*
  * directory.c - smp_directory_sync() (smpolicy sync, check --online):
  * read the directory, validate it exactly as files are validated, and
- * replace the local copy atomically (DESIGN §7).
+ * replace the local copy atomically (smpolicy-ldap(5)).
  *
  * The copy (layout in directory.h) is written as a whole folder and
  * named by the state file only once it is on disk: a new copy goes into
@@ -55,6 +55,8 @@ struct sync {
 	int lock_fd;
 	int64_t started;            /* when the directory was first asked: what
 	                               is read is at least this fresh */
+	bool dir_ready;             /* copy_dir is there and ours: the attempt
+	                               can be recorded in it */
 	char *temp;                 /* the folder rendered into, until renamed */
 	smp_sync *res;
 	struct sync_void *voids;    /* of the copy validated (malloc'd) */
@@ -69,21 +71,29 @@ static bool owner_ok(uid_t uid, unsigned flags)
 	return uid == 0 || ((flags & SMP_LOAD_ALLOW_NONROOT) && uid == geteuid());
 }
 
-/* copy_dir exists (made 0755 if missing), is a folder, root's and
- * writable by nobody else: what it holds decides every login. */
+/* copy_dir exists (made 0750, in the private group, if missing), is a
+ * folder, root's and writable by nobody else: what it holds decides every
+ * login. */
 static smp_status prepare_copy_dir(struct sync *y)
 {
 	const char *dir = y->s.copy_dir;
 	struct stat st;
 
 	if (lstat(dir, &st) != 0 && errno == ENOENT) {
-		if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+		int fd;
+		bool ok;
+
+		if (mkdir(dir, SMP_PRIVATE_DIR_MODE) != 0 && errno != EEXIST) {
 			diags_add(y->d, dir, 0, SMP_SEV_ERROR, NULL,
 			          "cannot make the folder of the local copy (ldap.copy_dir): %s",
 			          strerror(errno));
 			return SMP_ERR_IO;
 		}
-		if (chmod(dir, 0755) != 0)
+		fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		ok = fd >= 0 && make_private(fd, SMP_PRIVATE_DIR_MODE);
+		if (fd >= 0)
+			close(fd);
+		if (!ok)
 			return SMP_ERR_IO;
 	}
 	if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
@@ -103,6 +113,21 @@ static smp_status prepare_copy_dir(struct sync *y)
 		          "the local copy's folder is writable by group or others (mode %04o): "
 		          "refusing it", (unsigned)(st.st_mode & 07777));
 		return SMP_ERR_INSECURE;
+	}
+	/* one made by systemd (StateDirectory=) or before copies were private
+	 * becomes the private group's, so that its members can reach the copy */
+	if (geteuid() == 0 && ((st.st_mode & 0777) != SMP_PRIVATE_DIR_MODE ||
+	                       st.st_gid != private_gid())) {
+		int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		bool ok = fd >= 0 && make_private(fd, SMP_PRIVATE_DIR_MODE);
+
+		if (fd >= 0)
+			close(fd);
+		if (!ok) {
+			diags_add(y->d, dir, 0, SMP_SEV_ERROR, NULL, "cannot make the local copy's "
+			          "folder private: %s", strerror(errno));
+			return SMP_ERR_IO;
+		}
 	}
 	return SMP_OK;
 }
@@ -209,7 +234,8 @@ static smp_status write_state(struct sync *y, const char *copy, int64_t synced)
 		goto out;
 	}
 	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0 || fchmod(fd, 0644) != 0 || !write_all(fd, b.s, b.len) || fsync(fd) != 0 ||
+	if (fd < 0 || !make_private(fd, SMP_PRIVATE_FILE_MODE) || !write_all(fd, b.s, b.len) ||
+	    fsync(fd) != 0 ||
 	    close(fd) != 0 || (fd = -1, rename(tmp, path) != 0) || !fsync_folder(y->s.copy_dir)) {
 		diags_add(y->d, path, 0, SMP_SEV_ERROR, NULL, "cannot write the state of the local "
 		          "copy: %s", strerror(errno));
@@ -308,7 +334,9 @@ static bool try_unchanged(struct sync *y, smp_status *rc)
 	    strcmp(y->w.context_csn, y->state.context_csn) != 0 ||
 	    strcmp(y->s.uri, y->state.uri) != 0 || strcmp(y->s.base, y->state.base) != 0 ||
 	    state_copy_number(y) == 0 ||
-	    smp_policy_load(y->state.copy, y->load_flags, &p, NULL) != SMP_OK)
+	    /* a copy others can read (written before copies were private)
+	     * is made again, private */
+	    smp_policy_load(y->state.copy, y->load_flags | SMP_LOAD_PRIVATE, &p, NULL) != SMP_OK)
 		return false;
 	split_path(y->state.copy, folder, sizeof(folder), &base);
 	same = audit_current(y, p, folder);
@@ -336,7 +364,9 @@ smp_status dir_temp_folder(const char *parent, const char *prefix, mode_t mode, 
 		*out = NULL;
 		return SMP_ERR_NOMEM;
 	}
-	if (mkdtemp(*out) == NULL || (mode != 0 && chmod(*out, mode) != 0)) {
+	/* a folder of the local copy is in its private group (make_private) */
+	if (mkdtemp(*out) == NULL || (mode != 0 && chmod(*out, mode) != 0) ||
+	    (mode != 0 && geteuid() == 0 && chown(*out, 0, private_gid()) != 0)) {
 		diags_add(d, *out, 0, SMP_SEV_ERROR, NULL, "cannot make a temporary folder: %s",
 		          strerror(errno));
 		free(*out);
@@ -352,7 +382,7 @@ static smp_status make_temp(struct sync *y)
 {
 	if (y->check_only)
 		return dir_temp_folder(NULL, "smpolicy-check-", 0, &y->temp, y->d);
-	return dir_temp_folder(y->s.copy_dir, NEW_PREFIX, 0755, &y->temp, y->d);
+	return dir_temp_folder(y->s.copy_dir, NEW_PREFIX, SMP_PRIVATE_DIR_MODE, &y->temp, y->d);
 }
 
 /* The void records of the copy p, one per entry's DN (an entry with
@@ -587,6 +617,7 @@ static smp_status run(struct sync *y, const char *config_path)
 	}
 	if (!y->check_only) {
 		rc = prepare_copy_dir(y);
+		y->dir_ready = rc == SMP_OK;
 		if (rc == SMP_OK)
 			rc = lock_copy_dir(y);
 		if (rc != SMP_OK)
@@ -606,6 +637,49 @@ static smp_status run(struct sync *y, const char *config_path)
 	return rc == SMP_OK ? full_sync(y) : rc;
 }
 
+/*
+ * Record this sync in copy_dir/last-attempt, good or not, so that
+ * `smpolicy status` can tell a sync that keeps failing (the state alone
+ * only ages) and say why.  The count of the last good sync is carried
+ * over a failure.  A record that cannot be written is a warning: the
+ * sync itself stands or fails on its own.
+ */
+static void record_attempt(struct sync *y, smp_status rc)
+{
+	struct ldap_attempt prev, a = { 0 };
+	char *error = NULL;
+	smp_diags *quiet = diags_new();
+
+	a.attempted = y->started != 0 ? y->started : now_utc();
+	a.ok = rc == SMP_OK && y->res != NULL;
+	a.uri = y->s.uri;
+	a.records = a.ok ? (long long)y->res->info.records : 0;
+	a.success_records = a.records;
+	if (!a.ok) {
+		a.success_records = -1;
+		if (quiet != NULL && ldap_attempt_read(y->s.copy_dir, y->load_flags, &prev, quiet) ==
+		                     SMP_OK) {
+			a.success_records = prev.success_records;
+			ldap_attempt_free(&prev);
+		}
+		for (size_t i = 0; i < smp_diags_count(y->d) && error == NULL; i++) {
+			const struct smp_diag *g = smp_diags_get(y->d, i);
+
+			if (g->severity == SMP_SEV_ERROR &&
+			    asprintf(&error, "%s%s%s", g->file != NULL ? g->file : "",
+			             g->file != NULL ? ": " : "", g->message) < 0)
+				error = NULL;
+		}
+		a.error = error != NULL ? error : (char *)smp_status_string(rc);
+	}
+	if (ldap_attempt_write(y->s.copy_dir, &a) != SMP_OK)
+		diags_add(y->d, y->s.copy_dir, 0, SMP_SEV_WARNING, NULL,
+		          "cannot record this sync in %s/" LDAP_ATTEMPT_FILE " (smpolicy status): %s",
+		          y->s.copy_dir, strerror(errno));
+	free(error);
+	smp_diags_free(quiet);
+}
+
 smp_status smp_directory_sync(const char *config_path, unsigned flags, smp_sync **out,
                               smp_diags **diags)
 {
@@ -623,6 +697,8 @@ smp_status smp_directory_sync(const char *config_path, unsigned flags, smp_sync 
 		return SMP_ERR_NOMEM;
 	rc = run(&y, config_path);
 	dir_close(&y.conn);
+	if (y.dir_ready)
+		record_attempt(&y, rc);
 	if (y.temp != NULL) {
 		/* never installed: nothing of it stays */
 		char parent[4096];

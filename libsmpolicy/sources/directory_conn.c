@@ -1,6 +1,6 @@
 /*
  * directory_conn.c - the one place where the library talks to the
- * directory (DESIGN §7), as OpenLDAP's own clients do: one connection
+ * directory (smpolicy-ldap(5)), as OpenLDAP's own clients do: one connection
  * setup (URI, TLS, bind), paged searches, and every result code turned
  * into a sentence that names the server.  Options are set on the handle,
  * never globally: the library keeps no global state.

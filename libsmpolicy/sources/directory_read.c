@@ -1,5 +1,5 @@
 /*
- * directory_read.c - the directory's entries under the base (DESIGN §7),
+ * directory_read.c - the directory's entries under the base (smpolicy-ldap(5)),
  * each checked against the one table of ldap_map.c before anything is
  * rendered: its place, its object class, its RDN, the number and syntax
  * of its values.  What is read is kept as the server gave it, in the

@@ -1,6 +1,6 @@
 /*
  * directory_render.c - the directory's entries written as a files world
- * in the grammar of DESIGN §2 (smpolicy.conf and records.conf), so that
+ * in the grammar of smpolicy.conf(5) (smpolicy.conf and records.conf), so that
  * the one records loader validates and loads them as it does any files;
  * and its diagnostics named back by DN.  Each entry is preceded by a
  * comment with its DN and each attribute is on a line of its own, and the
@@ -214,7 +214,8 @@ static void put_settings(struct out *o, const struct dir_world *w, const struct 
 	ebuf_adds(&o->b, "};\n");
 }
 
-/* Write o's text to dir/name (new, mode 0644) and fsync it. */
+/* Write o's text to dir/name (new, private: mode 0640 in the private
+ * group) and fsync it. */
 static smp_status write_out(struct out *o, const char *dir, const char *name, char **path,
                             smp_diags *d)
 {
@@ -230,8 +231,10 @@ static smp_status write_out(struct out *o, const char *dir, const char *name, ch
 	free(raw);
 	if (*path == NULL)
 		return SMP_ERR_NOMEM;
-	fd = open(*path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	ok = fd >= 0 && fchmod(fd, 0644) == 0 && write_all(fd, o->b.s, o->b.len) && fsync(fd) == 0;
+	fd = open(*path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	          SMP_PRIVATE_FILE_MODE);
+	ok = fd >= 0 && make_private(fd, SMP_PRIVATE_FILE_MODE) &&
+	     write_all(fd, o->b.s, o->b.len) && fsync(fd) == 0;
 	if (!ok)
 		diags_add(d, *path, 0, SMP_SEV_ERROR, NULL, "cannot write the local copy: %s",
 		          strerror(errno));

@@ -1,5 +1,5 @@
 /*
- * directory_sync.h - the pieces of smp_directory_sync() (DESIGN §7): the
+ * directory_sync.h - the pieces of smp_directory_sync() (smpolicy-ldap(5)): the
  * one connection (directory_conn.c), the reading of the directory into
  * entries (directory_read.c), their rendering as a files world
  * (directory_render.c) and the sync itself (directory.c).  Private to
@@ -141,7 +141,7 @@ struct dir_render {
 
 /*
  * Write w into folder dir (which exists) as smpolicy.conf and
- * records.conf in the grammar of DESIGN §2, mode 0644, fsynced, with the
+ * records.conf in the grammar of smpolicy.conf(5), mode 0644, fsynced, with the
  * map of every line; audit (absolute or NULL) is the settings' audit.
  * Returns SMP_OK, SMP_ERR_IO (d says why), SMP_ERR_NOMEM.
  */

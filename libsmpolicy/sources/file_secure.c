@@ -151,6 +151,13 @@ static smp_status check_file(const char *path, int fd, unsigned flags, uint64_t 
 		          (unsigned)(st.st_mode & 07777));
 		return SMP_ERR_INSECURE;
 	}
+	if ((flags & SMP_LOAD_PRIVATE) && (st.st_mode & S_IROTH)) {
+		diags_add(d, path, 0, SMP_SEV_ERROR, NULL,
+		          "readable by others (mode %04o): the directory's local copy, its state "
+		          "and its login store must be readable by root and one group only "
+		          "(0640): refusing it", (unsigned)(st.st_mode & 07777));
+		return SMP_ERR_INSECURE;
+	}
 	if ((uint64_t)st.st_size > limit) {
 		diags_add(d, path, 0, SMP_SEV_ERROR, NULL,
 		          "file too large (%lld bytes; the limit is %llu MiB)",

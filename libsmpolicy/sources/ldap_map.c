@@ -1,6 +1,6 @@
 /*
- * ldap_map.c - the one table of DESIGN §7: which attribute of which object
- * class carries each key of DESIGN §2.  The export, the directory reader
+ * ldap_map.c - the one table of smpolicy-ldap(5): which attribute of which object
+ * class carries each key of smpolicy.conf(5).  The export, the directory reader
  * and the schema files (ldap/smpolicy.schema, tested against this table)
  * all follow it.
  *
@@ -96,7 +96,7 @@ const struct ldap_kind ldap_kinds[] = {
 };
 
 /* What the record commands keep in the directory beside the records, no
- * key of DESIGN §2 and never rendered into the files (issue 14): the
+ * key of smpolicy.conf(5) and never rendered into the files: the
  * office's revision and claim (on smpPolicyOffice), which every sign-off of
  * its staff takes, the approval's fence, written when an expired claim on
  * it is broken, and the audit trail (edit/edit_ldap_write.c). */

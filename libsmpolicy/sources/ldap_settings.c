@@ -1,6 +1,6 @@
 /*
  * ldap_settings.c - a settings file that names the directory
- * (settings.source = "ldap", DESIGN §7) and the state of its local copy,
+ * (settings.source = "ldap", smpolicy-ldap(5)) and the state of its local copy,
  * both read with the records' own tree checks (records/tree.c), so that a
  * typo in either is a FILE:LINE error like any other.  No libldap here: a
  * login reads these two small files and never the network.
@@ -333,7 +333,7 @@ smp_status ldap_state_read(const char *copy_dir, unsigned flags, struct ldap_sta
 		free(path);
 		return SMP_ERR_NOTFOUND;
 	}
-	if (!small_loader(&L, path, flags, d)) {
+	if (!small_loader(&L, path, flags | SMP_LOAD_PRIVATE, d)) {
 		free(path);
 		small_loader_free(&L);
 		return SMP_ERR_NOMEM;
@@ -375,4 +375,80 @@ out:
 	if (rc != SMP_OK)
 		ldap_state_free(out);
 	return rc;
+}
+
+/* ---- copy_dir/last-attempt --------------------------------------------- */
+
+enum { LA_VERSION, LA_ATTEMPTED, LA_OK, LA_URI, LA_ERROR, LA_RECORDS, LA_SUCCESS, LA_N };
+static const struct field attempt_fields[LA_N + 1] = {
+	[LA_VERSION] = { "version", F_INT, true }, [LA_ATTEMPTED] = { "attempted", F_STR, true },
+	[LA_OK] = { "ok", F_BOOL, true }, [LA_URI] = { "uri", F_STR, true },
+	[LA_ERROR] = { "error", F_STR, true }, [LA_RECORDS] = { "records", F_INT, true },
+	[LA_SUCCESS] = { "success_records", F_INT, true },
+};
+
+smp_status ldap_attempt_read(const char *copy_dir, unsigned flags, struct ldap_attempt *out,
+                             smp_diags *d)
+{
+	struct loader L;
+	const config_setting_t *m[LA_N];
+	char *path = NULL;
+	const char *when;
+	smp_status rc;
+	long long ver;
+
+	memset(out, 0, sizeof(*out));
+	if (asprintf(&path, "%s/%s", copy_dir, LDAP_ATTEMPT_FILE) < 0)
+		return SMP_ERR_NOMEM;
+	if (access(path, F_OK) != 0 && errno == ENOENT) {
+		free(path);
+		return SMP_ERR_NOTFOUND;
+	}
+	if (!small_loader(&L, path, flags | SMP_LOAD_PRIVATE, d)) {
+		free(path);
+		small_loader_free(&L);
+		return SMP_ERR_NOMEM;
+	}
+	free(path);
+	rc = parse_source(&L, L.src[0], NULL);
+	if (rc != SMP_OK)
+		goto out;
+	if (!take_fields(&L, config_root_setting(&L.src[0]->cfg), "last attempt", attempt_fields,
+	                 m))
+		goto out;
+	if (!int_exact(L.src[0], m[LA_VERSION], &ver) || ver != 1)
+		ERR(&L, AT(m[LA_VERSION]), NULL, "version must be 1 (this is libsmpolicy 1)");
+	when = str_of(m[LA_ATTEMPTED]);
+	if (strchr(when, 'Z') == NULL ||
+	    smp_time_parse(when, SMP_TIME_START, &out->attempted) != SMP_OK)
+		ERR(&L, AT(m[LA_ATTEMPTED]), NULL, "attempted must be a UTC time "
+		    "(YYYY-MM-DDTHH:MM:SSZ), not '%s'", when);
+	if (!int_exact(L.src[0], m[LA_RECORDS], &out->records) || out->records < 0)
+		ERR(&L, AT(m[LA_RECORDS]), NULL, "records must be a count");
+	if (!int_exact(L.src[0], m[LA_SUCCESS], &out->success_records) ||
+	    out->success_records < -1)
+		ERR(&L, AT(m[LA_SUCCESS]), NULL, "success_records must be a count, or -1");
+	if (L.failed)
+		goto out;
+	out->ok = bool_of(m[LA_OK], false);
+	out->uri = keep(str_of(m[LA_URI]));
+	out->error = keep(str_of(m[LA_ERROR]));
+	if (out->uri == NULL || out->error == NULL)
+		L.nomem = true;
+out:
+	if (rc == SMP_OK)
+		rc = L.nomem ? SMP_ERR_NOMEM : L.failed ? SMP_ERR_PARSE : SMP_OK;
+	small_loader_free(&L);
+	if (rc != SMP_OK)
+		ldap_attempt_free(out);
+	return rc;
+}
+
+void ldap_attempt_free(struct ldap_attempt *a)
+{
+	if (a == NULL)
+		return;
+	free(a->uri);
+	free(a->error);
+	memset(a, 0, sizeof(*a));
 }

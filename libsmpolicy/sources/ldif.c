@@ -1,6 +1,6 @@
 /*
  * ldif.c - the files world written as LDIF for ldapadd or slapadd
- * (DESIGN §7, the migration path): smp_policy_export_ldif().
+ * (smpolicy-ldap(5), the migration path): smp_policy_export_ldif().
  *
  * The world is loaded and validated first, exactly as `check` loads it;
  * then the libconfig trees of the very bytes that were validated are walked

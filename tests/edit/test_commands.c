@@ -301,7 +301,7 @@ static void test_request_limited(void)
 	struct smp_edit_request r = { .staff = "w3", .kind = SMP_APPROVAL_LIMITED, .platforms = yt,
 	                              .by = "w3", .ticket = "NJS-4431",
 	                              .starts = "2026-11-20T09:00",
-	                              .expires = "2026-11-27T17:00" };
+	                              .expires = "2026-11-27T17:00", .on = "2026-11-20" };
 	char *id = NULL, *id2 = NULL;
 	smp_policy *p;
 	const struct approval *a;
@@ -352,6 +352,108 @@ static void test_request_refusals(void)
 	r.starts = "2026-12-02";
 	REFUSED(smp_edit_request(W.conf, FLAGS, &r, NULL, &d_), SMP_ERR_REFUSED);
 	CU_ASSERT_EQUAL(audit_count("result=refused"), 10);
+}
+
+/* The first error's message contains text. */
+static bool first_error_says(const smp_diags *d, const char *text)
+{
+	const struct smp_diag *g = smp_diags_get(d, 0);
+
+	return g != NULL && g->message != NULL && strstr(g->message, text) != NULL;
+}
+
+/* A request whose access would be over, or began more than a day ago, at
+ * the moment of the request (--on, or now) is refused; a start a few
+ * hours back (the morning after the form) is not. */
+static void test_request_not_in_the_past(void)
+{
+	const char *fb[] = { "facebook", NULL };
+	struct smp_edit_request r = { .staff = "w1", .kind = SMP_APPROVAL_LIMITED, .platforms = fb,
+	                              .by = "w1", .ticket = "T-9", .on = "2026-11-20T10:00" };
+	smp_diags *d = NULL;
+	char *id = NULL;
+
+	world("approvals = ( );\n", 2);
+	r.expires = "2026-11-20T09:59";   /* a minute before the request */
+	REFUSED(smp_edit_request(W.conf, FLAGS, &r, NULL, &d_), SMP_ERR_REFUSED);
+	CU_ASSERT_EQUAL(smp_edit_request(W.conf, FLAGS, &r, NULL, &d), SMP_ERR_REFUSED);
+	CU_ASSERT_TRUE(first_error_says(d, "is not after the request (2026-11-20T10:00)"));
+	smp_diags_free(d);
+	d = NULL;
+	r.expires = "2026-11-30";
+	r.starts = "2026-11-19T09:59";   /* a day and a minute before */
+	CU_ASSERT_EQUAL(smp_edit_request(W.conf, FLAGS, &r, NULL, &d), SMP_ERR_REFUSED);
+	CU_ASSERT_TRUE(first_error_says(d, "more than a day before the request"));
+	smp_diags_free(d);
+	d = NULL;
+	/* with no --on the moment is now: the year 2000 is past whatever the clock */
+	r.on = NULL;
+	r.starts = NULL;
+	r.expires = "2000-01-31";
+	REFUSED(smp_edit_request(W.conf, FLAGS, &r, NULL, &d_), SMP_ERR_REFUSED);
+	r.on = "2026-11-20T10:00";
+	r.starts = "2026-11-19T10:01";   /* within the day: accepted */
+	r.expires = "2026-11-30";
+	CU_ASSERT_EQUAL(smp_edit_request(W.conf, FLAGS, &r, &id, NULL), SMP_OK);
+	CU_ASSERT_STRING_EQUAL(id ? id : "", "UB-9");
+	free(id);
+}
+
+/* An id that is not there names the nearest one that is. */
+static void test_did_you_mean(void)
+{
+	const char *fb[] = { "Facebok", NULL };
+	struct smp_edit_request r = { .staff = "W1", .kind = SMP_APPROVAL_LONG_TERM, .platforms = fb,
+	                              .by = "lom1", .on = "2026-11-20" };
+	smp_diags *d = NULL;
+	smp_policy *p;
+	char *s;
+
+	world("approvals = ( );\n", 2);
+	CU_ASSERT_EQUAL(smp_edit_request(W.conf, FLAGS, &r, NULL, &d), SMP_ERR_REFUSED);
+	CU_ASSERT_TRUE(first_error_says(d, "staff member 'W1' is not in the staff records; "
+	                                   "did you mean 'w1'?"));
+	smp_diags_free(d);
+	d = NULL;
+	r.staff = "w1";
+	CU_ASSERT_EQUAL(smp_edit_request(W.conf, FLAGS, &r, NULL, &d), SMP_ERR_REFUSED);
+	CU_ASSERT_TRUE(first_error_says(d, "; did you mean 'facebook'?"));
+	smp_diags_free(d);
+	d = NULL;
+	CU_ASSERT_EQUAL(smp_edit_account(W.conf, FLAGS, "FB-1", SMP_ACCOUNT_COMPROMISED, NULL,
+	                                 &d), SMP_ERR_NOTFOUND);
+	CU_ASSERT_TRUE(first_error_says(d, "there is no account 'FB-1'; did you mean 'fb1'?"));
+	smp_diags_free(d);
+	d = NULL;
+	/* nothing near: no suggestion */
+	CU_ASSERT_EQUAL(smp_edit_account(W.conf, FLAGS, "twitter", SMP_ACCOUNT_COMPROMISED, NULL,
+	                                 &d), SMP_ERR_NOTFOUND);
+	CU_ASSERT_TRUE(first_error_says(d, "there is no account 'twitter'"));
+	CU_ASSERT_FALSE(first_error_says(d, "did you mean"));
+	smp_diags_free(d);
+	/* the library function itself */
+	p = load_ok();
+	REQUIRE(p);
+	s = smp_policy_suggest(p, SMP_ID_PLATFORM, "YouTub");
+	CU_ASSERT_STRING_EQUAL(s ? s : "", "youtube");
+	free(s);
+	CU_ASSERT_PTR_NULL(smp_policy_suggest(p, SMP_ID_PLATFORM, "youtube"));   /* exact */
+	CU_ASSERT_PTR_NULL(smp_policy_suggest(p, SMP_ID_STAFF, "w"));   /* too short to guess */
+	CU_ASSERT_PTR_NULL(smp_policy_suggest(p, SMP_ID_STAFF, "worker1"));   /* 3 edits away */
+	/* another number is another record: w13 is not a typo of w1, w01 is */
+	CU_ASSERT_PTR_NULL(smp_policy_suggest(p, SMP_ID_STAFF, "w13"));
+	s = smp_policy_suggest(p, SMP_ID_STAFF, "W01");
+	CU_ASSERT_STRING_EQUAL(s ? s : "", "w1");
+	free(s);
+	s = smp_policy_suggest(p, SMP_ID_DEVICE, "WS1");
+	CU_ASSERT_STRING_EQUAL(s ? s : "", "ws1");
+	free(s);
+	s = smp_policy_suggest(p, SMP_ID_OFFICE, "1o");   /* a transposition */
+	CU_ASSERT_STRING_EQUAL(s ? s : "", "o1");
+	free(s);
+	CU_ASSERT_PTR_NULL(smp_policy_suggest(p, (smp_id_kind)99, "o1"));
+	CU_ASSERT_PTR_NULL(smp_policy_suggest(NULL, SMP_ID_OFFICE, "o1"));
+	smp_policy_free(p);
 }
 
 /* ---- sign --------------------------------------------------------------- */
@@ -407,27 +509,28 @@ static void test_sign_both_roles(void)
 	smp_sign_off_kind k;
 	bool complete;
 
+	/* dated: the id's year is the request's, whatever year it is now */
 	world("", 2);
-	CU_ASSERT_EQUAL_FATAL(request_lt("w1", "lom1", NULL, NULL, NULL), SMP_OK);
-	CU_ASSERT_EQUAL(smp_edit_sign(W.conf, FLAGS, "LT-2026-001", "dir-both", NULL, &k,
+	CU_ASSERT_EQUAL_FATAL(request_lt("w1", "lom1", "2026-03-01", NULL, NULL), SMP_OK);
+	CU_ASSERT_EQUAL(smp_edit_sign(W.conf, FLAGS, "LT-2026-001", "dir-both", "2026-03-02", &k,
 	                              &complete, NULL), SMP_OK);
 	CU_ASSERT_EQUAL(k, SMP_SIGN_OFF_CPP);
 	CU_ASSERT_FALSE(complete);
 	/* one person holding both roles gives one sign-off, never both (§C:
 	 * two directors) */
-	REFUSED(smp_edit_sign(W.conf, FLAGS, "LT-2026-001", "dir-both", NULL, NULL, NULL, &d_),
-	        SMP_ERR_REFUSED);
-	CU_ASSERT_EQUAL(smp_edit_sign(W.conf, FLAGS, "LT-2026-001", "dir-it", NULL, &k,
+	REFUSED(smp_edit_sign(W.conf, FLAGS, "LT-2026-001", "dir-both", "2026-03-03", NULL, NULL,
+	                      &d_), SMP_ERR_REFUSED);
+	CU_ASSERT_EQUAL(smp_edit_sign(W.conf, FLAGS, "LT-2026-001", "dir-it", "2026-03-03", &k,
 	                              &complete, NULL), SMP_OK);
 	CU_ASSERT_EQUAL(k, SMP_SIGN_OFF_IT);
 	CU_ASSERT_TRUE(complete);
 	REFUSED(smp_edit_sign(W.conf, FLAGS, "LT-2026-001", "dir-both", NULL, NULL, NULL, &d_),
 	        SMP_ERR_REFUSED);
 	/* and the other way round: IT by dir-it first, then dir-both for CP&P */
-	CU_ASSERT_EQUAL_FATAL(request_lt("w2", "lom1", NULL, NULL, NULL), SMP_OK);
-	CU_ASSERT_EQUAL(smp_edit_sign(W.conf, FLAGS, "LT-2026-002", "dir-it", NULL, &k,
+	CU_ASSERT_EQUAL_FATAL(request_lt("w2", "lom1", "2026-03-01", NULL, NULL), SMP_OK);
+	CU_ASSERT_EQUAL(smp_edit_sign(W.conf, FLAGS, "LT-2026-002", "dir-it", "2026-03-02", &k,
 	                              &complete, NULL), SMP_OK);
-	CU_ASSERT_EQUAL(smp_edit_sign(W.conf, FLAGS, "LT-2026-002", "dir-both", NULL, &k,
+	CU_ASSERT_EQUAL(smp_edit_sign(W.conf, FLAGS, "LT-2026-002", "dir-both", "2026-03-03", &k,
 	                              &complete, NULL), SMP_OK);
 	CU_ASSERT_EQUAL(k, SMP_SIGN_OFF_CPP);
 	CU_ASSERT_TRUE(complete);
@@ -441,9 +544,10 @@ static void test_sign_refusals(void)
 	                              NULL, NULL, NULL), SMP_OK);
 	CU_ASSERT_EQUAL(smp_edit_sign(W.conf, FLAGS, "LT-2026-002", "dir-it", "2026-02-04",
 	                              NULL, NULL, NULL), SMP_OK);
-	/* over the cap at some moment: refused */
-	REFUSED(smp_edit_sign(W.conf, FLAGS, "LT-2026-003", "dir-it", NULL, NULL, NULL, &d_),
-	        SMP_ERR_REFUSED);
+	/* over the cap at some moment: refused (dated while both hold: signed
+	 * today it would fit once their year is over) */
+	REFUSED(smp_edit_sign(W.conf, FLAGS, "LT-2026-003", "dir-it", "2026-02-06", NULL, NULL,
+	                      &d_), SMP_ERR_REFUSED);
 	/* ... even back-dated, when it would push a holder out */
 	REFUSED(smp_edit_sign(W.conf, FLAGS, "LT-2026-003", "dir-it", "2026-02-02", NULL, NULL,
 	                      &d_), SMP_ERR_REFUSED);
@@ -616,9 +720,9 @@ static void test_comments_and_mode_kept(void)
 	snprintf(stale, sizeof(stale), "%s/.records.conf.tmp-AbC123", W.dir);
 	write_file(stale, "left by a killed command", 0600);
 	before = slurp(W.recs);
-	CU_ASSERT_EQUAL(request_lt("w1", "lom1", NULL, NULL, NULL), SMP_OK);
-	CU_ASSERT_EQUAL(smp_edit_sign(W.conf, FLAGS, "LT-2026-001", "dir-cpp", NULL, NULL, NULL,
-	                              NULL), SMP_OK);
+	CU_ASSERT_EQUAL(request_lt("w1", "lom1", "2026-03-01", NULL, NULL), SMP_OK);
+	CU_ASSERT_EQUAL(smp_edit_sign(W.conf, FLAGS, "LT-2026-001", "dir-cpp", "2026-03-02", NULL,
+	                              NULL, NULL), SMP_OK);
 	after = slurp(W.recs);
 	/* everything before the approvals is byte for byte as it was */
 	CU_ASSERT_EQUAL(strncmp(before, after, strlen(people)), 0);
@@ -673,9 +777,9 @@ static void test_void_records(void)
 	                         "  expries = \"2026-01-01\"; } );\n", people) > 0);
 	write_file(W.recs, recs, 0644);
 	free(recs);
-	CU_ASSERT_EQUAL(request_lt("w1", "lom1", NULL, NULL, NULL), SMP_OK);
-	CU_ASSERT_EQUAL(smp_edit_sign(W.conf, FLAGS, "LT-2026-001", "dir-cpp", NULL, NULL, NULL,
-	                              NULL), SMP_OK);
+	CU_ASSERT_EQUAL(request_lt("w1", "lom1", "2026-03-01", NULL, NULL), SMP_OK);
+	CU_ASSERT_EQUAL(smp_edit_sign(W.conf, FLAGS, "LT-2026-001", "dir-cpp", "2026-03-02", NULL,
+	                              NULL, NULL), SMP_OK);
 	CU_ASSERT_TRUE(file_has(W.recs, "expries = \"2026-01-01\""));
 	REFUSED(smp_edit_sign(W.conf, FLAGS, "A", "dir-cpp", NULL, NULL, NULL, &d_),
 	        SMP_ERR_REFUSED);
@@ -687,8 +791,8 @@ static void test_void_records(void)
 	memcpy(at, xx, strlen(xx));
 	write_file(W.recs, text, 0644);
 	free(text);
-	REFUSED(smp_edit_sign(W.conf, FLAGS, "LT-2026-001", "dir-it", NULL, NULL, NULL, &d_),
-	        SMP_ERR_REFUSED);
+	REFUSED(smp_edit_sign(W.conf, FLAGS, "LT-2026-001", "dir-it", "2026-03-03", NULL, NULL,
+	                      &d_), SMP_ERR_REFUSED);
 	/* and the rest still works */
 	CU_ASSERT_EQUAL(smp_edit_account(W.conf, FLAGS, "fb1", SMP_ACCOUNT_COMPROMISED, NULL, NULL),
 	                SMP_OK);
@@ -931,6 +1035,8 @@ int main(void)
 		{ "request: long-term", test_request_long_term },
 		{ "request: limited, id from the ticket", test_request_limited },
 		{ "request: refusals leave the records unchanged", test_request_refusals },
+		{ "request: not for the past", test_request_not_in_the_past },
+		{ "unknown ids: did you mean", test_did_you_mean },
 		{ "request, sign, sign, then ALLOW", test_full_long_term_procedure },
 		{ "sign: one director holding both roles", test_sign_both_roles },
 		{ "sign: refusals, the office cap", test_sign_refusals },

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """cli_hostile.py SMPOLICY - the smpolicy command against hostile records
-and hostile arguments (issue 6).
+and hostile arguments.
 
 Every output of every run must be safe for a terminal (no control byte but
 newline, well-formed UTF-8, no bidi override), every --json output must be
@@ -156,7 +156,10 @@ def main():
             run(c + ['report', '--at', arg], want=(2,))
             run(c + [arg], want=(2,))
             run(['-c', arg, 'check'], want=(1, 2))
-            run(['check'], env_extra={'SMPOLICY_CONFIG': arg}, want=(1, 2))
+            # an empty SMPOLICY_CONFIG is no setting: the command reads the
+            # host's /etc/smpolicy/smpolicy.conf, which is not this test's
+            # (a package test may have installed one): any verdict will do
+            run(['check'], env_extra={'SMPOLICY_CONFIG': arg}, want=(1, 2) if arg else None)
         for at in ('2026-11-25T24:00', '2026-02-30', '99999-01-01', '-2026-01-01',
                    '2026-11-25T10:00+99:00', '1e100', '0x7fffffffffffffff'):
             run(c + ['decide', '--user', 'jdoe', '--platform', 'facebook', '--at', at], want=(2,))

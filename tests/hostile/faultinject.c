@@ -1,6 +1,6 @@
 /*
  * faultinject.c - fail every allocation and every file operation of the
- * load, decide and edit paths in turn (issue 6, -Dfault_injection=true).
+ * load, decide and edit paths in turn (-Dfault_injection=true).
  *
  * The test is linked with the library's static archive and
  * -Wl,--wrap=malloc,--wrap=read,... (tests/hostile/meson.build), so every

@@ -1,5 +1,5 @@
 /*
- * hostile.c - the loader and the decision against hostile files (issue 6):
+ * hostile.c - the loader and the decision against hostile files:
  * symbolic links, @include, huge and endless files, a million approvals,
  * crowded groups, deep nesting, NUL bytes, very long strings, integers
  * that overflow, and moments before 1970 and after 2038.

@@ -1,7 +1,7 @@
 #!/bin/sh
 # access_test.sh - ldap/access.ldif against a throwaway slapd: each person
 # writes with raw ldapmodify/ldapadd, and the directory must refuse what
-# ldap/access.ldif forbids with insufficientAccess (50) and let the right person
+# smpolicy-ldap(5) ACCESS forbids with insufficientAccess (50) and let the right person
 # through.  TAP output.
 #
 # SPDX-License-Identifier: BSD-3-Clause

@@ -30,7 +30,7 @@ def ldap_map(top=TOP):
     return tables, kinds
 
 
-# ---- libconfig, as far as DESIGN §2 uses it ------------------------------
+# ---- libconfig, as far as smpolicy.conf(5) uses it ----------------------
 
 class Config:
     """parse(text) -> dict; lists and arrays are Python lists, groups dicts."""
@@ -152,7 +152,7 @@ def ldap_value(typ, v):
 
 def expected_entries(conf_path, base, top=TOP):
     """[(dn-without-base-as-(rdn, value, container), {attr: [values]})] of
-    the records, kind by kind in file order, as DESIGN §7 maps them."""
+    the records, kind by kind in file order, as smpolicy-ldap(5) maps them."""
     tables, kinds = ldap_map(top)
     settings, records = read_world(conf_path)
     out = []
@@ -270,11 +270,12 @@ _STORE = None
 
 def with_store(args):
     """args of an smpolicy command, with --store in a folder of this test
-    run's for a sync (which writes the login store after a new copy): a
-    test never writes the system's /var/cache/smpolicy."""
+    run's for a sync (which writes the login store after a new copy) and a
+    status (which reads it): a test never touches the system's
+    /var/cache/smpolicy."""
     global _STORE
     args = list(args)
-    if not args or args[0] != "sync":
+    if not args or args[0] not in ("sync", "status"):
         return args
     if _STORE is None:
         import atexit

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """records_test.py - the record commands on records in the directory
-against a throwaway slapd.
+(smpolicy-ldap(5)) against a throwaway slapd.
 
 A world of files (cap 2) is exported with `smpolicy export --ldif`, loaded,
 and its staff given passwords; a settings file names the directory.  Then:
@@ -232,9 +232,20 @@ def procedure(w):
     r = w.as_("dcpp", "sign", aid, "--by", "dcpp", "--on", "2026-02-02")
     ok(r.returncode == 0 and "Director of CP&P" in r.stdout, "sign: dcpp signs for CP&P",
        r.stdout + r.stderr)
-    r = w.as_("dit", "sign", aid, "--by", "dit", "--on", "2026-02-03")
+    ok("until its next sync (within about 25 minutes" in r.stderr and "--sync" in r.stderr
+       and r.stdout.count("\n") == 1,
+       "sign: says when workstations see the change, on standard error", r.stdout + r.stderr)
+    # --sync: this machine's copy follows at once (its store kept in the test's folder)
+    r = w.as_("dit", "sign", aid, "--by", "dit", "--on", "2026-02-03", "--sync", "--store",
+              with_store(["sync"])[-1])
     ok(r.returncode == 0 and "fully signed" in r.stdout, "sign: dit completes it",
        r.stdout + r.stderr)
+    ok(re.search(r"^(synced|unchanged): ", r.stdout, re.M) and "next sync" not in r.stderr,
+       "sign --sync: this machine synced at once", r.stdout + r.stderr)
+    r = w.smpolicy("decide", "--user", "t1", "--platform", "facebook", "--device",
+                   "ws-trenton-1", "--at", "2026-03-01T10:00")
+    ok(r.returncode == 0 and r.stdout.startswith("ALLOW"),
+       "decide: t1 is allowed right after sign --sync, no separate sync", r.stdout + r.stderr)
     e = w.approval(aid)
     ok("smpApprovedCppBy: dcpp" in e and "smpApprovedItOn: 2026-02-03" in e,
        "both sign-offs are in the directory", e)
@@ -286,8 +297,8 @@ def terminal(w):
         os.execv(w.exe, [w.exe, *pre, "-c", w.conf, "revoke", "LT-2026-101", "--by", "dcpp",
                          "--reason", "asked on the terminal"])
     seen, sent = b"", False
-    deadline = time.time() + 30
-    while time.time() < deadline:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
         if not select.select([fd], [], [], 1)[0]:
             continue
         try:
@@ -300,7 +311,7 @@ def terminal(w):
         if not sent and b"password for dcpp" in seen:
             os.write(fd, b"pw-dcpp\n")
             sent = True
-    if time.time() >= deadline:
+    if time.monotonic() >= deadline:
         os.kill(pid, signal.SIGKILL)
     _pid, status = os.waitpid(pid, 0)
     os.close(fd)
@@ -496,11 +507,11 @@ def kills(w):
             torn.append(f"run {i}: smpApprovedItBy {by}, smpApprovedItOn {on}")
         done += by
         if not by:
-            t0 = time.time()
+            t0 = time.monotonic()
             r = w.as_("dit", "sign", aid, "--by", "dit")
-            if r.returncode != 0 or time.time() - t0 > 3 + 5:
+            if r.returncode != 0 or time.monotonic() - t0 > 3 + 5:
                 late.append(f"run {i}: the next sign-off: exit {r.returncode} after "
-                            f"{time.time() - t0:.1f} s: {r.stderr}")
+                            f"{time.monotonic() - t0:.1f} s: {r.stderr}")
     ok(not torn, f"SIGKILL at random moments of {runs} sign-offs: never one of by/on without "
        f"the other ({done} had completed)", "\n".join(torn))
     ok(not late, "after each kill the next sign-off succeeds within the claim's lease",
@@ -514,6 +525,7 @@ def stale_claim(w):
     aid = "LT-2026-105"
 
     def plant(age):
+        # the wall clock: the command reads the claim's age against it
         text = f"{int(time.time()) - age} 0123456789abcdef {aid}"
         w.raw("root", f"dn: {office}\nchangetype: modify\nreplace: smpIntent\nsmpIntent: {text}\n")
         return w.approval(aid)
@@ -527,9 +539,9 @@ def stale_claim(w):
        "breaking it fenced the approval it named first (its entryCSN moved)", after)
     w.unsign_it("LT-2026-104")
     plant(0)
-    t0 = time.time()
+    t0 = time.monotonic()
     r = w.as_("dit", "sign", "LT-2026-104", "--by", "dit")
-    waited = time.time() - t0
+    waited = time.monotonic() - t0
     ok(r.returncode == 0 and waited >= 1.5,
        f"a fresh claim is waited for, not broken at once ({waited:.1f} s)", r.stderr)
     w.unsign_it("LT-2026-104")
@@ -584,9 +596,9 @@ def log_and_down(w):
 
 
 def phase(name, fn, *args):
-    t0 = time.time()
+    t0 = time.monotonic()
     r = fn(*args)
-    print(f"# {name}: {time.time() - t0:.1f} s", flush=True)
+    print(f"# {name}: {time.monotonic() - t0:.1f} s", flush=True)
     return r
 
 

@@ -51,7 +51,7 @@ def parse_map():
     for _list, _file, _cont, _rdn, oc, table in kinds:
         classes[oc] = {a for _k, a, _t in tables[table]}
     classes["smpPolicySettings"] = {a for _k, a, _t in tables["ldap_settings_attrs"]}
-    # what the record commands keep beside the records (issue 14)
+    # what the record commands keep beside the records
     classes["smpPolicyOffice"] |= {a for _k, a, _t in tables["ldap_office_revision_attrs"]}
     classes["smpPolicyApproval"] |= {a for _k, a, _t in tables["ldap_approval_fence_attrs"]}
     classes["smpAuditRecord"] = {a for _k, a, _t in tables["ldap_audit_attrs"]}

@@ -1,5 +1,5 @@
 #!/bin/sh
-# slapd.sh - a throwaway OpenLDAP server for the directory tests (DESIGN §7).
+# slapd.sh - a throwaway OpenLDAP server for the directory tests (smpolicy-ldap(5)).
 #
 #   tests/ldap/slapd.sh start DIR   build and start a slapd in DIR (a fresh,
 #                                   empty or missing folder); write DIR/env
@@ -228,7 +228,10 @@ launch() {
 			wait "$pid" 2>/dev/null || true
 			return 1
 		fi
-		if answers "$LDAP_URI"; then
+		# ldapi first: its socket is in D, so the answer is from this
+		# slapd, which opens every listener before it serves; an answer
+		# on the port alone could come from whoever took it first
+		if answers "$LDAPI_URI" && alive "$pid" && answers "$LDAP_URI"; then
 			sed -i "s/^SLAPD_PID=.*/SLAPD_PID=$pid/" "$d/env"
 			return 0
 		fi

@@ -40,6 +40,14 @@ identity, and checks:
                bind and no search
   bind         a wrong password (exit 2, the bind named); a password file that
                group may read (refused); no such base (exit 2)
+  status       smpolicy status (text, JSON, exit codes 0/1/2) and sync --metrics
+               after a good sync, a failed one (the directory down: the attempt
+               and its error recorded, the copy kept) and as the copy ages past
+               half of ldap.max_offline and past it
+  private      the copy, its state, last attempt, compiled cache and login store
+               are 0640 (folders 0750) in the _smpolicy group or root's; a copy
+               file, the state or the store made readable by others is refused
+               at load, the path named
   statewide    bench/genworld's statewide world (--offices/--staff make it
                smaller), then 22 kinds of fault written with ldapmodify, each in
                an entry of its own (bad values, dangling ids, a class from
@@ -58,6 +66,7 @@ Speaks TAP.  Needs root (the library trusts root-owned files only; as anyone
 else the files are accepted with --test-allow-nonroot but PAM is skipped).
 """
 import argparse
+import datetime
 import fcntl
 import hashlib
 import json
@@ -77,7 +86,7 @@ from ldaptest import TOP, Slapd, parse_ldif, read_world, with_store  # noqa: E40
 OFFICE = os.path.join(TOP, "examples/office")
 OFFICE_AT = ["2026-11-25T10:00", "2026-05-20T09:00", "2027-01-15T12:00", "2027-07-01T08:00"]
 CASES = ["office", "genworld", "faults", "down", "offline", "incremental", "tls", "bind",
-         "strings", "statewide"]
+         "strings", "status", "private", "statewide"]
 results = []
 ARGS = None
 
@@ -130,6 +139,26 @@ def files_world(tmp, src, name="files"):
     return d
 
 
+# The day the sample office is written around (its README asks as of it).
+OFFICE_DAY = datetime.date(2026, 11, 25)
+
+
+def office_today(world):
+    """Every date of the sample office's records moved by the same number
+    of days, so that its day is today (read once, in the zone the commands
+    run in): for the cases that decide at the clock's time, as the PAM
+    module always does.  Without it they would fail once its approvals
+    lapse.  Ids such as LT-2026-014 are not dates and stay."""
+    shift = datetime.date.today() - OFFICE_DAY
+    path = os.path.join(world, "records.conf")
+    with open(path) as f:
+        text = f.read()
+    text = re.sub(r"\b\d{4}-\d{2}-\d{2}\b",
+                  lambda m: (datetime.date.fromisoformat(m.group(0)) + shift).isoformat(), text)
+    with open(path, "w") as f:
+        f.write(text)
+
+
 def load_world(slapd, world, base=None):
     """Export the files world into the directory; the LDIF's entries."""
     r = smpolicy(os.path.join(world, "smpolicy.conf"), "export", "--ldif", "--base",
@@ -178,12 +207,13 @@ def copy_dir(conf):
 
 
 def fingerprint(conf):
-    """Every file of the local copy but the lock, and its bytes' digests."""
+    """Every file of the local copy but the lock and the record of the last
+    attempt (which a failed sync rewrites), and its bytes' digests."""
     top = copy_dir(conf)
     found = {}
     for root, _dirs, files in os.walk(top):
         for f in files:
-            if f.endswith(".lock"):
+            if f.endswith(".lock") or f == "last-attempt":
                 continue
             p = os.path.join(root, f)
             with open(p, "rb") as fh:
@@ -276,10 +306,13 @@ ASK = ["--user", "jdoe", "--platform", "facebook", "--device", "ws-essex-0042",
        "--at", "2026-11-25T10:00"]
 
 
-def office_synced(tmp, slapd, what, **config):
+def office_synced(tmp, slapd, what, today=False, **config):
     """The sample office in the directory and synced once: (files, conf), or
-    None when that sync failed (a failed test already)."""
+    None when that sync failed (a failed test already).  today: moved to
+    today (office_today)."""
     files = files_world(tmp, OFFICE)
+    if today:
+        office_today(files)
     load_world(slapd, files)
     conf = ldap_config(tmp, slapd, **config)
     return (files, conf) if synced_ok(conf, f"{what}: the first sync")[0] else None
@@ -551,15 +584,23 @@ def pam(tmp, conf, user):
         if not os.path.exists(link):
             os.symlink(preload, link)
         preload = link
-    env = dict(os.environ, LD_PRELOAD=(preload + ":" if preload else "") + wrapper,
-               PAM_WRAPPER="1", PAM_WRAPPER_SERVICE_DIR=svc, LC_ALL="C")
-    r = subprocess.run(["pamtester", "smp", user, "acct_mgmt"], capture_output=True, text=True,
-                       env=env, stdin=subprocess.DEVNULL)
+    # a preload already there (libfaketime, under tests/clock.sh) is kept
+    outer = os.environ.get("LD_PRELOAD", "")
+    preload = (preload + ":" if preload else "") + wrapper + (":" + outer if outer else "")
+    # pam_wrapper's /tmp/pam.X is shared by every transaction on the host
+    # unless own_tmp.sh gives this one a /tmp of its own (tmp/tmp); the
+    # preload is set inside it, for pamtester alone
+    cmd = [os.path.join(TOP, "tests/pam/own_tmp.sh"), tmp,
+           "env", "LD_PRELOAD=" + preload, "PAM_WRAPPER=1", "PAM_WRAPPER_SERVICE_DIR=" + svc,
+           "LC_ALL=C", "pamtester", "smp", user, "acct_mgmt"]
+    r = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
     return r.returncode, r.stdout + r.stderr
 
 
 def case_offline(tmp, slapd):
-    synced = office_synced(tmp, slapd, "offline", max_offline=60)
+    # decided at the clock's time (max_offline is measured against it, and
+    # the PAM module takes no other): the office is moved to today
+    synced = office_synced(tmp, slapd, "offline", today=True, max_offline=60)
     if synced is None:
         return
     conf = synced[1]
@@ -581,9 +622,152 @@ def case_offline(tmp, slapd):
         p = pam(tmp, conf, "jdoe")
         ok(p[0] != 0 and "Authentication failure" in p[1],
            "offline: past max_offline PAM answers an authentication error", p[1])
+        said = "\n".join(l for l in p[1].splitlines()
+                          if "SYSLOG(" not in l and "PWRAP_" not in l)
+        ok("://" not in said and "smpolicy sync" not in said
+           and "have not been brought up to date" in said and "reference" in said,
+           "offline: the caseworker reads plain words and a reference, no URI or command",
+           said)
     synced_ok(conf, "offline: a sync (unchanged) makes the copy fresh again", changed=False)
     d = smpolicy(conf, "decide", *ask)
     ok(d.returncode == 0, "offline: fresh again, decide allows", out(d))
+
+
+def status(conf, *args):
+    r = smpolicy(conf, "status", *args)
+    try:
+        j = json.loads(r.stdout) if "--json" in args else None
+    except ValueError:
+        j = None
+    return r, j
+
+
+def metrics(path):
+    found = {}
+    with open(path) as f:
+        for line in f:
+            if line and not line.startswith("#"):
+                name, value = line.split()
+                found[name] = float(value)
+    return found
+
+
+def case_status(tmp, slapd):
+    synced = office_synced(tmp, slapd, "status", max_offline=86400)
+    if synced is None:
+        return
+    conf = synced[1]
+    prom = os.path.join(tmp, "smpolicy.prom")
+    r = smpolicy(conf, "sync", "--metrics", prom)
+    ok(r.returncode == 0 and os.path.exists(prom), "status: sync --metrics writes the file",
+       out(r))
+    m = metrics(prom)
+    records = m.get("smpolicy_records", -1)
+    ok(m.get("smpolicy_last_sync_ok") == 1 and records > 0 and
+       m.get("smpolicy_max_offline_seconds") == 86400 and
+       abs(m.get("smpolicy_last_sync_success_timestamp_seconds", 0) - time.time()) < 120 and
+       m.get("smpolicy_last_sync_attempt_timestamp_seconds") ==
+       m.get("smpolicy_last_sync_success_timestamp_seconds"),
+       "status: the metrics of a good sync", json.dumps(m))
+    ok(not [n for n in os.listdir(tmp) if n.startswith("smpolicy.prom.")],
+       "status: no temporary metrics file is left")
+    r, j = status(conf, "--json")
+    ok(r.returncode == 0 and j and j["status"] == "OK" and j["source"] == "directory" and
+       j["last_success"]["uri"] == slapd.env["LDAP_URI"] and
+       j["last_success"]["records"] == records and j["last_attempt"]["ok"] is True and
+       j["cache"] == "used" and j["store"] == "used",
+       "status: OK after a good sync, with the server, the records, cache and store", out(r))
+    r, _ = status(conf)
+    ok(r.returncode == 0 and r.stdout.startswith("SMPOLICY OK - ") and
+       f"from {slapd.env['LDAP_URI']}, {int(records)} records" in r.stdout,
+       "status: the text says the same", out(r))
+    subprocess.run([os.path.join(TOP, "tests/ldap/slapd.sh"), "down", slapd.dir], check=True)
+    r = smpolicy(conf, "sync", "--metrics", prom)
+    ok(r.returncode == 2, "status: sync fails with the directory down", out(r))
+    m = metrics(prom)
+    ok(m.get("smpolicy_last_sync_ok") == 0 and m.get("smpolicy_records") == records and
+       m["smpolicy_last_sync_attempt_timestamp_seconds"] >=
+       m["smpolicy_last_sync_success_timestamp_seconds"],
+       "status: the metrics of a failed sync keep the last good one's", json.dumps(m))
+    c = smpolicy(conf, "check")
+    ok(c.returncode == 0 and "(with warnings)" in c.stdout and
+       "the last sync, at " in c.stderr and "failed: " in c.stderr,
+       "status: check of the copy warns that the last sync failed", out(c))
+    r, j = status(conf, "--json")
+    ok(r.returncode == 1 and j and j["status"] == "WARNING" and
+       j["last_attempt"]["ok"] is False and
+       "Can't contact LDAP server" in (j["last_attempt"]["error"] or "") and
+       j["last_success"]["records"] == records,
+       "status: WARNING when the last attempt failed, with its error", out(r))
+    backdate(conf, 86400 // 2 + 60)
+    r, _ = status(conf)
+    ok(r.returncode == 2 and "the last attempt failed" in r.stdout,
+       "status: CRITICAL once a failing sync's copy is past half of max_offline", out(r))
+    subprocess.run([os.path.join(TOP, "tests/ldap/slapd.sh"), "up", slapd.dir], check=True)
+    synced_ok(conf, "status: up again, sync works", changed=False)
+    backdate(conf, 86400 // 2 + 60)
+    r, _ = status(conf)
+    ok(r.returncode == 1 and "past half of ldap.max_offline" in r.stdout,
+       "status: WARNING past half of max_offline with the last sync good", out(r))
+    backdate(conf, 86400 + 60)
+    r, j = status(conf, "--json")
+    ok(r.returncode == 2 and j and j["status"] == "CRITICAL" and not j["loads"],
+       "status: CRITICAL past max_offline", out(r))
+    fresh = ldap_config(tmp, slapd, name="never")
+    r, _ = status(fresh)
+    ok(r.returncode == 2 and "never synced" in r.stdout, "status: CRITICAL when never synced",
+       out(r))
+    r = smpolicy(conf, "status", "--bogus")
+    ok(r.returncode == 3, "status: UNKNOWN (3) on a usage error", out(r))
+
+
+def mode_of(path):
+    st = os.stat(path)
+    return st.st_mode & 0o7777, st.st_gid
+
+
+def case_private(tmp, slapd):
+    synced = office_synced(tmp, slapd, "private")
+    if synced is None:
+        return
+    conf = synced[1]
+    top = copy_dir(conf)
+    try:
+        import grp
+        gid = grp.getgrnam("_smpolicy").gr_gid if os.geteuid() == 0 else os.getegid()
+    except KeyError:
+        gid = 0
+    store = with_store(["sync"])[-1]
+    found = {}
+    for root, dirs, files in os.walk(top):
+        for d in dirs:
+            found[os.path.join(root, d)] = mode_of(os.path.join(root, d))
+        for f in files:
+            if not f.endswith(".lock"):
+                found[os.path.join(root, f)] = mode_of(os.path.join(root, f))
+    logins = [os.path.join(store, n) for n in os.listdir(store) if n.endswith(".login")]
+    for p in logins:
+        found[p] = mode_of(p)
+    bad = {p: (oct(m), g) for p, (m, g) in found.items()
+           if (m, g) != ((0o750 if os.path.isdir(p) else 0o640), gid)}
+    ok(found and logins and "state" in " ".join(found) and "last-attempt" in " ".join(found)
+       and not bad, "private: copy, state, attempt, cache and store are 0640/0750 in the group",
+       repr(bad or found))
+    d = smpolicy(conf, "decide", *ASK)
+    ok(d.returncode == 0, "private: decide reads the private copy", out(d))
+    for rel in ("state", "records.conf"):
+        path = os.path.join(top, rel) if rel == "state" else \
+            os.path.join(top, copies(conf)[-1], rel)
+        os.chmod(path, 0o644)
+        d = smpolicy(conf, "decide", *ASK)
+        ok(d.returncode == 2 and path in d.stderr and "readable by others" in d.stderr,
+           f"private: a {rel} others can read is refused at load, the path named", out(d))
+        os.chmod(path, 0o640)
+    for p in logins:
+        os.chmod(p, 0o644)
+    r = smpolicy(conf, "status")
+    ok("login store: rejected" in r.stdout and r.returncode == 1,
+       "private: a login store others can read is rejected", out(r))
 
 
 def case_incremental(tmp, slapd):

@@ -14,6 +14,17 @@
 # runs under pam_wrapper, which reads those service files and prints every
 # pam_syslog line on stderr as "SYSLOG(PRIORITY): TEXT".
 #
+# The module decides at the real clock's time, which the case cannot fix;
+# so "today" is read once, in UTC, and every date of the world and of the
+# expected answers is counted from it.  The world keeps a day or more
+# between "now" and every date that matters, so a case that runs across
+# midnight (or in any zone) answers the same.
+#
+# pam_wrapper copies the service files into a folder of a fixed name,
+# /tmp/pam.X, chosen without a lock: two transactions starting at once may
+# share one.  Each transaction runs through own_tmp.sh, with a /tmp of its
+# own (the case's tmp/).
+#
 # The module loads root-owned files only (it never passes the library's
 # tests-only flag), so the cases need root: run as anyone else they skip
 # (exit 77), as they do without pamtester or pam_wrapper.
@@ -28,7 +39,8 @@ config_dangling config_relative bad_argument bad_warn_days bad_platform_arg
 two_platforms two_platforms_one_missing account_not_escrowed
 account_any_passing lapse_warning warn_days_shorter warn_days_longer
 session_env session_lapsed silent syslog_line syslog_escaping
-stacked_auth stacked_password examples debug cache_refresh cache_stale
+denial_order denial_at_most_three denial_reference fault_reference
+stacked_auth stacked_password examples debug parallel_transactions cache_refresh cache_stale
 cache_zone cache_use cache_off cache_damaged cache_insecure cache_bad_arg
 cache_follows_mode store_refresh store_same_size_edit store_damaged
 store_insecure store_off store_bad_arg device_domains time_zone"
@@ -39,8 +51,10 @@ note() { echo "# $*"; }
 
 # ---- the world ----------------------------------------------------------
 
-# day N: the date N days from today (negative: ago), YYYY-MM-DD, in $TZ.
-day() { date -d "$1 days" +%F; }
+# day N: the date N days from TODAY (negative: before), YYYY-MM-DD.
+# TODAY is read once (main); the sum is done in UTC, so no zone's clock
+# change moves it.
+day() { date -u -d "$TODAY $1 days" +%F; }
 
 write_file() {   # write_file PATH < text: mode 0644, owned by whoever runs us
 	cat >"$1" && chmod 0644 "$1"
@@ -195,9 +209,11 @@ preload() {
 }
 
 # Run a command under pam_wrapper; its stdout and stderr (the module's
-# messages, pamtester's verdict and the syslog lines) go to $W/out.
+# messages, pamtester's verdict and the syslog lines) go to $W/out.  A
+# preload already there (libfaketime, when the suite runs under faketime)
+# is kept, after ours.
 under_wrapper() {
-	env LD_PRELOAD="$(preload)" PAM_WRAPPER=1 \
+	"$OWN_TMP" "$W" env LD_PRELOAD="$(preload)${LD_PRELOAD:+:$LD_PRELOAD}" PAM_WRAPPER=1 \
 	    PAM_WRAPPER_SERVICE_DIR="$W/svc" PAM_WRAPPER_DEBUGLEVEL=2 \
 	    TZ="$TZ" LC_ALL=C "$@" >"$W/out" 2>&1 </dev/null
 	RC=$?
@@ -255,21 +271,22 @@ t_no_approval() {
 	log_has "result=PAM_PERM_DENIED"
 }
 
-# A lapsed approval and nothing else in the way: PAM_ACCT_EXPIRED.
+# A lapsed approval is a denial like any other: PAM_PERM_DENIED, never
+# PAM_ACCT_EXPIRED (login would say the Unix account has expired).
 t_expired() {
 	pt plain kexp acct_mgmt
-	expect_fail; has "$ACCT_EXPIRED"
+	expect_fail; has "$PERM_DENIED"; lacks "$ACCT_EXPIRED"
 	has "Facebook: Your approval for this platform has lapsed; a new request is needed. Approval UB-3 lapsed at $(day -1)T00:00:00+00:00. (manual IX-H-2-100 §C, Proc. A)"
 	log_has "approval-expired"
-	log_has "result=PAM_ACCT_EXPIRED"
+	log_has "result=PAM_PERM_DENIED"
 }
 
 t_expired_platform() {
 	service fb platform=facebook
 	pt fb kexp acct_mgmt
-	expect_fail; has "$ACCT_EXPIRED"
+	expect_fail; has "$PERM_DENIED"; lacks "$ACCT_EXPIRED"
 	has "(manual IX-H-2-100 §C, Proc. A)"
-	log_has "codes=approval-expired result=PAM_ACCT_EXPIRED"
+	log_has "codes=approval-expired result=PAM_PERM_DENIED"
 }
 
 # Lapsed, but on a personal laptop too: not only a lapse, so denied.
@@ -534,7 +551,7 @@ t_session_lapsed() {
 	service fb platform=facebook
 	under_wrapper "$SESSION_ENV" -S fb kexp
 	expect_fail
-	has "open_session PAM_ACCT_EXPIRED"
+	has "open_session PAM_PERM_DENIED"
 	lacks "env SMPOLICY_"
 	log_has "session open: service=fb user=kexp"
 }
@@ -550,8 +567,69 @@ t_syslog_line() {
 	service both platform=facebook,youtube
 	pt both mwarn acct_mgmt
 	expect_fail
-	logs | grep -q 'SYSLOG(5): account: service=both user=mwarn device=[^ ]* platforms(all)=facebook,youtube decision=deny allowed=facebook codes=no-approval result=PAM_PERM_DENIED$' \
+	logs | grep -q 'SYSLOG(5): account: service=both user=mwarn device=[^ ]* platforms(all)=facebook,youtube decision=deny allowed=facebook codes=no-approval result=PAM_PERM_DENIED ref=[0-9a-f]\{8\}$' \
 		|| fail "log line not as expected: $(logs)"
+}
+
+# What the user reads, without the log lines and pamtester's verdict.
+user_text() { grep -vF -e 'SYSLOG(' -e 'PWRAP_' -e 'pamtester:' "$W/out"; }
+# The line number of the first line of the user's text holding $1.
+line_of() { user_text | grep -nF -- "$1" | head -n 1 | cut -d: -f1; }
+
+# The platform the user has an approval for comes first, before the
+# platforms that need a phone: kexp's lapsed Facebook approval, then the
+# others.
+t_denial_order() {
+	pt plain kexp acct_mgmt
+	expect_fail; has "$PERM_DENIED"
+	local lapse others phone
+	lapse=$(line_of "Approval UB-3 lapsed")
+	others=$(line_of "You have no approval")
+	phone=$(line_of "through its app")
+	[ -n "$lapse" ] && [ -n "$others" ] && [ -n "$phone" ] || fail "a reason is missing: $(user_text)"
+	[ "$lapse" -lt "$others" ] && [ "$lapse" -lt "$phone" ] \
+		|| fail "the lapsed approval is not told first: $(user_text)"
+	log_has "codes=app-not-approved,no-approval,approval-expired result=PAM_PERM_DENIED"
+}
+
+# Three reason lines at most; the rest are counted, and in the log.
+t_denial_at_most_three() {
+	service home device=laptop-home
+	pt home kexp acct_mgmt
+	expect_fail; has "$PERM_DENIED"
+	local n
+	n=$(user_text | grep -c "(manual IX-H-2-100 ")
+	[ "$n" -eq 3 ] || fail "$n reason lines, not 3: $(user_text)"
+	has "(1 more reason, less likely to concern you, is in the system log.)"
+	[ "$(line_of "Privately owned")" -lt "$(line_of "You have no approval")" ] \
+		|| fail "the device of this login is not told first: $(user_text)"
+	log_has "codes=device-not-dcf,app-not-approved,no-approval,approval-expired"
+}
+
+# The reference the user reads is the one of the log line, a fresh one per
+# login; no address or command reaches the user.
+t_denial_reference() {
+	pt plain kexp acct_mgmt
+	expect_fail
+	local ref logged
+	ref=$(user_text | sed -n 's/^Reference for the helpdesk: \([0-9a-f]\{8\}\)$/\1/p')
+	logged=$(logs | sed -n 's/.*decision=deny .* ref=\([0-9a-f]\{8\}\)$/\1/p')
+	[ -n "$ref" ] && [ "$ref" = "$logged" ] || fail "reference '$ref', logged '$logged'"
+	! user_text | grep -qE '://|smpolicy |/etc/|/var/' || fail "a URI, path or command in: $(user_text)"
+	pt plain kexp acct_mgmt
+	user_text | grep -qF "Reference for the helpdesk: $ref" && fail "the same reference twice"
+	return 0
+}
+
+# A fault of the module: PAM_AUTH_ERR, and the reference in both.
+t_fault_reference() {
+	service missing "config=$W/world/absent.conf"
+	pt missing jdoe acct_mgmt
+	expect_closed
+	local ref
+	ref=$(user_text | sed -n 's/.*Please tell the helpdesk, reference \([0-9a-f]\{8\}\)\.$/\1/p')
+	[ -n "$ref" ] || fail "no reference: $(user_text)"
+	log_has "no decision; failing closed ref=$ref"
 }
 
 # A user name crafted to forge a second log entry stays one escaped field.
@@ -612,6 +690,46 @@ t_debug() {
 	log_has "SYSLOG(7): account: platform=facebook account=fb-q2 action=login allow approval=UB-7 valid_until=$(day 31)T00:00:00+00:00"
 }
 
+# Transactions at once, as the cases run them: eight in parallel, each
+# running eight in a row, all with a service of the same name, the even
+# ones allowed, the odd ones naming settings that do not exist (failing
+# closed, naming them).  Under pam_wrapper alone, one starting as another
+# ends can take over its /tmp/pam.X as that one removes it, or read its
+# service files; own_tmp.sh keeps each in a /tmp of its own.
+t_parallel_transactions() {
+	local top=$W i k cfg rc
+	for i in 1 2 3 4 5 6 7 8; do
+		# inside the transaction's folder: own_tmp.sh shows it no other
+		mkdir -p "$top/p$i/svc" "$top/p$i/world"
+		cp -p "$top/world/smpolicy.conf" "$top/world/records.conf" "$top/p$i/world/"
+		cfg=$top/p$i/world/smpolicy.conf
+		[ $((i % 2)) -eq 0 ] || cfg=$top/p$i/world/absent-$i.conf
+		echo "account required $PAM_MODULE config=$cfg store=off" | write_file "$top/p$i/svc/par"
+		(
+			W=$top/p$i
+			for k in 1 2 3 4 5 6 7 8; do
+				pt par jdoe acct_mgmt
+				cp "$W/out" "$W/out.$k"
+				echo "$RC" >"$W/rc.$k"
+			done
+		) &
+	done
+	wait
+	for i in 1 2 3 4 5 6 7 8; do
+		for k in 1 2 3 4 5 6 7 8; do
+			rc=$(cat "$top/p$i/rc.$k" 2>/dev/null || echo none)
+			if [ $((i % 2)) -eq 0 ]; then
+				[ "$rc" = 0 ] && grep -qF "$SUCCESS" "$top/p$i/out.$k" ||
+					fail "transaction $i.$k (allowed): exit $rc: $(cat "$top/p$i/out.$k")"
+			else
+				[ "$rc" != 0 ] && [ "$rc" != none ] &&
+					grep -qF "absent-$i.conf" "$top/p$i/out.$k" ||
+					fail "transaction $i.$k (no settings): exit $rc: $(cat "$top/p$i/out.$k")"
+			fi
+		done
+	done
+}
+
 # ---- the compiled cache -------------------------------------------------
 
 CACHE_FILE() { echo "$W/world/smpolicy.conf.cache"; }
@@ -635,7 +753,7 @@ t_cache_refresh() {
 	! logs | grep -qF "wrote" || fail "a fresh cache was written again"
 	log_has "account: platform=facebook account=fb-jdoe action=login allow approval=LT-1 valid_until=$(day 201)T00:00:00+00:00"
 	pt dbg kexp acct_mgmt
-	expect_fail; has "$ACCT_EXPIRED"
+	expect_fail; has "$PERM_DENIED"; lacks "$ACCT_EXPIRED"
 	log_has "compiled cache used"
 	has "Approval UB-3 lapsed at $(day -1)T00:00:00+00:00."
 }
@@ -670,7 +788,8 @@ t_cache_zone() {
 	TZ=America/New_York pt dbg jdoe acct_mgmt
 	expect_ok
 	log_has "compiled cache stale"
-	log_has "valid_until=$(TZ=America/New_York day 201)T00:00:00-0"
+	# the same record date, its end now at New York's midnight
+	log_has "valid_until=$(day 201)T00:00:00-0"
 	TZ=America/New_York pt dbg jdoe acct_mgmt
 	log_has "compiled cache used"
 	pt dbg jdoe acct_mgmt
@@ -712,12 +831,12 @@ t_cache_damaged() {
 	size=$(stat -c %s "$(CACHE_FILE)")
 	printf '\377' | dd of="$(CACHE_FILE)" bs=1 seek=$((size / 2)) conv=notrunc status=none
 	pt dbg kexp acct_mgmt
-	expect_fail; has "$ACCT_EXPIRED"
+	expect_fail; has "$PERM_DENIED"; lacks "$ACCT_EXPIRED"
 	log_has "SYSLOG(4): account: $(CACHE_FILE): the compiled cache is ignored (its digest does not match: the file is damaged)"
 	log_has "compiled cache rejected"
 	log_has "wrote a new compiled cache"
 	pt dbg kexp acct_mgmt
-	expect_fail; has "$ACCT_EXPIRED"
+	expect_fail; has "$PERM_DENIED"; lacks "$ACCT_EXPIRED"
 	log_has "compiled cache used"
 	: >"$(CACHE_FILE)"
 	pt dbg jdoe acct_mgmt
@@ -789,7 +908,7 @@ t_store_refresh() {
 	[ ! -e "$(CACHE_FILE)" ] || fail "a login with the store wrote beside the settings file"
 	log_has "account: platform=facebook account=fb-jdoe action=login allow approval=LT-1 valid_until=$(day 201)T00:00:00+00:00"
 	pt dbg kexp acct_mgmt
-	expect_fail; has "$ACCT_EXPIRED"
+	expect_fail; has "$PERM_DENIED"; lacks "$ACCT_EXPIRED"
 	log_has "login store used"
 	has "Approval UB-3 lapsed at $(day -1)T00:00:00+00:00."
 	pt dbg nobody-at-all acct_mgmt
@@ -836,12 +955,12 @@ t_store_damaged() {
 	log_has "wrote the login store"
 	printf '\377' | dd of="$(STORE_FILE)" bs=1 seek=105 conv=notrunc status=none
 	pt dbg kexp acct_mgmt
-	expect_fail; has "$ACCT_EXPIRED"
+	expect_fail; has "$PERM_DENIED"; lacks "$ACCT_EXPIRED"
 	log_has "the login store is ignored (its digest does not match: the file is damaged)"
 	log_has "login store rejected"
 	log_has "wrote a new login store"
 	pt dbg kexp acct_mgmt
-	expect_fail; has "$ACCT_EXPIRED"
+	expect_fail; has "$PERM_DENIED"; lacks "$ACCT_EXPIRED"
 	log_has "login store used"
 	: >"$(STORE_FILE)"
 	pt dbg jdoe acct_mgmt
@@ -902,6 +1021,10 @@ main() {
 		skip "pam_wrapper (libpam_wrapper.so) is not installed"
 	[ "$(id -u)" -eq 0 ] || skip "the module accepts root-owned files only; run as root"
 	export TZ=UTC
+	TODAY=$(date -u +%F)
+	OWN_TMP=$(dirname "$0")/own_tmp.sh
+	unshare --mount --propagation private true 2>/dev/null ||
+		note "no mount namespaces here: the PAM transactions take turns (own_tmp.sh)"
 	setup
 	"t_$1"
 	echo "ok: $1"

@@ -17,8 +17,8 @@ import threading
 NONROOT = [] if os.geteuid() == 0 else ['--test-allow-nonroot']
 
 
-def day(offset):
-    return (datetime.date.today() + datetime.timedelta(days=offset)).isoformat()
+def day(today, offset):
+    return (today + datetime.timedelta(days=offset)).isoformat()
 
 
 def client_name(address):
@@ -90,9 +90,12 @@ class World:
             extra = (',\n  { id = "%s"; kind = "workstation"; owner = "dcf"; office = "o1"; }'
                      % self.loopback_device)
         self.write('smpolicy.conf', CONF)
+        # the helper decides at the clock's time: the approvals are dated
+        # from today, read once, with weeks to spare on either side
+        today = datetime.date.today()
         self.records_text = RECORDS % {
-            'client_device': extra, 'm30': day(-30), 'm29': day(-29), 'm28': day(-28),
-            'p200': day(200)}
+            'client_device': extra, 'm30': day(today, -30), 'm29': day(today, -29),
+            'm28': day(today, -28), 'p200': day(today, 200)}
         self.write('records.conf', self.records_text)
 
     def write(self, name, text, mode=0o644):

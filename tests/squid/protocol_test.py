@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """protocol_test.py - smpolicy-squid driven over its pipes as Squid drives
-it (DESIGN §8): channel ids, answers out of order, subdomains, look-alikes,
+it (smpolicy-squid(8)): channel ids, answers out of order, subdomains, look-alikes,
 case, dots, IP literals, %-escaping, devices, bad and 100 KB lines, a
 revocation while it runs, broken and insecure files, 20,000 requests, the
 end of input, clients named by reverse DNS under settings.device_domains
@@ -13,12 +13,13 @@ SPDX-License-Identifier: BSD-3-Clause
 import argparse
 import os
 import random
+import re
 import subprocess
 import sys
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from helper import NONROOT, Helper, Tap, World, day, parse_answer  # noqa: E402
+from helper import NONROOT, Helper, Tap, World, parse_answer  # noqa: E402
 
 
 def expect(t, h, line, result, code=None, channel=None, what=None):
@@ -269,7 +270,7 @@ def broken_files(t, exe, w):
 
 
 def directory_copy(t, exe, w):
-    """A settings file that names the directory (DESIGN §7): the helper
+    """A settings file that names the directory (smpolicy-ldap(5)): the helper
     decides from the local copy, notices a sync that names a new copy, and
     fails closed once the copy is older than max_offline."""
     import datetime as dt
@@ -281,19 +282,20 @@ def directory_copy(t, exe, w):
             'ldap = { uri = "ldap://127.0.0.1:9"; base = "ou=smpolicy,dc=example,dc=org";\n'
             '  copy_dir = "%s"; max_offline = 3600; };\n' % copies)
     from helper import CONF
-    w.write('copy/copy-1/smpolicy.conf', CONF)
-    w.write('copy/copy-1/records.conf', w.records_text)
+    w.write('copy/copy-1/smpolicy.conf', CONF, mode=0o640)
+    w.write('copy/copy-1/records.conf', w.records_text, mode=0o640)
     # the next sync: LT-1 is gone from the directory
-    w.write('copy/copy-2/smpolicy.conf', CONF)
+    w.write('copy/copy-2/smpolicy.conf', CONF, mode=0o640)
     start = w.records_text.index('  { id = "LT-1"')
     w.write('copy/copy-2/records.conf',
-            w.records_text[:start] + w.records_text[w.records_text.index('  { id = "LT-3"'):])
+            w.records_text[:start] + w.records_text[w.records_text.index('  { id = "LT-3"'):],
+            mode=0o640)   # private, as a sync writes the copy
 
     def state(copy, ago):
         when = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=ago)).strftime('%Y-%m-%dT%H:%M:%SZ')
         w.write('copy/state', 'version = 1;\ncopy = "%s";\nsynced = "%s";\n'
                 'uri = "ldap://127.0.0.1:9";\nbase = "ou=smpolicy,dc=example,dc=org";\n'
-                'context_csn = "";\n' % (copy, when))
+                'context_csn = "";\n' % (copy, when), mode=0o640)
 
     state('copy-1', 10)
     h = Helper(exe, os.path.join(etc, 'smpolicy.conf'))
@@ -315,7 +317,9 @@ def slow_resolver(t, exe, preload, w):
     addresses it is asked about, and those only for a while: then they are
     denied as devices without a name, never let through."""
     import time
-    env = dict(os.environ, LD_PRELOAD=preload)
+    # a preload already there (libfaketime, under tests/clock.sh) is kept
+    outer = os.environ.get('LD_PRELOAD')
+    env = dict(os.environ, LD_PRELOAD=preload + (':' + outer if outer else ''))
     # under AddressSanitizer the preloaded resolver comes before its runtime
     env['ASAN_OPTIONS'] = env.get('ASAN_OPTIONS', '') + ':verify_asan_link_order=0'
     h = Helper(exe, w.conf, env=env)
@@ -406,9 +410,9 @@ def time_zone(t, exe, w):
     setting it lapsed hours ago."""
     ny = subprocess.run(['date', '-d', '+2 hours', '+%FT%H:%M'], capture_output=True, text=True,
                         env=dict(os.environ, TZ='America/New_York')).stdout.strip()
-    w.write('records.conf', w.records_text.replace('expires = "%s"; },\n  { id = "LT-3"'
-                                                   % day(200),
-                                                   'expires = "%s"; },\n  { id = "LT-3"' % ny))
+    w.write('records.conf', re.sub(r'expires = "[^"]*"; \},\n  \{ id = "LT-3"',
+                                   'expires = "%s"; },\n  { id = "LT-3"' % ny,
+                                   w.records_text, count=1))
     env = dict(os.environ, TZ='UTC')
     h = Helper(exe, w.conf, env=env)
     expect(t, h, '1 w1 facebook.com ws1', 'ERR', 'approval-expired', '1',

@@ -176,11 +176,10 @@ def main():
         with open(os.path.join(w.dir, 'squid.stderr'), 'w') as err:
             squid_proc = subprocess.Popen([squid, '-N', '-f', conf], stdout=subprocess.DEVNULL,
                                           stderr=err, start_new_session=True)
-        deadline = time.time() + 20
+        deadline = time.monotonic() + 20
         up = False
-        while time.time() < deadline and squid_proc.poll() is None and not up:
-            with socket.socket() as s:
-                up = s.connect_ex(('127.0.0.1', proxy_port)) == 0
+        while time.monotonic() < deadline and squid_proc.poll() is None and not up:
+            up = accepting(var, proxy_port)
             if not up:
                 time.sleep(0.1)
         if not t.ok(up, 'squid listens on 127.0.0.1:%d' % proxy_port, squid_log(w.dir)):
@@ -219,6 +218,18 @@ def main():
             print('\n'.join('# ' + l for l in squid_log(w.dir).splitlines()[-40:]))
         w.remove()
     return t.done()
+
+
+def accepting(var, port):
+    """Has this squid said it accepts connections on port?  A connection
+    alone could reach another program that took the free port first."""
+    try:
+        with open(os.path.join(var, 'cache.log'), errors='replace') as f:
+            log = f.read()
+    except OSError:
+        return False
+    return re.search(r'Accepting HTTP Socket connections at .*local=127\.0\.0\.1:%d\b' % port,
+                     log) is not None
 
 
 def squid_log(folder):

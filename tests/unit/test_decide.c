@@ -1,5 +1,5 @@
 /*
- * test_decide.c - every reason code of DESIGN §3: a request denied for that
+ * test_decide.c - every reason code of smpolicy(1): a request denied for that
  * reason alone, and the allowed request at its boundary.
  *
  * SPDX-License-Identifier: BSD-3-Clause

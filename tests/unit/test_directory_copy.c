@@ -1,6 +1,6 @@
 /*
  * test_directory_copy.c - a settings file that names the directory
- * (settings.source = "ldap", DESIGN §7): its faults at FILE:LINE, the local
+ * (settings.source = "ldap", smpolicy-ldap(5)): its faults at FILE:LINE, the local
  * copy's state, max_offline failing closed, and a fresh copy deciding as
  * the files it holds.  No directory is needed: the copy is written here as
  * `smpolicy sync` writes it (tests/ldap covers the sync itself).
@@ -33,6 +33,8 @@ static void put(const char *path, const char *text)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	fputs(text, f);
 	CU_ASSERT_EQUAL_FATAL(fclose(f), 0);
+	/* as a sync writes the copy and its state: private (0640) */
+	CU_ASSERT_EQUAL_FATAL(chmod(path, 0640), 0);
 }
 
 static void putf(const char *dir, const char *name, const char *text)
@@ -229,6 +231,31 @@ static void test_bad_state(void)
 	site_remove(&s);
 }
 
+/* A copy or a state others can read is refused at load, naming it: the
+ * directory shows its records to its readers only, and so must the copy. */
+static void test_private_copy(void)
+{
+	struct site s;
+	char path[512];
+
+	site_make(&s);
+	site_state(&s, "copy-1", 10);
+	smp_policy_free(expect(&s, SMP_OK, NULL, 0, NULL));
+	snprintf(path, sizeof(path), "%s/copy-1/records.conf", s.copy_dir);
+	chmod(path, 0644);
+	expect(&s, SMP_ERR_INSECURE, "records.conf", 0, "readable by others (mode 0644)");
+	chmod(path, 0640);
+	snprintf(path, sizeof(path), "%s/state", s.copy_dir);
+	chmod(path, 0604);
+	expect(&s, SMP_ERR_INSECURE, "state", 0, "readable by others (mode 0604)");
+	chmod(path, 0640);
+	smp_policy_free(expect(&s, SMP_OK, NULL, 0, NULL));
+	/* the settings file itself is no secret: 0644 as ever */
+	chmod(s.conf, 0644);
+	smp_policy_free(expect(&s, SMP_OK, NULL, 0, NULL));
+	site_remove(&s);
+}
+
 static void test_settings_faults(void)
 {
 	struct site s;
@@ -372,6 +399,7 @@ int main(void)
 	CU_add_test(s, "past max_offline: offline", test_past_max_offline);
 	CU_add_test(s, "synced in the future: offline", test_synced_in_future);
 	CU_add_test(s, "state faults at FILE:LINE", test_bad_state);
+	CU_add_test(s, "a copy others can read is refused", test_private_copy);
 	CU_add_test(s, "ldap settings faults at FILE:LINE", test_settings_faults);
 	CU_add_test(s, "ldap.uri and write_uri: one server each", test_uri_one_server);
 	CU_add_test(s, "files source: ldap group and source checked", test_files_source);

@@ -1,6 +1,6 @@
 /*
  * test_host.c - a web host to its platform through the catalogue's domains
- * (DESIGN §8): subdomains, look-alikes, case, dots, IP literals, overlaps;
+ * (smpolicy-squid(8)): subdomains, look-alikes, case, dots, IP literals, overlaps;
  * and a DNS name to its device through settings.device_domains: inside,
  * outside, look-alike suffixes, labels left, case, dots, faults.
  *

@@ -1,5 +1,5 @@
 /*
- * test_store.c - the login store (libsmpolicy/policy/store_*.c, issue 15):
+ * test_store.c - the login store (libsmpolicy/policy/store_*.c):
  * a policy of one person at one device, loaded through the store's
  * indexes, must answer every request of that person at that device as
  * the parse of the files does; it must refuse (SMP_ERR_ARG) any other;
@@ -509,16 +509,16 @@ static void write_directory(const struct place *pl, const char *synced, const ch
 	snprintf(path, sizeof(path), "%s/cd/copy-1", pl->dir);
 	mkdir(path, 0755);
 	snprintf(path, sizeof(path), "%s/cd/copy-1/smpolicy.conf", pl->dir);
-	CU_ASSERT_FATAL(write_text(path, hand_conf, strlen(hand_conf), 0644));
+	CU_ASSERT_FATAL(write_text(path, hand_conf, strlen(hand_conf), 0640));
 	snprintf(path, sizeof(path), "%s/cd/copy-1/records.conf", pl->dir);
-	CU_ASSERT_FATAL(write_text(path, WORLD_PEOPLE, strlen(WORLD_PEOPLE), 0644));
+	CU_ASSERT_FATAL(write_text(path, WORLD_PEOPLE, strlen(WORLD_PEOPLE), 0640));
 	snprintf(path, sizeof(path), "%s/cd/copy-1/more.conf", pl->dir);
-	CU_ASSERT_FATAL(write_text(path, hand_approvals, strlen(hand_approvals), 0644));
+	CU_ASSERT_FATAL(write_text(path, hand_approvals, strlen(hand_approvals), 0640));
 	snprintf(text, sizeof(text), "version = 1; copy = \"copy-1\"; synced = \"%s\";\n"
 	         "uri = \"ldap://127.0.0.1:9\"; base = \"ou=smpolicy\"; context_csn = \"\";\n",
 	         synced);
 	snprintf(path, sizeof(path), "%s/cd/state", pl->dir);
-	CU_ASSERT_FATAL(write_text(path, text, strlen(text), 0644));
+	CU_ASSERT_FATAL(write_text(path, text, strlen(text), 0640));   /* private, as a sync writes it */
 	snprintf(text, sizeof(text), "version = 1;\nsettings = { source = \"ldap\"; };\n"
 	         "ldap = { uri = \"ldap://127.0.0.1:9\"; base = \"ou=smpolicy\";\n"
 	         "  copy_dir = \"%s/cd\"; max_offline = %s; };\n", pl->dir, max);

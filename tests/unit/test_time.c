@@ -1,5 +1,5 @@
 /*
- * test_time.c - the time formats of DESIGN §2.  meson runs this program
+ * test_time.c - the time formats of smpolicy.conf(5).  meson runs this program
  * twice, with TZ=UTC and with TZ=America/New_York (set for the child only):
  * the zone-free cases hold in both, the local ones are checked against
  * the zone the run has.

@@ -1,7 +1,8 @@
 /*
  * device.h - the device of a proxy request: Squid's CLIENT field, a device
  * id or an address named by reverse DNS; that name stands for a device
- * only under the settings' device_domains (smp_policy_device_for_name).
+ * only under the settings' device_domains (smp_policy_device_for_name,
+ * smpolicy-squid(8)).
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */

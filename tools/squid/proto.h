@@ -1,6 +1,6 @@
 /*
  * proto.h - Squid's external ACL helper protocol, as smpolicy-squid speaks
- * it: request lines in, answer lines out (DESIGN §8).
+ * it: request lines in, answer lines out (smpolicy-squid(8)).
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */

@@ -1,6 +1,6 @@
 /*
  * smpolicy-squid - the library's decision at the web proxy: a Squid
- * external_acl_type helper (DESIGN §8, smpolicy-squid(8)).
+ * external_acl_type helper (smpolicy-squid(8)).
  *
  * A small loop, as Squid's own helpers are: read what Squid wrote, answer
  * every whole line on its channel, write the answers out before reading
@@ -584,7 +584,7 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'c': config = optarg; break;
 		case 'h': fputs(usage_text, stdout); return 0;
-		case 'V': puts("smpolicy-squid 1.0.0"); return 0;
+		case 'V': puts("smpolicy-squid " SMP_VERSION); return 0;
 		case 'T': h.flags |= SMP_LOAD_ALLOW_NONROOT; break;
 		default:
 			fprintf(stderr, "smpolicy-squid: unknown or incomplete option '%s'\n%s",

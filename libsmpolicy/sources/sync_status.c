@@ -1,0 +1,197 @@
+/*
+ * sync_status.c - what a machine can say of its syncs without the
+ * network (smpolicy status): the last good sync (copy_dir/state) and the
+ * last attempt (copy_dir/last-attempt, written here); and the private
+ * permissions the local copy is written with.
+ *
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#include "directory.h"
+#include "edit_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ATTEMPT_TEMP_PREFIX ".attempt-"
+
+/* ---- private permissions ----------------------------------------------- */
+
+gid_t private_gid(void)
+{
+	struct group gr, *found = NULL;
+	char buf[4096];
+
+	/* looked up each time: a group added after the process started counts */
+	if (getgrnam_r(SMP_PRIVATE_GROUP, &gr, buf, sizeof(buf), &found) != 0 || found == NULL)
+		return 0;
+	return found->gr_gid;
+}
+
+bool make_private(int fd, mode_t mode)
+{
+	/* only root can give a file to root and another group; a test run by
+	 * another user keeps its own ids, with the same mode */
+	if (geteuid() == 0 && fchown(fd, 0, private_gid()) != 0)
+		return false;
+	return fchmod(fd, mode) == 0;
+}
+
+/* ---- copy_dir/last-attempt ---------------------------------------------- */
+
+static void format_utc(int64_t t, char *buf, size_t n)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL || strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, n, "1970-01-01T00:00:00Z");
+}
+
+smp_status ldap_attempt_write(const char *copy_dir, const struct ldap_attempt *a)
+{
+	struct ebuf b = { 0 };
+	char when[32], *tmp = NULL, *path = NULL;
+	smp_status rc = SMP_OK;
+	int fd;
+
+	format_utc(a->attempted, when, sizeof(when));
+	ebuf_adds(&b, "# the last sync of the local copy, good or not (smpolicy status)\n"
+	              "version = 1;\nattempted = ");
+	conf_quote(&b, when);
+	ebuf_addf(&b, ";\nok = %s;\nuri = ", a->ok ? "true" : "false");
+	conf_quote(&b, a->uri != NULL ? a->uri : "");
+	ebuf_adds(&b, ";\nerror = ");
+	conf_quote(&b, a->error != NULL ? a->error : "");
+	ebuf_addf(&b, ";\nrecords = %lld;\nsuccess_records = %lld;\n", a->records,
+	          a->success_records);
+	if (b.oom || asprintf(&tmp, "%s/" ATTEMPT_TEMP_PREFIX "XXXXXX", copy_dir) < 0 ||
+	    asprintf(&path, "%s/" LDAP_ATTEMPT_FILE, copy_dir) < 0) {
+		rc = SMP_ERR_NOMEM;
+		goto out;
+	}
+	remove_temps(copy_dir, ATTEMPT_TEMP_PREFIX);
+	/* the state's discipline: a reader sees the old record or the new */
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0 || !make_private(fd, SMP_PRIVATE_FILE_MODE) || !write_all(fd, b.s, b.len) ||
+	    fsync(fd) != 0 || close(fd) != 0 || (fd = -1, rename(tmp, path) != 0) ||
+	    !fsync_folder(copy_dir)) {
+		rc = SMP_ERR_IO;
+		if (fd >= 0)
+			close(fd);
+		unlink(tmp);
+	}
+out:
+	free(tmp);
+	free(path);
+	ebuf_free(&b);
+	return rc;
+}
+
+/* ---- smp_sync_report ------------------------------------------------------- */
+
+struct smp_sync_report {
+	struct smp_sync_status info;   /* its strings are the ones below */
+	struct ldap_settings s;
+	struct ldap_state state;
+	struct ldap_attempt attempt;
+};
+
+smp_status smp_sync_report_read(const char *config_path, unsigned flags, smp_sync_report **out,
+                                smp_diags **diags)
+{
+	smp_sync_report *r;
+	smp_diags *d;
+	bool is_ldap = false;
+	smp_status rc, ra = SMP_ERR_NOTFOUND;
+
+	if (diags != NULL)
+		*diags = NULL;
+	if (out == NULL)
+		return SMP_ERR_ARG;
+	*out = NULL;
+	r = calloc(1, sizeof(*r));
+	d = diags_new();
+	if (r == NULL || d == NULL) {
+		free(r);
+		smp_diags_free(d);
+		return SMP_ERR_NOMEM;
+	}
+	flags &= SMP_LOAD_ALLOW_NONROOT;
+	rc = ldap_settings_read(config_path, flags, &is_ldap, &r->s, d);
+	if (rc == SMP_OK && !is_ldap) {
+		diags_add(d, config_path != NULL ? config_path : SMP_DEFAULT_CONFIG, 0,
+		          SMP_SEV_ERROR, NULL, "its records are files (settings.source is not "
+		          "\"ldap\"): there are no syncs");
+		rc = SMP_ERR_ARG;
+	}
+	if (rc == SMP_OK) {
+		rc = ldap_state_read(r->s.copy_dir, flags, &r->state, d);
+		r->info.synced = rc == SMP_OK;
+		if (rc == SMP_ERR_NOTFOUND)
+			rc = SMP_OK;
+	}
+	if (rc == SMP_OK) {
+		ra = ldap_attempt_read(r->s.copy_dir, flags, &r->attempt, d);
+		rc = ra == SMP_ERR_NOTFOUND ? SMP_OK : ra;
+	}
+	if (rc == SMP_OK && d->oom)
+		rc = SMP_ERR_NOMEM;
+	if (rc == SMP_OK) {
+		struct smp_sync_status *i = &r->info;
+		const struct ldap_attempt *a = &r->attempt;
+
+		i->uri = r->s.uri;
+		i->base = r->s.base;
+		i->copy_dir = r->s.copy_dir;
+		i->max_offline = r->s.max_offline;
+		if (i->synced) {
+			i->synced_at = r->state.synced;
+			i->synced_uri = r->state.uri;
+			i->copy = r->state.copy;
+		}
+		i->attempted = ra == SMP_OK;
+		if (i->attempted) {
+			i->attempted_at = a->attempted;
+			i->attempt_ok = a->ok;
+			i->attempt_uri = a->uri;
+			i->attempt_error = a->ok ? NULL : a->error;
+			/* the count belongs to the sync the state names only when
+			 * the attempt file was written by that sync or after it */
+			i->has_records = i->synced && a->success_records >= 0 &&
+			                 a->attempted >= r->state.synced;
+			i->records = i->has_records ? (size_t)a->success_records : 0;
+		}
+		*out = r;
+	} else {
+		smp_sync_report_free(r);
+	}
+	if (diags != NULL && smp_diags_count(d) > 0)
+		*diags = d;
+	else
+		smp_diags_free(d);
+	return rc;
+}
+
+void smp_sync_report_info(const smp_sync_report *r, struct smp_sync_status *out)
+{
+	static const struct smp_sync_status none;
+
+	*out = r != NULL ? r->info : none;
+}
+
+void smp_sync_report_free(smp_sync_report *r)
+{
+	if (r == NULL)
+		return;
+	ldap_settings_free(&r->s);
+	ldap_state_free(&r->state);
+	ldap_attempt_free(&r->attempt);
+	free(r);
+}
