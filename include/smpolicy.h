@@ -903,6 +903,8 @@ struct smp_sync_status {
 	bool attempt_ok;
 	const char *attempt_uri;
 	const char *attempt_error;  /* its first error when it failed, else NULL */
+	size_t void_records;        /* of the current copy: records void by a fault of
+	                               their own entry (smp_sync_info's) */
 };
 
 typedef struct smp_sync_report smp_sync_report;

@@ -134,6 +134,10 @@ static void judge_sync(struct found *f, struct health *h)
 		      ago, (long long)s->max_offline);
 	else if (s->attempted && !s->attempt_ok)
 		judge(h, ST_WARNING, "the last attempt failed: %s", s->attempt_error);
+	if (s->void_records > 0)   /* applied, but those records allow nothing */
+		judge(h, ST_WARNING, "the copy holds %zu void record%s (each allows nothing; "
+		      "`smpolicy check` names them)", s->void_records,
+		      s->void_records == 1 ? "" : "s");
 }
 
 static void judge_compiled(const struct found *f, struct health *h)
@@ -285,6 +289,8 @@ static int print_json(const struct found *f, const struct health *h)
 			json_object_object_add(x, "uri", json_object_new_string(s->synced_uri));
 			json_object_object_add(x, "records", s->has_records ?
 			                       json_object_new_int64((int64_t)s->records) : NULL);
+			json_object_object_add(x, "void_records",
+			                       json_object_new_int64((int64_t)s->void_records));
 		}
 		json_object_object_add(o, "last_success", x);
 		x = NULL;

@@ -155,6 +155,7 @@ smp_status smp_sync_report_read(const char *config_path, unsigned flags, smp_syn
 			i->synced_at = r->state.synced;
 			i->synced_uri = r->state.uri;
 			i->copy = r->state.copy;
+			i->void_records = r->state.void_records;
 		}
 		i->attempted = ra == SMP_OK;
 		if (i->attempted) {
