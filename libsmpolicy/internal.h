@@ -404,6 +404,9 @@ bool zone_name_ok(const char *name);
  * write): SMP_OK and *out; SMP_ERR_PARSE with why; SMP_ERR_NOMEM. */
 smp_status zone_load(const char *name, struct arena *a, const struct tz **out, char *why,
                      size_t nwhy);
+/* The zone of a TZif file's n bytes, into a: NULL and *out, or why not
+ * ("" on OOM). */
+const char *zone_parse(const void *bytes, size_t n, struct arena *a, const struct tz **out);
 /* The zone's UTC offset at t, seconds east. */
 int32_t zone_offset(const struct tz *z, int64_t t);
 

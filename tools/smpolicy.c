@@ -322,42 +322,6 @@ static int parse_decide(int argc, char **argv, struct smp_request *req, bool *js
 	return 0;
 }
 
-/* For each id of the request that is not in the records, the nearest one
- * that is, on standard error: the decision itself stays as it is. */
-static void hint_unknown(const smp_policy *p, const smp_decision *d,
-                         const struct smp_request *req)
-{
-	const struct {
-		smp_reason reason;
-		smp_id_kind kind;
-		const char *option, *value;
-	} ids[] = {
-		{ SMP_R_UNKNOWN_USER, SMP_ID_STAFF, "--user", req->user },
-		{ SMP_R_UNKNOWN_PLATFORM, SMP_ID_PLATFORM, "--platform", req->platform },
-		{ SMP_R_DEVICE_UNKNOWN, SMP_ID_DEVICE, "--device", req->device },
-		{ SMP_R_ACCOUNT_UNKNOWN, SMP_ID_ACCOUNT, "--account", req->account },
-	};
-
-	for (size_t k = 0; k < sizeof(ids) / sizeof(ids[0]); k++) {
-		char *near;
-		bool named = false;
-
-		for (size_t i = 0; i < smp_decision_reason_count(d); i++)
-			named |= smp_decision_reason(d, i) == ids[k].reason;
-		if (!named || ids[k].value == NULL)
-			continue;
-		near = smp_policy_suggest(p, ids[k].kind, ids[k].value);
-		if (near == NULL)
-			continue;
-		fprintf(stderr, "smpolicy: decide: %s '", ids[k].option);
-		print_escaped(stderr, ids[k].value);
-		fputs("' is not in the records; did you mean '", stderr);
-		print_escaped(stderr, near);
-		fputs("'?\n", stderr);
-		free(near);
-	}
-}
-
 /* One request of a batch: "USER PLATFORM DEVICE ACCOUNT ACTION PURPOSE
  * [AT]", tab-separated, "-" for none (bench/genworld's requests.tsv).
  * false if the line is not one. */
@@ -437,6 +401,44 @@ static int cmd_decide_batch(const struct global *g, int argc, char **argv)
 	free(line);
 	smp_policy_free(p);
 	return rc;
+}
+
+/* For each id of the request that is not in the records, the nearest one
+ * that is, on standard error: the decision itself stays as it is. */
+static void hint_unknown(const smp_policy *p, const smp_decision *d,
+                         const struct smp_request *req)
+{
+	const struct {
+		smp_reason reason;
+		smp_id_kind kind;
+		const char *option, *value;
+	} ids[] = {
+		{ SMP_R_UNKNOWN_USER, SMP_ID_STAFF, "--user", req->user },
+		{ SMP_R_UNKNOWN_PLATFORM, SMP_ID_PLATFORM, "--platform", req->platform },
+		{ SMP_R_DEVICE_UNKNOWN, SMP_ID_DEVICE, "--device", req->device },
+		{ SMP_R_ACCOUNT_UNKNOWN, SMP_ID_ACCOUNT, "--account", req->account },
+	};
+
+	for (size_t k = 0; k < sizeof(ids) / sizeof(ids[0]); k++) {
+		char *near;
+		bool named = false;
+
+		/* a void record is in the records: nothing to suggest */
+		for (size_t i = 0; i < smp_decision_reason_count(d); i++)
+			named |= smp_decision_reason(d, i) == ids[k].reason &&
+			         strstr(smp_decision_reason_message(d, i), " is void: ") == NULL;
+		if (!named || ids[k].value == NULL)
+			continue;
+		near = smp_policy_suggest(p, ids[k].kind, ids[k].value);
+		if (near == NULL)
+			continue;
+		fprintf(stderr, "smpolicy: decide: %s '", ids[k].option);
+		print_escaped(stderr, ids[k].value);
+		fputs("' is not in the records; did you mean '", stderr);
+		print_escaped(stderr, near);
+		fputs("'?\n", stderr);
+		free(near);
+	}
 }
 
 static int cmd_decide(const struct global *g, int argc, char **argv)

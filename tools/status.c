@@ -134,9 +134,9 @@ static void judge_sync(struct found *f, struct health *h)
 		      ago, (long long)s->max_offline);
 	else if (s->attempted && !s->attempt_ok)
 		judge(h, ST_WARNING, "the last attempt failed: %s", s->attempt_error);
-	else if (s->void_records > 0)
-		judge(h, ST_WARNING, "the current copy holds %zu void record%s (each allows "
-		      "nothing; `smpolicy check` names them)", s->void_records,
+	if (s->void_records > 0)   /* applied, but those records allow nothing */
+		judge(h, ST_WARNING, "the copy holds %zu void record%s (each allows nothing; "
+		      "`smpolicy check` names them)", s->void_records,
 		      s->void_records == 1 ? "" : "s");
 }
 

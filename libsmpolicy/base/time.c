@@ -184,7 +184,11 @@ static bool local_tm(struct time_log *log, int64_t t, struct tm *tm)
 	time_t tt = (time_t)t;
 	bool ok;
 
-	if (log != NULL && log->tz != NULL) {
+	if (log != NULL && log->tz != NULL && (t < -((int64_t)1 << 40) || t > (int64_t)1 << 40)) {
+		/* beyond any year of the records (SMP_TIME_MAX: no end) */
+		memset(tm, 0, sizeof(*tm));
+		ok = false;
+	} else if (log != NULL && log->tz != NULL) {
 		/* the configured zone, whatever the process's TZ */
 		int32_t off = zone_offset(log->tz, t);
 		struct civil c;

@@ -156,7 +156,7 @@ static bool parse_footer(struct tz *z, const char *s)
 
 	if (*s == '\0')
 		return true;   /* none: the last transition's type holds */
-	if (!tz_name(&s) || !tz_hms(&s, &off))
+	if (!tz_name(&s) || !tz_hms(&s, &off) || off < -25 * 3600 || off > 25 * 3600)
 		return false;
 	z->std_off = -off;   /* POSIX counts west */
 	z->has_rule = true;
@@ -166,7 +166,7 @@ static bool parse_footer(struct tz *z, const char *s)
 		return false;
 	z->dst_off = z->std_off + 3600;
 	if (*s != ',' && *s != '\0') {
-		if (!tz_hms(&s, &off))
+		if (!tz_hms(&s, &off) || off < -25 * 3600 || off > 25 * 3600)
 			return false;
 		z->dst_off = -off;
 	}
@@ -271,6 +271,22 @@ int32_t zone_offset(const struct tz *z, int64_t t)
 }
 
 /* ---- the file ------------------------------------------------------------ */
+
+static const char *parse_tzif(struct tz *z, struct arena *a, const unsigned char *b, size_t n);
+
+const char *zone_parse(const void *bytes, size_t n, struct arena *a, const struct tz **out)
+{
+	struct tz *z = arena_alloc(a, sizeof(*z));
+	const char *why;
+
+	*out = NULL;
+	if (z == NULL)
+		return "";
+	why = parse_tzif(z, a, bytes, n);
+	if (why == NULL)
+		*out = z;
+	return why;
+}
 
 static const char *parse_tzif(struct tz *z, struct arena *a, const unsigned char *b, size_t n)
 {

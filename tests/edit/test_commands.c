@@ -520,8 +520,8 @@ static void test_sign_both_roles(void)
 	CU_ASSERT_FALSE(complete);
 	/* one person holding both roles gives one sign-off, never both (§C:
 	 * two directors) */
-	REFUSED(smp_edit_sign(W.conf, FLAGS, "LT-2026-001", "dir-both", "2026-03-03", NULL, NULL, &d_),
-	        SMP_ERR_REFUSED);
+	REFUSED(smp_edit_sign(W.conf, FLAGS, "LT-2026-001", "dir-both", "2026-03-03", NULL, NULL,
+	                      &d_), SMP_ERR_REFUSED);
 	CU_ASSERT_EQUAL(smp_edit_sign(W.conf, FLAGS, "LT-2026-001", "dir-it", "2026-03-03", &k,
 	                              &complete, NULL), SMP_OK);
 	CU_ASSERT_EQUAL(k, SMP_SIGN_OFF_IT);
@@ -529,10 +529,10 @@ static void test_sign_both_roles(void)
 	REFUSED(smp_edit_sign(W.conf, FLAGS, "LT-2026-001", "dir-both", NULL, NULL, NULL, &d_),
 	        SMP_ERR_REFUSED);
 	/* and the other way round: IT by dir-it first, then dir-both for CP&P */
-	CU_ASSERT_EQUAL_FATAL(request_lt("w2", "lom1", NULL, NULL, NULL), SMP_OK);
-	CU_ASSERT_EQUAL(smp_edit_sign(W.conf, FLAGS, "LT-2026-002", "dir-it", NULL, &k,
+	CU_ASSERT_EQUAL_FATAL(request_lt("w2", "lom1", "2026-03-01", NULL, NULL), SMP_OK);
+	CU_ASSERT_EQUAL(smp_edit_sign(W.conf, FLAGS, "LT-2026-002", "dir-it", "2026-03-02", &k,
 	                              &complete, NULL), SMP_OK);
-	CU_ASSERT_EQUAL(smp_edit_sign(W.conf, FLAGS, "LT-2026-002", "dir-both", NULL, &k,
+	CU_ASSERT_EQUAL(smp_edit_sign(W.conf, FLAGS, "LT-2026-002", "dir-both", "2026-03-03", &k,
 	                              &complete, NULL), SMP_OK);
 	CU_ASSERT_EQUAL(k, SMP_SIGN_OFF_CPP);
 	CU_ASSERT_TRUE(complete);
@@ -779,9 +779,9 @@ static void test_void_records(void)
 	                         "  expries = \"2026-01-01\"; } );\n", people) > 0);
 	write_file(W.recs, recs, 0644);
 	free(recs);
-	CU_ASSERT_EQUAL(request_lt("w1", "lom1", NULL, NULL, NULL), SMP_OK);
-	CU_ASSERT_EQUAL(smp_edit_sign(W.conf, FLAGS, "LT-2026-001", "dir-cpp", NULL, NULL, NULL,
-	                              NULL), SMP_OK);
+	CU_ASSERT_EQUAL(request_lt("w1", "lom1", "2026-03-01", NULL, NULL), SMP_OK);
+	CU_ASSERT_EQUAL(smp_edit_sign(W.conf, FLAGS, "LT-2026-001", "dir-cpp", "2026-03-02", NULL,
+	                              NULL, NULL), SMP_OK);
 	CU_ASSERT_TRUE(file_has(W.recs, "expries = \"2026-01-01\""));
 	REFUSED(smp_edit_sign(W.conf, FLAGS, "A", "dir-cpp", NULL, NULL, NULL, &d_),
 	        SMP_ERR_REFUSED);
@@ -793,8 +793,8 @@ static void test_void_records(void)
 	memcpy(at, xx, strlen(xx));
 	write_file(W.recs, text, 0644);
 	free(text);
-	REFUSED(smp_edit_sign(W.conf, FLAGS, "LT-2026-001", "dir-it", NULL, NULL, NULL, &d_),
-	        SMP_ERR_REFUSED);
+	REFUSED(smp_edit_sign(W.conf, FLAGS, "LT-2026-001", "dir-it", "2026-03-03", NULL, NULL,
+	                      &d_), SMP_ERR_REFUSED);
 	/* and the rest still works */
 	CU_ASSERT_EQUAL(smp_edit_account(W.conf, FLAGS, "fb1", SMP_ACCOUNT_COMPROMISED, NULL, NULL),
 	                SMP_OK);

@@ -422,6 +422,9 @@ def case_faults(tmp, slapd):
            f"faults: {what}: sync applies the copy, exits 3, names the DN", out(r))
         ok(fingerprint(conf) != before and state_voids(conf) == 1,
            f"faults: {what}: a new copy, its state counting 1 void record")
+        st = smpolicy(conf, "status")
+        ok(st.returncode == 1 and "1 void record" in st.stdout + st.stderr,
+           f"faults: {what}: smpolicy status warns of the void record (exit 1)", out(st))
         d = smpolicy(conf, "decide", *ASK)
         ok(d.returncode == 1 and reason in d.stdout,
            f"faults: {what}: the void record allows nothing ({reason})", out(d))

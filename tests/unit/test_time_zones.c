@@ -185,6 +185,51 @@ static void test_tzif_refusals(void)
 	arena_release(&a);
 }
 
+/* The TZif reader on every prefix of a real file and on the file with each
+ * byte changed: an error or a zone, never a read outside the bytes (the
+ * sanitizer runs watch), and any zone it makes answers in range. */
+static void test_tzif_damaged(void)
+{
+	FILE *f = fopen("/usr/share/zoneinfo/America/New_York", "rb");
+	unsigned char buf[8192], *copy;
+	size_t n;
+
+	if (f == NULL)
+		return;
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	CU_ASSERT_FATAL(n > 44 && n < sizeof(buf));
+	for (size_t k = 0; k <= n; k++) {
+		struct arena a = { 0 };
+		const struct tz *z = NULL;
+
+		copy = malloc(k + 1);   /* exactly k bytes for the reader: ASan sees past them */
+		CU_ASSERT_PTR_NOT_NULL_FATAL(copy);
+		memcpy(copy, buf, k);
+		if (zone_parse(copy, k, &a, &z) == NULL)
+			CU_ASSERT(abs(zone_offset(z, 1700000000)) <= 26 * 3600);
+		free(copy);
+		arena_release(&a);
+	}
+	for (size_t k = 0; k < n; k++) {
+		static const unsigned char vals[] = { 0x00, 0xff, 0x7f, 0x80, '\n', ',' };
+
+		for (size_t v = 0; v < sizeof(vals); v++) {
+			struct arena a = { 0 };
+			const struct tz *z = NULL;
+			unsigned char was = buf[k];
+
+			buf[k] = vals[v];
+			if (zone_parse(buf, n, &a, &z) == NULL) {
+				for (int64_t t = -4000000000LL; t < 8000000000LL; t += 99999937)
+					CU_ASSERT(abs(zone_offset(z, t)) <= 26 * 3600);
+			}
+			buf[k] = was;
+			arena_release(&a);
+		}
+	}
+}
+
 int main(void)
 {
 	CU_pSuite s;
@@ -199,5 +244,6 @@ int main(void)
 	CU_add_test(s, "gaps, repeated hours, skipped days", test_edge_cases);
 	CU_add_test(s, "the TZif reader gives glibc's answers", test_tzif_matches);
 	CU_add_test(s, "zone names and files refused", test_tzif_refusals);
+	CU_add_test(s, "damaged TZif files", test_tzif_damaged);
 	return run_suites();
 }
