@@ -241,6 +241,10 @@ static void print_text(const struct found *f, const struct health *h)
 		printf("policy: %zu offices, %zu platforms, %zu approvals\n",
 		       smp_policy_office_count(f->policy), smp_policy_platform_count(f->policy),
 		       smp_policy_approval_count(f->policy));
+		/* whose word grants: pinned keys, or whoever writes the records */
+		puts(smp_policy_requires_signatures(f->policy) ?
+		     "signatures: required (each sign-off verified against the signers file)" :
+		     "signatures: not required (whoever can write the records can grant)");
 		printf("compiled cache: %s (", smp_cache_state_name(f->cache));
 		print_escaped(stdout, f->cache_path);
 		puts(")");
@@ -315,6 +319,9 @@ static int print_json(const struct found *f, const struct health *h)
 		json_object_object_add(o, "records", x);
 	}
 	json_object_object_add(o, "loads", json_object_new_boolean(f->policy != NULL));
+	json_object_object_add(o, "signatures_required", f->policy != NULL ?
+	                       json_object_new_boolean(smp_policy_requires_signatures(f->policy)) :
+	                       NULL);
 	json_object_object_add(o, "load_error", f->load_error != NULL ?
 	                       json_object_new_string(f->load_error) : NULL);
 	json_object_object_add(o, "cache", f->policy != NULL ?

@@ -678,11 +678,14 @@ def case_status(tmp, slapd):
     ok(r.returncode == 0 and j and j["status"] == "OK" and j["source"] == "directory" and
        j["last_success"]["uri"] == slapd.env["LDAP_URI"] and
        j["last_success"]["records"] == records and j["last_attempt"]["ok"] is True and
-       j["cache"] == "used" and j["store"] == "used",
-       "status: OK after a good sync, with the server, the records, cache and store", out(r))
+       j["cache"] == "used" and j["store"] == "used" and
+       j["signatures_required"] is False,   # the tests' settings say so
+       "status: OK after a good sync, with the server, the records, cache, store and "
+       "whether signatures are required", out(r))
     r, _ = status(conf)
     ok(r.returncode == 0 and r.stdout.startswith("SMPOLICY OK - ") and
-       f"from {slapd.env['LDAP_URI']}, {int(records)} records" in r.stdout,
+       f"from {slapd.env['LDAP_URI']}, {int(records)} records" in r.stdout and
+       "signatures: not required" in r.stdout,
        "status: the text says the same", out(r))
     subprocess.run([os.path.join(TOP, "tests/ldap/slapd.sh"), "down", slapd.dir], check=True)
     r = smpolicy(conf, "sync", "--metrics", prom)

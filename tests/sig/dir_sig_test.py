@@ -171,6 +171,9 @@ def main():
                                   "--device", "ws-trenton-1", "--at", "2026-03-01T10:00")
             r = decide()
             ok(r.returncode == 0 and r.stdout.startswith("ALLOW"), "decide: ALLOW", r.stdout + r.stderr)
+            r = w.smpolicy("status", "--json")
+            ok('"signatures_required": true' in r.stdout,
+               "status says signatures are required", r.stdout + r.stderr)
             r = w.smpolicy("verify")
             ok(f"{aid}: approved_cpp by dcpp valid; approved_it by dit valid;" in r.stdout,
                "verify on the workstation's copy", r.stdout + r.stderr)
