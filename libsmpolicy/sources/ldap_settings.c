@@ -353,36 +353,59 @@ void ldap_state_free(struct ldap_state *s)
 	memset(s, 0, sizeof(*s));
 }
 
-smp_status ldap_state_read(const char *copy_dir, unsigned flags, struct ldap_state *out,
-                           smp_diags *d)
+/* The opening of one of copy_dir's small files (the state, the last
+ * attempt): NAME there, private, parsed, its fields (version first) taken
+ * and its version checked.  SMP_OK with *L to finish and free, *rc the
+ * parse's status and *took whether the fields were taken; else
+ * SMP_ERR_NOTFOUND (no such file) or SMP_ERR_NOMEM, with nothing to free. */
+static smp_status small_file_open(struct loader *L, const char *copy_dir, const char *name,
+                                  unsigned flags, smp_diags *d, const char *what,
+                                  const struct field *fields, const config_setting_t **m,
+                                  smp_status *rc, bool *took)
 {
-	struct loader L;
-	const config_setting_t *m[SS_N];
 	char *path = NULL;
-	const char *synced, *copy;
-	smp_status rc;
 	long long ver;
 
-	memset(out, 0, sizeof(*out));
-	if (asprintf(&path, "%s/%s", copy_dir, LDAP_STATE_FILE) < 0)
+	*took = false;
+	if (asprintf(&path, "%s/%s", copy_dir, name) < 0)
 		return SMP_ERR_NOMEM;
 	if (access(path, F_OK) != 0 && errno == ENOENT) {
 		free(path);
 		return SMP_ERR_NOTFOUND;
 	}
-	if (!small_loader(&L, path, flags | SMP_LOAD_PRIVATE, d)) {
+	if (!small_loader(L, path, flags | SMP_LOAD_PRIVATE, d)) {
 		free(path);
-		small_loader_free(&L);
+		small_loader_free(L);
 		return SMP_ERR_NOMEM;
 	}
 	free(path);
-	rc = parse_source(&L, L.src[0], NULL);
-	if (rc != SMP_OK)
+	*rc = parse_source(L, L->src[0], NULL);
+	if (*rc != SMP_OK ||
+	    !take_fields(L, config_root_setting(&L->src[0]->cfg), what, fields, m))
+		return SMP_OK;
+	*took = true;
+	if (!int_exact(L->src[0], m[0], &ver) || ver != 1)
+		ERR(L, AT(m[0]), NULL, "version must be 1 (this is libsmpolicy 1)");
+	return SMP_OK;
+}
+
+smp_status ldap_state_read(const char *copy_dir, unsigned flags, struct ldap_state *out,
+                           smp_diags *d)
+{
+	struct loader L;
+	const config_setting_t *m[SS_N];
+	const char *synced, *copy;
+	smp_status rc, st;
+	long long ver;
+	bool took;
+
+	memset(out, 0, sizeof(*out));
+	st = small_file_open(&L, copy_dir, LDAP_STATE_FILE, flags, d, "state", state_fields, m,
+	                     &rc, &took);
+	if (st != SMP_OK)
+		return st;
+	if (!took)
 		goto out;
-	if (!take_fields(&L, config_root_setting(&L.src[0]->cfg), "state", state_fields, m))
-		goto out;
-	if (!int_exact(L.src[0], m[SS_VERSION], &ver) || ver != 1)
-		ERR(&L, AT(m[SS_VERSION]), NULL, "version must be 1 (this is libsmpolicy 1)");
 	copy = str_of(m[SS_COPY]);
 	if (!copy_name_ok(copy))
 		ERR(&L, AT(m[SS_COPY]), NULL, "copy must name a folder copy-N of %s, not '%s'",
@@ -429,32 +452,17 @@ smp_status ldap_attempt_read(const char *copy_dir, unsigned flags, struct ldap_a
 {
 	struct loader L;
 	const config_setting_t *m[LA_N];
-	char *path = NULL;
 	const char *when;
-	smp_status rc;
-	long long ver;
+	smp_status rc, st;
+	bool took;
 
 	memset(out, 0, sizeof(*out));
-	if (asprintf(&path, "%s/%s", copy_dir, LDAP_ATTEMPT_FILE) < 0)
-		return SMP_ERR_NOMEM;
-	if (access(path, F_OK) != 0 && errno == ENOENT) {
-		free(path);
-		return SMP_ERR_NOTFOUND;
-	}
-	if (!small_loader(&L, path, flags | SMP_LOAD_PRIVATE, d)) {
-		free(path);
-		small_loader_free(&L);
-		return SMP_ERR_NOMEM;
-	}
-	free(path);
-	rc = parse_source(&L, L.src[0], NULL);
-	if (rc != SMP_OK)
+	st = small_file_open(&L, copy_dir, LDAP_ATTEMPT_FILE, flags, d, "last attempt",
+	                     attempt_fields, m, &rc, &took);
+	if (st != SMP_OK)
+		return st;
+	if (!took)
 		goto out;
-	if (!take_fields(&L, config_root_setting(&L.src[0]->cfg), "last attempt", attempt_fields,
-	                 m))
-		goto out;
-	if (!int_exact(L.src[0], m[LA_VERSION], &ver) || ver != 1)
-		ERR(&L, AT(m[LA_VERSION]), NULL, "version must be 1 (this is libsmpolicy 1)");
 	when = str_of(m[LA_ATTEMPTED]);
 	if (strchr(when, 'Z') == NULL ||
 	    smp_time_parse(when, SMP_TIME_START, &out->attempted) != SMP_OK)
