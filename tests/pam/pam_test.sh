@@ -46,6 +46,15 @@ cache_follows_mode store_refresh store_same_size_edit store_damaged
 store_insecure store_off store_bad_arg device_domains time_zone"
 
 fail() { echo "FAIL: $*"; echo "---- output"; cat "$W/out" 2>/dev/null; exit 1; }
+
+# flip FILE OFFSET: the byte at OFFSET inverted, so that it always changes
+# (a byte set to 0xff would not, where it was 0xff already: a digest's)
+flip() {
+	b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+	[ -n "$b" ] || fail "flip: $1 has no byte $2"
+	# shellcheck disable=SC2059 # the format is the byte, in octal
+	printf "\\$(printf '%03o' $((255 - b)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
 skip() { echo "SKIP: $*"; exit 77; }
 note() { echo "# $*"; }
 
@@ -829,7 +838,7 @@ t_cache_damaged() {
 	pt dbg kexp acct_mgmt
 	local size
 	size=$(stat -c %s "$(CACHE_FILE)")
-	printf '\377' | dd of="$(CACHE_FILE)" bs=1 seek=$((size / 2)) conv=notrunc status=none
+	flip "$(CACHE_FILE)" $((size / 2))
 	pt dbg kexp acct_mgmt
 	expect_fail; has "$PERM_DENIED"; lacks "$ACCT_EXPIRED"
 	log_has "SYSLOG(4): account: $(CACHE_FILE): the compiled cache is ignored (its digest does not match: the file is damaged)"
@@ -953,7 +962,7 @@ t_store_damaged() {
 	age
 	pt dbg kexp acct_mgmt
 	log_has "wrote the login store"
-	printf '\377' | dd of="$(STORE_FILE)" bs=1 seek=105 conv=notrunc status=none
+	flip "$(STORE_FILE)" 105
 	pt dbg kexp acct_mgmt
 	expect_fail; has "$PERM_DENIED"; lacks "$ACCT_EXPIRED"
 	log_has "the login store is ignored (its digest does not match: the file is damaged)"
