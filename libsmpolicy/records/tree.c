@@ -58,6 +58,7 @@ void void_at(struct loader *L, const char *file, unsigned line, const char *id,
 		L->capvoids = nc;
 	}
 	v = &L->voids[L->nvoids];
+	memset(v, 0, sizeof(*v));   /* padding too: it is copied into the compiled cache */
 	v->at.file = file;   /* a source's path: in the policy's arena */
 	v->at.line = line;
 	v->subject = id != NULL ? dup_or_null(L, id) : NULL;
