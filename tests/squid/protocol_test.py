@@ -119,8 +119,10 @@ def device_names(t, exe, preload, w):
     """Which device an address is, by its reverse-DNS name: only under
     settings.device_domains, the one label before it (a resolver of the
     test's own, preloaded, gives the names)."""
-    env = dict(os.environ, LD_PRELOAD=preload, SMP_TEST_NAMES=','.join(
-        '%s=%s' % (a, n[0]) for a, n in NAMES.items()))
+    # an outer preload (libfaketime, in the clock runs) stays after ours
+    outer = os.environ.get('LD_PRELOAD')
+    env = dict(os.environ, LD_PRELOAD=preload + (':' + outer if outer else ''),
+               SMP_TEST_NAMES=','.join('%s=%s' % (a, n[0]) for a, n in NAMES.items()))
     env['ASAN_OPTIONS'] = env.get('ASAN_OPTIONS', '') + ':verify_asan_link_order=0'
     from helper import CONF
     w.write('smpolicy.conf', CONF.replace(

@@ -75,7 +75,10 @@ def squid_conf(example, w, var, helper, domains, port, resolver):
     for old, new in (
             ('http_port 3128', 'http_port 127.0.0.1:%d' % port),
             ('/usr/libexec/smpolicy/smpolicy-squid', ' '.join(
-                ['/usr/bin/env', 'LD_PRELOAD=' + resolver, 'SMP_TEST_NAMES=127.0.0.1=' + LOOP_NAME,
+                # an outer preload (libfaketime, in the clock runs) stays after ours
+                ['/usr/bin/env', 'LD_PRELOAD=' + resolver + (
+                    ':' + os.environ['LD_PRELOAD'] if os.environ.get('LD_PRELOAD') else ''),
+                 'SMP_TEST_NAMES=127.0.0.1=' + LOOP_NAME,
                  # under AddressSanitizer the preloaded resolver comes first
                  'ASAN_OPTIONS=%s:verify_asan_link_order=0' % os.environ.get('ASAN_OPTIONS', ''),
                  helper] + NONROOT)),
