@@ -45,8 +45,20 @@ static void why_add(struct why *w, const char *fmt, ...)
 
 static void fmt_time(const smp_policy *p, int64_t t, char *buf, size_t n);
 
+/* Whether the signature of slot k of a verified (only a load that read
+ * signers.conf knows; otherwise it did not). */
+static bool sig_valid(const smp_policy *p, const struct approval *a, int k)
+{
+	return p->sigs != NULL && p->sigs[a - p->approvals].s[k].state == SIG_VALID;
+}
+
+/* A sign-off by an author whom no staff entry names (the entry deleted
+ * after they signed) cannot be judged by the records: it counts only on
+ * its signature, verified against signers.conf with a key of that role in
+ * tenure on its date (records/signatures.c), and only where signatures are
+ * required; otherwise it does not count, and the approval is invalid. */
 static void check_signer(const smp_policy *p, const struct approval *a, const struct sign_off *so,
-                         unsigned role, const char *role_name, struct why *w)
+                         int slot, unsigned role, const char *role_name, struct why *w)
 {
 	const struct staff *s;
 	uint32_t office;
@@ -54,6 +66,13 @@ static void check_signer(const smp_policy *p, const struct approval *a, const st
 
 	if (!so->present)
 		return;
+	if (so->by == NONE) {
+		if (!p->set.require_signatures || !sig_valid(p, a, slot))
+			why_add(w, "it is signed by '%s', who is not in the staff records, and no "
+			        "valid signature of '%s' as %s in signers.conf vouches for the "
+			        "sign-off", so->absent, so->absent, role_name);
+		return;
+	}
 	s = &p->staff[so->by];
 	if (s->void_why != NULL) {   /* whose roles cannot be read */
 		why_add(w, "it is signed by '%s', whose staff record is void", s->id);
@@ -71,27 +90,60 @@ static void check_signer(const smp_policy *p, const struct approval *a, const st
 }
 
 /* §C asks for the approval of two directors: one person holding both
- * roles gives one of the two sign-offs, never both. */
+ * roles gives one of the two sign-offs, never both.  By id, whether or not
+ * the records still name them. */
 static void check_two_signers(const smp_policy *p, const struct approval *a, struct why *w)
 {
-	if (a->cpp.present && a->it.present && a->cpp.by == a->it.by)
+	const char *c, *i;
+
+	if (!a->cpp.present || !a->it.present)
+		return;
+	c = author_id(p, a->cpp.by, a->cpp.absent);
+	i = author_id(p, a->it.by, a->it.absent);
+	if (c != NULL && i != NULL && strcmp(c, i) == 0)
 		why_add(w, "both sign-offs are by '%s': the Director of CP&P and the Director of IT "
-		        "must be two persons", p->staff[a->cpp.by].id);
+		        "must be two persons", c);
+}
+
+/* A request by an author whom no staff entry names cannot be judged by
+ * the records (their office and role on its date are gone).  The two
+ * directors vouch for it: their sign-offs (and signatures) cover
+ * requested_by and requested as they stand, so the request stands once
+ * both sign-offs count, and not before: until then the approval is
+ * pending, and grants nothing. */
+static void check_absent_requester(const struct approval *a, bool sign_offs_count,
+                                   struct why *w)
+{
+	if (!a->cpp.present || !a->it.present)
+		return;   /* pending: not signed by both, it grants nothing */
+	if (!sign_offs_count)
+		why_add(w, "it is requested by '%s', who is not in the staff records; such a "
+		        "request stands only on the two directors' sign-offs, and they do not "
+		        "count", a->requested_absent);
 }
 
 static void find_faults(const smp_policy *p, const struct approval *a, struct why *w)
 {
 	const struct staff *s = &p->staff[a->staff];
+	size_t before = w->len;
+	bool sign_offs_count;
 
 	if (s->void_why != NULL) {   /* its person's office and roles are unknown */
 		why_add(w, "the staff record of '%s' is void", s->id);
 		return;
 	}
-	check_signer(p, a, &a->cpp, ROLE_DIRECTOR_CPP, "director_cpp", w);
-	check_signer(p, a, &a->it, ROLE_DIRECTOR_IT, "director_it", w);
+
+	check_signer(p, a, &a->cpp, 0, ROLE_DIRECTOR_CPP, "director_cpp", w);
+	check_signer(p, a, &a->it, 1, ROLE_DIRECTOR_IT, "director_it", w);
 	check_two_signers(p, a, w);
+	sign_offs_count = w->len == before;
+	for (int k = 0; p->sigs != NULL && k < 2; k++)   /* a signature's own fault */
+		if (p->sigs[a - p->approvals].s[k].why != NULL)
+			sign_offs_count = false;
 	if (a->kind == KIND_LONG_TERM) {
-		if (a->requested_by == NONE) {
+		if (a->requested_by == NONE && a->requested_absent != NULL) {
+			check_absent_requester(a, sign_offs_count, w);
+		} else if (a->requested_by == NONE) {
 			why_add(w, "a long-term approval must be requested by a Local Office Manager "
 			        "of the person's office (requested_by is missing)");
 		} else {
@@ -713,6 +765,27 @@ static void holders_at(const smp_policy *p, const struct office *o, int64_t t,
 	}
 }
 
+/* The authors a names that no staff entry has: not a fault by itself
+ * (find_faults() decides what each still counts for), but said. */
+static void check_absent_authors(const struct approval *a, smp_diags *d)
+{
+	const struct {
+		const char *key, *id;
+	} ref[] = {
+		{ "requested_by", a->requested_absent },
+		{ "approved_cpp.by", a->cpp.present ? a->cpp.absent : NULL },
+		{ "approved_it.by", a->it.present ? a->it.absent : NULL },
+		{ "revoked.by", a->revoked.present ? a->revoked.by_absent : NULL },
+	};
+
+	for (size_t k = 0; k < sizeof(ref) / sizeof(ref[0]); k++)
+		if (ref[k].id != NULL)
+			diags_add(d, a->at.file, a->at.line, SMP_SEV_WARNING, a->id,
+			          "approval '%s': %s '%s' is not in the staff records; what they did "
+			          "is judged without their entry (smpolicy.conf(5), Authors no longer "
+			          "in the records)", a->id, ref[k].key, ref[k].id);
+}
+
 static void check_approval(const smp_policy *p, const struct approval *a, smp_diags *d)
 {
 	const struct staff *s = &p->staff[a->staff];
@@ -725,6 +798,7 @@ static void check_approval(const smp_policy *p, const struct approval *a, smp_di
 	 * one director's signature leaves the other's fault as it was (a
 	 * policy from an image has only the verdicts, in invalid_why) */
 	w.buf[0] = '\0';
+	check_absent_authors(a, d);
 	if (p->sigs != NULL && !a->is_void)
 		find_faults(p, a, &w);
 	else if (a->invalid_why != NULL)
