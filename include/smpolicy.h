@@ -284,8 +284,12 @@ smp_status smp_policy_check(const smp_policy *policy, smp_diags **out);
  * fault); a void staff, device or account record denies every request
  * that needs it (unknown-user, device-unknown, account-unknown, naming the
  * fault), and an approval signed or requested by a void staff record is
- * invalid; every other decision is made as without the record.
- * smp_policy_check() reports each as an error.  smp_policy_void_count()
+ * invalid; every other decision is made as without the record.  An
+ * approval's author (requester, signer, revoker) not in the records voids
+ * nothing: a sign-off by one counts only on a valid signature (required),
+ * a request by one stands on both sign-offs, a revocation by one revokes;
+ * smp_policy_check() warns of each.
+ * smp_policy_check() reports each void record as an error.  smp_policy_void_count()
  * says how many the load voided (0 for a policy of one person);
  * smp_policy_voids() gives them as warnings at their FILE:LINE (*out NULL
  * when there are none): SMP_OK, SMP_ERR_NOMEM or SMP_ERR_ARG.

@@ -213,7 +213,8 @@ struct approval_sigs {
 
 struct sign_off {
 	bool present;
-	uint32_t by;
+	uint32_t by;               /* NONE when absent names the author */
+	char *absent;              /* the author's id when no staff entry has it */
 	int64_t on;
 	struct where at;
 };
@@ -232,7 +233,8 @@ struct approval {
 	size_t nplatforms;
 	const char **platform_ids; /* NULL-terminated, for smp_approval_info */
 	char *ticket;              /* NULL if none */
-	uint32_t requested_by;     /* NONE if none */
+	uint32_t requested_by;     /* NONE if none or not in the records */
+	char *requested_absent;    /* requested_by's id when no staff entry has it */
 	struct opt_time requested;
 	struct sign_off cpp, it;
 	struct opt_time starts, expires;   /* expires: exclusive end */
@@ -240,6 +242,7 @@ struct approval {
 		bool present;
 		int64_t on;
 		uint32_t by;
+		char *by_absent;   /* by's id when no staff entry has it */
 		char *reason;
 	} revoked;
 	struct where at;
@@ -346,6 +349,13 @@ static inline size_t policy_nsources(const smp_policy *p)
 static inline const char *policy_source(const smp_policy *p, size_t i)
 {
 	return i == 0 ? p->config_path : i <= p->nrecords ? p->records_paths[i - 1] : p->set.signers;
+}
+
+/* The id of an author (a requester, a signer, a revoker): the staff
+ * entry's when it is in the records, else the id the approval names. */
+static inline const char *author_id(const smp_policy *p, uint32_t by, const char *absent)
+{
+	return by != NONE ? p->staff[by].id : absent;
 }
 
 uint32_t policy_find_platform(const smp_policy *p, const char *id);

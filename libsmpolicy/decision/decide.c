@@ -244,7 +244,8 @@ static void approval_rules(const smp_policy *p, struct smp_decision *d, const st
 	case SMP_STATE_REVOKED:
 		add(d, SMP_R_APPROVAL_REVOKED, false, "Approval %s was revoked at %s by %s (\"%s\").",
 		    a->id, fmt_time(p, a->revoked.on, tb, sizeof(tb)),
-		    a->revoked.by != NONE ? p->staff[a->revoked.by].id : "?",
+		    a->revoked.by != NONE || a->revoked.by_absent != NULL ?
+		    author_id(p, a->revoked.by, a->revoked.by_absent) : "?",
 		    a->revoked.reason ? a->revoked.reason : "");
 		break;
 	case SMP_STATE_EXPIRED:

@@ -404,7 +404,7 @@ static smp_status choose_sign_off(struct txn *t, const struct approval *a,
 	return FAIL(t, SMP_ERR_REFUSED, a->at.file, a->at.line, a->id,
 	            "refused: approval '%s' already has the %s's sign-off (%s by '%s')", a->id,
 	            director_title(*k), sign_off_name(*k),
-	            t->base->staff[(cpp ? a->cpp : a->it).by].id);
+	            author_id(t->base, (cpp ? a->cpp : a->it).by, (cpp ? a->cpp : a->it).absent));
 }
 
 static smp_status check_signer(struct txn *t, const struct approval *a, const char *by,

@@ -449,8 +449,12 @@ static void walk_sign_off(struct walk *w, const struct counts *n, struct sign_of
 	flag(w, &so->present);
 	if (checking(w)) {    /* present is a bool: it may be read */
 		absent = !so->present;
-		index_in(w, so->by, n->nstaff, absent);
+		index_in(w, so->by, n->nstaff, true);
 	}
+	str(w, &so->absent, true);
+	/* present: by its staff index, or by the id no staff entry has */
+	if (checking(w) && !absent && (so->by == NONE) == (so->absent == NULL))
+		fault(w, "a sign-off by no one, or by two");
 	where(w, &so->at, absent);
 }
 
@@ -521,6 +525,7 @@ static void walk_approvals(struct walk *w, smp_policy *p, const struct counts *n
 				fault(w, "an approval names a platform that is not its own");
 		str(w, &a->ticket, true);
 		index_in(w, a->requested_by, n->nstaff, true);
+		str(w, &a->requested_absent, true);
 		opt_time(w, &a->requested);
 		walk_sign_off(w, n, &a->cpp);
 		walk_sign_off(w, n, &a->it);
@@ -528,6 +533,7 @@ static void walk_approvals(struct walk *w, smp_policy *p, const struct counts *n
 		opt_time(w, &a->expires);
 		flag(w, &a->revoked.present);
 		index_in(w, a->revoked.by, n->nstaff, true);
+		str(w, &a->revoked.by_absent, true);
 		str(w, &a->revoked.reason, true);
 		where(w, &a->at, false);
 		str(w, &a->invalid_why, true);

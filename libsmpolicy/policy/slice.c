@@ -189,6 +189,10 @@ static void copy_approval(struct slicer *s, const struct approval *from, struct 
 	to->it.by = from->it.present ? keep(&s->staff, from->it.by) : from->it.by;
 	to->it.at = where(s, from->it.at);
 	to->revoked.by = keep(&s->staff, from->revoked.by);
+	to->requested_absent = dup(s, from->requested_absent);
+	to->cpp.absent = dup(s, from->cpp.absent);
+	to->it.absent = dup(s, from->it.absent);
+	to->revoked.by_absent = dup(s, from->revoked.by_absent);
 	to->revoked.reason = dup(s, from->revoked.reason);
 	to->at = where(s, from->at);
 	to->invalid_why = dup(s, from->invalid_why);

@@ -510,8 +510,9 @@ static void load_sign_off(struct loader *L, const config_setting_t *g, const cha
 
 	if (g == NULL || !take_fields(L, g, what, sign_off_fields, m))
 		return;
-	so->by = ref_of(L, m[SO_BY], &L->p->staff_ix, "staff member", what);
-	if (!time_of(L, m[SO_ON], SMP_TIME_START, what, &on) || so->by == NONE)
+	so->by = author_of(L, m[SO_BY], &L->p->staff_ix, &so->absent);
+	if (!time_of(L, m[SO_ON], SMP_TIME_START, what, &on) ||
+	    (so->by == NONE && so->absent == NULL))
 		return;
 	so->present = true;
 	so->on = on.t;
@@ -555,7 +556,7 @@ static void load_approval(struct loader *L, const config_setting_t *e, struct ap
 	if (ticket != NULL && ticket[0] == '\0')
 		ERR(L, AT(m[AP_TICKET]), a->id, "%s: ticket must not be empty", what);
 	a->ticket = dup_or_null(L, ticket);
-	a->requested_by = ref_of(L, m[AP_REQUESTED_BY], &p->staff_ix, "staff member", what);
+	a->requested_by = author_of(L, m[AP_REQUESTED_BY], &p->staff_ix, &a->requested_absent);
 	time_of(L, m[AP_REQUESTED], SMP_TIME_START, what, &a->requested);
 	load_sign_off(L, m[AP_CPP], what, &a->cpp, &sigs->s[0]);
 	load_sign_off(L, m[AP_IT], what, &a->it, &sigs->s[1]);
@@ -564,7 +565,7 @@ static void load_approval(struct loader *L, const config_setting_t *e, struct ap
 	if (m[AP_REVOKED] != NULL && take_fields(L, m[AP_REVOKED], what, revoked_fields, rm)) {
 		struct opt_time on;
 
-		a->revoked.by = ref_of(L, rm[RV_BY], &p->staff_ix, "staff member", what);
+		a->revoked.by = author_of(L, rm[RV_BY], &p->staff_ix, &a->revoked.by_absent);
 		a->revoked.reason = dup_or_null(L, str_of(rm[RV_REASON]));
 		sigs->s[2].value = sig_text(L, rm[RV_SIG]);
 		if (time_of(L, rm[RV_ON], SMP_TIME_START, what, &on) && on.set) {

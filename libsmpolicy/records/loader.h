@@ -100,6 +100,11 @@ bool bool_of(const config_setting_t *m, bool dflt);
 char *dup_or_null(struct loader *L, const char *s);   /* into the policy's arena */
 bool time_of(struct loader *L, const config_setting_t *m, smp_time_edge edge,
              const char *what, struct opt_time *out);
+/* An author's reference: the staff index, or NONE with *absent the id
+ * as written when no staff entry has it (not a fault by itself: what it
+ * decides is validate.c's). */
+uint32_t author_of(struct loader *L, const config_setting_t *m, const struct idmap *ix,
+                   char **absent);
 uint32_t ref_of(struct loader *L, const config_setting_t *m, const struct idmap *ix,
                 const char *kind, const char *what);
 bool int_exact(struct source *src, const config_setting_t *m, long long *out);

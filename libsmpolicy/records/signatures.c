@@ -128,7 +128,7 @@ bool sig_message(const smp_policy *p, const struct approval *a, enum sig_slot sl
 	put_str(m, a->kind == KIND_LONG_TERM ? "long_term" : "limited");
 	put_platforms(m, p, a);
 	put_opt_str(m, a->ticket);
-	put_opt_str(m, a->requested_by != NONE ? p->staff[a->requested_by].id : NULL);
+	put_opt_str(m, author_id(p, a->requested_by, a->requested_absent));
 	put_opt_time(m, &a->requested);
 	put_opt_time(m, &a->starts);
 	put_opt_time(m, &a->expires);
@@ -536,19 +536,19 @@ static bool check_approval(struct check *c, struct approval *a, struct approval_
 	if (a->staff == NONE)
 		return true;
 	if (a->cpp.present &&
-	    !check_one(c, a, SIG_CPP, ROLE_DIRECTOR_CPP, p->staff[a->cpp.by].id, a->cpp.on, NULL,
+	    !check_one(c, a, SIG_CPP, ROLE_DIRECTOR_CPP, author_id(p, a->cpp.by, a->cpp.absent), a->cpp.on, NULL,
 	               &g->s[SIG_CPP]))
 		return false;
 	if (a->it.present &&
-	    !check_one(c, a, SIG_IT, ROLE_DIRECTOR_IT, p->staff[a->it.by].id, a->it.on, NULL,
+	    !check_one(c, a, SIG_IT, ROLE_DIRECTOR_IT, author_id(p, a->it.by, a->it.absent), a->it.on, NULL,
 	               &g->s[SIG_IT]))
 		return false;
 	/* a revocation counts whatever its signature says (it only takes
 	 * access away); its signature decides whether a workstation keeps it
 	 * in mind after the directory drops it */
-	if (a->revoked.present && a->revoked.by != NONE &&
+	if (a->revoked.present && author_id(p, a->revoked.by, a->revoked.by_absent) != NULL &&
 	    !check_one(c, a, SIG_REVOKED, ROLE_DIRECTOR_CPP | ROLE_DIRECTOR_IT,
-	               p->staff[a->revoked.by].id, a->revoked.on, a->revoked.reason,
+	               author_id(p, a->revoked.by, a->revoked.by_absent), a->revoked.on, a->revoked.reason,
 	               &g->s[SIG_REVOKED]))
 		return false;
 	return true;
@@ -581,7 +581,7 @@ bool smp_policy_approval_signature(const smp_policy *p, size_t i, smp_sig_slot s
 	static const struct sig none = { NULL, NULL, SIG_UNCHECKED };
 	const struct approval *a;
 	const struct sig *g;
-	uint32_t by;
+	const char *by;
 
 	if (p == NULL || out == NULL || i >= p->napprovals || (unsigned)slot > SMP_SIG_REVOKED)
 		return false;
@@ -589,19 +589,19 @@ bool smp_policy_approval_signature(const smp_policy *p, size_t i, smp_sig_slot s
 	a = &p->approvals[i];
 	if (slot == SMP_SIG_REVOKED) {
 		out->present = a->revoked.present;
-		by = a->revoked.by;
+		by = author_id(p, a->revoked.by, a->revoked.by_absent);
 		out->on = a->revoked.on;
 	} else {
 		const struct sign_off *so = slot == SMP_SIG_CPP ? &a->cpp : &a->it;
 
 		out->present = so->present;
-		by = so->by;
+		by = author_id(p, so->by, so->absent);
 		out->on = so->on;
 	}
 	g = p->sigs != NULL ? &p->sigs[i].s[slot] : &none;
 	if (!out->present)
 		return true;
-	out->signer = by != NONE ? p->staff[by].id : NULL;
+	out->signer = by;
 	out->has_sig = g->value != NULL;
 	out->state = (smp_sig_state)g->state;
 	out->why = g->why;

@@ -395,6 +395,20 @@ uint32_t ref_of(struct loader *L, const config_setting_t *m, const struct idmap 
 	return i;
 }
 
+uint32_t author_of(struct loader *L, const config_setting_t *m, const struct idmap *ix,
+                   char **absent)
+{
+	uint32_t i;
+
+	*absent = NULL;
+	if (m == NULL)
+		return NONE;
+	i = idmap_find(ix, config_setting_get_string(m));
+	if (i == NONE && (*absent = dup_or_null(L, config_setting_get_string(m))) == NULL)
+		L->nomem = true;
+	return i;
+}
+
 /*
  * libconfig 1.5 silently truncates integers that do not fit in 32 bits
  * ("x = 99999999999;" reads as 1215752191).  Re-read the literal from the

@@ -1,122 +1,19 @@
 /*
  * validate.c - what follows from the records once they are loaded: each
  * approval's effective period, its procedural faults (Manual §C,
- * Procedures A), and the periods in which the office cap denies it.
+ * Procedures A: faults.c), and the periods in which the office cap denies it.
  * Computed once at load, so that a decision only looks things up.
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
-#include "internal.h"
+#include "faults.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
-
-/* ---- procedural faults ------------------------------------------------ */
-
-struct why {
-	char buf[1024];
-	size_t len;
-};
-
-static void why_add(struct why *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void why_add(struct why *w, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (w->len >= sizeof(w->buf) - 1)
-		return;
-	if (w->len > 0) {
-		snprintf(w->buf + w->len, sizeof(w->buf) - w->len, "; ");
-		w->len = strlen(w->buf);
-	}
-	va_start(ap, fmt);
-	n = vsnprintf(w->buf + w->len, sizeof(w->buf) - w->len, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		w->len = (size_t)min64((int64_t)(w->len + (size_t)n), (int64_t)sizeof(w->buf) - 1);
-}
-
-static void fmt_time(const smp_policy *p, int64_t t, char *buf, size_t n);
-
-static void check_signer(const smp_policy *p, const struct approval *a, const struct sign_off *so,
-                         unsigned role, const char *role_name, struct why *w)
-{
-	const struct staff *s;
-	uint32_t office;
-	char when[40];
-
-	if (!so->present)
-		return;
-	s = &p->staff[so->by];
-	if (s->void_why != NULL) {   /* whose roles cannot be read */
-		why_add(w, "it is signed by '%s', whose staff record is void", s->id);
-	} else if (!held_at(s, role, true, so->on, &office)) {
-		fmt_time(p, so->on, when, sizeof(when));
-		if (ever_held(s, role))
-			why_add(w, "it is signed by '%s', who did not hold the %s role on %s", s->id,
-			        role_name, when);
-		else
-			why_add(w, "it is signed by '%s', who does not hold the %s role", s->id,
-			        role_name);
-	}
-	if (so->by == a->staff)
-		why_add(w, "it is signed by '%s', the approved person", s->id);
-}
-
-/* §C asks for the approval of two directors: one person holding both
- * roles gives one of the two sign-offs, never both. */
-static void check_two_signers(const smp_policy *p, const struct approval *a, struct why *w)
-{
-	if (a->cpp.present && a->it.present && a->cpp.by == a->it.by)
-		why_add(w, "both sign-offs are by '%s': the Director of CP&P and the Director of IT "
-		        "must be two persons", p->staff[a->cpp.by].id);
-}
-
-static void find_faults(const smp_policy *p, const struct approval *a, struct why *w)
-{
-	const struct staff *s = &p->staff[a->staff];
-
-	if (s->void_why != NULL) {   /* its person's office and roles are unknown */
-		why_add(w, "the staff record of '%s' is void", s->id);
-		return;
-	}
-	check_signer(p, a, &a->cpp, ROLE_DIRECTOR_CPP, "director_cpp", w);
-	check_signer(p, a, &a->it, ROLE_DIRECTOR_IT, "director_it", w);
-	check_two_signers(p, a, w);
-	if (a->kind == KIND_LONG_TERM) {
-		if (a->requested_by == NONE) {
-			why_add(w, "a long-term approval must be requested by a Local Office Manager "
-			        "of the person's office (requested_by is missing)");
-		} else {
-			const struct staff *r = &p->staff[a->requested_by];
-			uint32_t office = NONE;
-
-			if (r->void_why != NULL)
-				why_add(w, "it is requested by '%s', whose staff record is void", r->id);
-			else if (!held_at(r, ROLE_LOM, a->requested.set, a->requested.t, &office) ||
-			         office != s->office)
-				why_add(w, "a long-term approval must be requested by a Local Office "
-				        "Manager of the person's office, and '%s' is not one of '%s'",
-				        r->id, s->office != NONE ? p->offices[s->office].id : "?");
-		}
-	} else {
-		if (a->ticket == NULL)
-			why_add(w, "a limited approval needs its Unblock Form ticket");
-		if (!a->expires.set)
-			why_add(w, "a limited approval must state when it expires");
-		if (a->nplatforms != 1)
-			why_add(w, "a limited approval is for exactly one platform");
-	}
-	if (a->start != SMP_TIME_MIN && a->end != SMP_TIME_MAX && a->end <= a->start)
-		why_add(w, "it expires before it starts");
-}
 
 /* ---- periods ---------------------------------------------------------- */
 
@@ -672,7 +569,7 @@ smp_approval_state approval_state(const smp_policy *p, const struct approval *a,
 
 /* ---- smpolicy check --------------------------------------------------- */
 
-static void fmt_time(const smp_policy *p, int64_t t, char *buf, size_t n)
+void policy_fmt_time(const smp_policy *p, int64_t t, char *buf, size_t n)
 {
 	if (t == SMP_TIME_MAX)
 		snprintf(buf, n, "(no end)");
@@ -713,6 +610,27 @@ static void holders_at(const smp_policy *p, const struct office *o, int64_t t,
 	}
 }
 
+/* The authors a names that no staff entry has: not a fault by itself
+ * (find_faults() decides what each still counts for), but said. */
+static void check_absent_authors(const struct approval *a, smp_diags *d)
+{
+	const struct {
+		const char *key, *id;
+	} ref[] = {
+		{ "requested_by", a->requested_absent },
+		{ "approved_cpp.by", a->cpp.present ? a->cpp.absent : NULL },
+		{ "approved_it.by", a->it.present ? a->it.absent : NULL },
+		{ "revoked.by", a->revoked.present ? a->revoked.by_absent : NULL },
+	};
+
+	for (size_t k = 0; k < sizeof(ref) / sizeof(ref[0]); k++)
+		if (ref[k].id != NULL)
+			diags_add(d, a->at.file, a->at.line, SMP_SEV_WARNING, a->id,
+			          "approval '%s': %s '%s' is not in the staff records; what they did "
+			          "is judged without their entry (smpolicy.conf(5), Authors no longer "
+			          "in the records)", a->id, ref[k].key, ref[k].id);
+}
+
 static void check_approval(const smp_policy *p, const struct approval *a, smp_diags *d)
 {
 	const struct staff *s = &p->staff[a->staff];
@@ -725,6 +643,7 @@ static void check_approval(const smp_policy *p, const struct approval *a, smp_di
 	 * one director's signature leaves the other's fault as it was (a
 	 * policy from an image has only the verdicts, in invalid_why) */
 	w.buf[0] = '\0';
+	check_absent_authors(a, d);
 	if (p->sigs != NULL && !a->is_void)
 		find_faults(p, a, &w);
 	else if (a->invalid_why != NULL)
@@ -741,8 +660,8 @@ static void check_approval(const smp_policy *p, const struct approval *a, smp_di
 			          "approval '%s' is not signed as required: %s", a->id, g->why);
 	}
 	for (size_t k = 0; o != NULL && k < a->nover_cap; k++) {
-		fmt_time(p, a->over_cap[k].from, t1, sizeof(t1));
-		fmt_time(p, a->over_cap[k].to, t2, sizeof(t2));
+		policy_fmt_time(p, a->over_cap[k].from, t1, sizeof(t1));
+		policy_fmt_time(p, a->over_cap[k].to, t2, sizeof(t2));
 		holders_at(p, o, a->over_cap[k].from, who, sizeof(who));
 		diags_add(d, a->at.file, a->at.line, SMP_SEV_ERROR, a->id,
 		          "office '%s' would be over its cap of %d persons from %s until %s: "
@@ -750,7 +669,7 @@ static void check_approval(const smp_policy *p, const struct approval *a, smp_di
 		          o->id, p->set.max_per_office, t1, t2, a->id, s->id, who);
 	}
 	if (a->capped_at_max) {
-		fmt_time(p, a->end, t1, sizeof(t1));
+		policy_fmt_time(p, a->end, t1, sizeof(t1));
 		diags_add(d, a->at.file, a->at.line, SMP_SEV_WARNING, a->id,
 		          "approval '%s' expires later than long_term_max_days (%d) after it "
 		          "starts; it lapses at %s", a->id, p->set.long_term_max_days, t1);

@@ -165,12 +165,18 @@ def plant(p):
     e = p.pick("approvals", ap)
     p.void("approval: a platform that is not there", "approvals", e, 'platforms = [ "',
            'platforms = [ "myspace", "')
+    # an author whose entry is gone is no fault by itself: a request
+    # stands on both sign-offs (it decides as before), a sign-off with no
+    # signature to vouch for it does not count (invalid, not void)
     e = p.pick("approvals", lambda x: ap(x) and x.get("requested_by") is not None)
-    p.void("approval: its requester's id gone", "approvals", e,
-           'requested_by = "%s"' % e.get("requested_by"), 'requested_by = "gone-lom-1"')
+    p.edit(e, 'requested_by = "%s"' % e.get("requested_by"), 'requested_by = "gone-lom-1"')
+    p.gone_requester = e.id
+    p.kinds.append("approval: its requester's entry deleted (not void; it stands)")
     e = p.pick("approvals", lambda x: ap(x) and x.signer("cpp")[0] is not None)
-    p.void("approval: its signer's id gone", "approvals", e,
-           'by = "%s"' % e.signer("cpp")[0], 'by = "gone-director-1"')
+    p.edit(e, 'by = "%s"' % e.signer("cpp")[0], 'by = "gone-director-1"')
+    p.gone_signer = e.id
+    p.users.add(e.get("staff"))
+    p.kinds.append("approval: its signer's entry deleted (not void; invalid unsigned)")
     e = p.pick("approvals", ap)
     p.void("approval: a kind that is none", "approvals", e, 'kind = "', 'kind = "forever-')
     e = p.pick("approvals", ap)
@@ -423,6 +429,14 @@ def run(tmp):
                                                     "\n".join(void_lines[:10])))
     ok("both sign-offs are by '%s'" % by1 in c.stderr and twice.id in c.stderr,
        "check reports the approval signed twice by one person")
+    ok(re.search(r"warning: approval '%s': requested_by 'gone-lom-1' is not in the staff "
+                 r"records" % re.escape(p.gone_requester), c.stderr) is not None
+       and not [l for l in c.stderr.splitlines()
+                if "error" in l and "'%s'" % p.gone_requester in l],
+       "check warns of the deleted requester, and finds no error in the approval")
+    ok(re.search(r"error: approval '%s' breaks the procedure.*signed by 'gone-director-1', "
+                 r"who is not in the staff records" % re.escape(p.gone_signer), c.stderr)
+       is not None, "check calls the sign-off by a deleted director unsigned an error")
     retired_errs = [l for l in c.stderr.splitlines() if "error" in l and
                     ("dir-it-2" in l or "dir-cpp-2" in l or "'%s'" % lom in l or
                      "'%s'" % req in l) and "is void" not in l]

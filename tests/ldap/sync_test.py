@@ -466,6 +466,41 @@ def case_faults(tmp, slapd):
     c = smpolicy(conf, "check", "--online")
     ok("dir-it" not in c.stderr and "lom-essex" not in c.stderr,
        "faults: check finds nothing wrong with their approvals", out(c))
+    # then their entries deleted outright (ldapdelete; msmith, whom the
+    # manager supervised, re-pointed first): what they did is judged without
+    # the entry.  The request stands on the two sign-offs; a sign-off that
+    # no signature vouches for (none are required here) no longer counts.
+    # Neither is a void record.
+    lt = f"cn=LT-2026-014,ou=approvals,{base}"
+    modify(slapd, f"dn: uid=msmith,ou=staff,{base}\nchangetype: modify\ndelete: smpSupervisor\n")
+    gone = slapd.ldap("ldapdelete", f"uid=lom-essex,ou=staff,{base}")
+    ok(gone.returncode == 0, "faults: the requesting manager's entry deleted", gone.stderr)
+    synced_ok(conf, "faults: the requester deleted outright: synced, no void record")
+    ok(state_voids(conf) == 0, "faults: the requester deleted: the state counts none")
+    d = smpolicy(conf, "decide", *ASK)
+    ok((d.returncode, d.stdout) == (decided.returncode, decided.stdout),
+       "faults: the request of a deleted manager, signed by both directors, holds", out(d))
+    c = smpolicy(conf, "check", "--online")
+    ok(re.search(f"^{re.escape(lt)}: warning: .*approval 'LT-2026-014': requested_by "
+                 "'lom-essex' is not in the staff records", c.stderr, re.M) is not None
+       and f"{lt}: error" not in c.stderr,
+       "faults: check --online warns of the deleted requester by the approval's DN", out(c))
+    saved_dir = slapd.ldap("ldapsearch", "-LLL", "-b", f"uid=dir-it,ou=staff,{base}",
+                           "-s", "base").stdout.decode()
+    gone = slapd.ldap("ldapdelete", f"uid=dir-it,ou=staff,{base}")
+    ok(gone.returncode == 0, "faults: a signer's entry deleted", gone.stderr)
+    r = smpolicy(conf, "sync")
+    ok(r.returncode == 0 and "void: " not in r.stdout and state_voids(conf) == 0,
+       "faults: the signer deleted outright: synced, no void record", out(r))
+    d = smpolicy(conf, "decide", *ASK)
+    ok(d.returncode == 1 and "approval-invalid" in d.stdout and
+       "signed by 'dir-it', who is not in the staff records" in d.stdout,
+       "faults: unsigned, the sign-off of a deleted director does not count", out(d))
+    slapd.ldap("ldapadd", stdin=saved_dir.encode())
+    synced_ok(conf, "faults: the director's entry put back, synced")
+    d = smpolicy(conf, "decide", *ASK)
+    ok((d.returncode, d.stdout) == (decided.returncode, decided.stdout),
+       "faults: and the approval holds again", out(d))
     # entries in no place of a record, or not of their container's class:
     # each void, named by DN; the rest decides as before
     stray = f"cn=LT-9,{base}"
@@ -1124,10 +1159,16 @@ def case_statewide(tmp, slapd):
            "approval: its person deleted outright")
     change("approvals", p.pick("approvals", ap), "add: smpPlatforms\nsmpPlatforms: myspace\n",
            "approval: a platform that is not there")
-    change("approvals", p.pick("approvals", lambda e: ap(e) and e.get("requested_by")),
-           rep("smpRequestedBy", "gone-lom-1"), "approval: its requester deleted outright")
-    change("approvals", p.pick("approvals", lambda e: ap(e) and e.signer("cpp")[0]),
-           rep("smpApprovedCppBy", "gone-director-1"), "approval: its signer deleted outright")
+    # an author deleted outright is no void record: the request stands on
+    # the two sign-offs (it decides as before), a sign-off nothing vouches
+    # for (no signature) does not count (invalid)
+    gone_req = p.pick("approvals", lambda e: ap(e) and e.get("requested_by"))
+    change("approvals", gone_req, rep("smpRequestedBy", "gone-lom-1"),
+           "approval: its requester deleted outright", void=False)
+    gone_sig = p.pick("approvals", lambda e: ap(e) and e.signer("cpp")[0])
+    change("approvals", gone_sig, rep("smpApprovedCppBy", "gone-director-1"),
+           "approval: its signer deleted outright", void=False)
+    p.users.add(gone_sig.get("staff"))
     change("approvals", p.pick("approvals", ap), rep("smpKind", "forever"),
            "approval: a kind that is none")
     change("approvals", p.pick("approvals", ap),
@@ -1241,6 +1282,19 @@ def case_statewide(tmp, slapd):
     c = smpolicy(conf, "check", "--online")
     ok(c.returncode == 1 and "both sign-offs are by '%s'" % by1 in c.stderr,
        "statewide: check --online exits 1 and reports the double sign-off", c.stderr[-1500:])
+    ok(re.search("^%s: warning: .*approval '%s': requested_by 'gone-lom-1' is not in the "
+                 "staff records" % (re.escape(dn("approvals", gone_req.id)),
+                                    re.escape(gone_req.id)), c.stderr, re.M) is not None and
+       not [l for l in c.stderr.splitlines() if ": error: " in l and
+            "'%s'" % gone_req.id in l],
+       "statewide: check --online warns of the deleted requester by DN, no error",
+       c.stderr[-1500:])
+    ok(re.search("^%s: error: .*approval '%s' breaks the procedure" %
+                 (re.escape(dn("approvals", gone_sig.id)), re.escape(gone_sig.id)),
+                 c.stderr, re.M) is not None and
+       "signed by 'gone-director-1', who is not in the staff records" in c.stderr,
+       "statewide: check --online: the sign-off by a deleted director, unsigned, is an error",
+       c.stderr[-1500:])
     harmed = [l for l in c.stderr.splitlines() if ": error: " in l and "is void" not in l and
               ("dir-it-2" in l or "dir-cpp-2" in l or "'%s'" % lom.id in l or
                "'%s'" % req.id in l)]

@@ -265,6 +265,32 @@ def main():
             w.smpolicy("sync")
             r = decide()
             ok(r.returncode == 0, "the records put back: ALLOW", r.stdout + r.stderr)
+
+            # dcpp's entry deleted outright after signing: the sign-off counts
+            # on its signature (signers.conf vouches for dcpp), the sync
+            # counts no void record, and the approval still allows
+            saved = w.search(w.dn("dcpp"))
+            ok(w.raw("root", f"dn: {w.dn('dcpp')}\nchangetype: delete\n") == 0,
+               "the root DN deletes the signer's entry (dcpp)")
+            r = w.smpolicy("sync")
+            with open(os.path.join(tmp, "site", "copy", "state")) as f:
+                state = f.read()
+            ok(r.returncode == 0 and "void: " not in r.stdout and
+               re.search(r"^void_records = 0;$", state, re.M) is not None,
+               "the signer deleted: synced, no void record", r.stdout + r.stderr + state)
+            r = decide()
+            ok(r.returncode == 0 and r.stdout.startswith("ALLOW"),
+               "the signer deleted, the signature valid: still ALLOW", r.stdout + r.stderr)
+            r = w.smpolicy("check", "--online")
+            ok(re.search(rf"^{re.escape(dn)}: warning: .*approval '{aid}': approved_cpp.by "
+                         r"'dcpp' is not in the staff records", r.stderr, re.M) is not None,
+               "check --online warns of the deleted signer by the approval's DN",
+               r.stdout + r.stderr)
+            ok(w.raw("root", saved.replace("\n", "\nchangetype: add\n", 1)) == 0,
+               "the signer's entry put back")
+            r = w.smpolicy("sync")
+            ok(r.returncode == 0 and decide().returncode == 0, "and synced: ALLOW",
+               r.stdout + r.stderr)
             r = w.as_("dcpp", "revoke", aid, "--by", "dcpp", "--reason", "left the agency",
                       "--on", "2026-02-20", "--key", uri("dcpp"), "--pin-file", pins["dcpp"])
             ok(r.returncode == 0, "dcpp revokes it, signed", r.stdout + r.stderr)

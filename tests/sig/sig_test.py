@@ -310,6 +310,86 @@ def main():
         attack('approval-written-whole', read(os.path.join(SMALL, 'records.conf')),
                why='has no signature')
 
+        # an author whose staff entry is deleted after they acted: what they
+        # signed is judged by signers.conf, what they requested by the two
+        # directors' sign-offs, what they revoked stays revoked
+        def delete_staff(text, sid):
+            out = re.sub(r'  \{ id = "%s";.*?\n  \},?\n' % re.escape(sid), '', text,
+                         count=1, flags=re.S)
+            # whom they supervised now answers to no one (HR re-points them)
+            return re.sub(r'\n *supervisor = "%s";' % re.escape(sid), '', out)
+
+        no_cpp = delete_staff(signed, 'dir-cpp')
+        ok('"dir-cpp"' in no_cpp and 'id = "dir-cpp"' not in no_cpp, 'dir-cpp\'s entry deleted')
+        w2 = world('signer-deleted')
+        write(os.path.join(w2, 'records.conf'), no_cpp)
+        rc, out, _ = decide(exe, w2)
+        ok(rc == 0 and out.startswith('ALLOW'),
+           'a director deleted after signing, the signature valid: still ALLOW', out)
+        rc, out, err = run(exe, w2, 'check')
+        ok(rc == 0 and "approved_cpp.by 'dir-cpp' is not in the staff records" in err
+           and "approval 'LT-1'" in err and 'records.conf:' in err,
+           'check: a warning naming the signer and the approval', out + err)
+        attack('signer-deleted-not-in-signers-conf', no_cpp,
+               signers_conf([entry('dir-it', 'director_it', pub['it'])]),
+               why="signed by 'dir-cpp', who is not in the staff records")
+        attack('signer-deleted-out-of-tenure', no_cpp,
+               signers_conf([entry('dir-cpp', 'director_cpp', pub['cpp'], until='2026-05-01'),
+                             entry('dir-it', 'director_it', pub['it'])]),
+               why="signed by 'dir-cpp', who is not in the staff records")
+        attack('signer-deleted-key-of-other-role', no_cpp,
+               signers_conf([entry('dir-cpp', 'director_it', pub['cpp']),
+                             entry('dir-it', 'director_it', pub['it'])]),
+               why="signed by 'dir-cpp', who is not in the staff records")
+        attack('signer-deleted-signature-removed', re.sub(r' sig = "[^"]+";', '', no_cpp, count=1),
+               why="signed by 'dir-cpp', who is not in the staff records")
+        # without require_signatures nothing vouches for an unknown signer
+        w2 = world('signer-deleted-signatures-off')
+        write(os.path.join(w2, 'records.conf'), no_cpp)
+        write(os.path.join(w2, 'smpolicy.conf'), read(os.path.join(w2, 'smpolicy.conf'))
+              .replace('  require_signatures = true;\n', ''))
+        rc, out, _ = decide(exe, w2)
+        ok(rc == 1 and 'approval-invalid' in out
+           and "signed by 'dir-cpp', who is not in the staff records" in out,
+           'a deleted signer, signatures not required: approval-invalid naming the signer', out)
+
+        no_lom = delete_staff(signed, 'lom')
+        ok('requested_by = "lom"' in no_lom and 'id = "lom"' not in no_lom, 'lom\'s entry deleted')
+        w2 = world('requester-deleted')
+        write(os.path.join(w2, 'records.conf'), no_lom)
+        rc, out, _ = decide(exe, w2)
+        ok(rc == 0 and out.startswith('ALLOW'),
+           'the requesting manager deleted after both directors signed: still ALLOW', out)
+        rc, out, err = run(exe, w2, 'check')
+        ok(rc == 0 and "requested_by 'lom' is not in the staff records" in err,
+           'check: a warning naming the requester', out + err)
+        # the record commands work on it: a revocation by a director in the records
+        rc, out, err = run(exe, w2, 'revoke', 'LT-1', '--by', 'dir-it', '--reason', 'moved',
+                           '--on', '2026-11-20', *key('it'))
+        rc2, out2, _ = decide(exe, w2)
+        ok(rc == 0 and rc2 == 1 and 'approval-revoked' in out2,
+           'revoke works on an approval whose requester is gone', out + err + out2)
+        attack('requester-deleted-a-signature-forged', no_lom.replace(sigs[1], sigs[0]),
+               why='does not verify')
+
+        # the requester deleted before any sign-off: not valid, and then the
+        # two directors sign it (vouching for the request as it stands)
+        w2 = world('requester-deleted-unsigned')
+        write(os.path.join(w2, 'records.conf'),
+              delete_staff(read(os.path.join(w2, 'records.conf')), 'lom'))
+        rc, out, _ = decide(exe, w2)
+        ok(rc == 1 and 'DENY' in out, 'the requester deleted before any sign-off: DENY', out)
+        rc, out, err = run(exe, w2, 'sign', 'LT-1', '--by', 'dir-cpp', '--on', '2026-05-28',
+                           *key('cpp'))
+        rc2, out2, _ = decide(exe, w2)
+        ok(rc == 0 and rc2 == 1 and 'DENY' in out2,
+           'one director signs it: still DENY', out + err + out2)
+        rc, out, err = run(exe, w2, 'sign', 'LT-1', '--by', 'dir-it', '--on', '2026-06-01',
+                           *key('it'))
+        rc2, out2, _ = decide(exe, w2)
+        ok(rc == 0 and rc2 == 0 and out2.startswith('ALLOW'),
+           'both directors sign it: ALLOW', out + err + out2)
+
         # the compiled cache follows signers.conf: a key taken out denies
         rc, out, err = run(exe, w, 'compile')
         ok(rc == 0, 'compile', out + err)
@@ -349,6 +429,12 @@ def main():
            'a revocation edited after signing is reported', out)
         rc, out, _ = decide(exe, w3)
         ok(rc == 1 and 'revoked' in out, 'and still revokes', out)
+        # the revoker's entry deleted: the revocation still revokes
+        write(os.path.join(w3, 'records.conf'),
+              delete_staff(read(os.path.join(w3, 'records.conf')), 'dir-cpp'))
+        rc, out, _ = decide(exe, w3)
+        ok(rc == 1 and 'approval-revoked' in out and 'by dir-cpp' in out,
+           'a revoker deleted: still revoked', out)
     finally:
         shutil.rmtree(top, ignore_errors=True)
     print('1..%d' % n)

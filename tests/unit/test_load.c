@@ -159,11 +159,11 @@ static void test_id_lengths(void)
 
 static void test_dangling(void)
 {
+	/* the approved person must exist (an author need not: test_void.c) */
 	records_fault("approvals = (\n"
-	              "  { id = \"U-1\"; staff = \"w1\"; kind = \"limited\"; ticket = \"NJS-1\";\n"
-	              "    platforms = [ \"facebook\" ];\n"
-	              "    approved_cpp = { by = \"dir-nobody\"; on = \"2026-01-01\"; }; }\n"
-	              ");\n", 9, "staff member 'dir-nobody' does not exist");
+	              "  { id = \"U-1\"; staff = \"w-nobody\"; kind = \"limited\"; ticket = \"NJS-1\";\n"
+	              "    platforms = [ \"facebook\" ]; }\n"
+	              ");\n", 7, "staff member 'w-nobody' does not exist");
 	records_fault("approvals = (\n"
 	              "  { id = \"U-1\"; staff = \"w1\"; kind = \"limited\"; ticket = \"NJS-1\";\n"
 	              "    platforms = [ \"myspace\" ]; }\n"

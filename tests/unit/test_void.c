@@ -210,6 +210,103 @@ static void test_void_compiled(void)
 	world_remove(&w);
 }
 
+/* Whether check says a warning holding needle. */
+static bool check_warns(const smp_policy *p, const char *needle)
+{
+	smp_diags *d = NULL;
+	bool found = false;
+
+	CU_ASSERT_EQUAL(smp_policy_check(p, &d), SMP_OK);
+	for (size_t i = 0; d != NULL && i < smp_diags_count(d); i++) {
+		const struct smp_diag *g = smp_diags_get(d, i);
+
+		if (g->severity == SMP_SEV_WARNING && strstr(g->message, needle) != NULL)
+			found = true;
+	}
+	smp_diags_free(d);
+	return found;
+}
+
+/* Authors whose staff entries were deleted after they acted: a request
+ * stands on the two sign-offs (and counts toward the cap), a sign-off by
+ * an unknown id counts for nothing without a signature (none is required
+ * here), one id is never two directors, a revocation still revokes.
+ * Nothing is void, and the cache answers the same. */
+static void test_absent_authors(void)
+{
+	struct world w;
+	smp_policy *p = load_probe(&w, NULL, NULL, APPROVAL_W1_FB ",\n" LT2 ",\n"
+		"  { id = \"LT-3\"; staff = \"w3\"; kind = \"long_term\"; platforms = [ \"facebook\" ];\n"
+		"    requested_by = \"lom-gone\"; requested = \"2026-01-10Z\";\n"
+		"    approved_cpp = { by = \"dir-cpp\"; on = \"2026-01-11Z\"; };\n"
+		"    approved_it = { by = \"dir-it\"; on = \"2026-01-11Z\"; };\n"
+		"    starts = \"2026-01-11Z\"; expires = \"2026-12-31T23:59:59Z\"; },\n"
+		"  { id = \"LT-4\"; staff = \"w4\"; kind = \"long_term\"; platforms = [ \"facebook\" ];\n"
+		"    requested_by = \"lom1\"; requested = \"2026-01-01Z\";\n"
+		"    approved_cpp = { by = \"dir-gone\"; on = \"2026-01-02Z\"; };\n"
+		"    approved_it = { by = \"dir-it\"; on = \"2026-01-02Z\"; };\n"
+		"    starts = \"2026-01-02Z\"; expires = \"2026-12-31T23:59:59Z\"; },\n"
+		"  { id = \"LT-5\"; staff = \"w9\"; kind = \"long_term\"; platforms = [ \"facebook\" ];\n"
+		"    requested_by = \"lom2\"; requested = \"2026-01-01Z\";\n"
+		"    approved_cpp = { by = \"dir-gone\"; on = \"2026-01-02Z\"; };\n"
+		"    approved_it = { by = \"dir-gone\"; on = \"2026-01-02Z\"; };\n"
+		"    starts = \"2026-01-02Z\"; expires = \"2026-12-31T23:59:59Z\"; },\n"
+		"  { id = \"UB-1\"; staff = \"w4\"; kind = \"limited\"; platforms = [ \"youtube\" ];\n"
+		"    ticket = \"NJS-1\"; requested_by = \"w4\"; requested = \"2026-01-01Z\";\n"
+		"    approved_cpp = { by = \"dir-cpp\"; on = \"2026-01-02Z\"; };\n"
+		"    approved_it = { by = \"dir-it\"; on = \"2026-01-02Z\"; };\n"
+		"    starts = \"2026-01-02Z\"; expires = \"2026-12-31T23:59:59Z\";\n"
+		"    revoked = { on = \"2026-03-01Z\"; by = \"dir-left\"; reason = \"done\"; }; }", 0);
+	smp_policy *c = NULL;
+	smp_diags *d = NULL;
+	const struct {
+		const char *user, *platform;
+		bool allowed;
+		smp_reason why;
+		const char *says;
+	} want[] = {
+		/* LT-3 ranks first (the earliest sign-offs): w3 holds a place */
+		{ "w3", "facebook", true, SMP_R__COUNT, NULL },
+		{ "w1", "facebook", true, SMP_R__COUNT, NULL },
+		/* and so w2 is over the cap of 2; LT-4 (invalid) takes none */
+		{ "w2", "facebook", false, SMP_R_OFFICE_CAP_EXCEEDED, NULL },
+		{ "w4", "facebook", false, SMP_R_APPROVAL_INVALID,
+		  "signed by 'dir-gone', who is not in the staff records" },
+		{ "w9", "facebook", false, SMP_R_APPROVAL_INVALID,
+		  "both sign-offs are by 'dir-gone'" },
+		{ "w4", "youtube", false, SMP_R_APPROVAL_REVOKED, "by dir-left" },
+	};
+
+	CU_ASSERT_TRUE(check_warns(p, "approval 'LT-3': requested_by 'lom-gone' is not in the "
+	                              "staff records"));
+	CU_ASSERT_TRUE(check_warns(p, "approval 'LT-4': approved_cpp.by 'dir-gone'"));
+	CU_ASSERT_TRUE(check_warns(p, "approval 'UB-1': revoked.by 'dir-left'"));
+	CU_ASSERT_EQUAL(smp_policy_cache_write(p, SMP_LOAD_ALLOW_NONROOT, &d), SMP_OK);
+	smp_diags_free(d);
+	d = NULL;
+	CU_ASSERT_EQUAL_FATAL(smp_policy_load(w.conf, SMP_LOAD_ALLOW_NONROOT, &c, &d), SMP_OK);
+	smp_diags_free(d);
+	CU_ASSERT_EQUAL(smp_policy_cache_state(c), SMP_CACHE_USED);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		const smp_policy *q[] = { p, c };
+
+		for (size_t k = 0; k < 2; k++) {
+			smp_decision *x = decide(q[k], want[i].user, want[i].platform, "ws1", NULL,
+			                         SMP_ACTION_VIEW, AT);
+
+			CU_ASSERT_EQUAL(smp_decision_allowed(x), want[i].allowed);
+			if (!want[i].allowed)
+				CU_ASSERT_TRUE(denied_only_by(x, want[i].why));
+			if (want[i].says != NULL)
+				CU_ASSERT_TRUE(message_has(x, want[i].says));
+			smp_decision_free(x);
+		}
+	}
+	smp_policy_free(c);
+	smp_policy_free(p);
+	world_remove(&w);
+}
+
 int main(void)
 {
 	CU_pSuite s;
@@ -222,5 +319,6 @@ int main(void)
 	            test_void_staff);
 	CU_add_test(s, "a void device, a void account", test_void_device_and_account);
 	CU_add_test(s, "the compiled cache and the login store carry them", test_void_compiled);
+	CU_add_test(s, "authors no longer in the records", test_absent_authors);
 	return run_suites();
 }
