@@ -438,7 +438,7 @@ def main():
     finally:
         shutil.rmtree(top, ignore_errors=True)
     print('1..%d' % n)
-    print('%d passed, %d failed' % (n - failed, failed))
+    print('# %d passed, %d failed' % (n - failed, failed))
     return 1 if failed else 0
 
 
