@@ -835,6 +835,15 @@ def case_incremental(tmp, slapd):
        "other, the one the old state named kept, the rest removed", copies(conf))
     leftover = [n for n in os.listdir(copy_dir(conf)) if n.startswith(".")]
     ok(not leftover, "incremental: no temporary folder or file left", leftover)
+    # the login store of a copy that is gone goes with it: one store per
+    # copy that exists, not one per sync ever made
+    store = with_store(["sync"])[-1]
+    mine = sorted(n for n in os.listdir(store) if "copy\\x2d" in n)
+    numbers = [n.split("copy\\x2d")[1].split("-")[0] for n in mine]
+    ok(sorted(set(numbers)) == ["2", "6"] and
+       sorted(n for n, m in zip(numbers, mine) if m.endswith(".login")) == ["2", "6"],
+       "incremental: the stores of removed copies are removed, those of copy-2 and "
+       "copy-6 kept", mine)
 
 
 def wrong_ca(tmp):
