@@ -245,7 +245,10 @@ smp_cache_state smp_policy_store_state(const smp_policy *policy);
  * last 2 s is waited for (flags SMP_EDIT_NOWAIT: SMP_ERR_LOCK instead, and
  * nothing written), so that logins need not hash it.  Locking, permissions
  * and the atomic replacement are those of smp_policy_cache_write(), with
- * "<store>.lock".  Returns SMP_OK, SMP_ERR_ARG (NULL policy, or a policy
+ * "<store>.lock".  For a policy read from a directory's copy
+ * (copy_dir/copy-N/smpolicy.conf) the stores of the other copies of that
+ * folder whose settings file is gone are removed then, with their locks.
+ * Returns SMP_OK, SMP_ERR_ARG (NULL policy, or a policy
  * of one person), SMP_ERR_LOCK, SMP_ERR_IO (with *diags saying why),
  * SMP_ERR_INSECURE, SMP_ERR_NOMEM.
  */

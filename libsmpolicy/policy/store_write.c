@@ -7,7 +7,9 @@
  */
 #include "store.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdalign.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -371,6 +373,77 @@ static smp_status make_folder(const char *dir, smp_diags *d)
 	return SMP_ERR_IO;
 }
 
+/* Is name "copy-N" (N digits, not 0)?  N, or 0. */
+static unsigned long copy_folder_number(const char *name)
+{
+	char *end;
+	unsigned long n;
+
+	if (strncmp(name, "copy-", 5) != 0 || name[5] < '1' || name[5] > '9')
+		return 0;
+	n = strtoul(name + 5, &end, 10);
+	return *end == '\0' ? n : 0;
+}
+
+/*
+ * A directory's copies come and go (copy_dir/copy-N, each sync a new N):
+ * after the store of copy-N is written, the stores of its sibling copies
+ * whose settings file is gone are removed, each with its lock file, so
+ * that the store folder holds one store per copy that exists and not one
+ * per sync ever made.  Stores named by a digest (long paths) are left.
+ */
+static void prune_old_copies(const char *dir, const char *config_abs)
+{
+	char folder[4096], parent[4096], *zero_conf = NULL, *zero = NULL;
+	const char *base, *name;
+	size_t lp, ls;
+	DIR *dp = NULL;
+	struct dirent *e;
+
+	split_path(config_abs, folder, sizeof(folder), &base);
+	split_path(folder, parent, sizeof(parent), &name);
+	if (copy_folder_number(name) == 0 ||
+	    asprintf(&zero_conf, "%s/copy-0/%s", parent, base) < 0)
+		return;
+	/* the store of copy-0 tells the name's prefix and suffix around "0" */
+	zero = store_path(dir, zero_conf);
+	char *mark = zero != NULL ? strstr(zero, "copy\\x2d0-") : NULL;
+
+	if (mark == NULL || (dp = opendir(dir)) == NULL)
+		goto out;
+	mark += strlen("copy\\x2d");
+	lp = (size_t)(mark - zero) - strlen(dir) - 1;
+	ls = strlen(mark + 1);
+	while ((e = readdir(dp)) != NULL) {
+		const char *n = e->d_name, *digits = n + lp;
+		size_t len = strlen(n), k = 0;
+		char *conf = NULL, *lock = NULL;
+		struct stat st;
+
+		if (len <= lp + ls || strncmp(n, zero + strlen(dir) + 1, lp) != 0 ||
+		    strcmp(n + len - ls, mark + 1) != 0)
+			continue;
+		while (digits + k < n + len - ls && digits[k] >= '0' && digits[k] <= '9')
+			k++;
+		if (k == 0 || k > 18 || digits[k] != mark[1] || digits + k != n + len - ls ||
+		    digits[0] == '0')
+			continue;
+		if (asprintf(&conf, "%s/copy-%.*s/%s", parent, (int)k, digits, base) < 0)
+			continue;
+		if (lstat(conf, &st) != 0 && errno == ENOENT && asprintf(&lock, "%s.lock", n) >= 0) {
+			unlinkat(dirfd(dp), n, 0);
+			unlinkat(dirfd(dp), lock, 0);
+		}
+		free(lock);
+		free(conf);
+	}
+out:
+	if (dp != NULL)
+		closedir(dp);
+	free(zero);
+	free(zero_conf);
+}
+
 static smp_status write_store(const smp_policy *p, const char *dir, unsigned flags,
                               smp_diags *d)
 {
@@ -403,6 +476,8 @@ static smp_status write_store(const smp_policy *p, const char *dir, unsigned fla
 	}
 	if (rc == SMP_OK)
 		rc = replace_file(path, img, size, &perm, d);
+	if (rc == SMP_OK)
+		prune_old_copies(dir, p->config_path);
 out:
 	if (lock >= 0)
 		close(lock);

@@ -15,7 +15,9 @@
 #     the TLS files, and database {1}mdb for dc=example,dc=org (root DN
 #     cn=admin,dc=example,dc=org, password "secret"), with the indexes of
 #     ldap/smpolicy.ldif's header and the syncprov overlay (contextCSN on
-#     the suffix);
+#     the suffix; a session log of 100,000 changes, so that an RFC 4533
+#     refresh with a recent cookie gets deletions as entryUUIDs instead of
+#     every entry present);
 #   - slapd listening on ldap://127.0.0.1:PORT, ldaps://127.0.0.1:PORT2 and
 #     ldapi://DIR/ldapi, in the foreground of a background job, its output
 #     in DIR/slapd.log (SLAPD_DEBUG=stats for more);
@@ -155,6 +157,7 @@ objectClass: olcOverlayConfig
 objectClass: olcSyncProvConfig
 olcOverlay: {0}syncprov
 olcSpCheckpoint: 100 10
+olcSpSessionlog: 100000
 EOF
 }
 

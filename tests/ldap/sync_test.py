@@ -863,6 +863,16 @@ def case_incremental(tmp, slapd):
     with open(os.path.join(top, ".state-Qw9rTy"), "w") as f:
         f.write("version = 1;\ncopy = ")
     shutil.copytree(os.path.join(top, "copy-2"), os.path.join(top, "copy-5"))
+    # names in the store folder that only look like a removed copy's
+    # store: another folder's, not a number, a number no copy is named by
+    store = with_store(["sync"])[-1]
+    ours = [n for n in os.listdir(store) if n.endswith("copy\\x2d2-smpolicy.conf.login")]
+    prefix = ours[0][:-len("2-smpolicy.conf.login")] if len(ours) == 1 else "missing-"
+    planted = [prefix + "1x-smpolicy.conf.login", prefix + "01-smpolicy.conf.login",
+               prefix + "1-other.conf.login", "elsewhere-copy\\x2d1-smpolicy.conf.login"]
+    for n in planted:
+        with open(os.path.join(store, n), "w") as f:
+            f.write("not a store")
     modify(slapd, f"dn: cn=LT-2026-014,ou=approvals,{slapd.env['BASE']}\nchangetype: modify\n"
                   "replace: smpRevokedReason\nsmpRevokedReason: case closed\n")
     synced_ok(conf, "incremental: another change synced")
@@ -870,6 +880,18 @@ def case_incremental(tmp, slapd):
        "other, the one the old state named kept, the rest removed", copies(conf))
     leftover = [n for n in os.listdir(copy_dir(conf)) if n.startswith(".")]
     ok(not leftover, "incremental: no temporary folder or file left", leftover)
+    # the login store of a copy that is gone goes with it: one store per
+    # copy that exists, not one per sync ever made
+    left = set(os.listdir(store))
+    ok(len(ours) == 1 and all(n in left for n in planted),
+       "incremental: a store name that is not a removed copy's is left alone",
+       repr((ours, sorted(left))))
+    mine = sorted(n for n in left if "copy\\x2d" in n and n not in planted)
+    numbers = [n.split("copy\\x2d")[1].split("-")[0] for n in mine]
+    ok(sorted(set(numbers)) == ["2", "6"] and
+       sorted(n for n, m in zip(numbers, mine) if m.endswith(".login")) == ["2", "6"],
+       "incremental: the stores of removed copies are removed, those of copy-2 and "
+       "copy-6 kept", mine)
 
 
 def wrong_ca(tmp):
