@@ -184,6 +184,14 @@ gid_t private_gid(void);
 /* fchown to root:private_gid() (when root; the caller's ids otherwise
  * stay) and fchmod to mode: false with errno on failure. */
 bool make_private(int fd, mode_t mode);
+/* Replace DIR/NAME by the len bytes of data as every file of the local
+ * copy is replaced: a private temporary file DIR/PREFIXXXXXXX written,
+ * fsynced, renamed over NAME, then DIR fsynced, so that a crash leaves the
+ * old file or the new, whole.  SMP_OK, SMP_ERR_NOMEM, or SMP_ERR_IO with
+ * errno set (the temporary file removed).  *path (when not NULL) receives
+ * DIR/NAME, to free(), for the caller's message, also on failure. */
+smp_status private_replace(const char *dir, const char *name, const char *prefix,
+                           const void *data, size_t len, char **path);
 
 /* Is the copy of st recent enough to decide from at now (within
  * ls->max_offline of the last good sync, and not dated ahead of the

@@ -218,9 +218,8 @@ static void state_line(struct ebuf *b, const char *key, const char *value)
 static smp_status write_state(struct sync *y, const char *copy, int64_t synced)
 {
 	struct ebuf b = { 0 };
-	char when[32], *tmp = NULL, *path = NULL;
-	smp_status rc = SMP_OK;
-	int fd = -1;
+	char when[32], *path = NULL;
+	smp_status rc;
 
 	format_utc(synced, when, sizeof(when));
 	ebuf_adds(&b, "# the local copy of the directory (smpolicy sync): which copy is current\n"
@@ -231,24 +230,14 @@ static smp_status write_state(struct sync *y, const char *copy, int64_t synced)
 	state_line(&b, "base", y->s.base);
 	state_line(&b, "context_csn", y->w.context_csn);
 	ebuf_addf(&b, "void_records = %zu;\n", y->void_records);
-	if (b.oom || asprintf(&tmp, "%s/" STATE_TEMP_PREFIX "XXXXXX", y->s.copy_dir) < 0 ||
-	    asprintf(&path, "%s/" LDAP_STATE_FILE, y->s.copy_dir) < 0) {
-		rc = SMP_ERR_NOMEM;
-		goto out;
+	if (b.oom) {
+		ebuf_free(&b);
+		return SMP_ERR_NOMEM;
 	}
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0 || !make_private(fd, SMP_PRIVATE_FILE_MODE) || !write_all(fd, b.s, b.len) ||
-	    fsync(fd) != 0 ||
-	    close(fd) != 0 || (fd = -1, rename(tmp, path) != 0) || !fsync_folder(y->s.copy_dir)) {
+	rc = private_replace(y->s.copy_dir, LDAP_STATE_FILE, STATE_TEMP_PREFIX, b.s, b.len, &path);
+	if (rc == SMP_ERR_IO)
 		diags_add(y->d, path, 0, SMP_SEV_ERROR, NULL, "cannot write the state of the local "
 		          "copy: %s", strerror(errno));
-		rc = SMP_ERR_IO;
-		if (fd >= 0)
-			close(fd);
-		unlink(tmp);
-	}
-out:
-	free(tmp);
 	free(path);
 	ebuf_free(&b);
 	return rc;

@@ -226,11 +226,10 @@ static void quote(FILE *f, const char *s)
 /* Replace copy_dir/revoked with m: temp, fsync, rename, fsync the folder. */
 static smp_status revmem_write(const char *copy_dir, const struct revmem *m, smp_diags *d)
 {
-	char *tmp = NULL, *path = NULL, *buf = NULL;
+	char *path = NULL, *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
-	smp_status rc = SMP_OK;
-	int fd = -1;
+	smp_status rc;
 
 	if (f == NULL)
 		return SMP_ERR_NOMEM;
@@ -255,23 +254,10 @@ static smp_status revmem_write(const char *copy_dir, const struct revmem *m, smp
 		free(buf);
 		return SMP_ERR_NOMEM;
 	}
-	if (asprintf(&tmp, "%s/.revoked.XXXXXX", copy_dir) < 0 ||
-	    asprintf(&path, "%s/" REVOKED_FILE, copy_dir) < 0) {
-		rc = SMP_ERR_NOMEM;
-		goto out;
-	}
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0 || !make_private(fd, 0640) || !write_all(fd, buf, len) || fsync(fd) != 0 ||
-	    close(fd) != 0 || (fd = -1, rename(tmp, path) != 0) || !fsync_folder(copy_dir)) {
+	rc = private_replace(copy_dir, REVOKED_FILE, ".revoked.", buf, len, &path);
+	if (rc == SMP_ERR_IO)
 		diags_add(d, path, 0, SMP_SEV_ERROR, NULL,
 		          "cannot keep the revocations seen: %s", strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		unlink(tmp);
-		rc = SMP_ERR_IO;
-	}
-out:
-	free(tmp);
 	free(path);
 	free(buf);
 	return rc;

@@ -43,6 +43,42 @@ bool make_private(int fd, mode_t mode)
 	return fchmod(fd, mode) == 0;
 }
 
+smp_status private_replace(const char *dir, const char *name, const char *prefix,
+                           const void *data, size_t len, char **path_out)
+{
+	char *tmp = NULL, *path = NULL;
+	smp_status rc = SMP_OK;
+	int fd, err;
+
+	if (path_out != NULL)
+		*path_out = NULL;
+	if (asprintf(&path, "%s/%s", dir, name) < 0) {
+		path = NULL;
+		return SMP_ERR_NOMEM;
+	}
+	if (asprintf(&tmp, "%s/%sXXXXXX", dir, prefix) < 0) {
+		free(path);
+		return SMP_ERR_NOMEM;
+	}
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0 || !make_private(fd, SMP_PRIVATE_FILE_MODE) || !write_all(fd, data, len) ||
+	    fsync(fd) != 0 || close(fd) != 0 || (fd = -1, rename(tmp, path) != 0) ||
+	    !fsync_folder(dir)) {
+		err = errno;
+		if (fd >= 0)
+			close(fd);
+		unlink(tmp);
+		errno = err;
+		rc = SMP_ERR_IO;
+	}
+	free(tmp);
+	if (path_out != NULL)
+		*path_out = path;
+	else
+		free(path);
+	return rc;
+}
+
 /* ---- copy_dir/last-attempt ---------------------------------------------- */
 
 static void format_utc(int64_t t, char *buf, size_t n)
@@ -57,9 +93,8 @@ static void format_utc(int64_t t, char *buf, size_t n)
 smp_status ldap_attempt_write(const char *copy_dir, const struct ldap_attempt *a)
 {
 	struct ebuf b = { 0 };
-	char when[32], *tmp = NULL, *path = NULL;
-	smp_status rc = SMP_OK;
-	int fd;
+	char when[32];
+	smp_status rc;
 
 	format_utc(a->attempted, when, sizeof(when));
 	ebuf_adds(&b, "# the last sync of the local copy, good or not (smpolicy status)\n"
@@ -71,25 +106,13 @@ smp_status ldap_attempt_write(const char *copy_dir, const struct ldap_attempt *a
 	conf_quote(&b, a->error != NULL ? a->error : "");
 	ebuf_addf(&b, ";\nrecords = %lld;\nsuccess_records = %lld;\n", a->records,
 	          a->success_records);
-	if (b.oom || asprintf(&tmp, "%s/" ATTEMPT_TEMP_PREFIX "XXXXXX", copy_dir) < 0 ||
-	    asprintf(&path, "%s/" LDAP_ATTEMPT_FILE, copy_dir) < 0) {
-		rc = SMP_ERR_NOMEM;
-		goto out;
+	if (b.oom) {
+		ebuf_free(&b);
+		return SMP_ERR_NOMEM;
 	}
 	remove_temps(copy_dir, ATTEMPT_TEMP_PREFIX);
 	/* the state's discipline: a reader sees the old record or the new */
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0 || !make_private(fd, SMP_PRIVATE_FILE_MODE) || !write_all(fd, b.s, b.len) ||
-	    fsync(fd) != 0 || close(fd) != 0 || (fd = -1, rename(tmp, path) != 0) ||
-	    !fsync_folder(copy_dir)) {
-		rc = SMP_ERR_IO;
-		if (fd >= 0)
-			close(fd);
-		unlink(tmp);
-	}
-out:
-	free(tmp);
-	free(path);
+	rc = private_replace(copy_dir, LDAP_ATTEMPT_FILE, ATTEMPT_TEMP_PREFIX, b.s, b.len, NULL);
 	ebuf_free(&b);
 	return rc;
 }

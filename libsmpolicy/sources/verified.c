@@ -71,9 +71,8 @@ smp_status dir_verified_write(const char *copy_dir, const struct sig_memo *m, sm
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t head = sizeof(VERIFIED_HEAD) - 1, len = head + m->n * 65, at = head;
-	char *buf = malloc(len + 1), *tmp = NULL, *path = NULL;
-	smp_status rc = SMP_OK;
-	int fd = -1;
+	char *buf = malloc(len + 1), *path = NULL;
+	smp_status rc;
 
 	if (buf == NULL)
 		return SMP_ERR_NOMEM;
@@ -89,23 +88,10 @@ smp_status dir_verified_write(const char *copy_dir, const struct sig_memo *m, sm
 		}
 		buf[at++] = '\n';
 	}
-	if (asprintf(&tmp, "%s/.verified.XXXXXX", copy_dir) < 0 ||
-	    asprintf(&path, "%s/" VERIFIED_FILE, copy_dir) < 0) {
-		rc = SMP_ERR_NOMEM;
-		goto out;
-	}
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0 || !make_private(fd, 0640) || !write_all(fd, buf, at) || fsync(fd) != 0 ||
-	    close(fd) != 0 || (fd = -1, rename(tmp, path) != 0)) {
+	rc = private_replace(copy_dir, VERIFIED_FILE, ".verified.", buf, at, &path);
+	if (rc == SMP_ERR_IO)
 		diags_add(d, path, 0, SMP_SEV_WARNING, NULL, "cannot keep the signatures verified "
 		          "(the next sync verifies them all again): %s", strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		unlink(tmp);
-		rc = SMP_ERR_IO;
-	}
-out:
-	free(tmp);
 	free(path);
 	free(buf);
 	return rc;
