@@ -323,6 +323,27 @@ static bool store_fresh(const char *data, const struct stat *st, const char *con
 	return fresh && perm_holds(&pm, st);
 }
 
+/* Open and map the store at path, checked as compiled_open() checks it:
+ * its status (only an error of its own, such as no memory, is not SMP_OK);
+ * *why says why the store cannot be used, else *map (MAP_FAILED until then)
+ * holds st->st_size bytes of it.  *fd, when not -1, is the caller's to close. */
+static smp_status store_map(const char *path, unsigned flags, smp_diags *quiet, int *fd,
+                            struct stat *st, void **map, const char **why)
+{
+	smp_status rc = compiled_open(path, flags, STORE_MAX_SIZE, fd, st, why, quiet);
+
+	if (rc != SMP_OK)
+		return rc;
+	if (*why == NULL && st->st_size == 0)
+		*why = "it is cut short";
+	if (*why == NULL) {
+		*map = mmap(NULL, (size_t)st->st_size, PROT_READ, MAP_PRIVATE, *fd, 0);
+		if (*map == MAP_FAILED)
+			*why = "it cannot be mapped";
+	}
+	return SMP_OK;
+}
+
 /* The policy of user at device from the store of config_abs in dir, if it
  * is fresh: SMP_OK and *out; otherwise *out is NULL and *state says why
  * (a rejected store is explained in d).  Only SMP_ERR_NOMEM is an error. */
@@ -346,16 +367,9 @@ static smp_status store_load(const char *config_abs, const char *dir, unsigned f
 	if (access(path, F_OK) != 0 && errno == ENOENT)
 		goto out;
 	*state = SMP_CACHE_REJECTED;
-	rc = compiled_open(path, flags, STORE_MAX_SIZE, &fd, &st, &why, quiet);
+	rc = store_map(path, flags, quiet, &fd, &st, &map, &why);
 	if (rc != SMP_OK)
 		goto out;
-	if (why == NULL && st.st_size == 0)
-		why = "it is cut short";
-	if (why == NULL) {
-		map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (map == MAP_FAILED)
-			why = "it cannot be mapped";
-	}
 	if (map != MAP_FAILED) {
 		rc = store_image_read(map, (size_t)st.st_size, user, device, out, state, &why);
 		if (*out != NULL && !store_fresh(map, &st, config_abs, flags)) {
@@ -507,16 +521,9 @@ smp_cache_state smp_policy_store_check(const char *config_path, const char *stor
 	if (access(path, F_OK) != 0 && errno == ENOENT)
 		goto out;
 	state = SMP_CACHE_REJECTED;
-	if (compiled_open(path, flags, STORE_MAX_SIZE, &fd, &st, &why, quiet) != SMP_OK) {
+	if (store_map(path, flags, quiet, &fd, &st, &map, &why) != SMP_OK) {
 		state = SMP_CACHE_OFF;
 		goto out;
-	}
-	if (why == NULL && st.st_size == 0)
-		why = "it is cut short";
-	if (why == NULL) {
-		map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (map == MAP_FAILED)
-			why = "it cannot be mapped";
 	}
 	if (map != MAP_FAILED) {
 		why = header_fault(map, (size_t)st.st_size, &h, &state);
