@@ -45,6 +45,11 @@ struct remembered {
 struct revmem {
 	struct remembered *v;
 	size_t n, cap;
+	/* v's ids -> their index: a sync looks up every approval of the
+	 * world, and the memory only grows, so no linear search */
+	struct idmap ix;
+	size_t ixcap;              /* ids ix holds room for */
+	struct arena mem;          /* ix's slots */
 };
 
 static void revmem_free(struct revmem *m)
@@ -55,15 +60,15 @@ static void revmem_free(struct revmem *m)
 			free(m->v[i].v[k]);
 	}
 	free(m->v);
+	arena_release(&m->mem);
 	memset(m, 0, sizeof(*m));
 }
 
 static struct remembered *revmem_find(const struct revmem *m, const char *id)
 {
-	for (size_t i = 0; i < m->n; i++)
-		if (strcmp(m->v[i].id, id) == 0)
-			return &m->v[i];
-	return NULL;
+	uint32_t i = m->ixcap > 0 ? idmap_find(&m->ix, id) : NONE;
+
+	return i != NONE ? &m->v[i] : NULL;
 }
 
 static struct remembered *revmem_add(struct revmem *m, const char *id)
@@ -77,10 +82,22 @@ static struct remembered *revmem_add(struct revmem *m, const char *id)
 		m->v = nv;
 		m->cap = nc;
 	}
+	if (m->n == m->ixcap) {   /* a larger index, rebuilt (the old slots stay in mem) */
+		size_t nc = m->ixcap ? m->ixcap * 2 : 64;
+		struct idmap ix;
+
+		if (!idmap_init(&ix, &m->mem, nc))
+			return NULL;
+		for (size_t i = 0; i < m->n; i++)
+			idmap_insert(&ix, m->v[i].id, (uint32_t)i);
+		m->ix = ix;
+		m->ixcap = nc;
+	}
 	memset(&m->v[m->n], 0, sizeof(m->v[m->n]));
 	m->v[m->n].id = strdup(id);
 	if (m->v[m->n].id == NULL)
 		return NULL;
+	idmap_insert(&m->ix, m->v[m->n].id, (uint32_t)m->n);
 	return &m->v[m->n++];
 }
 
