@@ -914,9 +914,8 @@ static bool has_approval_for(const struct run *r, const char *platform)
 	size_t n = smp_policy_approval_count(r->policy);
 
 	for (size_t i = 0; i < n; i++) {
-		struct smp_approval_info a;
-
-		if (!smp_policy_approval(r->policy, i, r->at, &a) || a.staff == NULL ||
+		struct smp_approval_info a = { .size = sizeof(a) };
+		if (smp_policy_approval(r->policy, i, r->at, &a) != SMP_OK || a.staff == NULL ||
 		    strcmp(a.staff, r->user) != 0)
 			continue;
 		for (const char *const *p = a.platforms; p != NULL && *p != NULL; p++)

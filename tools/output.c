@@ -51,6 +51,13 @@ static size_t utf8_len(const unsigned char *s)
 	return n;
 }
 
+bool config_is_directory(const char *config, unsigned flags)
+{
+	bool directory = false;
+
+	return smp_config_is_directory(config, flags, &directory) == SMP_OK && directory;
+}
+
 void print_escaped(FILE *f, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
@@ -314,7 +321,7 @@ static size_t count_persons(const smp_policy *p, const char *office, int64_t at)
 	const char **seen = NULL;
 
 	for (size_t i = 0; i < n; i++) {
-		struct smp_approval_info a;
+		struct smp_approval_info a = { .size = sizeof(a) };
 		size_t j;
 
 		smp_policy_approval(p, i, at, &a);
@@ -374,8 +381,7 @@ static void print_slot_text(FILE *f, const smp_policy *p, const char *office, in
 	bool any = false;
 
 	for (size_t i = 0; i < smp_policy_approval_count(p); i++) {
-		struct smp_approval_info a;
-
+		struct smp_approval_info a = { .size = sizeof(a) };
 		smp_policy_approval(p, i, at, &a);
 		if (a.office == NULL || strcmp(a.office, office) != 0 || slot_of(&a) != slot)
 			continue;
@@ -394,7 +400,7 @@ int print_report_text(FILE *f, const smp_policy *p, int64_t at)
 	fprintf(f, "Report at %s; cap %d persons per office; lapse warnings %d days ahead\n",
 	        time_or(at, tb, sizeof(tb), "?"), cap, smp_policy_warn_days(p));
 	for (size_t o = 0; o < smp_policy_office_count(p); o++) {
-		struct smp_office_info oi;
+		struct smp_office_info oi = { .size = sizeof(oi) };
 		size_t persons;
 
 		smp_policy_office(p, o, &oi);
@@ -443,7 +449,7 @@ int print_report_json(FILE *f, const smp_policy *p, int64_t at)
 	json_object_object_add(root, "cap", json_object_new_int(smp_policy_office_cap(p)));
 	json_object_object_add(root, "warn_days", json_object_new_int(smp_policy_warn_days(p)));
 	for (size_t o = 0; o < smp_policy_office_count(p); o++) {
-		struct smp_office_info oi;
+		struct smp_office_info oi = { .size = sizeof(oi) };
 		json_object *jo = json_object_new_object(), *lists[4] = { NULL };
 
 		smp_policy_office(p, o, &oi);
@@ -455,7 +461,7 @@ int print_report_json(FILE *f, const smp_policy *p, int64_t at)
 		for (int s = SLOT_HOLDER; s <= SLOT_PENDING; s++)
 			lists[s] = json_object_new_array();
 		for (size_t i = 0; i < smp_policy_approval_count(p); i++) {
-			struct smp_approval_info a;
+			struct smp_approval_info a = { .size = sizeof(a) };
 			enum slot s;
 
 			smp_policy_approval(p, i, at, &a);

@@ -11,6 +11,7 @@
  * SPDX-License-Identifier: BSD-3-Clause
  */
 #include "smpolicy.h"
+#include "smpolicy_testing.h"
 #include "device.h"
 #include "proto.h"
 #include "resolver.h"
