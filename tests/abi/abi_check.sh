@@ -1,8 +1,9 @@
 #!/bin/sh
-# abi_check.sh [--write] LIBRARY BASELINE HEADER [SANITIZE]
+# abi_check.sh [--write] LIBRARY BASELINE HEADERS_DIR [SANITIZE]
 #
 # The interface of the library as built (abidw: its exported functions and
-# every type they reach, as HEADER declares them) against the committed
+# every type they reach, as the headers of HEADERS_DIR declare them, with
+# the layout of every struct the caller sees) against the committed
 # description BASELINE: any difference, an added function as much as a
 # changed struct, fails and abidiff's report says what changed.  --write
 # writes BASELINE from LIBRARY instead: for a change of the interface that
@@ -19,7 +20,7 @@ if [ "${1-}" = "--write" ]; then
 fi
 lib=$1
 base=$2
-header=$3
+headers=$3
 sanitize=${4-none}
 
 if ! command -v abidw >/dev/null 2>&1 || ! command -v abidiff >/dev/null 2>&1; then
@@ -37,7 +38,7 @@ trap 'rm -rf "$tmp"' EXIT
 # themselves: the description changes only when the interface does
 if ! abidw --no-corpus-path --no-show-locs --no-comp-dir-path --no-elf-needed \
 	--drop-undefined-syms --drop-private-types --type-id-style hash \
-	--header-file "$header" "$lib" >"$tmp/built.abi" 2>"$tmp/err"; then
+	--headers-dir "$headers" "$lib" >"$tmp/built.abi" 2>"$tmp/err"; then
 	echo "SKIP: abidw cannot read $lib:"
 	cat "$tmp/err"
 	exit 77
