@@ -594,7 +594,8 @@ size_t smp_policy_office_count(const smp_policy *policy);
 smp_status smp_policy_office(const smp_policy *policy, size_t i, struct smp_office_info *out);
 
 size_t smp_policy_platform_count(const smp_policy *policy);
-/* Id of platform i (catalogue order), owned by policy; NULL when out of range. */
+/* Id and name of platform i (catalogue order), owned by policy; NULL when
+ * out of range. */
 const char *smp_policy_platform_id(const smp_policy *policy, size_t i);
 const char *smp_policy_platform_name(const smp_policy *policy, size_t i);
 /* Domain j of platform i as the catalogue's `domains` spells it, owned by

@@ -263,6 +263,10 @@ static void test_out_of_range(void)
 	CU_ASSERT_PTR_NULL(smp_cache_state_name((smp_cache_state)99));
 	CU_ASSERT_STRING_EQUAL(smp_status_string((smp_status)99), "unknown status");
 	CU_ASSERT_PTR_NULL(smp_policy_platform_id(P, smp_policy_platform_count(P)));
+	CU_ASSERT_PTR_NULL(smp_policy_platform_name(P, smp_policy_platform_count(P)));
+	CU_ASSERT_PTR_NULL(smp_policy_staff_office(P, "nobody"));
+	CU_ASSERT_EQUAL(smp_policy_cache_state(NULL), SMP_CACHE_OFF);
+	CU_ASSERT_PTR_NULL(smp_decision_warning_message(NULL, 0));
 	CU_ASSERT_PTR_NULL(smp_policy_platform_domain(P, 0, 99));
 	CU_ASSERT_PTR_NULL(smp_policy_records_path(P, smp_policy_records_count(P)));
 	CU_ASSERT_PTR_NULL(smp_sync_void(NULL, 0, NULL));
