@@ -31,6 +31,9 @@ PACKAGES="$PACKAGES dpkg-dev debhelper lintian libpam-runtime"
 # of the day, in UTC and in New York; and the signing tests' clock
 # (tests/sig/dir_sig_test.py).
 PACKAGES="$PACKAGES faketime"
+# abigail-tools (abidw, abidiff): tests/abi compares the library's
+# interface with its committed description, libsmpolicy/libsmpolicy.abi
+PACKAGES="$PACKAGES abigail-tools"
 # libgnutls28-dev, libssl-dev: the directors' signatures (signing, verifying);
 # softhsm2, gnutls-bin (p11tool), p11-kit: the signing tests' PKCS#11 tokens,
 # one per director

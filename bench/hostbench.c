@@ -9,6 +9,7 @@
  * SPDX-License-Identifier: BSD-3-Clause
  */
 #include "smpolicy.h"
+#include "smpolicy_testing.h"
 
 #include <stdio.h>
 #include <stdlib.h>

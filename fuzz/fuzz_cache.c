@@ -454,9 +454,8 @@ static const int64_t moments[] = {
 
 static void put_approval(struct tx *t, const smp_policy *p, size_t i, int64_t at)
 {
-	struct smp_approval_info a;
-
-	fuzz_assert(smp_policy_approval(p, i, at, &a));
+	struct smp_approval_info a = { .size = sizeof(a) };
+	fuzz_assert(smp_policy_approval(p, i, at, &a) == SMP_OK);
 	put(t, "approval %zu at %lld: %s %s %s %s [", i, (long long)at, S(a.id), S(a.staff),
 	    S(a.office), S(a.kind));
 	fuzz_assert(a.platforms != NULL);
@@ -564,12 +563,13 @@ static void exercise(const smp_policy *p, struct tx *t)
 	put(t, " warn %d cap %d audit %s\n", smp_policy_warn_days(p), smp_policy_office_cap(p),
 	    p->set.audit);
 	for (size_t i = 0; i < smp_policy_office_count(p); i++) {
-		struct smp_office_info o;
-
-		fuzz_assert(smp_policy_office(p, i, &o));
+		struct smp_office_info o = { .size = sizeof(o) };
+		fuzz_assert(smp_policy_office(p, i, &o) == SMP_OK);
 		put(t, "office %s %s %s\n", o.id, o.name, o.kind);
 	}
-	fuzz_assert(!smp_policy_office(p, smp_policy_office_count(p), &(struct smp_office_info){ 0 }));
+	fuzz_assert(smp_policy_office(p, smp_policy_office_count(p),
+	                             &(struct smp_office_info){ .size = sizeof(struct smp_office_info) }) ==
+	            SMP_ERR_NOTFOUND);
 	for (size_t i = 0; i < smp_policy_platform_count(p); i++) {
 		put(t, "platform %s %s", smp_policy_platform_id(p, i), smp_policy_platform_name(p, i));
 		for (char **d = p->platforms[i].domains; d != NULL && *d != NULL; d++)

@@ -12,6 +12,7 @@
 #define SMP_FUZZ_COMMON_H
 
 #include "smpolicy.h"
+#include "smpolicy_testing.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -81,8 +81,7 @@ static bool is_approval_reason(smp_reason r)
 static bool approval_valid(const char *user, const char *platform, int64_t t)
 {
 	for (size_t i = 0; i < smp_policy_approval_count(world); i++) {
-		struct smp_approval_info a;
-
+		struct smp_approval_info a = { .size = sizeof(a) };
 		smp_policy_approval(world, i, t, &a);
 		if (a.state != SMP_STATE_VALID || strcmp(a.staff, user) != 0)
 			continue;

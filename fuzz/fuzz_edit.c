@@ -156,7 +156,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	default: {
 		static const char *const fb[] = { "facebook", NULL };
 		static const char *const yt[] = { "youtube", NULL };
-		struct smp_edit_request r = { 0 };
+		struct smp_edit_request r = { .size = sizeof(r) };
 
 		r.staff = staff;
 		r.kind = op == 7 ? SMP_APPROVAL_LONG_TERM : SMP_APPROVAL_LIMITED;

@@ -88,9 +88,8 @@ static void check_view(const smp_policy *p, const char *user, const char *platfo
 	if (device == NULL)
 		return;
 	for (size_t i = 0; i < smp_policy_approval_count(p); i++) {
-		struct smp_approval_info a;
-
-		fuzz_assert(smp_policy_approval(p, i, t, &a));
+		struct smp_approval_info a = { .size = sizeof(a) };
+		fuzz_assert(smp_policy_approval(p, i, t, &a) == SMP_OK);
 		if (a.state == SMP_STATE_VALID && strcmp(a.staff, user) == 0 &&
 		    lists_platform(&a, platform)) {
 			expect = true;
@@ -233,20 +232,19 @@ static void probe(const smp_policy *p)
 	for (size_t i = 0; i < smp_policy_records_count(p); i++)
 		fuzz_assert(smp_policy_records_path(p, i) != NULL);
 	for (size_t i = 0; i < smp_policy_office_count(p); i++) {
-		struct smp_office_info o;
-
-		fuzz_assert(smp_policy_office(p, i, &o));
+		struct smp_office_info o = { .size = sizeof(o) };
+		fuzz_assert(smp_policy_office(p, i, &o) == SMP_OK);
 	}
 	for (size_t i = 0; i < smp_policy_platform_count(p); i++)
 		fuzz_assert(smp_policy_platform_id(p, i) != NULL);
 	for (size_t i = 0; i < smp_policy_approval_count(p) && i < 8; i++) {
-		struct smp_approval_info a;
+		struct smp_approval_info a = { .size = sizeof(a) };
 		int64_t times[8];
 		size_t nt = 0;
 
 		for (size_t k = 0; k < sizeof(fixed) / sizeof(fixed[0]); k++)
-			fuzz_assert(smp_policy_approval(p, i, fixed[k], &a));
-		fuzz_assert(smp_policy_approval(p, i, 1795651200, &a));
+			fuzz_assert(smp_policy_approval(p, i, fixed[k], &a) == SMP_OK);
+		fuzz_assert(smp_policy_approval(p, i, 1795651200, &a) == SMP_OK);
 		if (a.has_start && a.start != INT64_MIN) {
 			times[nt++] = a.start;
 			times[nt++] = a.start - 1;

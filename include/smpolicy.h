@@ -15,7 +15,20 @@
  *    list of diagnostics (smp_diags) naming FILE:LINE.
  *  - Every object handed to the caller has a matching _free function that
  *    accepts NULL.  Strings returned as "const char *" are owned by the
- *    object they came from and live as long as it does.
+ *    object they came from and live as long as it does; strings returned
+ *    as "char *" are the caller's, freed with smp_free().
+ *  - Every function that takes `unsigned flags` accepts only the bits of its
+ *    own set, named at the function (SMP_LOAD_FLAGS, SMP_WRITE_FLAGS,
+ *    SMP_EDIT_FLAGS, SMP_EXPORT_FLAGS, SMP_SYNC_FLAGS; SMP_NO_FLAGS: none
+ *    yet): any other bit is SMP_ERR_ARG, so that a flag added later is
+ *    never silently ignored by an older library.
+ *  - Every struct the caller allocates and hands over begins with
+ *    `size_t size`, set by the caller to sizeof the struct it was built
+ *    with (smp_request_init() and smp_edit_request_init() do it; for the
+ *    structs the library fills: `struct smp_office_info o = { .size =
+ *    sizeof o };`).  A size the library does not know, larger or smaller,
+ *    is SMP_ERR_ARG: fields are only ever added at the end, with a new
+ *    size the library then knows besides the old ones.
  *  - A loaded smp_policy is immutable: any number of threads may call the
  *    const functions on one policy at once without locking.
  *  - Times are seconds since the Epoch (int64_t, UTC based).
@@ -58,8 +71,16 @@ typedef enum smp_status {
 	                      not within settings' ldap.max_offline: it decides nothing */
 } smp_status;
 
-/* A short English description of a status; static storage. */
+/* A short English description of a status; static storage; "unknown
+ * status" for a value not in the enum. */
 const char *smp_status_string(smp_status status);
+
+/* Free a string (or an array from smp_policy_watch_folders()) the library
+ * returned as the caller's; NULL is fine. */
+void smp_free(void *p);
+
+/* The flags of functions that have none yet: 0 (any bit is SMP_ERR_ARG). */
+#define SMP_NO_FLAGS 0u
 
 typedef enum smp_severity {
 	SMP_SEV_ERROR = 0,
@@ -116,17 +137,24 @@ char *smp_time_format(int64_t t, char *buf, size_t size);
 
 typedef struct smp_policy smp_policy;
 
+/* The flags of smp_policy_load() and smp_policy_load_for(). */
 enum smp_load_flags {
-	/* TESTS ONLY: accept files and folders owned by the calling user as
-	 * well as by root.  Group/other-writable files are refused anyway. */
-	SMP_LOAD_ALLOW_NONROOT = 1u << 0,
 	/* Parse the files even when a fresh compiled cache exists. */
 	SMP_LOAD_NO_CACHE = 1u << 1
 };
+#define SMP_LOAD_FLAGS ((unsigned)SMP_LOAD_NO_CACHE)
+
+/* The flags of smp_policy_cache_write() and smp_policy_store_write(). */
+enum smp_write_flags {
+	/* Fail with SMP_ERR_LOCK at once instead of waiting for the lock. */
+	SMP_WRITE_NOWAIT = 1u << 16
+};
+#define SMP_WRITE_FLAGS ((unsigned)SMP_WRITE_NOWAIT)
 
 /*
  * Load the settings file at config_path (NULL: SMP_DEFAULT_CONFIG) and every
  * records file it names; validate them structurally.
+ * flags: SMP_LOAD_FLAGS.
  * On SMP_OK *out is a new policy (free with smp_policy_free).  On any error
  * *out is NULL.  If diags is not NULL, *diags receives every diagnostic
  * (errors and warnings) found, or NULL if there were none; the caller frees
@@ -172,7 +200,7 @@ const char *smp_policy_cache_path(const smp_policy *policy);
  * of the loaded policy, with the digests of the files it was read from
  * and the zone's answers its local times took.  The writer takes an
  * exclusive flock(2) on "<cache>.lock" (created mode 0600), waiting up to
- * 10 seconds (flags SMP_EDIT_NOWAIT: not at all), removes temporary files
+ * 10 seconds (flags, of SMP_WRITE_FLAGS: SMP_WRITE_NOWAIT: not at all), removes temporary files
  * left by writers that were killed, writes a temporary file in the same
  * folder, mode 0644 narrowed by the modes of the files the policy was read
  * from and in their group when they all have one (a load finds a cache
@@ -180,8 +208,9 @@ const char *smp_policy_cache_path(const smp_policy *policy);
  * for the cache to be used outside tests), fsyncs it, renames it over the cache and fsyncs the folder: a
  * reader sees the old cache or the new, whole.  A cache written from files
  * that have changed since is stale, never wrong.
- * Returns SMP_OK, SMP_ERR_ARG (NULL policy), SMP_ERR_LOCK, SMP_ERR_IO
- * (with *diags saying why), SMP_ERR_NOMEM.
+ * Returns SMP_OK, SMP_ERR_ARG (NULL policy, a policy of one person, a
+ * flag not in SMP_WRITE_FLAGS), SMP_ERR_LOCK, SMP_ERR_IO (with *diags
+ * saying why), SMP_ERR_NOMEM.
  */
 smp_status smp_policy_cache_write(const smp_policy *policy, unsigned flags,
                                   smp_diags **diags);
@@ -221,12 +250,22 @@ smp_status smp_policy_cache_write(const smp_policy *policy, unsigned flags,
  * smp_policy_store_write() return SMP_ERR_ARG, and the record queries
  * (smp_policy_approval_count(), smp_policy_office_count() ...) see that
  * person's records and those they name only.  Its platforms and settings
- * are the whole policy's.  Errors and flags as smp_policy_load();
- * SMP_ERR_ARG also for a NULL user, or no device given and no host name.
+ * are the whole policy's.  smp_policy_is_partial() tells such a policy
+ * from a whole one.  Errors and flags (SMP_LOAD_FLAGS) as
+ * smp_policy_load(); SMP_ERR_ARG also for a NULL user, or no device given
+ * and no host name.
  */
 smp_status smp_policy_load_for(const char *config_path, const char *store_dir,
                                unsigned flags, const char *user, const char *device,
                                smp_policy **out, smp_diags **diags);
+
+/* Is policy one person's, from the login store (smp_policy_load_for())?
+ * On such a policy smp_policy_check(), smp_policy_cache_write() and
+ * smp_policy_store_write() return SMP_ERR_ARG, smp_decide() answers only
+ * for its user and device (SMP_ERR_ARG otherwise), smp_policy_void_count()
+ * is 0 and the record queries see that person's records only.  false for
+ * a whole policy and for NULL. */
+bool smp_policy_is_partial(const smp_policy *policy);
 
 /* What smp_policy_load_for() made of the login store: SMP_CACHE_USED (a
  * policy of one person), _ABSENT, _STALE, _REJECTED (the whole policy was
@@ -242,14 +281,14 @@ smp_cache_state smp_policy_store_state(const smp_policy *policy);
  * every file the policy was read from.  Each file is hashed again first
  * and must still have the bytes the policy was loaded from (else
  * SMP_ERR_IO: the store would be stale at once).  A file changed in the
- * last 2 s is waited for (flags SMP_EDIT_NOWAIT: SMP_ERR_LOCK instead, and
- * nothing written), so that logins need not hash it.  Locking, permissions
+ * last 2 s is waited for (flags, of SMP_WRITE_FLAGS: SMP_WRITE_NOWAIT:
+ * SMP_ERR_LOCK instead, and nothing written), so that logins need not hash it.  Locking, permissions
  * and the atomic replacement are those of smp_policy_cache_write(), with
  * "<store>.lock".  For a policy read from a directory's copy
  * (copy_dir/copy-N/smpolicy.conf) the stores of the other copies of that
  * folder whose settings file is gone are removed then, with their locks.
- * Returns SMP_OK, SMP_ERR_ARG (NULL policy, or a policy
- * of one person), SMP_ERR_LOCK, SMP_ERR_IO (with *diags saying why),
+ * Returns SMP_OK, SMP_ERR_ARG (NULL policy, a policy of one person, a
+ * flag not in SMP_WRITE_FLAGS), SMP_ERR_LOCK, SMP_ERR_IO (with *diags saying why),
  * SMP_ERR_INSECURE, SMP_ERR_NOMEM.
  */
 smp_status smp_policy_store_write(const smp_policy *policy, const char *store_dir,
@@ -306,16 +345,40 @@ const char *smp_policy_config_path(const smp_policy *policy);
 size_t smp_policy_records_count(const smp_policy *policy);
 const char *smp_policy_records_path(const smp_policy *policy, size_t i);
 
+/*
+ * What a program that keeps a policy loaded watches to know when to load
+ * again.  smp_policy_watch_folders(): the folders whose every change may
+ * change the policy of config_path (NULL: SMP_DEFAULT_CONFIG): that of
+ * the settings file, those of the records files and signers.conf, and,
+ * for a directory's local copy, the copy's folder and copy_dir (where a
+ * sync names its new copy).  Folders, not files: the records are
+ * replaced by renaming a new file over them.  policy may be NULL (a load
+ * that failed): then the settings file's folder alone.  *out receives a
+ * NULL-terminated array, no folder twice (free the whole with one
+ * smp_free(*out)).  SMP_OK, SMP_ERR_ARG (out NULL), SMP_ERR_NOMEM.
+ *
+ * smp_policy_expires(): the moment (exclusive) from which the policy no
+ * longer holds without a reload even if nothing watched changes: for a
+ * directory's local copy, the end of ldap.max_offline after its sync (a
+ * load then fails with SMP_ERR_OFFLINE unless a sync came).  false when
+ * there is none (records files, NULL).
+ */
+smp_status smp_policy_watch_folders(const smp_policy *policy, const char *config_path,
+                                    char ***out);
+bool smp_policy_expires(const smp_policy *policy, int64_t *out);
+
 /* Settings. */
 int smp_policy_warn_days(const smp_policy *policy);
 int smp_policy_office_cap(const smp_policy *policy);
 
 /* ---- export to a directory (smpolicy-ldap(5)) --------------------------- */
 
+/* The flags of smp_policy_export_ldif(). */
 enum smp_export_flags {
 	/* Do not write the base entry itself: it exists in the directory. */
 	SMP_EXPORT_NO_BASE_ENTRY = 1u << 20
 };
+#define SMP_EXPORT_FLAGS ((unsigned)SMP_EXPORT_NO_BASE_ENTRY)
 
 /*
  * Write the files world of config_path (NULL: SMP_DEFAULT_CONFIG) to out
@@ -327,13 +390,14 @@ enum smp_export_flags {
  * ou=approvals, then every record, kind by kind, in file order.  Values are
  * exported as the files write them (times as their text, booleans
  * TRUE/FALSE, integers in decimal); an empty list writes no attribute.
- * flags: SMP_LOAD_ALLOW_NONROOT, SMP_EXPORT_NO_BASE_ENTRY.
+ * flags: SMP_EXPORT_FLAGS.
  *
  * The world is loaded first as smp_policy_load() loads it (never from the
  * compiled cache); procedural faults do not stop the export.  Nothing is
  * written to out unless the whole export succeeds.  *diags (if diags is
  * not NULL) receives the diagnostics, or NULL; the caller frees it.
- * Returns SMP_OK; SMP_ERR_ARG (out or base NULL, base empty or not a DN);
+ * Returns SMP_OK; SMP_ERR_ARG (out or base NULL, base empty or not a DN,
+ * a flag not in SMP_EXPORT_FLAGS);
  * the errors of smp_policy_load() (SMP_ERR_PARSE with FILE:LINE for
  * structural errors); SMP_ERR_REFUSED when the directory cannot hold a
  * value (an empty string, text that is not UTF-8, a list naming a value
@@ -381,6 +445,7 @@ smp_status smp_purpose_parse(const char *name, smp_purpose *out);
  * The strings are the caller's; the library does not keep them.
  */
 struct smp_request {
+	size_t size;                /* sizeof(struct smp_request): smp_request_init() */
 	const char *user;           /* staff id (login name); required */
 	const char *platform;       /* platform id; required */
 	const char *device;         /* device id; NULL: this host's name */
@@ -393,8 +458,8 @@ struct smp_request {
 	int warn_days;              /* warn this many days ahead; -1: the settings' */
 };
 
-/* Zero the request; action view, purpose info_gathering, at = now,
- * warn_days -1. */
+/* Zero the request and set its size; action view, purpose
+ * info_gathering, at = now, warn_days -1. */
 void smp_request_init(struct smp_request *req);
 
 /* Reason codes: stable API (smpolicy(1), REASON CODES).  The order is the
@@ -433,7 +498,8 @@ typedef enum smp_warning {
 
 /* The one table: code ("approval-expired"), manual section ("C, Proc. A")
  * and a sentence a caseworker understands.  Static storage; NULL when out
- * of range. */
+ * of range (SMP_R__COUNT, SMP_W__COUNT and beyond, negative).  _parse:
+ * SMP_ERR_ARG for an unknown code or NULL. */
 const char *smp_reason_code(smp_reason reason);
 const char *smp_reason_section(smp_reason reason);
 const char *smp_reason_sentence(smp_reason reason);
@@ -446,8 +512,8 @@ typedef struct smp_decision smp_decision;
 
 /*
  * Decide req against policy.  On SMP_OK *out is a new decision (free with
- * smp_decision_free).  Errors: SMP_ERR_ARG (NULL policy/req/out, missing
- * user or platform, action or purpose out of range, no device given and
+ * smp_decision_free).  Errors: SMP_ERR_ARG (NULL policy/req/out, a
+ * req->size the library does not know, missing user or platform, action or purpose out of range, no device given and
  * the host name cannot be read, or a policy of one person and device
  * from smp_policy_load_for() asked about another, or about an account the
  * person does not hold), SMP_ERR_NOMEM.  On error *out is NULL:
@@ -456,6 +522,10 @@ typedef struct smp_decision smp_decision;
 smp_status smp_decide(const smp_policy *policy, const struct smp_request *req,
                       smp_decision **out);
 
+/* Out of range, for every accessor below: i at or past the count, or d
+ * NULL: smp_decision_reason() returns SMP_R__COUNT,
+ * smp_decision_warning() SMP_W__COUNT, the _message functions and
+ * smp_decision_approval() NULL, the _count functions 0. */
 bool smp_decision_allowed(const smp_decision *d);   /* false for NULL */
 size_t smp_decision_reason_count(const smp_decision *d);
 smp_reason smp_decision_reason(const smp_decision *d, size_t i);
@@ -484,9 +554,12 @@ typedef enum smp_approval_state {
 	SMP_STATE_OVER_CAP        /* would hold, but its office is over the cap at t */
 } smp_approval_state;
 
+/* "valid", "not-started" ...; NULL when out of range. */
 const char *smp_approval_state_name(smp_approval_state state);
 
+/* Filled by smp_policy_approval(): set size first. */
 struct smp_approval_info {
+	size_t size;                  /* sizeof(struct smp_approval_info) */
 	const char *id;
 	const char *staff;
 	const char *office;           /* the staff member's office */
@@ -506,23 +579,33 @@ struct smp_approval_info {
 	int64_t valid_until;          /* (lapse, revocation or the cap, exclusive) */
 };
 
+/* Filled by smp_policy_office(): set size first. */
 struct smp_office_info {
+	size_t size;                  /* sizeof(struct smp_office_info) */
 	const char *id;
 	const char *name;
 	const char *kind;             /* "local" or "area" */
 };
 
 size_t smp_policy_office_count(const smp_policy *policy);
-/* Fill *out for office i; false when out of range.  Strings owned by policy. */
-bool smp_policy_office(const smp_policy *policy, size_t i, struct smp_office_info *out);
+/* Fill *out for office i.  Strings owned by policy.  SMP_OK;
+ * SMP_ERR_NOTFOUND when i is out of range; SMP_ERR_ARG for NULL or an
+ * out->size the library does not know. */
+smp_status smp_policy_office(const smp_policy *policy, size_t i, struct smp_office_info *out);
 
 size_t smp_policy_platform_count(const smp_policy *policy);
-/* Id of platform i (catalogue order), owned by policy; NULL when out of range. */
+/* Id and name of platform i (catalogue order), owned by policy; NULL when
+ * out of range. */
 const char *smp_policy_platform_id(const smp_policy *policy, size_t i);
 const char *smp_policy_platform_name(const smp_policy *policy, size_t i);
 /* Domain j of platform i as the catalogue's `domains` spells it, owned by
  * policy; NULL when either is out of range. */
 const char *smp_policy_platform_domain(const smp_policy *policy, size_t i, size_t j);
+/* The catalogue index of the platform with id `id` (exact match), into
+ * *index: SMP_OK; SMP_ERR_NOTFOUND when no platform has that id;
+ * SMP_ERR_ARG for a NULL argument.  Found by the policy's index, not a
+ * search of the catalogue. */
+smp_status smp_policy_platform_index(const smp_policy *policy, const char *id, size_t *index);
 
 /*
  * The platform whose catalogue `domains` hold the web host `host` (smpolicy-squid(8)):
@@ -553,10 +636,11 @@ smp_status smp_policy_device_for_name(const smp_policy *policy, const char *name
                                       size_t size);
 
 size_t smp_policy_approval_count(const smp_policy *policy);
-/* Fill *out for approval i (file order) with its state at t; false when
- * out of range.  Strings owned by policy. */
-bool smp_policy_approval(const smp_policy *policy, size_t i, int64_t t,
-                         struct smp_approval_info *out);
+/* Fill *out for approval i (file order) with its state at t.  Strings
+ * owned by policy.  SMP_OK; SMP_ERR_NOTFOUND when i is out of range;
+ * SMP_ERR_ARG for NULL or an out->size the library does not know. */
+smp_status smp_policy_approval(const smp_policy *policy, size_t i, int64_t t,
+                               struct smp_approval_info *out);
 
 /* ---- signatures (docs/SIGNATURES.md) ---- */
 
@@ -574,7 +658,9 @@ typedef enum smp_sig_state {
 	SMP_SIG_INVALID       /* present and does not count: why says why */
 } smp_sig_state;
 
+/* Filled by smp_policy_approval_signature(): set size first. */
 struct smp_sig_info {
+	size_t size;          /* sizeof(struct smp_sig_info) */
 	bool present;         /* the act is in the records (else nothing below) */
 	const char *signer;   /* its by */
 	int64_t on;
@@ -587,9 +673,11 @@ struct smp_sig_info {
 };
 
 /* The signature on act slot of approval i (file order), as the load's
- * check found it; false when out of range.  Strings owned by policy. */
-bool smp_policy_approval_signature(const smp_policy *policy, size_t i, smp_sig_slot slot,
-                                   struct smp_sig_info *out);
+ * check found it.  Strings owned by policy.  SMP_OK; SMP_ERR_NOTFOUND when
+ * i is out of range; SMP_ERR_ARG for NULL, a slot out of range or an
+ * out->size the library does not know. */
+smp_status smp_policy_approval_signature(const smp_policy *policy, size_t i, smp_sig_slot slot,
+                                         struct smp_sig_info *out);
 /* settings.require_signatures of the policy. */
 bool smp_policy_requires_signatures(const smp_policy *policy);
 
@@ -598,7 +686,7 @@ bool smp_policy_requires_signatures(const smp_policy *policy);
  * 0600; an existing file is not replaced) as PKCS#8 PEM, encrypted with
  * passphrase (AES-256, PBES2) unless it is NULL.  *public_key receives
  * the public key as signers.conf takes it (base64 of its DER
- * SubjectPublicKeyInfo), to free().
+ * SubjectPublicKeyInfo), to smp_free().
  */
 smp_status smp_sig_keygen(const char *path, const char *passphrase, char **public_key,
                           smp_diags **diags);
@@ -634,7 +722,7 @@ typedef enum smp_id_kind {
  * the same numbers in both (leading zeros aside: ws-9 is another device
  * than ws-1, not a typo of it); ties go to the first in file (catalogue)
  * order.  Returns a new string (free
- * with free(3)), or NULL: id is there exactly, nothing is near enough,
+ * with smp_free()), or NULL: id is there exactly, nothing is near enough,
  * a NULL or empty argument, or no memory.  A policy of one person
  * (smp_policy_load_for) suggests from the records it holds.
  */
@@ -646,11 +734,13 @@ char *smp_policy_suggest(const smp_policy *policy, smp_id_kind kind, const char 
  * The manual's procedures as changes to the records (smpolicy request,
  * sign, revoke, account).  Every smp_edit_* function:
  *
- *  - loads config_path (NULL: SMP_DEFAULT_CONFIG) with flags as
- *    smp_policy_load() does (SMP_LOAD_ALLOW_NONROOT, plus SMP_EDIT_NOWAIT);
+ *  - takes flags of SMP_EDIT_FLAGS (any other bit: SMP_ERR_ARG);
+ *  - loads config_path (NULL: SMP_DEFAULT_CONFIG) as smp_policy_load()
+ *    does;
  *  - takes an exclusive flock(2) on "<records>.lock" beside every records
  *    file (created mode 0600), in the order the settings name them,
- *    waiting up to 10 seconds, then fails with SMP_ERR_LOCK.  The kernel
+ *    waiting up to 10 seconds (SMP_EDIT_NOWAIT: not at all), then fails
+ *    with SMP_ERR_LOCK.  The kernel
  *    releases the lock when the process ends, even by SIGKILL;
  *  - re-reads and checks the records under the lock, then applies one
  *    change to the text of one records file: comments, blank lines and
@@ -682,25 +772,30 @@ char *smp_policy_suggest(const smp_policy *policy, smp_id_kind kind, const char 
  * known), or NULL; the caller frees it with smp_diags_free().
  *
  * Results: SMP_OK; SMP_ERR_REFUSED; SMP_ERR_NOTFOUND (no such approval or
- * account); SMP_ERR_ARG (a required argument is NULL or empty);
+ * account); SMP_ERR_ARG (a required argument is NULL or empty, a flag
+ * not in SMP_EDIT_FLAGS, a struct size the library does not know);
  * SMP_ERR_TIME (a time does not parse); SMP_ERR_LOCK; SMP_ERR_PARSE (the
  * files have structural errors, or the records file is not laid out so
  * that it can be edited safely: fix it first); SMP_ERR_INSECURE;
  * SMP_ERR_IO; SMP_ERR_NOMEM.
  */
 
+/* The flags of every smp_edit_* function. */
 enum smp_edit_flags {
 	/* Fail with SMP_ERR_LOCK at once instead of waiting for the lock. */
 	SMP_EDIT_NOWAIT = 1u << 16
 };
+#define SMP_EDIT_FLAGS ((unsigned)SMP_EDIT_NOWAIT)
 
 typedef enum smp_approval_kind {
 	SMP_APPROVAL_LONG_TERM = 0,   /* requested by a Local Office Manager */
 	SMP_APPROVAL_LIMITED          /* requested by an NJS Helpdesk Unblock Form */
 } smp_approval_kind;
 
-/* A request for access (Procedures A).  The strings are the caller's. */
+/* A request for access (Procedures A).  The strings are the caller's.
+ * Initialise with smp_edit_request_init(). */
 struct smp_edit_request {
+	size_t size;                    /* sizeof(struct smp_edit_request) */
 	const char *staff;              /* the person to be approved; required */
 	smp_approval_kind kind;
 	const char *const *platforms;   /* NULL-terminated platform ids; at least one,
@@ -714,6 +809,9 @@ struct smp_edit_request {
 	const char *on;                 /* the date of the request; NULL: today */
 };
 
+/* Zero the request and set its size (kind long-term, every string NULL). */
+void smp_edit_request_init(struct smp_edit_request *req);
+
 /*
  * Append a new, unsigned approval.  Its id is fresh: LT-YYYY-NNN for a
  * long-term approval (numbered per year of the request), UB-<the digits
@@ -721,7 +819,7 @@ struct smp_edit_request {
  * UB-YYYY-NNN for a ticket without digits).  It goes to the first records
  * file that has an approvals list (or, if none has, to the end of the
  * first records file, in a new list).  On SMP_OK *new_id (if new_id is
- * not NULL) is the id, malloc'd: free() it.
+ * not NULL) is the id: free it with smp_free().
  */
 smp_status smp_edit_request(const char *config_path, unsigned flags,
                             const struct smp_edit_request *req, char **new_id,
@@ -768,7 +866,7 @@ typedef enum smp_account_event {
 } smp_account_event;
 
 /* "password-changed", "password-escrowed", "compromised", "resolved";
- * NULL when out of range.  _parse returns SMP_ERR_ARG for another name. */
+ * NULL when out of range (SMP_ACCOUNT__COUNT and beyond).  _parse returns SMP_ERR_ARG for another name. */
 const char *smp_account_event_name(smp_account_event event);
 smp_status smp_account_event_parse(const char *name, smp_account_event *out);
 
@@ -791,8 +889,9 @@ smp_status smp_edit_account(const char *config_path, unsigned flags, const char 
  * With since not NULL, only lines dated at or after *since are given (and
  * a line without a time is left out with a warning).  fn returns 0 to go
  * on, anything else to stop.  A log that does not exist yet has no lines.
- * Returns SMP_OK, SMP_ERR_ARG (fn NULL), the errors of smp_policy_load(),
- * SMP_ERR_IO, SMP_ERR_NOMEM.
+ * flags: SMP_NO_FLAGS.
+ * Returns SMP_OK, SMP_ERR_ARG (fn NULL, any flag), the errors of
+ * smp_policy_load(), SMP_ERR_IO, SMP_ERR_NOMEM.
  */
 typedef int (*smp_audit_fn)(void *ctx, int64_t when, const char *line);
 smp_status smp_audit_read(const char *config_path, unsigned flags, const int64_t *since,
@@ -854,17 +953,16 @@ smp_status smp_edit_account_as(const char *config_path, unsigned flags, const ch
                                smp_account_event event, const char *on, const char *by,
                                const char *password, smp_diags **diags);
 
-/* Does the settings file at config_path (NULL: SMP_DEFAULT_CONFIG) name
- * the directory (settings.source = "ldap")?  false when it cannot be
- * read.  The command line asks for a password only then. */
 /*
  * The sign and revoke commands with the director's signature (docs/
  * SIGNATURES.md): key is a "pkcs11:" URI or a PEM file, pin the token's
  * PIN or the file's passphrase (NULL: none).  The signature is over the
  * approval as it is read under the lock and the act as it is recorded.
  * key NULL: as smp_edit_sign_as() and smp_edit_revoke_as().
+ * key->size: sizeof(struct smp_signing).
  */
 struct smp_signing {
+	size_t size;
 	const char *key;
 	const char *pin;
 };
@@ -892,22 +990,30 @@ smp_status smp_edit_resign(const char *config_path, unsigned flags, const char *
                            void (*each)(const char *id, void *ctx), void *ctx,
                            smp_diags **diags);
 
-bool smp_config_is_directory(const char *config_path, unsigned flags);
+/* Does the settings file at config_path (NULL: SMP_DEFAULT_CONFIG) name
+ * the directory (settings.source = "ldap")?  *out false when it cannot be
+ * read.  The command line asks for a password only then.  flags:
+ * SMP_NO_FLAGS.  SMP_OK, or SMP_ERR_ARG (out NULL, any flag). */
+smp_status smp_config_is_directory(const char *config_path, unsigned flags, bool *out);
 
 /* ---- end of editing records ---- */
 
 /* ---- the directory's local copy: sync (smpolicy.conf(5)) ---- */
 
+/* The flags of smp_directory_sync(). */
 enum smp_sync_flags {
 	/* Read and validate the directory, write nothing (check --online):
 	 * procedural faults are errors then, as `check` reports them. */
 	SMP_SYNC_CHECK_ONLY = 1u << 8
 };
+#define SMP_SYNC_FLAGS ((unsigned)SMP_SYNC_CHECK_ONLY)
 
 typedef struct smp_sync smp_sync;
 
-/* What a sync did.  Strings are owned by the smp_sync they came from. */
+/* What a sync did.  Strings are owned by the smp_sync they came from.
+ * Filled by smp_sync_info(): set size first. */
 struct smp_sync_info {
+	size_t size;         /* sizeof(struct smp_sync_info) */
 	bool changed;        /* a new copy was installed; false: the directory had
 	                        not changed (only the state's synced was renewed),
 	                        or SMP_SYNC_CHECK_ONLY */
@@ -930,8 +1036,8 @@ struct smp_sync_info {
  *
  * Connects to ldap.uri (TLS for ldaps://; StartTLS, required, for ldap://
  * with ldap.ca_file; certificates always verified), binds as ldap.bind_dn
- * with the password of ldap.bind_password_file (owned by root, or the
- * caller with SMP_LOAD_ALLOW_NONROOT, and readable by nobody else; one
+ * with the password of ldap.bind_password_file (owned by root and
+ * readable by nobody else; one
  * trailing newline is not part of it) or anonymously, and reads the
  * suffix's contextCSN.  When it equals the one of the last sync and the
  * copy still loads, nothing else is read and only the state is renewed.
@@ -949,15 +1055,15 @@ struct smp_sync_info {
  * a new copy even from an unchanged directory.  All under an
  * exclusive flock(2) on copy_dir/sync.lock, waited for up to ldap.timeout
  * seconds.  copy_dir is created (0755) if missing and must be root's
- * (the caller's with SMP_LOAD_ALLOW_NONROOT) and writable by nobody else.
+ * and writable by nobody else.
  *
- * flags: SMP_LOAD_ALLOW_NONROOT, SMP_SYNC_CHECK_ONLY (read and validate
- * into a private temporary folder, write nothing of the copy).
+ * flags: SMP_SYNC_FLAGS (SMP_SYNC_CHECK_ONLY: read and validate into a
+ * private temporary folder, write nothing of the copy).
  * On SMP_OK *out (if out is not NULL) is a new smp_sync (free with
  * smp_sync_free).  *diags (if diags is not NULL) receives every
  * diagnostic, warnings too, or NULL; the caller frees it.
  * Returns SMP_OK; SMP_ERR_ARG (the settings' records are files, not a
- * directory); SMP_ERR_PARSE (the settings file, or the directory's
+ * directory; a flag not in SMP_SYNC_FLAGS); SMP_ERR_PARSE (the settings file, or the directory's
  * entries, have structural faults; nothing was written);
  * SMP_ERR_DIRECTORY (the server cannot be reached, refuses TLS, the bind
  * or a search: the message names the URI and the server's words);
@@ -967,8 +1073,9 @@ struct smp_sync_info {
  */
 smp_status smp_directory_sync(const char *config_path, unsigned flags, smp_sync **out,
                               smp_diags **diags);
-/* Fill *out from sync (zeroed for NULL). */
-void smp_sync_info(const smp_sync *sync, struct smp_sync_info *out);
+/* Fill *out from sync.  SMP_OK, or SMP_ERR_ARG (NULL, or an out->size
+ * the library does not know). */
+smp_status smp_sync_info(const smp_sync *sync, struct smp_sync_info *out);
 /* The i-th void record of the copy: its entry's DN, and *why its first
  * fault; NULL past the last (and for a sync that found the directory
  * unchanged: the sync that made the copy named them). */
@@ -978,8 +1085,10 @@ void smp_sync_free(smp_sync *sync);
 /* ---- the health of a machine's records (smpolicy status) ---- */
 
 /* What is known of a directory-sourced configuration's syncs.  Strings
- * are owned by the smp_sync_report they came from; NULL when unknown. */
+ * are owned by the smp_sync_report they came from; NULL when unknown.
+ * Filled by smp_sync_report_info(): set size first. */
 struct smp_sync_status {
+	size_t size;                /* sizeof(struct smp_sync_status) */
 	const char *uri, *base;     /* the settings' ldap.uri and ldap.base */
 	const char *copy_dir;       /* ldap.copy_dir */
 	int64_t max_offline;        /* ldap.max_offline, seconds */
@@ -1007,15 +1116,16 @@ typedef struct smp_sync_report smp_sync_report;
  * success or failure, with its first error), each checked as the copy is
  * (root's, readable by root and one group only).  Reads no network and
  * changes nothing.  Never synced, or no attempt recorded, is SMP_OK with
- * synced or attempted false.  flags: SMP_LOAD_ALLOW_NONROOT.
+ * synced or attempted false.  flags: SMP_NO_FLAGS.
  * Returns SMP_OK and *out (free with smp_sync_report_free); SMP_ERR_ARG
- * (the settings name files; no directory), SMP_ERR_PARSE, SMP_ERR_IO,
+ * (the settings name files; no directory; any flag), SMP_ERR_PARSE, SMP_ERR_IO,
  * SMP_ERR_INSECURE (with *diags naming the file), SMP_ERR_NOMEM.
  */
 smp_status smp_sync_report_read(const char *config_path, unsigned flags, smp_sync_report **out,
                                 smp_diags **diags);
-/* Fill *out from report (zeroed for NULL). */
-void smp_sync_report_info(const smp_sync_report *report, struct smp_sync_status *out);
+/* Fill *out from report.  SMP_OK, or SMP_ERR_ARG (NULL, or an out->size
+ * the library does not know). */
+smp_status smp_sync_report_info(const smp_sync_report *report, struct smp_sync_status *out);
 void smp_sync_report_free(smp_sync_report *report);
 
 /*
@@ -1025,12 +1135,15 @@ void smp_sync_report_free(smp_sync_report *report);
  * SMP_CACHE_USED (fresh), SMP_CACHE_ABSENT, SMP_CACHE_STALE (compiled
  * from other files, or by another build), SMP_CACHE_REJECTED (insecure,
  * unreadable or damaged: *diags says why).  The time zone is not compared
- * (a store holds it per person).  *path (when not NULL) receives the
- * store's file name (free with free(3)), or NULL.  SMP_CACHE_OFF when
- * store_dir is "" or memory runs out.
+ * (a store holds it per person), into *state.  *path (when not NULL)
+ * receives the store's file name (free with smp_free()), or NULL.
+ * *state is SMP_CACHE_OFF when store_dir is "" or memory runs out.
+ * flags: SMP_NO_FLAGS.  Returns SMP_OK, or SMP_ERR_ARG (state NULL, any
+ * flag).
  */
-smp_cache_state smp_policy_store_check(const char *config_path, const char *store_dir,
-                                       unsigned flags, char **path, smp_diags **diags);
+smp_status smp_policy_store_check(const char *config_path, const char *store_dir,
+                                  unsigned flags, smp_cache_state *state, char **path,
+                                  smp_diags **diags);
 
 #ifdef __cplusplus
 }

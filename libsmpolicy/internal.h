@@ -8,6 +8,7 @@
 #define SMP_INTERNAL_H
 
 #include "smpolicy.h"
+#include "smpolicy_testing.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -23,6 +24,24 @@
  * by others either (the directory's local copy, its state, its login
  * store: records the directory shows to its readers only). */
 #define SMP_LOAD_PRIVATE (1u << 29)
+
+/* The entry check of a public function's flags: the bits of its own set
+ * (SMP_LOAD_FLAGS ...) and the tests' SMP_LOAD_ALLOW_NONROOT, nothing else
+ * (not even the library's own SMP_LOAD_PRIVATE). */
+/* smp_policy_load() without the entry check of its flags: the library's
+ * own callers pass SMP_LOAD_PRIVATE too. */
+smp_status policy_load(const char *config_path, unsigned flags, smp_policy **out,
+                       smp_diags **diags);
+
+static inline bool flags_ok(unsigned flags, unsigned allowed)
+{
+	return (flags & ~(allowed | SMP_LOAD_ALLOW_NONROOT)) == 0;
+}
+
+/* The entry check of a struct the caller sized: the sizes this library
+ * knows (one today; an older size, once a field is added, is filled up to
+ * its own end). */
+#define SIZE_OK(p) ((p) != NULL && (p)->size == sizeof(*(p)))
 
 /* ---- arena: every allocation of a loaded policy lives here ------------ */
 
@@ -331,6 +350,9 @@ struct smp_policy {
 		 * them (no crypto library linked in): neither the compiled
 		 * cache nor the login store may be written from it */
 		bool sig_unverified;
+		/* a directory's local copy (policy.c): the first moment its
+		 * sync is older than ldap.max_offline; 0 for records files */
+		int64_t expires;
 	} login;
 };
 

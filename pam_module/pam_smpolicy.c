@@ -563,21 +563,6 @@ static void refresh_store(const struct run *r)
 
 /* ---- the run: deciding ---------------------------------------------------- */
 
-static bool platform_index(const smp_policy *policy, const char *id, size_t *out)
-{
-	size_t n = smp_policy_platform_count(policy);
-
-	for (size_t i = 0; i < n; i++) {
-		const char *p = smp_policy_platform_id(policy, i);
-
-		if (p != NULL && strcmp(p, id) == 0) {
-			*out = i;
-			return true;
-		}
-	}
-	return false;
-}
-
 /* The platforms to decide: platform= (each must be in the catalogue, or the
  * argument is wrong), else the whole catalogue. */
 static int run_platforms(struct run *r)
@@ -600,7 +585,7 @@ static int run_platforms(struct run *r)
 
 		v->index = i;
 		if (o->platforms != NULL &&
-		    !platform_index(r->policy, o->platforms[i], &v->index)) {
+		    smp_policy_platform_index(r->policy, o->platforms[i], &v->index) != SMP_OK) {
 			log_arg(r, LOG_ERR, "platform= names a platform not in the catalogue",
 			        o->platforms[i]);
 			return PAM_AUTH_ERR;
@@ -914,9 +899,8 @@ static bool has_approval_for(const struct run *r, const char *platform)
 	size_t n = smp_policy_approval_count(r->policy);
 
 	for (size_t i = 0; i < n; i++) {
-		struct smp_approval_info a;
-
-		if (!smp_policy_approval(r->policy, i, r->at, &a) || a.staff == NULL ||
+		struct smp_approval_info a = { .size = sizeof(a) };
+		if (smp_policy_approval(r->policy, i, r->at, &a) != SMP_OK || a.staff == NULL ||
 		    strcmp(a.staff, r->user) != 0)
 			continue;
 		for (const char *const *p = a.platforms; p != NULL && *p != NULL; p++)

@@ -85,7 +85,7 @@ static void report_voids(const smp_sync *s, const struct smp_sync_info *info)
 
 int cmd_sync(const char *config, unsigned load_flags, bool *changed)
 {
-	struct smp_sync_info info;
+	struct smp_sync_info info = { .size = sizeof(info) };
 	smp_sync *s = NULL;
 	char when[40];
 	size_t warnings;
@@ -112,7 +112,7 @@ int cmd_sync(const char *config, unsigned load_flags, bool *changed)
 
 int cmd_check_online(const char *config, unsigned load_flags)
 {
-	struct smp_sync_info info;
+	struct smp_sync_info info = { .size = sizeof(info) };
 	smp_sync *s = NULL;
 	size_t warnings;
 	int status;

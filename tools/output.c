@@ -14,68 +14,11 @@
 
 /* ---- escaping --------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at s (2-4), or 0. */
-static size_t utf8_len(const unsigned char *s)
+bool config_is_directory(const char *config, unsigned flags)
 {
-	size_t n;
-	unsigned cp;
+	bool directory = false;
 
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	/* C1 controls (U+0080..U+009F) are two-byte sequences: escape them too */
-	if (n == 2 && cp < 0xa0)
-		return 0;
-	/* bidi embeddings, overrides and isolates, and the Unicode line and
-	 * paragraph separators reorder or break what is shown: escape them */
-	if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) ||
-	    cp == 0x2028 || cp == 0x2029)
-		return 0;
-	return n;
-}
-
-void print_escaped(FILE *f, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
-
-	while (*p) {
-		size_t n;
-
-		if (*p == '\\') {
-			fputs("\\\\", f);
-			p++;
-		} else if (*p >= 0x20 && *p < 0x7f) {
-			fputc(*p++, f);
-		} else if (*p >= 0x80 && (n = utf8_len(p)) != 0) {
-			fwrite(p, 1, n, f);
-			p += n;
-		} else if (*p == '\n') {
-			fputs("\\n", f);
-			p++;
-		} else if (*p == '\t') {
-			fputs("\\t", f);
-			p++;
-		} else {
-			fprintf(f, "\\x%02x", *p++);
-		}
-	}
+	return smp_config_is_directory(config, flags, &directory) == SMP_OK && directory;
 }
 
 /*
@@ -314,7 +257,7 @@ static size_t count_persons(const smp_policy *p, const char *office, int64_t at)
 	const char **seen = NULL;
 
 	for (size_t i = 0; i < n; i++) {
-		struct smp_approval_info a;
+		struct smp_approval_info a = { .size = sizeof(a) };
 		size_t j;
 
 		smp_policy_approval(p, i, at, &a);
@@ -374,8 +317,7 @@ static void print_slot_text(FILE *f, const smp_policy *p, const char *office, in
 	bool any = false;
 
 	for (size_t i = 0; i < smp_policy_approval_count(p); i++) {
-		struct smp_approval_info a;
-
+		struct smp_approval_info a = { .size = sizeof(a) };
 		smp_policy_approval(p, i, at, &a);
 		if (a.office == NULL || strcmp(a.office, office) != 0 || slot_of(&a) != slot)
 			continue;
@@ -394,7 +336,7 @@ int print_report_text(FILE *f, const smp_policy *p, int64_t at)
 	fprintf(f, "Report at %s; cap %d persons per office; lapse warnings %d days ahead\n",
 	        time_or(at, tb, sizeof(tb), "?"), cap, smp_policy_warn_days(p));
 	for (size_t o = 0; o < smp_policy_office_count(p); o++) {
-		struct smp_office_info oi;
+		struct smp_office_info oi = { .size = sizeof(oi) };
 		size_t persons;
 
 		smp_policy_office(p, o, &oi);
@@ -443,7 +385,7 @@ int print_report_json(FILE *f, const smp_policy *p, int64_t at)
 	json_object_object_add(root, "cap", json_object_new_int(smp_policy_office_cap(p)));
 	json_object_object_add(root, "warn_days", json_object_new_int(smp_policy_warn_days(p)));
 	for (size_t o = 0; o < smp_policy_office_count(p); o++) {
-		struct smp_office_info oi;
+		struct smp_office_info oi = { .size = sizeof(oi) };
 		json_object *jo = json_object_new_object(), *lists[4] = { NULL };
 
 		smp_policy_office(p, o, &oi);
@@ -455,7 +397,7 @@ int print_report_json(FILE *f, const smp_policy *p, int64_t at)
 		for (int s = SLOT_HOLDER; s <= SLOT_PENDING; s++)
 			lists[s] = json_object_new_array();
 		for (size_t i = 0; i < smp_policy_approval_count(p); i++) {
-			struct smp_approval_info a;
+			struct smp_approval_info a = { .size = sizeof(a) };
 			enum slot s;
 
 			smp_policy_approval(p, i, at, &a);

@@ -6,13 +6,15 @@
 #ifndef SMP_OUTPUT_H
 #define SMP_OUTPUT_H
 
+#include "common.h"
 #include "smpolicy.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 
-/* Print s with control characters, backslashes and invalid UTF-8 escaped. */
-void print_escaped(FILE *f, const char *s);
+/* Does config name the directory?  false when it cannot be read. */
+bool config_is_directory(const char *config, unsigned flags);
+
 /* "smpolicy: MESSAGE" (escaped) and the usage text, on standard error. */
 void print_usage_error(const char *usage, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));

@@ -266,7 +266,7 @@ static int get_password(const char *config, unsigned load_flags, const struct ar
 	*pw = NULL;
 	if (a->password_file != NULL)
 		*pw = password_from_file(a->password_file);
-	else if (by != NULL && smp_config_is_directory(config, load_flags))
+	else if (by != NULL && config_is_directory(config, load_flags))
 		*pw = password_from_tty(by);
 	else
 		return -1;
@@ -315,7 +315,7 @@ static int cmd_resign(const char *config, unsigned load_flags, const struct args
 {
 	smp_diags *d = NULL;
 	char *pin = NULL, *pw = NULL;
-	struct smp_signing key;
+	struct smp_signing key = { .size = sizeof(key) };
 	smp_status st;
 	int rc = require(sign_usage, "sign --resign", a->by, "--by");
 
@@ -400,7 +400,7 @@ static int request_args(int argc, char **argv, struct args *a, struct smp_edit_r
 
 int cmd_request(const char *config, unsigned load_flags, int argc, char **argv)
 {
-	struct smp_edit_request req = { 0 };
+	struct smp_edit_request req = { .size = sizeof(req) };
 	struct args a;
 	smp_diags *d = NULL;
 	char *id = NULL, **platforms, *pw = NULL;
@@ -430,7 +430,7 @@ int cmd_request(const char *config, unsigned load_flags, int argc, char **argv)
 		       "Information Technology (smpolicy sign): %s\n", id);
 	}
 	smp_diags_free(d);
-	free(id);
+	smp_free(id);
 	free(platforms);
 	return rc;
 }
@@ -448,7 +448,7 @@ int cmd_sign(const char *config, unsigned load_flags, int argc, char **argv)
 	smp_sign_off_kind kind;
 	bool complete;
 	char *pw = NULL, *pin = NULL;
-	struct smp_signing key;
+	struct smp_signing key = { .size = sizeof(key) };
 	smp_status st;
 	int rc = parse(argc, argv, allowed, 1, sign_usage, &a);
 
@@ -495,7 +495,7 @@ int cmd_revoke(const char *config, unsigned load_flags, int argc, char **argv)
 	struct args a;
 	smp_diags *d = NULL;
 	char *pw = NULL, *pin = NULL;
-	struct smp_signing key;
+	struct smp_signing key = { .size = sizeof(key) };
 	smp_status st;
 	int rc = parse(argc, argv, allowed, 1, revoke_usage, &a);
 

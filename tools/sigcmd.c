@@ -111,7 +111,7 @@ int cmd_keygen(int argc, char **argv)
 		       id, role, from, key);
 	else
 		printf("%s\n", key);
-	free(key);
+	smp_free(key);
 	return 0;
 }
 
@@ -164,7 +164,7 @@ int cmd_verify(const char *config, unsigned flags, int argc, char **argv)
 	if (json)
 		arr = json_object_new_array();
 	for (size_t i = 0; i < smp_policy_approval_count(p); i++) {
-		struct smp_approval_info ai;
+		struct smp_approval_info ai = { .size = sizeof(ai) };
 		json_object *o = NULL;
 
 		smp_policy_approval(p, i, 0, &ai);
@@ -177,9 +177,8 @@ int cmd_verify(const char *config, unsigned flags, int argc, char **argv)
 			fputs(":", stdout);
 		}
 		for (int k = SMP_SIG_CPP; k <= SMP_SIG_REVOKED; k++) {
-			struct smp_sig_info s;
-
-			if (!smp_policy_approval_signature(p, i, (smp_sig_slot)k, &s) || !s.present)
+			struct smp_sig_info s = { .size = sizeof(s) };
+			if (smp_policy_approval_signature(p, i, (smp_sig_slot)k, &s) != SMP_OK || !s.present)
 				continue;
 			bad |= k != SMP_SIG_REVOKED &&
 			       (s.state == SMP_SIG_MISSING || s.state == SMP_SIG_INVALID);

@@ -7,6 +7,7 @@
  * SPDX-License-Identifier: BSD-3-Clause
  */
 #include "smpolicy.h"
+#include "smpolicy_testing.h"
 #include "directory.h"
 #include "export.h"
 #include "domains.h"
@@ -202,10 +203,10 @@ static void at_again(const smp_policy *p, int64_t *at)
 static size_t warn_failed_sync(const struct global *g)
 {
 	smp_sync_report *r = NULL;
-	struct smp_sync_status s;
+	struct smp_sync_status s = { .size = sizeof(s) };
 	char when[40];
 
-	if (!smp_config_is_directory(g->config, g->flags) ||
+	if (!config_is_directory(g->config, g->flags) ||
 	    smp_sync_report_read(g->config, g->flags, &r, NULL) != SMP_OK)
 		return 0;
 	smp_sync_report_info(r, &s);
@@ -437,7 +438,7 @@ static void hint_unknown(const smp_policy *p, const smp_decision *d,
 		fputs("' is not in the records; did you mean '", stderr);
 		print_escaped(stderr, near);
 		fputs("'?\n", stderr);
-		free(near);
+		smp_free(near);
 	}
 }
 
@@ -718,7 +719,7 @@ static int run_record_cmd(const struct global *g, size_t which, int argc, char *
 		}
 	}
 	rc = record_cmds[which].fn(g->config, g->flags, argc, argv);
-	directory = rc == 0 && changes && smp_config_is_directory(g->config, g->flags);
+	directory = rc == 0 && changes && config_is_directory(g->config, g->flags);
 	if (!directory) {
 		if (rc == 0 && sync_now)
 			fprintf(stderr, "smpolicy: %s: --sync: the records are files, read as they "

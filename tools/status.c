@@ -161,7 +161,7 @@ static int gather(struct found *f, const char *config, unsigned flags, const cha
 	smp_status st;
 
 	f->config = config;
-	f->directory = smp_config_is_directory(config, flags);
+	f->directory = config_is_directory(config, flags);
 	if (f->directory) {
 		st = smp_sync_report_read(config, flags, &r, &rd);
 		if (st != SMP_OK) {
@@ -170,6 +170,7 @@ static int gather(struct found *f, const char *config, unsigned flags, const cha
 			return st == SMP_ERR_NOMEM ? ST_UNKNOWN : ST_CRITICAL;
 		}
 		smp_diags_free(rd);
+		f->sync.size = sizeof(f->sync);
 		smp_sync_report_info(r, &f->sync);
 	}
 	st = smp_policy_load(config, flags, &f->policy, &ld);
@@ -178,7 +179,9 @@ static int gather(struct found *f, const char *config, unsigned flags, const cha
 	smp_diags_free(ld);
 	f->cache = smp_policy_cache_state(f->policy);
 	f->cache_path = smp_policy_cache_path(f->policy);
-	f->store = smp_policy_store_check(config, store_dir, flags, &f->store_path, NULL);
+	if (smp_policy_store_check(config, store_dir, flags, &f->store, &f->store_path, NULL) !=
+	    SMP_OK)
+		f->store = SMP_CACHE_OFF;
 	f->report = r;   /* f->sync's strings are the report's */
 	return ST_OK;
 }
@@ -406,7 +409,7 @@ int cmd_status(const char *config, unsigned flags, int argc, char **argv)
 	smp_diags_free(d);
 	smp_policy_free(f.policy);
 	smp_sync_report_free(f.report);
-	free(f.store_path);
+	smp_free(f.store_path);
 	free(f.load_error);
 	if (fflush(stdout) != 0)
 		return ST_UNKNOWN;
@@ -418,7 +421,7 @@ int cmd_status(const char *config, unsigned flags, int argc, char **argv)
 int write_metrics(const char *config, unsigned flags, const char *file)
 {
 	smp_sync_report *r = NULL;
-	struct smp_sync_status s;
+	struct smp_sync_status s = { .size = sizeof(s) };
 	smp_diags *d = NULL;
 	char *tmp = NULL;
 	FILE *out;

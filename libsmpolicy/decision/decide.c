@@ -371,6 +371,7 @@ void smp_request_init(struct smp_request *req)
 	if (req == NULL)
 		return;
 	memset(req, 0, sizeof(*req));
+	req->size = sizeof(*req);
 	req->action = SMP_ACTION_VIEW;
 	req->purpose = SMP_PURPOSE_INFO_GATHERING;
 	req->at = (int64_t)time(NULL);
@@ -458,7 +459,7 @@ smp_status smp_decide(const smp_policy *p, const struct smp_request *req, smp_de
 
 	if (out != NULL)
 		*out = NULL;
-	if (p == NULL || req == NULL || out == NULL || req->user == NULL ||
+	if (p == NULL || !SIZE_OK(req) || out == NULL || req->user == NULL ||
 	    req->platform == NULL || (unsigned)req->action >= SMP_ACTION__COUNT ||
 	    (unsigned)req->purpose >= SMP_PURPOSE__COUNT)
 		return SMP_ERR_ARG;

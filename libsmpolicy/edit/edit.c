@@ -587,7 +587,8 @@ static void refresh_cache(struct txn *t, const smp_policy *cand)
 {
 	smp_diags *cd = NULL;
 
-	if (smp_policy_cache_write(cand, t->flags & SMP_EDIT_NOWAIT, &cd) != SMP_OK) {
+	if (smp_policy_cache_write(cand, (t->flags & SMP_EDIT_NOWAIT) ? SMP_WRITE_NOWAIT : 0,
+	                           &cd) != SMP_OK) {
 		diags_add(t->d, smp_policy_cache_path(cand), 0, SMP_SEV_WARNING, NULL,
 		          "the change was made, but the compiled cache could not be rewritten; "
 		          "the files are read until a login (cache=refresh), the next record "

@@ -564,7 +564,7 @@ static const char *first_error(const smp_diags *d)
 static smp_status apply(struct run *r, const struct dir_render *rd, char **before,
                         char **after)
 {
-	unsigned files = r->flags | SMP_LOAD_ALLOW_NONROOT | SMP_LOAD_NO_CACHE | SMP_EDIT_NOWAIT;
+	unsigned files = r->flags | SMP_LOAD_ALLOW_NONROOT | SMP_EDIT_NOWAIT;
 	smp_diags *fd = NULL;
 	char *log = NULL;
 	smp_status rc;

@@ -13,9 +13,12 @@
 #include <string.h>
 #include <time.h>
 
-bool smp_config_is_directory(const char *config_path, unsigned flags)
+smp_status smp_config_is_directory(const char *config_path, unsigned flags, bool *out)
 {
-	return edit_names_directory(config_path, flags);
+	if (out == NULL || !flags_ok(flags, SMP_NO_FLAGS))
+		return SMP_ERR_ARG;
+	*out = edit_names_directory(config_path, flags);
+	return SMP_OK;
 }
 
 /* ---- the commands ----------------------------------------------------------- */
@@ -264,7 +267,7 @@ smp_status smp_audit_read(const char *config, unsigned flags, const int64_t *sin
 {
 	if (diags != NULL)
 		*diags = NULL;
-	if (fn == NULL)
+	if (fn == NULL || !flags_ok(flags, SMP_NO_FLAGS))
 		return SMP_ERR_ARG;
 	if (edit_names_directory(config, flags))
 		return dir_audit_read(config, flags, since, fn, ctx, diags);

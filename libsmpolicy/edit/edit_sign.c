@@ -139,7 +139,8 @@ smp_status smp_edit_resign(const char *config_path, unsigned flags, const char *
 	struct resign_args args;
 	if (diags != NULL)
 		*diags = NULL;
-	if (by == NULL || (!dry_run && (key == NULL || key->key == NULL)))
+	if (by == NULL || (!dry_run && (key == NULL || key->key == NULL)) ||
+	    !flags_ok(flags, SMP_EDIT_FLAGS) || (key != NULL && !SIZE_OK(key)))
 		return SMP_ERR_ARG;
 	moment = (int64_t)time(NULL);
 	rc = at != NULL ? smp_time_parse(at, SMP_TIME_START, &moment) : SMP_OK;
@@ -148,7 +149,8 @@ smp_status smp_edit_resign(const char *config_path, unsigned flags, const char *
 	dir = edit_names_directory(config_path, flags);
 	/* the candidates: the records as read now (a directory's local copy;
 	 * each one is read again from the directory before it is signed) */
-	rc = smp_policy_load(config_path, flags | SMP_LOAD_NO_CACHE, &p, &d);
+	rc = smp_policy_load(config_path, (flags & SMP_LOAD_ALLOW_NONROOT) | SMP_LOAD_NO_CACHE, &p,
+	                     &d);
 	if (rc != SMP_OK)
 		goto out;
 	s = policy_find_staff(p, by);

@@ -301,6 +301,15 @@ static smp_status do_request(struct txn *t, const struct smp_edit_request *req, 
 	return commit(t);
 }
 
+void smp_edit_request_init(struct smp_edit_request *req)
+{
+	if (req == NULL)
+		return;
+	memset(req, 0, sizeof(*req));
+	req->size = sizeof(*req);
+	req->kind = SMP_APPROVAL_LONG_TERM;
+}
+
 smp_status smp_edit_request(const char *config_path, unsigned flags,
                             const struct smp_edit_request *req, char **new_id,
                             smp_diags **diags)
@@ -321,7 +330,7 @@ smp_status smp_edit_request_as(const char *config_path, unsigned flags,
 		*diags = NULL;
 	if (new_id != NULL)
 		*new_id = NULL;
-	if (req == NULL)
+	if (!SIZE_OK(req) || !flags_ok(flags, SMP_EDIT_FLAGS))
 		return SMP_ERR_ARG;
 	if (edit_names_directory(config_path, flags))
 		return dir_request(config_path, flags, req, password, new_id, diags);
@@ -499,7 +508,8 @@ smp_status smp_edit_sign_with(const char *config_path, unsigned flags, const cha
 
 	if (diags != NULL)
 		*diags = NULL;
-	if (id == NULL || by == NULL)
+	if (id == NULL || by == NULL || !flags_ok(flags, SMP_EDIT_FLAGS) ||
+	    (key != NULL && !SIZE_OK(key)))
 		return SMP_ERR_ARG;
 	if (edit_names_directory(config_path, flags))
 		return dir_sign(config_path, flags, id, by, on, password, key, recorded, complete,
@@ -591,7 +601,8 @@ smp_status smp_edit_revoke_with(const char *config_path, unsigned flags, const c
 
 	if (diags != NULL)
 		*diags = NULL;
-	if (id == NULL || by == NULL || reason == NULL)
+	if (id == NULL || by == NULL || reason == NULL || !flags_ok(flags, SMP_EDIT_FLAGS) ||
+	    (key != NULL && !SIZE_OK(key)))
 		return SMP_ERR_ARG;
 	if (edit_names_directory(config_path, flags) && reason[0] != '\0')
 		return dir_revoke(config_path, flags, id, by, reason, on, password, key, diags);
@@ -717,7 +728,7 @@ smp_status smp_edit_account_as(const char *config_path, unsigned flags, const ch
 
 	if (diags != NULL)
 		*diags = NULL;
-	if (id == NULL || (unsigned)event >= SMP_ACCOUNT__COUNT)
+	if (id == NULL || (unsigned)event >= SMP_ACCOUNT__COUNT || !flags_ok(flags, SMP_EDIT_FLAGS))
 		return SMP_ERR_ARG;
 	if (edit_names_directory(config_path, flags))
 		return dir_account(config_path, flags, id, event, on, by, password, diags);

@@ -243,7 +243,8 @@ smp_status smp_policy_cache_write(const smp_policy *p, unsigned flags, smp_diags
 
 	if (diags != NULL)
 		*diags = NULL;
-	if (p == NULL || p->cache_path == NULL || p->login.only_user != NULL)
+	if (p == NULL || p->cache_path == NULL || p->login.only_user != NULL ||
+	    !flags_ok(flags, SMP_WRITE_FLAGS))
 		return SMP_ERR_ARG;
 	d = diags_new();
 	if (d == NULL)
@@ -254,7 +255,7 @@ smp_status smp_policy_cache_write(const smp_policy *p, unsigned flags, smp_diags
 		          "cannot verify the signatures (smpolicy compile writes the cache)");
 		return writer_result(SMP_ERR_REFUSED, d, diags);
 	}
-	return writer_result(write_cache(p, (flags & SMP_EDIT_NOWAIT) != 0, d), d, diags);
+	return writer_result(write_cache(p, (flags & SMP_WRITE_NOWAIT) != 0, d), d, diags);
 }
 
 /* ---- reading ------------------------------------------------------------ */

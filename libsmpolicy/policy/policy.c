@@ -80,6 +80,9 @@ static smp_status directory_load(const char *config_path, unsigned flags, smp_po
 				rc = offline(d, &ls, &st, now);
 			else
 				rc = files_load(st.copy, flags | SMP_LOAD_PRIVATE, out, diags, &again);
+			/* directory_synced_lately() holds up to synced + max_offline */
+			if (rc == SMP_OK && *out != NULL)
+				(*out)->login.expires = st.synced + ls.max_offline + 1;
 			ldap_state_free(&st);
 		}
 		ldap_settings_free(&ls);
@@ -105,13 +108,23 @@ static smp_status directory_load(const char *config_path, unsigned flags, smp_po
 smp_status smp_policy_load(const char *config_path, unsigned flags, smp_policy **out,
                            smp_diags **diags)
 {
+	if (diags != NULL)
+		*diags = NULL;
+	if (out != NULL)
+		*out = NULL;
+	if (out == NULL || !flags_ok(flags, SMP_LOAD_FLAGS))
+		return SMP_ERR_ARG;
+	return policy_load(config_path, flags, out, diags);
+}
+
+smp_status policy_load(const char *config_path, unsigned flags, smp_policy **out,
+                       smp_diags **diags)
+{
 	bool directory = false;
 	smp_status rc;
 
 	if (diags != NULL)
 		*diags = NULL;
-	if (out == NULL)
-		return SMP_ERR_ARG;
 	*out = NULL;
 	if (config_path == NULL)
 		config_path = SMP_DEFAULT_CONFIG;

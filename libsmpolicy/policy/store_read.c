@@ -431,7 +431,7 @@ smp_status smp_policy_load_for(const char *config_path, const char *store_dir, u
 		*diags = NULL;
 	if (out != NULL)
 		*out = NULL;
-	if (out == NULL || user == NULL)
+	if (out == NULL || user == NULL || !flags_ok(flags, SMP_LOAD_FLAGS))
 		return SMP_ERR_ARG;
 	if (config_path == NULL)
 		config_path = SMP_DEFAULT_CONFIG;
@@ -486,8 +486,8 @@ smp_cache_state smp_policy_store_state(const smp_policy *p)
 	return p != NULL && p->login.looked ? p->login.store : SMP_CACHE_OFF;
 }
 
-smp_cache_state smp_policy_store_check(const char *config_path, const char *store_dir,
-                                       unsigned flags, char **path_out, smp_diags **diags)
+static smp_cache_state store_check(const char *config_path, const char *store_dir,
+                                   unsigned flags, char **path_out, smp_diags **diags)
 {
 	char *abs, *copy, *path = NULL;
 	const char *dir = store_dir != NULL ? store_dir : SMP_DEFAULT_STORE_DIR;
@@ -550,4 +550,23 @@ out:
 	else
 		smp_diags_free(d);
 	return state;
+}
+
+smp_status smp_policy_store_check(const char *config_path, const char *store_dir,
+                                  unsigned flags, smp_cache_state *state, char **path_out,
+                                  smp_diags **diags)
+{
+	if (path_out != NULL)
+		*path_out = NULL;
+	if (diags != NULL)
+		*diags = NULL;
+	if (state == NULL || !flags_ok(flags, SMP_NO_FLAGS))
+		return SMP_ERR_ARG;
+	*state = store_check(config_path, store_dir, flags, path_out, diags);
+	return SMP_OK;
+}
+
+bool smp_policy_is_partial(const smp_policy *p)
+{
+	return p != NULL && p->login.only_user != NULL;
 }

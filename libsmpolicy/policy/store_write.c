@@ -447,7 +447,7 @@ out:
 static smp_status write_store(const smp_policy *p, const char *dir, unsigned flags,
                               smp_diags *d)
 {
-	bool nowait = (flags & SMP_EDIT_NOWAIT) != 0;
+	bool nowait = (flags & SMP_WRITE_NOWAIT) != 0;
 	char *path = store_path(dir, p->config_path), *img = NULL;
 	struct store_source *src = calloc(policy_nsources(p), sizeof(*src));
 	struct perm perm = { 0, 0 };
@@ -494,7 +494,7 @@ smp_status smp_policy_store_write(const smp_policy *p, const char *store_dir, un
 
 	if (diags != NULL)
 		*diags = NULL;
-	if (p == NULL || p->login.only_user != NULL)
+	if (p == NULL || p->login.only_user != NULL || !flags_ok(flags, SMP_WRITE_FLAGS))
 		return SMP_ERR_ARG;
 	d = diags_new();
 	if (d == NULL)

@@ -575,17 +575,20 @@ bool sig_check_policy(struct loader *L)
 
 /* ---- queries ------------------------------------------------------------- */
 
-bool smp_policy_approval_signature(const smp_policy *p, size_t i, smp_sig_slot slot,
-                                   struct smp_sig_info *out)
+smp_status smp_policy_approval_signature(const smp_policy *p, size_t i, smp_sig_slot slot,
+                                         struct smp_sig_info *out)
 {
 	static const struct sig none = { NULL, NULL, SIG_UNCHECKED };
 	const struct approval *a;
 	const struct sig *g;
 	const char *by;
 
-	if (p == NULL || out == NULL || i >= p->napprovals || (unsigned)slot > SMP_SIG_REVOKED)
-		return false;
+	if (p == NULL || !SIZE_OK(out) || (unsigned)slot > SMP_SIG_REVOKED)
+		return SMP_ERR_ARG;
+	if (i >= p->napprovals)
+		return SMP_ERR_NOTFOUND;
 	memset(out, 0, sizeof(*out));
+	out->size = sizeof(*out);
 	a = &p->approvals[i];
 	if (slot == SMP_SIG_REVOKED) {
 		out->present = a->revoked.present;
@@ -600,12 +603,12 @@ bool smp_policy_approval_signature(const smp_policy *p, size_t i, smp_sig_slot s
 	}
 	g = p->sigs != NULL ? &p->sigs[i].s[slot] : &none;
 	if (!out->present)
-		return true;
+		return SMP_OK;
 	out->signer = by;
 	out->has_sig = g->value != NULL;
 	out->state = (smp_sig_state)g->state;
 	out->why = g->why;
-	return true;
+	return SMP_OK;
 }
 
 bool smp_policy_requires_signatures(const smp_policy *p)

@@ -265,8 +265,10 @@ static smp_status result(struct sync *y, bool changed, size_t records, int64_t s
 		smp_sync_free(r);
 		return SMP_ERR_NOMEM;
 	}
-	r->info = (struct smp_sync_info){ changed, records, synced, r->copy, r->uri, r->base,
-	                                  y->void_records };
+	r->info = (struct smp_sync_info){ .size = sizeof(r->info), .changed = changed,
+	                                  .records = records, .synced = synced, .copy = r->copy,
+	                                  .uri = r->uri, .base = r->base,
+	                                  .void_records = y->void_records };
 	r->voids = y->voids;   /* handed over */
 	r->nvoids = y->nvoids;
 	y->voids = NULL;
@@ -328,7 +330,7 @@ static bool try_unchanged(struct sync *y, smp_status *rc)
 	    state_copy_number(y) == 0 ||
 	    /* a copy others can read (written before copies were private)
 	     * is made again, private */
-	    smp_policy_load(y->state.copy, y->load_flags | SMP_LOAD_PRIVATE, &p, NULL) != SMP_OK)
+	    policy_load(y->state.copy, y->load_flags | SMP_LOAD_PRIVATE, &p, NULL) != SMP_OK)
 		return false;
 	split_path(y->state.copy, folder, sizeof(folder), &base);
 	same = audit_current(y, p, folder);
@@ -691,6 +693,8 @@ smp_status smp_directory_sync(const char *config_path, unsigned flags, smp_sync 
 		*diags = NULL;
 	if (out != NULL)
 		*out = NULL;
+	if (!flags_ok(flags, SMP_SYNC_FLAGS))
+		return SMP_ERR_ARG;
 	y.load_flags = flags & SMP_LOAD_ALLOW_NONROOT;
 	y.check_only = (flags & SMP_SYNC_CHECK_ONLY) != 0;
 	y.d = diags_new();
@@ -731,11 +735,13 @@ smp_status smp_directory_sync(const char *config_path, unsigned flags, smp_sync 
 	return rc;
 }
 
-void smp_sync_info(const smp_sync *s, struct smp_sync_info *out)
+smp_status smp_sync_info(const smp_sync *s, struct smp_sync_info *out)
 {
-	static const struct smp_sync_info none;
-
-	*out = s != NULL ? s->info : none;
+	if (s == NULL || !SIZE_OK(out))
+		return SMP_ERR_ARG;
+	*out = s->info;
+	out->size = sizeof(*out);
+	return SMP_OK;
 }
 
 const char *smp_sync_void(const smp_sync *s, size_t i, const char **why)

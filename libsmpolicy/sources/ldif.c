@@ -532,7 +532,7 @@ smp_status smp_policy_export_ldif(const char *config_path, unsigned flags, const
 
 	if (diags != NULL)
 		*diags = NULL;
-	if (out == NULL || base == NULL || base[0] == '\0')
+	if (out == NULL || base == NULL || base[0] == '\0' || !flags_ok(flags, SMP_EXPORT_FLAGS))
 		return SMP_ERR_ARG;
 	x.d = diags_new();
 	if (x.d == NULL)

@@ -136,9 +136,10 @@ smp_status smp_sync_report_read(const char *config_path, unsigned flags, smp_syn
 
 	if (diags != NULL)
 		*diags = NULL;
-	if (out == NULL)
+	if (out != NULL)
+		*out = NULL;
+	if (out == NULL || !flags_ok(flags, SMP_NO_FLAGS))
 		return SMP_ERR_ARG;
-	*out = NULL;
 	r = calloc(1, sizeof(*r));
 	d = diags_new();
 	if (r == NULL || d == NULL) {
@@ -203,11 +204,13 @@ smp_status smp_sync_report_read(const char *config_path, unsigned flags, smp_syn
 	return rc;
 }
 
-void smp_sync_report_info(const smp_sync_report *r, struct smp_sync_status *out)
+smp_status smp_sync_report_info(const smp_sync_report *r, struct smp_sync_status *out)
 {
-	static const struct smp_sync_status none;
-
-	*out = r != NULL ? r->info : none;
+	if (r == NULL || !SIZE_OK(out))
+		return SMP_ERR_ARG;
+	*out = r->info;
+	out->size = sizeof(*out);
+	return SMP_OK;
 }
 
 void smp_sync_report_free(smp_sync_report *r)

@@ -10,6 +10,7 @@
  * SPDX-License-Identifier: BSD-3-Clause
  */
 #include "edit_internal.h"
+#include "smpolicy_testing.h"
 
 #include <CUnit/Basic.h>
 #include <dirent.h>
@@ -263,7 +264,7 @@ static smp_status request_lt(const char *staff, const char *by, const char *on, 
                              smp_diags **d)
 {
 	const char *fb[] = { "facebook", NULL };
-	struct smp_edit_request r = { .staff = staff, .kind = SMP_APPROVAL_LONG_TERM,
+	struct smp_edit_request r = { .size = sizeof(r), .staff = staff, .kind = SMP_APPROVAL_LONG_TERM,
 	                              .platforms = fb, .by = by, .on = on };
 
 	return smp_edit_request(W.conf, FLAGS, &r, id, d);
@@ -298,7 +299,7 @@ static void test_request_long_term(void)
 static void test_request_limited(void)
 {
 	const char *yt[] = { "youtube", NULL };
-	struct smp_edit_request r = { .staff = "w3", .kind = SMP_APPROVAL_LIMITED, .platforms = yt,
+	struct smp_edit_request r = { .size = sizeof(r), .staff = "w3", .kind = SMP_APPROVAL_LIMITED, .platforms = yt,
 	                              .by = "w3", .ticket = "NJS-4431",
 	                              .starts = "2026-11-20T09:00",
 	                              .expires = "2026-11-27T17:00", .on = "2026-11-20" };
@@ -325,7 +326,7 @@ static void test_request_refusals(void)
 {
 	const char *fb[] = { "facebook", NULL }, *two[] = { "facebook", "youtube", NULL };
 	const char *nope[] = { "myspace", NULL }, *twice[] = { "facebook", "facebook", NULL };
-	struct smp_edit_request r = { .staff = "w1", .kind = SMP_APPROVAL_LIMITED, .platforms = fb,
+	struct smp_edit_request r = { .size = sizeof(r), .staff = "w1", .kind = SMP_APPROVAL_LIMITED, .platforms = fb,
 	                              .by = "w1", .ticket = "T-1", .expires = "2026-12-01" };
 
 	world("approvals = ( );\n", 2);
@@ -368,7 +369,7 @@ static bool first_error_says(const smp_diags *d, const char *text)
 static void test_request_not_in_the_past(void)
 {
 	const char *fb[] = { "facebook", NULL };
-	struct smp_edit_request r = { .staff = "w1", .kind = SMP_APPROVAL_LIMITED, .platforms = fb,
+	struct smp_edit_request r = { .size = sizeof(r), .staff = "w1", .kind = SMP_APPROVAL_LIMITED, .platforms = fb,
 	                              .by = "w1", .ticket = "T-9", .on = "2026-11-20T10:00" };
 	smp_diags *d = NULL;
 	char *id = NULL;
@@ -403,7 +404,7 @@ static void test_request_not_in_the_past(void)
 static void test_did_you_mean(void)
 {
 	const char *fb[] = { "Facebok", NULL };
-	struct smp_edit_request r = { .staff = "W1", .kind = SMP_APPROVAL_LONG_TERM, .platforms = fb,
+	struct smp_edit_request r = { .size = sizeof(r), .staff = "W1", .kind = SMP_APPROVAL_LONG_TERM, .platforms = fb,
 	                              .by = "lom1", .on = "2026-11-20" };
 	smp_diags *d = NULL;
 	smp_policy *p;

@@ -728,7 +728,7 @@ static smp_status op_account(smp_diags **d)
 static smp_status op_request(smp_diags **d)
 {
 	static const char *const yt[] = { "youtube", NULL };
-	struct smp_edit_request r = { .staff = "w1", .kind = SMP_APPROVAL_LIMITED,
+	struct smp_edit_request r = { .size = sizeof(r), .staff = "w1", .kind = SMP_APPROVAL_LIMITED,
 	                              .platforms = yt, .by = "w1", .ticket = "NJS-5000",
 	                              .expires = "2026-12-01", .on = "2026-11-22" };
 	char *id = NULL;

@@ -13,6 +13,7 @@
  * SPDX-License-Identifier: BSD-3-Clause
  */
 #include "smpolicy.h"
+#include "smpolicy_testing.h"
 
 #include <CUnit/Basic.h>
 #include <errno.h>

@@ -25,9 +25,14 @@ find "$tmp/root" -name 'smpolicy' -path '*/bin/*' | grep -q . ||
 find "$tmp/root" -path '*/libexec/smpolicy/smpolicy-squid' | grep -q . ||
 	{ echo "not ok: smpolicy-squid not in \$libexecdir/smpolicy"; exit 1; }
 # only smp_* is exported
-bad=$(nm -D --defined-only "$so" | awk '{print $3}' | grep -v '^smp_' | grep -v '^SMPOLICY_1$' || true)
+bad=$(nm -D --defined-only "$so" | awk '{print $3}' | grep -v '^smp_' | grep -v '^SMPOLICY_2$' || true)
 [ -z "$bad" ] || { echo "not ok: exports other than smp_*: $bad"; exit 1; }
 objdump -p "$so" | grep -q 'SONAME *libsmpolicy.so.1$' || { echo "not ok: soname"; exit 1; }
+# the tests' flag stays out of the installed interface
+if find "$tmp/root" -name 'smpolicy_testing.h' | grep -q . ||
+	find "$tmp/root" -name 'smpolicy.h' -exec grep -q 'SMP_LOAD_ALLOW_NONROOT' {} +; then
+	echo "not ok: SMP_LOAD_ALLOW_NONROOT is installed"; exit 1
+fi
 
 prefix=$(PKG_CONFIG_PATH="$pcdir" pkg-config --variable=prefix smpolicy)
 flags=$(PKG_CONFIG_PATH="$pcdir" pkg-config --define-variable=prefix="$tmp/root$prefix" \

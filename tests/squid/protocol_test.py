@@ -17,6 +17,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from helper import NONROOT, Helper, Tap, World, parse_answer  # noqa: E402
@@ -311,6 +312,15 @@ def directory_copy(t, exe, w):
     t.ok(got is not None and got.startswith('93 ERR'), 'a copy older than max_offline: ERR even for w3', got)
     state('copy-2', 1)
     expect(t, h, '94 w3 facebook.com ws1', 'OK', channel='94', what='synced again: OK again')
+    # nothing changes on disk, yet the copy stops holding max_offline after
+    # its sync: the helper knows when (smp_policy_expires) and answers ERR
+    # from then on, not at its next timer
+    state('copy-2', 3597)
+    expect(t, h, '95 w3 facebook.com ws1', 'OK', channel='95', what='a copy just within max_offline: OK')
+    time.sleep(5)
+    got = h.ask('96 w3 facebook.com ws1')
+    t.ok(got is not None and got.startswith('96 ERR'),
+         'the copy passes max_offline with no file changed: ERR at once', got)
     t.ok(h.close() == 0, 'exit 0')
 
 

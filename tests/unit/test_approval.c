@@ -372,23 +372,22 @@ static void test_cap_long_term_only(void)
 
 static void test_report_view(void)
 {
-	struct smp_approval_info info;
-
+	struct smp_approval_info info = { .size = sizeof(info) };
 	cap_world(NULL, "2026-01-10Z", "2026-01-11Z", "2026-01-12Z", "2026-01-15Z", "2026-12-31Z",
 	          "-");
 	CU_ASSERT_EQUAL(smp_policy_approval_count(P), 4);
-	CU_ASSERT_TRUE(smp_policy_approval(P, 2, T("2026-02-01Z"), &info));
+	CU_ASSERT_EQUAL(smp_policy_approval(P, 2, T("2026-02-01Z"), &info), SMP_OK);
 	CU_ASSERT_STRING_EQUAL(info.id, "A-3");
 	CU_ASSERT_EQUAL(info.state, SMP_STATE_OVER_CAP);
-	CU_ASSERT_TRUE(smp_policy_approval(P, 3, T("2026-02-01Z"), &info));
+	CU_ASSERT_EQUAL(smp_policy_approval(P, 3, T("2026-02-01Z"), &info), SMP_OK);
 	CU_ASSERT_EQUAL(info.state, SMP_STATE_PENDING);
 	CU_ASSERT_TRUE(info.signed_cpp);
 	CU_ASSERT_FALSE(info.signed_it);
-	CU_ASSERT_TRUE(smp_policy_approval(P, 0, T("2026-02-01Z"), &info));
+	CU_ASSERT_EQUAL(smp_policy_approval(P, 0, T("2026-02-01Z"), &info), SMP_OK);
 	CU_ASSERT_EQUAL(info.state, SMP_STATE_VALID);
 	CU_ASSERT_TRUE(info.has_valid_until);
 	CU_ASSERT_EQUAL(info.valid_until, T("2027-01-01Z"));
-	CU_ASSERT_FALSE(smp_policy_approval(P, 4, 0, &info));
+	CU_ASSERT_EQUAL(smp_policy_approval(P, 4, 0, &info), SMP_ERR_NOTFOUND);
 }
 
 int main(void)

@@ -888,7 +888,7 @@ static void thin_grid(struct grid *gr, size_t k)
 static bool make_grid_keep(struct grid *gr, const smp_policy *p, const struct gen *g,
                            unsigned combos, size_t keep)
 {
-	struct smp_approval_info info;
+	struct smp_approval_info info = { .size = sizeof(info) };
 	uint64_t rs = g->seed ^ 0x9e3779b97f4a7c15ull;
 	size_t k = 0;
 
@@ -921,7 +921,7 @@ static bool make_grid_keep(struct grid *gr, const smp_policy *p, const struct ge
 			add_moment(gr, t + d);
 	}
 	for (size_t i = 0; i < smp_policy_approval_count(p) && i < 64; i++) {
-		if (!smp_policy_approval(p, i, 0, &info))
+		if (smp_policy_approval(p, i, 0, &info) != SMP_OK)
 			return false;
 		for (int64_t d = -1; d <= 1; d++) {
 			if (info.has_start)
@@ -1026,11 +1026,12 @@ static void compare_infos(struct tally *t, const smp_policy *a, const smp_policy
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
-		struct smp_approval_info x, y;
+		struct smp_approval_info x = { .size = sizeof(x) }, y = { .size = sizeof(y) };
 		const char *why = NULL;
 
 		t->infos++;
-		if (!smp_policy_approval(a, i, at, &x) || !smp_policy_approval(b, i, at, &y)) {
+		if (smp_policy_approval(a, i, at, &x) != SMP_OK ||
+		    smp_policy_approval(b, i, at, &y) != SMP_OK) {
 			mismatch(t, "approval %zu: no info\n", i);
 			continue;
 		}
@@ -1085,8 +1086,8 @@ static void compare_statics(struct tally *t, const smp_policy *a, const smp_poli
 	if (smp_policy_office_count(a) != smp_policy_office_count(b))
 		mismatch(t, "office count\n");
 	for (size_t i = 0; i <= smp_policy_office_count(b); i++) {
-		struct smp_office_info x = { 0 }, y = { 0 };
-		bool hx = smp_policy_office(a, i, &x), hy = smp_policy_office(b, i, &y);
+		struct smp_office_info x = { .size = sizeof(x) }, y = { .size = sizeof(y) };
+		bool hx = smp_policy_office(a, i, &x) == SMP_OK, hy = smp_policy_office(b, i, &y) == SMP_OK;
 
 		if (hx != hy || !same_str(x.id, y.id) || !same_str(x.name, y.name) ||
 		    !same_str(x.kind, y.kind))

@@ -284,7 +284,7 @@ static unsigned long both_held;
 static void oracle(const smp_policy *p, const struct gen_approval *gen, size_t ngen,
                    int64_t t, struct expect *e)
 {
-	struct smp_approval_info info;
+	struct smp_approval_info info = { .size = sizeof(info) };
 	struct expect best = { CASE_NONE, NULL, 0, false, 0, false }, over = best, latest = best;
 	int64_t best_until = 0, latest_started = 0;
 
@@ -292,7 +292,7 @@ static void oracle(const smp_policy *p, const struct gen_approval *gen, size_t n
 	for (size_t i = 0; i < ngen; i++) {
 		int64_t until, s;
 
-		CU_ASSERT_FATAL(smp_policy_approval(p, i, t, &info));
+		CU_ASSERT_FATAL(smp_policy_approval(p, i, t, &info) == SMP_OK);
 		CU_ASSERT_STRING_EQUAL_FATAL(info.id, gen[i].id);   /* file order */
 		if (strcmp(info.staff, "w1") != 0 || !names_facebook(&info))
 			continue;
@@ -438,14 +438,14 @@ static void add_moment(int64_t *m, size_t *n, int64_t t)
  * has lapsed. */
 static size_t moments(const smp_policy *p, const struct gen_world *g, int64_t *m)
 {
-	struct smp_approval_info info;
+	struct smp_approval_info info = { .size = sizeof(info) };
 	size_t n = 0, k = 0;
 
 	for (size_t i = 0; i < g->ndates; i++)
 		for (int64_t d = -1; d <= 1; d++)
 			add_moment(m, &n, g->dates[i] + d);
 	for (size_t i = 0; i < g->n; i++) {
-		CU_ASSERT_FATAL(smp_policy_approval(p, i, g->lo, &info));
+		CU_ASSERT_FATAL(smp_policy_approval(p, i, g->lo, &info) == SMP_OK);
 		for (int64_t d = -1; d <= 1; d++) {
 			if (info.has_start)
 				add_moment(m, &n, info.start + d);
@@ -474,6 +474,7 @@ static void count_ties(const smp_policy *p, const struct gen_world *g, int64_t t
 
 	for (size_t i = 0; i < g->n; i++) {
 		mine[i] = strcmp(g->a[i].staff, "w1") == 0 && g->a[i].for_facebook;
+		info[i].size = sizeof(info[i]);
 		if (mine[i])
 			smp_policy_approval(p, i, t, &info[i]);
 	}
@@ -507,7 +508,7 @@ static void count_ties(const smp_policy *p, const struct gen_world *g, int64_t t
 static bool literal_reading_differs(const smp_policy *p, const struct gen_world *g, int64_t t,
                                     const struct expect *e)
 {
-	struct smp_approval_info info;
+	struct smp_approval_info info = { .size = sizeof(info) };
 	const char *id = NULL;
 	int64_t latest = 0, s;
 

@@ -9,6 +9,7 @@
  * SPDX-License-Identifier: BSD-3-Clause
  */
 #include "world.h"
+#include "smpolicy_testing.h"
 
 #include <CUnit/Basic.h>
 #include <stdio.h>

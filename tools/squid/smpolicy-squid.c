@@ -10,7 +10,9 @@
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
+#include "common.h"
 #include "smpolicy.h"
+#include "smpolicy_testing.h"
 #include "device.h"
 #include "proto.h"
 #include "resolver.h"
@@ -27,9 +29,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* A directory-sourced policy is loaded again at least this often, even when
- * no file changed: it stops holding max_offline after its last sync. */
-#define RELOAD_EVERY_MS 60000
 /* While the policy cannot be loaded, it is tried again this often. */
 #define RETRY_EVERY_MS 1000
 #define READ_SIZE 65536
@@ -52,7 +51,8 @@ struct helper {
 	char *config;              /* the settings file, absolute */
 	unsigned flags;
 	smp_policy *policy;        /* NULL: cannot be loaded; every answer is ERR */
-	bool from_copy;            /* it is the directory's local copy, not the files */
+	bool expires;              /* it stops holding at expires_at even if no file changes */
+	int64_t expires_at;        /* (smp_policy_expires: a directory's copy, max_offline) */
 	int64_t loaded_ms;         /* when it was last tried */
 	char *last_report;         /* why the last load failed, as logged */
 	struct watch watch;
@@ -74,23 +74,7 @@ struct helper {
 	} in;
 };
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- the policy ------------------------------------------------------- */
-
-/* s for a log line: a control character from a file cannot start a line
- * of its own in cache.log */
-static void put_log(FILE *f, const char *s)
-{
-	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++)
-		fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, f);
-}
 
 /* Why a load failed, on standard error (Squid writes it to cache.log):
  * once, not at every retry while nothing changes. */
@@ -108,15 +92,15 @@ static void report_load(struct helper *h, smp_status st, const smp_diags *d)
 		if (g->severity != SMP_SEV_ERROR)
 			continue;
 		fputs("smpolicy-squid: ", f);
-		put_log(f, g->file ? g->file : h->config);
+		print_escaped(f, g->file ? g->file : h->config);
 		if (g->file != NULL && g->line > 0)
 			fprintf(f, ":%u", g->line);
 		fputs(": ", f);
-		put_log(f, g->message);
+		print_escaped(f, g->message);
 		fputc('\n', f);
 	}
 	fputs("smpolicy-squid: ", f);
-	put_log(f, h->config);
+	print_escaped(f, h->config);
 	fprintf(f, ": %s; answering ERR to every request until it loads\n", smp_status_string(st));
 	if (fclose(f) != 0 || text == NULL) {
 		free(text);
@@ -140,22 +124,14 @@ static void report_voids(const smp_policy *p)
 		const struct smp_diag *g = smp_diags_get(d, i);
 
 		fputs("smpolicy-squid: ", stderr);
-		put_log(stderr, g->file != NULL ? g->file : "?");
+		print_escaped(stderr, g->file != NULL ? g->file : "?");
 		if (g->line > 0)
 			fprintf(stderr, ":%u", g->line);
 		fputs(": warning: ", stderr);
-		put_log(stderr, g->message);
+		print_escaped(stderr, g->message);
 		fputc('\n', stderr);
 	}
 	smp_diags_free(d);
-}
-
-static bool same_file(const char *a, const char *b)
-{
-	struct stat sa, sb;
-
-	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
-	       sa.st_ino == sb.st_ino;
 }
 
 static void load(struct helper *h)
@@ -169,13 +145,13 @@ static void load(struct helper *h)
 		h->loaded_ms = now_ms();
 		smp_policy_free(h->policy);
 		h->policy = p;
-		h->from_copy = p != NULL && !same_file(h->config, smp_policy_config_path(p));
+		h->expires = smp_policy_expires(p, &h->expires_at);
 		if (st != SMP_OK) {
 			report_load(h, st, d);
 		} else {
 			if (was_down) {
 				fputs("smpolicy-squid: ", stderr);
-				put_log(stderr, h->config);
+				print_escaped(stderr, h->config);
 				fputs(": loaded again\n", stderr);
 			}
 			report_voids(p);
@@ -195,7 +171,7 @@ static void refresh(struct helper *h)
 	int64_t t = now_ms();
 	bool changed = watch_changed(&h->watch);
 
-	if (changed || (h->from_copy && t - h->loaded_ms >= RELOAD_EVERY_MS) ||
+	if (changed || (h->expires && (int64_t)time(NULL) >= h->expires_at) ||
 	    (h->policy == NULL && t - h->loaded_ms >= RETRY_EVERY_MS) ||
 	    (h->watch.fd < 0 && t - h->loaded_ms >= RETRY_EVERY_MS))
 		load(h);

@@ -1,7 +1,8 @@
 /*
- * watch.c - see watch.h.  Folders, not files, are watched: the record
- * commands and `smpolicy sync` replace a file by renaming a new one over
- * it, which a watch on the old file would never see.  Any event in a
+ * watch.c - see watch.h.  Folders, not files, are watched (which ones
+ * the library says: smp_policy_watch_folders): the record commands and
+ * `smpolicy sync` replace a file by renaming a new one over it, which a
+ * watch on the old file would never see.  Any event in a
  * watched folder counts (a lock file or the audit log as well): a reload
  * too many costs a load, one too few answers from old records.
  *
@@ -36,66 +37,39 @@ void watch_free(struct watch *w)
 	w->fd = -1;
 }
 
-/* The folder of path, malloc'd ("." for a bare name); levels up from it. */
-static char *folder_of(const char *path, int up)
+static bool add_folder(struct watch *w, const char *folder)
 {
-	char *f = strdup(path);
+	char *copy;
 
-	for (int i = 0; f != NULL && i <= up; i++) {
-		char *slash = strrchr(f, '/');
-
-		if (slash == NULL) {
-			free(f);
-			return strdup(i == 0 ? "." : "..");
-		}
-		if (slash == f)
-			slash[1] = '\0';   /* "/" itself */
-		else
-			*slash = '\0';
-	}
-	return f;
-}
-
-static bool add_folder(struct watch *w, char *folder)
-{
-	if (folder == NULL)
-		return false;
-	for (int i = 0; i < w->nfolders; i++) {
-		if (strcmp(w->folder[i], folder) == 0) {
-			free(folder);
+	for (int i = 0; i < w->nfolders; i++)
+		if (strcmp(w->folder[i], folder) == 0)
 			return false;
-		}
-	}
 	/* a folder that cannot be watched now (not there yet) is tried again
 	 * after the next load */
-	if (w->nfolders == WATCH_FOLDERS_MAX || inotify_add_watch(w->fd, folder, EVENTS) < 0) {
-		free(folder);
+	if (w->nfolders == WATCH_FOLDERS_MAX || (copy = strdup(folder)) == NULL)
+		return false;
+	if (inotify_add_watch(w->fd, folder, EVENTS) < 0) {
+		free(copy);
 		return false;
 	}
-	w->folder[w->nfolders++] = folder;
+	w->folder[w->nfolders++] = copy;
 	return true;
 }
 
 bool watch_add(struct watch *w, const char *settings_path, const smp_policy *policy)
 {
-	const char *config = smp_policy_config_path(policy);
+	char **folders = NULL;
 	bool added = false;
 
 	if (w->fd < 0)
 		return false;
-	added |= add_folder(w, folder_of(settings_path, 0));
-	if (config != NULL) {
-		char *mine = folder_of(settings_path, 0), *theirs = folder_of(config, 0);
-
-		added |= add_folder(w, folder_of(config, 0));
-		/* the policy is a local copy kept elsewhere: its parent names it */
-		if (mine != NULL && theirs != NULL && strcmp(mine, theirs) != 0)
-			added |= add_folder(w, folder_of(config, 1));
-		free(mine);
-		free(theirs);
-	}
-	for (size_t i = 0; i < smp_policy_records_count(policy); i++)
-		added |= add_folder(w, folder_of(smp_policy_records_path(policy, i), 0));
+	/* out of memory: nothing new is watched, and the helper reloads on a
+	 * timer as without inotify */
+	if (smp_policy_watch_folders(policy, settings_path, &folders) != SMP_OK)
+		return false;
+	for (size_t i = 0; folders[i] != NULL; i++)
+		added |= add_folder(w, folders[i]);
+	smp_free(folders);
 	return added;
 }
 

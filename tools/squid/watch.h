@@ -25,11 +25,9 @@ bool watch_init(struct watch *w);
 void watch_free(struct watch *w);
 
 /*
- * Watch the folders of the settings file settings_path, and, when policy
- * is not NULL, of the files it was loaded from (smp_policy_config_path and
- * every smp_policy_records_path: for a directory-sourced configuration,
- * the local copy, whose folder's parent is watched as well, since a sync
- * names a new copy there).  Folders already watched stay so.  Returns
+ * Watch the folders smp_policy_watch_folders() names for the settings
+ * file settings_path and policy (NULL: the settings file's folder only).
+ * Folders already watched stay so.  Returns
  * true when a folder was newly watched: a change made before that was not
  * seen, so the caller loads once more.
  */
