@@ -1,7 +1,8 @@
 /*
  * base.h - what every folder of the library uses: the arena, the
- * diagnostics list, the id index, small file operations and the writers'
- * lock (base/arena.c, diags.c, idmap.c, files.c, lock.c).  Not installed.
+ * diagnostics list, the id index, small file operations, the writers'
+ * lock and a file replaced whole (base/arena.c, diags.c, idmap.c, files.c,
+ * lock.c, replace.c).  Not installed.
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
@@ -104,5 +105,48 @@ int64_t now_ms(void);
  * *fd is -1 when the file could not be opened).  *fd, when not -1, is the
  * caller's to close, which releases the lock. */
 smp_status flock_path(const char *path, bool nowait, int64_t deadline, int *fd);
+
+/* ---- replacing a file whole (replace.c) ------------------------------- */
+
+/* The steps of a replacement, in order; a failure names its step. */
+enum replace_step {
+	REPLACE_DONE,      /* none failed */
+	REPLACE_NOMEM,     /* the temporary file's name could not be made */
+	REPLACE_CREATE,    /* the temporary file could not be created */
+	REPLACE_WRITE,     /* its owner and mode, its bytes, fsync(2), close(2) */
+	REPLACE_RENAME,    /* renamed over the file: the old file stays */
+	REPLACE_FOLDER,    /* the folder's fsync(2): the new file is in place,
+	                      but a crash now may bring the old one back */
+};
+
+/* Give the new temporary file fd its owner and mode (before any byte is
+ * written to it); false with errno set. */
+typedef bool replace_perm_fn(int fd, void *arg);
+
+struct replacement {
+	char *tmp;                 /* the temporary file, malloc'd; NULL if none */
+	bool installed;            /* renamed over the file: nothing to remove */
+	enum replace_step failed;  /* after a failure: its step (errno says why) */
+};
+
+/* Write size bytes of data to a new temporary file in path's folder, named
+ * prefix and six characters (prefix NULL: ".NAME.tmp-", NAME path's last
+ * component), given its owner and mode by perm(fd, arg), fsync'd and
+ * closed.  False with r->failed and errno set.  Either way the caller
+ * ends with replace_free(r). */
+bool replace_write(struct replacement *r, const char *path, const char *prefix,
+                   replace_perm_fn *perm, void *arg, const void *data, size_t size);
+/* Rename r's temporary file over path, then fsync path's folder so that
+ * the rename lasts.  False with r->failed (REPLACE_RENAME: the old file
+ * is whole; REPLACE_FOLDER: the new one is in place) and errno. */
+bool replace_install(struct replacement *r, const char *path);
+/* Remove the temporary file unless installed, and free r->tmp; errno is
+ * kept. */
+void replace_free(struct replacement *r);
+/* replace_write() then replace_install(): the old file or the new, whole,
+ * whatever fails and wherever a crash comes.  The caller holds the
+ * writers' lock of path (prefix's leftovers are its to remove). */
+bool replace_whole(struct replacement *r, const char *path, const char *prefix,
+                   replace_perm_fn *perm, void *arg, const void *data, size_t size);
 
 #endif /* SMP_BASE_H */
