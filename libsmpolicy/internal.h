@@ -91,7 +91,7 @@ struct staff {
 
 /* One entry of a staff member's per-platform list of approvals, with what a
  * decision needs to pass over an approval without reading it (docs/PERFORMANCE.md: the
- * approvals themselves, scattered over the arena, were half a decision's
+ * approvals themselves, scattered over the arena, would be half a decision's
  * cache misses).  The approval can hold at t (SMP_STATE_VALID or
  * SMP_STATE_OVER_CAP) only if from <= t and (t < to or to == SMP_TIME_MAX);
  * otherwise only when it started matters.  Filled by policy_derive. */
