@@ -494,9 +494,10 @@ bool set_perm(int fd, struct perm *pm);
  * 10 s unless nowait: one writer of path at a time, so that a writer may
  * remove the others' leftovers.  *fd (when not -1) is the caller's to close. */
 smp_status lock_beside(const char *path, bool nowait, int *fd, smp_diags *d);
-/* Replace path with size bytes of data: a temporary file in its folder
- * (stale ones removed: the caller holds lock_beside()), given perm,
- * fsync'd, renamed over path, the folder fsync'd. */
+/* Replace path with size bytes of data (replace_whole()): a temporary
+ * file in its folder (stale ones removed: the caller holds lock_beside()),
+ * given perm, fsync'd, renamed over path, the folder fsync'd; a folder
+ * that cannot be flushed is a warning. */
 smp_status replace_file(const char *path, const void *data, size_t size, struct perm *perm,
                         smp_diags *d);
 
