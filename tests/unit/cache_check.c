@@ -25,7 +25,6 @@
 
 /* ---- loading ------------------------------------------------------------ */
 
-
 void print_diags(const smp_diags *d)
 {
 	for (size_t i = 0; i < smp_diags_count(d); i++) {
@@ -81,8 +80,6 @@ smp_status write_cache(const smp_policy *p)
 
 /* ---- comparing two policies --------------------------------------------- */
 
-
-
 void mismatch(struct tally *t, const char *fmt, ...)
 {
 	va_list ap;
@@ -106,7 +103,6 @@ const char *nz(const char *s)
 {
 	return s != NULL ? s : "(null)";
 }
-
 
 static int cmp_i64(const void *x, const void *y)
 {
@@ -483,7 +479,6 @@ smp_policy *cached_and_parsed(const struct place *pl, smp_policy **parsed)
 	smp_diags_free(d);
 	return c;
 }
-
 
 /* ---- a hand-written world: local times, two records files --------------- */
 

@@ -71,8 +71,6 @@ size_t step(size_t i, size_t dense)
 
 /* ---- growing text ------------------------------------------------------- */
 
-
-
 static void tx_add(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void tx_add(struct text *t, const char *fmt, ...)
@@ -117,9 +115,6 @@ static const char *tx_str(const struct text *t)
 
 static const char *const list_names[NLISTS] = { "staff", "devices", "accounts", "approvals" };
 static const char *const file_names[MAX_FILES] = { "records.conf", "more.conf", "third.conf" };
-
-
-
 
 const char *const platform_ids[] = { "facebook", "youtube", "snapchat", "tum.blr" };
 static const char *const office_ids[] = { "o1", "o2", "O-3.x@y" };
@@ -562,7 +557,6 @@ void gen_world(struct gen *g, uint64_t seed, const struct gen_opts *opts)
 }
 
 /* ---- worlds on disk ------------------------------------------------------ */
-
 
 void place_paths(struct place *pl)
 {
