@@ -185,9 +185,10 @@ gid_t private_gid(void);
  * stay) and fchmod to mode: false with errno on failure. */
 bool make_private(int fd, mode_t mode);
 /* Replace DIR/NAME by the len bytes of data as every file of the local
- * copy is replaced: a private temporary file DIR/PREFIXXXXXXX written,
- * fsynced, renamed over NAME, then DIR fsynced, so that a crash leaves the
- * old file or the new, whole.  SMP_OK, SMP_ERR_NOMEM, or SMP_ERR_IO with
+ * copy is replaced (replace_whole(), base/replace.c): a private temporary
+ * file DIR/PREFIXXXXXXX written, fsynced, renamed over NAME, then DIR
+ * fsynced (a failure of that too), so that a crash leaves the old file or
+ * the new, whole.  SMP_OK, SMP_ERR_NOMEM, or SMP_ERR_IO with
  * errno set (the temporary file removed).  *path (when not NULL) receives
  * DIR/NAME, to free(), for the caller's message, also on failure. */
 smp_status private_replace(const char *dir, const char *name, const char *prefix,

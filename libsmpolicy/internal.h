@@ -19,20 +19,19 @@
 #define SMP_TIME_MIN INT64_MIN
 #define SMP_TIME_MAX INT64_MAX
 #define SMP_MAX_FILE_SIZE (64u * 1024u * 1024u)  /* larger records are refused */
-#define SMP_MAX_ID_LEN 128
 /* A load flag of the library's own: the files read must not be readable
  * by others either (the directory's local copy, its state, its login
  * store: records the directory shows to its readers only). */
 #define SMP_LOAD_PRIVATE (1u << 29)
 
-/* The entry check of a public function's flags: the bits of its own set
- * (SMP_LOAD_FLAGS ...) and the tests' SMP_LOAD_ALLOW_NONROOT, nothing else
- * (not even the library's own SMP_LOAD_PRIVATE). */
 /* smp_policy_load() without the entry check of its flags: the library's
  * own callers pass SMP_LOAD_PRIVATE too. */
 smp_status policy_load(const char *config_path, unsigned flags, smp_policy **out,
                        smp_diags **diags);
 
+/* The entry check of a public function's flags: the bits of its own set
+ * (SMP_LOAD_FLAGS ...) and the tests' SMP_LOAD_ALLOW_NONROOT, nothing else
+ * (not even the library's own SMP_LOAD_PRIVATE). */
 static inline bool flags_ok(unsigned flags, unsigned allowed)
 {
 	return (flags & ~(allowed | SMP_LOAD_ALLOW_NONROOT)) == 0;
@@ -43,70 +42,7 @@ static inline bool flags_ok(unsigned flags, unsigned allowed)
  * its own end). */
 #define SIZE_OK(p) ((p) != NULL && (p)->size == sizeof(*(p)))
 
-/* ---- arena: every allocation of a loaded policy lives here ------------ */
-
-struct arena_chunk;
-struct arena {
-	struct arena_chunk *head;
-};
-
-void *arena_alloc(struct arena *a, size_t size);          /* zeroed; NULL on OOM */
-/* A chunk of its own of exactly size bytes, all counted as used, not
- * zeroed (the compiled cache reads its image into one). */
-void *arena_block(struct arena *a, size_t size);
-/* The used part of each chunk: writes up to max, returns how many there
- * are.  Every allocation, with its padding (zeroed), lies in one. */
-struct arena_span {
-	const char *p;
-	size_t used;
-};
-size_t arena_spans(const struct arena *a, struct arena_span *v, size_t max);
-char *arena_strdup(struct arena *a, const char *s);
-char *arena_strndup(struct arena *a, const char *s, size_t n);
-void arena_release(struct arena *a);
-
-/* ---- diagnostics ------------------------------------------------------ */
-
-struct smp_diags {
-	struct smp_diag *v;
-	size_t n, cap;
-	struct arena mem;      /* the strings */
-	bool oom;              /* a diagnostic could not be recorded */
-};
-
-smp_diags *diags_new(void);
-/* Append one diagnostic; message is printf-style.  Returns false on OOM
- * (and marks diags->oom). */
-bool diags_add(smp_diags *d, const char *file, unsigned line, smp_severity sev,
-               const char *subject, const char *fmt, ...)
-	__attribute__((format(printf, 6, 7)));
-void diags_sort(smp_diags *d);   /* by file, then line; stable */
-/* Append copies of every diagnostic of from to *into (made if NULL), and
- * sort it; false on OOM. */
-bool diags_merge(smp_diags **into, const smp_diags *from);
-
-#define NONE UINT32_MAX   /* no index */
-
-/* ---- id index: open addressing, id -> index ------------------------- */
-
-struct idslot {
-	const char *key;    /* NULL = empty */
-	uint32_t idx;
-	uint32_t hash;      /* of key: a probe compares it before the key */
-	char head[16];      /* key's first 16 bytes, NUL-padded: a key shorter
-	                       than that is compared here, without reading key */
-};
-
-struct idmap {
-	struct idslot *slot;
-	size_t mask;
-};
-
-bool idmap_init(struct idmap *m, struct arena *a, size_t n);
-/* Insert key -> idx.  Returns NONE on success, or the index already
- * holding key. */
-uint32_t idmap_insert(struct idmap *m, const char *key, uint32_t idx);
-uint32_t idmap_find(const struct idmap *m, const char *key);   /* NONE if absent */
+#include "base/base.h"
 
 /* ---- the records ------------------------------------------------------ */
 
@@ -174,7 +110,7 @@ struct staff {
 
 /* One entry of a staff member's per-platform list of approvals, with what a
  * decision needs to pass over an approval without reading it (docs/PERFORMANCE.md: the
- * approvals themselves, scattered over the arena, were half a decision's
+ * approvals themselves, scattered over the arena, would be half a decision's
  * cache misses).  The approval can hold at t (SMP_STATE_VALID or
  * SMP_STATE_OVER_CAP) only if from <= t and (t < to or to == SMP_TIME_MAX);
  * otherwise only when it started matters.  Filled by policy_derive. */
@@ -580,9 +516,10 @@ bool set_perm(int fd, struct perm *pm);
  * 10 s unless nowait: one writer of path at a time, so that a writer may
  * remove the others' leftovers.  *fd (when not -1) is the caller's to close. */
 smp_status lock_beside(const char *path, bool nowait, int *fd, smp_diags *d);
-/* Replace path with size bytes of data: a temporary file in its folder
- * (stale ones removed: the caller holds lock_beside()), given perm,
- * fsync'd, renamed over path, the folder fsync'd. */
+/* Replace path with size bytes of data (replace_whole()): a temporary
+ * file in its folder (stale ones removed: the caller holds lock_beside()),
+ * given perm, fsync'd, renamed over path, the folder fsync'd; a folder
+ * that cannot be flushed is a warning. */
 smp_status replace_file(const char *path, const void *data, size_t size, struct perm *perm,
                         smp_diags *d);
 
@@ -607,27 +544,5 @@ void time_log_ask(struct time_log *log, int64_t t);
  * every moment it keeps.  false on OOM (q's arena is the caller's to
  * release). */
 bool slice_policy(const smp_policy *p, uint32_t user, smp_policy *q);
-
-/* util */
-bool id_is_valid(const char *s);
-/* The folder (into dir, at most ndir bytes) and the name of a path. */
-void split_path(const char *path, char *dir, size_t ndir, const char **base);
-/* write(2) all of data; false with errno set. */
-bool write_all(int fd, const void *data, size_t n);
-/* fsync(2) the folder dir, so that a rename into it lasts; false with
- * errno set. */
-bool fsync_folder(const char *dir);
-/* Remove the files of folder dir named prefix and six characters more:
- * the temporary files of mkstemp(prefix "XXXXXX") left by a writer that
- * was killed (the caller holds the lock under which they are made). */
-void remove_temps(const char *dir, const char *prefix);
-/* Milliseconds of CLOCK_MONOTONIC. */
-int64_t now_ms(void);
-/* Open (creating it 0600) the lock file at path and take an exclusive
- * flock(2) on it, trying until deadline (of now_ms()) unless nowait.
- * Returns SMP_OK, SMP_ERR_LOCK (held elsewhere) or SMP_ERR_IO (errno set;
- * *fd is -1 when the file could not be opened).  *fd, when not -1, is the
- * caller's to close, which releases the lock. */
-smp_status flock_path(const char *path, bool nowait, int64_t deadline, int *fd);
 
 #endif /* SMP_INTERNAL_H */

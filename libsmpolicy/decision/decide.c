@@ -32,9 +32,9 @@ struct smp_decision {
 };
 
 /* A decision is one malloc of this size.  glibc serves a request of up to
- * 1008 bytes from its per-thread cache or a small bin; a larger one took
- * _int_malloc's large-request path on every decision (docs/PERFORMANCE.md: 130 of a
- * statewide decision's 2,075 instructions).  The messages of a typical
+ * 1008 bytes from its per-thread cache or a small bin; a larger one takes
+ * _int_malloc's large-request path on every decision (docs/PERFORMANCE.md: a
+ * measurable part of a statewide decision's instructions).  The messages of a typical
  * decision fit in the rest; more go to mem. */
 #define DECISION_SIZE 1008
 _Static_assert(offsetof(struct smp_decision, buf) + 512 <= DECISION_SIZE,
@@ -45,7 +45,7 @@ _Static_assert(offsetof(struct smp_decision, buf) + 512 <= DECISION_SIZE,
  * formats below use), written into out[0 .. cap-1] and cut there, as
  * vsnprintf cuts; returns the length written.  Any other conversion is
  * handed to vsnprintf.  A decision formats one to three of these, and
- * vsnprintf's set-up was a fifth of a decision's instructions.
+ * vsnprintf's set-up would be a fifth of a decision's instructions.
  */
 static size_t format_detail(char *out, size_t cap, const char *fmt, va_list ap)
 {
@@ -391,7 +391,7 @@ static void evaluate(const smp_policy *p, const struct smp_request *req, const c
 
 	/* The records the rules read, found first and fetched together: on a
 	 * statewide policy each is a cache miss, and one after another they
-	 * were most of a decision's time (docs/PERFORMANCE.md). */
+	 * are most of a decision's time (docs/PERFORMANCE.md). */
 	if (dev != NONE)
 		__builtin_prefetch(&p->devices[dev]);
 	if (account != NONE)

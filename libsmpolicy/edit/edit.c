@@ -38,7 +38,7 @@ static void copy_diag(struct txn *t, const struct smp_diag *g)
 {
 	const char *file = g->file;
 
-	if (file != NULL && t->tmp != NULL && strcmp(file, t->tmp) == 0)
+	if (file != NULL && t->tmp.tmp != NULL && strcmp(file, t->tmp.tmp) == 0)
 		file = t->target;
 	diags_add(t->d, file, g->line, g->severity, g->subject, "%s", g->message);
 }
@@ -291,9 +291,7 @@ smp_status txn_end(struct txn *t, smp_status rc, smp_diags **diags)
 	audit_result(t, rc);
 	if (rc == SMP_OK && t->audit_fd >= 0 && smp_diags_errors(t->d) > 0)
 		rc = SMP_ERR_IO;
-	if (t->tmp != NULL)
-		unlink(t->tmp);
-	free(t->tmp);
+	replace_free(&t->tmp);
 	if (t->audit_fd >= 0)
 		close(t->audit_fd);
 	for (size_t i = 0; i < t->nlocks; i++)
@@ -380,41 +378,39 @@ smp_status edit_entry(struct txn *t, const char *file, const char *list,
 
 /* ---- writing and judging the candidate --------------------------------- */
 
+/* The target's owner and mode, for the new text. */
+static bool target_perm(int fd, void *target_st)
+{
+	const struct stat *ts = target_st;
+	struct stat st;
+
+	if (fstat(fd, &st) != 0)
+		return false;
+	if ((st.st_uid != ts->st_uid || st.st_gid != ts->st_gid) &&
+	    fchown(fd, ts->st_uid, ts->st_gid) != 0)
+		return false;
+	return fchmod(fd, ts->st_mode & 07777) == 0;
+}
+
 /* The new text in a temporary file beside the target, with its owner and
  * mode, on disk. */
 static smp_status write_temp(struct txn *t)
 {
 	char dir[4096];
 	const char *base;
-	struct stat st;
-	int fd;
+	int err;
 
+	if (replace_write(&t->tmp, t->target, NULL, target_perm, &t->target_st, t->out.s,
+	                  t->out.len))
+		return SMP_OK;
+	err = errno;
 	split_path(t->target, dir, sizeof(dir), &base);
-	if (asprintf(&t->tmp, "%s/.%s.tmp-XXXXXX", dir, base) < 0) {
-		t->tmp = NULL;
+	if (t->tmp.failed == REPLACE_NOMEM)
 		return SMP_ERR_NOMEM;
-	}
-	fd = mkostemp(t->tmp, O_CLOEXEC);
-	if (fd < 0) {
-		diags_add(t->d, t->target, 0, SMP_SEV_ERROR, NULL,
-		          "cannot create a temporary file in %s: %s", dir, strerror(errno));
-		free(t->tmp);
-		t->tmp = NULL;
-		return SMP_ERR_IO;
-	}
-	if (fstat(fd, &st) != 0 ||
-	    ((st.st_uid != t->target_st.st_uid || st.st_gid != t->target_st.st_gid) &&
-	     fchown(fd, t->target_st.st_uid, t->target_st.st_gid) != 0) ||
-	    fchmod(fd, t->target_st.st_mode & 07777) != 0 ||
-	    !write_all(fd, t->out.s, t->out.len) || fsync(fd) != 0) {
-		diags_add(t->d, t->tmp, 0, SMP_SEV_ERROR, NULL, "cannot write: %s",
-		          strerror(errno));
-		close(fd);
-		return SMP_ERR_IO;
-	}
-	if (close(fd) != 0)
-		return FAIL(t, SMP_ERR_IO, t->tmp, 0, NULL, "cannot write: %s", strerror(errno));
-	return SMP_OK;
+	if (t->tmp.failed == REPLACE_CREATE)
+		return FAIL(t, SMP_ERR_IO, t->target, 0, NULL,
+		            "cannot create a temporary file in %s: %s", dir, strerror(err));
+	return FAIL(t, SMP_ERR_IO, t->tmp.tmp, 0, NULL, "cannot write: %s", strerror(err));
 }
 
 /* Is [iv.from, iv.to) inside the over-cap periods of b? */
@@ -543,7 +539,7 @@ static smp_status judge(struct txn *t, smp_policy **kept)
 {
 	smp_policy *cand = NULL;
 	smp_diags *ld = NULL, *cf = NULL;
-	smp_status rc = policy_load_ex(t->config, t->flags & LOAD_FLAGS, t->target, t->tmp,
+	smp_status rc = policy_load_ex(t->config, t->flags & LOAD_FLAGS, t->target, t->tmp.tmp,
 	                               &cand, &ld);
 
 	if (rc == SMP_ERR_PARSE) {
@@ -566,18 +562,6 @@ static smp_status judge(struct txn *t, smp_policy **kept)
 	else
 		smp_policy_free(cand);
 	return rc;
-}
-
-static void sync_folder(struct txn *t)
-{
-	char dir[4096];
-	const char *base;
-
-	split_path(t->target, dir, sizeof(dir), &base);
-	if (!fsync_folder(dir))
-		diags_add(t->d, dir, 0, SMP_SEV_WARNING, NULL,
-		          "the change was made but the folder could not be flushed to disk: %s",
-		          strerror(errno));
 }
 
 /* The compiled cache of the records just written (cand: the candidate,
@@ -616,14 +600,21 @@ smp_status commit(struct txn *t)
 		rc = judge(t, &cand);
 	if (rc != SMP_OK)
 		return rc;
-	if (rename(t->tmp, t->target) != 0) {
+	if (!replace_install(&t->tmp, t->target) && t->tmp.failed == REPLACE_RENAME) {
 		smp_policy_free(cand);
 		return FAIL(t, SMP_ERR_IO, t->target, 0, NULL, "cannot replace the records: %s",
 		            strerror(errno));
 	}
-	free(t->tmp);
-	t->tmp = NULL;
-	sync_folder(t);
+	if (t->tmp.failed == REPLACE_FOLDER) {   /* in place, but may not outlast a crash */
+		char dir[4096];
+		const char *base;
+		int err = errno;
+
+		split_path(t->target, dir, sizeof(dir), &base);
+		diags_add(t->d, dir, 0, SMP_SEV_WARNING, NULL,
+		          "the change was made but the folder could not be flushed to disk: %s",
+		          strerror(err));
+	}
 	refresh_cache(t, cand);
 	smp_policy_free(cand);
 	return SMP_OK;

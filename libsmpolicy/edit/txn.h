@@ -30,7 +30,7 @@ struct txn {
 	char *text;                /* its bytes, read under the lock */
 	struct stat target_st;
 	struct ebuf out;           /* its new bytes */
-	char *tmp;                 /* the temporary file, while it exists */
+	struct replacement tmp;    /* the new text's temporary file */
 	size_t summary;            /* index of a summary diagnostic, or SIZE_MAX */
 };
 

@@ -153,51 +153,50 @@ smp_status lock_beside(const char *path, bool nowait, int *fd, smp_diags *d)
 	return rc;
 }
 
+static bool perm_fn(int fd, void *perm)
+{
+	return set_perm(fd, perm);
+}
+
 smp_status replace_file(const char *path, const void *data, size_t size, struct perm *perm,
                         smp_diags *d)
 {
-	char dir[4096], prefix[512], *tmp = NULL;
+	char dir[4096], prefix[512];
 	const char *base;
-	int fd;
-	smp_status rc = SMP_ERR_IO;
+	struct replacement r;
+	smp_status rc = SMP_OK;
 
 	split_path(path, dir, sizeof(dir), &base);
 	snprintf(prefix, sizeof(prefix), ".%s.tmp-", base);
 	remove_temps(dir, prefix);   /* only the lock's holder makes them: all are stale */
-	if (asprintf(&tmp, "%s/%sXXXXXX", dir, prefix) < 0)
-		return SMP_ERR_NOMEM;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		diags_add(d, path, 0, SMP_SEV_ERROR, NULL,
-		          "cannot create a temporary file in %s: %s", dir, strerror(errno));
-		free(tmp);
-		return SMP_ERR_IO;
+	if (!replace_whole(&r, path, prefix, perm_fn, perm, data, size)) {
+		switch (r.failed) {
+		case REPLACE_NOMEM:
+			rc = SMP_ERR_NOMEM;
+			break;
+		case REPLACE_CREATE:
+			diags_add(d, path, 0, SMP_SEV_ERROR, NULL,
+			          "cannot create a temporary file in %s: %s", dir, strerror(errno));
+			rc = SMP_ERR_IO;
+			break;
+		case REPLACE_WRITE:
+			diags_add(d, r.tmp, 0, SMP_SEV_ERROR, NULL, "cannot write: %s", strerror(errno));
+			rc = SMP_ERR_IO;
+			break;
+		case REPLACE_RENAME:
+			diags_add(d, path, 0, SMP_SEV_ERROR, NULL, "cannot replace: %s", strerror(errno));
+			rc = SMP_ERR_IO;
+			break;
+		case REPLACE_DONE:
+			break;
+		case REPLACE_FOLDER:   /* in place: only its lasting through a crash is in doubt */
+			diags_add(d, dir, 0, SMP_SEV_WARNING, NULL,
+			          "%s was written but the folder could not be flushed to disk: %s",
+			          base, strerror(errno));
+			break;
+		}
 	}
-	if (!set_perm(fd, perm) || !write_all(fd, data, size) || fsync(fd) != 0) {
-		diags_add(d, tmp, 0, SMP_SEV_ERROR, NULL, "cannot write: %s", strerror(errno));
-		close(fd);
-		goto out;
-	}
-	if (close(fd) != 0) {
-		diags_add(d, tmp, 0, SMP_SEV_ERROR, NULL, "cannot write: %s", strerror(errno));
-		goto out;
-	}
-	if (rename(tmp, path) != 0) {
-		diags_add(d, path, 0, SMP_SEV_ERROR, NULL, "cannot replace: %s", strerror(errno));
-		goto out;
-	}
-	free(tmp);
-	tmp = NULL;
-	if (!fsync_folder(dir))
-		diags_add(d, dir, 0, SMP_SEV_WARNING, NULL,
-		          "%s was written but the folder could not be flushed to disk: %s", base,
-		          strerror(errno));
-	rc = SMP_OK;
-out:
-	if (tmp != NULL) {
-		unlink(tmp);
-		free(tmp);
-	}
+	replace_free(&r);
 	return rc;
 }
 

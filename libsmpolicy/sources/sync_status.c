@@ -43,35 +43,28 @@ bool make_private(int fd, mode_t mode)
 	return fchmod(fd, mode) == 0;
 }
 
+static bool private_perm(int fd, void *unused)
+{
+	(void)unused;
+	return make_private(fd, SMP_PRIVATE_FILE_MODE);
+}
+
 smp_status private_replace(const char *dir, const char *name, const char *prefix,
                            const void *data, size_t len, char **path_out)
 {
-	char *tmp = NULL, *path = NULL;
+	char *path = NULL;
+	struct replacement r;
 	smp_status rc = SMP_OK;
-	int fd, err;
 
 	if (path_out != NULL)
 		*path_out = NULL;
-	if (asprintf(&path, "%s/%s", dir, name) < 0) {
-		path = NULL;
+	if (asprintf(&path, "%s/%s", dir, name) < 0)
 		return SMP_ERR_NOMEM;
-	}
-	if (asprintf(&tmp, "%s/%sXXXXXX", dir, prefix) < 0) {
-		free(path);
-		return SMP_ERR_NOMEM;
-	}
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0 || !make_private(fd, SMP_PRIVATE_FILE_MODE) || !write_all(fd, data, len) ||
-	    fsync(fd) != 0 || close(fd) != 0 || (fd = -1, rename(tmp, path) != 0) ||
-	    !fsync_folder(dir)) {
-		err = errno;
-		if (fd >= 0)
-			close(fd);
-		unlink(tmp);
-		errno = err;
-		rc = SMP_ERR_IO;
-	}
-	free(tmp);
+	/* the folder's fsync failing fails it too: a sync says it wrote a
+	 * file only when the file will outlast a crash */
+	if (!replace_whole(&r, path, prefix, private_perm, NULL, data, len))
+		rc = r.failed == REPLACE_NOMEM ? SMP_ERR_NOMEM : SMP_ERR_IO;
+	replace_free(&r);
 	if (path_out != NULL)
 		*path_out = path;
 	else

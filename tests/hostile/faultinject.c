@@ -5,6 +5,8 @@
  * The test is linked with the library's static archive and
  * -Wl,--wrap=malloc,--wrap=read,... (tests/hostile/meson.build), so every
  * call the library makes to one of those functions comes here first.
+ * Under _FILE_OFFSET_BITS=64 glibc's headers name open, openat, fstat and
+ * mkostemp by their 64-bit names: those are the names wrapped.
  * While `armed`, the calls are counted and the N-th fails (NULL and ENOMEM
  * for an allocation, -1 and an errno for a file operation).  For each
  * operation the test runs N = 1, 2, ... until a run makes fewer than N
@@ -70,14 +72,14 @@ void *__real_realloc(void *p, size_t n);
 char *__real_strdup(const char *s);
 char *__real_strndup(const char *s, size_t n);
 int __real_vasprintf(char **out, const char *fmt, va_list ap);
-int __real_open(const char *path, int flags, ...);
-int __real_openat(int dirfd, const char *path, int flags, ...);
+int __real_open64(const char *path, int flags, ...);
+int __real_openat64(int dirfd, const char *path, int flags, ...);
 ssize_t __real_read(int fd, void *buf, size_t n);
 ssize_t __real_write(int fd, const void *buf, size_t n);
 int __real_fsync(int fd);
 int __real_rename(const char *from, const char *to);
-int __real_mkostemp(char *tmpl, int flags);
-int __real_fstat(int fd, struct stat *st);
+int __real_mkostemp64(char *tmpl, int flags);
+int __real_fstat64(int fd, struct stat *st);
 int __real_close(int fd);
 int __real_flock(int fd, int op);
 int __real_fchmod(int fd, mode_t mode);
@@ -92,14 +94,14 @@ char *__wrap_strdup(const char *s);
 char *__wrap_strndup(const char *s, size_t n);
 int __wrap_vasprintf(char **out, const char *fmt, va_list ap);
 int __wrap_asprintf(char **out, const char *fmt, ...);
-int __wrap_open(const char *path, int flags, ...);
-int __wrap_openat(int dirfd, const char *path, int flags, ...);
+int __wrap_open64(const char *path, int flags, ...);
+int __wrap_openat64(int dirfd, const char *path, int flags, ...);
 ssize_t __wrap_read(int fd, void *buf, size_t n);
 ssize_t __wrap_write(int fd, const void *buf, size_t n);
 int __wrap_fsync(int fd);
 int __wrap_rename(const char *from, const char *to);
-int __wrap_mkostemp(char *tmpl, int flags);
-int __wrap_fstat(int fd, struct stat *st);
+int __wrap_mkostemp64(char *tmpl, int flags);
+int __wrap_fstat64(int fd, struct stat *st);
 int __wrap_close(int fd);
 int __wrap_flock(int fd, int op);
 int __wrap_fchmod(int fd, mode_t mode);
@@ -139,7 +141,7 @@ int __wrap_asprintf(char **out, const char *fmt, ...)
 	return r;
 }
 
-int __wrap_open(const char *path, int flags, ...)
+int __wrap_open64(const char *path, int flags, ...)
 {
 	mode_t mode = 0;
 
@@ -151,10 +153,10 @@ int __wrap_open(const char *path, int flags, ...)
 		va_end(ap);
 	}
 	FAIL_WITH("open", EMFILE, -1);
-	return __real_open(path, flags, mode);
+	return __real_open64(path, flags, mode);
 }
 
-int __wrap_openat(int dirfd, const char *path, int flags, ...)
+int __wrap_openat64(int dirfd, const char *path, int flags, ...)
 {
 	mode_t mode = 0;
 
@@ -166,15 +168,15 @@ int __wrap_openat(int dirfd, const char *path, int flags, ...)
 		va_end(ap);
 	}
 	FAIL_WITH("openat", EMFILE, -1);
-	return __real_openat(dirfd, path, flags, mode);
+	return __real_openat64(dirfd, path, flags, mode);
 }
 
 ssize_t __wrap_read(int fd, void *buf, size_t n) { FAIL_WITH("read", EIO, -1); return __real_read(fd, buf, n); }
 ssize_t __wrap_write(int fd, const void *buf, size_t n) { FAIL_WITH("write", ENOSPC, -1); return __real_write(fd, buf, n); }
 int __wrap_fsync(int fd) { FAIL_WITH("fsync", EIO, -1); return __real_fsync(fd); }
 int __wrap_rename(const char *a, const char *b) { FAIL_WITH("rename", EIO, -1); return __real_rename(a, b); }
-int __wrap_mkostemp(char *t, int flags) { FAIL_WITH("mkostemp", EMFILE, -1); return __real_mkostemp(t, flags); }
-int __wrap_fstat(int fd, struct stat *st) { FAIL_WITH("fstat", EIO, -1); return __real_fstat(fd, st); }
+int __wrap_mkostemp64(char *t, int flags) { FAIL_WITH("mkostemp", EMFILE, -1); return __real_mkostemp64(t, flags); }
+int __wrap_fstat64(int fd, struct stat *st) { FAIL_WITH("fstat", EIO, -1); return __real_fstat64(fd, st); }
 int __wrap_flock(int fd, int op) { FAIL_WITH("flock", ENOLCK, -1); return __real_flock(fd, op); }
 int __wrap_fchmod(int fd, mode_t m) { FAIL_WITH("fchmod", EPERM, -1); return __real_fchmod(fd, m); }
 int __wrap_fchown(int fd, uid_t u, gid_t g) { FAIL_WITH("fchown", EPERM, -1); return __real_fchown(fd, u, g); }
@@ -260,7 +262,7 @@ static const char records_text[] =
 static void write_file(const char *path, const char *text)
 {
 	size_t n = strlen(text);
-	int fd = __real_open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int fd = __real_open64(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 
 	if (fd < 0 || __real_fchmod(fd, 0644) != 0 || __real_write(fd, text, n) != (ssize_t)n) {
 		perror(path);

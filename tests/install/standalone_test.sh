@@ -3,6 +3,10 @@
 # of it (README, docs/, the man pages, a comment, a test) points at papers
 # outside it.  What the code relies on is written in its own man pages and
 # docs; the manual is cited by its title, number and effective date.
+# And its comments say why the code is as it is, not what it was: the
+# common spellings of history are refused outside the files whose subject
+# is history (docs/PERFORMANCE.md's history of measurements, the Debian
+# changelog).
 #
 # The patterns are spelled with brackets so that this file does not match
 # itself.  The fuzz corpus is data, not text.
@@ -26,3 +30,17 @@ if [ -n "$found" ]; then
 	exit 1
 fi
 echo "ok - nothing points outside the repository"
+
+# history: what a version that is gone did, cost or was called
+found=$(search -e '[Pp]reviously[ ,]' -e '[Bb]efore this change' -e '[Uu]sed to be[ ]' \
+	-e '\(was\|were\|took\) [~]\{0,1\}[0-9][0-9,.]*[kKM]\{0,1\} instructions' \
+	-e '[Ii]n \(an\|the\) \(earlier\|older\|previous\|old\) version' \
+	-e '[Ss]ession [0-9]' -e '[Ss]ession [A-Z][0-9]' -e '/work[/][a-z]' |
+	grep -v -e '^docs/PERFORMANCE[.]md:' -e '^debian/changelog:' -e '^[.]/docs/PERFORMANCE[.]md:' \
+		-e '^[.]/debian/changelog:')
+if [ -n "$found" ]; then
+	echo "not ok - history where the reason belongs (say why the code is so, not what it was):"
+	echo "$found"
+	exit 1
+fi
+echo "ok - no history in the comments"

@@ -29,7 +29,7 @@ else
 fi
 
 pages=0
-for page in "$build"/doc/*.[1-8]; do
+for page in "$build"/man/*.[1-8]; do
 	[ -f "$page" ] || continue
 	pages=$((pages + 1))
 	footer=$(awk -F'"' '/^\.TH / {print $8; exit}' "$page")

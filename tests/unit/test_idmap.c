@@ -1,5 +1,5 @@
 /*
- * test_idmap.c - the id index (util.c).  A probe settles most comparisons
+ * test_idmap.c - the id index (base/idmap.c).  A probe settles most comparisons
  * on the stored half of the hash; the id itself is compared only when that
  * matches, from the 16 bytes kept in the slot and then from the id.  Real
  * ids almost never collide, so the loader's tests would pass with a wrong

@@ -9,14 +9,22 @@
  * records deny.
  *
  * The worlds, the grid of moments and the comparison of two decisions are
- * test_cache.c's (included whole, its main left out).
+ * the compiled cache's tests' (cache_world.h).
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
-#pragma GCC diagnostic ignored "-Wunused-function"
-#define TEST_CACHE_NO_MAIN
-#include "test_cache.c"
+#include "cache_world.h"
 #include "policy/store.h"
+
+#include <CUnit/Basic.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 /* The store folder of a world. */
 static void store_dir(const struct place *pl, char *dir, size_t n)
