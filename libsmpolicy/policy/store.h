@@ -13,13 +13,24 @@
  *   struct store_slot[staff_slots]   an open-addressing index of staff ids
  *   struct store_slot[device_slots]  and of device ids (size 0: empty)
  *   the ids the slots name
+ *   the shared part, 16-aligned: STORE_SHARED_MAGIC, then the image of the
+ *                                    slice of no one (the settings and the
+ *                                    catalogue) and of one staff member
  *   the slices, 16-aligned: per staff member cache.c's image of the policy
- *   of that person alone (slice.c), per device a struct store_device
+ *   of that person alone (slice.c), zstd-compressed with the shared part
+ *   as its dictionary (what every image repeats, the settings, the
+ *   catalogue, the layout of a person's records, is stored there once);
+ *   per device a struct store_device
  *
- * The header, sources and paths (bytes [0, staff_off)) carry one digest;
- * each slice its own, in its slot.  A login reads the header, checks it,
- * stats the sources, and reads two slots and two slices: what it costs
- * does not depend on how many records the store holds.
+ * The header, sources and paths (bytes [0, staff_off)) carry one digest,
+ * which covers the shared part's place and digest; each slice its own, in
+ * its slot, XORed with the shared part's, so that a slice is taken only
+ * with the shared part it was compressed against.  A login reads the
+ * header, checks it, stats the sources, checks the shared part (a few
+ * kilobytes: the catalogue and one person), and reads two slots and two
+ * slices, each checked before it is unpacked, and each unpacked image
+ * checked by cache.c's two passes: what it costs does not depend on how
+ * many records the store holds.
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
@@ -29,11 +40,14 @@
 #include "internal.h"
 
 #define STORE_MAGIC "SMPLOGN\n"
-#define STORE_FORMAT 2u
+#define STORE_FORMAT 3u
+#define STORE_SHARED_MAGIC "SMPSHRD\n"   /* never zstd's dictionary magic: raw content */
 #define STORE_BYTE_ORDER 0x01020304u
 #define STORE_MAX_SIZE (1ull << 31)       /* a larger store is neither written nor read */
 #define STORE_MAX_HEAD (1u << 20)         /* header, sources and paths */
 #define STORE_MAX_SLICE (64u << 20)
+#define STORE_MAX_SHARED (16u << 20)     /* the shared part */
+#define STORE_ZSTD_LEVEL 1               /* a statewide store is written in a second */
 #define STORE_MAX_SOURCES 4096
 /* A source whose mtime or ctime is this close to the compile (or later)
  * may have changed within the same tick of the file system's clock after
@@ -42,14 +56,17 @@
 #define STORE_RACY_NS (2 * 1000000000LL)
 
 /* One slot of an index: the id at key_off (key_len bytes and a NUL), the
- * low 64 bits of its XXH3-128 in key_hash, and its slice.  check is
+ * low 64 bits of its XXH3-128 in key_hash, and its slice: the size bytes
+ * at off, whose XXH3-128 XOR the shared part's is digest_lo/hi; for a
+ * staff member (and no one) a zstd frame of the raw_size bytes of the
+ * image, for a device its plain record (raw_size 0).  check is
  * store_slot_check() of the rest and of the slot's place: a login
  * verifies every slot it passes, empty ones too, so that a damaged slot
  * can never make a known id look unknown (an unknown-user DENY, or
  * device-unknown, for someone the records allow). */
 struct store_slot {
 	uint64_t key_off;
-	uint32_t key_len, zero;
+	uint32_t key_len, raw_size;
 	uint64_t key_hash;
 	uint64_t off, size;        /* size 0: an empty slot */
 	uint64_t digest_lo, digest_hi;
@@ -78,6 +95,8 @@ struct store_header {
 	uint64_t sources_off;
 	uint64_t staff_off, staff_slots;   /* slots: a power of two */
 	uint64_t device_off, device_slots;
+	uint64_t shared_off, shared_size;  /* the shared part */
+	uint64_t shared_lo, shared_hi;     /* its XXH3-128 */
 	struct store_slot nobody;  /* the slice of no one: an unknown user's */
 	uint64_t head_lo, head_hi; /* XXH3-128 of bytes [0, staff_off), these two zero */
 };
@@ -103,6 +122,11 @@ smp_status store_image(const smp_policy *p, const struct store_source *sources,
 smp_status store_image_read(const void *data, size_t size, const char *user,
                             const char *device, smp_policy **out, smp_cache_state *state,
                             const char **why);
+
+/* The digest a slot holds for the n bytes at data of a store whose shared
+ * part's digest is shared. */
+void store_slice_digest(const void *data, size_t n, const struct digest *shared,
+                        struct digest *out);
 
 /* The store's file for the settings file config_abs in folder dir,
  * malloc'd; NULL on OOM. */

@@ -1,7 +1,11 @@
 /*
  * store_write.c - writing the login store (store.h): one slice per staff
  * member and one record per device, behind two indexes, with the status
- * of every source as it was when the compile began.
+ * of every source as it was when the compile began.  The slices are
+ * compressed against the shared part: most of an image is the catalogue,
+ * the settings and the offsets of a layout every person's image shares,
+ * so a statewide store is a few times smaller than its records, not ten
+ * times larger.
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
@@ -17,6 +21,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <zstd.h>
 
 /* ---- the bytes ---------------------------------------------------------- */
 
@@ -72,6 +77,14 @@ static uint64_t key_hash(const char *key, size_t len)
 	return dg.lo;
 }
 
+void store_slice_digest(const void *data, size_t n, const struct digest *shared,
+                        struct digest *out)
+{
+	digest_of(data, n, out);
+	out->lo ^= shared->lo;
+	out->hi ^= shared->hi;
+}
+
 uint64_t store_slot_check(const struct store_slot *s, uint64_t i)
 {
 	struct {
@@ -88,21 +101,21 @@ uint64_t store_slot_check(const struct store_slot *s, uint64_t i)
 	return dg.lo;
 }
 
-/* Put the slice at [off, off + size) of b under key in the index of
+/* Put the slice s (its off, size and raw_size) under key in the index of
  * `slots` slots at index_off (the key is written after everything). */
 static void index_add(struct buf *b, uint64_t index_off, uint64_t slots, const char *key,
-                      size_t off, size_t size)
+                      struct store_slot s, const struct digest *shared)
 {
 	size_t len = strlen(key), key_off = append(b, key, len + 1, 1);
-	struct store_slot s = { .key_len = (uint32_t)len, .off = off, .size = size };
 	struct digest dg;
 	uint64_t i;
 
-	if (key_off == SIZE_MAX || off == SIZE_MAX)
+	if (key_off == SIZE_MAX || s.off == SIZE_MAX)
 		return;
+	s.key_len = (uint32_t)len;
 	s.key_off = key_off;
 	s.key_hash = key_hash(key, len);
-	digest_of(b->v + off, size, &dg);
+	store_slice_digest(b->v + s.off, (size_t)s.size, shared, &dg);
 	s.digest_lo = dg.lo;
 	s.digest_hi = dg.hi;
 	for (i = s.key_hash & (slots - 1);; i = (i + 1) & (slots - 1)) {
@@ -136,34 +149,93 @@ static uint64_t slots_for(size_t n)
 	return slots;
 }
 
-/* The slice of user (NONE: no one) appended to b; its offset (SIZE_MAX on
- * OOM, with *why NULL, or on a fault, with *why) and size. */
-static size_t add_slice(struct buf *b, const smp_policy *p, uint32_t user, size_t *size,
-                        const char **why)
+/* The image of the slice of user (NONE: no one), malloc'd, and its size;
+ * NULL on OOM (*why NULL) or on a fault (*why). */
+static char *slice_image(const smp_policy *p, uint32_t user, uint64_t *n, const char **why)
 {
 	smp_policy q;
-	uint64_t n = 0;
 	char *img = NULL;
-	size_t at = SIZE_MAX;
 
 	memset(&q, 0, sizeof(q));
+	*n = 0;
 	if (slice_policy(p, user, &q))
-		img = image_build(&q, 0, &n, why);
+		img = image_build(&q, 0, n, why);
 	arena_release(&q.mem);
+	if (img != NULL && *n > STORE_MAX_SLICE) {
+		*why = "one person's records are larger than a slice may be (64 MiB)";
+		free(img);
+		img = NULL;
+	}
+	return img;
+}
+
+/* The slice of user (NONE: no one) appended to b, compressed against the
+ * shared part (dict); its slot's off (SIZE_MAX on OOM, with *why NULL,
+ * or on a fault, with *why), size and raw_size. */
+static struct store_slot add_slice(struct buf *b, const smp_policy *p, uint32_t user,
+                                   ZSTD_CCtx *cc, const ZSTD_CDict *dict, const char **why)
+{
+	struct store_slot s = { .off = SIZE_MAX };
+	uint64_t n;
+	char *img = slice_image(p, user, &n, why);
+	size_t bound, at, packed;
+
 	if (img == NULL) {
 		b->oom |= *why == NULL;
+		return s;
+	}
+	bound = ZSTD_compressBound((size_t)n);
+	at = reserve(b, bound, 16);
+	if (at != SIZE_MAX) {
+		packed = ZSTD_compress_usingCDict(cc, b->v + at, bound, img, (size_t)n, dict);
+		if (ZSTD_isError(packed)) {
+			*why = "a slice cannot be compressed";
+		} else {
+			b->n = at + packed;
+			s.off = at;
+			s.size = packed;
+			s.raw_size = (uint32_t)n;
+		}
+	}
+	free(img);
+	return s;
+}
+
+/* The shared part: the magic, the image of no one's slice and of the
+ * first staff member's; its offset in b, or SIZE_MAX. */
+static size_t add_shared(struct buf *b, const smp_policy *p, uint64_t *size, const char **why)
+{
+	static const char magic[16] = STORE_SHARED_MAGIC;   /* padded with NULs */
+	size_t at = append(b, magic, sizeof(magic), 16);
+	uint32_t who[2] = { NONE, 0 };
+
+	for (size_t k = 0; k < 2 && at != SIZE_MAX && *why == NULL; k++) {
+		uint64_t n;
+		char *img;
+
+		if (k == 1 && p->nstaff == 0)
+			break;
+		img = slice_image(p, who[k], &n, why);
+		if (img == NULL) {
+			b->oom |= *why == NULL;
+			return SIZE_MAX;
+		}
+		/* one person is a sample: a large one is left out */
+		if (k == 0 || b->n - at + n <= STORE_MAX_SHARED)
+			append(b, img, (size_t)n, 16);
+		free(img);
+	}
+	if (b->oom || *why != NULL)
+		return SIZE_MAX;
+	if (b->n - at > STORE_MAX_SHARED) {
+		*why = "the settings and the catalogue are larger than a login store allows (16 MiB)";
 		return SIZE_MAX;
 	}
-	if (n > STORE_MAX_SLICE)
-		*why = "one person's records are larger than a slice may be (64 MiB)";
-	else
-		at = append(b, img, (size_t)n, 16);
-	*size = (size_t)n;
-	free(img);
+	*size = b->n - at;
 	return at;
 }
 
-static size_t add_device(struct buf *b, const struct device *dv, size_t *size)
+static struct store_slot add_device(struct buf *b, const struct device *dv)
 {
 	struct store_device r = { (uint32_t)dv->kind, dv->dcf_owned, (uint32_t)dv->napps,
 	                          (uint32_t)strlen(dv->id),
@@ -174,8 +246,7 @@ static size_t add_device(struct buf *b, const struct device *dv, size_t *size)
 	append(b, dv->id, r.id_len + 1, 1);
 	if (r.why_len > 0)
 		append(b, dv->void_why, r.why_len + 1, 1);
-	*size = b->n - at;
-	return b->oom ? SIZE_MAX : at;
+	return (struct store_slot){ .off = b->oom ? SIZE_MAX : at, .size = b->n - at };
 }
 
 smp_status store_image(const smp_policy *p, const struct store_source *sources,
@@ -184,11 +255,14 @@ smp_status store_image(const smp_policy *p, const struct store_source *sources,
 	struct buf b = { 0 };
 	struct store_header h = { .format = STORE_FORMAT, .byte_order = STORE_BYTE_ORDER,
 	                          .compiled = compiled };
-	struct digest dg;
-	size_t n;
+	struct digest dg, shared;
+	ZSTD_CCtx *cc = ZSTD_createCCtx();
+	ZSTD_CDict *dict = NULL;
 
 	*why = NULL;
 	*out = NULL;
+	if (cc == NULL)
+		return SMP_ERR_NOMEM;
 	memcpy(h.magic, STORE_MAGIC, sizeof(h.magic));
 	snprintf(h.build, sizeof(h.build), "%s", cache_build());
 	h.nsources = (uint32_t)policy_nsources(p);
@@ -211,23 +285,30 @@ smp_status store_image(const smp_policy *p, const struct store_source *sources,
 		*why = b.oom ? NULL : "the names of the records files are too long";
 		goto fail;
 	}
-	h.nobody.off = add_slice(&b, p, NONE, &n, why);
-	h.nobody.size = n;
-	for (size_t i = 0; i < p->nstaff && *why == NULL && !b.oom; i++) {
-		size_t at = add_slice(&b, p, (uint32_t)i, &n, why);
-
-		index_add(&b, h.staff_off, h.staff_slots, p->staff[i].id, at, n);
+	h.shared_off = add_shared(&b, p, &h.shared_size, why);
+	if (h.shared_off == SIZE_MAX)
+		goto fail;
+	digest_of(b.v + h.shared_off, (size_t)h.shared_size, &shared);
+	h.shared_lo = shared.lo;
+	h.shared_hi = shared.hi;
+	/* ZSTD_createCDict copies the dictionary: b may move */
+	dict = ZSTD_createCDict(b.v + h.shared_off, (size_t)h.shared_size, STORE_ZSTD_LEVEL);
+	if (dict == NULL) {
+		b.oom = true;
+		goto fail;
 	}
-	for (size_t i = 0; i < p->ndevices && *why == NULL && !b.oom; i++) {
-		size_t at = add_device(&b, &p->devices[i], &n);
-
-		index_add(&b, h.device_off, h.device_slots, p->devices[i].id, at, n);
-	}
+	h.nobody = add_slice(&b, p, NONE, cc, dict, why);
+	for (size_t i = 0; i < p->nstaff && *why == NULL && !b.oom; i++)
+		index_add(&b, h.staff_off, h.staff_slots, p->staff[i].id,
+		          add_slice(&b, p, (uint32_t)i, cc, dict, why), &shared);
+	for (size_t i = 0; i < p->ndevices && *why == NULL && !b.oom; i++)
+		index_add(&b, h.device_off, h.device_slots, p->devices[i].id,
+		          add_device(&b, &p->devices[i]), &shared);
 	index_seal(&b, h.staff_off, h.staff_slots);
 	index_seal(&b, h.device_off, h.device_slots);
-	if (b.oom || *why != NULL)
+	if (b.oom || *why != NULL || h.nobody.off == SIZE_MAX)
 		goto fail;
-	digest_of(b.v + h.nobody.off, h.nobody.size, &dg);
+	store_slice_digest(b.v + h.nobody.off, (size_t)h.nobody.size, &shared, &dg);
 	h.nobody.digest_lo = dg.lo;
 	h.nobody.digest_hi = dg.hi;
 	h.file_size = b.n;
@@ -236,10 +317,14 @@ smp_status store_image(const smp_policy *p, const struct store_source *sources,
 	h.head_lo = dg.lo;
 	h.head_hi = dg.hi;
 	memcpy(b.v, &h, sizeof(h));
+	ZSTD_freeCDict(dict);
+	ZSTD_freeCCtx(cc);
 	*out = b.v;
 	*size = b.n;
 	return SMP_OK;
 fail:
+	ZSTD_freeCDict(dict);
+	ZSTD_freeCCtx(cc);
 	free(b.v);
 	if (*why == NULL && b.oom && b.n + 1 >= STORE_MAX_SIZE)
 		*why = "the policy is larger than a login store may be (2 GiB)";
