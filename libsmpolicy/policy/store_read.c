@@ -12,10 +12,10 @@
  * parse makes; a source whose times are too close to the compile for its
  * clock to tell (STORE_RACY_NS) is hashed as well.  The slices are
  * untrusted bytes like the compiled cache: the shared part they are
- * compressed against is checked against its digest in the header, each
- * slice against its own in its slot before it is unpacked (into exactly
- * the size the slot says), and the unpacked image is relocated and
- * checked by cache.c's two passes before anything reads it.
+ * compressed against (store_lz.c) is checked against its digest in the
+ * header, each slice against its own in its slot before it is unpacked
+ * (into exactly the size the slot says), and the unpacked image is
+ * relocated and checked by cache.c's two passes before anything reads it.
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
@@ -29,7 +29,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <zstd.h>
 
 /* Do n bytes at off lie within size? */
 static bool within(uint64_t off, uint64_t n, uint64_t size)
@@ -76,7 +75,7 @@ static const char *header_fault(const char *data, size_t size, struct store_head
 	if (dg.lo != h->head_lo || dg.hi != h->head_hi)
 		return "its digest does not match: the file is damaged";
 	if (!within(h->shared_off, h->shared_size, size) || h->shared_size > STORE_MAX_SHARED ||
-	    h->shared_off < h->staff_off || h->shared_size < 16 ||
+	    h->shared_off < h->staff_off || h->shared_size < 16 || h->shared_size % 16 != 0 ||
 	    memcmp(data + h->shared_off, STORE_SHARED_MAGIC, 8) != 0)
 		return "its shared part is out of range";
 	digest_of(data + h->shared_off, (size_t)h->shared_size, &dg);
@@ -189,48 +188,31 @@ static const char *attach_device(smp_policy *p, const char *data, const struct s
 	return NULL;
 }
 
-/* The slice s (its frame checked), unpacked against the shared part into
- * img, exactly s->raw_size bytes: NULL, or why not. */
-static const char *unpack_slice(const char *data, const struct store_header *h,
-                                const struct store_slot *s, char *img)
-{
-	ZSTD_DCtx *dc;
-	size_t n;
-
-	if (ZSTD_getFrameContentSize(data + s->off, (size_t)s->size) != s->raw_size)
-		return "a slice that is not the size its slot says: the file is damaged";
-	dc = ZSTD_createDCtx();
-	if (dc == NULL)
-		return "";
-	n = ZSTD_decompress_usingDict(dc, img, s->raw_size, data + s->off, (size_t)s->size,
-	                              data + h->shared_off, (size_t)h->shared_size);
-	ZSTD_freeDCtx(dc);
-	if (ZSTD_isError(n) || n != s->raw_size)
-		return "a slice that cannot be unpacked: the file is damaged";
-	return NULL;
-}
-
 /* The person's slice s (or the slice of no one) as a new policy in *out;
- * NULL, or why not ("" on OOM). */
+ * NULL, or why not ("" on OOM).  It is unpacked after a copy of the
+ * shared part, which its matches reach back into. */
 static const char *adopt_slice(const char *data, const struct store_header *h,
                                const struct store_slot *s, const char *user, smp_policy **out)
 {
 	smp_policy *p = calloc(1, sizeof(*p));
-	char *img = p != NULL && s->raw_size > 0 ? arena_block(&p->mem, s->raw_size) : NULL;
-	const char *why;
+	size_t start = (size_t)h->shared_size, end = start + s->raw_size;
+	char *buf = p != NULL && s->raw_size > 0 ? arena_block(&p->mem, end) : NULL;
+	const char *why = NULL;
 
 	*out = NULL;
 	if (p != NULL && s->raw_size == 0) {
 		free(p);
 		return "a slice of no size";
 	}
-	if (img == NULL) {
+	if (buf == NULL) {
 		free(p);
 		return "";
 	}
-	why = unpack_slice(data, h, s, img);
+	memcpy(buf, data + h->shared_off, start);
+	if (!store_lz_unpack(data + s->off, (size_t)s->size, buf, start, end))
+		why = "a slice that cannot be unpacked to the size its slot says: the file is damaged";
 	if (why == NULL)
-		why = image_adopt(p, img, s->raw_size);
+		why = image_adopt(p, buf + start, s->raw_size);
 	if (why == NULL && (user != NULL ? p->nstaff == 0 || strcmp(p->staff[0].id, user) != 0
 	                                 : p->nstaff != 0))
 		why = "a slice that is not the person's";

@@ -2,7 +2,7 @@
  * store_write.c - writing the login store (store.h): one slice per staff
  * member and one record per device, behind two indexes, with the status
  * of every source as it was when the compile began.  The slices are
- * compressed against the shared part: most of an image is the catalogue,
+ * compressed against the shared part (store_lz.c): most of an image is the catalogue,
  * the settings and the offsets of a layout every person's image shares,
  * so a statewide store is a few times smaller than its records, not ten
  * times larger.
@@ -21,7 +21,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <zstd.h>
 
 /* ---- the bytes ---------------------------------------------------------- */
 
@@ -169,35 +168,64 @@ static char *slice_image(const smp_policy *p, uint32_t user, uint64_t *n, const 
 	return img;
 }
 
+/* The packer's state: the shared part, then the slice being packed, in
+ * one buffer (a match reaches back into the shared part), and the table
+ * of the shared part's places, copied for each slice. */
+struct packer {
+	char *work;
+	size_t start, cap;
+	uint32_t primed[STORE_LZ_TABLE], table[STORE_LZ_TABLE];
+};
+
+static bool packer_init(struct packer *k, const char *shared, size_t n)
+{
+	k->cap = n + (1u << 16);
+	k->work = malloc(k->cap);
+	if (k->work == NULL)
+		return false;
+	memcpy(k->work, shared, n);
+	k->start = n;
+	store_lz_prime(shared, n, k->primed);
+	return true;
+}
+
 /* The slice of user (NONE: no one) appended to b, compressed against the
- * shared part (dict); its slot's off (SIZE_MAX on OOM, with *why NULL,
- * or on a fault, with *why), size and raw_size. */
+ * shared part; its slot's off (SIZE_MAX on OOM, with *why NULL, or on a
+ * fault, with *why), size and raw_size. */
 static struct store_slot add_slice(struct buf *b, const smp_policy *p, uint32_t user,
-                                   ZSTD_CCtx *cc, const ZSTD_CDict *dict, const char **why)
+                                   struct packer *k, const char **why)
 {
 	struct store_slot s = { .off = SIZE_MAX };
 	uint64_t n;
 	char *img = slice_image(p, user, &n, why);
-	size_t bound, at, packed;
+	size_t at;
 
 	if (img == NULL) {
 		b->oom |= *why == NULL;
 		return s;
 	}
-	bound = ZSTD_compressBound((size_t)n);
-	at = reserve(b, bound, 16);
-	if (at != SIZE_MAX) {
-		packed = ZSTD_compress_usingCDict(cc, b->v + at, bound, img, (size_t)n, dict);
-		if (ZSTD_isError(packed)) {
-			*why = "a slice cannot be compressed";
-		} else {
-			b->n = at + packed;
-			s.off = at;
-			s.size = packed;
-			s.raw_size = (uint32_t)n;
+	if (k->start + n > k->cap) {
+		size_t cap = k->start + (size_t)n;
+		char *w = realloc(k->work, cap);
+
+		if (w == NULL) {
+			b->oom = true;
+			free(img);
+			return s;
 		}
+		k->work = w;
+		k->cap = cap;
 	}
+	memcpy(k->work + k->start, img, (size_t)n);
 	free(img);
+	at = reserve(b, store_lz_bound((size_t)n), 16);
+	if (at == SIZE_MAX)
+		return s;
+	memcpy(k->table, k->primed, sizeof(k->table));
+	b->n = at + store_lz_pack(k->work, k->start, k->start + (size_t)n, k->table, b->v + at);
+	s.off = at;
+	s.size = b->n - at;
+	s.raw_size = (uint32_t)n;
 	return s;
 }
 
@@ -256,12 +284,11 @@ smp_status store_image(const smp_policy *p, const struct store_source *sources,
 	struct store_header h = { .format = STORE_FORMAT, .byte_order = STORE_BYTE_ORDER,
 	                          .compiled = compiled };
 	struct digest dg, shared;
-	ZSTD_CCtx *cc = ZSTD_createCCtx();
-	ZSTD_CDict *dict = NULL;
+	struct packer *k = calloc(1, sizeof(*k));
 
 	*why = NULL;
 	*out = NULL;
-	if (cc == NULL)
+	if (k == NULL)
 		return SMP_ERR_NOMEM;
 	memcpy(h.magic, STORE_MAGIC, sizeof(h.magic));
 	snprintf(h.build, sizeof(h.build), "%s", cache_build());
@@ -291,16 +318,15 @@ smp_status store_image(const smp_policy *p, const struct store_source *sources,
 	digest_of(b.v + h.shared_off, (size_t)h.shared_size, &shared);
 	h.shared_lo = shared.lo;
 	h.shared_hi = shared.hi;
-	/* ZSTD_createCDict copies the dictionary: b may move */
-	dict = ZSTD_createCDict(b.v + h.shared_off, (size_t)h.shared_size, STORE_ZSTD_LEVEL);
-	if (dict == NULL) {
+	/* the packer keeps a copy of the shared part: b may move */
+	if (!packer_init(k, b.v + h.shared_off, (size_t)h.shared_size)) {
 		b.oom = true;
 		goto fail;
 	}
-	h.nobody = add_slice(&b, p, NONE, cc, dict, why);
+	h.nobody = add_slice(&b, p, NONE, k, why);
 	for (size_t i = 0; i < p->nstaff && *why == NULL && !b.oom; i++)
 		index_add(&b, h.staff_off, h.staff_slots, p->staff[i].id,
-		          add_slice(&b, p, (uint32_t)i, cc, dict, why), &shared);
+		          add_slice(&b, p, (uint32_t)i, k, why), &shared);
 	for (size_t i = 0; i < p->ndevices && *why == NULL && !b.oom; i++)
 		index_add(&b, h.device_off, h.device_slots, p->devices[i].id,
 		          add_device(&b, &p->devices[i]), &shared);
@@ -317,14 +343,14 @@ smp_status store_image(const smp_policy *p, const struct store_source *sources,
 	h.head_lo = dg.lo;
 	h.head_hi = dg.hi;
 	memcpy(b.v, &h, sizeof(h));
-	ZSTD_freeCDict(dict);
-	ZSTD_freeCCtx(cc);
+	free(k->work);
+	free(k);
 	*out = b.v;
 	*size = b.n;
 	return SMP_OK;
 fail:
-	ZSTD_freeCDict(dict);
-	ZSTD_freeCCtx(cc);
+	free(k->work);
+	free(k);
 	free(b.v);
 	if (*why == NULL && b.oom && b.n + 1 >= STORE_MAX_SIZE)
 		*why = "the policy is larger than a login store may be (2 GiB)";

@@ -680,7 +680,7 @@ static void test_store_forged(void)
 		s = slot_of(img, "w1");
 		s->raw_size = (uint32_t)((int64_t)s->raw_size + d);
 		reseal_slot(img, s);
-		store_refused(&pl, &g, path, img, size, "w1", "not the size its slot says",
+		store_refused(&pl, &g, path, img, size, "w1", "the size its slot says",
 		               "an unpacked size that is not the slice's");
 	}
 	/* cut inside the shared part, and inside w1's slice, the header's size
