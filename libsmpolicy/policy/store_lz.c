@@ -35,9 +35,13 @@ static uint32_t hash4(uint32_t v)
 	return (v * 2654435761u) >> (32 - HASH_BITS);
 }
 
+/* A match costs a token and its distance, at most 1 + 3 bytes below
+ * 2^21 (the packer takes longer matches only, further back), so no more
+ * than the 4 bytes it stands for; what grows is the count of literals
+ * past 15, one byte per 15 at the most. */
 size_t store_lz_bound(size_t n)
 {
-	return n + n / 255 + 16;
+	return n + n / 8 + 32;
 }
 
 void store_lz_prime(const char *buf, size_t n, uint32_t table[STORE_LZ_TABLE])
@@ -92,7 +96,9 @@ size_t store_lz_pack(const char *buf, size_t start, size_t end,
 		size_t cand = table[h], len = MIN_MATCH;
 
 		table[h] = (uint32_t)ip;
-		if (cand >= ip || read32(b + cand) != v) {
+		if (cand >= ip || read32(b + cand) != v ||
+		    (ip - cand >= (1u << 21) &&   /* far: 6 bytes at least (the bound) */
+		     (end - ip < 6 || memcmp(b + cand, b + ip, 6) != 0))) {
 			ip += 1 + ((ip - anchor) >> 6);   /* faster through what does not repeat */
 			continue;
 		}
