@@ -168,13 +168,17 @@ bool store_lz_unpack(const char *src, size_t n, char *buf, size_t start, size_t 
 		}
 		if (dist == 0 || dist > o || len > end - o)
 			return false;
-		if (len <= 16 && dist >= 16 && end - o >= 16) {
-			memcpy(b + o, b + o - dist, 16);
+		if (dist >= 16 && end - o >= len + 16) {
+			/* 16 bytes at a time, each read from bytes written before
+			 * it (dist >= 16); up to 15 past the match, written again
+			 * by the next piece */
+			for (size_t k = 0; k < len; k += 16)
+				memcpy(b + o + k, b + o - dist + k, 16);
 			o += len;
 			continue;
 		}
-		/* a run (dist < len) repeats the dist bytes before it: copied in
-		 * pieces that double, each from what is already written */
+		/* a short pattern repeated (dist < len), or the last bytes:
+		 * copied in pieces that double, each from what is written */
 		for (size_t from = o - dist; len > 0;) {
 			size_t c = o - from < len ? o - from : len;
 
