@@ -12,16 +12,17 @@
  *   their paths, each with its NUL
  *   struct store_slot[staff_slots]   an open-addressing index of staff ids
  *   struct store_slot[device_slots]  and of device ids (size 0: empty)
- *   the ids the slots name
- *   the shared part, 16-aligned: STORE_SHARED_MAGIC, then the image of the
- *                                    slice of no one (the settings and the
- *                                    catalogue) and of one staff member
- *   the slices, 16-aligned: per staff member cache.c's image of the policy
- *   of that person alone (slice.c), compressed (store_lz.c) against the
+ *   the shared part, 16-aligned: STORE_SHARED_MAGIC (16 bytes with its
+ *                                    NULs), the image of the slice of no
+ *                                    one (the settings and the catalogue)
+ *                                    and that of the first staff member
+ *   the slice of no one, then each slice followed by the id its slot
+ *   names: per staff member (16-aligned) cache.c's image of the policy of
+ *   that person alone (slice.c), compressed (store_lz.c) against the
  *   shared part: what every image repeats, the settings, the catalogue,
  *   the layout of a person's records, is stored there once, and a slice
- *   holds what is its own and where to copy the rest from;
- *   per device a struct store_device
+ *   holds what is its own and where to copy the rest from; per device
+ *   (16-aligned) a struct store_device
  *
  * The header, sources and paths (bytes [0, staff_off)) carry one digest,
  * which covers the shared part's place and digest; each slice its own, in

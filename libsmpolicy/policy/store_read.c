@@ -188,6 +188,32 @@ static const char *attach_device(smp_policy *p, const char *data, const struct s
 	return NULL;
 }
 
+/* Does each id index of the slice p find every record by its id?  The
+ * image's checks see that each slot names a record by that record's id,
+ * not that a lookup reaches the slot: a changed id whose slot's copy of
+ * its first bytes changed with it (one byte of a packed slice can stand
+ * for both) would be a record no lookup finds.  A slice holds a few dozen
+ * records: each is looked up. */
+static bool indexes_find_all(const smp_policy *p)
+{
+	for (size_t i = 0; i < p->nplatforms; i++)
+		if (idmap_find(&p->platform_ix, p->platforms[i].id) != i)
+			return false;
+	for (size_t i = 0; i < p->noffices; i++)
+		if (idmap_find(&p->office_ix, p->offices[i].id) != i)
+			return false;
+	for (size_t i = 0; i < p->nstaff; i++)
+		if (idmap_find(&p->staff_ix, p->staff[i].id) != i)
+			return false;
+	for (size_t i = 0; i < p->naccounts; i++)
+		if (idmap_find(&p->account_ix, p->accounts[i].id) != i)
+			return false;
+	for (size_t i = 0; i < p->napprovals; i++)
+		if (idmap_find(&p->approval_ix, p->approvals[i].id) != i)
+			return false;
+	return p->ndevices == 0;   /* the device is the store's record, attached after */
+}
+
 /* The person's slice s (or the slice of no one) as a new policy in *out;
  * NULL, or why not ("" on OOM).  It is unpacked after a copy of the
  * shared part, which its matches reach back into. */
@@ -213,6 +239,8 @@ static const char *adopt_slice(const char *data, const struct store_header *h,
 		why = "a slice that cannot be unpacked to the size its slot says: the file is damaged";
 	if (why == NULL)
 		why = image_adopt(p, buf + start, s->raw_size);
+	if (why == NULL && !indexes_find_all(p))
+		why = "a slice whose id indexes do not find its records";
 	if (why == NULL && (user != NULL ? p->nstaff == 0 || strcmp(p->staff[0].id, user) != 0
 	                                 : p->nstaff != 0))
 		why = "a slice that is not the person's";
