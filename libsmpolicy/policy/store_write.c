@@ -2,10 +2,10 @@
  * store_write.c - writing the login store (store.h): one slice per staff
  * member and one record per device, behind two indexes, with the status
  * of every source as it was when the compile began.  The slices are
- * compressed against the shared part (store_lz.c): most of an image is the catalogue,
- * the settings and the offsets of a layout every person's image shares,
- * so a statewide store is a few times smaller than its records, not ten
- * times larger.
+ * compressed against the shared part (store_lz.c): most of an image is
+ * the catalogue, the settings and the offsets of a layout every person's
+ * image shares, so that a statewide store is smaller than its records
+ * rather than five times larger.
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
