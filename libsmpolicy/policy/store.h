@@ -15,7 +15,9 @@
  *   the shared part, 16-aligned: STORE_SHARED_MAGIC (16 bytes with its
  *                                    NULs), the image of the slice of no
  *                                    one (the settings and the catalogue)
- *                                    and that of the first staff member
+ *                                    and that of one staff member (the
+ *                                    first of the first 16 whose image is
+ *                                    at most STORE_SAMPLE_MAX), if any
  *   the slice of no one, then each slice followed by the id its slot
  *   names: per staff member (16-aligned) cache.c's image of the policy of
  *   that person alone (slice.c), compressed (store_lz.c) against the
@@ -49,6 +51,7 @@
 #define STORE_MAX_HEAD (1u << 20)         /* header, sources and paths */
 #define STORE_MAX_SLICE (64u << 20)
 #define STORE_MAX_SHARED (16u << 20)     /* the shared part */
+#define STORE_SAMPLE_MAX (32u << 10)     /* its sample of a person's image */
 #define STORE_LZ_TABLE (1u << 13)        /* store_lz.c's table of places */
 #define STORE_MAX_SOURCES 4096
 /* A source whose mtime or ctime is this close to the compile (or later)

@@ -229,31 +229,33 @@ static struct store_slot add_slice(struct buf *b, const smp_policy *p, uint32_t 
 	return s;
 }
 
-/* The shared part: the magic, the image of no one's slice and of the
- * first staff member's; its offset in b, or SIZE_MAX. */
+/* The shared part: the magic, the image of no one's slice, and as a
+ * sample of a person's layout the image of the first of the first few
+ * staff members whose image is small (a login digests the whole shared
+ * part: it stays a few kilobytes beside the catalogue); its offset in b,
+ * or SIZE_MAX. */
 static size_t add_shared(struct buf *b, const smp_policy *p, uint64_t *size, const char **why)
 {
 	static const char magic[16] = STORE_SHARED_MAGIC;   /* padded with NULs */
 	size_t at = append(b, magic, sizeof(magic), 16);
-	uint32_t who[2] = { NONE, 0 };
+	bool sampled = false;
 
-	for (size_t k = 0; k < 2 && at != SIZE_MAX && *why == NULL; k++) {
+	for (uint32_t who = NONE, k = 0; at != SIZE_MAX && !sampled && k <= 16 && k <= p->nstaff;
+	     who = k++) {
 		uint64_t n;
-		char *img;
+		char *img = slice_image(p, who, &n, why);
 
-		if (k == 1 && p->nstaff == 0)
-			break;
-		img = slice_image(p, who[k], &n, why);
 		if (img == NULL) {
 			b->oom |= *why == NULL;
 			return SIZE_MAX;
 		}
-		/* one person is a sample: a large one is left out */
-		if (k == 0 || b->n - at + n <= STORE_MAX_SHARED)
+		if (who == NONE || n <= STORE_SAMPLE_MAX) {
 			append(b, img, (size_t)n, 16);
+			sampled = who != NONE;
+		}
 		free(img);
 	}
-	if (b->oom || *why != NULL)
+	if (b->oom)
 		return SIZE_MAX;
 	if (b->n - at > STORE_MAX_SHARED) {
 		*why = "the settings and the catalogue are larger than a login store allows (16 MiB)";
