@@ -1,8 +1,9 @@
 /*
  * fuzz_store.c - the login store's reader (policy/store_read.c): its
- * header, the index probes with their slot checks, the slices (through
- * cache.c's two passes) and the device records, on stores of the fixed
- * world (fuzz/world) changed by the input.
+ * header, its shared part, the index probes with their slot checks, the
+ * slices (unpacked against the shared part, then through cache.c's two
+ * passes) and the device records, on stores of the fixed world
+ * (fuzz/world) changed by the input.
  *
  * At start-up the world is loaded and its store built with store_image():
  * the seed that inputs mutate.  Input: a mode byte, a who byte, then a
@@ -11,8 +12,9 @@
  *   mode % 3 == 0  the patches, as they leave the file (digests and
  *                  checks must catch them);
  *              1   the patches, then every digest and slot check made to
- *                  fit again, so that the slices' walk, the device records
- *                  and the indexes' layout are what is tested;
+ *                  fit again (the shared part's too), so that unpacking
+ *                  the slices, their walk, the device records and the
+ *                  indexes' layout are what is tested;
  *              2   the rest of the input is the whole file.
  * who picks the user (a staff member of the world, an unknown id, an empty
  * one) and the device.  Whatever is read must be one person's policy that
@@ -50,11 +52,17 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 static void fix(char *b, size_t n)
 {
 	struct store_header h;
-	struct digest dg;
+	struct digest dg, shared;
 
 	if (n < sizeof(h))
 		return;
 	memcpy(&h, b, sizeof(h));
+	if (h.shared_off <= n && h.shared_size <= n - h.shared_off) {
+		digest_of(b + h.shared_off, (size_t)h.shared_size, &dg);
+		h.shared_lo = dg.lo;
+		h.shared_hi = dg.hi;
+	}
+	shared = (struct digest){ h.shared_lo, h.shared_hi };
 	for (int ix = 0; ix < 2; ix++) {
 		uint64_t off = ix ? h.device_off : h.staff_off, slots = ix ? h.device_slots : h.staff_slots;
 
@@ -65,7 +73,7 @@ static void fix(char *b, size_t n)
 
 			memcpy(&s, b + off + i * sizeof(s), sizeof(s));
 			if (s.size != 0 && s.off <= n && s.size <= n - s.off) {
-				digest_of(b + s.off, (size_t)s.size, &dg);
+				store_slice_digest(b + s.off, (size_t)s.size, &shared, &dg);
 				s.digest_lo = dg.lo;
 				s.digest_hi = dg.hi;
 			}
@@ -74,7 +82,7 @@ static void fix(char *b, size_t n)
 		}
 	}
 	if (h.nobody.off <= n && h.nobody.size <= n - h.nobody.off) {
-		digest_of(b + h.nobody.off, (size_t)h.nobody.size, &dg);
+		store_slice_digest(b + h.nobody.off, (size_t)h.nobody.size, &shared, &dg);
 		h.nobody.digest_lo = dg.lo;
 		h.nobody.digest_hi = dg.hi;
 	}

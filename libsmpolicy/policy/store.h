@@ -12,14 +12,29 @@
  *   their paths, each with its NUL
  *   struct store_slot[staff_slots]   an open-addressing index of staff ids
  *   struct store_slot[device_slots]  and of device ids (size 0: empty)
- *   the ids the slots name
- *   the slices, 16-aligned: per staff member cache.c's image of the policy
- *   of that person alone (slice.c), per device a struct store_device
+ *   the shared part, 16-aligned: STORE_SHARED_MAGIC (16 bytes with its
+ *                                    NULs), the image of the slice of no
+ *                                    one (the settings and the catalogue)
+ *                                    and that of one staff member (the
+ *                                    first of the first 16 whose image is
+ *                                    at most STORE_SAMPLE_MAX), if any
+ *   the slice of no one, then each slice followed by the id its slot
+ *   names: per staff member (16-aligned) cache.c's image of the policy of
+ *   that person alone (slice.c), compressed (store_lz.c) against the
+ *   shared part: what every image repeats, the settings, the catalogue,
+ *   the layout of a person's records, is stored there once, and a slice
+ *   holds what is its own and where to copy the rest from; per device
+ *   (16-aligned) a struct store_device
  *
- * The header, sources and paths (bytes [0, staff_off)) carry one digest;
- * each slice its own, in its slot.  A login reads the header, checks it,
- * stats the sources, and reads two slots and two slices: what it costs
- * does not depend on how many records the store holds.
+ * The header, sources and paths (bytes [0, staff_off)) carry one digest,
+ * which covers the shared part's place and digest; each slice its own, in
+ * its slot, XORed with the shared part's, so that a slice is taken only
+ * with the shared part it was compressed against.  A login reads the
+ * header, checks it, stats the sources, checks the shared part (a few
+ * kilobytes: the catalogue and one person), and reads two slots and two
+ * slices, each checked before it is unpacked, and each unpacked image
+ * checked by cache.c's two passes: what it costs does not depend on how
+ * many records the store holds.
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
@@ -29,11 +44,15 @@
 #include "internal.h"
 
 #define STORE_MAGIC "SMPLOGN\n"
-#define STORE_FORMAT 2u
+#define STORE_FORMAT 3u
+#define STORE_SHARED_MAGIC "SMPSHRD\n"
 #define STORE_BYTE_ORDER 0x01020304u
 #define STORE_MAX_SIZE (1ull << 31)       /* a larger store is neither written nor read */
 #define STORE_MAX_HEAD (1u << 20)         /* header, sources and paths */
 #define STORE_MAX_SLICE (64u << 20)
+#define STORE_MAX_SHARED (16u << 20)     /* the shared part */
+#define STORE_SAMPLE_MAX (32u << 10)     /* its sample of a person's image */
+#define STORE_LZ_TABLE (1u << 13)        /* store_lz.c's table of places */
 #define STORE_MAX_SOURCES 4096
 /* A source whose mtime or ctime is this close to the compile (or later)
  * may have changed within the same tick of the file system's clock after
@@ -42,14 +61,17 @@
 #define STORE_RACY_NS (2 * 1000000000LL)
 
 /* One slot of an index: the id at key_off (key_len bytes and a NUL), the
- * low 64 bits of its XXH3-128 in key_hash, and its slice.  check is
+ * low 64 bits of its XXH3-128 in key_hash, and its slice: the size bytes
+ * at off, whose XXH3-128 XOR the shared part's is digest_lo/hi; for a
+ * staff member (and no one) the raw_size bytes of the image, compressed
+ * (store_lz.c), for a device its plain record (raw_size 0).  check is
  * store_slot_check() of the rest and of the slot's place: a login
  * verifies every slot it passes, empty ones too, so that a damaged slot
  * can never make a known id look unknown (an unknown-user DENY, or
  * device-unknown, for someone the records allow). */
 struct store_slot {
 	uint64_t key_off;
-	uint32_t key_len, zero;
+	uint32_t key_len, raw_size;
 	uint64_t key_hash;
 	uint64_t off, size;        /* size 0: an empty slot */
 	uint64_t digest_lo, digest_hi;
@@ -78,6 +100,8 @@ struct store_header {
 	uint64_t sources_off;
 	uint64_t staff_off, staff_slots;   /* slots: a power of two */
 	uint64_t device_off, device_slots;
+	uint64_t shared_off, shared_size;  /* the shared part */
+	uint64_t shared_lo, shared_hi;     /* its XXH3-128 */
 	struct store_slot nobody;  /* the slice of no one: an unknown user's */
 	uint64_t head_lo, head_hi; /* XXH3-128 of bytes [0, staff_off), these two zero */
 };
@@ -103,6 +127,24 @@ smp_status store_image(const smp_policy *p, const struct store_source *sources,
 smp_status store_image_read(const void *data, size_t size, const char *user,
                             const char *device, smp_policy **out, smp_cache_state *state,
                             const char **why);
+
+/* The digest a slot holds for the n bytes at data of a store whose shared
+ * part's digest is shared. */
+void store_slice_digest(const void *data, size_t n, const struct digest *shared,
+                        struct digest *out);
+
+/* store_lz.c: a slice compressed against the shared part.  buf holds the
+ * shared part at [0, start) and the image at [start, end); table, primed
+ * by store_lz_prime() with the shared part (n bytes), is the packer's to
+ * change.  store_lz_pack writes at most store_lz_bound(end - start) bytes
+ * at out and returns how many; store_lz_unpack fills [start, end) of buf
+ * (the shared part at [0, start)) from the n bytes at src, and is false
+ * unless they make exactly that. */
+size_t store_lz_bound(size_t n);
+void store_lz_prime(const char *buf, size_t n, uint32_t table[STORE_LZ_TABLE]);
+size_t store_lz_pack(const char *buf, size_t start, size_t end,
+                     uint32_t table[STORE_LZ_TABLE], char *out);
+bool store_lz_unpack(const char *src, size_t n, char *buf, size_t start, size_t end);
 
 /* The store's file for the settings file config_abs in folder dir,
  * malloc'd; NULL on OOM. */

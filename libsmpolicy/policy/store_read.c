@@ -11,9 +11,11 @@
  * ctime), after the same checks of owner, mode, folder and links as a
  * parse makes; a source whose times are too close to the compile for its
  * clock to tell (STORE_RACY_NS) is hashed as well.  The slices are
- * untrusted bytes like the compiled cache: each has its digest in its
- * slot, and is copied out (a few kilobytes), relocated and checked by
- * cache.c's two passes before anything reads it.
+ * untrusted bytes like the compiled cache: the shared part they are
+ * compressed against (store_lz.c) is checked against its digest in the
+ * header, each slice against its own in its slot before it is unpacked
+ * (into exactly the size the slot says), and the unpacked image is
+ * relocated and checked by cache.c's two passes before anything reads it.
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
@@ -72,6 +74,13 @@ static const char *header_fault(const char *data, size_t size, struct store_head
 	free(head);
 	if (dg.lo != h->head_lo || dg.hi != h->head_hi)
 		return "its digest does not match: the file is damaged";
+	if (!within(h->shared_off, h->shared_size, size) || h->shared_size > STORE_MAX_SHARED ||
+	    h->shared_off < h->staff_off || h->shared_size < 16 || h->shared_size % 16 != 0 ||
+	    memcmp(data + h->shared_off, STORE_SHARED_MAGIC, 8) != 0)
+		return "its shared part is out of range";
+	digest_of(data + h->shared_off, (size_t)h->shared_size, &dg);
+	if (dg.lo != h->shared_lo || dg.hi != h->shared_hi)
+		return "the digest of its shared part does not match: the file is damaged";
 	if (h->staff_slots == 0 || (h->staff_slots & (h->staff_slots - 1)) != 0 ||
 	    h->staff_slots > size / sizeof(struct store_slot) ||
 	    !within(h->staff_off, h->staff_slots * sizeof(struct store_slot), size) ||
@@ -82,15 +91,17 @@ static const char *header_fault(const char *data, size_t size, struct store_head
 	return NULL;
 }
 
-/* Does slot s name a slice within the file, with its digest?  NULL, or
- * why not. */
-static const char *slice_fault(const char *data, size_t size, const struct store_slot *s)
+/* Does slot s name a slice within the file (outside its head and shared
+ * part), with its digest?  NULL, or why not. */
+static const char *slice_fault(const char *data, size_t size, const struct store_header *h,
+                               const struct store_slot *s)
 {
-	struct digest dg;
+	struct digest dg, shared = { h->shared_lo, h->shared_hi };
 
-	if (!within(s->off, s->size, size) || s->size > STORE_MAX_SLICE)
+	if (!within(s->off, s->size, size) || s->size > STORE_MAX_SLICE ||
+	    s->raw_size > STORE_MAX_SLICE || s->off < h->shared_off + h->shared_size)
 		return "an index names a slice outside the file";
-	digest_of(data + s->off, (size_t)s->size, &dg);
+	store_slice_digest(data + s->off, (size_t)s->size, &shared, &dg);
 	if (dg.lo != s->digest_lo || dg.hi != s->digest_hi)
 		return "a slice's digest does not match: the file is damaged";
 	return NULL;
@@ -98,8 +109,9 @@ static const char *slice_fault(const char *data, size_t size, const struct store
 
 /* The slot of key in the index of `slots` slots at `off`: true and *out,
  * or false (absent, or *why set: the index or the slice is damaged). */
-static bool find_slot(const char *data, size_t size, uint64_t off, uint64_t slots,
-                      const char *key, struct store_slot *out, const char **why)
+static bool find_slot(const char *data, size_t size, const struct store_header *h,
+                      uint64_t off, uint64_t slots, const char *key, struct store_slot *out,
+                      const char **why)
 {
 	size_t len = strlen(key);
 	struct digest dg;
@@ -125,7 +137,7 @@ static bool find_slot(const char *data, size_t size, uint64_t off, uint64_t slot
 			*why = "an index slot names an id it does not hold";
 			return false;
 		}
-		*why = slice_fault(data, size, &s);
+		*why = slice_fault(data, size, h, &s);
 		*out = s;
 		return *why == NULL;
 	}
@@ -141,7 +153,7 @@ static const char *attach_device(smp_policy *p, const char *data, const struct s
 	struct device *dv;
 	uint64_t need;
 
-	if (s->size < sizeof(r))
+	if (s->size < sizeof(r) || s->raw_size != 0)
 		return "a device's record is cut short";
 	memcpy(&r, data + s->off, sizeof(r));
 	need = sizeof(r) + (uint64_t)r.napps * sizeof(uint32_t) + (uint64_t)r.id_len + 1;
@@ -176,22 +188,59 @@ static const char *attach_device(smp_policy *p, const char *data, const struct s
 	return NULL;
 }
 
+/* Does each id index of the slice p find every record by its id?  The
+ * image's checks see that each slot names a record by that record's id,
+ * not that a lookup reaches the slot: a changed id whose slot's copy of
+ * its first bytes changed with it (one byte of a packed slice can stand
+ * for both) would be a record no lookup finds.  A slice holds a few dozen
+ * records: each is looked up. */
+static bool indexes_find_all(const smp_policy *p)
+{
+	for (size_t i = 0; i < p->nplatforms; i++)
+		if (idmap_find(&p->platform_ix, p->platforms[i].id) != i)
+			return false;
+	for (size_t i = 0; i < p->noffices; i++)
+		if (idmap_find(&p->office_ix, p->offices[i].id) != i)
+			return false;
+	for (size_t i = 0; i < p->nstaff; i++)
+		if (idmap_find(&p->staff_ix, p->staff[i].id) != i)
+			return false;
+	for (size_t i = 0; i < p->naccounts; i++)
+		if (idmap_find(&p->account_ix, p->accounts[i].id) != i)
+			return false;
+	for (size_t i = 0; i < p->napprovals; i++)
+		if (idmap_find(&p->approval_ix, p->approvals[i].id) != i)
+			return false;
+	return p->ndevices == 0;   /* the device is the store's record, attached after */
+}
+
 /* The person's slice s (or the slice of no one) as a new policy in *out;
- * NULL, or why not ("" on OOM). */
-static const char *adopt_slice(const char *data, const struct store_slot *s, const char *user,
-                               smp_policy **out)
+ * NULL, or why not ("" on OOM).  It is unpacked after a copy of the
+ * shared part, which its matches reach back into. */
+static const char *adopt_slice(const char *data, const struct store_header *h,
+                               const struct store_slot *s, const char *user, smp_policy **out)
 {
 	smp_policy *p = calloc(1, sizeof(*p));
-	char *img = p != NULL && s->size > 0 ? arena_block(&p->mem, (size_t)s->size) : NULL;
-	const char *why;
+	size_t start = (size_t)h->shared_size, end = start + s->raw_size;
+	char *buf = p != NULL && s->raw_size > 0 ? arena_block(&p->mem, end) : NULL;
+	const char *why = NULL;
 
 	*out = NULL;
-	if (img == NULL) {
+	if (p != NULL && s->raw_size == 0) {
+		free(p);
+		return "a slice of no size";
+	}
+	if (buf == NULL) {
 		free(p);
 		return "";
 	}
-	memcpy(img, data + s->off, (size_t)s->size);
-	why = image_adopt(p, img, s->size);
+	memcpy(buf, data + h->shared_off, start);
+	if (!store_lz_unpack(data + s->off, (size_t)s->size, buf, start, end))
+		why = "a slice that cannot be unpacked to the size its slot says: the file is damaged";
+	if (why == NULL)
+		why = image_adopt(p, buf + start, s->raw_size);
+	if (why == NULL && !indexes_find_all(p))
+		why = "a slice whose id indexes do not find its records";
 	if (why == NULL && (user != NULL ? p->nstaff == 0 || strcmp(p->staff[0].id, user) != 0
 	                                 : p->nstaff != 0))
 		why = "a slice that is not the person's";
@@ -219,16 +268,16 @@ smp_status store_image_read(const void *bytes, size_t size, const char *user,
 	if (*why != NULL)
 		return **why == '\0' ? SMP_ERR_NOMEM : SMP_OK;
 	*state = SMP_CACHE_REJECTED;
-	found = find_slot(data, size, h.staff_off, h.staff_slots, user, &s, why);
+	found = find_slot(data, size, &h, h.staff_off, h.staff_slots, user, &s, why);
 	if (*why != NULL)
 		return SMP_OK;
 	if (!found) {
 		s = h.nobody;
-		*why = slice_fault(data, size, &s);
+		*why = slice_fault(data, size, &h, &s);
 		if (*why != NULL)
 			return SMP_OK;
 	}
-	*why = adopt_slice(data, &s, found ? user : NULL, &p);
+	*why = adopt_slice(data, &h, &s, found ? user : NULL, &p);
 	if (*why == NULL && p->nplatforms != h.nplatforms)
 		*why = "a slice of another catalogue";
 	/* a host name under the settings' device_domains stands for its first
@@ -236,7 +285,8 @@ smp_status store_image_read(const void *bytes, size_t size, const char *user,
 	if (*why == NULL && strchr(device, '.') != NULL &&
 	    smp_policy_device_for_name(p, device, mapped, sizeof(mapped)) == SMP_OK)
 		device = mapped;
-	if (*why == NULL && find_slot(data, size, h.device_off, h.device_slots, device, &dslot, why))
+	if (*why == NULL &&
+	    find_slot(data, size, &h, h.device_off, h.device_slots, device, &dslot, why))
 		*why = attach_device(p, data, &dslot, device);
 	if (*why == NULL) {
 		p->login.only_user = arena_strdup(&p->mem, user);

@@ -1,7 +1,11 @@
 /*
  * store_write.c - writing the login store (store.h): one slice per staff
  * member and one record per device, behind two indexes, with the status
- * of every source as it was when the compile began.
+ * of every source as it was when the compile began.  The slices are
+ * compressed against the shared part (store_lz.c): most of an image is
+ * the catalogue, the settings and the offsets of a layout every person's
+ * image shares, so that a statewide store is smaller than its records
+ * rather than five times larger.
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
@@ -72,6 +76,14 @@ static uint64_t key_hash(const char *key, size_t len)
 	return dg.lo;
 }
 
+void store_slice_digest(const void *data, size_t n, const struct digest *shared,
+                        struct digest *out)
+{
+	digest_of(data, n, out);
+	out->lo ^= shared->lo;
+	out->hi ^= shared->hi;
+}
+
 uint64_t store_slot_check(const struct store_slot *s, uint64_t i)
 {
 	struct {
@@ -88,21 +100,21 @@ uint64_t store_slot_check(const struct store_slot *s, uint64_t i)
 	return dg.lo;
 }
 
-/* Put the slice at [off, off + size) of b under key in the index of
+/* Put the slice s (its off, size and raw_size) under key in the index of
  * `slots` slots at index_off (the key is written after everything). */
 static void index_add(struct buf *b, uint64_t index_off, uint64_t slots, const char *key,
-                      size_t off, size_t size)
+                      struct store_slot s, const struct digest *shared)
 {
 	size_t len = strlen(key), key_off = append(b, key, len + 1, 1);
-	struct store_slot s = { .key_len = (uint32_t)len, .off = off, .size = size };
 	struct digest dg;
 	uint64_t i;
 
-	if (key_off == SIZE_MAX || off == SIZE_MAX)
+	if (key_off == SIZE_MAX || s.off == SIZE_MAX)
 		return;
+	s.key_len = (uint32_t)len;
 	s.key_off = key_off;
 	s.key_hash = key_hash(key, len);
-	digest_of(b->v + off, size, &dg);
+	store_slice_digest(b->v + s.off, (size_t)s.size, shared, &dg);
 	s.digest_lo = dg.lo;
 	s.digest_hi = dg.hi;
 	for (i = s.key_hash & (slots - 1);; i = (i + 1) & (slots - 1)) {
@@ -136,34 +148,124 @@ static uint64_t slots_for(size_t n)
 	return slots;
 }
 
-/* The slice of user (NONE: no one) appended to b; its offset (SIZE_MAX on
- * OOM, with *why NULL, or on a fault, with *why) and size. */
-static size_t add_slice(struct buf *b, const smp_policy *p, uint32_t user, size_t *size,
-                        const char **why)
+/* The image of the slice of user (NONE: no one), malloc'd, and its size;
+ * NULL on OOM (*why NULL) or on a fault (*why). */
+static char *slice_image(const smp_policy *p, uint32_t user, uint64_t *n, const char **why)
 {
 	smp_policy q;
-	uint64_t n = 0;
 	char *img = NULL;
-	size_t at = SIZE_MAX;
 
 	memset(&q, 0, sizeof(q));
+	*n = 0;
 	if (slice_policy(p, user, &q))
-		img = image_build(&q, 0, &n, why);
+		img = image_build(&q, 0, n, why);
 	arena_release(&q.mem);
+	if (img != NULL && *n > STORE_MAX_SLICE) {
+		*why = "one person's records are larger than a slice may be (64 MiB)";
+		free(img);
+		img = NULL;
+	}
+	return img;
+}
+
+/* The packer's state: the shared part, then the slice being packed, in
+ * one buffer (a match reaches back into the shared part), and the table
+ * of the shared part's places, copied for each slice. */
+struct packer {
+	char *work;
+	size_t start, cap;
+	uint32_t primed[STORE_LZ_TABLE], table[STORE_LZ_TABLE];
+};
+
+static bool packer_init(struct packer *k, const char *shared, size_t n)
+{
+	k->cap = n + (1u << 16);
+	k->work = malloc(k->cap);
+	if (k->work == NULL)
+		return false;
+	memcpy(k->work, shared, n);
+	k->start = n;
+	store_lz_prime(shared, n, k->primed);
+	return true;
+}
+
+/* The slice of user (NONE: no one) appended to b, compressed against the
+ * shared part; its slot's off (SIZE_MAX on OOM, with *why NULL, or on a
+ * fault, with *why), size and raw_size. */
+static struct store_slot add_slice(struct buf *b, const smp_policy *p, uint32_t user,
+                                   struct packer *k, const char **why)
+{
+	struct store_slot s = { .off = SIZE_MAX };
+	uint64_t n;
+	char *img = slice_image(p, user, &n, why);
+	size_t at;
+
 	if (img == NULL) {
 		b->oom |= *why == NULL;
+		return s;
+	}
+	if (k->start + n > k->cap) {
+		size_t cap = k->start + (size_t)n;
+		char *w = realloc(k->work, cap);
+
+		if (w == NULL) {
+			b->oom = true;
+			free(img);
+			return s;
+		}
+		k->work = w;
+		k->cap = cap;
+	}
+	memcpy(k->work + k->start, img, (size_t)n);
+	free(img);
+	at = reserve(b, store_lz_bound((size_t)n), 16);
+	if (at == SIZE_MAX)
+		return s;
+	memcpy(k->table, k->primed, sizeof(k->table));
+	b->n = at + store_lz_pack(k->work, k->start, k->start + (size_t)n, k->table, b->v + at);
+	s.off = at;
+	s.size = b->n - at;
+	s.raw_size = (uint32_t)n;
+	return s;
+}
+
+/* The shared part: the magic, the image of no one's slice, and as a
+ * sample of a person's layout the image of the first of the first few
+ * staff members whose image is small (a login digests the whole shared
+ * part: it stays a few kilobytes beside the catalogue); its offset in b,
+ * or SIZE_MAX. */
+static size_t add_shared(struct buf *b, const smp_policy *p, uint64_t *size, const char **why)
+{
+	static const char magic[16] = STORE_SHARED_MAGIC;   /* padded with NULs */
+	size_t at = append(b, magic, sizeof(magic), 16);
+	bool sampled = false;
+
+	for (uint32_t who = NONE, k = 0; at != SIZE_MAX && !sampled && k <= 16 && k <= p->nstaff;
+	     who = k++) {
+		uint64_t n;
+		char *img = slice_image(p, who, &n, why);
+
+		if (img == NULL) {
+			b->oom |= *why == NULL;
+			return SIZE_MAX;
+		}
+		if (who == NONE || n <= STORE_SAMPLE_MAX) {
+			append(b, img, (size_t)n, 16);
+			sampled = who != NONE;
+		}
+		free(img);
+	}
+	if (b->oom)
+		return SIZE_MAX;
+	if (b->n - at > STORE_MAX_SHARED) {
+		*why = "the settings and the catalogue are larger than a login store allows (16 MiB)";
 		return SIZE_MAX;
 	}
-	if (n > STORE_MAX_SLICE)
-		*why = "one person's records are larger than a slice may be (64 MiB)";
-	else
-		at = append(b, img, (size_t)n, 16);
-	*size = (size_t)n;
-	free(img);
+	*size = b->n - at;
 	return at;
 }
 
-static size_t add_device(struct buf *b, const struct device *dv, size_t *size)
+static struct store_slot add_device(struct buf *b, const struct device *dv)
 {
 	struct store_device r = { (uint32_t)dv->kind, dv->dcf_owned, (uint32_t)dv->napps,
 	                          (uint32_t)strlen(dv->id),
@@ -174,8 +276,7 @@ static size_t add_device(struct buf *b, const struct device *dv, size_t *size)
 	append(b, dv->id, r.id_len + 1, 1);
 	if (r.why_len > 0)
 		append(b, dv->void_why, r.why_len + 1, 1);
-	*size = b->n - at;
-	return b->oom ? SIZE_MAX : at;
+	return (struct store_slot){ .off = b->oom ? SIZE_MAX : at, .size = b->n - at };
 }
 
 smp_status store_image(const smp_policy *p, const struct store_source *sources,
@@ -184,11 +285,13 @@ smp_status store_image(const smp_policy *p, const struct store_source *sources,
 	struct buf b = { 0 };
 	struct store_header h = { .format = STORE_FORMAT, .byte_order = STORE_BYTE_ORDER,
 	                          .compiled = compiled };
-	struct digest dg;
-	size_t n;
+	struct digest dg, shared;
+	struct packer *k = calloc(1, sizeof(*k));
 
 	*why = NULL;
 	*out = NULL;
+	if (k == NULL)
+		return SMP_ERR_NOMEM;
 	memcpy(h.magic, STORE_MAGIC, sizeof(h.magic));
 	snprintf(h.build, sizeof(h.build), "%s", cache_build());
 	h.nsources = (uint32_t)policy_nsources(p);
@@ -211,23 +314,29 @@ smp_status store_image(const smp_policy *p, const struct store_source *sources,
 		*why = b.oom ? NULL : "the names of the records files are too long";
 		goto fail;
 	}
-	h.nobody.off = add_slice(&b, p, NONE, &n, why);
-	h.nobody.size = n;
-	for (size_t i = 0; i < p->nstaff && *why == NULL && !b.oom; i++) {
-		size_t at = add_slice(&b, p, (uint32_t)i, &n, why);
-
-		index_add(&b, h.staff_off, h.staff_slots, p->staff[i].id, at, n);
+	h.shared_off = add_shared(&b, p, &h.shared_size, why);
+	if (h.shared_off == SIZE_MAX)
+		goto fail;
+	digest_of(b.v + h.shared_off, (size_t)h.shared_size, &shared);
+	h.shared_lo = shared.lo;
+	h.shared_hi = shared.hi;
+	/* the packer keeps a copy of the shared part: b may move */
+	if (!packer_init(k, b.v + h.shared_off, (size_t)h.shared_size)) {
+		b.oom = true;
+		goto fail;
 	}
-	for (size_t i = 0; i < p->ndevices && *why == NULL && !b.oom; i++) {
-		size_t at = add_device(&b, &p->devices[i], &n);
-
-		index_add(&b, h.device_off, h.device_slots, p->devices[i].id, at, n);
-	}
+	h.nobody = add_slice(&b, p, NONE, k, why);
+	for (size_t i = 0; i < p->nstaff && *why == NULL && !b.oom; i++)
+		index_add(&b, h.staff_off, h.staff_slots, p->staff[i].id,
+		          add_slice(&b, p, (uint32_t)i, k, why), &shared);
+	for (size_t i = 0; i < p->ndevices && *why == NULL && !b.oom; i++)
+		index_add(&b, h.device_off, h.device_slots, p->devices[i].id,
+		          add_device(&b, &p->devices[i]), &shared);
 	index_seal(&b, h.staff_off, h.staff_slots);
 	index_seal(&b, h.device_off, h.device_slots);
-	if (b.oom || *why != NULL)
+	if (b.oom || *why != NULL || h.nobody.off == SIZE_MAX)
 		goto fail;
-	digest_of(b.v + h.nobody.off, h.nobody.size, &dg);
+	store_slice_digest(b.v + h.nobody.off, (size_t)h.nobody.size, &shared, &dg);
 	h.nobody.digest_lo = dg.lo;
 	h.nobody.digest_hi = dg.hi;
 	h.file_size = b.n;
@@ -236,10 +345,14 @@ smp_status store_image(const smp_policy *p, const struct store_source *sources,
 	h.head_lo = dg.lo;
 	h.head_hi = dg.hi;
 	memcpy(b.v, &h, sizeof(h));
+	free(k->work);
+	free(k);
 	*out = b.v;
 	*size = b.n;
 	return SMP_OK;
 fail:
+	free(k->work);
+	free(k);
 	free(b.v);
 	if (*why == NULL && b.oom && b.n + 1 >= STORE_MAX_SIZE)
 		*why = "the policy is larger than a login store may be (2 GiB)";

@@ -971,6 +971,16 @@ t_store_damaged() {
 	pt dbg kexp acct_mgmt
 	expect_fail; has "$PERM_DENIED"; lacks "$ACCT_EXPIRED"
 	log_has "login store used"
+	# a byte of the shared part (the settings and the catalogue every
+	# slice is unpacked against; its offset is the header's at byte 160)
+	local shared
+	shared=$(od -An -tu8 -j 160 -N 8 "$(STORE_FILE)" | tr -d ' ')
+	[ "${shared:-0}" -gt 160 ] || fail "no shared part in the store's header: $shared"
+	flip "$(STORE_FILE)" $((shared + 100))
+	pt dbg kexp acct_mgmt
+	expect_fail; has "$PERM_DENIED"; lacks "$ACCT_EXPIRED"
+	log_has "the login store is ignored (the digest of its shared part does not match: the file is damaged)"
+	log_has "wrote a new login store"
 	: >"$(STORE_FILE)"
 	pt dbg jdoe acct_mgmt
 	expect_ok

@@ -505,6 +505,220 @@ static void test_store_edges(void)
 	rm_tree(pl.dir);
 }
 
+/* ---- forged stores: each must be refused, never decide ------------------ */
+
+static struct store_slot *slot_of(char *b, const char *key)
+{
+	struct store_header h;
+
+	memcpy(&h, b, sizeof(h));
+	for (uint64_t i = 0; i < h.staff_slots; i++) {
+		struct store_slot *s = (struct store_slot *)(void *)(b + h.staff_off) + i;
+
+		if (s->size != 0 && strcmp(b + s->key_off, key) == 0)
+			return s;
+	}
+	return NULL;
+}
+
+/* The slot at s made consistent again: its check for its place. */
+static void reseal_slot(char *b, struct store_slot *s)
+{
+	struct store_header h;
+
+	memcpy(&h, b, sizeof(h));
+	s->check = store_slot_check(s, (uint64_t)((char *)s - (b + h.staff_off)) / sizeof(*s));
+}
+
+/* The header's digest made to fit its bytes again. */
+static void reseal_head(char *b)
+{
+	struct store_header h;
+	struct digest dg;
+
+	memcpy(&h, b, sizeof(h));
+	h.head_lo = h.head_hi = 0;
+	memcpy(b, &h, sizeof(h));
+	digest_of(b, (size_t)h.staff_off, &dg);
+	h.head_lo = dg.lo;
+	h.head_hi = dg.hi;
+	memcpy(b, &h, sizeof(h));
+}
+
+/* The store at path set to img; a login of user at ph1 must refuse it
+ * with a warning that names why, and decide as the parse. */
+static void store_refused(const struct place *pl, const struct gen *g, const char *path,
+                           const char *img, size_t size, const char *user, const char *why,
+                           const char *what)
+{
+	smp_diags *d = NULL;
+	smp_policy *s;
+	bool named = false;
+
+	CU_ASSERT_FATAL(write_text(path, img, size, 0644));
+	s = load_for(pl, user, "ph1", &d);
+	for (size_t i = 0; i < smp_diags_count(d); i++)
+		named |= strstr(smp_diags_get(d, i)->message, why) != NULL;
+	if (!named) {
+		fprintf(stderr, "\n  %s: expected a warning with \"%s\"\n", what, why);
+		print_diags(d);
+	}
+	CU_ASSERT(named);
+	smp_diags_free(d);
+	smp_policy_free(s);
+	expect_store(pl, g, user, "ph1", SMP_CACHE_REJECTED, what);
+}
+
+/* Damage that digests alone would not catch once the attacker fixes them:
+ * the shared part damaged or taken from another store, a slot that names
+ * bytes of the shared part or another person's slice, an unpacked size
+ * that is not the slice's, and a file cut inside the shared part and the
+ * last slice. */
+static void test_store_forged(void)
+{
+	static struct gen g, g2;
+	struct place pl, other;
+	char dir[300], *path, *good, *alien, *img;
+	size_t size, asize;
+	struct store_header h, ah;
+	struct store_slot *s, *s2;
+
+	hand_world(&pl, &g);
+	compile_store(&pl);
+	hand_world(&other, &g2);   /* the same records in another folder */
+	compile_store(&other);
+	store_dir(&pl, dir, sizeof(dir));
+	path = store_path(dir, pl.conf);
+	good = read_text(path, &size);
+	CU_ASSERT_FATAL(good != NULL && size > sizeof(h));
+	store_dir(&other, dir, sizeof(dir));
+	{
+		char *apath = store_path(dir, other.conf);
+
+		alien = read_text(apath, &asize);
+		free(apath);
+	}
+	CU_ASSERT_FATAL(alien != NULL && asize > sizeof(h));
+	memcpy(&h, good, sizeof(h));
+	memcpy(&ah, alien, sizeof(ah));
+	CU_ASSERT_FATAL(h.shared_size > 16 && h.shared_off + h.shared_size <= size);
+	img = malloc(size);
+	CU_ASSERT_FATAL(img != NULL);
+	expect_store(&pl, &g, "w1", "ph1", SMP_CACHE_USED, "as written");
+
+	/* a byte of the shared part: its magic, then its digest */
+	memcpy(img, good, size);
+	img[h.shared_off] ^= 0x21;
+	store_refused(&pl, &g, path, img, size, "w1", "shared part is out of range",
+	              "the shared part's magic");
+	for (uint64_t at = h.shared_off + 8; at < h.shared_off + h.shared_size;
+	     at += h.shared_size / 7 + 1) {
+		memcpy(img, good, size);
+		img[at] ^= 0x21;
+		store_refused(&pl, &g, path, img, size, "w1", "shared part does not match",
+		               "a byte of the shared part");
+	}
+	/* the shared part of the other store (its paths are another
+	 * folder's), in place; then with the header's digests made to fit it:
+	 * every slice's digest is bound to the shared part's */
+	CU_ASSERT_FATAL(ah.shared_size == h.shared_size);
+	CU_ASSERT(memcmp(good + h.shared_off, alien + ah.shared_off, (size_t)h.shared_size) != 0);
+	memcpy(img, good, size);
+	memcpy(img + h.shared_off, alien + ah.shared_off, (size_t)h.shared_size);
+	store_refused(&pl, &g, path, img, size, "w1", "shared part does not match",
+	               "another store's shared part");
+	memcpy(&h, img, sizeof(h));
+	h.shared_lo = ah.shared_lo;
+	h.shared_hi = ah.shared_hi;
+	memcpy(img, &h, sizeof(h));
+	reseal_head(img);
+	store_refused(&pl, &g, path, img, size, "w1", "a slice's digest does not match",
+	               "another store's shared part, its digest fixed");
+	store_refused(&pl, &g, path, img, size, "ghost", "a slice's digest does not match",
+	               "another store's shared part, no one's slice");
+	memcpy(&h, good, sizeof(h));
+
+	/* w1's slot naming bytes of the shared part, its digest and check fixed */
+	memcpy(img, good, size);
+	s = slot_of(img, "w1");
+	CU_ASSERT_FATAL(s != NULL);
+	s->off = h.shared_off + 16;
+	s->size = h.shared_size - 16;
+	{
+		struct digest dg, shared = { h.shared_lo, h.shared_hi };
+
+		store_slice_digest(img + s->off, (size_t)s->size, &shared, &dg);
+		s->digest_lo = dg.lo;
+		s->digest_hi = dg.hi;
+	}
+	reseal_slot(img, s);
+	store_refused(&pl, &g, path, img, size, "w1", "names a slice outside the file",
+	               "a slot naming the shared part");
+	/* w1's slot naming w2's slice, consistent: not the person's */
+	memcpy(img, good, size);
+	s = slot_of(img, "w1");
+	s2 = slot_of(img, "w2");
+	CU_ASSERT_FATAL(s != NULL && s2 != NULL);
+	s->off = s2->off;
+	s->size = s2->size;
+	s->raw_size = s2->raw_size;
+	s->digest_lo = s2->digest_lo;
+	s->digest_hi = s2->digest_hi;
+	reseal_slot(img, s);
+	store_refused(&pl, &g, path, img, size, "w1", "a slice that is not the person's",
+	               "a slot naming another person's slice");
+	/* no one's slice in the header naming w1's: an unknown user would
+	 * decide with w1's approvals */
+	memcpy(img, good, size);
+	s = slot_of(img, "w1");
+	memcpy(&h, img, sizeof(h));
+	h.nobody.off = s->off;
+	h.nobody.size = s->size;
+	h.nobody.raw_size = s->raw_size;
+	h.nobody.digest_lo = s->digest_lo;
+	h.nobody.digest_hi = s->digest_hi;
+	memcpy(img, &h, sizeof(h));
+	reseal_head(img);
+	store_refused(&pl, &g, path, img, size, "ghost", "a slice that is not the person's",
+	               "no one's slice naming a person's");
+	memcpy(&h, good, sizeof(h));
+	/* the unpacked size one less, and one more, than the slice's */
+	for (int d = -1; d <= 1; d += 2) {
+		memcpy(img, good, size);
+		s = slot_of(img, "w1");
+		s->raw_size = (uint32_t)((int64_t)s->raw_size + d);
+		reseal_slot(img, s);
+		store_refused(&pl, &g, path, img, size, "w1", "the size its slot says",
+		               "an unpacked size that is not the slice's");
+	}
+	/* cut inside the shared part, and inside w1's slice, the header's size
+	 * made to agree */
+	{
+		const struct store_slot *w1 = slot_of(good, "w1");
+		uint64_t cuts[] = { h.shared_off + h.shared_size / 2, w1->off + w1->size / 2 };
+
+		for (size_t k = 0; k < 2; k++) {
+			memcpy(img, good, size);
+			memcpy(&h, img, sizeof(h));
+			h.file_size = cuts[k];
+			memcpy(img, &h, sizeof(h));
+			reseal_head(img);
+			CU_ASSERT_FATAL(write_text(path, img, (size_t)cuts[k], 0644));
+			expect_store(&pl, &g, k == 0 ? "ghost" : "w1", "ph1", SMP_CACHE_REJECTED,
+			             "cut short, its size fixed");
+		}
+		memcpy(&h, good, sizeof(h));
+	}
+	CU_ASSERT_FATAL(write_text(path, good, size, 0644));
+	expect_store(&pl, &g, "w1", "ph1", SMP_CACHE_USED, "put back");
+	free(img);
+	free(alien);
+	free(good);
+	free(path);
+	rm_tree(other.dir);
+	rm_tree(pl.dir);
+}
+
 /* A settings file that names the directory: its local copy's store,
  * named after the copy, serves the login while the last sync is recent;
  * past max_offline the load fails closed, store or not. */
@@ -581,6 +795,7 @@ int main(void)
 	CU_add_test(s, "same size, same mtime: stale", test_store_stale_same_size);
 	CU_add_test(s, "racy: edited in the compile's tick", test_store_racy);
 	CU_add_test(s, "damaged, cut short, insecure", test_store_damaged);
+	CU_add_test(s, "forged: shared part, slots, sizes, cuts", test_store_forged);
 	CU_add_test(s, "arguments and names", test_store_edges);
 	CU_add_test(s, "a directory's local copy", test_store_directory);
 	return run_suites();
