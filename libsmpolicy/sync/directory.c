@@ -13,7 +13,7 @@
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
-#include "directory_sync.h"
+#include "sources/directory_sync.h"
 #include "edit_internal.h"
 #include "records/signatures.h"
 
