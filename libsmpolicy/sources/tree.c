@@ -6,7 +6,7 @@
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
-#include "loader.h"
+#include "records/loader.h"
 
 #include <errno.h>
 #include <limits.h>

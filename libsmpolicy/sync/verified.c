@@ -12,7 +12,7 @@
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
-#include "directory_sync.h"
+#include "sources/directory_sync.h"
 #include "records/signatures.h"
 
 #include <errno.h>
