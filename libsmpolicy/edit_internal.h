@@ -8,22 +8,10 @@
 #define SMP_EDIT_INTERNAL_H
 
 #include "internal.h"
+#include "base/text.h"
 
 #include <stdbool.h>
 #include <stddef.h>
-
-/* ---- a growing text buffer -------------------------------------------- */
-
-struct ebuf {
-	char *s;          /* NUL-terminated once anything was added */
-	size_t len, cap;
-	bool oom;         /* an append failed: the contents are incomplete */
-};
-
-void ebuf_add(struct ebuf *b, const char *s, size_t n);
-void ebuf_adds(struct ebuf *b, const char *s);
-void ebuf_addf(struct ebuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void ebuf_free(struct ebuf *b);
 
 /* ---- libconfig text (edit_text.c) ------------------------------------- */
 
@@ -31,10 +19,6 @@ void ebuf_free(struct ebuf *b);
 struct span {
 	size_t from, to;
 };
-
-/* Append s as a libconfig string literal, quotes included; every byte
- * round-trips (quote, backslash, control characters are escaped). */
-void conf_quote(struct ebuf *b, const char *s);
 
 /*
  * The group of the entry whose id is `id` in the top-level list `list` of
