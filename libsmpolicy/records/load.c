@@ -492,3 +492,12 @@ static smp_status load_files(const char *config_path, unsigned flags,
 	return finish(&L, rc, out, diags);
 }
 
+/* The policy is made here, by its arenas: freed here too. */
+void smp_policy_free(smp_policy *p)
+{
+	if (p == NULL)
+		return;
+	arena_release(&p->sigmem);
+	arena_release(&p->mem);
+	free(p);
+}

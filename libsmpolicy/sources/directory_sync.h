@@ -69,14 +69,6 @@ bool dn_under(LDAPDN dn, LDAPDN base, int *depth);
 /* Does rdn read "type=value" (one AVA; case ignored)? */
 bool rdn_is(LDAPRDN rdn, const char *type, const char *value);
 
-/* ---- the sync (directory.c) -------------------------------------------- */
-
-/* A new folder (mkdtemp) parent/prefixXXXXXX, parent NULL meaning $TMPDIR
- * (when absolute) or /tmp; mode 0700, or mode when not 0.  *out is
- * malloc'd.  SMP_OK, SMP_ERR_IO (d says why), SMP_ERR_NOMEM. */
-smp_status dir_temp_folder(const char *parent, const char *prefix, mode_t mode, char **out,
-                           smp_diags *d);
-
 /* ---- the directory as read (directory_read.c) ------------------------- */
 
 /* One record (or the settings entry) of the directory. */

@@ -43,7 +43,11 @@ static void small_loader_free(struct loader *L)
 		free(L->src[0]);
 	}
 	free(L->src);
-	smp_policy_free(L->p);
+	if (L->p != NULL) {
+		/* only its arena holds anything: the strings of the tree checks */
+		arena_release(&L->p->mem);
+		free(L->p);
+	}
 }
 
 static char *keep(const char *s)
@@ -496,4 +500,10 @@ void ldap_attempt_free(struct ldap_attempt *a)
 	free(a->uri);
 	free(a->error);
 	memset(a, 0, sizeof(*a));
+}
+
+bool directory_synced_lately(const struct ldap_settings *ls, const struct ldap_state *st,
+                             int64_t now)
+{
+	return now - st->synced <= ls->max_offline && st->synced <= now + SYNC_CLOCK_SKEW;
 }
