@@ -9,6 +9,7 @@
 
 #include "internal.h"
 #include "base/text.h"
+#include "sources/source.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -103,9 +104,10 @@ struct dir_edit {
 	void *args;                /* apply's */
 };
 
-/* Does the settings file name the directory?  True also when it does but
- * its ldap group has errors (the directory path then reports them). */
-bool edit_names_directory(const char *config, unsigned flags);
+/* The source the settings file names (sources/source.c), read once for
+ * the command; SOURCE_FILES when the file cannot be read (the files'
+ * writer then reports why).  edit_source.c. */
+enum source_kind edit_source_kind(const char *config, unsigned flags);
 
 /*
  * Bind as e->by, read the directory, make the change in its files
@@ -119,7 +121,21 @@ bool edit_names_directory(const char *config, unsigned flags);
 smp_status dir_edit_run(const char *config, unsigned flags, const struct dir_edit *e,
                         char **new_id, smp_diags **diags);
 
-/* The commands of smpolicy.h's _as functions on the directory. */
+/* The files' writer (procedures.c): smpolicy.h's _as and _with functions
+ * on records in files, the password unused. */
+smp_status files_request(const char *config, unsigned flags, const struct smp_edit_request *req,
+                         const char *password, char **new_id, smp_diags **diags);
+smp_status files_sign(const char *config, unsigned flags, const char *id, const char *by,
+                      const char *on, const char *password, const struct smp_signing *key,
+                      smp_sign_off_kind *recorded, bool *complete, smp_diags **diags);
+smp_status files_revoke(const char *config, unsigned flags, const char *id, const char *by,
+                        const char *reason, const char *on, const char *password,
+                        const struct smp_signing *key, smp_diags **diags);
+smp_status files_account(const char *config, unsigned flags, const char *id,
+                         smp_account_event event, const char *on, const char *by,
+                         const char *password, smp_diags **diags);
+
+/* The directory's writer (edit_ldap_cmds.c): the same on the directory. */
 smp_status dir_request(const char *config, unsigned flags, const struct smp_edit_request *req,
                        const char *password, char **new_id, smp_diags **diags);
 smp_status dir_sign(const char *config, unsigned flags, const char *id, const char *by,

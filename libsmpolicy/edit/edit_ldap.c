@@ -680,8 +680,13 @@ smp_status dir_edit_run(const char *config, unsigned flags, const struct dir_edi
 	if (r.d == NULL)
 		return SMP_ERR_NOMEM;
 	rc = ldap_settings_read(config, flags, &is_ldap, &r.s, r.d);
-	if (rc == SMP_OK && !is_ldap)
-		rc = SMP_ERR_ARG;
+	if (rc == SMP_OK && !is_ldap) {
+		/* the command chose the directory's writer from an earlier read */
+		diags_add(r.d, config, 0, SMP_SEV_ERROR, NULL,
+		          "the settings file changed while it was read (it named the directory, "
+		          "then the records' files): nothing was written; try again");
+		rc = SMP_ERR_IO;
+	}
 	if (rc == SMP_OK)
 		rc = bind_as(&r);
 	for (int tries = 1; rc == SMP_OK; tries++) {
@@ -711,16 +716,4 @@ smp_status dir_edit_run(const char *config, unsigned flags, const struct dir_edi
 	ldap_settings_free(&r.s);
 	free(r.bind_dn);
 	return give_diags(r.d, rc, diags);
-}
-
-bool edit_names_directory(const char *config, unsigned flags)
-{
-	struct ldap_settings s;
-	smp_diags *d = diags_new();
-	bool is_ldap = false;
-
-	if (d != NULL && ldap_settings_read(config, flags, &is_ldap, &s, d) == SMP_OK && is_ldap)
-		ldap_settings_free(&s);
-	smp_diags_free(d);
-	return is_ldap;
 }

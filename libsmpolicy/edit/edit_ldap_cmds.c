@@ -13,17 +13,12 @@
 #include <string.h>
 #include <time.h>
 
-bool smp_config_is_directory(const char *config_path, unsigned flags)
-{
-	return edit_names_directory(config_path, flags);
-}
-
 /* ---- the commands ----------------------------------------------------------- */
 
 static smp_status apply_request(const struct dir_edit *e, const char *conf, unsigned flags,
                                 char **new_id, smp_diags **d)
 {
-	return smp_edit_request(conf, flags, e->args, new_id, d);
+	return files_request(conf, flags, e->args, NULL, new_id, d);
 }
 
 smp_status dir_request(const char *config, unsigned flags, const struct smp_edit_request *req,
@@ -52,7 +47,7 @@ static smp_status apply_sign(const struct dir_edit *e, const char *conf, unsigne
 	struct sign_args *a = e->args;
 
 	(void)new_id;
-	return smp_edit_sign_with(conf, flags, e->id, e->by, a->on, NULL, a->key, &a->kind,
+	return files_sign(conf, flags, e->id, e->by, a->on, NULL, a->key, &a->kind,
 	                          &a->complete, d);
 }
 
@@ -82,7 +77,7 @@ static smp_status apply_revoke(const struct dir_edit *e, const char *conf, unsig
 	const struct revoke_args *a = e->args;
 
 	(void)new_id;
-	return smp_edit_revoke_with(conf, flags, e->id, e->by, a->reason, a->on, NULL, a->key, d);
+	return files_revoke(conf, flags, e->id, e->by, a->reason, a->on, NULL, a->key, d);
 }
 
 smp_status dir_revoke(const char *config, unsigned flags, const char *id, const char *by,
@@ -107,7 +102,7 @@ static smp_status apply_account(const struct dir_edit *e, const char *conf, unsi
 	const struct account_args *a = e->args;
 
 	(void)new_id;
-	return smp_edit_account_as(conf, flags, e->id, a->event, a->on, e->by, NULL, d);
+	return files_account(conf, flags, e->id, a->event, a->on, e->by, NULL, d);
 }
 
 smp_status dir_account(const char *config, unsigned flags, const char *id,
@@ -255,18 +250,4 @@ smp_status dir_audit_read(const char *config, unsigned flags, const int64_t *sin
 	dir_close(&c);
 	ldap_settings_free(&s);
 	return give_diags(d, rc, diags);
-}
-
-/* The files' audit log (edit_audit.c) or the directory's trail, as the
- * settings say. */
-smp_status smp_audit_read(const char *config, unsigned flags, const int64_t *since,
-                          smp_audit_fn fn, void *ctx, smp_diags **diags)
-{
-	if (diags != NULL)
-		*diags = NULL;
-	if (fn == NULL)
-		return SMP_ERR_ARG;
-	if (edit_names_directory(config, flags))
-		return dir_audit_read(config, flags, since, fn, ctx, diags);
-	return audit_read_files(config, flags, since, fn, ctx, diags);
 }

@@ -145,7 +145,7 @@ smp_status smp_edit_resign(const char *config_path, unsigned flags, const char *
 	rc = at != NULL ? smp_time_parse(at, SMP_TIME_START, &moment) : SMP_OK;
 	if (rc != SMP_OK)
 		return rc;
-	dir = edit_names_directory(config_path, flags);
+	dir = edit_source_kind(config_path, flags) == SOURCE_LDAP;
 	/* the candidates: the records as read now (a directory's local copy;
 	 * each one is read again from the directory before it is signed) */
 	rc = smp_policy_load(config_path, flags | SMP_LOAD_NO_CACHE, &p, &d);
