@@ -14,6 +14,7 @@
  * SPDX-License-Identifier: BSD-3-Clause
  */
 #include "sources/directory_sync.h"
+#include "sources/source.h"
 #include "edit_internal.h"
 #include "records/signatures.h"
 
@@ -581,18 +582,24 @@ static smp_status lock_copy_dir(struct sync *y)
 
 static smp_status run(struct sync *y, const char *config_path)
 {
-	bool is_ldap = false;
+	struct smp_source src;
 	smp_status rc;
 
-	rc = ldap_settings_read(config_path, y->load_flags, &is_ldap, &y->s, y->d);
+	rc = source_read(config_path, y->load_flags, &src, y->d);
+	if (rc == SMP_OK && src.kind != SOURCE_LDAP) {
+		diags_add(y->d, config_path != NULL ? config_path : SMP_DEFAULT_CONFIG, 0,
+		          SMP_SEV_ERROR, NULL, "its records are %s (settings.source is not "
+		          "\"ldap\"): there is no directory to read", source_name(src.kind));
+		rc = SMP_ERR_ARG;
+	}
+	if (rc == SMP_OK) {
+		/* the sync keeps the directory's settings; the rest is freed */
+		y->s = src.ldap;
+		memset(&src.ldap, 0, sizeof(src.ldap));
+	}
+	source_free(&src);
 	if (rc != SMP_OK)
 		return rc;
-	if (!is_ldap) {
-		diags_add(y->d, config_path != NULL ? config_path : SMP_DEFAULT_CONFIG, 0,
-		          SMP_SEV_ERROR, NULL, "its records are files (settings.source is not "
-		          "\"ldap\"): there is no directory to read");
-		return SMP_ERR_ARG;
-	}
 	if (!y->check_only) {
 		rc = prepare_copy_dir(y);
 		y->dir_ready = rc == SMP_OK;
