@@ -104,10 +104,11 @@ struct dir_edit {
 	void *args;                /* apply's */
 };
 
-/* The source the settings file names (sources/source.c), read once for
- * the command; SOURCE_FILES when the file cannot be read (the files'
- * writer then reports why).  edit_source.c. */
-enum source_kind edit_source_kind(const char *config, unsigned flags);
+/* The source the settings file names (sources/source.c) into *src, read
+ * once for the command, and its kind; SOURCE_FILES when the file cannot
+ * be read (the files' writer then reports why).  *src is to be freed with
+ * source_free().  edit_source.c. */
+enum source_kind edit_source(const char *config, unsigned flags, struct smp_source *src);
 
 /*
  * Bind as e->by, read the directory, make the change in its files
@@ -118,7 +119,7 @@ enum source_kind edit_source_kind(const char *config, unsigned flags);
  * password, a server's error), SMP_ERR_REFUSED also when slapd's access
  * rules refuse the write.
  */
-smp_status dir_edit_run(const char *config, unsigned flags, const struct dir_edit *e,
+smp_status dir_edit_run(const struct ldap_settings *s, unsigned flags, const struct dir_edit *e,
                         char **new_id, smp_diags **diags);
 
 /* The files' writer (procedures.c): smpolicy.h's _as and _with functions
@@ -135,21 +136,25 @@ smp_status files_account(const char *config, unsigned flags, const char *id,
                          smp_account_event event, const char *on, const char *by,
                          const char *password, smp_diags **diags);
 
-/* The directory's writer (edit_ldap_cmds.c): the same on the directory. */
-smp_status dir_request(const char *config, unsigned flags, const struct smp_edit_request *req,
-                       const char *password, char **new_id, smp_diags **diags);
-smp_status dir_sign(const char *config, unsigned flags, const char *id, const char *by,
-                    const char *on, const char *password, const struct smp_signing *key,
-                    smp_sign_off_kind *recorded, bool *complete, smp_diags **diags);
-smp_status dir_revoke(const char *config, unsigned flags, const char *id, const char *by,
-                      const char *reason, const char *on, const char *password,
-                      const struct smp_signing *key, smp_diags **diags);
-smp_status dir_account(const char *config, unsigned flags, const char *id,
-                       smp_account_event event, const char *on, const char *by,
-                       const char *password, smp_diags **diags);
+/* The directory's writer (edit_ldap_cmds.c): the same on the directory
+ * that src (SOURCE_LDAP, read once by the caller) names; config is the
+ * settings file's path as the caller gave it, for messages. */
+smp_status dir_request(const struct smp_source *src, const char *config, unsigned flags,
+                       const struct smp_edit_request *req, const char *password,
+                       char **new_id, smp_diags **diags);
+smp_status dir_sign(const struct smp_source *src, const char *config, unsigned flags,
+                    const char *id, const char *by, const char *on, const char *password,
+                    const struct smp_signing *key, smp_sign_off_kind *recorded, bool *complete,
+                    smp_diags **diags);
+smp_status dir_revoke(const struct smp_source *src, const char *config, unsigned flags,
+                      const char *id, const char *by, const char *reason, const char *on,
+                      const char *password, const struct smp_signing *key, smp_diags **diags);
+smp_status dir_account(const struct smp_source *src, const char *config, unsigned flags,
+                       const char *id, smp_account_event event, const char *on,
+                       const char *by, const char *password, smp_diags **diags);
 
 /* The audit entries of the directory, oldest first (smp_audit_read). */
-smp_status dir_audit_read(const char *config, unsigned flags, const int64_t *since,
-                          smp_audit_fn fn, void *ctx, smp_diags **diags);
+smp_status dir_audit_read(const struct smp_source *src, const char *config, unsigned flags,
+                          const int64_t *since, smp_audit_fn fn, void *ctx, smp_diags **diags);
 
 #endif /* SMP_EDIT_INTERNAL_H */

@@ -155,15 +155,10 @@ static smp_status bind_as(struct run *r)
 	if (r->bind_dn == NULL)
 		return SMP_ERR_NOMEM;
 	rc = dir_open(&r->c, &conn, r->flags, r->d);
-	/* conn lives on this stack only; messages name the URI written to */
-	if (r->s.write_uri != NULL) {
-		free(r->s.uri);
-		r->s.uri = strdup(r->s.write_uri);
-		if (r->s.uri == NULL) {
-			dir_close(&r->c);
-			return SMP_ERR_NOMEM;
-		}
-	}
+	/* conn lives on this stack only; messages name the URI written to
+	 * (r->s is a shallow copy of the caller's settings: nothing is freed) */
+	if (r->s.write_uri != NULL)
+		r->s.uri = r->s.write_uri;
 	r->c.s = &r->s;
 	if (rc != SMP_OK)
 		return rc;
@@ -628,24 +623,17 @@ static void backoff(int tries)
 	nanosleep(&ts, NULL);
 }
 
-smp_status dir_edit_run(const char *config, unsigned flags, const struct dir_edit *e,
+smp_status dir_edit_run(const struct ldap_settings *s, unsigned flags, const struct dir_edit *e,
                         char **new_id, smp_diags **diags)
 {
-	struct run r = { .e = e, .flags = flags };
-	bool is_ldap = false, conflict = false;
-	smp_status rc;
+	/* the settings are the caller's, read once: borrowed, never freed here */
+	struct run r = { .e = e, .flags = flags, .s = *s };
+	bool conflict = false;
+	smp_status rc = SMP_OK;
 
 	r.d = diags_new();
 	if (r.d == NULL)
 		return SMP_ERR_NOMEM;
-	rc = ldap_settings_read(config, flags, &is_ldap, &r.s, r.d);
-	if (rc == SMP_OK && !is_ldap) {
-		/* the command chose the directory's writer from an earlier read */
-		diags_add(r.d, config, 0, SMP_SEV_ERROR, NULL,
-		          "the settings file changed while it was read (it named the directory, "
-		          "then the records' files): nothing was written; try again");
-		rc = SMP_ERR_IO;
-	}
 	if (rc == SMP_OK)
 		rc = bind_as(&r);
 	for (int tries = 1; rc == SMP_OK; tries++) {
@@ -672,7 +660,6 @@ smp_status dir_edit_run(const char *config, unsigned flags, const struct dir_edi
 	}
 	attempt_free(&r);
 	dir_close(&r.c);
-	ldap_settings_free(&r.s);
 	free(r.bind_dn);
 	return give_diags(r.d, rc, diags);
 }
