@@ -7,7 +7,7 @@
 #ifndef SMP_EDIT_INTERNAL_H
 #define SMP_EDIT_INTERNAL_H
 
-#include "internal.h"
+#include "policy/policy.h"
 #include "base/text.h"
 #include "sources/source.h"
 

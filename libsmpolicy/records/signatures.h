@@ -9,7 +9,7 @@
 #ifndef SMP_SIGNATURES_H
 #define SMP_SIGNATURES_H
 
-#include "internal.h"
+#include "records/records.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -7,8 +7,8 @@
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
-#include "directory.h"
-#include "records/loader.h"
+#include "sources/directory.h"
+#include "sources/tree.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -14,7 +14,7 @@
 #ifndef SMP_SOURCE_H
 #define SMP_SOURCE_H
 
-#include "directory.h"
+#include "sources/directory.h"
 
 /* settings.source of smpolicy.conf(5) */
 enum source_kind {

@@ -13,10 +13,8 @@
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
-#include "sources/directory_sync.h"
-#include "sources/source.h"
-#include "edit_internal.h"
-#include "records/signatures.h"
+#include "sync/sync.h"
+#include "base/text.h"
 
 #include <dirent.h>
 #include <errno.h>

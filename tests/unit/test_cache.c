@@ -27,6 +27,7 @@
  * SPDX-License-Identifier: BSD-3-Clause
  */
 #include "internal.h"
+#include "policy/policy.h"
 #include "world.h"
 
 #include <CUnit/Basic.h>

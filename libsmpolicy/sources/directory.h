@@ -9,7 +9,7 @@
 #ifndef SMP_DIRECTORY_H
 #define SMP_DIRECTORY_H
 
-#include "internal.h"
+#include "sources/file_secure.h"
 
 /* ---- the mapping of smpolicy.conf(5)'s keys to attributes ---------- */
 
