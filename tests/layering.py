@@ -4,7 +4,7 @@
 Usage: layering.py ARCHIVE [NM]
 
 ARCHIVE is the library's static archive (libsmpolicy_internal.a); meson
-names each member after its source path (sources/ldif.c -> sources_ldif.c.o),
+names each member after its source path (sources/tree.c -> sources_tree.c.o),
 so the folder of a member is the part before its first underscore.  nm
 lists what each object defines and what it leaves undefined; an undefined
 symbol that another member defines is a call (or a reference) from one

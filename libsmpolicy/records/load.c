@@ -1,6 +1,6 @@
 /*
  * load.c - one load of the records: smpolicy.conf and the records files it
- * names, read through file_secure.c into libconfig trees (tree.c), their
+ * names, read through file_secure.c into libconfig trees (sources/tree.c), their
  * settings here, their entries by entries.c, then derived (validate.c).
  * Every structural error is reported as FILE:LINE.
  *

@@ -1,8 +1,9 @@
 /*
  * directory.h - the LDAP directory as the source of the records (smpolicy-ldap(5)),
- * shared by the directory reader (sources/directory.c, smpolicy sync), the
- * LDIF export (sources/ldif.c) and the loader of the local copy
- * (policy/policy.c).  Not installed.
+ * its settings and the state of its local copy: shared by the directory's
+ * reader (sources/), the sync (sync/directory.c), the LDIF export
+ * (sync/ldif.c), the loader of the local copy (policy/policy.c) and the
+ * directory's writer (edit/).  Not installed.
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */

@@ -1,7 +1,7 @@
 /*
  * ldap_settings.c - a settings file that names the directory
  * (settings.source = "ldap", smpolicy-ldap(5)) and the state of its local copy,
- * both read with the records' own tree checks (records/tree.c), so that a
+ * both read with the records' own tree checks (tree.c), so that a
  * typo in either is a FILE:LINE error like any other.  No libldap here: a
  * login reads these two small files and never the network.
  *

@@ -3,7 +3,7 @@
  * read the directory, validate it exactly as files are validated, and
  * replace the local copy atomically (smpolicy-ldap(5)).
  *
- * The copy (layout in directory.h) is written as a whole folder and
+ * The copy (layout in sources/directory.h) is written as a whole folder and
  * named by the state file only once it is on disk: a new copy goes into
  * copy_dir/.new-XXXXXX, is fsynced, renamed to copy-<N> and only then
  * does the state, replaced atomically itself, name it.  A crash at any
