@@ -17,9 +17,10 @@ smp_status policy_load_ex(const char *config_path, unsigned flags,
                           const char *records_path, const char *records_from,
                           smp_policy **out, smp_diags **diags);
 
-/* policy_load_ex() of smp_policy_load(): a settings file whose
- * settings.source is "ldap" is no error then but SMP_OK with *out NULL and
- * *directory true (its policy is the directory's local copy). */
+/* policy_load_ex() for the files reader of smp_policy_load(): a settings
+ * file whose settings.source names another source (it changed since the
+ * source was read) is no error here but SMP_OK with *out NULL and
+ * *directory true; the caller says why it loads nothing. */
 smp_status policy_load_files(const char *config_path, unsigned flags,
                              const char *records_path, const char *records_from,
                              smp_policy **out, smp_diags **diags, bool *directory);

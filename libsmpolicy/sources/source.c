@@ -23,6 +23,16 @@ const char *source_name(enum source_kind kind)
 	return (unsigned)kind < SOURCE__COUNT ? kind_names[kind] : "?";
 }
 
+bool source_kind_of(const char *name, enum source_kind *kind)
+{
+	for (unsigned k = 0; k < SOURCE__COUNT; k++)
+		if (strcmp(name, kind_names[k]) == 0) {
+			*kind = (enum source_kind)k;
+			return true;
+		}
+	return false;
+}
+
 smp_status source_read(const char *config_path, unsigned flags, struct smp_source *out,
                        smp_diags *d)
 {

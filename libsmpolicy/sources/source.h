@@ -40,7 +40,9 @@ smp_status source_read(const char *config_path, unsigned flags, struct smp_sourc
                        smp_diags *d);
 void source_free(struct smp_source *s);
 
-/* The name settings.source gives a kind ("files", "ldap"). */
+/* The name settings.source gives a kind ("files", "ldap"), and the kind
+ * of a name (false: no such source). */
 const char *source_name(enum source_kind kind);
+bool source_kind_of(const char *name, enum source_kind *kind);
 
 #endif /* SMP_SOURCE_H */
