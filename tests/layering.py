@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The library's folders depend only downward, measured from the built objects.
 
-Usage: layering.py ARCHIVE [NM]
+Usage: layering.py ARCHIVE [NM [LIBDIR]]
 
 ARCHIVE is the library's static archive (libsmpolicy_internal.a); meson
 names each member after its source path (sources/tree.c -> sources_tree.c.o),
@@ -15,11 +15,15 @@ file to the other.  Two rules:
   - no two files use each other (a cycle between two files).
 
 Every offending pair is listed, with the symbols, and the test fails.
+With LIBDIR (the library's source folder) the includes are held to the
+first rule too: a file of a folder includes no header of a folder above
+it (internal.h is base/'s, edit_internal.h edit/'s).
 Measured from the objects rather than the includes, so a prototype
 declared in the wrong header, a macro or an inline function that hides a
 call cannot make the test pass while the code does not.
 """
 import os
+import re
 import subprocess
 import sys
 
@@ -68,9 +72,55 @@ def source(member):
     return f + '/' + rest[:-2] if rest.endswith('.o') else f + '/' + rest
 
 
+# the headers at the top of the library's folder, by the folder they serve
+TOP_HEADERS = {'internal.h': 'base', 'edit_internal.h': 'edit'}
+
+
+def header_folder(including_folder, name):
+    """The folder of the header named in an #include "name" of a file of
+    including_folder, or None for one outside the library."""
+    if name in TOP_HEADERS:
+        return TOP_HEADERS[name]
+    if '/' in name:
+        first = name.split('/', 1)[0]
+        return first if first in RANK else None
+    return including_folder   # beside the file: its own folder
+
+
+def includes(libdir):
+    """Offending includes of the library's sources and headers."""
+    bad = []
+    for top in sorted(RANK):
+        folder = os.path.join(libdir, top)
+        if not os.path.isdir(folder):
+            continue
+        for name in sorted(os.listdir(folder)):
+            if not name.endswith(('.c', '.h')):
+                continue
+            with open(os.path.join(folder, name), encoding='utf-8') as f:
+                for n, line in enumerate(f, 1):
+                    m = re.match(r'\s*#\s*include\s+"([^"]+)"', line)
+                    if m is None:
+                        continue
+                    hf = header_folder(top, m.group(1))
+                    if hf is not None and hf != top and RANK[hf] >= RANK[top]:
+                        bad.append('%s/%s:%d includes %s (%s is not below %s)' % (
+                            top, name, n, m.group(1), hf, top))
+    for name, top in sorted(TOP_HEADERS.items()):
+        with open(os.path.join(libdir, name), encoding='utf-8') as f:
+            for n, line in enumerate(f, 1):
+                m = re.match(r'\s*#\s*include\s+"([^"]+)"', line)
+                hf = header_folder(top, m.group(1)) if m else None
+                if hf is not None and hf != top and RANK[hf] >= RANK[top]:
+                    bad.append('%s:%d includes %s (%s is not below %s)' % (
+                        name, n, m.group(1), hf, top))
+    return bad
+
+
 def main():
     archive = sys.argv[1]
     nm = sys.argv[2] if len(sys.argv) > 2 else 'nm'
+    libdir = sys.argv[3] if len(sys.argv) > 3 else None
     objs = members(archive, nm)
     definer = {}
     for m, (defs, _) in objs.items():
@@ -99,6 +149,8 @@ def main():
             bad.append('%s and %s use each other: %s / %s' % (
                 source(u), source(d), ', '.join(sorted(syms)),
                 ', '.join(sorted(uses[(d, u)]))))
+    if libdir is not None:
+        bad += includes(libdir)
     if not objs or not uses:
         print('no objects or no uses found in %s: nothing was measured' % archive)
         return 1
