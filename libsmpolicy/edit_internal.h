@@ -98,7 +98,7 @@ struct dir_edit {
 	const char *id;            /* the record changed; NULL: a request adds one */
 	bool sign;                 /* a sign-off: raise its office's revision with it */
 	/* The change made to the files world of conf, a private rendering of
-	 * the directory: the files' own smp_edit_* with every check. */
+	 * the directory: the files' own writer (files_*) with every check. */
 	smp_status (*apply)(const struct dir_edit *e, const char *conf, unsigned flags,
 	                    char **new_id, smp_diags **d);
 	void *args;                /* apply's */

@@ -9,7 +9,7 @@
  * its person's office, that office's smpRevision and claim) and only then
  * the whole directory (the sync's reader, directory_read.c); render it
  * as a files world in a private folder and make the change there with
- * the files' own smp_edit_* (every check of the procedure, the cap over
+ * the files' own writer, files_* (every check of the procedure, the cap over
  * the whole world); the difference of the changed entry is the LDAP
  * change, which edit_ldap_write.c writes (a sign-off under a claim of its
  * office), slapd's ACLs judging every write as BY.  When another command

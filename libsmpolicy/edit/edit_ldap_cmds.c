@@ -1,6 +1,6 @@
 /*
  * edit_ldap_cmds.c - the record commands and `smpolicy log` on records in
- * the directory: each command is the files' own smp_edit_* applied to a
+ * the directory: each command is the files' own writer (files_*) applied to a
  * private rendering of the directory (edit_ldap.c carries it there and
  * back); the log is the audit entries under ou=audit.
  *

@@ -10,7 +10,6 @@
 #include "edit_internal.h"
 #include "sources/source.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 /* Every operation takes the source as read once, and the settings file's
@@ -94,6 +93,7 @@ static const struct source_writer *source_of(const char *config, unsigned flags,
 {
 	smp_diags *d = diags_new();
 
+	memset(src, 0, sizeof(*src));
 	if (d == NULL || source_read(config, flags, src, d) != SMP_OK) {
 		source_free(src);
 		src->kind = SOURCE_FILES;

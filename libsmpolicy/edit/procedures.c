@@ -1,8 +1,8 @@
 /*
  * procedures.c - the manual's procedures, each one transaction of edit.c:
  * request (Procedures A), sign (§C), revoke, and the account events of §D.
- * On a directory-sourced configuration the _as forms write to the
- * directory instead (edit_ldap*.c).
+ * This is the files' writer (files_*); edit_source.c chooses it or the
+ * directory's (edit_ldap*.c), which applies it to a private rendering.
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
