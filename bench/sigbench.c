@@ -19,6 +19,7 @@
  * SPDX-License-Identifier: BSD-3-Clause
  */
 #include "internal.h"
+#include "policy/policy.h"
 #include "records/signatures.h"
 
 #include <errno.h>

@@ -67,6 +67,7 @@
  */
 #include "fuzz_common.h"
 #include "internal.h"
+#include "policy/policy.h"
 
 #include <limits.h>
 #include <stdarg.h>

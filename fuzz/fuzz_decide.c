@@ -23,6 +23,7 @@
  */
 #include "fuzz_common.h"
 #include "internal.h"
+#include "policy/policy.h"
 #include "output.h"
 
 #include <json-c/json.h>

@@ -17,6 +17,7 @@
  */
 #include "fuzz_common.h"
 #include "internal.h"
+#include "policy/policy.h"
 
 #include <dirent.h>
 #include <limits.h>

@@ -7,23 +7,12 @@
 #ifndef SMP_EDIT_INTERNAL_H
 #define SMP_EDIT_INTERNAL_H
 
-#include "internal.h"
+#include "policy/policy.h"
+#include "base/text.h"
+#include "sources/source.h"
 
 #include <stdbool.h>
 #include <stddef.h>
-
-/* ---- a growing text buffer -------------------------------------------- */
-
-struct ebuf {
-	char *s;          /* NUL-terminated once anything was added */
-	size_t len, cap;
-	bool oom;         /* an append failed: the contents are incomplete */
-};
-
-void ebuf_add(struct ebuf *b, const char *s, size_t n);
-void ebuf_adds(struct ebuf *b, const char *s);
-void ebuf_addf(struct ebuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void ebuf_free(struct ebuf *b);
 
 /* ---- libconfig text (edit_text.c) ------------------------------------- */
 
@@ -31,10 +20,6 @@ void ebuf_free(struct ebuf *b);
 struct span {
 	size_t from, to;
 };
-
-/* Append s as a libconfig string literal, quotes included; every byte
- * round-trips (quote, backslash, control characters are escaped). */
-void conf_quote(struct ebuf *b, const char *s);
 
 /*
  * The group of the entry whose id is `id` in the top-level list `list` of
@@ -113,15 +98,17 @@ struct dir_edit {
 	const char *id;            /* the record changed; NULL: a request adds one */
 	bool sign;                 /* a sign-off: raise its office's revision with it */
 	/* The change made to the files world of conf, a private rendering of
-	 * the directory: the files' own smp_edit_* with every check. */
+	 * the directory: the files' own writer (files_*) with every check. */
 	smp_status (*apply)(const struct dir_edit *e, const char *conf, unsigned flags,
 	                    char **new_id, smp_diags **d);
 	void *args;                /* apply's */
 };
 
-/* Does the settings file name the directory?  True also when it does but
- * its ldap group has errors (the directory path then reports them). */
-bool edit_names_directory(const char *config, unsigned flags);
+/* The source the settings file names (sources/source.c) into *src, read
+ * once for the command, and its kind; SOURCE_FILES when the file cannot
+ * be read (the files' writer then reports why).  *src is to be freed with
+ * source_free().  edit_source.c. */
+enum source_kind edit_source(const char *config, unsigned flags, struct smp_source *src);
 
 /*
  * Bind as e->by, read the directory, make the change in its files
@@ -132,24 +119,42 @@ bool edit_names_directory(const char *config, unsigned flags);
  * password, a server's error), SMP_ERR_REFUSED also when slapd's access
  * rules refuse the write.
  */
-smp_status dir_edit_run(const char *config, unsigned flags, const struct dir_edit *e,
+smp_status dir_edit_run(const struct ldap_settings *s, unsigned flags, const struct dir_edit *e,
                         char **new_id, smp_diags **diags);
 
-/* The commands of smpolicy.h's _as functions on the directory. */
-smp_status dir_request(const char *config, unsigned flags, const struct smp_edit_request *req,
-                       const char *password, char **new_id, smp_diags **diags);
-smp_status dir_sign(const char *config, unsigned flags, const char *id, const char *by,
-                    const char *on, const char *password, const struct smp_signing *key,
-                    smp_sign_off_kind *recorded, bool *complete, smp_diags **diags);
-smp_status dir_revoke(const char *config, unsigned flags, const char *id, const char *by,
-                      const char *reason, const char *on, const char *password,
-                      const struct smp_signing *key, smp_diags **diags);
-smp_status dir_account(const char *config, unsigned flags, const char *id,
-                       smp_account_event event, const char *on, const char *by,
-                       const char *password, smp_diags **diags);
+/* The files' writer (procedures.c): smpolicy.h's _as and _with functions
+ * on records in files, the password unused. */
+smp_status files_request(const char *config, unsigned flags, const struct smp_edit_request *req,
+                         const char *password, char **new_id, smp_diags **diags);
+smp_status files_sign(const char *config, unsigned flags, const char *id, const char *by,
+                      const char *on, const char *password, const struct smp_signing *key,
+                      smp_sign_off_kind *recorded, bool *complete, smp_diags **diags);
+smp_status files_revoke(const char *config, unsigned flags, const char *id, const char *by,
+                        const char *reason, const char *on, const char *password,
+                        const struct smp_signing *key, smp_diags **diags);
+smp_status files_account(const char *config, unsigned flags, const char *id,
+                         smp_account_event event, const char *on, const char *by,
+                         const char *password, smp_diags **diags);
+
+/* The directory's writer (edit_ldap_cmds.c): the same on the directory
+ * that src (SOURCE_LDAP, read once by the caller) names; config is the
+ * settings file's path as the caller gave it, for messages. */
+smp_status dir_request(const struct smp_source *src, const char *config, unsigned flags,
+                       const struct smp_edit_request *req, const char *password,
+                       char **new_id, smp_diags **diags);
+smp_status dir_sign(const struct smp_source *src, const char *config, unsigned flags,
+                    const char *id, const char *by, const char *on, const char *password,
+                    const struct smp_signing *key, smp_sign_off_kind *recorded, bool *complete,
+                    smp_diags **diags);
+smp_status dir_revoke(const struct smp_source *src, const char *config, unsigned flags,
+                      const char *id, const char *by, const char *reason, const char *on,
+                      const char *password, const struct smp_signing *key, smp_diags **diags);
+smp_status dir_account(const struct smp_source *src, const char *config, unsigned flags,
+                       const char *id, smp_account_event event, const char *on,
+                       const char *by, const char *password, smp_diags **diags);
 
 /* The audit entries of the directory, oldest first (smp_audit_read). */
-smp_status dir_audit_read(const char *config, unsigned flags, const int64_t *since,
-                          smp_audit_fn fn, void *ctx, smp_diags **diags);
+smp_status dir_audit_read(const struct smp_source *src, const char *config, unsigned flags,
+                          const int64_t *since, smp_audit_fn fn, void *ctx, smp_diags **diags);
 
 #endif /* SMP_EDIT_INTERNAL_H */

@@ -19,6 +19,7 @@
 #define SMP_TIME_MIN INT64_MIN
 #define SMP_TIME_MAX INT64_MAX
 #define SMP_MAX_FILE_SIZE (64u * 1024u * 1024u)  /* larger records are refused */
+#define SMP_MAX_ID_LEN 128
 /* A load flag of the library's own: the files read must not be readable
  * by others either (the directory's local copy, its state, its login
  * store: records the directory shows to its readers only). */
@@ -316,39 +317,10 @@ static inline const char *author_id(const smp_policy *p, uint32_t by, const char
 	return by != NONE ? p->staff[by].id : absent;
 }
 
-uint32_t policy_find_platform(const smp_policy *p, const char *id);
-uint32_t policy_find_office(const smp_policy *p, const char *id);
-uint32_t policy_find_staff(const smp_policy *p, const char *id);
-uint32_t policy_find_device(const smp_policy *p, const char *id);
-uint32_t policy_find_account(const smp_policy *p, const char *id);
-uint32_t policy_find_approval(const smp_policy *p, const char *id);
-/* The id of that kind nearest to id (smp_policy_suggest), owned by p; NULL
- * for none, or when id is there. */
-const char *policy_suggest(const smp_policy *p, smp_id_kind kind, const char *id);
+/* What the folders above base/ define is declared in their own headers:
+ * sources/file_secure.h, records/records.h, policy/policy.h. */
 
 struct time_log;
-
-/* validate.c: derive the effective periods, procedural faults and the cap
- * intervals.  Called once by the loader; false on OOM.  The zone's answers
- * go to log. */
-bool policy_derive(smp_policy *p, struct time_log *log);
-
-/* tenure.c: did s hold role at t (has_t false: now)?  *office: where.
- * ever_held: has s held it at all, by the records? */
-bool held_at(const struct staff *s, unsigned role, bool has_t, int64_t t, uint32_t *office);
-bool ever_held(const struct staff *s, unsigned role);
-/* voids.c: each void record's fault into d, with severity sev. */
-void check_voids(const smp_policy *p, smp_diags *d, smp_severity sev);
-
-/* When an approval counts as started for "the latest started decides":
- * its stated start; without one, its request (or always, if it has none),
- * so that an approval awaiting its signatures reads as pending. */
-int64_t approval_started_at(const struct approval *a);
-/* The state of approval a at t, the cap included. */
-smp_approval_state approval_state(const smp_policy *p, const struct approval *a, int64_t t);
-/* True if a is over the cap at t; *next receives the next moment after t
- * at which that changes (SMP_TIME_MAX if never). */
-bool approval_over_cap(const struct approval *a, int64_t t, int64_t *next);
 
 /* time.c */
 
@@ -414,135 +386,8 @@ smp_status time_parse_memo(struct time_memo *m, const char *text, smp_time_edge 
                            int64_t *out);
 void time_memo_free(struct time_memo *m);
 
-/* load.c */
-/* Read path securely (owner, mode, folder, size, no NUL, no directives);
- * read_from, if not NULL, is read instead but checked and reported as path. */
-smp_status file_read_secure(const char *path, const char *read_from, unsigned flags,
-                            char **out, size_t *len, smp_diags *d);
-/* smp_policy_load, with the records file records_path read from
- * records_from instead (the record editor validates a candidate so). */
-smp_status policy_load_ex(const char *config_path, unsigned flags,
-                          const char *records_path, const char *records_from,
-                          smp_policy **out, smp_diags **diags);
-
-/* policy_load_ex() of smp_policy_load(): a settings file whose
- * settings.source is "ldap" is no error then but SMP_OK with *out NULL and
- * *directory true (its policy is the directory's local copy). */
-smp_status policy_load_files(const char *config_path, unsigned flags,
-                             const char *records_path, const char *records_from,
-                             smp_policy **out, smp_diags **diags, bool *directory);
-/* The records of config_path (files, no cache), each signature verified
- * at most once over the loads given the same memo (records/signatures.h). */
-struct sig_memo;
-smp_status policy_load_memo(const char *config_path, unsigned flags, struct sig_memo *memo,
-                            smp_policy **out, smp_diags **diags);
-
-/* Open path as file_read_secure() does (owner, mode, folder, links, a
- * regular file of at most limit bytes) and return the open descriptor
- * and its status. */
-smp_status file_open_secure(const char *path, unsigned flags, uint64_t limit, int *fd,
-                            struct stat *st, smp_diags *d);
-/* The digest of the file at path, opened with file_open_secure() (*st
- * receives its status). */
-smp_status file_digest_secure(const char *path, unsigned flags, struct digest *out,
-                              struct stat *st, smp_diags *d);
-/* The absolute spelling of a settings file's path the loader uses
- * (malloc'd; NULL with errno set). */
-char *config_path_absolute(const char *path);
-void digest_of(const void *data, size_t len, struct digest *out);
-
-/* cache.c */
-
-/* The header of a cache file (the tests and the fuzzer forge images with
- * it); the image follows. */
-struct cache_header {
-	char magic[8];
-	uint32_t format;
-	uint32_t byte_order;
-	char build[80];             /* the build id, NUL-padded */
-	uint32_t sizes[8];          /* of the walked types: the ABI, once more */
-	uint64_t image_size;        /* the bytes after the header */
-	uint64_t digest_lo, digest_hi;   /* XXH3-128 of those bytes */
-	uint64_t zero;              /* keeps the image that follows 16-aligned */
-};
-
-/* The policy of config_path (absolute) from its compiled cache, if the
- * cache is fresh: SMP_OK and *out; otherwise *out is NULL and *state says
- * why (a rejected cache is explained in d).  Errors of its own
- * (SMP_ERR_NOMEM) are returned; anything wrong with the cache is a miss. */
-smp_status cache_load(const char *config_path, unsigned flags, smp_policy **out,
-                      smp_cache_state *state, smp_diags *d);
-/* The cache file's bytes for p (header and image), malloc'd, in *out and
- * *size: SMP_OK, SMP_ERR_NOMEM, or SMP_ERR_IO with *why (an image that
- * cannot be made: a bug, or a policy over 1 GiB). */
-smp_status cache_image(const smp_policy *p, char **out, size_t *size, const char **why);
-/* Read a cache file's bytes as cache_load() reads the file, without the
- * freshness checks (tests, fuzzing): *out is the policy, or NULL with
- * *state (SMP_CACHE_STALE or SMP_CACHE_REJECTED) and *why saying why.
- * Returns SMP_OK or SMP_ERR_NOMEM. */
-smp_status cache_image_read(const void *data, size_t size, smp_policy **out,
-                            smp_cache_state *state, const char **why);
-
-/* The build the compiled files are for: the library's sources and the
- * libconfig that parsed the records. */
-const char *cache_build(void);
-#define IMAGE_MAX_SIZE (1ull << 30)   /* a larger image is neither written nor read */
-
-/* image.c: the image of p (the compiled cache's format, without its
- * header) behind `room` zeroed bytes: malloc'd, the image's size in
- * *size; NULL with *why on a fault, or on OOM (*why NULL). */
-char *image_build(const smp_policy *p, size_t room, uint64_t *size, const char **why);
-/* Check the image at img (size bytes, 16-aligned, in p's arena, its digest
- * checked by the caller), relocating it in place, and make p its policy;
- * NULL, or why not.  p->mem is kept, p->login cleared. */
-const char *image_adopt(smp_policy *p, char *img, uint64_t size);
-
-/* The permissions of a file compiled from the records (the compiled cache,
- * the login store): those of the files it was read from, so that it tells
- * no one anything they do not.  Mode 0644 narrowed by each file's mode;
- * their group when they all have the same one, else no access for a
- * group.  perm_add() takes the i-th file's status (i from 0). */
-struct perm {
-	mode_t mode;
-	gid_t gid;
-};
-void perm_add(struct perm *pm, size_t i, const struct stat *st);
-/* Does the compiled file (st) have the permissions pm says? */
-bool perm_holds(const struct perm *pm, const struct stat *st);
-/* Give the temporary file at fd the permissions pm says; a group that
- * cannot be given (not root) takes the group's access away instead. */
-bool set_perm(int fd, struct perm *pm);
-/* Take an exclusive flock(2) on "<path>.lock" (mode 0600), waiting up to
- * 10 s unless nowait: one writer of path at a time, so that a writer may
- * remove the others' leftovers.  *fd (when not -1) is the caller's to close. */
-smp_status lock_beside(const char *path, bool nowait, int *fd, smp_diags *d);
-/* Replace path with size bytes of data (replace_whole()): a temporary
- * file in its folder (stale ones removed: the caller holds lock_beside()),
- * given perm, fsync'd, renamed over path, the folder fsync'd; a folder
- * that cannot be flushed is a warning. */
-smp_status replace_file(const char *path, const void *data, size_t size, struct perm *perm,
-                        smp_diags *d);
-
-/* file_open_secure() of a compiled file (the cache, the login store): a
- * file that cannot be used is no error but SMP_OK with *why saying why
- * (from quiet, the caller's), for a warning; only SMP_ERR_NOMEM is. */
-smp_status compiled_open(const char *path, unsigned flags, uint64_t limit, int *fd,
-                         struct stat *st, const char **why, smp_diags *quiet);
-/* The end of a public writer: rc (SMP_ERR_NOMEM if d missed one), and d
- * handed to *diags when it says anything (else freed). */
-smp_status writer_result(smp_status rc, smp_diags *d, smp_diags **diags);
-
 /* time.c: write down the zone's answer at t in log (a login store's slice
  * keeps the answers its moments take; store.c). */
 void time_log_ask(struct time_log *log, int64_t t);
-
-/* slice.c: the policy of one staff member (user, or NONE: of no one) cut
- * from p into *q (zeroed by the caller; its arena holds everything): the
- * settings and catalogue, that person's office, staff entry, approvals
- * with what was derived of them, accounts, and the staff entries and
- * offices they name; no devices.  Its zone holds the process's answers at
- * every moment it keeps.  false on OOM (q's arena is the caller's to
- * release). */
-bool slice_policy(const smp_policy *p, uint32_t user, smp_policy *q);
 
 #endif /* SMP_INTERNAL_H */

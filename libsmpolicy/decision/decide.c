@@ -5,7 +5,7 @@
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
-#include "internal.h"
+#include "policy/policy.h"
 
 #include <stddef.h>
 #include <stdio.h>

@@ -9,7 +9,7 @@
  * its person's office, that office's smpRevision and claim) and only then
  * the whole directory (the sync's reader, directory_read.c); render it
  * as a files world in a private folder and make the change there with
- * the files' own smp_edit_* (every check of the procedure, the cap over
+ * the files' own writer, files_* (every check of the procedure, the cap over
  * the whole world); the difference of the changed entry is the LDAP
  * change, which edit_ldap_write.c writes (a sign-off under a claim of its
  * office), slapd's ACLs judging every write as BY.  When another command
@@ -33,34 +33,6 @@
 #define MAX_TRIES 40        /* attempts before giving up on a busy office */
 
 /* ---- small things -------------------------------------------------------- */
-
-/* value as an RDN value (RFC 4514 escapes), in type=value,parent. */
-char *child_dn(const char *type, const char *value, const char *parent)
-{
-	struct ebuf b = { 0 };
-
-	ebuf_addf(&b, "%s=", type);
-	for (const char *s = value; *s; s++) {
-		bool edge = (s == value && (*s == ' ' || *s == '#')) || (s[1] == '\0' && *s == ' ');
-
-		if (edge || strchr(",+\"\\<>;=", *s) != NULL)
-			ebuf_add(&b, "\\", 1);
-		ebuf_add(&b, s, 1);
-	}
-	ebuf_addf(&b, ",%s", parent);
-	if (b.oom) {
-		ebuf_free(&b);
-		return NULL;
-	}
-	return b.s;
-}
-
-char *container_dn(const struct run *r, const char *container)
-{
-	char *dn = NULL;
-
-	return asprintf(&dn, "%s,%s", container, r->s.base) < 0 ? NULL : dn;
-}
 
 static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *f)
 {
@@ -100,19 +72,6 @@ static char *last_line(const char *path)
 }
 
 /* ---- binding as the person ----------------------------------------------- */
-
-bool unreachable(int lrc)
-{
-	return lrc == LDAP_SERVER_DOWN || lrc == LDAP_CONNECT_ERROR || lrc == LDAP_TIMEOUT;
-}
-
-smp_status say_unreachable(struct run *r, int lrc)
-{
-	diags_add(r->d, r->s.uri, 0, SMP_SEV_ERROR, NULL,
-	          "the directory at %s cannot be reached (%s); nothing was written", r->s.uri,
-	          ldap_err2string(lrc));
-	return SMP_ERR_DIRECTORY;
-}
 
 /* Every command leaves an audit entry in ou=audit: the first one makes it
  * (access.ldif lets staff add that entry, nothing else), and without it
@@ -196,15 +155,10 @@ static smp_status bind_as(struct run *r)
 	if (r->bind_dn == NULL)
 		return SMP_ERR_NOMEM;
 	rc = dir_open(&r->c, &conn, r->flags, r->d);
-	/* conn lives on this stack only; messages name the URI written to */
-	if (r->s.write_uri != NULL) {
-		free(r->s.uri);
-		r->s.uri = strdup(r->s.write_uri);
-		if (r->s.uri == NULL) {
-			dir_close(&r->c);
-			return SMP_ERR_NOMEM;
-		}
-	}
+	/* conn lives on this stack only; messages name the URI written to
+	 * (r->s is a shallow copy of the caller's settings: nothing is freed) */
+	if (r->s.write_uri != NULL)
+		r->s.uri = r->s.write_uri;
 	r->c.s = &r->s;
 	if (rc != SMP_OK)
 		return rc;
@@ -669,19 +623,17 @@ static void backoff(int tries)
 	nanosleep(&ts, NULL);
 }
 
-smp_status dir_edit_run(const char *config, unsigned flags, const struct dir_edit *e,
+smp_status dir_edit_run(const struct ldap_settings *s, unsigned flags, const struct dir_edit *e,
                         char **new_id, smp_diags **diags)
 {
-	struct run r = { .e = e, .flags = flags };
-	bool is_ldap = false, conflict = false;
-	smp_status rc;
+	/* the settings are the caller's, read once: borrowed, never freed here */
+	struct run r = { .e = e, .flags = flags, .s = *s };
+	bool conflict = false;
+	smp_status rc = SMP_OK;
 
 	r.d = diags_new();
 	if (r.d == NULL)
 		return SMP_ERR_NOMEM;
-	rc = ldap_settings_read(config, flags, &is_ldap, &r.s, r.d);
-	if (rc == SMP_OK && !is_ldap)
-		rc = SMP_ERR_ARG;
 	if (rc == SMP_OK)
 		rc = bind_as(&r);
 	for (int tries = 1; rc == SMP_OK; tries++) {
@@ -708,19 +660,6 @@ smp_status dir_edit_run(const char *config, unsigned flags, const struct dir_edi
 	}
 	attempt_free(&r);
 	dir_close(&r.c);
-	ldap_settings_free(&r.s);
 	free(r.bind_dn);
 	return give_diags(r.d, rc, diags);
-}
-
-bool edit_names_directory(const char *config, unsigned flags)
-{
-	struct ldap_settings s;
-	smp_diags *d = diags_new();
-	bool is_ldap = false;
-
-	if (d != NULL && ldap_settings_read(config, flags, &is_ldap, &s, d) == SMP_OK && is_ldap)
-		ldap_settings_free(&s);
-	smp_diags_free(d);
-	return is_ldap;
 }

@@ -1,6 +1,6 @@
 /*
  * edit_ldap_cmds.c - the record commands and `smpolicy log` on records in
- * the directory: each command is the files' own smp_edit_* applied to a
+ * the directory: each command is the files' own writer (files_*) applied to a
  * private rendering of the directory (edit_ldap.c carries it there and
  * back); the log is the audit entries under ou=audit.
  *
@@ -13,33 +13,27 @@
 #include <string.h>
 #include <time.h>
 
-smp_status smp_config_is_directory(const char *config_path, unsigned flags, bool *out)
-{
-	if (out == NULL || !flags_ok(flags, SMP_NO_FLAGS))
-		return SMP_ERR_ARG;
-	*out = edit_names_directory(config_path, flags);
-	return SMP_OK;
-}
-
 /* ---- the commands ----------------------------------------------------------- */
 
 static smp_status apply_request(const struct dir_edit *e, const char *conf, unsigned flags,
                                 char **new_id, smp_diags **d)
 {
-	return smp_edit_request(conf, flags, e->args, new_id, d);
+	return files_request(conf, flags, e->args, NULL, new_id, d);
 }
 
-smp_status dir_request(const char *config, unsigned flags, const struct smp_edit_request *req,
-                       const char *password, char **new_id, smp_diags **diags)
+smp_status dir_request(const struct smp_source *src, const char *config, unsigned flags,
+                       const struct smp_edit_request *req, const char *password,
+                       char **new_id, smp_diags **diags)
 {
 	struct dir_edit e = { "request", req->by, password, "approvals", NULL, false,
 	                      apply_request, (void *)req };
 
+	(void)config;   /* messages name the directory, not the settings file */
 	if (new_id != NULL)
 		*new_id = NULL;
 	if (req->by == NULL)
 		return SMP_ERR_ARG;
-	return dir_edit_run(config, flags, &e, new_id, diags);
+	return dir_edit_run(&src->ldap, flags, &e, new_id, diags);
 }
 
 struct sign_args {
@@ -55,18 +49,21 @@ static smp_status apply_sign(const struct dir_edit *e, const char *conf, unsigne
 	struct sign_args *a = e->args;
 
 	(void)new_id;
-	return smp_edit_sign_with(conf, flags, e->id, e->by, a->on, NULL, a->key, &a->kind,
-	                          &a->complete, d);
+	return files_sign(conf, flags, e->id, e->by, a->on, NULL, a->key, &a->kind, &a->complete,
+	                  d);
 }
 
-smp_status dir_sign(const char *config, unsigned flags, const char *id, const char *by,
-                    const char *on, const char *password, const struct smp_signing *key,
-                    smp_sign_off_kind *recorded, bool *complete, smp_diags **diags)
+smp_status dir_sign(const struct smp_source *src, const char *config, unsigned flags,
+                    const char *id, const char *by, const char *on, const char *password,
+                    const struct smp_signing *key, smp_sign_off_kind *recorded, bool *complete,
+                    smp_diags **diags)
 {
 	struct sign_args a = { on, key, SMP_SIGN_OFF_CPP, false };
 	struct dir_edit e = { "sign", by, password, "approvals", id, true, apply_sign, &a };
-	smp_status rc = dir_edit_run(config, flags, &e, NULL, diags);
+	smp_status rc;
 
+	(void)config;   /* messages name the directory, not the settings file */
+	rc = dir_edit_run(&src->ldap, flags, &e, NULL, diags);
 	if (recorded != NULL)
 		*recorded = a.kind;
 	if (complete != NULL)
@@ -85,18 +82,19 @@ static smp_status apply_revoke(const struct dir_edit *e, const char *conf, unsig
 	const struct revoke_args *a = e->args;
 
 	(void)new_id;
-	return smp_edit_revoke_with(conf, flags, e->id, e->by, a->reason, a->on, NULL, a->key, d);
+	return files_revoke(conf, flags, e->id, e->by, a->reason, a->on, NULL, a->key, d);
 }
 
-smp_status dir_revoke(const char *config, unsigned flags, const char *id, const char *by,
-                      const char *reason, const char *on, const char *password,
-                      const struct smp_signing *key, smp_diags **diags)
+smp_status dir_revoke(const struct smp_source *src, const char *config, unsigned flags,
+                      const char *id, const char *by, const char *reason, const char *on,
+                      const char *password, const struct smp_signing *key, smp_diags **diags)
 {
 	struct revoke_args a = { reason, on, key };
 	/* a revocation only ever lowers an office's count: no revision */
 	struct dir_edit e = { "revoke", by, password, "approvals", id, false, apply_revoke, &a };
 
-	return dir_edit_run(config, flags, &e, NULL, diags);
+	(void)config;   /* messages name the directory, not the settings file */
+	return dir_edit_run(&src->ldap, flags, &e, NULL, diags);
 }
 
 struct account_args {
@@ -110,12 +108,12 @@ static smp_status apply_account(const struct dir_edit *e, const char *conf, unsi
 	const struct account_args *a = e->args;
 
 	(void)new_id;
-	return smp_edit_account_as(conf, flags, e->id, a->event, a->on, e->by, NULL, d);
+	return files_account(conf, flags, e->id, a->event, a->on, e->by, NULL, d);
 }
 
-smp_status dir_account(const char *config, unsigned flags, const char *id,
-                       smp_account_event event, const char *on, const char *by,
-                       const char *password, smp_diags **diags)
+smp_status dir_account(const struct smp_source *src, const char *config, unsigned flags,
+                       const char *id, smp_account_event event, const char *on,
+                       const char *by, const char *password, smp_diags **diags)
 {
 	struct account_args a = { event, on };
 	struct dir_edit e = { "account", by, password, "accounts", id, false, apply_account, &a };
@@ -136,7 +134,7 @@ smp_status dir_account(const char *config, unsigned flags, const char *id,
 			smp_diags_free(d);
 		return SMP_ERR_ARG;
 	}
-	return dir_edit_run(config, flags, &e, NULL, diags);
+	return dir_edit_run(&src->ldap, flags, &e, NULL, diags);
 }
 
 /* ---- the log ---------------------------------------------------------------- */
@@ -201,23 +199,22 @@ static int row_cmp(const void *a, const void *b)
 	return c != 0 ? c : strcmp(x->line, y->line);
 }
 
-smp_status dir_audit_read(const char *config, unsigned flags, const int64_t *since,
-                          smp_audit_fn fn, void *ctx, smp_diags **diags)
+smp_status dir_audit_read(const struct smp_source *src, const char *config, unsigned flags,
+                          const int64_t *since, smp_audit_fn fn, void *ctx, smp_diags **diags)
 {
 	static const char *const attrs[] = { "smpAuditWhen", "smpAuditLine", "creatorsName",
 		                             "entryCSN", NULL };
-	struct ldap_settings s;
+	const struct ldap_settings *s = &src->ldap;
 	struct dir_conn c = { 0 };
 	struct audit_rows rows = { 0 };
 	smp_diags *d = diags_new();
 	char filter[128] = "(objectClass=" LDAP_AUDIT_OC ")", *base = NULL;
-	bool is_ldap = false;
-	smp_status rc;
+	smp_status rc = SMP_OK;
 
+	(void)config;
 	if (d == NULL)
 		return SMP_ERR_NOMEM;
-	rc = ldap_settings_read(config, flags, &is_ldap, &s, d);
-	if (rc == SMP_OK && since != NULL) {
+	if (since != NULL) {
 		time_t t = (time_t)*since;
 		struct tm tm;
 		char when[32];
@@ -227,17 +224,17 @@ smp_status dir_audit_read(const char *config, unsigned flags, const int64_t *sin
 		snprintf(filter, sizeof(filter), "(&(objectClass=%s)(smpAuditWhen>=%s))",
 		         LDAP_AUDIT_OC, when);
 	}
-	if (rc == SMP_OK && asprintf(&base, "%s,%s", LDAP_AUDIT_CONTAINER, s.base) < 0) {
+	if (rc == SMP_OK && asprintf(&base, "%s,%s", LDAP_AUDIT_CONTAINER, s->base) < 0) {
 		base = NULL;
 		rc = SMP_ERR_NOMEM;
 	}
 	if (rc == SMP_OK)
-		rc = dir_open(&c, &s, flags, d);
+		rc = dir_open(&c, s, flags, d);
 	if (rc == SMP_OK)
 		rc = dir_search(&c, base, LDAP_SCOPE_ONELEVEL, filter, (char **)attrs, true, take_row,
 		                &rows, NULL);
-	if (rc == SMP_OK && s.bind_dn == NULL)
-		diags_add(d, s.config_path, 0, SMP_SEV_WARNING, NULL, "read anonymously (no "
+	if (rc == SMP_OK && s->bind_dn == NULL)
+		diags_add(d, s->config_path, 0, SMP_SEV_WARNING, NULL, "read anonymously (no "
 		          "ldap.bind_dn): the directory shows the audit trail to bound users only");
 	if (rc == SMP_OK)
 		qsort(rows.v, rows.n, sizeof(*rows.v), row_cmp);
@@ -256,20 +253,5 @@ smp_status dir_audit_read(const char *config, unsigned flags, const int64_t *sin
 	free(rows.v);
 	free(base);
 	dir_close(&c);
-	ldap_settings_free(&s);
 	return give_diags(d, rc, diags);
-}
-
-/* The files' audit log (edit_audit.c) or the directory's trail, as the
- * settings say. */
-smp_status smp_audit_read(const char *config, unsigned flags, const int64_t *since,
-                          smp_audit_fn fn, void *ctx, smp_diags **diags)
-{
-	if (diags != NULL)
-		*diags = NULL;
-	if (fn == NULL || !flags_ok(flags, SMP_NO_FLAGS))
-		return SMP_ERR_ARG;
-	if (edit_names_directory(config, flags))
-		return dir_audit_read(config, flags, since, fn, ctx, diags);
-	return audit_read_files(config, flags, since, fn, ctx, diags);
 }

@@ -104,6 +104,49 @@ static smp_status write_failed(struct run *r, int lrc, const char *dn, const cha
 	return dir_fail(&r->c, lrc, "cannot write %s of %s; nothing was written", what, dn);
 }
 
+/* ---- DNs and reachability (edit_ldap.c uses them too) -------------------- */
+
+/* value as an RDN value (RFC 4514 escapes), in type=value,parent. */
+char *child_dn(const char *type, const char *value, const char *parent)
+{
+	struct ebuf b = { 0 };
+
+	ebuf_addf(&b, "%s=", type);
+	for (const char *s = value; *s; s++) {
+		bool edge = (s == value && (*s == ' ' || *s == '#')) || (s[1] == '\0' && *s == ' ');
+
+		if (edge || strchr(",+\"\\<>;=", *s) != NULL)
+			ebuf_add(&b, "\\", 1);
+		ebuf_add(&b, s, 1);
+	}
+	ebuf_addf(&b, ",%s", parent);
+	if (b.oom) {
+		ebuf_free(&b);
+		return NULL;
+	}
+	return b.s;
+}
+
+char *container_dn(const struct run *r, const char *container)
+{
+	char *dn = NULL;
+
+	return asprintf(&dn, "%s,%s", container, r->s.base) < 0 ? NULL : dn;
+}
+
+bool unreachable(int lrc)
+{
+	return lrc == LDAP_SERVER_DOWN || lrc == LDAP_CONNECT_ERROR || lrc == LDAP_TIMEOUT;
+}
+
+smp_status say_unreachable(struct run *r, int lrc)
+{
+	diags_add(r->d, r->s.uri, 0, SMP_SEV_ERROR, NULL,
+	          "the directory at %s cannot be reached (%s); nothing was written", r->s.uri,
+	          ldap_err2string(lrc));
+	return SMP_ERR_DIRECTORY;
+}
+
 /* ---- the office's claim ------------------------------------------------- */
 
 /*

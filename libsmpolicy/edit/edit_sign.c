@@ -136,6 +136,7 @@ smp_status smp_edit_resign(const char *config_path, unsigned flags, const char *
 	char **ids = NULL;
 	size_t n = 0;
 	bool dir;
+	struct smp_source src = { 0 };
 	struct resign_args args;
 	if (diags != NULL)
 		*diags = NULL;
@@ -146,7 +147,7 @@ smp_status smp_edit_resign(const char *config_path, unsigned flags, const char *
 	rc = at != NULL ? smp_time_parse(at, SMP_TIME_START, &moment) : SMP_OK;
 	if (rc != SMP_OK)
 		return rc;
-	dir = edit_names_directory(config_path, flags);
+	dir = edit_source(config_path, flags, &src) == SOURCE_LDAP;
 	/* the candidates: the records as read now (a directory's local copy;
 	 * each one is read again from the directory before it is signed) */
 	rc = smp_policy_load(config_path, (flags & SMP_LOAD_ALLOW_NONROOT) | SMP_LOAD_NO_CACHE, &p,
@@ -174,7 +175,7 @@ smp_status smp_edit_resign(const char *config_path, unsigned flags, const char *
 			                      apply_resign, &args };
 
 			args = (struct resign_args){ moment, key };
-			rc = dir_edit_run(config_path, flags, &e, NULL, &one);
+			rc = dir_edit_run(&src.ldap, flags, &e, NULL, &one);
 		} else if (!dry_run) {
 			rc = resign_one(config_path, flags, ids[i], by, moment, key, &one);
 		}
@@ -187,6 +188,7 @@ smp_status smp_edit_resign(const char *config_path, unsigned flags, const char *
 out:
 	free(ids);
 	smp_policy_free(p);
+	source_free(&src);
 	if (diags != NULL && smp_diags_count(d) > 0)
 		*diags = d;
 	else

@@ -1,8 +1,8 @@
 /*
  * procedures.c - the manual's procedures, each one transaction of edit.c:
  * request (Procedures A), sign (§C), revoke, and the account events of §D.
- * On a directory-sourced configuration the _as forms write to the
- * directory instead (edit_ldap*.c).
+ * This is the files' writer (files_*); edit_source.c chooses it or the
+ * directory's (edit_ldap*.c), which applies it to a private rendering.
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
@@ -301,39 +301,22 @@ static smp_status do_request(struct txn *t, const struct smp_edit_request *req, 
 	return commit(t);
 }
 
-void smp_edit_request_init(struct smp_edit_request *req)
-{
-	if (req == NULL)
-		return;
-	memset(req, 0, sizeof(*req));
-	req->size = sizeof(*req);
-	req->kind = SMP_APPROVAL_LONG_TERM;
-}
-
-smp_status smp_edit_request(const char *config_path, unsigned flags,
-                            const struct smp_edit_request *req, char **new_id,
-                            smp_diags **diags)
-{
-	return smp_edit_request_as(config_path, flags, req, NULL, new_id, diags);
-}
-
-smp_status smp_edit_request_as(const char *config_path, unsigned flags,
-                               const struct smp_edit_request *req, const char *password,
-                               char **new_id, smp_diags **diags)
+smp_status files_request(const char *config_path, unsigned flags,
+                         const struct smp_edit_request *req, const char *password,
+                         char **new_id, smp_diags **diags)
 {
 	struct txn t;
 	char id[SMP_MAX_ID_LEN + 1] = "";
 	char *copy = NULL;
 	smp_status rc;
 
+	(void)password;   /* files are guarded by their owner and mode, not a bind */
 	if (diags != NULL)
 		*diags = NULL;
 	if (new_id != NULL)
 		*new_id = NULL;
-	if (!SIZE_OK(req) || !flags_ok(flags, SMP_EDIT_FLAGS))
+	if (req == NULL)
 		return SMP_ERR_ARG;
-	if (edit_names_directory(config_path, flags))
-		return dir_request(config_path, flags, req, password, new_id, diags);
 	/* room for the id before the change: once it is made, running out of
 	 * memory must not report a failure (a retry would request twice) */
 	if (new_id != NULL && (copy = malloc(sizeof(id))) == NULL)
@@ -481,39 +464,21 @@ static smp_status do_sign(struct txn *t, const char *id, const char *by, const c
 	return rc == SMP_OK ? commit(t) : rc;
 }
 
-smp_status smp_edit_sign(const char *config_path, unsigned flags, const char *id,
-                         const char *by, const char *on, smp_sign_off_kind *recorded,
-                         bool *complete, smp_diags **diags)
-{
-	return smp_edit_sign_as(config_path, flags, id, by, on, NULL, recorded, complete, diags);
-}
-
-smp_status smp_edit_sign_as(const char *config_path, unsigned flags, const char *id,
-                            const char *by, const char *on, const char *password,
-                            smp_sign_off_kind *recorded, bool *complete, smp_diags **diags)
-{
-	return smp_edit_sign_with(config_path, flags, id, by, on, password, NULL, recorded,
-	                          complete, diags);
-}
-
-smp_status smp_edit_sign_with(const char *config_path, unsigned flags, const char *id,
-                              const char *by, const char *on, const char *password,
-                              const struct smp_signing *key, smp_sign_off_kind *recorded,
-                              bool *complete, smp_diags **diags)
+smp_status files_sign(const char *config_path, unsigned flags, const char *id,
+                      const char *by, const char *on, const char *password,
+                      const struct smp_signing *key, smp_sign_off_kind *recorded,
+                      bool *complete, smp_diags **diags)
 {
 	struct txn t;
 	smp_sign_off_kind kind = SMP_SIGN_OFF_CPP;
 	bool done = false;
 	smp_status rc;
 
+	(void)password;   /* files are guarded by their owner and mode, not a bind */
 	if (diags != NULL)
 		*diags = NULL;
-	if (id == NULL || by == NULL || !flags_ok(flags, SMP_EDIT_FLAGS) ||
-	    (key != NULL && !SIZE_OK(key)))
+	if (id == NULL || by == NULL)
 		return SMP_ERR_ARG;
-	if (edit_names_directory(config_path, flags))
-		return dir_sign(config_path, flags, id, by, on, password, key, recorded, complete,
-		                diags);
 	if (txn_init(&t, config_path, flags, "sign") != SMP_OK)
 		return SMP_ERR_NOMEM;
 	t.audit.by = by;
@@ -577,35 +542,19 @@ static smp_status do_revoke(struct txn *t, const char *id, const char *by,
 	return rc == SMP_OK ? commit(t) : rc;
 }
 
-smp_status smp_edit_revoke(const char *config_path, unsigned flags, const char *id,
-                           const char *by, const char *reason, const char *on,
-                           smp_diags **diags)
-{
-	return smp_edit_revoke_as(config_path, flags, id, by, reason, on, NULL, diags);
-}
-
-smp_status smp_edit_revoke_as(const char *config_path, unsigned flags, const char *id,
-                              const char *by, const char *reason, const char *on,
-                              const char *password, smp_diags **diags)
-{
-	return smp_edit_revoke_with(config_path, flags, id, by, reason, on, password, NULL, diags);
-}
-
-smp_status smp_edit_revoke_with(const char *config_path, unsigned flags, const char *id,
-                                const char *by, const char *reason, const char *on,
-                                const char *password, const struct smp_signing *key,
-                                smp_diags **diags)
+smp_status files_revoke(const char *config_path, unsigned flags, const char *id,
+                        const char *by, const char *reason, const char *on,
+                        const char *password, const struct smp_signing *key,
+                        smp_diags **diags)
 {
 	struct txn t;
 	smp_status rc;
 
+	(void)password;   /* files are guarded by their owner and mode, not a bind */
 	if (diags != NULL)
 		*diags = NULL;
-	if (id == NULL || by == NULL || reason == NULL || !flags_ok(flags, SMP_EDIT_FLAGS) ||
-	    (key != NULL && !SIZE_OK(key)))
+	if (id == NULL || by == NULL || reason == NULL)
 		return SMP_ERR_ARG;
-	if (edit_names_directory(config_path, flags) && reason[0] != '\0')
-		return dir_revoke(config_path, flags, id, by, reason, on, password, key, diags);
 	if (txn_init(&t, config_path, flags, "revoke") != SMP_OK)
 		return SMP_ERR_NOMEM;
 	t.audit.by = by;
@@ -713,25 +662,18 @@ static smp_status do_account(struct txn *t, const char *id, smp_account_event e,
 	return rc == SMP_OK ? commit(t) : rc;
 }
 
-smp_status smp_edit_account(const char *config_path, unsigned flags, const char *id,
-                            smp_account_event event, const char *on, smp_diags **diags)
-{
-	return smp_edit_account_as(config_path, flags, id, event, on, NULL, NULL, diags);
-}
-
-smp_status smp_edit_account_as(const char *config_path, unsigned flags, const char *id,
-                               smp_account_event event, const char *on, const char *by,
-                               const char *password, smp_diags **diags)
+smp_status files_account(const char *config_path, unsigned flags, const char *id,
+                         smp_account_event event, const char *on, const char *by,
+                         const char *password, smp_diags **diags)
 {
 	struct txn t;
 	smp_status rc;
 
+	(void)password;   /* files are guarded by their owner and mode, not a bind */
 	if (diags != NULL)
 		*diags = NULL;
-	if (id == NULL || (unsigned)event >= SMP_ACCOUNT__COUNT || !flags_ok(flags, SMP_EDIT_FLAGS))
+	if (id == NULL || (unsigned)event >= SMP_ACCOUNT__COUNT)
 		return SMP_ERR_ARG;
-	if (edit_names_directory(config_path, flags))
-		return dir_account(config_path, flags, id, event, on, by, password, diags);
 	if (txn_init(&t, config_path, flags, "account") != SMP_OK)
 		return SMP_ERR_NOMEM;
 	t.audit.by = by != NULL ? by : t.user;

@@ -15,7 +15,7 @@
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
-#include "internal.h"
+#include "policy/policy.h"
 #include "smp_build_id.h"
 
 #include <errno.h>

@@ -13,7 +13,7 @@
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
-#include "internal.h"
+#include "policy/policy.h"
 
 #include <stdalign.h>
 #include <stdlib.h>

@@ -17,7 +17,7 @@
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
-#include "internal.h"
+#include "policy/policy.h"
 
 #include <stdlib.h>
 #include <string.h>

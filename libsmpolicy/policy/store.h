@@ -41,7 +41,7 @@
 #ifndef SMP_STORE_H
 #define SMP_STORE_H
 
-#include "internal.h"
+#include "policy/policy.h"
 
 #define STORE_MAGIC "SMPLOGN\n"
 #define STORE_FORMAT 3u

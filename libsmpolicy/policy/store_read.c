@@ -20,7 +20,7 @@
  * SPDX-License-Identifier: BSD-3-Clause
  */
 #include "store.h"
-#include "directory.h"
+#include "sources/source.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -448,22 +448,20 @@ out:
  * never for a files world; NULL on OOM too. */
 static char *directory_copy(const char *config_abs, unsigned flags)
 {
-	struct ldap_settings ls;
+	struct smp_source src;
 	struct ldap_state st;
 	smp_diags *quiet = diags_new();   /* the whole load reports any fault */
-	bool is_ldap = false;
 	char *copy = NULL;
 
 	if (quiet == NULL)
 		return NULL;
-	if (ldap_settings_read(config_abs, flags, &is_ldap, &ls, quiet) == SMP_OK && is_ldap) {
-		if (ldap_state_read(ls.copy_dir, flags, &st, quiet) == SMP_OK) {
-			if (directory_synced_lately(&ls, &st, (int64_t)time(NULL)))
-				copy = config_path_absolute(st.copy);
-			ldap_state_free(&st);
-		}
-		ldap_settings_free(&ls);
+	if (source_read(config_abs, flags, &src, quiet) == SMP_OK && src.kind == SOURCE_LDAP &&
+	    ldap_state_read(src.ldap.copy_dir, flags, &st, quiet) == SMP_OK) {
+		if (directory_synced_lately(&src.ldap, &st, (int64_t)time(NULL)))
+			copy = config_path_absolute(st.copy);
+		ldap_state_free(&st);
 	}
+	source_free(&src);
 	smp_diags_free(quiet);
 	return copy;
 }

@@ -156,3 +156,11 @@ void find_faults(const smp_policy *p, const struct approval *a, struct why *w)
 	if (a->start != SMP_TIME_MIN && a->end != SMP_TIME_MAX && a->end <= a->start)
 		why_add(w, "it expires before it starts");
 }
+
+void policy_fmt_time(const smp_policy *p, int64_t t, char *buf, size_t n)
+{
+	if (t == SMP_TIME_MAX)
+		snprintf(buf, n, "(no end)");
+	else if (time_format_tz(p->tz, t, buf, n) == NULL)
+		snprintf(buf, n, "@%lld", (long long)t);
+}

@@ -7,7 +7,7 @@
 #ifndef SMP_FAULTS_H
 #define SMP_FAULTS_H
 
-#include "internal.h"
+#include "records/records.h"
 
 /* The faults found, "; "-separated, cut at the buffer's end. */
 struct why {

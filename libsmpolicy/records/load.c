@@ -1,6 +1,6 @@
 /*
  * load.c - one load of the records: smpolicy.conf and the records files it
- * names, read through file_secure.c into libconfig trees (tree.c), their
+ * names, read through file_secure.c into libconfig trees (sources/tree.c), their
  * settings here, their entries by entries.c, then derived (validate.c).
  * Every structural error is reported as FILE:LINE.
  *
@@ -8,6 +8,7 @@
  */
 #include "loader.h"
 #include "signatures.h"
+#include "sources/source.h"
 
 #include <errno.h>
 #include <libconfig.h>
@@ -185,20 +186,23 @@ static void parse_settings(struct loader *L, const config_setting_t *root,
 	parse_signature_settings(L, m[SET_REQUIRE_SIGS], m[SET_SIGNERS], conf_dir);
 }
 
-/* settings.source: "files" (the default) or "ldap" (smpolicy-ldap(5): the records
- * are the directory's, read from its local copy by sources/ldap_settings.c).
- * True for "ldap"; anything else but "files" is an error, and so is an
- * ldap group beside files, which would otherwise be silently ignored. */
-static bool source_is_directory(struct loader *L, const config_setting_t *root)
+/* settings.source: "files" (the default) or another source of
+ * sources/source.c, such as "ldap" (smpolicy-ldap(5): the records are the
+ * directory's, read from its local copy).  True for another source, which
+ * this reader does not read; a name that is no source is an error, and so
+ * is an ldap group beside files, which would otherwise be silently
+ * ignored. */
+static bool names_other_source(struct loader *L, const config_setting_t *root)
 {
 	const config_setting_t *st = member(root, "settings", F_GROUP);
 	const config_setting_t *src = st != NULL ? config_setting_get_member(st, "source") : NULL;
 	const config_setting_t *ldap = member(root, "ldap", F_GROUP);
 	const char *v = src != NULL && type_matches(src, F_STR) ? str_of(src) : NULL;
+	enum source_kind kind = SOURCE_FILES;
 
-	if (v != NULL && strcmp(v, "ldap") == 0)
+	if (v != NULL && source_kind_of(v, &kind) && kind != SOURCE_FILES)
 		return true;
-	if (v != NULL && strcmp(v, "files") != 0)
+	if (v != NULL && kind == SOURCE_FILES && strcmp(v, source_name(SOURCE_FILES)) != 0)
 		ERR(L, AT(src), NULL, "settings: source must be \"files\" or \"ldap\", not '%s'", v);
 	else if (ldap != NULL)
 		ERR(L, AT(ldap), NULL,
@@ -454,10 +458,10 @@ static smp_status load_files(const char *config_path, unsigned flags,
 	if (rc != SMP_OK)
 		return finish(&L, rc, out, diags);
 	check_fields(&L, config_root_setting(&L.src[0]->cfg), "smpolicy.conf", conf_top);
-	if (source_is_directory(&L, config_root_setting(&L.src[0]->cfg))) {
+	if (names_other_source(&L, config_root_setting(&L.src[0]->cfg))) {
 		if (directory != NULL) {
-			/* sources/ldap_settings.c reads this file again, with the
-			 * directory's tables, and reports its faults */
+			/* the caller read this file as files a moment ago
+			 * (sources/source.c) and says it changed */
 			*directory = true;
 			L.failed = true;   /* no policy of these files: finish() frees it */
 			finish(&L, SMP_OK, out, NULL);
@@ -492,3 +496,12 @@ static smp_status load_files(const char *config_path, unsigned flags,
 	return finish(&L, rc, out, diags);
 }
 
+/* The policy is made here, by its arenas: freed here too. */
+void smp_policy_free(smp_policy *p)
+{
+	if (p == NULL)
+		return;
+	arena_release(&p->sigmem);
+	arena_release(&p->mem);
+	free(p);
+}

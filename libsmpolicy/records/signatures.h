@@ -9,7 +9,7 @@
 #ifndef SMP_SIGNATURES_H
 #define SMP_SIGNATURES_H
 
-#include "internal.h"
+#include "records/records.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -44,7 +44,7 @@ char *sig_base64_encode(const unsigned char *v, size_t n);
  * (to validate it, then to compile its cache) and verifies each signature
  * once.  A set of SHA-256 digests of (key, message, signature); zeroed to
  * start, sig_memo_free() after.  prior, if set, is what an earlier sync
- * verified (copy_dir/verified, sources/verified.c): a digest found there
+ * verified (copy_dir/verified, sync/verified.c): a digest found there
  * is not verified again, and is carried into this memo.
  */
 struct sig_memo {

@@ -569,14 +569,6 @@ smp_approval_state approval_state(const smp_policy *p, const struct approval *a,
 
 /* ---- smpolicy check --------------------------------------------------- */
 
-void policy_fmt_time(const smp_policy *p, int64_t t, char *buf, size_t n)
-{
-	if (t == SMP_TIME_MAX)
-		snprintf(buf, n, "(no end)");
-	else if (time_format_tz(p->tz, t, buf, n) == NULL)
-		snprintf(buf, n, "@%lld", (long long)t);
-}
-
 /* "'a' (approval X), 'b' (approval Y)": who holds the places at t. */
 static void holders_at(const smp_policy *p, const struct office *o, int64_t t,
                        char *buf, size_t n)

@@ -4,7 +4,7 @@
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
-#include "internal.h"
+#include "records/records.h"
 
 /* Each void record's fault: an error of the records (check exits 1), though
  * the load stands, the record left out of every decision but its own. */

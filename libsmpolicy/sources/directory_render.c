@@ -9,7 +9,7 @@
  * SPDX-License-Identifier: BSD-3-Clause
  */
 #include "directory_sync.h"
-#include "edit_internal.h"
+#include "base/text.h"
 
 #include <errno.h>
 #include <fcntl.h>

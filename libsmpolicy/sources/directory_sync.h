@@ -2,16 +2,16 @@
  * directory_sync.h - the pieces of smp_directory_sync() (smpolicy-ldap(5)): the
  * one connection (directory_conn.c), the reading of the directory into
  * entries (directory_read.c), their rendering as a files world
- * (directory_render.c) and the sync itself (directory.c).  Private to
- * these files; the only ones of the library that call libldap, and none
- * of them is reached from a login.
+ * (directory_render.c), for the sync above them (sync/directory.c) and
+ * the directory's writer (edit/edit_ldap*.c); the only files of the
+ * library that call libldap, and none of them is reached from a login.
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
 #ifndef SMP_DIRECTORY_SYNC_H
 #define SMP_DIRECTORY_SYNC_H
 
-#include "directory.h"
+#include "sources/directory.h"
 
 #include <ldap.h>
 
@@ -69,14 +69,6 @@ bool dn_under(LDAPDN dn, LDAPDN base, int *depth);
 /* Does rdn read "type=value" (one AVA; case ignored)? */
 bool rdn_is(LDAPRDN rdn, const char *type, const char *value);
 
-/* ---- the sync (directory.c) -------------------------------------------- */
-
-/* A new folder (mkdtemp) parent/prefixXXXXXX, parent NULL meaning $TMPDIR
- * (when absolute) or /tmp; mode 0700, or mode when not 0.  *out is
- * malloc'd.  SMP_OK, SMP_ERR_IO (d says why), SMP_ERR_NOMEM. */
-smp_status dir_temp_folder(const char *parent, const char *prefix, mode_t mode, char **out,
-                           smp_diags *d);
-
 /* ---- the directory as read (directory_read.c) ------------------------- */
 
 /* One record (or the settings entry) of the directory. */
@@ -130,13 +122,6 @@ void dir_world_free(struct dir_world *w);
  */
 smp_status dir_remember_revocations(const char *copy_dir, unsigned flags, bool write,
                                     struct dir_world *w, smp_diags *d);
-
-/* copy_dir/verified (verified.c): the signatures the last sync found
- * valid, read into m (empty when absent, not root's or damaged), and m
- * written there after a sync (a warning in d if it cannot be). */
-struct sig_memo;
-void dir_verified_read(const char *copy_dir, unsigned flags, struct sig_memo *m);
-smp_status dir_verified_write(const char *copy_dir, const struct sig_memo *m, smp_diags *d);
 
 /* ---- the files world (directory_render.c) ----------------------------- */
 

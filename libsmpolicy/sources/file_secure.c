@@ -6,7 +6,7 @@
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
-#include "internal.h"
+#include "sources/file_secure.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -6,7 +6,7 @@
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
-#include "directory.h"
+#include "sources/directory.h"
 
 #include <stddef.h>
 

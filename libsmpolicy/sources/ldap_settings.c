@@ -1,14 +1,14 @@
 /*
  * ldap_settings.c - a settings file that names the directory
  * (settings.source = "ldap", smpolicy-ldap(5)) and the state of its local copy,
- * both read with the records' own tree checks (records/tree.c), so that a
+ * both read with the records' own tree checks (tree.c), so that a
  * typo in either is a FILE:LINE error like any other.  No libldap here: a
  * login reads these two small files and never the network.
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
-#include "directory.h"
-#include "records/loader.h"
+#include "sources/directory.h"
+#include "sources/tree.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -43,7 +43,11 @@ static void small_loader_free(struct loader *L)
 		free(L->src[0]);
 	}
 	free(L->src);
-	smp_policy_free(L->p);
+	if (L->p != NULL) {
+		/* only its arena holds anything: the strings of the tree checks */
+		arena_release(&L->p->mem);
+		free(L->p);
+	}
 }
 
 static char *keep(const char *s)
@@ -496,4 +500,10 @@ void ldap_attempt_free(struct ldap_attempt *a)
 	free(a->uri);
 	free(a->error);
 	memset(a, 0, sizeof(*a));
+}
+
+bool directory_synced_lately(const struct ldap_settings *ls, const struct ldap_state *st,
+                             int64_t now)
+{
+	return now - st->synced <= ls->max_offline && st->synced <= now + SYNC_CLOCK_SKEW;
 }

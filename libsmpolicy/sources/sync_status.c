@@ -6,8 +6,8 @@
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
-#include "directory.h"
-#include "edit_internal.h"
+#include "sources/directory.h"
+#include "base/text.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +20,29 @@
 #include <unistd.h>
 
 #define ATTEMPT_TEMP_PREFIX ".attempt-"
+
+smp_status dir_temp_folder(const char *parent, const char *prefix, mode_t mode, char **out,
+                           smp_diags *d)
+{
+	const char *tmpdir = getenv("TMPDIR");
+
+	if (parent == NULL)
+		parent = tmpdir != NULL && tmpdir[0] == '/' ? tmpdir : "/tmp";
+	if (asprintf(out, "%s/%sXXXXXX", parent, prefix) < 0) {
+		*out = NULL;
+		return SMP_ERR_NOMEM;
+	}
+	/* a folder of the local copy is in its private group (make_private) */
+	if (mkdtemp(*out) == NULL || (mode != 0 && chmod(*out, mode) != 0) ||
+	    (mode != 0 && geteuid() == 0 && chown(*out, 0, private_gid()) != 0)) {
+		diags_add(d, *out, 0, SMP_SEV_ERROR, NULL, "cannot make a temporary folder: %s",
+		          strerror(errno));
+		free(*out);
+		*out = NULL;
+		return SMP_ERR_IO;
+	}
+	return SMP_OK;
+}
 
 /* ---- private permissions ----------------------------------------------- */
 

@@ -31,6 +31,7 @@
 #define SMP_TEST_CACHE_WORLD_H
 
 #include "internal.h"
+#include "policy/policy.h"
 #include "world.h"
 
 #include <stdbool.h>

@@ -12,8 +12,7 @@
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
-#include "directory_sync.h"
-#include "records/signatures.h"
+#include "sync/sync.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -8,7 +8,7 @@
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
-#include "internal.h"
+#include "policy/policy.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

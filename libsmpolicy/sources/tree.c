@@ -6,7 +6,7 @@
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
-#include "loader.h"
+#include "sources/tree.h"
 
 #include <errno.h>
 #include <limits.h>

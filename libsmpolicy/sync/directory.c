@@ -3,7 +3,7 @@
  * read the directory, validate it exactly as files are validated, and
  * replace the local copy atomically (smpolicy-ldap(5)).
  *
- * The copy (layout in directory.h) is written as a whole folder and
+ * The copy (layout in sources/directory.h) is written as a whole folder and
  * named by the state file only once it is on disk: a new copy goes into
  * copy_dir/.new-XXXXXX, is fsynced, renamed to copy-<N> and only then
  * does the state, replaced atomically itself, name it.  A crash at any
@@ -13,9 +13,8 @@
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
-#include "directory_sync.h"
-#include "edit_internal.h"
-#include "records/signatures.h"
+#include "sync/sync.h"
+#include "base/text.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -347,29 +346,6 @@ static bool try_unchanged(struct sync *y, smp_status *rc)
 
 /* ---- validating and installing ------------------------------------------- */
 
-smp_status dir_temp_folder(const char *parent, const char *prefix, mode_t mode, char **out,
-                           smp_diags *d)
-{
-	const char *tmpdir = getenv("TMPDIR");
-
-	if (parent == NULL)
-		parent = tmpdir != NULL && tmpdir[0] == '/' ? tmpdir : "/tmp";
-	if (asprintf(out, "%s/%sXXXXXX", parent, prefix) < 0) {
-		*out = NULL;
-		return SMP_ERR_NOMEM;
-	}
-	/* a folder of the local copy is in its private group (make_private) */
-	if (mkdtemp(*out) == NULL || (mode != 0 && chmod(*out, mode) != 0) ||
-	    (mode != 0 && geteuid() == 0 && chown(*out, 0, private_gid()) != 0)) {
-		diags_add(d, *out, 0, SMP_SEV_ERROR, NULL, "cannot make a temporary folder: %s",
-		          strerror(errno));
-		free(*out);
-		*out = NULL;
-		return SMP_ERR_IO;
-	}
-	return SMP_OK;
-}
-
 /* The folder to render into: copy_dir/.new-XXXXXX, or for a check a
  * private one under $TMPDIR that is removed after. */
 static smp_status make_temp(struct sync *y)
@@ -606,18 +582,24 @@ static smp_status lock_copy_dir(struct sync *y)
 
 static smp_status run(struct sync *y, const char *config_path)
 {
-	bool is_ldap = false;
+	struct smp_source src;
 	smp_status rc;
 
-	rc = ldap_settings_read(config_path, y->load_flags, &is_ldap, &y->s, y->d);
+	rc = source_read(config_path, y->load_flags, &src, y->d);
+	if (rc == SMP_OK && src.kind != SOURCE_LDAP) {
+		diags_add(y->d, config_path != NULL ? config_path : SMP_DEFAULT_CONFIG, 0,
+		          SMP_SEV_ERROR, NULL, "its records are %s (settings.source is not "
+		          "\"ldap\"): there is no directory to read", source_name(src.kind));
+		rc = SMP_ERR_ARG;
+	}
+	if (rc == SMP_OK) {
+		/* the sync keeps the directory's settings; the rest is freed */
+		y->s = src.ldap;
+		memset(&src.ldap, 0, sizeof(src.ldap));
+	}
+	source_free(&src);
 	if (rc != SMP_OK)
 		return rc;
-	if (!is_ldap) {
-		diags_add(y->d, config_path != NULL ? config_path : SMP_DEFAULT_CONFIG, 0,
-		          SMP_SEV_ERROR, NULL, "its records are files (settings.source is not "
-		          "\"ldap\"): there is no directory to read");
-		return SMP_ERR_ARG;
-	}
 	if (!y->check_only) {
 		rc = prepare_copy_dir(y);
 		y->dir_ready = rc == SMP_OK;

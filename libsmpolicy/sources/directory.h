@@ -1,15 +1,16 @@
 /*
  * directory.h - the LDAP directory as the source of the records (smpolicy-ldap(5)),
- * shared by the directory reader (sources/directory.c, smpolicy sync), the
- * LDIF export (sources/ldif.c) and the loader of the local copy
- * (policy/policy.c).  Not installed.
+ * its settings and the state of its local copy: shared by the directory's
+ * reader (sources/), the sync (sync/directory.c), the LDIF export
+ * (sync/ldif.c), the loader of the local copy (policy/policy.c) and the
+ * directory's writer (edit/).  Not installed.
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
 #ifndef SMP_DIRECTORY_H
 #define SMP_DIRECTORY_H
 
-#include "internal.h"
+#include "sources/file_secure.h"
 
 /* ---- the mapping of smpolicy.conf(5)'s keys to attributes ---------- */
 
@@ -194,9 +195,20 @@ bool make_private(int fd, mode_t mode);
 smp_status private_replace(const char *dir, const char *name, const char *prefix,
                            const void *data, size_t len, char **path);
 
+/* A new folder (mkdtemp) parent/prefixXXXXXX, parent NULL meaning $TMPDIR
+ * (when absolute) or /tmp; mode 0700, or mode when not 0.  *out is
+ * malloc'd.  SMP_OK, SMP_ERR_IO (d says why), SMP_ERR_NOMEM. */
+smp_status dir_temp_folder(const char *parent, const char *prefix, mode_t mode, char **out,
+                           smp_diags *d);
+
 /* Is the copy of st recent enough to decide from at now (within
  * ls->max_offline of the last good sync, and not dated ahead of the
- * clock)?  policy.c; the login store (store_read.c) asks it too. */
+ * clock)?  ldap_settings.c, for the loader (policy.c) and the login
+ * store (store_read.c). */
+/* How far ahead of this host's clock a sync may say it was made before
+ * the copy is distrusted (a clock set back would otherwise keep a copy
+ * "fresh" for as long as it was set back). */
+#define SYNC_CLOCK_SKEW 300
 bool directory_synced_lately(const struct ldap_settings *ls, const struct ldap_state *st,
                              int64_t now);
 

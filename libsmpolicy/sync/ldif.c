@@ -17,8 +17,9 @@
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
-#include "directory.h"
+#include "policy/policy.h"
 #include "records/loader.h"
+#include "sources/directory.h"
 
 #include <ctype.h>
 #include <ldap.h>
