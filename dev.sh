@@ -16,7 +16,7 @@ TOP=$(pwd)
 BUILD=${BUILD:-$TOP/build}
 
 PACKAGES="gcc clang libc6-dev pkg-config meson ninja-build python3 tzdata \
-libconfig-dev libxxhash-dev libpam0g-dev libjson-c-dev libcunit1-dev pamtester libpam-wrapper \
+libconfig-dev libxxhash-dev liblz4-dev libpam0g-dev libjson-c-dev libcunit1-dev pamtester libpam-wrapper \
 libpam-modules scdoc valgrind libclang-rt-14-dev \
 slapd ldap-utils libldap-dev openssl"
 # slapd: the directory tests run their own throwaway server on free ports

@@ -20,8 +20,9 @@
  *                                    at most STORE_SAMPLE_MAX), if any
  *   the slice of no one, then each slice followed by the id its slot
  *   names: per staff member (16-aligned) cache.c's image of the policy of
- *   that person alone (slice.c), compressed (store_lz.c) against the
- *   shared part: what every image repeats, the settings, the catalogue,
+ *   that person alone (slice.c), compressed against the shared part as
+ *   one LZ4 block (liblz4's block format, the shared part its dictionary,
+ *   no frame): what every image repeats, the settings, the catalogue,
  *   the layout of a person's records, is stored there once, and a slice
  *   holds what is its own and where to copy the rest from; per device
  *   (16-aligned) a struct store_device
@@ -43,8 +44,10 @@
 
 #include "policy/policy.h"
 
+#include <lz4.h>
+
 #define STORE_MAGIC "SMPLOGN\n"
-#define STORE_FORMAT 3u
+#define STORE_FORMAT 4u
 #define STORE_SHARED_MAGIC "SMPSHRD\n"
 #define STORE_BYTE_ORDER 0x01020304u
 #define STORE_MAX_SIZE (1ull << 31)       /* a larger store is neither written nor read */
@@ -52,7 +55,6 @@
 #define STORE_MAX_SLICE (64u << 20)
 #define STORE_MAX_SHARED (16u << 20)     /* the shared part */
 #define STORE_SAMPLE_MAX (32u << 10)     /* its sample of a person's image */
-#define STORE_LZ_TABLE (1u << 13)        /* store_lz.c's table of places */
 #define STORE_MAX_SOURCES 4096
 /* A source whose mtime or ctime is this close to the compile (or later)
  * may have changed within the same tick of the file system's clock after
@@ -64,7 +66,7 @@
  * low 64 bits of its XXH3-128 in key_hash, and its slice: the size bytes
  * at off, whose XXH3-128 XOR the shared part's is digest_lo/hi; for a
  * staff member (and no one) the raw_size bytes of the image, compressed
- * (store_lz.c), for a device its plain record (raw_size 0).  check is
+ * (an LZ4 block), for a device its plain record (raw_size 0).  check is
  * store_slot_check() of the rest and of the slot's place: a login
  * verifies every slot it passes, empty ones too, so that a damaged slot
  * can never make a known id look unknown (an unknown-user DENY, or
@@ -133,18 +135,17 @@ smp_status store_image_read(const void *data, size_t size, const char *user,
 void store_slice_digest(const void *data, size_t n, const struct digest *shared,
                         struct digest *out);
 
-/* store_lz.c: a slice compressed against the shared part.  buf holds the
- * shared part at [0, start) and the image at [start, end); table, primed
- * by store_lz_prime() with the shared part (n bytes), is the packer's to
- * change.  store_lz_pack writes at most store_lz_bound(end - start) bytes
- * at out and returns how many; store_lz_unpack fills [start, end) of buf
- * (the shared part at [0, start)) from the n bytes at src, and is false
- * unless they make exactly that. */
-size_t store_lz_bound(size_t n);
-void store_lz_prime(const char *buf, size_t n, uint32_t table[STORE_LZ_TABLE]);
-size_t store_lz_pack(const char *buf, size_t start, size_t end,
-                     uint32_t table[STORE_LZ_TABLE], char *out);
-bool store_lz_unpack(const char *src, size_t n, char *buf, size_t start, size_t end);
+/* A slice packed by liblz4 against the shared part: buf holds the shared
+ * part at [0, start) and the image at [start, end).  store_pack (the
+ * writer's, with a stream of LZ4_createStream) writes at most cap bytes
+ * (store_pack_bound(end - start) is always enough) at out and returns how
+ * many, 0 if it cannot; store_unpack (the login's) fills [start, end) of
+ * buf, the shared part at [0, start), from the n bytes at src, and is
+ * false unless they make exactly that, writing nothing outside it. */
+size_t store_pack_bound(size_t n);
+size_t store_pack(LZ4_stream_t *z, const char *buf, size_t start, size_t end, char *out,
+                  size_t cap);
+bool store_unpack(const char *src, size_t n, char *buf, size_t start, size_t end);
 
 /* The store's file for the settings file config_abs in folder dir,
  * malloc'd; NULL on OOM. */

@@ -12,9 +12,10 @@
  * parse makes; a source whose times are too close to the compile for its
  * clock to tell (STORE_RACY_NS) is hashed as well.  The slices are
  * untrusted bytes like the compiled cache: the shared part they are
- * compressed against (store_lz.c) is checked against its digest in the
- * header, each slice against its own in its slot before it is unpacked
- * (into exactly the size the slot says), and the unpacked image is
+ * compressed against (liblz4, the shared part its dictionary) is checked
+ * against its digest in the header, each slice against its own in its
+ * slot before it is unpacked (by liblz4's bounds-checked decoder, into
+ * exactly the size the slot says), and the unpacked image is
  * relocated and checked by cache.c's two passes before anything reads it.
  *
  * SPDX-License-Identifier: BSD-3-Clause
@@ -23,6 +24,7 @@
 #include "sources/source.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -188,6 +190,23 @@ static const char *attach_device(smp_policy *p, const char *data, const struct s
 	return NULL;
 }
 
+/* LZ4_decompress_safe_usingDict never writes past the capacity given
+ * (exactly the slice's size), reads no further back than the shared part,
+ * fails on malformed input, and must use all n bytes; with the shared
+ * part just before the image, liblz4 reads it as the image's prefix.  It
+ * takes a match of offset 0, which the format forbids, and copies the
+ * bytes already at the output's place: the image is cleared first, so
+ * that such a slice holds zeros, not what the memory held before. */
+bool store_unpack(const char *src, size_t n, char *buf, size_t start, size_t end)
+{
+	if (n == 0 || n > INT_MAX || start > STORE_MAX_SHARED || end < start ||
+	    end - start > STORE_MAX_SLICE)
+		return false;
+	memset(buf + start, 0, end - start);
+	return LZ4_decompress_safe_usingDict(src, buf + start, (int)n, (int)(end - start), buf,
+	                                     (int)start) == (int)(end - start);
+}
+
 /* Does each id index of the slice p find every record by its id?  The
  * image's checks see that each slot names a record by that record's id,
  * not that a lookup reaches the slot: a changed id whose slot's copy of
@@ -235,7 +254,7 @@ static const char *adopt_slice(const char *data, const struct store_header *h,
 		return "";
 	}
 	memcpy(buf, data + h->shared_off, start);
-	if (!store_lz_unpack(data + s->off, (size_t)s->size, buf, start, end))
+	if (!store_unpack(data + s->off, (size_t)s->size, buf, start, end))
 		why = "a slice that cannot be unpacked to the size its slot says: the file is damaged";
 	if (why == NULL)
 		why = image_adopt(p, buf + start, s->raw_size);

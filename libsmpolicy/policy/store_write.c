@@ -2,7 +2,7 @@
  * store_write.c - writing the login store (store.h): one slice per staff
  * member and one record per device, behind two indexes, with the status
  * of every source as it was when the compile began.  The slices are
- * compressed against the shared part (store_lz.c): most of an image is
+ * compressed against the shared part (liblz4): most of an image is
  * the catalogue, the settings and the offsets of a layout every person's
  * image shares, so that a statewide store is smaller than its records
  * rather than five times larger.
@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdalign.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -169,24 +170,52 @@ static char *slice_image(const smp_policy *p, uint32_t user, uint64_t *n, const 
 }
 
 /* The packer's state: the shared part, then the slice being packed, in
- * one buffer (a match reaches back into the shared part), and the table
- * of the shared part's places, copied for each slice. */
+ * one buffer, so that liblz4 finds the shared part as the prefix of the
+ * slice (a match reaches back into it), and liblz4's stream. */
 struct packer {
 	char *work;
 	size_t start, cap;
-	uint32_t primed[STORE_LZ_TABLE], table[STORE_LZ_TABLE];
+	LZ4_stream_t *z;
 };
 
 static bool packer_init(struct packer *k, const char *shared, size_t n)
 {
 	k->cap = n + (1u << 16);
 	k->work = malloc(k->cap);
-	if (k->work == NULL)
+	k->z = LZ4_createStream();
+	if (k->work == NULL || k->z == NULL)
 		return false;
 	memcpy(k->work, shared, n);
 	k->start = n;
-	store_lz_prime(shared, n, k->primed);
 	return true;
+}
+
+static void packer_free(struct packer *k)
+{
+	free(k->work);
+	LZ4_freeStream(k->z);
+	free(k);
+}
+
+size_t store_pack_bound(size_t n)
+{
+	return n <= STORE_MAX_SLICE ? (size_t)LZ4_compressBound((int)n) : 0;
+}
+
+/* Each slice starts again from the shared part alone: LZ4_loadDict
+ * forgets the slice before (a login unpacks one slice, not a stream).
+ * liblz4 reaches 64 KiB back: the shared part stays a few kilobytes. */
+size_t store_pack(LZ4_stream_t *z, const char *buf, size_t start, size_t end, char *out,
+                  size_t cap)
+{
+	int n;
+
+	if (start > STORE_MAX_SHARED || end < start || end - start > STORE_MAX_SLICE ||
+	    cap > INT_MAX)
+		return 0;
+	LZ4_loadDict(z, buf, (int)start);
+	n = LZ4_compress_fast_continue(z, buf + start, out, (int)(end - start), (int)cap, 1);
+	return n > 0 ? (size_t)n : 0;
 }
 
 /* The slice of user (NONE: no one) appended to b, compressed against the
@@ -218,13 +247,17 @@ static struct store_slot add_slice(struct buf *b, const smp_policy *p, uint32_t 
 	}
 	memcpy(k->work + k->start, img, (size_t)n);
 	free(img);
-	at = reserve(b, store_lz_bound((size_t)n), 16);
+	at = reserve(b, store_pack_bound((size_t)n), 16);
 	if (at == SIZE_MAX)
 		return s;
-	memcpy(k->table, k->primed, sizeof(k->table));
-	b->n = at + store_lz_pack(k->work, k->start, k->start + (size_t)n, k->table, b->v + at);
+	s.size = store_pack(k->z, k->work, k->start, k->start + (size_t)n, b->v + at,
+	                    store_pack_bound((size_t)n));
+	if (s.size == 0) {
+		*why = "liblz4 could not pack a slice";
+		return s;
+	}
+	b->n = at + s.size;
 	s.off = at;
-	s.size = b->n - at;
 	s.raw_size = (uint32_t)n;
 	return s;
 }
@@ -345,14 +378,13 @@ smp_status store_image(const smp_policy *p, const struct store_source *sources,
 	h.head_lo = dg.lo;
 	h.head_hi = dg.hi;
 	memcpy(b.v, &h, sizeof(h));
-	free(k->work);
-	free(k);
+	packer_free(k);
 	*out = b.v;
 	*size = b.n;
 	return SMP_OK;
 fail:
-	free(k->work);
-	free(k);
+	if (k != NULL)
+		packer_free(k);
 	free(b.v);
 	if (*why == NULL && b.oom && b.n + 1 >= STORE_MAX_SIZE)
 		*why = "the policy is larger than a login store may be (2 GiB)";

@@ -18,7 +18,8 @@
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
-#include "directory.h"
+#include "sources/directory.h"
+#include "policy/policy.h"
 #include "suites.h"
 
 #include <CUnit/Basic.h>

@@ -569,6 +569,151 @@ static void store_refused(const struct place *pl, const struct gen *g, const cha
 	expect_store(pl, g, user, "ph1", SMP_CACHE_REJECTED, what);
 }
 
+/* good (size bytes) with w1's slice replaced by the n bytes at blk,
+ * unpacking to raw bytes, appended at the end (16-aligned) with its slot,
+ * the digests and the file's size made to fit; malloc'd, *out_size. */
+static char *with_slice(const char *good, size_t size, const char *blk, size_t n, uint32_t raw,
+                        size_t *out_size)
+{
+	size_t at = (size + 15) / 16 * 16;
+	char *b = calloc(1, at + n);
+	struct store_header h;
+	struct store_slot *s;
+	struct digest dg, shared;
+
+	CU_ASSERT_FATAL(b != NULL);
+	memcpy(b, good, size);
+	memcpy(b + at, blk, n);
+	memcpy(&h, b, sizeof(h));
+	shared = (struct digest){ h.shared_lo, h.shared_hi };
+	s = slot_of(b, "w1");
+	CU_ASSERT_FATAL(s != NULL);
+	s->off = at;
+	s->size = n;
+	s->raw_size = raw;
+	store_slice_digest(b + at, n, &shared, &dg);
+	s->digest_lo = dg.lo;
+	s->digest_hi = dg.hi;
+	reseal_slot(b, s);
+	h.file_size = at + n;
+	memcpy(b, &h, sizeof(h));
+	reseal_head(b);
+	*out_size = at + n;
+	return b;
+}
+
+/* w1's slice packed again by liblz4 from its image as changed by edit
+ * (NULL: as it is), with one byte more after the block if trailing: the
+ * store that holds it, malloc'd, *out_size. */
+static char *repacked(const char *good, size_t size, void (*edit)(char *img, size_t n),
+                      bool trailing, size_t *out_size)
+{
+	struct store_header h;
+	const struct store_slot *s = slot_of((char *)good, "w1");
+	char *buf, *blk, *b;
+	size_t start, n, len;
+	LZ4_stream_t *z = LZ4_createStream();
+
+	memcpy(&h, good, sizeof(h));
+	CU_ASSERT_FATAL(s != NULL && z != NULL);
+	start = (size_t)h.shared_size;
+	n = s->raw_size;
+	buf = malloc(start + n);
+	blk = malloc(store_pack_bound(n) + 1);
+	CU_ASSERT_FATAL(buf != NULL && blk != NULL);
+	memcpy(buf, good + h.shared_off, start);
+	CU_ASSERT_FATAL(store_unpack(good + s->off, (size_t)s->size, buf, start, start + n));
+	if (edit != NULL)
+		edit(buf + start, n);
+	len = store_pack(z, buf, start, start + n, blk, store_pack_bound(n));
+	CU_ASSERT_FATAL(len > 0);
+	if (trailing)
+		blk[len++] = 0;
+	b = with_slice(good, size, blk, len, (uint32_t)n, out_size);
+	LZ4_freeStream(z);
+	free(blk);
+	free(buf);
+	return b;
+}
+
+/* The image's first 64 bytes (the policy's first fields) all ones. */
+static void edit_head(char *img, size_t n)
+{
+	memset(img, 0xff, n < 64 ? n : 64);
+}
+
+/* w1's own id in the image, wherever it is, made w9. */
+static void edit_id(char *img, size_t n)
+{
+	for (size_t i = 0; i + 3 <= n; i++)
+		if (memcmp(img + i, "w1", 3) == 0)
+			img[i + 1] = '9';
+}
+
+/* Slices that liblz4 unpacks, or refuses, once their digests are made to
+ * fit: the image as it was (taken: the forging itself is sound), then
+ * changed, a block with a byte after it, and a block of matches of offset
+ * 0 (which the format forbids and liblz4 takes). */
+static void test_store_repacked(void)
+{
+	static struct gen g;
+	struct place pl;
+	char dir[300], *path, *good, *b;
+	size_t size, n;
+
+	hand_world(&pl, &g);
+	compile_store(&pl);
+	store_dir(&pl, dir, sizeof(dir));
+	path = store_path(dir, pl.conf);
+	good = read_text(path, &size);
+	CU_ASSERT_FATAL(good != NULL && size > sizeof(struct store_header));
+
+	b = repacked(good, size, NULL, false, &n);
+	CU_ASSERT_FATAL(write_text(path, b, n, 0644));
+	expect_store(&pl, &g, "w1", "ph1", SMP_CACHE_USED, "repacked as it was");
+	free(b);
+	b = repacked(good, size, edit_head, false, &n);
+	CU_ASSERT_FATAL(write_text(path, b, n, 0644));
+	expect_store(&pl, &g, "w1", "ph1", SMP_CACHE_REJECTED, "repacked, its image's head changed");
+	free(b);
+	b = repacked(good, size, edit_id, false, &n);
+	CU_ASSERT_FATAL(write_text(path, b, n, 0644));
+	expect_store(&pl, &g, "w1", "ph1", SMP_CACHE_REJECTED, "repacked, w1 made w9 in its image");
+	free(b);
+	b = repacked(good, size, NULL, true, &n);
+	store_refused(&pl, &g, path, b, n, "w1", "cannot be unpacked", "a byte after the block");
+	free(b);
+	{
+		/* raw bytes: one match of offset 0 (18 bytes and more), then 12
+		 * literals; as long as w1's image */
+		const struct store_slot *s = slot_of(good, "w1");
+		uint32_t raw = s->raw_size;
+		size_t len = raw - 12 - 4 - 15;   /* the match's length past 4 + 15 */
+		char blk[64 + 4096];
+		size_t k = 0;
+
+		CU_ASSERT_FATAL(raw > 64 && len / 255 + 32 < sizeof(blk));
+		blk[k++] = 0x0f;
+		blk[k++] = 0;
+		blk[k++] = 0;
+		for (; len >= 255; len -= 255)
+			blk[k++] = (char)255;
+		blk[k++] = (char)len;
+		blk[k++] = (char)0xc0;
+		memset(blk + k, 'x', 12);
+		k += 12;
+		b = with_slice(good, size, blk, k, raw, &n);
+		CU_ASSERT_FATAL(write_text(path, b, n, 0644));
+		expect_store(&pl, &g, "w1", "ph1", SMP_CACHE_REJECTED, "matches of offset 0");
+		free(b);
+	}
+	CU_ASSERT_FATAL(write_text(path, good, size, 0644));
+	expect_store(&pl, &g, "w1", "ph1", SMP_CACHE_USED, "put back");
+	free(good);
+	free(path);
+	rm_tree(pl.dir);
+}
+
 /* Damage that digests alone would not catch once the attacker fixes them:
  * the shared part damaged or taken from another store, a slot that names
  * bytes of the shared part or another person's slice, an unpacked size
@@ -796,6 +941,7 @@ int main(void)
 	CU_add_test(s, "racy: edited in the compile's tick", test_store_racy);
 	CU_add_test(s, "damaged, cut short, insecure", test_store_damaged);
 	CU_add_test(s, "forged: shared part, slots, sizes, cuts", test_store_forged);
+	CU_add_test(s, "forged: slices repacked by liblz4, changed, offset 0", test_store_repacked);
 	CU_add_test(s, "arguments and names", test_store_edges);
 	CU_add_test(s, "a directory's local copy", test_store_directory);
 	return run_suites();
