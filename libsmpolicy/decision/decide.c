@@ -246,6 +246,32 @@ struct approval_result {
 	int64_t until;          /* for a valid approval: when it stops holding */
 };
 
+/* An approval whose interval holds t: its state, and if it holds (valid,
+ * or over the cap), whether it answers better than best or over.  False
+ * when it does not hold (it then counts by when it started).  Out of the
+ * loop below: few entries of a list get here. */
+static __attribute__((noinline)) bool consider(const smp_policy *p, const struct approval *a,
+                                               int64_t t, struct approval_result *best,
+                                               struct approval_result *over)
+{
+	smp_approval_state st = approval_state(p, a, t);
+	int64_t until = a->valid.to, next;
+
+	if (st == SMP_STATE_OVER_CAP) {
+		if (over->a == NULL)
+			*over = (struct approval_result){ a, st, 0 };
+		return true;
+	}
+	if (st != SMP_STATE_VALID)
+		return false;
+	approval_over_cap(a, t, &next);
+	if (next < until)
+		until = next;
+	if (best->a == NULL || until > best->until)
+		*best = (struct approval_result){ a, st, until };
+	return true;
+}
+
 /* The approval that answers the request, and its state (docs/SEMANTICS.md).
  * An approval is read only if it can hold at t; of the others, the list
  * entry tells when each started. */
@@ -253,29 +279,16 @@ static struct approval_result pick_approval(const smp_policy *p, const struct st
                                             uint32_t platform, int64_t t)
 {
 	struct approval_result best = { NULL, SMP_STATE_VALID, 0 }, over = best, latest = best;
-	int64_t latest_start = 0;
+	const struct pick *e = s->by_platform + s->platform_start[platform];
+	const struct pick *end = s->by_platform + s->platform_start[platform + 1], *started = NULL;
+	int64_t latest_start = INT64_MIN;
 
-	for (size_t i = s->platform_start[platform]; i < s->platform_start[platform + 1]; i++) {
-		const struct pick *e = &s->by_platform[i];
-		const struct approval *a = &p->approvals[e->approval];
-		smp_approval_state st = SMP_STATE_EXPIRED;   /* any state that cannot hold */
-		int64_t next;
-
-		if (e->from <= t && (t < e->to || e->to == SMP_TIME_MAX))
-			st = approval_state(p, a, t);
-		if (st == SMP_STATE_VALID) {
-			int64_t until = a->valid.to;
-
-			approval_over_cap(a, t, &next);
-			if (next < until)
-				until = next;
-			if (best.a == NULL || until > best.until)
-				best = (struct approval_result){ a, st, until };
-		} else if (st == SMP_STATE_OVER_CAP) {
-			if (over.a == NULL)
-				over = (struct approval_result){ a, st, 0 };
-		} else if (e->started <= t && (latest.a == NULL || e->started >= latest_start)) {
-			latest = (struct approval_result){ a, st, 0 };
+	for (; e < end; e++) {
+		if (e->from <= t && (t < e->to || e->to == SMP_TIME_MAX) &&
+		    consider(p, &p->approvals[e->approval], t, &best, &over))
+			continue;
+		if (e->started <= t && e->started >= latest_start) {   /* the latest, file order on a tie */
+			started = e;
 			latest_start = e->started;
 		}
 	}
@@ -283,8 +296,10 @@ static struct approval_result pick_approval(const smp_policy *p, const struct st
 		return best;
 	if (over.a != NULL)
 		return over;
-	if (latest.a != NULL)
+	if (started != NULL) {
+		latest.a = &p->approvals[started->approval];
 		latest.state = approval_state(p, latest.a, t);
+	}
 	return latest;
 }
 
