@@ -271,8 +271,8 @@ static uint64_t mix(uint64_t h, uint64_t w)
 }
 
 /* A hash of s, eight bytes at a time, the last eight (or four) read
- * overlapping the ones before: a byte at a time was a fifth of a statewide
- * decision (four ids hashed).  *len receives its length. */
+ * overlapping the ones before: a byte at a time makes each of a decision's
+ * lookups a chain of dependent multiplies.  *len receives its length. */
 static uint64_t hash_str(const char *s, size_t *len)
 {
 	size_t n = strlen(s), i = 0;

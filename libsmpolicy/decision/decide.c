@@ -6,8 +6,8 @@
  * A decision keeps, for each reason and warning, its code, the format of
  * its particulars and their arguments; the messages are written when a
  * caller first reads one (most callers read only the answer and the
- * codes, and writing a message's moments in the zone was a third of a
- * decision's instructions: docs/PERFORMANCE.md).
+ * codes, and writing the messages, their moments in the policy's zone
+ * above all, cost more than the rules: docs/PERFORMANCE.md, "Decide").
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
