@@ -309,7 +309,15 @@ bool idmap_init(struct idmap *m, struct arena *a, size_t n)
 
 static bool slot_holds(const struct idslot *slot, const char *key, size_t len)
 {
-	if (len < sizeof(slot->head))   /* the NUL too: a longer key differs there */
+	/* a key shorter than the head: its bytes, read as two words that may
+	 * overlap, then the head's NUL after them (a longer key differs there) */
+	if (len >= 8 && len < sizeof(slot->head))
+		return load64(slot->head) == load64(key) &&
+		       load64(slot->head + len - 8) == load64(key + len - 8) && slot->head[len] == '\0';
+	if (len >= 4 && len < 8)
+		return load32(slot->head) == load32(key) &&
+		       load32(slot->head + len - 4) == load32(key + len - 4) && slot->head[len] == '\0';
+	if (len < sizeof(slot->head))
 		return memcmp(slot->head, key, len + 1) == 0;
 	return memcmp(slot->head, key, sizeof(slot->head)) == 0 &&
 	       strcmp(slot->key + sizeof(slot->head), key + sizeof(slot->head)) == 0;
@@ -319,7 +327,7 @@ static bool slot_holds(const struct idslot *slot, const char *key, size_t len)
  * bits of the hash choose where to start; its upper half and the key's
  * head, kept in the slot, settle a probe for an id of up to 15 bytes
  * without reading the key elsewhere (docs/PERFORMANCE.md: one cache line, not two). */
-static struct idslot *idmap_slot(const struct idmap *m, const char *key, size_t len, uint64_t h)
+static inline struct idslot *idmap_slot(const struct idmap *m, const char *key, size_t len, uint64_t h)
 {
 	size_t i = h & m->mask;
 

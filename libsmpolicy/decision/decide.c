@@ -479,14 +479,13 @@ void smp_request_init(struct smp_request *req)
 	req->warn_days = -1;
 }
 
+/* account: the request's account looked up (NONE when absent or not read) */
 static void evaluate(const smp_policy *p, const struct smp_request *req, const char *device,
-                     struct smp_decision *d)
+                     uint32_t account, struct smp_decision *d)
 {
 	uint32_t user = policy_find_staff(p, req->user);
 	uint32_t platform = policy_find_platform(p, req->platform);
 	uint32_t dev = policy_find_device(p, device);
-	uint32_t account = req->action != SMP_ACTION_VIEW && req->account != NULL
-	                   ? policy_find_account(p, req->account) : NONE;
 	int64_t account_next = SMP_TIME_MAX, left;
 	int warn_days;
 
@@ -557,6 +556,7 @@ smp_status smp_decide(const smp_policy *p, const struct smp_request *req, smp_de
 	struct smp_decision *d;
 	char host[256];
 	const char *device;
+	uint32_t account;
 
 	if (out != NULL)
 		*out = NULL;
@@ -571,12 +571,14 @@ smp_status smp_decide(const smp_policy *p, const struct smp_request *req, smp_de
 		host[sizeof(host) - 1] = '\0';
 		device = host;
 	}
+	account = req->action != SMP_ACTION_VIEW && req->account != NULL
+	          ? policy_find_account(p, req->account) : NONE;
 	/* a policy of one person and device knows nothing of anyone else:
 	 * an unknown-user DENY for another would be a wrong answer */
 	if (p->login.only_user != NULL &&
 	    (strcmp(req->user, p->login.only_user) != 0 || strcmp(device, p->login.only_device) != 0 ||
 	     (req->action != SMP_ACTION_VIEW && req->account != NULL &&
-	      policy_find_account(p, req->account) == NONE)))   /* not theirs: held elsewhere? */
+	      account == NONE)))   /* not theirs: held elsewhere? */
 		return SMP_ERR_ARG;
 	d = malloc(DECISION_SIZE);
 	if (d == NULL)
@@ -584,7 +586,7 @@ smp_status smp_decide(const smp_policy *p, const struct smp_request *req, smp_de
 	memset(d, 0, offsetof(struct smp_decision, reasons));
 	atomic_init(&d->texts, NULL);
 	d->p = p;
-	evaluate(p, req, device, d);
+	evaluate(p, req, device, account, d);
 	if (d->nomem) {
 		smp_decision_free(d);
 		return SMP_ERR_NOMEM;
