@@ -272,8 +272,9 @@ static uint64_t mix(uint64_t h, uint64_t w)
 
 /* A hash of s, eight bytes at a time, the last eight (or four) read
  * overlapping the ones before: a byte at a time makes each of a decision's
- * lookups a chain of dependent multiplies.  *len receives its length. */
-static uint64_t hash_str(const char *s, size_t *len)
+ * lookups a chain of dependent multiplies.  *len receives its length.
+ * Inlined in the lookup, which runs four times a decision. */
+static inline __attribute__((always_inline)) uint64_t hash_str(const char *s, size_t *len)
 {
 	size_t n = strlen(s), i = 0;
 	uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
