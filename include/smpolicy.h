@@ -530,7 +530,10 @@ bool smp_decision_allowed(const smp_decision *d);   /* false for NULL */
 size_t smp_decision_reason_count(const smp_decision *d);
 smp_reason smp_decision_reason(const smp_decision *d, size_t i);
 /* The sentence for reason i with the particulars of this case
- * ("Approval LT-2026-001 lapsed at 2026-12-31T23:59:59-05:00."), owned by d. */
+ * ("Approval LT-2026-001 lapsed at 2026-12-31T23:59:59-05:00."), owned by d.
+ * The messages are written at the first read of one (safe from several
+ * threads at once), from the policy: free d before the policy.  Should
+ * memory run out then, the sentence alone. */
 const char *smp_decision_reason_message(const smp_decision *d, size_t i);
 size_t smp_decision_warning_count(const smp_decision *d);
 smp_warning smp_decision_warning(const smp_decision *d, size_t i);

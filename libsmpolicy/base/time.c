@@ -141,8 +141,7 @@ static size_t log_slot(const struct time_log *log, int64_t t)
 
 /* Write down the zone's answer at t, once per t: a load asks about the
  * same instants again and again (each day's neighbours), and keeping
- * them in the order asked spares sorting them, a measurable part of a
- * parse (docs/PERFORMANCE.md). */
+ * them in the order asked spares a sort. */
 static void log_answer(struct time_log *log, int64_t t, bool ok, const struct tm *tm)
 {
 	size_t i;

@@ -7,6 +7,7 @@
 #include "world.h"
 
 #include <CUnit/Basic.h>
+#include <stdlib.h>
 #include <string.h>
 
 static struct world W;
@@ -315,6 +316,58 @@ static void test_valid_until_and_warning(void)
 	smp_decision_free(d);
 }
 
+/* The messages are written when first read, after smp_decide has
+ * returned: they must say what the request said even when the caller has
+ * since overwritten and freed its strings, and cut a long one as before. */
+static void test_messages_outlive_request(void)
+{
+	struct smp_request req;
+	smp_decision *d = NULL;
+	char *user = strdup("gone-user"), *platform = strdup("no-platform");
+	char *device = strdup("ws-gone"), *account = strdup("acct-gone");
+	char *longdev = malloc(2001);
+	const char *m;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(longdev);
+	smp_request_init(&req);
+	req.user = user;
+	req.platform = platform;
+	req.device = device;
+	req.account = account;
+	req.action = SMP_ACTION_LOGIN;
+	req.at = T(AT);
+	CU_ASSERT_EQUAL_FATAL(smp_decide(P, &req, &d), SMP_OK);
+	for (char *s[] = { user, platform, device, account }, **q = s; q < s + 4; q++) {
+		memset(*q, 'X', strlen(*q));
+		free(*q);
+	}
+	CU_ASSERT_EQUAL_FATAL(smp_decision_reason_count(d), 4);
+	CU_ASSERT_PTR_NOT_NULL(strstr(smp_decision_reason_message(d, 0), "'gone-user' is not in"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(smp_decision_reason_message(d, 1), "'no-platform' is not"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(smp_decision_reason_message(d, 2), "Device 'ws-gone' is"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(smp_decision_reason_message(d, 3), "Account 'acct-gone'"));
+	CU_ASSERT_PTR_NULL(smp_decision_reason_message(d, 4));
+	smp_decision_free(d);
+
+	/* a device id of 2000 bytes: the particulars cut at 767 bytes */
+	memset(longdev, 'd', 2000);
+	longdev[2000] = '\0';
+	smp_request_init(&req);
+	req.user = "w1";
+	req.platform = "facebook";
+	req.device = longdev;
+	req.at = T(AT);
+	CU_ASSERT_EQUAL_FATAL(smp_decide(P, &req, &d), SMP_OK);
+	memset(longdev, 'X', 2000);
+	free(longdev);
+	CU_ASSERT_EQUAL_FATAL(smp_decision_reason(d, 0), SMP_R_DEVICE_UNKNOWN);
+	m = smp_decision_reason_message(d, 0);
+	CU_ASSERT_EQUAL(strlen(m), strlen(smp_reason_sentence(SMP_R_DEVICE_UNKNOWN)) + 1 + 767);
+	CU_ASSERT_PTR_NOT_NULL(strstr(m, "Device 'ddddd"));
+	CU_ASSERT_PTR_NULL(strchr(m, 'X'));
+	smp_decision_free(d);
+}
+
 static void test_bad_requests(void)
 {
 	struct smp_request req;
@@ -378,6 +431,7 @@ int main(void)
 	CU_add_test(s, "prohibited-conduct", test_prohibited_conduct);
 	CU_add_test(s, "every failed rule is listed", test_every_failed_rule);
 	CU_add_test(s, "valid_until and approval-expiring", test_valid_until_and_warning);
+	CU_add_test(s, "messages outlive the request's strings", test_messages_outlive_request);
 	CU_add_test(s, "bad requests are errors, never ALLOW", test_bad_requests);
 	CU_add_test(s, "reason table", test_table);
 	return run_suites();

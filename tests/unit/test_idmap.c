@@ -63,7 +63,14 @@ static void test_colliding_ids(void)
 		"abcdefghijklmnop", "abcdefghijklmnoq", "abcdefghijklmnopq", "abcdefghijklmnopr",
 		"abcdefghijklmnopqr", "abcdefghijklmnopqrstuvwxyz-0001",
 		"abcdefghijklmnopqrstuvwxyz-0002", "abcdefghijklmnopqrstuvwxyz-00011",
-		"bbcdefghijklmnopq"
+		"bbcdefghijklmnopq",
+		/* 4 to 15 bytes, compared as two words that may overlap: ids that
+		 * differ in the first word only, in the last only, in the overlap,
+		 * and ids that are another's prefix */
+		"abc", "abcd", "abce", "xbcd", "abcde", "abcdf", "abcdefg", "abcdxfg", "abcdefh",
+		"abcdefgh", "abcdefgi", "xbcdefgh", "abcdefgha", "abcdefghijk", "abcdexghijk",
+		"abcdefghijx", "abcdefghijkl", "abcdefghijklm", "abcdefxhijklm", "abcdefghixklm",
+		"abcdefghijkl\x01"
 	};
 	size_t n = sizeof(ids) / sizeof(ids[0]);
 

@@ -175,6 +175,65 @@ static void test_eight_threads_cached(void)
 	world_remove(&w);
 }
 
+/* A decision's messages are written at the first read: eight threads
+ * reading one decision's messages at once must all get the text one
+ * thread gets, each message the same pointer. */
+static smp_decision *shared;
+static const char *first_read[SMP_R__COUNT];
+
+static void *reader(void *arg)
+{
+	size_t bad = 0;
+
+	(void)arg;
+	for (size_t i = 0; i < smp_decision_reason_count(shared); i++) {
+		const char *m = smp_decision_reason_message(shared, i);
+
+		bad += m == NULL || strcmp(m, first_read[i]) != 0;
+	}
+	return (void *)(uintptr_t)bad;
+}
+
+static void test_messages_read_at_once(void)
+{
+	struct world w;
+	smp_decision *ref;
+	size_t n;
+
+	CU_ASSERT_TRUE_FATAL(world_write(&w, NULL, APPROVAL_W1_FB));
+	P = world_load(&w);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(P);
+	ref = decide(P, "ghost", "myspace", "nowhere", "x", SMP_ACTION_POST, "2026-06-01T12:00Z");
+	n = smp_decision_reason_count(ref);
+	CU_ASSERT_TRUE_FATAL(n >= 3);
+	for (size_t i = 0; i < n; i++)
+		first_read[i] = smp_decision_reason_message(ref, i);
+	for (int round = 0; round < 200; round++) {
+		pthread_t th[NTHREADS];
+		size_t bad = 0;
+
+		shared = decide(P, "ghost", "myspace", "nowhere", "x", SMP_ACTION_POST,
+		                "2026-06-01T12:00Z");
+		CU_ASSERT_PTR_NOT_NULL_FATAL(shared);
+		for (size_t t = 0; t < NTHREADS; t++)
+			CU_ASSERT_EQUAL_FATAL(pthread_create(&th[t], NULL, reader, NULL), 0);
+		for (size_t t = 0; t < NTHREADS; t++) {
+			void *ret;
+
+			pthread_join(th[t], &ret);
+			bad += (size_t)(uintptr_t)ret;
+		}
+		CU_ASSERT_EQUAL(bad, 0);
+		for (size_t i = 0; i < n; i++)   /* written once: the same text at every read */
+			CU_ASSERT_PTR_EQUAL(smp_decision_reason_message(shared, i),
+			                    smp_decision_reason_message(shared, i));
+		smp_decision_free(shared);
+	}
+	smp_decision_free(ref);
+	smp_policy_free(P);
+	world_remove(&w);
+}
+
 int main(void)
 {
 	CU_pSuite s;
@@ -185,5 +244,7 @@ int main(void)
 	CU_add_test(s, "8 threads decide against one policy", test_eight_threads);
 	CU_add_test(s, "8 threads decide against a policy from the compiled cache",
 	            test_eight_threads_cached);
+	CU_add_test(s, "8 threads read one decision's messages at once",
+	            test_messages_read_at_once);
 	return run_suites();
 }
