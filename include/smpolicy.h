@@ -921,6 +921,12 @@ struct smp_sync_info {
 	size_t void_records; /* records of the copy void by a fault of their own
 	                        entry (smp_policy_voids()): the copy is installed
 	                        all the same, each named by smp_sync_void() */
+	bool incremental;    /* only the changes since the copy's cookie were read
+	                        (RFC 4533 content synchronization) */
+	size_t received;     /* entries the directory sent: the changed, added and
+	                        deleted ones when incremental, else every entry */
+	const char *full_read_why;   /* a new copy from a full read: why it was not
+	                        incremental; NULL otherwise */
 };
 
 /*
