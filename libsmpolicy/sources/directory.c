@@ -558,7 +558,8 @@ static smp_status full_sync(struct sync *y)
 			if (asprintf(&saved, "%s/" DIR_SAVED_FILE, folder) < 0)
 				return SMP_ERR_NOMEM;
 		}
-		rc = dir_sync_world(&y->conn, saved, y->load_flags, &y->raw, &y->w, &y->how, y->d);
+		rc = dir_sync_world(&y->conn, saved, y->w.context_csn, y->load_flags, &y->raw,
+		                    &y->w, &y->how, y->d);
 		free(saved);
 	}
 	dir_close(&y->conn);   /* everything is read: no connection held while writing */

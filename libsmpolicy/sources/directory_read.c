@@ -426,19 +426,77 @@ static void missing(struct read_ctx *x, const char *rdn, const char *what)
 	fault(x, dn, "missing: the directory has no such entry, which holds the %s", what);
 }
 
-static smp_status keep_entry(void *ctx, LDAP *ld, LDAPMessage *e)
+struct keep_ctx {
+	struct raw_world *r;
+	bool uuids;               /* ask for entryUUID and keep it */
+	size_t without;           /* entries that had none */
+};
+
+static int hexval(char ch)
 {
-	return raw_put(ctx, ld, e, NULL, NULL);
+	return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 :
+	       ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
 }
 
-smp_status dir_read_raw(struct dir_conn *c, struct raw_world *r)
+/* The entry's one entryUUID (RFC 4530: 8-4-4-4-12 hex digits) as 16 bytes. */
+static bool entry_uuid(LDAP *ld, LDAPMessage *e, unsigned char *u)
+{
+	struct berval **v = ldap_get_values_len(ld, e, "entryUUID");
+	bool ok = v != NULL && v[0] != NULL && v[1] == NULL && v[0]->bv_len == 36;
+	size_t k = 0;
+
+	for (size_t i = 0; ok && i < 36; i++) {
+		const char ch = v[0]->bv_val[i];
+
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			ok = ch == '-';
+			continue;
+		}
+		ok = hexval(ch) >= 0;
+		if (ok && (k & 1) == 0)
+			u[k / 2] = (unsigned char)(hexval(ch) << 4);
+		else if (ok)
+			u[k / 2] |= (unsigned char)hexval(ch);
+		k++;
+	}
+	ldap_value_free_len(v);
+	return ok && k == 32;
+}
+
+static smp_status keep_entry(void *ctx, LDAP *ld, LDAPMessage *e)
+{
+	struct keep_ctx *k = ctx;
+	unsigned char u[16];
+	bool have = k->uuids && entry_uuid(ld, e, u);
+
+	k->without += k->uuids && !have;
+	return raw_put(k->r, ld, e, have ? u : NULL, NULL);
+}
+
+smp_status dir_read_raw(struct dir_conn *c, struct raw_world *r, bool uuids,
+                        size_t *without_uuid)
 {
 	char **attrs = wanted_attrs();
+	struct keep_ctx k = { r, uuids, 0 };
 	bool noobject = false;
 	smp_status rc;
+	size_t n = 0;
 
 	if (attrs == NULL)
 		return SMP_ERR_NOMEM;
+	while (attrs[n] != NULL)
+		n++;
+	if (uuids) {
+		char **more = realloc(attrs, (n + 2) * sizeof(char *));
+
+		if (more == NULL) {
+			free(attrs);
+			return SMP_ERR_NOMEM;
+		}
+		attrs = more;
+		attrs[n] = "entryUUID";
+		attrs[n + 1] = NULL;
+	}
 	/*
 	 * One paged search of the whole subtree rather than one per
 	 * container: each entry is read once, and an entry in a wrong place
@@ -449,8 +507,10 @@ smp_status dir_read_raw(struct dir_conn *c, struct raw_world *r)
 	 * accounts a login tries) break as they did in the files.
 	 */
 	rc = dir_search(c, c->s->base, LDAP_SCOPE_SUBTREE, "(objectClass=*)", attrs, true,
-	                keep_entry, r, &noobject);
+	                keep_entry, &k, &noobject);
 	free(attrs);
+	if (without_uuid != NULL)
+		*without_uuid = k.without;
 	/* no records at all: the settings' fault (or the ACLs'), not the
 	 * records' */
 	if (rc == SMP_OK && noobject)
@@ -490,7 +550,7 @@ smp_status dir_place_world(struct dir_conn *c, const struct raw_world *r, struct
 smp_status dir_read_world(struct dir_conn *c, struct dir_world *w, smp_diags *d)
 {
 	struct raw_world r = { 0 };
-	smp_status rc = dir_read_raw(c, &r);
+	smp_status rc = dir_read_raw(c, &r, false, NULL);
 
 	if (rc == SMP_OK)
 		rc = dir_place_world(c, &r, w, d);

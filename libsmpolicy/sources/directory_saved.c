@@ -145,9 +145,16 @@ smp_status raw_put(struct raw_world *r, LDAP *ld, LDAPMessage *msg, const unsign
 	ldap_memfree(dn);
 	for (char *a = ok ? ldap_first_attribute(ld, msg, &ber) : NULL; a != NULL;
 	     a = ldap_next_attribute(ld, msg, ber)) {
-		struct berval **v = ok ? ldap_get_values_len(ld, msg, a) : NULL;
+		struct berval **v;
 		struct raw_attr *at;
 		size_t n = 0;
+
+		/* kept as the entry's key, not as one of its attributes */
+		if (strcasecmp(a, "entryUUID") == 0) {
+			ldap_memfree(a);
+			continue;
+		}
+		v = ok ? ldap_get_values_len(ld, msg, a) : NULL;
 
 		if (ok && e->nattrs == cap) {
 			struct raw_attr *na = arena_alloc(&r->mem, (cap ? cap * 2 : 16) * sizeof(*na));

@@ -184,8 +184,11 @@ smp_status dir_read_csn(struct dir_conn *c, struct dir_world *w);
  */
 smp_status dir_read_world(struct dir_conn *c, struct dir_world *w, smp_diags *d);
 /* The paged search of dir_read_world() alone: every entry under the base
- * into r (no UUIDs); a base that does not exist is an error. */
-smp_status dir_read_raw(struct dir_conn *c, struct raw_world *r);
+ * into r, in the server's order; with uuids, each with its entryUUID
+ * (*without_uuid: how many had none).  A base that does not exist is an
+ * error. */
+smp_status dir_read_raw(struct dir_conn *c, struct raw_world *r, bool uuids,
+                        size_t *without_uuid);
 /* What a search of the records asks for (NULL-terminated, malloc'd; the
  * names are static). */
 char **dir_wanted_attrs(void);
@@ -208,13 +211,14 @@ struct dir_how {
  * NULL) holding a cookie, an RFC 4533 refreshOnly search applies only
  * the changes since; otherwise, or when the server has no content
  * synchronization, refuses the cookie or sends what does not fit the
- * saved entries, the whole directory is read (a refresh without cookie,
- * which brings a cookie, or else the paged search) and how->why says
- * why.  The connection's faults are errors as dir_read_world()'s.
+ * saved entries, the whole directory is read (the paged search, with
+ * each entry's entryUUID, and context_csn, the suffix's as read before,
+ * as the next cookie) and how->why says why.  The connection's faults
+ * are errors as dir_read_world()'s.
  */
-smp_status dir_sync_world(struct dir_conn *c, const char *saved, unsigned flags,
-                          struct raw_world *r, struct dir_world *w, struct dir_how *how,
-                          smp_diags *d);
+smp_status dir_sync_world(struct dir_conn *c, const char *saved, const char *context_csn,
+                          unsigned flags, struct raw_world *r, struct dir_world *w,
+                          struct dir_how *how, smp_diags *d);
 void dir_world_free(struct dir_world *w);
 
 /*

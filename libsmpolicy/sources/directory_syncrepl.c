@@ -7,9 +7,10 @@
  * with a recent cookie by the entries added or changed since, whole, and
  * the entryUUIDs of those deleted (a syncIdSet, refreshDeletes); with an
  * older cookie by every entry's UUID as present and the changed ones whole
- * (the present phase: what is not named is gone); without a cookie by
- * every entry, whole.  Each comes with its entryUUID in a Sync State
- * control, so the UUID is not asked for as an attribute as well.  The
+ * (the present phase: what is not named is gone).  Each comes with its
+ * entryUUID in a Sync State control, so the UUID is not asked for as an
+ * attribute as well.  A full read is the paged search (with entryUUID),
+ * its cookie the contextCSN read before it (csn_cookie()).  The
  * changes go into a copy of the saved entries in memory; the copy on disk
  * is only ever replaced whole, by the same render, validation and
  * install as a full read, so a failure half way changes nothing.
@@ -31,7 +32,8 @@
 enum refresh_end {
 	REFRESH_OK,
 	REFRESH_REFUSED,      /* the server said no, or sent what does not fit */
-	REFRESH_UNSUPPORTED,  /* no content synchronization there */
+	REFRESH_UNSUPPORTED,  /* no content synchronization there (only the
+	                         message differs) */
 };
 
 struct refresh {
@@ -334,12 +336,42 @@ static smp_status refresh(struct refresh *x)
 	return rc;
 }
 
-smp_status dir_sync_world(struct dir_conn *c, const char *saved, unsigned flags,
-                          struct raw_world *r, struct dir_world *w, struct dir_how *how,
-                          smp_diags *d)
+/*
+ * The cookie of a full read: the contextCSN the sync read before it,
+ * in syncprov's own spelling ("rid=000,csn=A;B", one CSN per provider).
+ * Every change after that read has a later CSN, so a refresh from it
+ * brings each change the paged read may have missed; one it already
+ * had comes again whole (a delete of an entry it never saw makes the
+ * next sync a full read).  Another server's cookies are opaque: it
+ * refuses this one, and its syncs stay full reads, saying so.
+ */
+static smp_status csn_cookie(struct raw_world *r, const char *context_csn)
+{
+	size_t n = strlen(context_csn);
+	char *s = malloc(n + 16);
+	struct berval bv;
+	smp_status rc;
+
+	if (s == NULL)
+		return SMP_ERR_NOMEM;
+	snprintf(s, n + 16, "rid=000,csn=%s", context_csn);
+	for (char *p = s; *p != '\0'; p++)
+		if (*p == ' ')
+			*p = ';';
+	bv.bv_val = s;
+	bv.bv_len = strlen(s);
+	rc = raw_set_cookie(r, &bv);
+	free(s);
+	return rc;
+}
+
+smp_status dir_sync_world(struct dir_conn *c, const char *saved, const char *context_csn,
+                          unsigned flags, struct raw_world *r, struct dir_world *w,
+                          struct dir_how *how, smp_diags *d)
 {
 	struct refresh x = { c, r, REFRESH_OK, how->why, sizeof(how->why) };
 	smp_status rc = SMP_OK;
+	size_t without = 0;
 	char why[400];
 
 	how->incremental = false;
@@ -363,17 +395,22 @@ smp_status dir_sync_world(struct dir_conn *c, const char *saved, unsigned flags,
 			how->why[0] = '\0';
 		}
 	}
-	if (rc == SMP_OK && !how->incremental && x.end != REFRESH_UNSUPPORTED) {
-		/* no cookie, or one that failed: every entry, and a cookie (the
-		 * first refusal stays the reason given unless this one fails) */
+	if (rc == SMP_OK && !how->incremental) {
+		/*
+		 * The paged read, not a refresh without a cookie: the paged
+		 * search returns entries in the order they were added (back-mdb's
+		 * entry IDs, which a modify or a rename keeps), the order of the
+		 * files they were exported from, and changes applied later keep
+		 * it; a refresh returns them in another (the tree's).
+		 */
 		raw_world_free(r);
-		x.end = REFRESH_OK;
-		rc = refresh(&x);
-	}
-	if (rc == SMP_OK && !how->incremental && x.end != REFRESH_OK) {
-		/* no content synchronization to be had: today's paged read */
-		raw_world_free(r);
-		rc = dir_read_raw(c, r);
+		rc = dir_read_raw(c, r, true, &without);
+		if (rc == SMP_OK && context_csn[0] == '\0' &&
+		    strcmp(how->why, "the copy holds no cookie") == 0)
+			snprintf(how->why, sizeof(how->why), "the server keeps no contextCSN, so no "
+			         "cookie (content synchronization needs syncprov)");
+		if (rc == SMP_OK && context_csn[0] != '\0' && without == 0)
+			rc = csn_cookie(r, context_csn);
 	}
 	how->received = how->incremental ? r->received : r->live;
 	if (rc == SMP_OK)

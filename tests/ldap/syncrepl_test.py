@@ -238,7 +238,7 @@ def case_nosyncprov(tmp, slapd):
     base = slapd.env["BASE"]
     for n in range(2):
         r = sync(conf)
-        ok(full_read(r, "does not offer content synchronization"),
+        ok(full_read(r, "the server keeps no contextCSN"),
            f"nosyncprov: sync {n + 1} a full read, saying why", out(r))
         ok(not os.path.exists(saved(conf)), f"nosyncprov: sync {n + 1}: no entries kept "
            "(there is no cookie to keep them for)", copies(conf))
@@ -248,8 +248,31 @@ def case_nosyncprov(tmp, slapd):
                       "replace: smpRevokedReason\nsmpRevokedReason: moved\n")
     r = sync(conf)
     d = decide(conf, ask("jdoe", "facebook"))
-    ok(full_read(r, "does not offer") and d.returncode == 1 and "approval-revoked" in d.stdout,
-       "nosyncprov: the change applied by the full read", out(r) + out(d))
+    ok(full_read(r, "keeps no contextCSN") and d.returncode == 1 and
+       "approval-revoked" in d.stdout, "nosyncprov: the change applied by the full read",
+       out(r) + out(d))
+    # a copy holding a cookie, then a server without syncprov (the same
+    # directory moved to one): the sync control is refused, a full read
+    del os.environ["SLAPD_NO_SYNCPROV"]
+    with Slapd(os.path.join(tmp, "other")) as other:
+        load_world(other, files)
+        conf2 = ldap_config(tmp, other, name="dir2")
+        r = sync(conf2)
+        ok(full_read(r, "no cookie") and os.path.exists(saved(conf2)),
+           "nosyncprov: a copy with a cookie from a server with syncprov", out(r))
+    ldap_config(tmp, slapd, name="dir2")
+    state = os.path.join(copy_dir(conf2), "state")
+    with open(state) as f:
+        text = re.sub(r'^uri = ".*";$', f'uri = "{slapd.env["LDAP_URI"]}";', f.read(),
+                      flags=re.M)
+    with open(state, "w") as f:
+        f.write(text)
+    r = sync(conf2)
+    d = decide(conf2, ask("jdoe", "facebook"))
+    ok(full_read(r, "the server does not offer content synchronization (Critical extension") and
+       d.returncode == 1 and "approval-revoked" in d.stdout,
+       "nosyncprov: the cookie sent to a server without syncprov: a full read, saying why",
+       out(r) + out(d))
 
 
 def case_damaged(tmp, slapd):
