@@ -22,8 +22,9 @@ office into it:
   nosyncprov  a server without syncprov: every sync is a full read that
               says why, and still applies each change
   damaged     the copy's saved entries truncated, a byte flipped, made
-              readable by others: each time a full read saying what is
-              wrong, and the next sync incremental again
+              readable by others, missing an entry the server then
+              deletes: each time a full read saying what is wrong, and the
+              next sync incremental again
   kill        a sync SIGKILLed at the rename that installs the new copy
               and at the replace of the state (killat.so, LD_PRELOAD): the
               old copy, its state and its decisions stay exactly as they
@@ -308,6 +309,20 @@ def case_damaged(tmp, slapd):
                       f"replace: smpTicket\nsmpTicket: NJS-{n}b\n")
         r = sync(conf)
         ok(incremental(r, 1), f"damaged: {how.__name__}: the next sync incremental", out(r))
+    # the copy and the server disagree: the server deletes an entry the
+    # saved entries do not hold
+    dn = f"cn=UB-5102,ou=approvals,{base}"
+    forge(conf, "--drop=" + dn)
+    d = slapd.ldap("ldapdelete", dn)
+    r = sync(conf)
+    ok(d.returncode == 0 and full_read(r, "the server deletes an entry the copy does not hold")
+       and "UB-5102" not in records_of(conf),
+       "damaged: a deletion of an entry the copy does not hold: a full read, saying why",
+       out(r))
+    modify(slapd, f"dn: cn=LT-2026-014,ou=approvals,{base}\nchangetype: modify\n"
+                  "replace: smpTicket\nsmpTicket: NJS-last\n")
+    r = sync(conf)
+    ok(incremental(r, 1), "damaged: then incremental again", out(r))
 
 
 def case_kill(tmp, slapd):
