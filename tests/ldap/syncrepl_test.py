@@ -377,6 +377,10 @@ def main():
     if ARGS.case not in CASES or not ARGS.exe:
         ap.error("give --exe and one of " + ", ".join(CASES))
     st.ARGS = ARGS
+    # meson gives paths relative to the build folder; LD_PRELOAD wants
+    # them absolute
+    ARGS.saved = os.path.abspath(ARGS.saved) if ARGS.saved else None
+    ARGS.killat = os.path.abspath(ARGS.killat) if ARGS.killat else None
     if shutil.which("slapd") is None and not os.path.exists("/usr/sbin/slapd"):
         print("1..0 # SKIP slapd is not installed")
         return 0
