@@ -20,7 +20,8 @@
 #     every entry present; a reload hint, so that a cookie older than any
 #     entry is refused with e-syncRefreshRequired);
 #   - with SLAPD_NO_SYNCPROV=1, neither the syncprov module nor its
-#     overlay: a server without content synchronization;
+#     overlay nor the entryCSN and entryUUID indexes: a server without
+#     content synchronization (ldap/syncprov.ldif adds them);
 #   - slapd listening on ldap://127.0.0.1:PORT, ldaps://127.0.0.1:PORT2 and
 #     ldapi://DIR/ldapi, in the foreground of a background job, its output
 #     in DIR/slapd.log (SLAPD_DEBUG=stats for more);
@@ -150,8 +151,8 @@ olcRootDN: $ROOT_DN
 olcRootPW: $hash
 olcDbMaxSize: 1073741824
 olcDbIndex: objectClass,uid,cn eq
-olcDbIndex: entryCSN,entryUUID eq
 EOF
+	[ -n "${SLAPD_NO_SYNCPROV:-}" ] || echo "olcDbIndex: entryCSN,entryUUID eq"
 	[ -z "$ours" ] || smp_index
 	[ -z "${SLAPD_NO_SYNCPROV:-}" ] || return 0
 	cat <<EOF

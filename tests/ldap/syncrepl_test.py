@@ -20,7 +20,9 @@ office into it:
               "full read:", applies the change and brings a new cookie; a
               garbled cookie: the same
   nosyncprov  a server without syncprov: every sync is a full read that
-              says why, and still applies each change
+              says why, and still applies each change; a copy holding a
+              cookie sent to it: the control refused, a full read; then
+              ldap/syncprov.ldif applied with ldapmodify: incremental
   damaged     the copy's saved entries truncated, a byte flipped, made
               readable by others, missing an entry the server then
               deletes: each time a full read saying what is wrong, and the
@@ -274,6 +276,21 @@ def case_nosyncprov(tmp, slapd):
        d.returncode == 1 and "approval-revoked" in d.stdout,
        "nosyncprov: the cookie sent to a server without syncprov: a full read, saying why",
        out(r) + out(d))
+    # ldap/syncprov.ldif, as a site applies it: then incremental
+    m = subprocess.run(["ldapmodify", "-Q", "-Y", "EXTERNAL", "-H", slapd.env["LDAPI_URI"],
+                        "-f", os.path.join(st.TOP, "ldap", "syncprov.ldif")],
+                       capture_output=True, text=True)
+    ok(m.returncode == 0, "nosyncprov: ldap/syncprov.ldif applied with ldapmodify", m.stderr)
+    modify(slapd, f"dn: cn=LT-2026-014,ou=approvals,{base}\nchangetype: modify\n"
+                  "replace: smpTicket\nsmpTicket: NJS-after\n")
+    r = sync(conf2)
+    ok(full_read(r, "no cookie") or full_read(r, "refused"),
+       "nosyncprov: with syncprov, a full read brings a cookie", out(r))
+    modify(slapd, f"dn: cn=LT-2026-014,ou=approvals,{base}\nchangetype: modify\n"
+                  "replace: smpTicket\nsmpTicket: NJS-after2\n")
+    r = sync(conf2)
+    ok(incremental(r, 1) and 'ticket = "NJS-after2";' in records_of(conf2),
+       "nosyncprov: then the next sync is incremental", out(r))
 
 
 def case_damaged(tmp, slapd):
