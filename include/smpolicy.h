@@ -1030,6 +1030,12 @@ struct smp_sync_info {
 	size_t void_records; /* records of the copy void by a fault of their own
 	                        entry (smp_policy_voids()): the copy is installed
 	                        all the same, each named by smp_sync_void() */
+	bool incremental;    /* only the changes since the copy's cookie were read
+	                        (RFC 4533 content synchronization) */
+	size_t received;     /* entries the directory sent: the changed, added and
+	                        deleted ones when incremental, else every entry */
+	const char *full_read_why;   /* a new copy from a full read: why it was not
+	                        incremental; NULL otherwise */
 };
 
 /*
@@ -1044,7 +1050,11 @@ struct smp_sync_info {
  * trailing newline is not part of it) or anonymously, and reads the
  * suffix's contextCSN.  When it equals the one of the last sync and the
  * copy still loads, nothing else is read and only the state is renewed.
- * Otherwise every entry under ldap.base is read (paged) and checked
+ * Otherwise the entries changed since the copy's sync cookie are read (RFC
+ * 4533 refreshOnly, smpolicy-ldap(5)) and applied to the entries the copy
+ * keeps; or, without a cookie, without syncprov, with a refused cookie or
+ * saved entries that fail a check, every entry under ldap.base is read
+ * (paged).  The result is checked
  * against the schema's layout, rendered as a files world and validated by
  * the records loader and smp_policy_check(), exactly as files are.
  * Diagnostics name the entry's DN as file (line 0) and, in the message,

@@ -83,7 +83,7 @@ static void report_voids(const smp_sync *s, const struct smp_sync_info *info)
 	closelog();
 }
 
-int cmd_sync(const char *config, unsigned load_flags, bool *changed)
+int cmd_sync(const char *config, unsigned load_flags, struct sync_outcome *out)
 {
 	struct smp_sync_info info = { .size = sizeof(info) };
 	smp_sync *s = NULL;
@@ -94,7 +94,7 @@ int cmd_sync(const char *config, unsigned load_flags, bool *changed)
 	if (run(config, load_flags, &s, &status, &warnings) != SMP_OK)
 		return status;
 	smp_sync_info(s, &info);
-	*changed = info.changed;
+	*out = (struct sync_outcome){ true, info.changed, info.incremental, info.received };
 	if (smp_time_format(info.synced, when, sizeof(when)) == NULL)
 		when[0] = '\0';
 	fputs(info.changed ? "synced: " : "unchanged: ", stdout);
@@ -102,6 +102,15 @@ int cmd_sync(const char *config, unsigned load_flags, bool *changed)
 	printf(info.changed ? " -> " : " has not changed since the last sync; ");
 	print_escaped(stdout, info.copy);
 	printf(" (%zu records%s) at %s\n", info.records, warnings ? ", with warnings" : "", when);
+	/* how it was read: the provider's load differs a hundredfold */
+	if (info.incremental)
+		printf("incremental: %zu entr%s changed, added or deleted since the last sync\n",
+		       info.received, info.received == 1 ? "y" : "ies");
+	else if (info.full_read_why != NULL) {
+		printf("full read: %zu entries: ", info.received);
+		print_escaped(stdout, info.full_read_why);
+		fputc('\n', stdout);
+	}
 	if (info.void_records > 0)
 		printf("applied, with %zu void record%s: each allows nothing until its entry is "
 		       "corrected\n", info.void_records, info.void_records == 1 ? "" : "s");

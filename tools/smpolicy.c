@@ -633,20 +633,20 @@ static int cmd_compile(const struct global *g, int argc, char **argv)
 static int cmd_sync_store(const struct global *g, int argc, char **argv)
 {
 	const char *dir, *metrics = NULL;
-	bool changed = false;
+	struct sync_outcome did = { 0 };
 	int bad = store_option("sync", argc, argv, &dir, &metrics), status;
 	smp_status st;
 	smp_policy *p;
 
 	if (bad >= 0)
 		return bad;
-	status = cmd_sync(g->config, g->flags, &changed);
+	status = cmd_sync(g->config, g->flags, &did);
 	/* the metrics say how this sync went, failed or not */
-	if (metrics != NULL && write_metrics(g->config, g->flags, metrics) != 0 &&
+	if (metrics != NULL && write_metrics(g->config, g->flags, metrics, &did) != 0 &&
 	    (status == 0 || status == 3))
 		status = 2;
 	/* 3: applied, with void records (named already) */
-	if ((status != 0 && status != 3) || !changed)
+	if ((status != 0 && status != 3) || !did.changed)
 		return status;
 	p = load(g, LOAD_QUIET_VOIDS, &st);
 	if (p == NULL || write_store(p, dir) != SMP_OK)

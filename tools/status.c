@@ -9,6 +9,7 @@
  * SPDX-License-Identifier: BSD-3-Clause
  */
 #include "status.h"
+#include "directory.h"
 #include "output.h"
 #include "smpolicy.h"
 
@@ -418,7 +419,8 @@ int cmd_status(const char *config, unsigned flags, int argc, char **argv)
 
 /* ---- smpolicy sync --metrics FILE ------------------------------------------ */
 
-int write_metrics(const char *config, unsigned flags, const char *file)
+int write_metrics(const char *config, unsigned flags, const char *file,
+                  const struct sync_outcome *this_sync)
 {
 	smp_sync_report *r = NULL;
 	struct smp_sync_status s = { .size = sizeof(s) };
@@ -472,6 +474,16 @@ int write_metrics(const char *config, unsigned flags, const char *file)
 		fputs("# HELP smpolicy_records Entries of the directory in the current copy.\n"
 		      "# TYPE smpolicy_records gauge\n", out);
 		fprintf(out, "smpolicy_records %zu\n", s.records);
+	}
+	if (this_sync != NULL && this_sync->done) {
+		fputs("# HELP smpolicy_last_sync_incremental Whether this sync read only the "
+		      "changes since the copy's cookie (1) or the whole directory, or nothing "
+		      "(0).\n# TYPE smpolicy_last_sync_incremental gauge\n", out);
+		fprintf(out, "smpolicy_last_sync_incremental %d\n", this_sync->incremental);
+		fputs("# HELP smpolicy_last_sync_entries_received Entries the directory sent to "
+		      "this sync.\n# TYPE smpolicy_last_sync_entries_received gauge\n", out);
+		fprintf(out, "smpolicy_last_sync_entries_received %zu\n",
+		        this_sync->changed ? this_sync->received : 0);
 	}
 	smp_sync_report_free(r);
 	if (fflush(out) != 0 || fsync(fd) != 0 || fclose(out) != 0 || rename(tmp, file) != 0) {

@@ -12,6 +12,9 @@ int cmd_status(const char *config, unsigned flags, int argc, char **argv);
 
 /* Write the node_exporter textfile of config's syncs to file atomically:
  * 0, or 2 with the reason on standard error. */
-int write_metrics(const char *config, unsigned flags, const char *file);
+struct sync_outcome;
+/* this_sync (when not NULL and done) adds how that sync read the directory. */
+int write_metrics(const char *config, unsigned flags, const char *file,
+                  const struct sync_outcome *this_sync);
 
 #endif

@@ -111,6 +111,10 @@ bool ldap_uri_single(const char *uri);
  *                              the directory rendered in the grammar of
  *                              smpolicy.conf(5): a files world, loaded (and
  *                              compiled into a cache beside it) as any other
+ *   copy_dir/copy-<N>/entries  the entries as the directory sent them, by
+ *                              entryUUID, and the sync cookie they stand for
+ *                              (directory_saved.c): what the next sync
+ *                              applies the changes to
  *   copy_dir/sync.lock         held by a sync while it writes
  *
  * The state file, libconfig, replaced atomically (temp, fsync, rename,

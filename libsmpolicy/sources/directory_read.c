@@ -194,38 +194,30 @@ static const struct ldap_kind *container_of(LDAPRDN rdn)
 	return NULL;
 }
 
-static bool has_class(LDAP *ld, LDAPMessage *e, const char *oc)
+static bool has_class(const struct raw_entry *e, const char *oc)
 {
-	struct berval **v = ldap_get_values_len(ld, e, "objectClass");
+	const struct raw_attr *a = raw_attr(e, "objectClass");
 	bool found = false;
 
-	for (size_t i = 0; v != NULL && v[i] != NULL && !found; i++)
-		found = v[i]->bv_len == strlen(oc) && strncasecmp(v[i]->bv_val, oc, v[i]->bv_len) == 0;
-	ldap_value_free_len(v);
+	for (size_t i = 0; a != NULL && i < a->n && !found; i++)
+		found = a->v[i].bv_len == strlen(oc) &&
+		        strncasecmp(a->v[i].bv_val, oc, a->v[i].bv_len) == 0;
 	return found;
 }
 
 /* Does the entry carry anything of ours: an smpPolicy* class or an smp*
  * attribute?  Then it is a record, wherever it is. */
-static bool looks_ours(LDAP *ld, LDAPMessage *e)
+static bool looks_ours(const struct raw_entry *e)
 {
-	struct berval **v = ldap_get_values_len(ld, e, "objectClass");
-	BerElement *ber = NULL;
-	bool ours = false;
+	const struct raw_attr *oc = raw_attr(e, "objectClass");
 
-	for (size_t i = 0; v != NULL && v[i] != NULL && !ours; i++)
-		ours = v[i]->bv_len > 9 && strncasecmp(v[i]->bv_val, "smpPolicy", 9) == 0;
-	ldap_value_free_len(v);
-	if (ours)
-		return true;
-	/* every name the walk hands out is freed, so it runs to the end */
-	for (char *a = ldap_first_attribute(ld, e, &ber); a != NULL;
-	     a = ldap_next_attribute(ld, e, ber)) {
-		ours = ours || strncasecmp(a, "smp", 3) == 0;
-		ldap_memfree(a);
-	}
-	ber_free(ber, 0);
-	return ours;
+	for (size_t i = 0; oc != NULL && i < oc->n; i++)
+		if (oc->v[i].bv_len > 9 && strncasecmp(oc->v[i].bv_val, "smpPolicy", 9) == 0)
+			return true;
+	for (size_t i = 0; i < e->nattrs; i++)
+		if (strncasecmp(e->attrs[i].name, "smp", 3) == 0)
+			return true;
+	return false;
 }
 
 /* The attribute of table named a, or -1. */
@@ -239,13 +231,11 @@ static int attr_index(const struct ldap_attr *table, const char *a)
 
 /* Check and keep the values of attribute i of entry r; false on OOM. */
 static bool take_values(struct read_ctx *x, struct dir_entry *r, const struct ldap_attr *at,
-                        int i, struct berval **v)
+                        int i, const struct raw_attr *v)
 {
-	size_t n = 0;
+	size_t n = v->n;
 	const char **out;
 
-	while (v != NULL && v[n] != NULL)
-		n++;
 	if (n != 1 && at->type != LV_STRLIST) {
 		fault(x, r->dn, "%s has %zu values: it takes one", at->attr, n);
 		return true;
@@ -254,11 +244,11 @@ static bool take_values(struct read_ctx *x, struct dir_entry *r, const struct ld
 	if (out == NULL)
 		return false;
 	for (size_t j = 0; j < n; j++) {
-		if (memchr(v[j]->bv_val, '\0', v[j]->bv_len) != NULL) {
+		if (memchr(v->v[j].bv_val, '\0', v->v[j].bv_len) != NULL) {
 			fault(x, r->dn, "%s: a value holds a NUL byte", at->attr);
 			return true;
 		}
-		out[j] = arena_strndup(&x->w->mem, v[j]->bv_val, v[j]->bv_len);
+		out[j] = arena_strndup(&x->w->mem, v->v[j].bv_val, v->v[j].bv_len);
 		if (out[j] == NULL)
 			return false;
 	}
@@ -284,40 +274,33 @@ static bool take_values(struct read_ctx *x, struct dir_entry *r, const struct ld
 /* Every attribute of e that the kind's table names, in r; the smp*
  * attributes it does not name are faults (the files' "unknown key"), the
  * others (objectClass, the person entry's own) are not ours to read. */
-static void take_attrs(struct read_ctx *x, LDAP *ld, LDAPMessage *e, struct dir_entry *r,
+static void take_attrs(struct read_ctx *x, const struct raw_entry *e, struct dir_entry *r,
                        const struct ldap_attr *table)
 {
-	BerElement *ber = NULL;
-
-	for (char *a = ldap_first_attribute(ld, e, &ber); a != NULL;
-	     a = ldap_next_attribute(ld, e, ber)) {
+	for (size_t k = 0; k < e->nattrs; k++) {
+		const char *a = e->attrs[k].name;
 		int i = attr_index(table, a);
 
 		if (i >= 0) {
-			struct berval **v = ldap_get_values_len(ld, e, a);
-
-			if (!take_values(x, r, &table[i], i, v))
+			if (!take_values(x, r, &table[i], i, &e->attrs[k]))
 				x->nomem = true;
-			ldap_value_free_len(v);
 		} else if (strncasecmp(a, "smp", 3) == 0) {
 			fault(x, r->dn, "%s is not an attribute of %s%s", a,
 			      r->kind != NULL ? r->kind->oc : LDAP_SETTINGS_OC,
 			      strchr(a, ';') != NULL ? " (attribute options are not read)" : "");
 		}
-		ldap_memfree(a);
 	}
-	ber_free(ber, 0);
 }
 
 /* Keep e as a record of kind k (NULL: the settings entry). */
-static smp_status take_entry(struct read_ctx *x, LDAP *ld, LDAPMessage *e, const char *dn,
+static smp_status take_entry(struct read_ctx *x, const struct raw_entry *e, const char *dn,
                              LDAPRDN rdn, const struct ldap_kind *k)
 {
 	const struct ldap_attr *table = k != NULL ? k->attrs : ldap_settings_attrs;
 	struct dir_world *w = x->w;
 	struct dir_entry *r;
 	size_t nattrs = 0;
-	bool classed = has_class(ld, e, k != NULL ? k->oc : LDAP_SETTINGS_OC);
+	bool classed = has_class(e, k != NULL ? k->oc : LDAP_SETTINGS_OC);
 
 	if (k == NULL && !classed) {
 		fault(x, dn, "not a smpolicy record: it lacks the object class %s that the "
@@ -359,7 +342,7 @@ static smp_status take_entry(struct read_ctx *x, LDAP *ld, LDAPMessage *e, const
 		fault(x, dn, "not a smpolicy record: it lacks the object class %s that the "
 		      "entries of %s hold", k->oc, k->container);
 	else
-		take_attrs(x, ld, e, r, table);
+		take_attrs(x, e, r, table);
 	x->cur = NULL;
 	return SMP_OK;
 }
@@ -371,17 +354,14 @@ static smp_status take_entry(struct read_ctx *x, LDAP *ld, LDAPMessage *e, const
  * workstations' own bind identity, cn=workstation under the base) is not
  * a record and is not read; one that does is a fault, never dropped.
  */
-static smp_status place_entry(void *ctx, LDAP *ld, LDAPMessage *e)
+static smp_status place_entry(struct read_ctx *x, const struct raw_entry *e)
 {
-	struct read_ctx *x = ctx;
-	char *dn = ldap_get_dn(ld, e);
+	const char *dn = e->dn;
 	LDAPDN parsed = NULL;
 	const struct ldap_kind *k;
 	smp_status rc = SMP_OK;
 	int depth;
 
-	if (dn == NULL)
-		return dir_fail(x->c, LDAP_DECODING_ERROR, "cannot read an entry's DN");
 	if (ldap_str2dn(dn, &parsed, LDAP_DN_FORMAT_LDAPV3) != LDAP_SUCCESS ||
 	    !dn_under(parsed, x->base, &depth)) {
 		fault(x, dn, "not a DN under the base %s", x->c->s->base);
@@ -389,22 +369,21 @@ static smp_status place_entry(void *ctx, LDAP *ld, LDAPMessage *e)
 		x->seen[k - ldap_kinds] = true;
 	} else if (depth == 1 && rdn_is(parsed[0], "cn", LDAP_SETTINGS_RDN + 3)) {
 		x->settings = true;
-		rc = take_entry(x, ld, e, dn, parsed[0], NULL);
+		rc = take_entry(x, e, dn, parsed[0], NULL);
 	} else if (depth == 2 && (k = container_of(parsed[1])) != NULL) {
-		rc = take_entry(x, ld, e, dn, parsed[0], k);
+		rc = take_entry(x, e, dn, parsed[0], k);
 	} else if (depth > 2 && container_of(parsed[depth - 1]) != NULL) {
 		x->stray = dn;
 		fault(x, dn, "not a smpolicy record: the records of %s are its direct children",
 		      ldap_kinds[container_of(parsed[depth - 1]) - ldap_kinds].container);
 		x->stray = NULL;
-	} else if (depth > 0 && looks_ours(ld, e)) {
+	} else if (depth > 0 && looks_ours(e)) {
 		x->stray = dn;
 		fault(x, dn, "not a smpolicy record: records live in cn=settings and ou=platforms, "
 		      "ou=offices, ou=staff, ou=devices, ou=accounts, ou=approvals under the base");
 		x->stray = NULL;
 	}
 	ldap_dnfree(parsed);
-	ldap_memfree(dn);
 	return rc;
 }
 
@@ -447,18 +426,76 @@ static void missing(struct read_ctx *x, const char *rdn, const char *what)
 	fault(x, dn, "missing: the directory has no such entry, which holds the %s", what);
 }
 
-smp_status dir_read_world(struct dir_conn *c, struct dir_world *w, smp_diags *d)
+struct keep_ctx {
+	struct raw_world *r;
+	bool uuids;               /* ask for entryUUID and keep it */
+	size_t without;           /* entries that had none */
+};
+
+static int hexval(char ch)
 {
-	struct read_ctx x = { .c = c, .w = w, .d = d };
+	return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 :
+	       ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
+}
+
+/* The entry's one entryUUID (RFC 4530: 8-4-4-4-12 hex digits) as 16 bytes. */
+static bool entry_uuid(LDAP *ld, LDAPMessage *e, unsigned char *u)
+{
+	struct berval **v = ldap_get_values_len(ld, e, "entryUUID");
+	bool ok = v != NULL && v[0] != NULL && v[1] == NULL && v[0]->bv_len == 36;
+	size_t k = 0;
+
+	for (size_t i = 0; ok && i < 36; i++) {
+		const char ch = v[0]->bv_val[i];
+
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			ok = ch == '-';
+			continue;
+		}
+		ok = hexval(ch) >= 0;
+		if (ok && (k & 1) == 0)
+			u[k / 2] = (unsigned char)(hexval(ch) << 4);
+		else if (ok)
+			u[k / 2] |= (unsigned char)hexval(ch);
+		k++;
+	}
+	ldap_value_free_len(v);
+	return ok && k == 32;
+}
+
+static smp_status keep_entry(void *ctx, LDAP *ld, LDAPMessage *e)
+{
+	struct keep_ctx *k = ctx;
+	unsigned char u[16];
+	bool have = k->uuids && entry_uuid(ld, e, u);
+
+	k->without += k->uuids && !have;
+	return raw_put(k->r, ld, e, have ? u : NULL, NULL);
+}
+
+smp_status dir_read_raw(struct dir_conn *c, struct raw_world *r, bool uuids,
+                        size_t *without_uuid)
+{
 	char **attrs = wanted_attrs();
-	smp_status rc;
+	struct keep_ctx k = { r, uuids, 0 };
 	bool noobject = false;
+	smp_status rc;
+	size_t n = 0;
 
 	if (attrs == NULL)
 		return SMP_ERR_NOMEM;
-	if (ldap_str2dn(c->s->base, &x.base, LDAP_DN_FORMAT_LDAPV3) != LDAP_SUCCESS) {
-		free(attrs);
-		return dir_fail(c, LDAP_INVALID_DN_SYNTAX, "ldap.base '%s' is not a DN", c->s->base);
+	while (attrs[n] != NULL)
+		n++;
+	if (uuids) {
+		char **more = realloc(attrs, (n + 2) * sizeof(char *));
+
+		if (more == NULL) {
+			free(attrs);
+			return SMP_ERR_NOMEM;
+		}
+		attrs = more;
+		attrs[n] = "entryUUID";
+		attrs[n + 1] = NULL;
 	}
 	/*
 	 * One paged search of the whole subtree rather than one per
@@ -470,23 +507,55 @@ smp_status dir_read_world(struct dir_conn *c, struct dir_world *w, smp_diags *d)
 	 * accounts a login tries) break as they did in the files.
 	 */
 	rc = dir_search(c, c->s->base, LDAP_SCOPE_SUBTREE, "(objectClass=*)", attrs, true,
-	                place_entry, &x, &noobject);
+	                keep_entry, &k, &noobject);
+	free(attrs);
+	if (without_uuid != NULL)
+		*without_uuid = k.without;
 	/* no records at all: the settings' fault (or the ACLs'), not the
 	 * records' */
 	if (rc == SMP_OK && noobject)
 		rc = dir_fail(c, LDAP_NO_SUCH_OBJECT, "cannot read the base %s (it does not exist, "
 		              "or %s may not read it)", c->s->base,
 		              c->s->bind_dn != NULL ? c->s->bind_dn : "an anonymous client");
-	for (size_t i = 0; rc == SMP_OK && !noobject && ldap_kinds[i].list != NULL; i++)
+	return rc;
+}
+
+char **dir_wanted_attrs(void)
+{
+	return wanted_attrs();
+}
+
+smp_status dir_place_world(struct dir_conn *c, const struct raw_world *r, struct dir_world *w,
+                           smp_diags *d)
+{
+	struct read_ctx x = { .c = c, .w = w, .d = d };
+	smp_status rc = SMP_OK;
+
+	if (ldap_str2dn(c->s->base, &x.base, LDAP_DN_FORMAT_LDAPV3) != LDAP_SUCCESS)
+		return dir_fail(c, LDAP_INVALID_DN_SYNTAX, "ldap.base '%s' is not a DN", c->s->base);
+	for (size_t i = 0; i < r->n && rc == SMP_OK; i++)
+		if (!r->v[i]->deleted)
+			rc = place_entry(&x, r->v[i]);
+	for (size_t i = 0; rc == SMP_OK && ldap_kinds[i].list != NULL; i++)
 		if (!x.seen[i])
 			missing(&x, ldap_kinds[i].container, ldap_kinds[i].list);
-	if (rc == SMP_OK && !noobject && !x.settings)
+	if (rc == SMP_OK && !x.settings)
 		missing(&x, LDAP_SETTINGS_RDN, "settings");
 	ldap_dnfree(x.base);
-	free(attrs);
 	if (rc == SMP_OK && (d->oom || x.nomem))
 		rc = SMP_ERR_NOMEM;
 	return rc == SMP_OK && x.failed ? SMP_ERR_PARSE : rc;
+}
+
+smp_status dir_read_world(struct dir_conn *c, struct dir_world *w, smp_diags *d)
+{
+	struct raw_world r = { 0 };
+	smp_status rc = dir_read_raw(c, &r, false, NULL);
+
+	if (rc == SMP_OK)
+		rc = dir_place_world(c, &r, w, d);
+	raw_world_free(&r);
+	return rc;
 }
 
 void dir_world_free(struct dir_world *w)

@@ -99,6 +99,68 @@ struct dir_world {
 	size_t nstrays, capstrays;
 };
 
+/* ---- the entries as the server sent them (directory_saved.c) ---------- */
+
+/* One attribute of an entry: its name as the server spelled it and its
+ * values (each also NUL-terminated, for the checks that read strings). */
+struct raw_attr {
+	const char *name;
+	size_t n;
+	struct berval *v;
+};
+
+/* One entry: its DN, its attributes, and its entryUUID when it came from
+ * a content synchronization (RFC 4533). */
+struct raw_entry {
+	unsigned char uuid[16];
+	bool has_uuid;
+	bool deleted;        /* removed by a later change */
+	bool seen;           /* named by the current refresh */
+	const char *dn;
+	size_t nattrs;
+	struct raw_attr *attrs;
+};
+
+/* The entries in the server's order (an entry changed keeps its place, an
+ * entry added goes last, as back-mdb orders them), findable by UUID, and
+ * the sync cookie that stands for them. */
+struct raw_world {
+	struct arena mem;
+	struct raw_entry **v;
+	size_t n, cap, live;
+	size_t *slot;            /* open addressing: index in v + 1, or 0 */
+	size_t mask;
+	struct berval cookie;    /* bv_len 0: none */
+	size_t received;         /* entries the last search sent */
+};
+
+/* The entry of r with this UUID that is not deleted, or NULL. */
+struct raw_entry *raw_find(const struct raw_world *r, const unsigned char *uuid);
+/* Keep e (a search entry of ld), with uuid if not NULL: an entry with the
+ * same UUID is replaced in its place, others are added last.  *out (if
+ * not NULL) is the entry kept.  SMP_OK or SMP_ERR_NOMEM. */
+smp_status raw_put(struct raw_world *r, LDAP *ld, LDAPMessage *e, const unsigned char *uuid,
+                   struct raw_entry **out);
+void raw_delete(struct raw_world *r, struct raw_entry *e);
+smp_status raw_set_cookie(struct raw_world *r, const struct berval *cookie);
+void raw_world_free(struct raw_world *r);
+/* Values of attribute name of e (case ignored), or NULL; *n their count. */
+const struct raw_attr *raw_attr(const struct raw_entry *e, const char *name);
+
+/* The file of a copy that keeps its entries and cookie for the next
+ * incremental sync (copy-N/DIR_SAVED_FILE): written into folder dir,
+ * private, fsynced; read back with every length, count and UUID checked
+ * and its digest compared.  dir_saved_read: SMP_OK, or SMP_ERR_PARSE with
+ * *why (static or in why_buf) saying what is wrong (SMP_ERR_NOTFOUND: no
+ * file; SMP_ERR_NOMEM). */
+#define DIR_SAVED_FILE "entries"
+smp_status dir_saved_write(const struct raw_world *r, const char *dir, smp_diags *d);
+smp_status dir_saved_read(const char *path, unsigned flags, struct raw_world *r,
+                          char *why, size_t whysize);
+/* The same checks on a buffer (the fuzz-ish tests call it). */
+smp_status dir_saved_parse(const unsigned char *data, size_t len, struct raw_world *r,
+                           char *why, size_t whysize);
+
 /* The suffix's contextCSN: the naming context of the root DSE that holds
  * the base, its contextCSN values sorted and joined by spaces ("" if the
  * server has none). */
@@ -113,6 +175,42 @@ smp_status dir_read_csn(struct dir_conn *c, struct dir_world *w);
  * SMP_ERR_PARSE; the connection's faults are SMP_ERR_DIRECTORY.
  */
 smp_status dir_read_world(struct dir_conn *c, struct dir_world *w, smp_diags *d);
+/* The paged search of dir_read_world() alone: every entry under the base
+ * into r, in the server's order; with uuids, each with its entryUUID
+ * (*without_uuid: how many had none).  A base that does not exist is an
+ * error. */
+smp_status dir_read_raw(struct dir_conn *c, struct raw_world *r, bool uuids,
+                        size_t *without_uuid);
+/* What a search of the records asks for (NULL-terminated, malloc'd; the
+ * names are static). */
+char **dir_wanted_attrs(void);
+/* The checks of dir_read_world() on entries already read: r into w. */
+smp_status dir_place_world(struct dir_conn *c, const struct raw_world *r, struct dir_world *w,
+                           smp_diags *d);
+
+/* ---- the incremental sync (directory_syncrepl.c) ---------------------- */
+
+/* How the entries were read. */
+struct dir_how {
+	bool incremental;       /* the changes since the copy's cookie, applied */
+	size_t received;        /* entries the server sent */
+	char why[512];          /* a full read: why ("" when incremental) */
+};
+
+/*
+ * Read the directory into w (as dir_read_world() checks it) and its
+ * entries into r: with saved (the entries file of the current copy, or
+ * NULL) holding a cookie, an RFC 4533 refreshOnly search applies only
+ * the changes since; otherwise, or when the server has no content
+ * synchronization, refuses the cookie or sends what does not fit the
+ * saved entries, the whole directory is read (the paged search, with
+ * each entry's entryUUID, and context_csn, the suffix's as read before,
+ * as the next cookie) and how->why says why.  The connection's faults
+ * are errors as dir_read_world()'s.
+ */
+smp_status dir_sync_world(struct dir_conn *c, const char *saved, const char *context_csn,
+                          unsigned flags, struct raw_world *r, struct dir_world *w,
+                          struct dir_how *how, smp_diags *d);
 void dir_world_free(struct dir_world *w);
 
 /*

@@ -37,7 +37,7 @@ struct sync_void {
 
 struct smp_sync {
 	struct smp_sync_info info;   /* its strings are the three below */
-	char *copy, *uri, *base;
+	char *copy, *uri, *base, *why;
 	struct sync_void *voids;     /* info.void_records of them, or none */
 	size_t nvoids;
 };
@@ -64,6 +64,8 @@ struct sync {
 	size_t void_records;        /* of the copy installed or kept */
 	struct sig_memo memo;       /* the copy's signatures, verified once */
 	struct sig_memo prior;      /* those the last sync verified */
+	struct raw_world raw;       /* the entries as sent, kept in the copy */
+	struct dir_how how;         /* incremental, or why not */
 };
 
 /* ---- copy_dir ------------------------------------------------------------ */
@@ -267,7 +269,17 @@ static smp_status result(struct sync *y, bool changed, size_t records, int64_t s
 	r->info = (struct smp_sync_info){ .size = sizeof(r->info), .changed = changed,
 	                                  .records = records, .synced = synced, .copy = r->copy,
 	                                  .uri = r->uri, .base = r->base,
-	                                  .void_records = y->void_records };
+	                                  .void_records = y->void_records,
+	                                  .incremental = y->how.incremental,
+	                                  .received = y->how.received };
+	if (changed && !y->how.incremental && y->how.why[0] != '\0') {
+		r->why = strdup(y->how.why);
+		if (r->why == NULL) {
+			smp_sync_free(r);
+			return SMP_ERR_NOMEM;
+		}
+		r->info.full_read_why = r->why;
+	}
 	r->voids = y->voids;   /* handed over */
 	r->nvoids = y->nvoids;
 	y->voids = NULL;
@@ -509,9 +521,26 @@ static smp_status full_sync(struct sync *y)
 {
 	struct dir_render r = { 0 };
 	smp_policy *p = NULL;
+	char *saved = NULL;
 	smp_status rc;
 
-	rc = dir_read_world(&y->conn, &y->w, y->d);
+	if (y->check_only) {
+		rc = dir_read_world(&y->conn, &y->w, y->d);
+	} else {
+		/* the entries the current copy keeps, if it is the same directory's */
+		if (y->have_state && strcmp(y->s.uri, y->state.uri) == 0 &&
+		    strcmp(y->s.base, y->state.base) == 0 && state_copy_number(y) > 0) {
+			char folder[4096];
+			const char *base;
+
+			split_path(y->state.copy, folder, sizeof(folder), &base);
+			if (asprintf(&saved, "%s/" DIR_SAVED_FILE, folder) < 0)
+				return SMP_ERR_NOMEM;
+		}
+		rc = dir_sync_world(&y->conn, saved, y->w.context_csn, y->load_flags, &y->raw,
+		                    &y->w, &y->how, y->d);
+		free(saved);
+	}
 	dir_close(&y->conn);   /* everything is read: no connection held while writing */
 	if (rc == SMP_OK)
 		rc = dir_remember_revocations(y->s.copy_dir, y->load_flags, !y->check_only, &y->w,
@@ -525,6 +554,9 @@ static smp_status full_sync(struct sync *y)
 	}
 	if (rc == SMP_OK)
 		rc = dir_render(&y->w, &y->s, y->temp, &r, y->d);
+	/* what the next sync starts from; without a cookie it could not */
+	if (rc == SMP_OK && !y->check_only && y->raw.cookie.bv_len > 0)
+		rc = dir_saved_write(&y->raw, y->temp, y->d);
 	if (rc == SMP_OK)
 		rc = validate(y, &r, &p);
 	if (rc == SMP_OK && y->check_only)
@@ -712,6 +744,7 @@ smp_status smp_directory_sync(const char *config_path, unsigned flags, smp_sync 
 	sig_memo_free(&y.memo);
 	sig_memo_free(&y.prior);
 	dir_world_free(&y.w);
+	raw_world_free(&y.raw);
 	ldap_state_free(&y.state);
 	ldap_settings_free(&y.s);
 	return rc;
@@ -743,5 +776,6 @@ void smp_sync_free(smp_sync *s)
 	free(s->copy);
 	free(s->uri);
 	free(s->base);
+	free(s->why);
 	free(s);
 }

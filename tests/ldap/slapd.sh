@@ -17,7 +17,11 @@
 #     ldap/smpolicy.ldif's header and the syncprov overlay (contextCSN on
 #     the suffix; a session log of 100,000 changes, so that an RFC 4533
 #     refresh with a recent cookie gets deletions as entryUUIDs instead of
-#     every entry present);
+#     every entry present; a reload hint, so that a cookie older than any
+#     entry is refused with e-syncRefreshRequired);
+#   - with SLAPD_NO_SYNCPROV=1, neither the syncprov module nor its
+#     overlay nor the entryCSN and entryUUID indexes: a server without
+#     content synchronization (ldap/syncprov.ldif adds them);
 #   - slapd listening on ldap://127.0.0.1:PORT, ldaps://127.0.0.1:PORT2 and
 #     ldapi://DIR/ldapi, in the foreground of a background job, its output
 #     in DIR/slapd.log (SLAPD_DEBUG=stats for more);
@@ -111,7 +115,7 @@ objectClass: olcModuleList
 cn: module{0}
 olcModulePath: $MODULE_DIR
 olcModuleLoad: {0}back_mdb
-olcModuleLoad: {1}syncprov
+$([ -n "${SLAPD_NO_SYNCPROV:-}" ] || echo "olcModuleLoad: {1}syncprov")
 
 dn: cn=schema,cn=config
 objectClass: olcSchemaConfig
@@ -147,9 +151,10 @@ olcRootDN: $ROOT_DN
 olcRootPW: $hash
 olcDbMaxSize: 1073741824
 olcDbIndex: objectClass,uid,cn eq
-olcDbIndex: entryCSN,entryUUID eq
 EOF
+	[ -n "${SLAPD_NO_SYNCPROV:-}" ] || echo "olcDbIndex: entryCSN,entryUUID eq"
 	[ -z "$ours" ] || smp_index
+	[ -z "${SLAPD_NO_SYNCPROV:-}" ] || return 0
 	cat <<EOF
 
 dn: olcOverlay={0}syncprov,olcDatabase={1}mdb,cn=config
@@ -158,6 +163,7 @@ objectClass: olcSyncProvConfig
 olcOverlay: {0}syncprov
 olcSpCheckpoint: 100 10
 olcSpSessionlog: 100000
+olcSpReloadHint: TRUE
 EOF
 }
 
