@@ -21,7 +21,8 @@ uint32_t policy_find_approval(const smp_policy *p, const char *id);
  * for none, or when id is there. */
 const char *policy_suggest(const smp_policy *p, smp_id_kind kind, const char *id);
 
-/* cache.c: the files compiled from the records */
+/* compiled.c: what the files compiled from the records (the cache, the
+ * login store) share */
 
 /* The permissions of a file compiled from the records (the compiled cache,
  * the login store): those of the files it was read from, so that it tells
