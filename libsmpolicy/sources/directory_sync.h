@@ -131,7 +131,8 @@ struct raw_world {
 	size_t *slot;            /* open addressing: index in v + 1, or 0 */
 	size_t mask;
 	struct berval cookie;    /* bv_len 0: none */
-	size_t received;         /* entries the last search sent */
+	size_t received;         /* entries the last refresh changed, added or
+	                            deleted (named, or by absence) */
 };
 
 /* The entry of r with this UUID that is not deleted, or NULL. */

@@ -15,9 +15,14 @@
  * is only ever replaced whole, by the same render, validation and
  * install as a full read, so a failure half way changes nothing.
  *
- * What does not fit (a delete or a present of an entry the copy does not
- * hold, an entry without its UUID) means the copy and the provider
- * disagree: the whole directory is read instead.
+ * syncprov names as present every entry as of now, those added or changed
+ * since the cookie too, before it sends them whole: a present of an entry
+ * the copy does not hold is noted, and only one that never came whole by
+ * the end of the refresh is a disagreement.
+ *
+ * What does not fit (a delete of an entry the copy does not hold, a
+ * present of one that never comes, an entry without its UUID) means the
+ * copy and the provider disagree: the whole directory is read instead.
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
@@ -42,6 +47,8 @@ struct refresh {
 	enum refresh_end end;
 	char *why;
 	size_t whysize;
+	unsigned char (*unheld)[16];   /* named present before the copy held them */
+	size_t nunheld, capunheld;
 };
 
 static void refuse(struct refresh *x, enum refresh_end end, const char *fmt, ...)
@@ -78,6 +85,29 @@ static int request_control(const struct berval *cookie, LDAPControl **out)
 	return rc;
 }
 
+/* An entry named present: seen if held, else noted (it must come whole). */
+static void present(struct refresh *x, const unsigned char *uuid)
+{
+	struct raw_entry *e = raw_find(x->r, uuid);
+
+	if (e != NULL) {
+		e->seen = true;
+		return;
+	}
+	if (x->nunheld == x->capunheld) {
+		size_t nc = x->capunheld ? x->capunheld * 2 : 64;
+		unsigned char (*nv)[16] = realloc(x->unheld, nc * sizeof(*nv));
+
+		if (nv == NULL) {
+			refuse(x, REFRESH_REFUSED, "out of memory");
+			return;
+		}
+		x->unheld = nv;
+		x->capunheld = nc;
+	}
+	memcpy(x->unheld[x->nunheld++], uuid, 16);
+}
+
 static void take_cookie(struct refresh *x, const struct berval *cookie)
 {
 	if (cookie->bv_len > 0 && raw_set_cookie(x->r, cookie) != SMP_OK)
@@ -107,11 +137,7 @@ static smp_status on_entry(struct refresh *x, LDAPMessage *msg)
 	e = raw_find(x->r, (const unsigned char *)uuid.bv_val);
 	switch (state) {
 	case LDAP_SYNC_PRESENT:
-		if (e == NULL)
-			refuse(x, REFRESH_REFUSED, "the server names as unchanged an entry the copy "
-			       "does not hold");
-		else
-			e->seen = true;
+		present(x, (const unsigned char *)uuid.bv_val);
 		break;
 	case LDAP_SYNC_ADD:
 	case LDAP_SYNC_MODIFY:
@@ -181,20 +207,23 @@ static void on_info(struct refresh *x, LDAPMessage *msg)
 			goto out;
 		}
 		for (size_t i = 0; uuids != NULL && uuids[i].bv_val != NULL; i++) {
-			struct raw_entry *e = uuids[i].bv_len == 16 ?
-			        raw_find(x->r, (const unsigned char *)uuids[i].bv_val) : NULL;
+			const unsigned char *u = (const unsigned char *)uuids[i].bv_val;
+			struct raw_entry *e;
 
-			if (e == NULL) {
-				refuse(x, REFRESH_REFUSED, "the server %s an entry the copy does not hold",
-				       deletes ? "deletes" : "names as unchanged");
+			if (uuids[i].bv_len != 16) {
+				refuse(x, REFRESH_REFUSED, "a syncIdSet with a UUID that is not 16 bytes");
 				break;
 			}
-			if (deletes) {
-				x->r->received++;
-				raw_delete(x->r, e);
-			} else {
-				e->seen = true;
+			if (!deletes) {
+				present(x, u);
+				continue;
 			}
+			if ((e = raw_find(x->r, u)) == NULL) {
+				refuse(x, REFRESH_REFUSED, "the server deletes an entry the copy does not hold");
+				break;
+			}
+			x->r->received++;
+			raw_delete(x->r, e);
 		}
 	} else {
 		refuse(x, REFRESH_REFUSED, "a syncInfo of an unknown kind");
@@ -246,10 +275,20 @@ static smp_status on_result(struct refresh *x, LDAPMessage *msg)
 		}
 		if (tag == LDAP_TAG_REFRESHDELETES)
 			ber_scanf(ber, "b", &deletes);
-		if (!deletes)
+		for (size_t i = 0; i < x->nunheld; i++)
+			if (raw_find(x->r, x->unheld[i]) == NULL) {
+				refuse(x, REFRESH_REFUSED, "the server names as present an entry the copy "
+				       "does not hold and does not send it");
+				break;
+			}
+		/* a deletion found by absence counts as one sent: the count is
+		 * of the entries changed, added or deleted whichever the phase */
+		if (!deletes && x->end == REFRESH_OK)
 			for (size_t i = 0; i < x->r->n; i++)
-				if (!x->r->v[i]->deleted && !x->r->v[i]->seen)
+				if (!x->r->v[i]->deleted && !x->r->v[i]->seen) {
 					raw_delete(x->r, x->r->v[i]);
+					x->r->received++;
+				}
 	}
 	if (ber != NULL)
 		ber_free(ber, 1);
@@ -369,7 +408,8 @@ smp_status dir_sync_world(struct dir_conn *c, const char *saved, const char *con
                           unsigned flags, struct raw_world *r, struct dir_world *w,
                           struct dir_how *how, smp_diags *d)
 {
-	struct refresh x = { c, r, REFRESH_OK, how->why, sizeof(how->why) };
+	struct refresh x = { .c = c, .r = r, .end = REFRESH_OK, .why = how->why,
+	                     .whysize = sizeof(how->why) };
 	smp_status rc = SMP_OK;
 	size_t without = 0;
 	char why[400];
@@ -390,6 +430,7 @@ smp_status dir_sync_world(struct dir_conn *c, const char *saved, const char *con
 	}
 	if (r->cookie.bv_len > 0) {
 		rc = refresh(&x);
+		free(x.unheld);
 		if (rc == SMP_OK && x.end == REFRESH_OK) {
 			how->incremental = true;
 			how->why[0] = '\0';

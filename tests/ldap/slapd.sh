@@ -17,8 +17,10 @@
 #     ldap/smpolicy.ldif's header and the syncprov overlay (contextCSN on
 #     the suffix; a session log of 100,000 changes, so that an RFC 4533
 #     refresh with a recent cookie gets deletions as entryUUIDs instead of
-#     every entry present; a reload hint, so that a cookie older than any
-#     entry is refused with e-syncRefreshRequired);
+#     every entry present; SLAPD_SESSIONLOG=N for a log of N changes, so
+#     that a cookie older than its oldest gets the present phase; a reload
+#     hint, so that a cookie older than any entry is refused with
+#     e-syncRefreshRequired);
 #   - with SLAPD_NO_SYNCPROV=1, neither the syncprov module nor its
 #     overlay nor the entryCSN and entryUUID indexes: a server without
 #     content synchronization (ldap/syncprov.ldif adds them);
@@ -162,7 +164,7 @@ objectClass: olcOverlayConfig
 objectClass: olcSyncProvConfig
 olcOverlay: {0}syncprov
 olcSpCheckpoint: 100 10
-olcSpSessionlog: 100000
+olcSpSessionlog: ${SLAPD_SESSIONLOG:-100000}
 olcSpReloadHint: TRUE
 EOF
 }

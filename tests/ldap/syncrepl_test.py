@@ -15,6 +15,16 @@ office into it:
               counts one entry) and change the decisions accordingly; the
               copy kept up so is byte for byte the copy a fresh full sync
               makes
+  present     a session log of two changes (SLAPD_SESSIONLOG): a deletion,
+              two changes, a rename and an addition overflow it, so the
+              server answers the copy's cookie with the present phase
+              (every unchanged entry's UUID named, refreshDeletes FALSE;
+              seen in its sync log and by ldapsearch -E sync=ro): the
+              entry not named is deleted and what it allowed is denied,
+              the copy is byte for byte a fresh full read's; then every
+              entry re-created (the directory restored): the server
+              refuses the cookie (e-syncRefreshRequired, the reload hint)
+              and the sync is a full read saying so
   refused     the copy's cookie replaced by one older than any entry: the
               server refuses it (e-syncRefreshRequired) and the sync says
               "full read:", applies the change and brings a new cookie; a
@@ -50,7 +60,7 @@ from ldaptest import Slapd  # noqa: E402
 from sync_test import (ok, out, smpolicy, files_world, load_world, ldap_config,  # noqa: E402
                        copy_dir, copies, modify, fingerprint, report, OFFICE)
 
-CASES = ["changes", "refused", "nosyncprov", "damaged", "kill"]
+CASES = ["changes", "present", "refused", "nosyncprov", "damaged", "kill"]
 ARGS = None
 AT = "2026-11-25T10:00"
 
@@ -197,6 +207,108 @@ def case_changes(tmp, slapd):
     ok(incremental(m, 1) and "smpolicy_last_sync_incremental 1" in prom and
        "smpolicy_last_sync_entries_received 1" in prom,
        "changes: sync --metrics says incremental, one entry", out(m) + prom)
+
+
+def saved_cookie(conf):
+    """The cookie of the current copy's saved entries (their header)."""
+    with open(saved(conf), "rb") as f:
+        data = f.read()
+    head = b"SMPOLICY-ENTRIES 1\n"
+    if not data.startswith(head):
+        raise RuntimeError("saved entries of an unknown format")
+    n = int.from_bytes(data[len(head):len(head) + 4], "big")
+    return data[len(head) + 4:len(head) + 4 + n].decode()
+
+
+def slapd_log(slapd):
+    with open(os.path.join(slapd.env["SLAPD_DIR"], "slapd.log"), errors="replace") as f:
+        return f.read()
+
+
+def case_present(tmp, slapd):
+    conf = office(tmp, slapd, "present")
+    if conf is None:
+        return
+    base = slapd.env["BASE"]
+    a = decide(conf, ask("apatel", "facebook", "ws-hudson-0107"))
+    ok(a.returncode == 0, "present: apatel is allowed on facebook by LT-2026-022", out(a))
+    kept = entry_ldif(slapd, f"cn=UB-5102,ou=approvals,{base}")
+    # more changes than the session log holds (2): a deletion, two
+    # modifies and a rename are logged, the addition is not
+    d = slapd.ldap("ldapdelete", f"cn=LT-2026-022,ou=approvals,{base}")
+    ok(d.returncode == 0, "present: the approval granting apatel deleted", d.stderr)
+    modify(slapd, f"dn: cn=LT-2026-014,ou=approvals,{base}\nchangetype: modify\n"
+                  "add: smpRevokedOn\nsmpRevokedOn: 2026-11-24\n-\n"
+                  "add: smpRevokedBy\nsmpRevokedBy: dir-it\n-\n"
+                  "add: smpRevokedReason\nsmpRevokedReason: moved\n")
+    modify(slapd, f"dn: cn=UB-5188,ou=approvals,{base}\nchangetype: modify\n"
+                  "replace: smpTicket\nsmpTicket: NJS-5188b\n")
+    m = slapd.ldap("ldapmodrdn", "-r", f"cn=UB-5102,ou=approvals,{base}", "cn=UB-6102")
+    ok(m.returncode == 0, "present: an approval renamed with ldapmodrdn", m.stderr)
+    new = kept.replace("cn=UB-5102,", "cn=UB-7102,").replace("cn: UB-5102", "cn: UB-7102")
+    n = slapd.ldap("ldapadd", stdin=new.encode())
+    ok(n.returncode == 0, "present: an approval added with ldapadd", n.stderr)
+
+    # the server's answer to the copy's cookie, asked by hand: the present
+    # phase (what is not named is gone), not a list of deletions
+    cookie = saved_cookie(conf)
+    q = slapd.ldap("ldapsearch", "-b", base, "-E", "sync=ro/" + cookie, "1.1")
+    text = q.stdout.decode(errors="replace")
+    ok(q.returncode == 0 and "SyncInfo Received: ID Set" in text and
+       "refreshDeletes=0" in text and "refreshDeletes=1" not in text,
+       f"present: the server answers the cookie {cookie} with the present phase", text[-1500:])
+    before = slapd_log(slapd).count("FIND_PRESENT")
+    r = sync(conf)
+    log = slapd_log(slapd)
+    # 5: the deletion (found by absence), two modifies, the rename, the addition
+    ok(incremental(r, 5) and log.count("FIND_PRESENT") == before + 1 and
+       "syncprov_sendinfo: present syncIdSet" in log,
+       "present: the sync is incremental by the present phase, five entries", out(r))
+    text = records_of(conf)
+    a = decide(conf, ask("apatel", "facebook", "ws-hudson-0107"))
+    ok(a.returncode == 1 and "LT-2026-022" not in text,
+       "present: the approval not named is gone from the copy and apatel is denied",
+       out(a) + text[-800:])
+    j = decide(conf, ask("jdoe", "facebook"))
+    ok(j.returncode == 1 and "approval-revoked" in j.stdout,
+       "present: the revocation denies jdoe on facebook", out(j))
+    ok('id = "UB-6102"' in text and "UB-5102" not in text and 'id = "UB-7102"' in text and
+       'ticket = "NJS-5188b";' in text,
+       "present: the rename, the addition and the change are in the copy", text[-1500:])
+    fresh = ldap_config(tmp, slapd, name="fresh")
+    f = sync(fresh)
+    ok(full_read(f, "no cookie") and records_of(fresh) == records_of(conf),
+       "present: the copy is byte for byte a fresh full sync's",
+       out(f) + records_of(fresh) + records_of(conf))
+    r = sync(conf)
+    ok(r.returncode == 0 and r.stdout.startswith("unchanged: "),
+       "present: then nothing changed: unchanged", out(r))
+
+    # the directory restored: every entry under the suffix re-created or
+    # changed, none as old as the cookie; the reload hint makes syncprov
+    # refuse it rather than name every entry present
+    q = slapd.ldap("ldapsearch", "-LLL", "-o", "ldif-wrap=no", "-b", base, "-s", "one",
+                   "(!(cn=workstation))", "1.1")
+    tops = [ln[4:] for ln in q.stdout.decode().splitlines() if ln.startswith("dn: ")]
+    d = slapd.ldap("ldapdelete", "-r", *tops)
+    ok(q.returncode == 0 and len(tops) >= 3 and d.returncode == 0,
+       "present: the directory's entries deleted", q.stderr + d.stderr)
+    load_world(slapd, files_world(tmp, OFFICE, name="restored"))
+    for dn in (slapd.env["SUFFIX"], base, slapd.env["READER_DN"]):
+        modify(slapd, f"dn: {dn}\nchangetype: modify\nreplace: description\n"
+                      "description: restored\n")
+    r = sync(conf)
+    a = decide(conf, ask("apatel", "facebook", "ws-hudson-0107"))
+    ok(full_read(r, "the server refused the cookie (e-syncRefreshRequired") and
+       a.returncode == 0 and "UB-6102" not in records_of(conf),
+       "present: the cookie older than every entry: a full read, saying why", out(r) + out(a))
+    f = sync(fresh)
+    ok(records_of(fresh) == records_of(conf),
+       "present: then the copy is byte for byte a fresh full sync's", out(f))
+    modify(slapd, f"dn: cn=LT-2026-014,ou=approvals,{base}\nchangetype: modify\n"
+                  "replace: smpTicket\nsmpTicket: NJS-after\n")
+    r = sync(conf)
+    ok(incremental(r, 1), "present: then the next sync is incremental again", out(r))
 
 
 def forge(conf, cookie):
@@ -402,6 +514,11 @@ def main():
         return 0
     if ARGS.case == "nosyncprov":
         os.environ["SLAPD_NO_SYNCPROV"] = "1"
+    if ARGS.case == "present":
+        # a session log the case overflows; stats and sync (256 | 16384):
+        # syncprov logs each refresh's phase
+        os.environ["SLAPD_SESSIONLOG"] = "2"
+        os.environ["SLAPD_DEBUG"] = "16640"
     old_umask = os.umask(0o022)
     tmp = tempfile.mkdtemp(prefix="smpolicy-syncrepl-")
     os.chmod(tmp, 0o755)
