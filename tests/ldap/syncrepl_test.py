@@ -21,7 +21,9 @@ office into it:
               (every unchanged entry's UUID named, refreshDeletes FALSE;
               seen in its sync log and by ldapsearch -E sync=ro): the
               entry not named is deleted and what it allowed is denied,
-              the copy is byte for byte a fresh full read's; then every
+              the copy is byte for byte a fresh full read's; an entry
+              named present that the copy lacks (saved_cookie --drop): a
+              full read saying why; then every
               entry re-created (the directory restored): the server
               refuses the cookie (e-syncRefreshRequired, the reload hint)
               and the sync is a full read saying so
@@ -283,6 +285,20 @@ def case_present(tmp, slapd):
     r = sync(conf)
     ok(r.returncode == 0 and r.stdout.startswith("unchanged: "),
        "present: then nothing changed: unchanged", out(r))
+
+    # the copy lacks an entry the server names present and never sends
+    # (saved_cookie drops it, the cookie kept): the copy and the server
+    # disagree, so a full read, which brings it back
+    forge(conf, f"--drop=cn=LT-2026-019,ou=approvals,{base}")
+    for n in range(3):
+        modify(slapd, f"dn: cn=UB-5188,ou=approvals,{base}\nchangetype: modify\n"
+                      f"replace: smpTicket\nsmpTicket: NJS-5188-{n}\n")
+    before = slapd_log(slapd).count("FIND_PRESENT")
+    r = sync(conf)
+    ok(slapd_log(slapd).count("FIND_PRESENT") == before + 1 and
+       full_read(r, "the server names as present an entry the copy does not hold and does "
+                 "not send it") and 'id = "LT-2026-019"' in records_of(conf),
+       "present: an entry named present that the copy lacks: a full read, saying why", out(r))
 
     # the directory restored: every entry under the suffix re-created or
     # changed, none as old as the cookie; the reload hint makes syncprov
