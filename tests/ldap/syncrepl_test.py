@@ -236,7 +236,7 @@ def case_present(tmp, slapd):
     ok(a.returncode == 0, "present: apatel is allowed on facebook by LT-2026-022", out(a))
     kept = entry_ldif(slapd, f"cn=UB-5102,ou=approvals,{base}")
     # more changes than the session log holds (2): a deletion, two
-    # modifies and a rename are logged, the addition is not
+    # modifies and a rename, then an addition
     d = slapd.ldap("ldapdelete", f"cn=LT-2026-022,ou=approvals,{base}")
     ok(d.returncode == 0, "present: the approval granting apatel deleted", d.stderr)
     modify(slapd, f"dn: cn=LT-2026-014,ou=approvals,{base}\nchangetype: modify\n"
