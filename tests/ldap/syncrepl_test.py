@@ -469,6 +469,15 @@ def case_damaged(tmp, slapd):
     ok(incremental(r, 1), "damaged: then incremental again", out(r))
 
 
+def killat_preload():
+    """killat.so for one sync: after the sanitizer's runtime when the tests
+    run under ASan (it must come first of every library), before a preload
+    already there (libfaketime, under tests/clock.sh)."""
+    asan = os.environ.get("PAM_PRELOAD", "")
+    outer = os.environ.get("LD_PRELOAD", "")
+    return ":".join(p for p in (asan, ARGS.killat, outer) if p)
+
+
 def case_kill(tmp, slapd):
     conf = office(tmp, slapd, "kill")
     if conf is None:
@@ -482,7 +491,7 @@ def case_kill(tmp, slapd):
     for at in ("/.new-", "/.state-"):
         prints = fingerprint(conf)
         state = current_copy(conf)
-        r = sync(conf, env={"LD_PRELOAD": ARGS.killat, "KILLAT_RENAME": at})
+        r = sync(conf, env={"LD_PRELOAD": killat_preload(), "KILLAT_RENAME": at})
         ok(r.returncode == -signal.SIGKILL, f"kill: the sync killed at the rename of {at}*",
            out(r))
         after = decide(conf, ask("jdoe", "facebook"))
