@@ -13,6 +13,7 @@ import socket
 import subprocess
 import tempfile
 import threading
+import time
 
 NONROOT = [] if os.geteuid() == 0 else ['--test-allow-nonroot']
 
@@ -130,6 +131,19 @@ class Helper:
     def _read_err(self):
         for line in self.p.stderr:
             self.stderr.append(line.decode('latin-1').rstrip('\n'))
+
+    def said(self, pred, timeout=10):
+        """Whether a line of the helper's standard error meets pred, waiting
+        up to timeout seconds: the helper writes it before its answer, but
+        the thread that reads it may be later than the one that reads the
+        answer."""
+        end = time.monotonic() + timeout
+        while True:
+            if any(pred(l) for l in list(self.stderr)):
+                return True
+            if time.monotonic() >= end:
+                return False
+            time.sleep(0.05)
 
     def send(self, data):
         if isinstance(data, str):

@@ -241,7 +241,7 @@ def broken_files(t, exe, w):
            what='a void record: the others decide as before')
     expect(t, h, '74 w1 notfacebook.com ws1', 'OK', channel='74',
            what='a void record: a host of no platform is OK as before')
-    t.ok(any('expries' in l and 'void' in l for l in h.stderr),
+    t.ok(h.said(lambda l: 'expries' in l and 'void' in l),
          'the void record was told on standard error', h.stderr[-5:])
     # a file that does not parse: nothing decides
     w.write('records.conf', w.records_text + 'x = ;\n')
@@ -268,7 +268,7 @@ def broken_files(t, exe, w):
     os.unlink(w.conf + '.away')
     expect(t, h, '79 w1 facebook.com ws1', 'OK', channel='79', what='the settings back: OK again')
     t.ok(h.close() == 0, 'exit 0')
-    t.ok(any('syntax error' in l for l in h.stderr), 'each fault was told on standard error',
+    t.ok(h.said(lambda l: 'syntax error' in l), 'each fault was told on standard error',
          h.stderr[-5:])
 
 
