@@ -26,7 +26,8 @@ office into it:
               full read saying why; then every
               entry re-created (the directory restored): the server
               refuses the cookie (e-syncRefreshRequired, the reload hint)
-              and the sync is a full read saying so
+              and the sync is a full read saying so, or it names every
+              entry present; either way the copy is a fresh read's
   refused     the copy's cookie replaced by one older than any entry: the
               server refuses it (e-syncRefreshRequired) and the sync says
               "full read:", applies the change and brings a new cookie; a
@@ -315,9 +316,17 @@ def case_present(tmp, slapd):
                       "description: restored\n")
     r = sync(conf)
     a = decide(conf, ask("apatel", "facebook", "ws-hudson-0107"))
-    ok(full_read(r, "the server refused the cookie (e-syncRefreshRequired") and
+    # syncprov refuses the cookie when it finds no entry as old as it
+    # (FIND_CSN); whether it does depends on its session log and, under
+    # faketime, on the clocks of the processes that wrote the entries, so
+    # a present phase is accepted too: either way the copy must be the
+    # restored directory's (the next check compares it with a fresh read).
+    # The refusal itself is forced in the case "refused".
+    ok((full_read(r, "the server refused the cookie (e-syncRefreshRequired") or
+        re.search(r"^incremental: \d+ entr", r.stdout, re.M)) and
        a.returncode == 0 and "UB-6102" not in records_of(conf),
-       "present: the cookie older than every entry: a full read, saying why", out(r) + out(a))
+       "present: the directory restored: a full read saying why, or a present phase",
+       out(r) + out(a))
     f = sync(fresh)
     ok(records_of(fresh) == records_of(conf),
        "present: then the copy is byte for byte a fresh full sync's", out(f))
