@@ -189,6 +189,10 @@ gid_t private_gid(void);
 /* fchown to root:private_gid() (when root; the caller's ids otherwise
  * stay) and fchmod to mode: false with errno on failure. */
 bool make_private(int fd, mode_t mode);
+/* t as the state files write a moment: "YYYY-MM-DDTHH:MM:SSZ", in UTC,
+ * into buf (n >= 21). */
+void state_time(int64_t t, char *buf, size_t n);
+
 /* Replace DIR/NAME by the len bytes of data as every file of the local
  * copy is replaced (replace_whole(), base/replace.c): a private temporary
  * file DIR/PREFIXXXXXXX written, fsynced, renamed over NAME, then DIR

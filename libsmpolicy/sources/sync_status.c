@@ -97,7 +97,7 @@ smp_status private_replace(const char *dir, const char *name, const char *prefix
 
 /* ---- copy_dir/last-attempt ---------------------------------------------- */
 
-static void format_utc(int64_t t, char *buf, size_t n)
+void state_time(int64_t t, char *buf, size_t n)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
@@ -112,7 +112,7 @@ smp_status ldap_attempt_write(const char *copy_dir, const struct ldap_attempt *a
 	char when[32];
 	smp_status rc;
 
-	format_utc(a->attempted, when, sizeof(when));
+	state_time(a->attempted, when, sizeof(when));
 	ebuf_adds(&b, "# the last sync of the local copy, good or not (smpolicy status)\n"
 	              "version = 1;\nattempted = ");
 	conf_quote(&b, when);

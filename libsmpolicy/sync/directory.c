@@ -199,15 +199,6 @@ static unsigned long scan_copies(const char *dir, const unsigned long *keep, boo
 
 /* ---- the state file ------------------------------------------------------ */
 
-static void format_utc(int64_t t, char *buf, size_t n)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (gmtime_r(&tt, &tm) == NULL || strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, n, "1970-01-01T00:00:00Z");
-}
-
 static void state_line(struct ebuf *b, const char *key, const char *value)
 {
 	ebuf_addf(b, "%s = ", key);
@@ -222,7 +213,7 @@ static smp_status write_state(struct sync *y, const char *copy, int64_t synced)
 	char when[32], *path = NULL;
 	smp_status rc;
 
-	format_utc(synced, when, sizeof(when));
+	state_time(synced, when, sizeof(when));
 	ebuf_adds(&b, "# the local copy of the directory (smpolicy sync): which copy is current\n"
 	              "version = 1;\n");
 	state_line(&b, "copy", copy);
