@@ -11,6 +11,7 @@
 #include "directory_sync.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -517,6 +518,115 @@ smp_status dir_read_raw(struct dir_conn *c, struct raw_world *r, bool uuids,
 		rc = dir_fail(c, LDAP_NO_SUCH_OBJECT, "cannot read the base %s (it does not exist, "
 		              "or %s may not read it)", c->s->base,
 		              c->s->bind_dn != NULL ? c->s->bind_dn : "an anonymous client");
+	return rc;
+}
+
+/*
+ * The order of the entries a refresh added.  syncprov sends them in the
+ * order of back-mdb's tree (children by the length of their RDN, then its
+ * bytes), the paged read in the order they were added; the copy must be
+ * the paged read's, as the ties the rules break by file order depend on
+ * it.  One added entry goes last either way; two or more are asked for
+ * again, by a paged search of their UUIDs (entryUUID is indexed where
+ * syncprov runs), which brings them in the paged read's order.
+ */
+#define ORDER_MAX 4096   /* more added at once: the whole is read instead */
+
+struct order_ctx {
+	struct raw_world *r;
+	struct raw_entry **tail;   /* the added entries, by address */
+	bool *got;
+	size_t ntail;
+	struct raw_entry **order;  /* as the server returns them */
+	size_t norder;
+	bool stray;                /* one returned that is no added entry, or twice */
+};
+
+static int ptr_cmp(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)*(struct raw_entry *const *)a;
+	uintptr_t y = (uintptr_t)*(struct raw_entry *const *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static smp_status order_entry(void *ctx, LDAP *ld, LDAPMessage *m)
+{
+	struct order_ctx *o = ctx;
+	unsigned char u[16];
+	struct raw_entry *e = entry_uuid(ld, m, u) ? raw_find(o->r, u) : NULL;
+	struct raw_entry **at = e == NULL ? NULL :
+	        bsearch(&e, o->tail, o->ntail, sizeof(*o->tail), ptr_cmp);
+
+	if (at == NULL || o->got[at - o->tail]) {
+		o->stray = true;
+		return SMP_OK;
+	}
+	o->got[at - o->tail] = true;
+	o->order[o->norder++] = e;
+	return SMP_OK;
+}
+
+smp_status dir_read_order(struct dir_conn *c, struct raw_world *r, size_t first, char *why,
+                          size_t whysize)
+{
+	size_t added = 0, len, k;
+	struct order_ctx o = { .r = r };
+	char *filter = NULL, *attrs[] = { "entryUUID", NULL };
+	smp_status rc = SMP_ERR_NOMEM;
+
+	why[0] = '\0';
+	for (size_t i = first; i < r->n; i++)
+		added += !r->v[i]->deleted;
+	if (added < 2)
+		return SMP_OK;
+	if (added > ORDER_MAX) {
+		snprintf(why, whysize, "%zu entries were added at once (more than %d), read whole "
+		         "in the server's order", added, ORDER_MAX);
+		return SMP_OK;
+	}
+	o.tail = malloc(added * sizeof(*o.tail));
+	o.order = malloc((r->n - first) * sizeof(*o.order));
+	o.got = calloc(added, sizeof(*o.got));
+	/* "(|" ")" and per UUID "(entryUUID=" 36 ")" */
+	len = 4 + added * (12 + 36 + 1);
+	filter = malloc(len);
+	if (o.tail == NULL || o.order == NULL || o.got == NULL || filter == NULL)
+		goto out;
+	k = (size_t)snprintf(filter, len, "(|");
+	for (size_t i = first; i < r->n; i++) {
+		const unsigned char *u = r->v[i]->uuid;
+
+		if (r->v[i]->deleted)
+			continue;
+		o.tail[o.ntail++] = r->v[i];
+		k += (size_t)snprintf(filter + k, len - k, "(entryUUID=%02x%02x%02x%02x-%02x%02x-"
+		                      "%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x)", u[0], u[1],
+		                      u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11],
+		                      u[12], u[13], u[14], u[15]);
+	}
+	snprintf(filter + k, len - k, ")");
+	qsort(o.tail, o.ntail, sizeof(*o.tail), ptr_cmp);
+	rc = dir_search(c, c->s->base, LDAP_SCOPE_SUBTREE, filter, attrs, true, order_entry, &o,
+	                NULL);
+	if (rc != SMP_OK)
+		goto out;
+	if (o.stray || o.norder != added) {
+		snprintf(why, whysize, "the entries the refresh added are not all there when their "
+		         "order is asked for (one went or came twice since)");
+		goto out;
+	}
+	/* an entry added and deleted in the same refresh (none do) stays last */
+	for (size_t i = first; i < r->n; i++)
+		if (r->v[i]->deleted)
+			o.order[o.norder++] = r->v[i];
+	if (!raw_reorder(r, first, o.order))
+		rc = SMP_ERR_NOMEM;
+out:
+	free(filter);
+	free(o.got);
+	free(o.order);
+	free(o.tail);
 	return rc;
 }
 

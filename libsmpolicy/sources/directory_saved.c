@@ -203,6 +203,31 @@ smp_status raw_put(struct raw_world *r, LDAP *ld, LDAPMessage *msg, const unsign
 	return raw_append(r, e) ? SMP_OK : SMP_ERR_NOMEM;
 }
 
+bool raw_reorder(struct raw_world *r, size_t first, struct raw_entry *const *order)
+{
+	size_t *ns;
+
+	if (r->slot == NULL) {
+		memcpy(r->v + first, order, (r->n - first) * sizeof(*order));
+		return true;
+	}
+	if ((ns = calloc(r->mask + 1, sizeof(*ns))) == NULL)
+		return false;
+	memcpy(r->v + first, order, (r->n - first) * sizeof(*order));
+	/* every place after first moved: the index is built again */
+	free(r->slot);
+	r->slot = ns;
+	for (size_t k = 0; k < r->n; k++)
+		if (r->v[k]->has_uuid) {
+			size_t i = uuid_hash(r->v[k]->uuid) & r->mask;
+
+			while (r->slot[i] != 0)
+				i = (i + 1) & r->mask;
+			r->slot[i] = k + 1;
+		}
+	return true;
+}
+
 void raw_delete(struct raw_world *r, struct raw_entry *e)
 {
 	if (!e->deleted) {

@@ -142,6 +142,9 @@ struct raw_entry *raw_find(const struct raw_world *r, const unsigned char *uuid)
  * not NULL) is the entry kept.  SMP_OK or SMP_ERR_NOMEM. */
 smp_status raw_put(struct raw_world *r, LDAP *ld, LDAPMessage *e, const unsigned char *uuid,
                    struct raw_entry **out);
+/* Put r->v[first..n) in the order given (the same entries, reordered);
+ * false if out of memory, r unchanged. */
+bool raw_reorder(struct raw_world *r, size_t first, struct raw_entry *const *order);
 void raw_delete(struct raw_world *r, struct raw_entry *e);
 smp_status raw_set_cookie(struct raw_world *r, const struct berval *cookie);
 void raw_world_free(struct raw_world *r);
@@ -182,6 +185,15 @@ smp_status dir_read_world(struct dir_conn *c, struct dir_world *w, smp_diags *d)
  * error. */
 smp_status dir_read_raw(struct dir_conn *c, struct raw_world *r, bool uuids,
                         size_t *without_uuid);
+/*
+ * The entries r->v[first..n) that a refresh added, in the order the
+ * refresh sent them, put in the server's order (the paged read's, by one
+ * paged search of their entryUUIDs).  SMP_OK with why "" when placed, or
+ * with why saying what did not fit (a full read follows); the
+ * connection's faults are errors.
+ */
+smp_status dir_read_order(struct dir_conn *c, struct raw_world *r, size_t first, char *why,
+                          size_t whysize);
 /* What a search of the records asks for (NULL-terminated, malloc'd; the
  * names are static). */
 char **dir_wanted_attrs(void);

@@ -23,6 +23,9 @@
  * What does not fit (a delete of an entry the copy does not hold, a
  * present of one that never comes, an entry without its UUID) means the
  * copy and the provider disagree: the whole directory is read instead.
+ * The entries a refresh adds come in another order than the paged read's
+ * (the tree's); two or more are put in the paged read's by
+ * dir_read_order(), so that a copy kept up is byte for byte a fresh one.
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
@@ -429,8 +432,17 @@ smp_status dir_sync_world(struct dir_conn *c, const char *saved, const char *con
 		rc = SMP_OK;   /* no saved entries: a full read, saying why */
 	}
 	if (r->cookie.bv_len > 0) {
+		size_t first = r->n;   /* what the refresh adds goes after */
+
 		rc = refresh(&x);
 		free(x.unheld);
+		if (rc == SMP_OK && x.end == REFRESH_OK) {
+			rc = dir_read_order(c, r, first, why, sizeof(why));
+			if (why[0] != '\0') {
+				x.end = REFRESH_REFUSED;
+				snprintf(how->why, sizeof(how->why), "%s", why);
+			}
+		}
 		if (rc == SMP_OK && x.end == REFRESH_OK) {
 			how->incremental = true;
 			how->why[0] = '\0';

@@ -12,16 +12,20 @@ office into it:
   changes     the first sync is a full read that brings a cookie; then a
               change (a revocation), a deletion, a rename (modrdn) and an
               addition each arrive incrementally (the sync says so and
-              counts one entry) and change the decisions accordingly; the
+              counts one entry) and change the decisions accordingly; two
+              additions in one sync keep the order they were added in; the
               copy kept up so is byte for byte the copy a fresh full sync
-              makes
+              makes; 4097 additions at once (more than the sync asks the
+              order of): a full read saying why
   present     a session log of two changes (SLAPD_SESSIONLOG): a deletion,
-              two changes, a rename and an addition overflow it, so the
-              server answers the copy's cookie with the present phase
+              two changes, a rename and three additions overflow it, so
+              the server answers the copy's cookie with the present phase
               (every unchanged entry's UUID named, refreshDeletes FALSE;
               seen in its sync log and by ldapsearch -E sync=ro): the
               entry not named is deleted and what it allowed is denied,
-              the copy is byte for byte a fresh full read's; an entry
+              the additions are in the order they were added in (which
+              the present phase does not keep: the sync asks for it), the
+              copy is byte for byte a fresh full read's; an entry
               named present that the copy lacks (saved_cookie --drop): a
               full read saying why; then every
               entry re-created (the directory restored): the server
@@ -48,6 +52,7 @@ office into it:
 Speaks TAP.  Needs root, as sync_test.py.
 """
 import argparse
+import difflib
 import os
 import re
 import shutil
@@ -187,6 +192,19 @@ def case_changes(tmp, slapd):
     ok(a.returncode == 0 and 'id = "LT-2026-099"' in records_of(conf),
        "changes: the new approval allows apatel again", out(a))
 
+    # two additions in one refresh, the longer RDN first: the copy keeps
+    # them in the order they were added, as the paged read returns them
+    # (a present phase sends them in another: see the case "present")
+    for cn in ("LT-2026-1000", "LT-2026-100"):
+        a = slapd.ldap("ldapadd", stdin=new.replace("LT-2026-099", cn).encode())
+        ok(a.returncode == 0, f"changes: {cn} added with ldapadd", a.stderr)
+    r = sync(conf)
+    text = records_of(conf)
+    ok(incremental(r, 2) and
+       0 <= text.find('id = "LT-2026-1000"') < text.find('id = "LT-2026-100"'),
+       "changes: two additions arrive incrementally, in the order they were added",
+       out(r) + text[-1500:])
+
     # the copy kept up so equals a fresh full read's
     fresh = ldap_config(tmp, slapd, name="fresh")
     f = sync(fresh)
@@ -210,6 +228,22 @@ def case_changes(tmp, slapd):
     ok(incremental(m, 1) and "smpolicy_last_sync_incremental 1" in prom and
        "smpolicy_last_sync_entries_received 1" in prom,
        "changes: sync --metrics says incremental, one entry", out(m) + prom)
+
+    # more additions at once than the sync asks the order of (4096): the
+    # whole is read, in the server's order, saying why
+    staff = entry_ldif(slapd, f"uid=tlee,ou=staff,{base}")
+    bulk = "\n".join(staff.replace("uid=tlee,", f"uid=bulk{i},").replace(
+        "uid: tlee", f"uid: bulk{i}") for i in range(4097))
+    a = slapd.ldap("ldapadd", stdin=bulk.encode())
+    ok(a.returncode == 0, "changes: 4097 staff entries added with ldapadd", a.stderr[-500:])
+    r = sync(conf)
+    ok(full_read(r, "4097 entries were added at once (more than 4096)") and
+       'id = "bulk4096"' in records_of(conf),
+       "changes: 4097 additions at once: a full read, saying why", out(r))
+    modify(slapd, f"dn: uid=bulk7,ou=staff,{base}\nchangetype: modify\n"
+                  "replace: cn\ncn: Bulk Seven\n")
+    r = sync(conf)
+    ok(incremental(r, 1), "changes: then incremental again", out(r))
 
 
 def saved_cookie(conf):
@@ -251,6 +285,12 @@ def case_present(tmp, slapd):
     new = kept.replace("cn=UB-5102,", "cn=UB-7102,").replace("cn: UB-5102", "cn: UB-7102")
     n = slapd.ldap("ldapadd", stdin=new.encode())
     ok(n.returncode == 0, "present: an approval added with ldapadd", n.stderr)
+    # and two more, the longer RDN first: a present phase sends what was
+    # added in back-mdb's tree order (children by the length of their RDN,
+    # then its bytes), the paged read in the order of their addition
+    for cn in ("UB-71020", "UB-7103"):
+        n = slapd.ldap("ldapadd", stdin=new.replace("UB-7102", cn).encode())
+        ok(n.returncode == 0, f"present: {cn} added with ldapadd", n.stderr)
 
     # the server's answer to the copy's cookie, asked by hand: the present
     # phase (what is not named is gone), not a list of deletions
@@ -263,10 +303,11 @@ def case_present(tmp, slapd):
     before = slapd_log(slapd).count("FIND_PRESENT")
     r = sync(conf)
     log = slapd_log(slapd)
-    # 5: the deletion (found by absence), two modifies, the rename, the addition
-    ok(incremental(r, 5) and log.count("FIND_PRESENT") == before + 1 and
+    # 7: the deletion (found by absence), two modifies, the rename, the
+    # three additions
+    ok(incremental(r, 7) and log.count("FIND_PRESENT") == before + 1 and
        "syncprov_sendinfo: present syncIdSet" in log,
-       "present: the sync is incremental by the present phase, five entries", out(r))
+       "present: the sync is incremental by the present phase, seven entries", out(r))
     text = records_of(conf)
     a = decide(conf, ask("apatel", "facebook", "ws-hudson-0107"))
     ok(a.returncode == 1 and "LT-2026-022" not in text,
@@ -278,6 +319,10 @@ def case_present(tmp, slapd):
     ok('id = "UB-6102"' in text and "UB-5102" not in text and 'id = "UB-7102"' in text and
        'ticket = "NJS-5188b";' in text,
        "present: the rename, the addition and the change are in the copy", text[-1500:])
+    ok(0 <= text.find('id = "UB-7102"') < text.find('id = "UB-71020"') <
+       text.find('id = "UB-7103"'),
+       "present: the additions in the order they were added, not the present phase's",
+       text[-2500:])
     fresh = ldap_config(tmp, slapd, name="fresh")
     f = sync(fresh)
     ok(full_read(f, "no cookie") and records_of(fresh) == records_of(conf),
@@ -329,7 +374,10 @@ def case_present(tmp, slapd):
        out(r) + out(a))
     f = sync(fresh)
     ok(records_of(fresh) == records_of(conf),
-       "present: then the copy is byte for byte a fresh full sync's", out(f))
+       "present: then the copy is byte for byte a fresh full sync's",
+       "".join(difflib.unified_diff(
+           records_of(conf).splitlines(True), records_of(fresh).splitlines(True),
+           "the copy kept up", "a fresh read's", n=0)) + out(r) + out(f))
     modify(slapd, f"dn: cn=LT-2026-014,ou=approvals,{base}\nchangetype: modify\n"
                   "replace: smpTicket\nsmpTicket: NJS-after\n")
     r = sync(conf)
