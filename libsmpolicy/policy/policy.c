@@ -54,7 +54,7 @@ static smp_status files_load(const char *config_path, unsigned flags, smp_policy
 		smp_diags_free(cd);
 		return rc;
 	}
-	rc = policy_load_files(config_path, flags, NULL, NULL, out, diags, directory);
+	rc = policy_load_files(config_path, flags, NULL, NULL, out, diags, directory, NULL);
 	if (*out != NULL)
 		(*out)->cache = state;
 	if (diags != NULL && smp_diags_count(cd) > 0 && !diags_merge(diags, cd))
@@ -89,16 +89,17 @@ static smp_status offline(smp_diags *d, const struct ldap_settings *ls,
 }
 
 /* The reader of settings.source = "files": the records the settings file
- * names.  It reads that file again for its records; should the file now
- * name another source, it changed after source_read() and nothing is
- * loaded from it. */
-static smp_status files_read(const struct smp_source *src, unsigned flags,
+ * names, the settings file itself taken as source_read() parsed it (a
+ * source without that parse has it read again; should the file then name
+ * another source, it changed after source_read() and nothing is loaded
+ * from it). */
+static smp_status files_read(struct smp_source *src, unsigned flags,
                              smp_cache_state state, smp_policy **out, smp_diags *d,
                              smp_diags **diags)
 {
 	bool named_other = false;
 	smp_status rc = policy_load_files(src->config_path, flags, NULL, NULL, out, diags,
-	                                  &named_other);
+	                                  &named_other, &src->settings);
 
 	if (rc == SMP_OK && named_other) {
 		diags_add(d, src->config_path, 0, SMP_SEV_ERROR, NULL,
@@ -114,7 +115,7 @@ static smp_status files_read(const struct smp_source *src, unsigned flags,
 /* The reader of settings.source = "ldap": the directory's local copy
  * (smpolicy-ldap(5)), loaded as a files world (its compiled cache beside
  * it), and only while the last good sync is within max_offline. */
-static smp_status directory_read(const struct smp_source *src, unsigned flags,
+static smp_status directory_read(struct smp_source *src, unsigned flags,
                                  smp_cache_state state, smp_policy **out, smp_diags *d,
                                  smp_diags **diags)
 {
@@ -152,7 +153,7 @@ static smp_status directory_read(const struct smp_source *src, unsigned flags,
 }
 
 /* The readers, by kind: a new source adds its own here. */
-typedef smp_status source_reader(const struct smp_source *src, unsigned flags,
+typedef smp_status source_reader(struct smp_source *src, unsigned flags,
                                  smp_cache_state state, smp_policy **out, smp_diags *d,
                                  smp_diags **diags);
 static source_reader *const readers[SOURCE__COUNT] = {
@@ -160,7 +161,7 @@ static source_reader *const readers[SOURCE__COUNT] = {
 	[SOURCE_LDAP] = directory_read,
 };
 
-smp_status policy_load_source(const struct smp_source *src, unsigned flags,
+smp_status policy_load_source(struct smp_source *src, unsigned flags,
                               smp_cache_state state, smp_policy **out, smp_diags **diags)
 {
 	smp_diags *d = diags_new();

@@ -117,9 +117,10 @@ bool slice_policy(const smp_policy *p, uint32_t user, smp_policy *q);
 /* The policy of src by the reader of its kind (policy.c's table), the
  * settings file not read again to choose it.  state is what the compiled
  * cache of src's settings file said (SMP_CACHE_OFF: not asked), kept in
- * the policy a files world loads.  SMP_OK always with *out set; anything
- * else with *out NULL and *diags saying why. */
-smp_status policy_load_source(const struct smp_source *src, unsigned flags,
+ * the policy a files world loads; the files reader takes src->settings.
+ * SMP_OK always with *out set; anything else with *out NULL and *diags
+ * saying why. */
+smp_status policy_load_source(struct smp_source *src, unsigned flags,
                               smp_cache_state state, smp_policy **out, smp_diags **diags);
 
 #endif /* SMP_POLICY_POLICY_H */

@@ -359,13 +359,8 @@ static smp_status finish(struct loader *L, smp_status rc, smp_policy **out, smp_
 		L->nomem = true;
 	free(L->voids);
 	time_log_free(&L->zone);
-	for (size_t i = 0; i < L->nsrc; i++) {
-		if (L->src[i]->parsed)
-			config_destroy(&L->src[i]->cfg);
-		free(L->src[i]->text);
-		free(L->src[i]->lines);
-		free(L->src[i]);
-	}
+	for (size_t i = 0; i < L->nsrc; i++)
+		source_drop(L->src[i]);
 	free(L->src);
 	time_memo_free(&L->times);
 	if (rc == SMP_OK && L->nomem)
@@ -393,34 +388,36 @@ static smp_status finish(struct loader *L, smp_status rc, smp_policy **out, smp_
 static smp_status load_files(const char *config_path, unsigned flags,
                              const char *records_path, const char *records_from,
                              smp_policy **out, smp_diags **diags, bool *directory,
-                             struct sig_memo *memo);
+                             struct source **settings, struct sig_memo *memo);
 
 smp_status policy_load_ex(const char *config_path, unsigned flags,
                           const char *records_path, const char *records_from,
                           smp_policy **out, smp_diags **diags)
 {
-	return policy_load_files(config_path, flags, records_path, records_from, out, diags, NULL);
+	return policy_load_files(config_path, flags, records_path, records_from, out, diags, NULL,
+	                         NULL);
 }
 
 smp_status policy_load_files(const char *config_path, unsigned flags,
                              const char *records_path, const char *records_from,
-                             smp_policy **out, smp_diags **diags, bool *directory)
+                             smp_policy **out, smp_diags **diags, bool *directory,
+                             struct source **settings)
 {
 	return load_files(config_path, flags, records_path, records_from, out, diags, directory,
-	                  NULL);
+	                  settings, NULL);
 }
 
 smp_status policy_load_memo(const char *config_path, unsigned flags, struct sig_memo *memo,
                             smp_policy **out, smp_diags **diags)
 {
 	return load_files(config_path, flags | SMP_LOAD_NO_CACHE, NULL, NULL, out, diags, NULL,
-	                  memo);
+	                  NULL, memo);
 }
 
 static smp_status load_files(const char *config_path, unsigned flags,
                              const char *records_path, const char *records_from,
                              smp_policy **out, smp_diags **diags, bool *directory,
-                             struct sig_memo *memo)
+                             struct source **settings, struct sig_memo *memo)
 {
 	struct loader L = { 0 };
 	const char *conf_dir;
@@ -453,10 +450,18 @@ static smp_status load_files(const char *config_path, unsigned flags,
 	L.p->config_path = make_config_path(&L, config_path);
 	if (L.p->config_path == NULL)
 		return finish(&L, L.nomem ? SMP_ERR_NOMEM : SMP_ERR_IO, out, diags);
-	L.src[0]->path = L.p->config_path;
-	rc = parse_source(&L, L.src[0], NULL);
-	if (rc != SMP_OK)
-		return finish(&L, rc, out, diags);
+	if (settings != NULL && *settings != NULL) {
+		/* parsed a moment ago, from this path, to learn the source */
+		free(L.src[0]);
+		L.src[0] = *settings;
+		*settings = NULL;
+		L.src[0]->path = L.p->config_path;
+	} else {
+		L.src[0]->path = L.p->config_path;
+		rc = parse_source(&L, L.src[0], NULL);
+		if (rc != SMP_OK)
+			return finish(&L, rc, out, diags);
+	}
 	check_fields(&L, config_root_setting(&L.src[0]->cfg), "smpolicy.conf", conf_top);
 	if (names_other_source(&L, config_root_setting(&L.src[0]->cfg))) {
 		if (directory != NULL) {

@@ -20,10 +20,15 @@ smp_status policy_load_ex(const char *config_path, unsigned flags,
 /* policy_load_ex() for the files reader of smp_policy_load(): a settings
  * file whose settings.source names another source (it changed since the
  * source was read) is no error here but SMP_OK with *out NULL and
- * *directory true; the caller says why it loads nothing. */
+ * *directory true; the caller says why it loads nothing.  With settings
+ * and *settings not NULL, *settings is config_path as parsed already (by
+ * source_read(), with the same flags): it is taken (*settings becomes
+ * NULL) instead of the file being read and parsed again. */
+struct source;
 smp_status policy_load_files(const char *config_path, unsigned flags,
                              const char *records_path, const char *records_from,
-                             smp_policy **out, smp_diags **diags, bool *directory);
+                             smp_policy **out, smp_diags **diags, bool *directory,
+                             struct source **settings);
 /* The records of config_path (files, no cache), each signature verified
  * at most once over the loads given the same memo (records/signatures.h). */
 struct sig_memo;

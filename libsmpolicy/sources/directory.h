@@ -90,9 +90,14 @@ struct ldap_settings {
  * says whether settings.source is "ldap"; when it is, *out holds the
  * ldap = { ... } group (free with ldap_settings_free).  Structural errors
  * of the settings file are SMP_ERR_PARSE with FILE:LINE diagnostics in d.
+ * When it is not "ldap" and files is not NULL, *files is the file as
+ * parsed (its path NULL; free with source_drop), for the records loader
+ * to take instead of parsing it again.
  */
+struct source;
 smp_status ldap_settings_read(const char *config_path, unsigned flags, bool *is_ldap,
-                              struct ldap_settings *out, smp_diags *d);
+                              struct ldap_settings *out, struct source **files,
+                              smp_diags *d);
 void ldap_settings_free(struct ldap_settings *s);
 
 /* Is uri exactly one server, ldap://, ldaps:// or ldapi:// + host[:port]

@@ -35,13 +35,8 @@ static bool small_loader(struct loader *L, const char *path, unsigned flags, smp
 
 static void small_loader_free(struct loader *L)
 {
-	if (L->src != NULL && L->src[0] != NULL) {
-		if (L->src[0]->parsed)
-			config_destroy(&L->src[0]->cfg);
-		free(L->src[0]->text);
-		free(L->src[0]->lines);
-		free(L->src[0]);
-	}
+	if (L->src != NULL)
+		source_drop(L->src[0]);
 	free(L->src);
 	if (L->p != NULL) {
 		/* only its arena holds anything: the strings of the tree checks */
@@ -272,7 +267,8 @@ void ldap_settings_free(struct ldap_settings *s)
 }
 
 smp_status ldap_settings_read(const char *config_path, unsigned flags, bool *is_ldap,
-                              struct ldap_settings *out, smp_diags *d)
+                              struct ldap_settings *out, struct source **files,
+                              smp_diags *d)
 {
 	struct loader L;
 	const config_setting_t *root, *st, *src, *v;
@@ -284,6 +280,8 @@ smp_status ldap_settings_read(const char *config_path, unsigned flags, bool *is_
 	memset(&L, 0, sizeof(L));   /* small_loader_free() of a loader never made */
 	memset(out, 0, sizeof(*out));
 	*is_ldap = false;
+	if (files != NULL)
+		*files = NULL;
 	if (abs == NULL && errno != ENOMEM) {
 		diags_add(d, config_path, 0, SMP_SEV_ERROR, NULL,
 		          "cannot resolve a relative path: %s", strerror(errno));
@@ -301,8 +299,16 @@ smp_status ldap_settings_read(const char *config_path, unsigned flags, bool *is_
 	root = config_root_setting(&L.src[0]->cfg);
 	st = member(root, "settings", F_GROUP);
 	src = st != NULL ? member(st, "source", F_STR) : NULL;
-	if (src == NULL || strcmp(str_of(src), "ldap") != 0)
-		goto out;   /* files: the records loader checks this file */
+	if (src == NULL || strcmp(str_of(src), "ldap") != 0) {
+		/* files: the records loader checks this file, from this parse
+		 * when the caller keeps it (its path is this loader's: gone) */
+		if (files != NULL) {
+			*files = L.src[0];
+			(*files)->path = NULL;
+			L.src[0] = NULL;
+		}
+		goto out;
+	}
 	*is_ldap = true;
 	check_fields(&L, root, "smpolicy.conf", ldap_top);
 	v = member(root, "version", F_INT);
@@ -320,8 +326,13 @@ out:
 	if (rc == SMP_OK && L.nomem)
 		rc = SMP_ERR_NOMEM;
 	small_loader_free(&L);
-	if (rc != SMP_OK)
+	if (rc != SMP_OK) {
 		ldap_settings_free(out);
+		if (files != NULL) {
+			source_drop(*files);
+			*files = NULL;
+		}
+	}
 	return rc;
 }
 

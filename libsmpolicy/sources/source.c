@@ -3,10 +3,13 @@
  * (settings.source, smpolicy.conf(5)); everything else dispatches on the
  * struct smp_source made here, so a settings file is never read twice to
  * decide the same question (and cannot answer it differently in between).
+ * A files world's settings file is parsed here once: the records loader
+ * takes this parse (struct smp_source.settings) rather than its own.
  *
  * SPDX-License-Identifier: BSD-3-Clause
  */
 #include "sources/source.h"
+#include "sources/tree.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -44,7 +47,7 @@ smp_status source_read(const char *config_path, unsigned flags, struct smp_sourc
 		config_path = SMP_DEFAULT_CONFIG;
 	/* one parse: ldap_settings_read() tells the kind from the same tree
 	 * it takes the directory's settings from */
-	rc = ldap_settings_read(config_path, flags, &is_ldap, &out->ldap, d);
+	rc = ldap_settings_read(config_path, flags, &is_ldap, &out->ldap, &out->settings, d);
 	if (rc != SMP_OK)
 		return rc;
 	out->kind = is_ldap ? SOURCE_LDAP : SOURCE_FILES;
@@ -64,6 +67,7 @@ void source_free(struct smp_source *s)
 	if (s == NULL)
 		return;
 	ldap_settings_free(&s->ldap);
+	source_drop(s->settings);
 	free(s->config_path);
 	memset(s, 0, sizeof(*s));
 }

@@ -28,6 +28,9 @@ struct smp_source {
 	enum source_kind kind;
 	char *config_path;           /* absolute, malloc'd */
 	struct ldap_settings ldap;   /* SOURCE_LDAP only (else all zero) */
+	struct source *settings;     /* SOURCE_FILES: the settings file as
+	                                parsed here, for the files reader to
+	                                take (sources/tree.h); NULL once taken */
 };
 
 /* Read config_path (NULL: SMP_DEFAULT_CONFIG) once and say which source

@@ -164,7 +164,7 @@ smp_status smp_sync_report_read(const char *config_path, unsigned flags, smp_syn
 		return SMP_ERR_NOMEM;
 	}
 	flags &= SMP_LOAD_ALLOW_NONROOT;
-	rc = ldap_settings_read(config_path, flags, &is_ldap, &r->s, d);
+	rc = ldap_settings_read(config_path, flags, &is_ldap, &r->s, NULL, d);
 	if (rc == SMP_OK && !is_ldap) {
 		diags_add(d, config_path != NULL ? config_path : SMP_DEFAULT_CONFIG, 0,
 		          SMP_SEV_ERROR, NULL, "its records are files (settings.source is not "

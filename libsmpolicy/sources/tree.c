@@ -508,6 +508,17 @@ bool read_config(config_t *cfg, char *text, size_t len)
 	return ok == CONFIG_TRUE;
 }
 
+void source_drop(struct source *s)
+{
+	if (s == NULL)
+		return;
+	if (s->parsed)
+		config_destroy(&s->cfg);
+	free(s->text);
+	free(s->lines);
+	free(s);
+}
+
 smp_status parse_source(struct loader *L, struct source *s, const char *read_from)
 {
 	smp_status rc;

@@ -120,5 +120,8 @@ bool read_config(config_t *cfg, char *text, size_t len);
 /* Read s->path securely (or read_from instead, reported as s->path) and
  * parse it into s->cfg. */
 smp_status parse_source(struct loader *L, struct source *s, const char *read_from);
+/* Free s (its tree, text and lines; its path is not its own); NULL is
+ * nothing. */
+void source_drop(struct source *s);
 
 #endif /* SMP_SOURCES_TREE_H */

@@ -133,7 +133,11 @@ static bool diags_say(const smp_diags *d, const char *needle)
 }
 
 /* Read as files, then the file names the directory before the files
- * reader reads it: nothing is loaded, and the error says why. */
+ * reader runs.  The reader takes the settings as source_read() parsed
+ * them, so the world loads as the file was when read, whole.  A reader
+ * without that parse (a source whose parse was taken) reads the file
+ * again: it then names the directory, nothing is loaded, and the error
+ * says why. */
 static void test_files_then_ldap(void)
 {
 	struct site s;
@@ -148,8 +152,17 @@ static void test_files_then_ldap(void)
 	CU_ASSERT_EQUAL_FATAL(source_read(s.conf, FLAGS, &src, d), SMP_OK);
 	CU_ASSERT_EQUAL(src.kind, SOURCE_FILES);
 	CU_ASSERT_STRING_EQUAL(source_name(src.kind), "files");
+	CU_ASSERT_PTR_NOT_NULL(src.settings);
 	site_switch(&s, s.ldap_conf);
 	smp_diags_free(d);
+	d = NULL;
+	rc = policy_load_source(&src, FLAGS, SMP_CACHE_OFF, &p, &d);
+	CU_ASSERT_EQUAL(rc, SMP_OK);
+	CU_ASSERT_PTR_NOT_NULL(p);
+	CU_ASSERT_PTR_NULL(src.settings);   /* taken */
+	smp_diags_free(d);
+	smp_policy_free(p);
+	p = NULL;
 	d = NULL;
 	rc = policy_load_source(&src, FLAGS, SMP_CACHE_OFF, &p, &d);
 	CU_ASSERT_EQUAL(rc, SMP_ERR_IO);
@@ -298,7 +311,8 @@ int main(void)
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 2;
 	s = CU_add_suite("source", NULL, NULL);
-	CU_add_test(s, "files, then ldap before the records are read: refused", test_files_then_ldap);
+	CU_add_test(s, "files, then ldap before the records are read: the settings as read, "
+	            "or refused when read again", test_files_then_ldap);
 	CU_add_test(s, "ldap, then files: the copy, not the files", test_ldap_then_files);
 	CU_add_test(s, "an unknown kind is refused", test_unknown_kind);
 	CU_add_test(s, "settings flipped during loads: never OK without a policy", test_race);
