@@ -455,13 +455,10 @@ static smp_status load_files(const char *config_path, unsigned flags,
 		free(L.src[0]);
 		L.src[0] = *settings;
 		*settings = NULL;
-		L.src[0]->path = L.p->config_path;
-	} else {
-		L.src[0]->path = L.p->config_path;
-		rc = parse_source(&L, L.src[0], NULL);
-		if (rc != SMP_OK)
-			return finish(&L, rc, out, diags);
 	}
+	L.src[0]->path = L.p->config_path;
+	if (!L.src[0]->parsed && (rc = parse_source(&L, L.src[0], NULL)) != SMP_OK)
+		return finish(&L, rc, out, diags);
 	check_fields(&L, config_root_setting(&L.src[0]->cfg), "smpolicy.conf", conf_top);
 	if (names_other_source(&L, config_root_setting(&L.src[0]->cfg))) {
 		if (directory != NULL) {

@@ -71,6 +71,28 @@ struct raw_entry *raw_find(const struct raw_world *r, const unsigned char *uuid)
 	return at != SIZE_MAX ? r->v[at] : NULL;
 }
 
+/* Put v[at] in the index r->slot (which has room). */
+static void index_put(struct raw_world *r, size_t at)
+{
+	size_t i = uuid_hash(r->v[at]->uuid) & r->mask;
+
+	while (r->slot[i] != 0)
+		i = (i + 1) & r->mask;
+	r->slot[i] = at + 1;
+}
+
+/* The index built again, in ns (size mask + 1, zeroed), of every entry
+ * with a UUID where it now is. */
+static void index_rebuild(struct raw_world *r, size_t *ns, size_t mask)
+{
+	free(r->slot);
+	r->slot = ns;
+	r->mask = mask;
+	for (size_t k = 0; k < r->n; k++)
+		if (r->v[k]->has_uuid)
+			index_put(r, k);
+}
+
 static bool index_add(struct raw_world *r, size_t at)
 {
 	if (r->slot == NULL || (r->n + 1) * 2 > r->mask + 1) {
@@ -79,23 +101,10 @@ static bool index_add(struct raw_world *r, size_t at)
 
 		if (ns == NULL)
 			return false;
-		free(r->slot);
-		r->slot = ns;
-		r->mask = size - 1;
-		for (size_t k = 0; k < r->n; k++)
-			if (r->v[k]->has_uuid && k != at) {
-				size_t i = uuid_hash(r->v[k]->uuid) & r->mask;
-
-				while (r->slot[i] != 0)
-					i = (i + 1) & r->mask;
-				r->slot[i] = k + 1;
-			}
+		index_rebuild(r, ns, size - 1);   /* v[at] included */
+		return true;
 	}
-	size_t i = uuid_hash(r->v[at]->uuid) & r->mask;
-
-	while (r->slot[i] != 0)
-		i = (i + 1) & r->mask;
-	r->slot[i] = at + 1;
+	index_put(r, at);
 	return true;
 }
 
@@ -215,16 +224,7 @@ bool raw_reorder(struct raw_world *r, size_t first, struct raw_entry *const *ord
 		return false;
 	memcpy(r->v + first, order, (r->n - first) * sizeof(*order));
 	/* every place after first moved: the index is built again */
-	free(r->slot);
-	r->slot = ns;
-	for (size_t k = 0; k < r->n; k++)
-		if (r->v[k]->has_uuid) {
-			size_t i = uuid_hash(r->v[k]->uuid) & r->mask;
-
-			while (r->slot[i] != 0)
-				i = (i + 1) & r->mask;
-			r->slot[i] = k + 1;
-		}
+	index_rebuild(r, ns, r->mask);
 	return true;
 }
 
